@@ -1,0 +1,176 @@
+/**
+ * farcall/1's codec: MessagePack through msgpackr, with exact round trips of Date, BigInt,
+ * Map, Set, Uint8Array and Buffer, undefined and errors. Every document is validated by
+ * scanMsgpack before msgpackr sees it.
+ *
+ * Wire forms (documented in the README):
+ *   Date        timestamp extension (-1)            BigInt      int64, or msgpackr's ext 0x42 when wider
+ *   Map         tag ext 1 + array of [key, value]   Set         tag ext 2 + array of values
+ *   Error       tag ext 3 + {name, message, code?, data?} (never a stack)
+ *   undefined   fixext1 type 0                      Uint8Array  msgpackr's typed-array ext 0x74; Buffer is bin
+ */
+import { Packr, addExtension } from "msgpackr";
+import type { Codec, DecodeLimits } from "../core/codec.js";
+import { RpcError } from "../core/errors.js";
+import { EXT_ERROR, EXT_MAP, EXT_SET, scanMsgpack } from "./msgpack-limits.js";
+
+/** Holds a Map's entries on the way out: msgpackr writes every real Map as a plain map. */
+class WireMap {
+  constructor(readonly entries: unknown[][]) {}
+}
+
+// Error classes rebuilt by name; anything else comes back as Error with its name kept.
+// A null prototype, so a peer-sent name like "__proto__" finds nothing.
+const ERROR_CLASSES: Record<string, ErrorConstructor | undefined> = Object.assign(Object.create(null), {
+  Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError,
+});
+
+interface WireError {
+  name?: unknown;
+  message?: unknown;
+  code?: unknown;
+  data?: unknown;
+}
+
+addExtension({
+  Class: WireMap,
+  type: EXT_MAP,
+  write: (m: WireMap) => m.entries,
+  read: (entries: unknown) => new Map(Array.isArray(entries) ? (entries as [unknown, unknown][]) : []),
+});
+addExtension({
+  Class: Set,
+  type: EXT_SET,
+  write: (s: Set<unknown>) => [...s],
+  read: (values: unknown) => new Set(Array.isArray(values) ? values : []),
+});
+addExtension({
+  Class: Error,
+  type: EXT_ERROR,
+  write: (e: Error) => {
+    const out: WireError = { name: e.name, message: e.message };
+    if (RpcError.is(e)) {
+      out.code = e.code;
+      if (e.data !== undefined) out.data = e.data;
+    }
+    return out;
+  },
+  read: (o: WireError) => rebuildError(o),
+});
+
+function rebuildError(o: WireError): Error {
+  const name = typeof o?.name === "string" ? o.name : "Error";
+  const message = typeof o?.message === "string" ? o.message : "";
+  let err: Error;
+  if (name === "RpcError") {
+    const code = typeof o.code === "string" || typeof o.code === "number" ? o.code : "INTERNAL";
+    err = new RpcError(code, message, o.data);
+  } else {
+    const Ctor = ERROR_CLASSES[name] ?? Error;
+    err = new Ctor(message);
+    if (err.name !== name) err.name = name;
+  }
+  // The decoding site's stack says nothing about the remote error; leave only the header.
+  err.stack = `${name}: ${message}`;
+  return err;
+}
+
+/**
+ * Replaces every Map in `value` by a WireMap, copying only the containers on the path to a
+ * Map, so a document without Maps costs one read-only walk and no allocation.
+ */
+function lowerMaps(value: unknown, depth: number, maxDepth: number): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  if (depth > maxDepth) {
+    throw new RpcError("INVALID_PARAMS", `value nests deeper than ${maxDepth} levels (or is cyclic)`);
+  }
+  if (value instanceof Map) {
+    const entries: unknown[][] = [];
+    for (const [k, v] of value) entries.push([lowerMaps(k, depth + 1, maxDepth), lowerMaps(v, depth + 1, maxDepth)]);
+    return new WireMap(entries);
+  }
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v = value[i];
+      const lowered = lowerMaps(v, depth + 1, maxDepth);
+      if (lowered !== v) {
+        copy ??= value.slice();
+        copy[i] = lowered;
+      }
+    }
+    return copy ?? value;
+  }
+  if (ArrayBuffer.isView(value) || value instanceof Date) return value;
+  if (value instanceof Set) {
+    let changed = false;
+    const out: unknown[] = [];
+    for (const v of value) {
+      const lowered = lowerMaps(v, depth + 1, maxDepth);
+      if (lowered !== v) changed = true;
+      out.push(lowered);
+    }
+    return changed ? new Set(out) : value;
+  }
+  if (value instanceof Error) {
+    if (!RpcError.is(value) || value.data === undefined) return value;
+    const data = lowerMaps(value.data, depth + 1, maxDepth);
+    return data === value.data ? value : new RpcError(value.code, value.message, data);
+  }
+  let copy: Record<string, unknown> | undefined;
+  const obj = value as Record<string, unknown>;
+  for (const key in obj) {
+    if (!Object.prototype.hasOwnProperty.call(obj, key)) continue;
+    const v = obj[key];
+    const lowered = lowerMaps(v, depth + 1, maxDepth);
+    if (lowered !== v) {
+      copy ??= { ...obj };
+      copy[key] = lowered;
+    }
+  }
+  return copy ?? value;
+}
+
+/** Defaults for {@link createMsgpackCodec}. */
+export const MSGPACK_DEFAULTS: Readonly<DecodeLimits> = Object.freeze({ maxDepth: 64 });
+
+/** The MessagePack codec, with `limits` checked on every decode. */
+export function createMsgpackCodec(limits: Partial<DecodeLimits> = {}): Codec {
+  const maxDepth = limits.maxDepth ?? MSGPACK_DEFAULTS.maxDepth;
+  if (!Number.isInteger(maxDepth) || maxDepth < 1 || maxDepth > 10_000) {
+    throw new RangeError(`maxDepth must be an integer from 1 to 10000, got ${maxDepth}`);
+  }
+  const packr = new Packr({
+    useRecords: false,
+    mapsAsObjects: true,
+    int64AsType: "bigint",
+    moreTypes: true,
+    useBigIntExtension: true,
+    structuredClone: false,
+  });
+  return {
+    name: "msgpack",
+    encode(value: unknown): Uint8Array {
+      const lowered = lowerMaps(value, 0, maxDepth + 2);
+      try {
+        return packr.pack(lowered);
+      } catch (err) {
+        throw new RpcError("INVALID_PARAMS", `value cannot be encoded: ${(err as Error).message}`);
+      }
+    },
+    decode(bytes: Uint8Array): unknown {
+      const failure = scanMsgpack(bytes, maxDepth);
+      if (failure) throw new RpcError(failure.limit ? "RESOURCE_EXHAUSTED" : "PARSE_ERROR", failure.message);
+      try {
+        return packr.unpack(bytes);
+      } catch (err) {
+        throw new RpcError("PARSE_ERROR", `malformed MessagePack: ${(err as Error).message}`);
+      }
+    },
+  };
+}
+
+/** The codec of handshake documents: tiny maps, so a small depth limit. */
+export function createHandshakeCodec(): Codec {
+  return createMsgpackCodec({ maxDepth: 4 });
+}

@@ -1,0 +1,24 @@
+/**
+ * The codec seam: a value to bytes and back. Implementations live in src/codecs; the peer
+ * only ever sees this interface.
+ */
+export interface Codec {
+  /** The name both ends agree on during the handshake. */
+  readonly name: string;
+  /** Encodes a value; throws RpcError("INVALID_PARAMS") for a value the codec cannot carry. */
+  encode(value: unknown): Uint8Array;
+  /**
+   * Decodes one document; throws RpcError("PARSE_ERROR") for malformed bytes and
+   * RpcError("RESOURCE_EXHAUSTED") for a document over a limit, before building it.
+   */
+  decode(bytes: Uint8Array): unknown;
+}
+
+/** Limits a decoder checks before it allocates. */
+export interface DecodeLimits {
+  /**
+   * Deepest nesting of arrays, maps and tagged values accepted.
+   * @default 64
+   */
+  maxDepth: number;
+}

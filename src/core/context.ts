@@ -1,0 +1,55 @@
+/**
+ * `context()`: what a handler knows about the call it is serving, carried through its
+ * awaits by AsyncLocalStorage so handlers stay plain functions.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { RpcError } from "./errors.js";
+
+/** Who is on the other end of a connection. */
+export interface PeerInfo {
+  /** Transport the connection came over: "tcp", "tls", "unix". */
+  readonly transport: string;
+  /** Remote address (IP, or the socket path for Unix sockets). */
+  readonly address: string;
+  /** Remote port, when the transport has ports. */
+  readonly port?: number;
+  /** True once the peer proved it holds the authkey (always false on a listener without one). */
+  readonly authenticated: boolean;
+  /** The verified client certificate's subject on a mutual-TLS connection. */
+  readonly certificateSubject?: Readonly<Record<string, unknown>>;
+}
+
+/** The call a handler is serving. */
+export interface CallContext {
+  /** The method path the caller named, e.g. "counter.inc". */
+  readonly method: string;
+  /** The connection the call came over. */
+  readonly peer: PeerInfo;
+  /** Aborted when the caller cancels, the deadline passes or the connection drops. */
+  readonly signal: AbortSignal;
+  /** Absolute deadline (ms since the epoch, local clock), if the caller set a timeout. */
+  readonly deadline: number | undefined;
+  /** Metadata the caller attached to the call. */
+  readonly meta: Readonly<Record<string, unknown>>;
+}
+
+const storage = new AsyncLocalStorage<CallContext>();
+
+/**
+ * The current call, inside a handler (and everything it awaits).
+ * @throws RpcError INTERNAL when called outside a handler.
+ */
+export function context(): CallContext {
+  const ctx = storage.getStore();
+  if (!ctx) throw new RpcError("INTERNAL", "context() was called outside a farcall handler");
+  return ctx;
+}
+
+/** Runs `fn` with `ctx` as the current call. */
+export function runInContext<R>(ctx: CallContext, fn: (...args: unknown[]) => R, self: unknown, args: unknown[]): R {
+  return storage.run(ctx, callWith, fn, self, args) as R;
+}
+
+function callWith(fn: (...args: unknown[]) => unknown, self: unknown, args: unknown[]): unknown {
+  return fn.apply(self, args);
+}

@@ -1,0 +1,71 @@
+/**
+ * A call this side is serving. It is the handler's context(): the AbortController and
+ * deadline timer are only made if the handler reads `signal`, so a handler that never
+ * looks pays for neither.
+ */
+import type { CallContext, PeerInfo } from "./context.js";
+import { RpcError } from "./errors.js";
+
+const NO_META: Readonly<Record<string, unknown>> = Object.freeze({});
+
+export class IncomingCall implements CallContext {
+  readonly meta: Readonly<Record<string, unknown>>;
+  readonly deadline: number | undefined;
+  /** Set when the call was cancelled or its peer left; no answer is sent then. */
+  abandoned: RpcError | undefined;
+  private controller: AbortController | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    readonly id: number,
+    readonly method: string,
+    readonly peer: PeerInfo,
+    metadata: Record<string, unknown> | undefined,
+    deadline: number | undefined,
+  ) {
+    this.meta = metadata ?? NO_META;
+    this.deadline = deadline;
+  }
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.abandoned) {
+        this.controller.abort(this.abandoned);
+      } else if (this.deadline !== undefined) {
+        const left = this.deadline - Date.now();
+        if (left <= 0) this.abort(deadlineError(this));
+        else this.timer = setTimeout(onIncomingDeadline, left, this);
+      }
+    }
+    return this.controller.signal;
+  }
+
+  /** Marks the call abandoned and aborts its signal if anyone is listening. */
+  abort(reason: RpcError): void {
+    if (this.abandoned) return;
+    this.abandoned = reason;
+    this.clearTimer();
+    this.controller?.abort(reason);
+  }
+
+  /** Releases the deadline timer once the handler has finished. */
+  finish(): void {
+    this.clearTimer();
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+  }
+}
+
+function deadlineError(call: IncomingCall): RpcError {
+  return new RpcError("DEADLINE_EXCEEDED", `${call.method}: the caller's deadline passed`);
+}
+
+function onIncomingDeadline(call: IncomingCall): void {
+  call.abort(deadlineError(call));
+}

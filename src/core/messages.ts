@@ -1,0 +1,44 @@
+/**
+ * The messages of farcall/1 (see DESIGN.md, "Wire protocol"). After the handshake every
+ * frame holds one message: an array whose first element is its type.
+ */
+
+export const CALL = 0;
+export const RESULT = 1;
+export const ERROR = 2;
+export const NOTIFY = 3;
+export const CANCEL = 4;
+export const NEXT = 5;
+export const END = 6;
+export const CREDIT = 7;
+export const RELEASE = 8;
+export const PING = 9;
+export const PONG = 10;
+export const GOAWAY = 11;
+
+/** Per-call metadata: `timeout` is relative milliseconds, because clocks differ between hosts. */
+export interface CallMeta {
+  timeout?: number;
+  /** The caller's own metadata, seen by the handler as `context().meta`. */
+  metadata?: Record<string, unknown>;
+}
+
+export type CallMessage = [typeof CALL, id: number, target: string, args: unknown[], meta?: CallMeta];
+export type ResultMessage = [typeof RESULT, id: number, value: unknown];
+export type ErrorMessage = [typeof ERROR, id: number, error: unknown];
+export type NotifyMessage = [typeof NOTIFY, target: string, args: unknown[], meta?: CallMeta];
+export type CancelMessage = [typeof CANCEL, id: number];
+export type PingMessage = [typeof PING | typeof PONG, nonce: number];
+export type GoawayMessage = [typeof GOAWAY, reason: string];
+
+export type Message =
+  | CallMessage
+  | ResultMessage
+  | ErrorMessage
+  | NotifyMessage
+  | CancelMessage
+  | PingMessage
+  | GoawayMessage;
+
+/** Reserved method: the exposed methods with their arity. `$` names are never user methods. */
+export const LIST_METHODS = "$methods";

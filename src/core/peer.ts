@@ -1,0 +1,425 @@
+/**
+ * One session between two parties: ids and pending calls, deadlines and cancellation,
+ * the handlers this side serves, keepalive and draining. A Peer never sees a socket: it
+ * gets frames through `receive()` and hands frames to a {@link FrameSink}.
+ */
+import { runInContext, type PeerInfo } from "./context.js";
+import type { Dispatcher, MethodEntry } from "./dispatcher.js";
+import { RpcError, toErrorPayload } from "./errors.js";
+import { IncomingCall } from "./incoming-call.js";
+import type { Logger } from "./logger.js";
+import * as M from "./messages.js";
+import { onDeadline, PendingCall, type CallCanceller, type OutgoingCallOptions } from "./pending-calls.js";
+import { MessageError, type MessageProtocol } from "./protocol.js";
+
+/** Where a peer's frames go: the transport side of a session. */
+export interface FrameSink {
+  send(frame: Uint8Array): void;
+  /** Closes the connection; the transport need not call back into the peer. */
+  close(): void;
+}
+
+/** Limits and liveness settings of a session. Defaults live with the public options. */
+export interface PeerLimits {
+  /** Calls this side serves at once on the connection; more are answered RESOURCE_EXHAUSTED. */
+  maxCallsInFlight: number;
+  /** Ping a silent peer after this long (ms); 0 disables keepalive. */
+  keepaliveIntervalMs: number;
+  /** Close the session when a ping gets no answer within this long (ms). */
+  keepaliveTimeoutMs: number;
+  /** Close a session with no call in flight for this long (ms); 0 never. */
+  idleTimeoutMs: number;
+}
+
+export interface PeerOptions {
+  protocol: MessageProtocol;
+  /** What this side exposes; without one every call is METHOD_NOT_FOUND. */
+  dispatcher?: Dispatcher;
+  info: PeerInfo;
+  limits: PeerLimits;
+  /** Send handler stacks to callers (off by default: stacks leak internals). */
+  exposeErrorStacks: boolean;
+  logger: Logger;
+  /** Called once when the session ends, with the reason given to its pending calls. */
+  onClose?: (peer: Peer, reason: RpcError) => void;
+  /** Called when the other side announces it is draining. */
+  onGoaway?: (peer: Peer, reason: string) => void;
+}
+
+const MAX_ID = 0x7fffffff;
+
+export class Peer implements CallCanceller {
+  readonly info: PeerInfo;
+  private readonly pending = new Map<number, PendingCall>();
+  private readonly incoming = new Map<number, IncomingCall>();
+  private nextId = 1;
+  private closedWith: RpcError | undefined;
+  /** This side sent GOAWAY: new incoming calls are refused. */
+  private draining = false;
+  /** The other side sent GOAWAY: send it nothing new. */
+  goawayReceived = false;
+  private ticker: ReturnType<typeof setInterval> | undefined;
+  private pingTimer: ReturnType<typeof setTimeout> | undefined;
+  private receivedSinceTick = true;
+  /** Frames received so far; a ping is answered when this moves. */
+  private framesReceived = 0;
+  private lastCallActivity = Date.now();
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly sink: FrameSink,
+    private readonly options: PeerOptions,
+  ) {
+    this.info = options.info;
+    const { keepaliveIntervalMs, idleTimeoutMs } = options.limits;
+    const period = Math.min(keepaliveIntervalMs || Infinity, idleTimeoutMs ? idleTimeoutMs / 2 : Infinity);
+    if (Number.isFinite(period)) {
+      this.ticker = setInterval(tick, Math.max(10, period), this);
+      this.ticker.unref();
+    }
+  }
+
+  /** True until the session has ended. */
+  get open(): boolean {
+    return this.closedWith === undefined;
+  }
+
+  /** Calls made by this side and not yet answered. */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** Calls this side is serving right now. */
+  get inFlightCount(): number {
+    return this.incoming.size;
+  }
+
+  // ---- calling -------------------------------------------------------------------------
+
+  /** Calls `target` on the other side. Rejects with an RpcError, never hangs past its deadline. */
+  call(target: string, args: unknown[], options: OutgoingCallOptions = {}): Promise<unknown> {
+    if (this.closedWith) return Promise.reject(this.closedWith);
+    const { signal, deadline } = options;
+    if (signal?.aborted) return Promise.reject(new RpcError("CANCELLED", `${target}: the call was aborted before it was sent`));
+    let timeout = 0;
+    if (deadline !== undefined) {
+      timeout = Math.ceil(deadline - Date.now());
+      if (timeout <= 0) return Promise.reject(new RpcError("DEADLINE_EXCEEDED", `${target}: the deadline passed before the call was sent`));
+    }
+    const id = this.allocateId();
+    const call = new PendingCall(id, target, this);
+    const promise = new Promise<unknown>((resolve, reject) => {
+      call.resolve = resolve;
+      call.reject = reject;
+    });
+    let meta: M.CallMeta | undefined;
+    if (timeout > 0 || options.meta) {
+      meta = {};
+      if (timeout > 0) meta.timeout = timeout;
+      if (options.meta) meta.metadata = options.meta;
+    }
+    let frame: Uint8Array;
+    try {
+      frame = this.options.protocol.encode(meta ? [M.CALL, id, target, args, meta] : [M.CALL, id, target, args]);
+    } catch (err) {
+      return Promise.reject(RpcError.from(err));
+    }
+    this.pending.set(id, call);
+    if (timeout > 0) call.timer = setTimeout(onDeadline, timeout, call, this, timeout);
+    if (signal) {
+      call.signal = signal;
+      signal.addEventListener("abort", call);
+    }
+    this.lastCallActivity = Date.now();
+    this.sink.send(frame);
+    return promise;
+  }
+
+  /**
+   * Sends a notification: a call with no answer. `done` learns whether it was handed to the
+   * transport (an error when the session is closed or the arguments cannot be encoded).
+   */
+  notify(target: string, args: unknown[], meta?: Record<string, unknown>, done?: (error?: RpcError) => void): void {
+    let error: RpcError | undefined = this.closedWith;
+    if (!error) {
+      try {
+        this.sink.send(this.options.protocol.encode(meta ? [M.NOTIFY, target, args, { metadata: meta }] : [M.NOTIFY, target, args]));
+        this.lastCallActivity = Date.now();
+      } catch (err) {
+        error = RpcError.from(err);
+      }
+    }
+    if (done) queueMicrotask(() => done(error));
+  }
+
+  /** CallCanceller: the caller gave up on call `id` (deadline or abort). */
+  abandon(id: number, error: RpcError): void {
+    const call = this.pending.get(id);
+    if (!call) return;
+    this.pending.delete(id);
+    call.dispose();
+    call.reject(error);
+    if (!this.closedWith) this.sendMessage([M.CANCEL, id]);
+    this.checkIdle();
+  }
+
+  private allocateId(): number {
+    let id = this.nextId;
+    while (this.pending.has(id)) id = id >= MAX_ID ? 1 : id + 1;
+    this.nextId = id >= MAX_ID ? 1 : id + 1;
+    return id;
+  }
+
+  // ---- receiving -----------------------------------------------------------------------
+
+  /** Handles one frame from the transport. */
+  receive(frame: Uint8Array): void {
+    if (this.closedWith) return;
+    this.receivedSinceTick = true;
+    this.framesReceived++;
+    let msg: M.Message;
+    try {
+      msg = this.options.protocol.decode(frame);
+    } catch (err) {
+      if (err instanceof MessageError) {
+        if (err.callId !== undefined) {
+          this.options.logger.warn(`${describe(this.info)}: call ${err.callId} refused: ${err.error.message}`);
+          this.sendMessage([M.ERROR, err.callId, err.error.toPayload()]);
+          return;
+        }
+        this.fail(err.error.code === "RESOURCE_EXHAUSTED" ? err.error : new RpcError("INVALID_REQUEST", `protocol violation: ${err.error.message}`));
+        return;
+      }
+      throw err;
+    }
+    switch (msg[0]) {
+      case M.CALL:
+        this.serve(msg[1], msg[2], msg[3], msg[4] ?? undefined);
+        break;
+      case M.RESULT:
+        this.settle(msg[1], msg[2], undefined);
+        break;
+      case M.ERROR:
+        this.settle(msg[1], undefined, RpcError.fromPayload(msg[2]));
+        break;
+      case M.NOTIFY:
+        this.serveNotification(msg[1], msg[2], msg[3] ?? undefined);
+        break;
+      case M.CANCEL:
+        this.incoming.get(msg[1])?.abort(new RpcError("CANCELLED", "the caller cancelled the call"));
+        break;
+      case M.PING:
+        this.sendMessage([M.PONG, msg[1]]);
+        break;
+      case M.PONG:
+        break;
+      case M.GOAWAY:
+        this.goawayReceived = true;
+        this.options.onGoaway?.(this, msg[1]);
+        break;
+    }
+  }
+
+  private settle(id: number, value: unknown, error: RpcError | undefined): void {
+    const call = this.pending.get(id);
+    if (!call) return; // answered after we gave up on it: nothing waits any more
+    this.pending.delete(id);
+    call.dispose();
+    if (error) call.reject(error);
+    else call.resolve(value);
+    this.lastCallActivity = Date.now();
+    this.checkIdle();
+  }
+
+  private serve(id: number, target: string, args: unknown[], meta: M.CallMeta | undefined): void {
+    this.lastCallActivity = Date.now();
+    if (this.draining) {
+      this.sendMessage([M.ERROR, id, { code: "UNAVAILABLE", message: "the server is shutting down" }]);
+      return;
+    }
+    if (this.incoming.has(id)) {
+      this.sendMessage([M.ERROR, id, { code: "INVALID_REQUEST", message: `call id ${id} is already in flight` }]);
+      return;
+    }
+    if (this.incoming.size >= this.options.limits.maxCallsInFlight) {
+      const message = `${this.incoming.size} calls in flight on this connection reach maxCallsInFlight ${this.options.limits.maxCallsInFlight}`;
+      this.sendMessage([M.ERROR, id, { code: "RESOURCE_EXHAUSTED", message }]);
+      return;
+    }
+    if (target === M.LIST_METHODS) {
+      this.sendMessage([M.RESULT, id, this.options.dispatcher?.list() ?? []]);
+      return;
+    }
+    const entry: MethodEntry | undefined = this.options.dispatcher?.lookup(target);
+    if (!entry) {
+      this.sendMessage([M.ERROR, id, { code: "METHOD_NOT_FOUND", message: `no method ${JSON.stringify(target)}` }]);
+      return;
+    }
+    const call = new IncomingCall(id, target, this.info, metaOf(meta), deadlineOf(meta));
+    let result: unknown;
+    try {
+      result = runInContext(call, entry.fn, entry.self, args);
+    } catch (err) {
+      this.answer(call, undefined, err, true);
+      return;
+    }
+    if (isThenable(result)) {
+      this.incoming.set(id, call);
+      result.then(
+        (value) => this.answer(call, value, undefined, false),
+        (err: unknown) => this.answer(call, undefined, err, true),
+      );
+    } else {
+      this.answer(call, result, undefined, false);
+    }
+  }
+
+  private answer(call: IncomingCall, value: unknown, error: unknown, failed: boolean): void {
+    call.finish();
+    if (this.incoming.get(call.id) === call) this.incoming.delete(call.id);
+    if (!this.closedWith && !call.abandoned) {
+      if (failed) {
+        this.sendMessage([M.ERROR, call.id, toErrorPayload(error, this.options.exposeErrorStacks)]);
+      } else {
+        let frame: Uint8Array;
+        try {
+          frame = this.options.protocol.encode([M.RESULT, call.id, value]);
+        } catch (err) {
+          const message = `${call.method} returned a value that cannot be sent: ${(err as Error).message}`;
+          frame = this.options.protocol.encode([M.ERROR, call.id, { code: "INTERNAL", message }]);
+        }
+        this.sink.send(frame);
+      }
+    }
+    this.lastCallActivity = Date.now();
+    this.checkIdle();
+  }
+
+  private serveNotification(target: string, args: unknown[], meta: M.CallMeta | undefined): void {
+    this.lastCallActivity = Date.now();
+    const entry = this.draining ? undefined : this.options.dispatcher?.lookup(target);
+    if (!entry) return; // a notification has no answer, not even an error
+    const call = new IncomingCall(0, target, this.info, metaOf(meta), deadlineOf(meta));
+    const log = (err: unknown): void => this.options.logger.warn(`${describe(this.info)}: notification ${target} failed: ${RpcError.from(err).message}`);
+    try {
+      const result = runInContext(call, entry.fn, entry.self, args);
+      if (isThenable(result)) result.then(undefined, log);
+    } catch (err) {
+      log(err);
+    }
+  }
+
+  // ---- lifecycle -----------------------------------------------------------------------
+
+  /**
+   * Announces that this side is draining: calls already accepted finish, new ones are
+   * answered UNAVAILABLE. Resolves when no call is in flight in either direction.
+   */
+  drain(reason: string): Promise<void> {
+    if (!this.draining && !this.closedWith) {
+      this.draining = true;
+      this.sendMessage([M.GOAWAY, reason]);
+    }
+    return this.whenIdle();
+  }
+
+  /** Resolves once no call is in flight in either direction (or the session ended). */
+  whenIdle(): Promise<void> {
+    if (this.closedWith || (this.incoming.size === 0 && this.pending.size === 0)) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private checkIdle(): void {
+    if (this.idleWaiters.length > 0 && this.incoming.size === 0 && this.pending.size === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  /** Ends the session: pending calls reject with `reason`, running handlers are aborted. */
+  close(reason: RpcError = new RpcError("UNAVAILABLE", "the connection was closed")): void {
+    if (this.closedWith) return;
+    this.closedWith = reason;
+    if (this.ticker) clearInterval(this.ticker);
+    if (this.pingTimer) clearTimeout(this.pingTimer);
+    for (const call of this.pending.values()) {
+      call.dispose();
+      call.reject(reason);
+    }
+    this.pending.clear();
+    for (const call of this.incoming.values()) call.abort(reason);
+    this.incoming.clear();
+    this.sink.close();
+    this.checkIdle();
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+    this.options.onClose?.(this, reason);
+  }
+
+  /** Closes because the other side broke the protocol or a limit; logs one line. */
+  private fail(reason: RpcError): void {
+    this.options.logger.warn(`${describe(this.info)}: closing: ${reason.message}`);
+    this.close(reason);
+  }
+
+  private sendMessage(msg: M.Message): void {
+    this.sink.send(this.options.protocol.encode(msg));
+  }
+
+  /** Keepalive and idle checks, run by the ticker. */
+  onTick(now: number): void {
+    if (this.closedWith) return;
+    const { keepaliveIntervalMs, keepaliveTimeoutMs, idleTimeoutMs } = this.options.limits;
+    if (idleTimeoutMs > 0 && this.incoming.size === 0 && this.pending.size === 0 && now - this.lastCallActivity >= idleTimeoutMs) {
+      this.options.logger.info(`${describe(this.info)}: closing after ${idleTimeoutMs} ms without calls (idleTimeoutMs)`);
+      this.sendMessage([M.GOAWAY, "idle"]);
+      this.close(new RpcError("UNAVAILABLE", "the connection was idle"));
+      return;
+    }
+    if (keepaliveIntervalMs <= 0) return;
+    if (this.receivedSinceTick) {
+      this.receivedSinceTick = false;
+      return;
+    }
+    if (this.pingTimer) return;
+    this.sendMessage([M.PING, now % MAX_ID]);
+    this.pingTimer = setTimeout(onPingTimeout, keepaliveTimeoutMs, this, keepaliveTimeoutMs, this.framesReceived);
+    this.pingTimer.unref();
+  }
+
+  /** The ping timer fired: the peer answered nothing at all in the meantime? */
+  onPingTimeout(timeoutMs: number, framesAtPing: number): void {
+    this.pingTimer = undefined;
+    if (this.closedWith || this.framesReceived !== framesAtPing) return;
+    this.fail(new RpcError("UNAVAILABLE", `the peer did not answer a keepalive ping within ${timeoutMs} ms`));
+  }
+}
+
+function tick(peer: Peer): void {
+  peer.onTick(Date.now());
+}
+
+function onPingTimeout(peer: Peer, timeoutMs: number, framesAtPing: number): void {
+  peer.onPingTimeout(timeoutMs, framesAtPing);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
+}
+
+function metaOf(meta: M.CallMeta | undefined): Record<string, unknown> | undefined {
+  const md = meta?.metadata;
+  return typeof md === "object" && md !== null && !Array.isArray(md) ? md : undefined;
+}
+
+function deadlineOf(meta: M.CallMeta | undefined): number | undefined {
+  const t = meta?.timeout;
+  return typeof t === "number" && t > 0 && Number.isFinite(t) ? Date.now() + t : undefined;
+}
+
+/** A peer as it appears in log lines. */
+export function describe(info: PeerInfo): string {
+  return info.port !== undefined ? `${info.transport} ${info.address}:${info.port}` : `${info.transport} ${info.address}`;
+}

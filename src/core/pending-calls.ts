@@ -1,0 +1,54 @@
+/**
+ * Calls this side made and is waiting on. One object per call holds its promise's
+ * settlers, its deadline timer and its abort listener, so no closure is made per call
+ * beyond the promise executor.
+ */
+import { RpcError } from "./errors.js";
+
+/** Implemented by the peer: how a pending call gives up. */
+export interface CallCanceller {
+  /** Forgets call `id`, tells the callee to stop, and rejects it with `error`. */
+  abandon(id: number, error: RpcError): void;
+}
+
+/** Per-call options of an outgoing call. */
+export interface OutgoingCallOptions {
+  /** Absolute deadline in ms since the epoch; none when undefined. */
+  deadline?: number;
+  /** Aborting it cancels the call (CANCELLED). */
+  signal?: AbortSignal;
+  /** User metadata sent with the call. */
+  meta?: Record<string, unknown>;
+}
+
+export class PendingCall {
+  resolve!: (value: unknown) => void;
+  reject!: (error: RpcError) => void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  signal: AbortSignal | undefined;
+
+  constructor(
+    readonly id: number,
+    readonly target: string,
+    private readonly owner: CallCanceller,
+  ) {}
+
+  /** The AbortSignal listener (EventTarget calls handleEvent on listener objects). */
+  handleEvent(): void {
+    const reason = this.signal?.reason;
+    const message = reason instanceof Error ? reason.message : "the call was aborted by its caller";
+    this.owner.abandon(this.id, new RpcError("CANCELLED", `${this.target}: ${message}`));
+  }
+
+  /** Drops the timer and abort listener; called exactly once when the call settles. */
+  dispose(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.signal) this.signal.removeEventListener("abort", this);
+  }
+}
+
+/** Fires a call's deadline. Module-level so that no closure is made per call. */
+export function onDeadline(call: PendingCall, owner: CallCanceller, timeoutMs: number): void {
+  call.timer = undefined;
+  owner.abandon(call.id, new RpcError("DEADLINE_EXCEEDED", `${call.target}: no answer within ${timeoutMs} ms`));
+}

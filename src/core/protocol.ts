@@ -1,0 +1,24 @@
+/**
+ * The protocol seam: a Message to a frame's bytes and back. farcall/1 is one
+ * implementation (src/protocols/farcall.ts); the peer sees only this interface.
+ */
+import type { RpcError } from "./errors.js";
+import type { Message } from "./messages.js";
+
+export interface MessageProtocol {
+  encode(message: Message): Uint8Array;
+  /** Decodes and validates one message; throws {@link MessageError} when it cannot. */
+  decode(frame: Uint8Array): Message;
+}
+
+/**
+ * A frame that is not a valid message. When the frame still shows which call it was
+ * (`callId`), the peer answers that call with `error` and keeps the connection;
+ * otherwise the connection is closed.
+ */
+export class MessageError {
+  constructor(
+    readonly error: RpcError,
+    readonly callId?: number,
+  ) {}
+}

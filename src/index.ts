@@ -1,0 +1,29 @@
+/**
+ * farcall: expose plain functions, objects and class instances; call them from another
+ * process or machine through a typed proxy. This file is the whole public API.
+ */
+
+/** Serves an API object on one or more listen URLs. */
+export { serve } from "./server.js";
+export type { Server } from "./server.js";
+
+/** Connects to a server and returns its typed remote. */
+export { connect } from "./client.js";
+
+/** Per-call options, notifications, introspection and closing, as free functions over a remote. */
+export { withOptions, notify, listMethods, close } from "./core/remote.js";
+export type { Remote, RemoteFunction, CallOptions } from "./core/remote.js";
+
+/** The current call, inside a handler. */
+export { context } from "./core/context.js";
+export type { CallContext, PeerInfo } from "./core/context.js";
+
+/** The one error class and its codes. */
+export { RpcError, JSON_RPC_CODES } from "./core/errors.js";
+export type { ErrorCode } from "./core/errors.js";
+
+export type { MethodInfo } from "./core/dispatcher.js";
+export type { Logger } from "./core/logger.js";
+export type { ServeOptions, ConnectOptions, ConnectionLimits, ServerTlsOptions, ClientTlsOptions } from "./options.js";
+/** Every default, for documentation and for code that wants to derive its own limits. */
+export { SERVE_DEFAULTS, CONNECT_DEFAULTS } from "./options.js";

@@ -1,0 +1,120 @@
+/**
+ * The options of serve() and connect(), with every default in one frozen place and checks
+ * that make misuse fail at startup, naming the option.
+ */
+import type { SecureContextOptions } from "node:tls";
+import type { Logger } from "./core/logger.js";
+
+/** Limits shared by both ends of a farcall/1 connection. */
+export interface ConnectionLimits {
+  /** Largest frame accepted, checked before the body is read. @default 16777216 (16 MiB) */
+  maxFrameBytes?: number;
+  /** Deepest nesting of a decoded value. @default 64 */
+  maxDepth?: number;
+  /** Ping a silent peer after this many ms; 0 disables keepalive. @default 15000 */
+  keepaliveIntervalMs?: number;
+  /** A ping unanswered for this many ms ends the connection (UNAVAILABLE). @default 10000 */
+  keepaliveTimeoutMs?: number;
+  /** Bytes queued for a peer that does not read before the connection is closed. @default 67108864 (64 MiB) */
+  maxWriteBufferBytes?: number;
+}
+
+/** TLS settings of a `tls://` listener: certificate and key, and for mutual TLS a CA and `requestCert`. */
+export interface ServerTlsOptions extends SecureContextOptions {
+  /** Ask clients for a certificate (mutual TLS). @default false */
+  requestCert?: boolean;
+  /** With requestCert, refuse clients whose certificate the CA did not sign. @default true */
+  rejectUnauthorized?: boolean;
+}
+
+/** TLS settings of a client: the CA to trust, and a certificate for mutual TLS. */
+export interface ClientTlsOptions extends SecureContextOptions {
+  /** Name to verify the server certificate against. @default the host of the URL */
+  servername?: string;
+  /** Refuse a server whose certificate is not trusted. @default true */
+  rejectUnauthorized?: boolean;
+}
+
+export interface ServeOptions extends ConnectionLimits {
+  /** Where to listen: one URL or several. @default "tcp://127.0.0.1:4343" */
+  listen?: string | string[];
+  /** Shared secret clients must prove they hold (mutual HMAC-SHA256). @default none */
+  authkey?: string | Uint8Array;
+  /** Client addresses and CIDR ranges allowed to connect; others are refused before any byte is read. @default everyone */
+  allow?: string[];
+  /** Certificate and key for `tls://` listeners. */
+  tls?: ServerTlsOptions;
+  /** Where connection events are logged; false for nowhere. @default stderr */
+  logger?: Logger | false;
+  /** Send handler stack traces to callers. @default false */
+  exposeErrorStacks?: boolean;
+  /** Time for a new connection to finish its handshake (ms). @default 10000 */
+  handshakeTimeoutMs?: number;
+  /** Close a connection with no call for this long (ms); 0 never. @default 300000 */
+  idleTimeoutMs?: number;
+  /** Connections open at once; more are refused. @default 10000 */
+  maxConnections?: number;
+  /** Calls served at once per connection; more are answered RESOURCE_EXHAUSTED. @default 10000 */
+  maxCallsInFlight?: number;
+}
+
+export interface ConnectOptions extends ConnectionLimits {
+  /** The server's shared secret. @default none */
+  authkey?: string | Uint8Array;
+  /** Trust and client certificate for `tls://` URLs. */
+  tls?: ClientTlsOptions;
+  /** Default per-call timeout in ms; 0 for none (keepalive still catches dead servers). @default 0 */
+  timeout?: number;
+  /** Time for one connection attempt, handshake included, and the longest a call without a deadline waits for a connection (ms). @default 10000 */
+  connectTimeoutMs?: number;
+  /** Reconnection after the link drops: capped exponential backoff; false to stay down. @default { initialDelayMs: 100, maxDelayMs: 5000 } */
+  reconnect?: { initialDelayMs?: number; maxDelayMs?: number } | false;
+  /** Where connection events are logged; false for nowhere. @default stderr */
+  logger?: Logger | false;
+}
+
+export const SERVE_DEFAULTS = Object.freeze({
+  listen: "tcp://127.0.0.1:4343",
+  maxFrameBytes: 16 * 1024 * 1024,
+  maxDepth: 64,
+  keepaliveIntervalMs: 15_000,
+  keepaliveTimeoutMs: 10_000,
+  maxWriteBufferBytes: 64 * 1024 * 1024,
+  handshakeTimeoutMs: 10_000,
+  idleTimeoutMs: 300_000,
+  maxConnections: 10_000,
+  maxCallsInFlight: 10_000,
+  exposeErrorStacks: false,
+});
+
+export const CONNECT_DEFAULTS = Object.freeze({
+  maxFrameBytes: 16 * 1024 * 1024,
+  maxDepth: 64,
+  keepaliveIntervalMs: 15_000,
+  keepaliveTimeoutMs: 10_000,
+  maxWriteBufferBytes: 64 * 1024 * 1024,
+  timeout: 0,
+  connectTimeoutMs: 10_000,
+  reconnectInitialDelayMs: 100,
+  reconnectMaxDelayMs: 5_000,
+  maxCallsInFlight: 10_000,
+});
+
+/** Throws RangeError unless `value` is an integer in [min, max]. */
+export function checkInteger(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${value}`);
+  }
+  return value;
+}
+
+/** The limits of a connection with defaults applied and checked. */
+export function resolveLimits(o: ConnectionLimits, defaults: typeof CONNECT_DEFAULTS | typeof SERVE_DEFAULTS) {
+  return {
+    maxFrameBytes: checkInteger("maxFrameBytes", o.maxFrameBytes ?? defaults.maxFrameBytes, 64, 0xffffffff),
+    maxDepth: checkInteger("maxDepth", o.maxDepth ?? defaults.maxDepth, 4, 10_000),
+    keepaliveIntervalMs: checkInteger("keepaliveIntervalMs", o.keepaliveIntervalMs ?? defaults.keepaliveIntervalMs, 0),
+    keepaliveTimeoutMs: checkInteger("keepaliveTimeoutMs", o.keepaliveTimeoutMs ?? defaults.keepaliveTimeoutMs, 1),
+    maxWriteBufferBytes: checkInteger("maxWriteBufferBytes", o.maxWriteBufferBytes ?? defaults.maxWriteBufferBytes, 1024),
+  };
+}

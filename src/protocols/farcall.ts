@@ -1,0 +1,89 @@
+/**
+ * farcall/1 messages over a codec: validation of every field a peer sent, so the core only
+ * ever sees well-formed messages. See DESIGN.md, "Wire protocol farcall/1".
+ */
+import type { Codec } from "../core/codec.js";
+import { RpcError } from "../core/errors.js";
+import * as M from "../core/messages.js";
+import { MessageError, type MessageProtocol } from "../core/protocol.js";
+
+/** The dialer's first bytes on a stream transport: ASCII `FARCALL/1`. */
+export const PREAMBLE = new Uint8Array([0x46, 0x41, 0x52, 0x43, 0x41, 0x4c, 0x4c, 0x2f, 0x31]);
+
+/** Longest method path accepted, in characters. */
+const MAX_TARGET_LENGTH = 1024;
+
+function isId(v: unknown): v is number {
+  return typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
+}
+
+function isMeta(v: unknown): v is M.CallMeta | undefined {
+  return v === undefined || v === null || (typeof v === "object" && !Array.isArray(v));
+}
+
+function invalid(message: string, callId?: number): MessageError {
+  return new MessageError(new RpcError("INVALID_REQUEST", message), callId);
+}
+
+/** Checks a decoded document is a farcall/1 message; throws MessageError otherwise. */
+export function validateMessage(doc: unknown): M.Message {
+  if (!Array.isArray(doc) || doc.length < 2) throw invalid("a message must be an array of at least 2 elements");
+  switch (doc[0]) {
+    case M.CALL: {
+      const id = doc[1];
+      if (!isId(id)) throw invalid("CALL id must be an unsigned 32-bit integer");
+      if (typeof doc[2] !== "string" || doc[2].length > MAX_TARGET_LENGTH) throw invalid(`CALL target must be a string of at most ${MAX_TARGET_LENGTH} characters`, id);
+      if (!Array.isArray(doc[3])) throw invalid("CALL args must be an array", id);
+      if (!isMeta(doc[4])) throw invalid("CALL meta must be a map", id);
+      return doc as M.CallMessage;
+    }
+    case M.NOTIFY:
+      if (typeof doc[1] !== "string" || doc[1].length > MAX_TARGET_LENGTH || !Array.isArray(doc[2]) || !isMeta(doc[3])) {
+        throw invalid("NOTIFY needs a target string and an args array");
+      }
+      return doc as M.NotifyMessage;
+    case M.RESULT:
+    case M.ERROR:
+    case M.CANCEL:
+      if (!isId(doc[1])) throw invalid("message id must be an unsigned 32-bit integer");
+      return doc as M.Message;
+    case M.PING:
+    case M.PONG:
+      return doc as M.PingMessage;
+    case M.GOAWAY:
+      return [M.GOAWAY, typeof doc[1] === "string" ? doc[1] : "going away"];
+    default:
+      throw invalid(`unknown message type ${JSON.stringify(doc[0])}`);
+  }
+}
+
+/**
+ * The id of a CALL read straight from its MessagePack bytes (fixarray, type 0, id), so a
+ * call whose body breaks a limit can still be answered instead of dropping the connection.
+ */
+function peekMsgpackCallId(b: Uint8Array): number | undefined {
+  if (b.length < 3 || (b[0] !== 0x94 && b[0] !== 0x95) || b[1] !== M.CALL) return undefined;
+  const t = b[2];
+  if (t <= 0x7f) return t;
+  if (t === 0xcc && b.length > 3) return b[3];
+  if (t === 0xcd && b.length > 4) return (b[3] << 8) | b[4];
+  if (t === 0xce && b.length > 6) return b[3] * 0x1000000 + ((b[4] << 16) | (b[5] << 8) | b[6]);
+  return undefined;
+}
+
+/** farcall/1 over `codec`. */
+export function createFarcallProtocol(codec: Codec): MessageProtocol {
+  const peek = codec.name === "msgpack" ? peekMsgpackCallId : () => undefined;
+  return {
+    encode: (message) => codec.encode(message),
+    decode(frame) {
+      let doc: unknown;
+      try {
+        doc = codec.decode(frame);
+      } catch (err) {
+        throw new MessageError(RpcError.from(err), peek(frame));
+      }
+      return validateMessage(doc);
+    },
+  };
+}

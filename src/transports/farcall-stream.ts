@@ -1,0 +1,184 @@
+/**
+ * farcall/1 over a stream socket (TCP, TLS, Unix): the preamble, length framing, the
+ * handshake of src/auth, then a Peer. Both the listener's and the dialer's side live here.
+ */
+import type { Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
+import { createHandshakeCodec } from "../codecs/msgpack.js";
+import type { Codec } from "../core/codec.js";
+import type { PeerInfo } from "../core/context.js";
+import type { Dispatcher } from "../core/dispatcher.js";
+import { RpcError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+import { describe, Peer, type FrameSink, type PeerLimits } from "../core/peer.js";
+import { dialerCheck, dialerReply, listenerCheck, listenerHello } from "../auth/handshake.js";
+import { createFarcallProtocol, PREAMBLE } from "../protocols/farcall.js";
+import { FrameReader, FrameWriter } from "./framing.js";
+
+/** Largest handshake document; the real ones are about 100 bytes. */
+const MAX_HANDSHAKE_FRAME = 4096;
+/** How long a closing socket may take to flush before it is destroyed. */
+const CLOSE_GRACE_MS = 2000;
+
+export interface StreamSessionConfig {
+  codec: Codec;
+  key: Uint8Array | undefined;
+  maxFrameBytes: number;
+  maxWriteBufferBytes: number;
+  limits: PeerLimits;
+  exposeErrorStacks: boolean;
+  logger: Logger;
+  dispatcher?: Dispatcher;
+}
+
+/** The socket side of a session: frames in, frames out. */
+class StreamLink implements FrameSink {
+  readonly reader: FrameReader;
+  readonly writer: FrameWriter;
+  onFrame: (frame: Buffer) => void = () => {};
+  onFailure: (error: RpcError) => void = () => {};
+  private closing = false;
+
+  constructor(readonly socket: Socket, cfg: StreamSessionConfig) {
+    this.reader = new FrameReader(cfg.maxFrameBytes, (f) => this.onFrame(f), (e) => this.onFailure(e));
+    this.writer = new FrameWriter(socket, cfg.maxWriteBufferBytes, (e) => this.onFailure(e));
+    socket.on("data", (chunk: Buffer) => this.reader.push(chunk));
+  }
+
+  send(frame: Uint8Array): void {
+    this.writer.write(frame);
+  }
+
+  close(): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.reader.stop();
+    this.writer.flush();
+    this.writer.close();
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
+  }
+}
+
+/** Who is on the other end of `socket`. */
+export function peerInfoOf(socket: Socket, transport: string, authenticated: boolean, unixPath?: string): PeerInfo {
+  const info: { -readonly [K in keyof PeerInfo]: PeerInfo[K] } = {
+    transport,
+    address: socket.remoteAddress ?? unixPath ?? "unknown",
+    authenticated,
+  };
+  if (socket.remotePort !== undefined) info.port = socket.remotePort;
+  const tlsSocket = socket as TLSSocket;
+  if (transport === "tls" && tlsSocket.authorized && typeof tlsSocket.getPeerCertificate === "function") {
+    const cert = tlsSocket.getPeerCertificate();
+    if (cert && cert.subject) info.certificateSubject = { ...cert.subject };
+  }
+  return info;
+}
+
+function makePeer(link: StreamLink, cfg: StreamSessionConfig, info: PeerInfo, hooks: Pick<ConstructorParameters<typeof Peer>[1], "onClose" | "onGoaway">): Peer {
+  const peer = new Peer(link, {
+    protocol: createFarcallProtocol(cfg.codec),
+    dispatcher: cfg.dispatcher,
+    info,
+    limits: cfg.limits,
+    exposeErrorStacks: cfg.exposeErrorStacks,
+    logger: cfg.logger,
+    ...hooks,
+  });
+  link.onFrame = (frame) => peer.receive(frame);
+  link.onFailure = (error) => {
+    cfg.logger.warn(`${describe(info)}: closing: ${error.message}`);
+    peer.close(error);
+  };
+  link.socket.on("close", () => peer.close(new RpcError("UNAVAILABLE", `connection to ${describe(info)} closed`)));
+  return peer;
+}
+
+/**
+ * Listener side, once the sniffer saw the preamble: sends the hello, checks the dialer's
+ * proof, then starts the session. Frames the dialer pipelines after its proof are held
+ * by the reader until the proof has been checked.
+ */
+export function acceptFarcall(
+  socket: Socket,
+  head: Buffer,
+  cfg: StreamSessionConfig,
+  info: Omit<PeerInfo, "authenticated">,
+  hooks: Pick<ConstructorParameters<typeof Peer>[1], "onClose" | "onGoaway">,
+  onSession: (peer: Peer) => void,
+  onRefused: (reason: string) => void,
+): void {
+  const hs = createHandshakeCodec();
+  const codecs = [cfg.codec.name];
+  const { hello, challenge } = listenerHello(cfg.key, codecs);
+  const link = new StreamLink(socket, cfg);
+  const refuse = (reason: string): void => {
+    link.close();
+    onRefused(reason);
+  };
+  link.onFailure = (error) => refuse(error.message);
+  link.onFrame = (frame) => {
+    let doc: unknown;
+    try {
+      if (frame.length > MAX_HANDSHAKE_FRAME) throw new RpcError("RESOURCE_EXHAUSTED", `handshake frame of ${frame.length} B exceeds ${MAX_HANDSHAKE_FRAME} B`);
+      doc = hs.decode(frame);
+    } catch (err) {
+      refuse(`bad handshake: ${RpcError.from(err).message}`);
+      return;
+    }
+    const verdict = listenerCheck(doc, cfg.key, challenge, codecs);
+    link.send(hs.encode(verdict.reply));
+    if (verdict.error) {
+      refuse(verdict.error.message);
+      return;
+    }
+    onSession(makePeer(link, cfg, { ...info, authenticated: cfg.key !== undefined }, hooks));
+  };
+  link.send(hs.encode(hello));
+  link.reader.push(head.subarray(PREAMBLE.length));
+}
+
+/** Dialer side: preamble, handshake, then a Peer. Rejects with UNAUTHENTICATED or UNAVAILABLE. */
+export function dialFarcall(
+  socket: Socket,
+  cfg: StreamSessionConfig,
+  info: PeerInfo,
+  hooks: Pick<ConstructorParameters<typeof Peer>[1], "onClose" | "onGoaway">,
+): Promise<Peer> {
+  return new Promise((resolve, reject) => {
+    const hs = createHandshakeCodec();
+    const link = new StreamLink(socket, cfg);
+    let challenge: Uint8Array | undefined;
+    const fail = (error: RpcError): void => {
+      socket.removeListener("close", onClose);
+      link.close();
+      reject(error);
+    };
+    const onClose = (): void => fail(new RpcError("UNAVAILABLE", `connection to ${describe(info)} closed during the handshake`));
+    socket.once("close", onClose);
+    link.onFailure = fail;
+    link.onFrame = (frame) => {
+      let doc: unknown;
+      try {
+        if (frame.length > MAX_HANDSHAKE_FRAME) throw new RpcError("UNAVAILABLE", `handshake frame of ${frame.length} B is too large`);
+        doc = hs.decode(frame);
+      } catch (err) {
+        fail(new RpcError("UNAVAILABLE", `bad handshake from server: ${RpcError.from(err).message}`));
+        return;
+      }
+      if (!challenge) {
+        const step = dialerReply(doc, cfg.key, cfg.codec.name);
+        if ("error" in step) return fail(step.error);
+        challenge = step.challenge;
+        link.send(hs.encode(step.reply));
+        return;
+      }
+      const error = dialerCheck(doc, cfg.key, challenge);
+      if (error) return fail(error);
+      socket.removeListener("close", onClose);
+      resolve(makePeer(link, cfg, info, hooks));
+    };
+    link.writer.writeRaw(PREAMBLE);
+  });
+}

@@ -1,0 +1,175 @@
+/**
+ * Length-prefixed framing for stream transports: a 4-byte big-endian length, then that many
+ * bytes. The reader checks the length against maxFrameBytes before keeping a single byte of
+ * the body; the writer coalesces every frame queued in one turn of the event loop into one
+ * socket write, so many small calls issued together cost one syscall.
+ */
+import type { Socket } from "node:net";
+import { RpcError } from "../core/errors.js";
+
+const HEADER = 4;
+
+/** Splits a byte stream into frames. */
+export class FrameReader {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  /** Body length of the frame being read, or -1 while its header is incomplete. */
+  private need = -1;
+  private failed = false;
+
+  constructor(
+    private readonly maxFrameBytes: number,
+    private readonly onFrame: (frame: Buffer) => void,
+    private readonly onError: (error: RpcError) => void,
+  ) {}
+
+  /** Bytes held while waiting for the rest of a frame. */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  push(chunk: Buffer): void {
+    if (this.failed) return;
+    if (this.buffered === 0) {
+      this.parseFrom(chunk);
+      return;
+    }
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    if (this.need < 0 && this.buffered < HEADER) return;
+    if (this.need >= 0 && this.buffered < HEADER + this.need) return;
+    const all = Buffer.concat(this.chunks, this.buffered);
+    this.chunks = [];
+    this.buffered = 0;
+    this.need = -1;
+    this.parseFrom(all);
+  }
+
+  /** Emits every whole frame of `buf` (as views, not copies) and keeps the remainder. */
+  private parseFrom(buf: Buffer): void {
+    let pos = 0;
+    const end = buf.length;
+    while (end - pos >= HEADER) {
+      const len = buf.readUInt32BE(pos);
+      if (len > this.maxFrameBytes) {
+        this.failed = true;
+        this.onError(new RpcError("RESOURCE_EXHAUSTED", `frame of ${len} B exceeds maxFrameBytes ${this.maxFrameBytes}`));
+        return;
+      }
+      if (end - pos - HEADER < len) {
+        this.need = len;
+        break;
+      }
+      const frame = buf.subarray(pos + HEADER, pos + HEADER + len);
+      pos += HEADER + len;
+      this.onFrame(frame);
+      if (this.failed) return;
+    }
+    if (pos < end) {
+      // Copy the tail: the caller's chunk may be large and we only need its end.
+      const rest = Buffer.from(buf.subarray(pos));
+      this.chunks = [rest];
+      this.buffered = rest.length;
+    }
+  }
+
+  /** Stops emitting frames (after a protocol failure or close). */
+  stop(): void {
+    this.failed = true;
+    this.chunks = [];
+    this.buffered = 0;
+  }
+}
+
+/** Frames smaller than this are copied into one buffer per flush; larger ones are written as they are. */
+const COALESCE_LIMIT = 64 * 1024;
+
+/** Queues frames and writes them once per event-loop turn. */
+export class FrameWriter {
+  private queue: Uint8Array[] = [];
+  private queuedBytes = 0;
+  private scheduled = false;
+  private closed = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly maxQueuedBytes: number,
+    private readonly onOverflow: (error: RpcError) => void,
+  ) {}
+
+  write(frame: Uint8Array): void {
+    if (this.closed) return;
+    this.queue.push(frame);
+    this.queuedBytes += HEADER + frame.length;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      process.nextTick(flush, this);
+    }
+  }
+
+  /** Writes bytes with no frame header (the preamble). */
+  writeRaw(bytes: Uint8Array): void {
+    this.flush();
+    this.socket.write(bytes);
+  }
+
+  flush(): void {
+    this.scheduled = false;
+    if (this.closed || this.queue.length === 0) return;
+    const queue = this.queue;
+    const total = this.queuedBytes;
+    this.queue = [];
+    this.queuedBytes = 0;
+    if (this.socket.writableLength + total > this.maxQueuedBytes) {
+      this.closed = true;
+      this.onOverflow(new RpcError("RESOURCE_EXHAUSTED", `peer is not reading: ${this.socket.writableLength + total} B queued exceeds maxWriteBufferBytes ${this.maxQueuedBytes}`));
+      return;
+    }
+    if (total <= COALESCE_LIMIT) {
+      this.socket.write(concatFrames(queue, total));
+      return;
+    }
+    this.socket.cork();
+    let small: Uint8Array[] = [];
+    let smallBytes = 0;
+    for (const frame of queue) {
+      if (frame.length >= COALESCE_LIMIT) {
+        if (smallBytes > 0) {
+          this.socket.write(concatFrames(small, smallBytes));
+          small = [];
+          smallBytes = 0;
+        }
+        const header = Buffer.allocUnsafe(HEADER);
+        header.writeUInt32BE(frame.length, 0);
+        this.socket.write(header);
+        this.socket.write(frame);
+      } else {
+        small.push(frame);
+        smallBytes += HEADER + frame.length;
+      }
+    }
+    if (smallBytes > 0) this.socket.write(concatFrames(small, smallBytes));
+    this.socket.uncork();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.queue = [];
+    this.queuedBytes = 0;
+  }
+}
+
+function concatFrames(frames: Uint8Array[], total: number): Buffer {
+  const out = Buffer.allocUnsafe(total);
+  let pos = 0;
+  for (const frame of frames) {
+    out.writeUInt32BE(frame.length, pos);
+    out.set(frame, pos + HEADER);
+    pos += HEADER + frame.length;
+  }
+  return out;
+}
+
+function flush(writer: FrameWriter): void {
+  writer.flush();
+}

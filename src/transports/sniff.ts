@@ -1,0 +1,50 @@
+/**
+ * The one-port listener: on a stream transport the dialer speaks first, so the first few
+ * bytes tell which protocol it speaks. Each protocol is one entry of the table; anything
+ * unrecognised is closed.
+ */
+import type { Socket } from "node:net";
+
+/** One protocol a listener can recognise from a connection's first bytes. */
+export interface SniffEntry {
+  readonly name: string;
+  /** true: this protocol; false: not this one; undefined: more bytes needed to tell. */
+  match(head: Buffer): boolean | undefined;
+  /** Takes the connection over; `head` holds every byte read so far. */
+  accept(socket: Socket, head: Buffer): void;
+}
+
+/** Bytes read before a verdict is due; no supported preamble is longer. */
+const MAX_SNIFF_BYTES = 64;
+
+/** Reads the first bytes of `socket` and hands it to the entry they match. */
+export function sniff(socket: Socket, entries: readonly SniffEntry[], onUnknown: (head: Buffer) => void): void {
+  let head: Buffer = Buffer.alloc(0);
+  const onData = (chunk: Buffer): void => {
+    head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+    let undecided = false;
+    for (const entry of entries) {
+      const verdict = entry.match(head);
+      if (verdict === true) {
+        socket.removeListener("data", onData);
+        entry.accept(socket, head);
+        return;
+      }
+      if (verdict === undefined) undecided = true;
+    }
+    if (!undecided || head.length >= MAX_SNIFF_BYTES) {
+      socket.removeListener("data", onData);
+      onUnknown(head);
+    }
+  };
+  socket.on("data", onData);
+}
+
+/** A matcher for a fixed preamble. */
+export function preambleMatcher(preamble: Uint8Array): (head: Buffer) => boolean | undefined {
+  return (head) => {
+    const n = Math.min(head.length, preamble.length);
+    for (let i = 0; i < n; i++) if (head[i] !== preamble[i]) return false;
+    return head.length >= preamble.length ? true : undefined;
+  };
+}
