@@ -1,0 +1,59 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { createMsgpackCodec } from "../../src/codecs/msgpack.js";
+import { RpcError } from "../../src/core/errors.js";
+
+const codec = createMsgpackCodec();
+const roundTrip = (v: unknown): unknown => codec.decode(codec.encode(v));
+
+test("every extended type round-trips exactly", () => {
+  const values: unknown[] = [
+    new Date(1_700_000_000_123),
+    0n, 5n, -3n, 2n ** 63n - 1n, -(2n ** 63n), 2n ** 200n, -(3n ** 100n),
+    new Map<unknown, unknown>([[1, "a"], ["k", { nested: new Map([[true, null]]) }], [2n, [1, 2]]]),
+    new Set([1, "two", 3n, new Date(0)]),
+    new Uint8Array([0, 1, 255]),
+    Buffer.from("bytes"),
+    undefined,
+    { a: undefined, b: [undefined, null] },
+    [1, -1, 2 ** 40, 0.5, -1e300, Number.MAX_SAFE_INTEGER, "text", "", true, false, null],
+    { deep: { deeper: { deepest: [new Set([new Map([["x", new Uint8Array([9])]])])] } } },
+    NaN, Infinity, -Infinity,
+  ];
+  for (const v of values) assert.deepStrictEqual(roundTrip(v), v);
+});
+
+test("errors round-trip with class, message and code but never a stack", () => {
+  const t = roundTrip(new TypeError("bad")) as Error;
+  assert.ok(t instanceof TypeError);
+  assert.equal(t.message, "bad");
+  const r = roundTrip(new RpcError("APP", "app failed", { id: 7, when: new Map([[1, 2]]) })) as RpcError;
+  assert.ok(RpcError.is(r));
+  assert.equal(r.code, "APP");
+  assert.deepStrictEqual(r.data, { id: 7, when: new Map([[1, 2]]) });
+  const custom = new Error("custom");
+  custom.name = "ValidationError";
+  const c = roundTrip(custom) as Error;
+  assert.equal(c.name, "ValidationError");
+  assert.equal(c.stack, "ValidationError: custom");
+});
+
+test("a Map inside an argument is not mistaken for a plain object, and the caller's value is untouched", () => {
+  const original = { list: [new Map([["a", 1]])] };
+  const out = roundTrip(original) as typeof original;
+  assert.ok(out.list[0] instanceof Map);
+  assert.ok(original.list[0] instanceof Map);
+});
+
+test("a cyclic value is refused with INVALID_PARAMS, not a stack overflow", () => {
+  const cyclic: Record<string, unknown> = {};
+  cyclic.self = cyclic;
+  assert.throws(() => codec.encode(cyclic), (e: unknown) => RpcError.is(e) && e.code === "INVALID_PARAMS");
+});
+
+test("a __proto__ key from a peer does not change the decoded object's prototype", () => {
+  const bytes = Buffer.from("81a95f5f70726f746f5f5f81a17801", "hex"); // {"__proto__": {"x": 1}}
+  const out = codec.decode(bytes) as Record<string, unknown>;
+  assert.equal(Object.getPrototypeOf(out), Object.prototype);
+  assert.equal((out as { x?: unknown }).x, undefined);
+});
