@@ -13,7 +13,7 @@ import { checkInteger, resolveLimits, SERVE_DEFAULTS, type ServeOptions } from "
 import { PREAMBLE } from "./protocols/farcall.js";
 import { isLoopback, parseAddress } from "./transports/address.js";
 import { AllowList } from "./transports/allow-list.js";
-import { acceptFarcall, type StreamSessionConfig } from "./transports/farcall-stream.js";
+import { acceptFarcall, peerInfoOf, type StreamSessionConfig } from "./transports/farcall-stream.js";
 import { preambleMatcher, sniff, type SniffEntry } from "./transports/sniff.js";
 import { listenStream, type StreamListener } from "./transports/tcp.js";
 
@@ -89,7 +89,7 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
       name: "farcall/1",
       match: preambleMatcher(PREAMBLE),
       accept(s, head) {
-        const info = { transport, address: s.remoteAddress ?? unixPath ?? "unknown", ...(s.remotePort !== undefined ? { port: s.remotePort } : {}) };
+        const { authenticated: _unused, ...info } = peerInfoOf(s, transport, false, unixPath);
         acceptFarcall(
           s,
           head,

@@ -43,6 +43,9 @@ class StreamLink implements FrameSink {
     this.reader = new FrameReader(cfg.maxFrameBytes, (f) => this.onFrame(f), (e) => this.onFailure(e));
     this.writer = new FrameWriter(socket, cfg.maxWriteBufferBytes, (e) => this.onFailure(e));
     socket.on("data", (chunk: Buffer) => this.reader.push(chunk));
+    // A reset or broken pipe is followed by 'close', which ends the session with the reason
+    // that matters to callers (UNAVAILABLE); without a listener it would crash the process.
+    socket.on("error", noop);
   }
 
   send(frame: Uint8Array): void {
@@ -59,6 +62,8 @@ class StreamLink implements FrameSink {
     setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
   }
 }
+
+function noop(): void {}
 
 /** Who is on the other end of `socket`. */
 export function peerInfoOf(socket: Socket, transport: string, authenticated: boolean, unixPath?: string): PeerInfo {

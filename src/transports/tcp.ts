@@ -4,7 +4,7 @@
  */
 import { connect as netConnect, createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
 import { connect as tlsConnect, createServer as createTlsServer } from "node:tls";
-import { existsSync, unlinkSync } from "node:fs";
+import { lstat, unlink } from "node:fs/promises";
 import { RpcError } from "../core/errors.js";
 import type { ClientTlsOptions, ServerTlsOptions } from "../options.js";
 import { formatAddress, type StreamAddress } from "./address.js";
@@ -57,13 +57,13 @@ export async function listenStream(
 
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
-      if (address.scheme === "unix" && err.code === "EADDRINUSE" && address.path && staleSocket(address.path)) {
-        server.listen(address.path);
+      if (address.scheme === "unix" && err.code === "EADDRINUSE" && address.path) {
+        void removeStaleSocket(address.path).then((removed) => (removed ? server.listen(address.path) : reject(err)));
         return;
       }
       reject(err);
     };
-    server.once("error", onError);
+    server.on("error", onError);
     server.once("listening", () => {
       server.removeListener("error", onError);
       resolve();
@@ -86,16 +86,29 @@ export async function listenStream(
 }
 
 /**
- * A unix socket file left by a process that died: nobody answers on it, so it may go.
- * Synchronous on purpose: this runs once at startup.
+ * Removes a unix socket file left by a process that died: only a socket, and only when
+ * nobody answers on it. A live server's socket and any other kind of file are left alone.
  */
-function staleSocket(path: string): boolean {
-  if (!existsSync(path)) return false;
+async function removeStaleSocket(path: string): Promise<boolean> {
   try {
-    unlinkSync(path);
+    if (!(await lstat(path)).isSocket()) return false;
+  } catch {
+    return false; // gone already or unreadable: the original EADDRINUSE stands
+  }
+  const answered = await new Promise<boolean>((resolve) => {
+    const probe = netConnect({ path });
+    probe.once("connect", () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once("error", (err: NodeJS.ErrnoException) => resolve(err.code !== "ECONNREFUSED"));
+  });
+  if (answered) return false;
+  try {
+    await unlink(path);
     return true;
   } catch {
-    return false; // not ours to remove: the original EADDRINUSE stands
+    return false;
   }
 }
 

@@ -1,0 +1,137 @@
+/**
+ * Liveness of a client session against a server in another OS process: a frozen server is
+ * detected by keepalive, a killed one fails its calls at once, a restarted one is found
+ * again by the same client, and no call ever waits past its bound.
+ */
+import assert from "node:assert/strict";
+import { createServer } from "node:net";
+import { describe, it, type TestContext } from "node:test";
+import { close, connect, withOptions, type ConnectOptions, type Remote } from "../../src/index.js";
+import type { LifecycleApi } from "../fixtures/lifecycle/server.js";
+import { later, rejectsWith, within } from "../helpers/bounded.js";
+import { spawnTs, type TestProcess } from "../helpers/processes.js";
+
+const FIXTURE = "test/fixtures/lifecycle/server.ts";
+/** A child under tsx can be slow to start on a loaded machine. */
+const START_MS = 20_000;
+
+/** Starts the fixture server; it is killed when the test ends. */
+async function startServer(t: TestContext, listen?: string): Promise<{ proc: TestProcess; url: string }> {
+  const proc = spawnTs(FIXTURE, listen ? [listen] : []);
+  t.after(() => proc.stop());
+  const [, url] = await proc.nextLine(/^LISTENING (\S+)$/, START_MS);
+  return { proc, url };
+}
+
+async function connectTo(t: TestContext, url: string, options: ConnectOptions = {}): Promise<Remote<LifecycleApi>> {
+  const remote = await connect<LifecycleApi>(url, { logger: false, ...options });
+  t.after(() => close(remote));
+  return remote;
+}
+
+/** A port that was free a moment ago: bound, then released. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe("keepalive", () => {
+  it("calls pending on a frozen server (SIGSTOP) reject with UNAVAILABLE within about interval + timeout", async (t) => {
+    const { proc, url } = await startServer(t);
+    const remote = await connectTo(t, url, { keepaliveIntervalMs: 200, keepaliveTimeoutMs: 300 });
+    assert.equal(await remote.echo("up"), "up");
+
+    const calls = [later(remote.sleep(60_000)), later(remote.sleep(60_000))];
+    await proc.nextLine(/^CALL sleep$/, 5000);
+    await proc.nextLine(/^CALL sleep$/, 5000);
+    proc.child.kill("SIGSTOP");
+    const stoppedAt = Date.now();
+
+    for (const call of calls) await rejectsWith(call, "UNAVAILABLE", 5000, "a call pending on a frozen server");
+    const elapsed = Date.now() - stoppedAt;
+    assert.ok(elapsed < 2000, `keepalive took ${elapsed} ms to notice the frozen server (interval 200 + timeout 300)`);
+  });
+
+  it("a server that answers pings keeps a session with a long-running call open", async (t) => {
+    const { url } = await startServer(t);
+    const remote = await connectTo(t, url, { keepaliveIntervalMs: 100, keepaliveTimeoutMs: 150 });
+    // Eight keepalive periods with nothing but pings and pongs on the wire.
+    assert.equal(await within(remote.sleep(800), 5000, "sleep(800)"), 800);
+  });
+});
+
+describe("server restarts", () => {
+  it("calls in flight when the server is killed reject with UNAVAILABLE, and the same client reaches the restarted server", async (t) => {
+    const first = await startServer(t);
+    const remote = await connectTo(t, first.url, { reconnect: { initialDelayMs: 50, maxDelayMs: 200 } });
+    assert.equal(await remote.pid(), first.proc.pid);
+
+    const calls = [later(remote.sleep(60_000)), later(remote.sleep(60_000))];
+    await first.proc.nextLine(/^CALL sleep$/, 5000);
+    await first.proc.nextLine(/^CALL sleep$/, 5000);
+    await first.proc.kill("SIGKILL");
+    for (const call of calls) await rejectsWith(call, "UNAVAILABLE", 2000, "a call in flight when the server was killed");
+
+    const second = await startServer(t, first.url);
+    assert.equal(second.url, first.url);
+    assert.equal(await within(remote.pid(), 10_000, "the first call after the restart"), second.proc.pid);
+    assert.equal(await remote.echo("again"), "again");
+  });
+
+  it("calls made while the server is down wait for it and succeed once it is back, within their deadline", async (t) => {
+    const first = await startServer(t);
+    const remote = await connectTo(t, first.url, { reconnect: { initialDelayMs: 50, maxDelayMs: 200 }, connectTimeoutMs: 15_000 });
+    assert.equal(await remote.pid(), first.proc.pid);
+    // A call that fails proves the client saw the connection drop before the next ones are made.
+    const inFlight = later(remote.sleep(60_000));
+    await first.proc.nextLine(/^CALL sleep$/, 5000);
+    await first.proc.kill("SIGKILL");
+    await rejectsWith(inFlight, "UNAVAILABLE", 2000, "the call in flight when the server was killed");
+
+    const withDeadline = later(withOptions(remote, { timeout: 15_000 }).echo("with deadline"));
+    const withoutDeadline = later(remote.echo("without deadline"));
+    const second = await startServer(t, first.url);
+
+    assert.equal(await within(withDeadline, 10_000, "a call with a deadline made while the server was down"), "with deadline");
+    assert.equal(await within(withoutDeadline, 10_000, "a call without a deadline made while the server was down"), "without deadline");
+    assert.equal(await remote.pid(), second.proc.pid);
+  });
+
+  it("calls made while the server stays down reject with DEADLINE_EXCEEDED (deadline) or UNAVAILABLE (connectTimeoutMs), never hang", async (t) => {
+    const first = await startServer(t);
+    const remote = await connectTo(t, first.url, { reconnect: { initialDelayMs: 50, maxDelayMs: 200 }, connectTimeoutMs: 500 });
+    assert.equal(await remote.echo("up"), "up");
+    const inFlight = later(remote.sleep(60_000));
+    await first.proc.nextLine(/^CALL sleep$/, 5000);
+    await first.proc.kill("SIGKILL");
+    await rejectsWith(inFlight, "UNAVAILABLE", 2000, "the call in flight when the server was killed");
+
+    const started = Date.now();
+    await Promise.all([
+      rejectsWith(withOptions(remote, { timeout: 200 }).echo("x"), "DEADLINE_EXCEEDED", 3000, "a call with a 200 ms deadline while the server is down"),
+      rejectsWith(remote.echo("y"), "UNAVAILABLE", 3000, "a call without a deadline while the server is down (connectTimeoutMs 500)"),
+    ]);
+    assert.ok(Date.now() - started < 2000, `the calls took ${Date.now() - started} ms to give up`);
+  });
+
+  it("with reconnect: false, a call after the server died rejects with UNAVAILABLE without waiting for connectTimeoutMs", async (t) => {
+    const first = await startServer(t);
+    const remote = await connectTo(t, first.url, { reconnect: false, connectTimeoutMs: 10_000 });
+    assert.equal(await remote.echo("up"), "up");
+    const inFlight = later(remote.sleep(60_000));
+    await first.proc.nextLine(/^CALL sleep$/, 5000);
+    await first.proc.kill("SIGKILL");
+    await rejectsWith(inFlight, "UNAVAILABLE", 2000, "the call in flight when the server was killed");
+    await rejectsWith(remote.echo("z"), "UNAVAILABLE", 2000, "a call after the server died, with reconnect off");
+  });
+});
+
+describe("connect()", () => {
+  it("connect() to a port nobody listens on rejects with UNAVAILABLE", async () => {
+    const port = await freePort();
+    await rejectsWith(connect(`tcp://127.0.0.1:${port}`, { logger: false }), "UNAVAILABLE", 5000, "connect() to a closed port");
+  });
+});
