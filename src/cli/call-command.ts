@@ -1,0 +1,57 @@
+/**
+ * `farcall call URL METHOD [ARGS...]`: one call from the shell, its result as JSON on stdout.
+ */
+import { AUTHKEY_OPTION, COMMON_OPTIONS, parseCommandLine, parseTimeout, parseValue, resolveAuthkey } from "./arguments.js";
+import { CliError } from "./cli-error.js";
+import { withRemote } from "./connect-remote.js";
+import { renderJson } from "./render-json.js";
+
+/** `farcall call --help`. */
+export const CALL_USAGE = `Usage: farcall call URL METHOD [ARG...] [options]
+
+Calls METHOD (a dotted path such as counter.inc) on the server at URL and prints the
+result as JSON on stdout.
+
+Each ARG is read as JSON when it parses (10, true, null, "10", [1,2], {"a":1}) and as a
+plain string otherwise, so these are the same call:
+  farcall call tcp://127.0.0.1:4343 put greeting hello
+  farcall call tcp://127.0.0.1:4343 put greeting '"hello"'
+
+Values JSON cannot hold are printed as: BigInt as a decimal string, Map as an object
+(or [key, value] entries when a key is not a string), Set as an array, Uint8Array as
+base64, Date as ISO 8601, NaN and Infinity as strings, undefined as null.
+
+Options:
+  --authkey KEY    the server's shared secret (default: $FARCALL_AUTHKEY; prefer the
+                   variable: command lines are visible to other users in ps)
+  --timeout MS     give up on connecting and on the call after MS milliseconds
+  -h, --help       show this help
+
+Exit status: 0 with the result on stdout; 1 when the method failed ("CODE: message" on
+stderr, then "data: JSON" when the error carries data); 2 for bad usage or when the
+server cannot be reached or refuses the key.`;
+
+/** Runs `farcall call` with the arguments after "call". */
+export async function callCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseCommandLine("call", argv, {
+    ...COMMON_OPTIONS,
+    ...AUTHKEY_OPTION,
+    timeout: { type: "string" },
+  });
+  if (values.help) {
+    process.stdout.write(`${CALL_USAGE}\n`);
+    return;
+  }
+  const [url, method, ...rawArgs] = positionals;
+  if (url === undefined || method === undefined) throw new CliError('call needs a URL and a METHOD\nRun "farcall call --help" for usage.');
+  if (method === "" || method.split(".").includes("")) throw new CliError(`invalid method name ${JSON.stringify(method)}: expected a dotted path such as counter.inc`);
+  const args = rawArgs.map(parseValue);
+  const flags = { authkey: resolveAuthkey(values.authkey), timeout: parseTimeout(values.timeout) };
+
+  const result = await withRemote(url, flags, (remote) => {
+    let fn: unknown = remote;
+    for (const part of method.split(".")) fn = (fn as Record<string, unknown>)[part];
+    return (fn as (...a: unknown[]) => Promise<unknown>)(...args);
+  });
+  process.stdout.write(`${renderJson(result)}\n`);
+}

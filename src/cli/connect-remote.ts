@@ -1,0 +1,51 @@
+/**
+ * The client side of `call` and `list`: one connection for one command, and the rule that
+ * a failure to connect is a usage problem (exit 2) while a failing call is the remote's
+ * answer (exit 1).
+ */
+import { close, connect, RpcError, type Remote } from "../index.js";
+import { CliError, EXIT } from "./cli-error.js";
+import { renderJson } from "./render-json.js";
+
+/** What `call` and `list` read from their command line to connect. */
+export interface ClientFlags {
+  authkey: string | undefined;
+  /** Per-call timeout in ms, also the bound on connecting; undefined for the defaults. */
+  timeout: number | undefined;
+}
+
+/**
+ * Connects to `url`, runs `use` on the remote and always closes it.
+ * @throws CliError exit 2 when the connection fails (bad URL, unreachable, wrong key);
+ *   exit 1 when `use` rejects with an RpcError.
+ */
+export async function withRemote<R>(url: string, flags: ClientFlags, use: (remote: Remote<unknown>) => Promise<R>): Promise<R> {
+  let remote: Remote<unknown>;
+  try {
+    remote = await connect<unknown>(url, {
+      ...(flags.authkey !== undefined ? { authkey: flags.authkey } : {}),
+      ...(flags.timeout ? { timeout: flags.timeout, connectTimeoutMs: flags.timeout } : {}),
+      // One command, one attempt: retrying would only delay the error the user needs to see.
+      reconnect: false,
+      // Failures reach the user as this command's own message; connection chatter would not help.
+      logger: false,
+    });
+  } catch (err) {
+    // The core's messages already name the address: "UNAVAILABLE: cannot connect to tcp://…".
+    throw new CliError(RpcError.is(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err));
+  }
+  try {
+    return await use(remote);
+  } catch (err) {
+    if (!RpcError.is(err)) throw err;
+    throw new CliError(formatRemoteError(err), EXIT.REMOTE_ERROR);
+  } finally {
+    await close(remote);
+  }
+}
+
+/** `CODE: message`, then the error's data as JSON on a line of its own when there is any. */
+export function formatRemoteError(err: RpcError): string {
+  const head = `${err.code}: ${err.message}`;
+  return err.data === undefined ? head : `${head}\ndata: ${renderJson(err.data, 0)}`;
+}

@@ -1,0 +1,33 @@
+/**
+ * What `farcall serve` prints once it listens: where, and for the embedded default service,
+ * how to call it, so a newcomer can try farcall before writing a line.
+ */
+
+/** One `listening on URL` line per bound address (tests and scripts read these). */
+export function listeningLines(addresses: readonly string[]): string[] {
+  return addresses.map((address) => `listening on ${address}`);
+}
+
+/** How to call the default service at `address`, from the shell and from TypeScript. */
+export function demoUsageLines(address: string, withAuthkey: boolean): string[] {
+  const key = withAuthkey ? "FARCALL_AUTHKEY=… " : "";
+  const option = withAuthkey ? ', { authkey: process.env.FARCALL_AUTHKEY }' : "";
+  return [
+    "",
+    "This is farcall's demo service: a key-value store, counters and an account.",
+    "Try it from another terminal:",
+    `  ${key}farcall list ${address}`,
+    `  ${key}farcall call ${address} put greeting '"hello"'`,
+    `  ${key}farcall call ${address} get greeting`,
+    `  ${key}farcall call ${address} counter.inc views`,
+    `  ${key}farcall call ${address} account.withdraw 100      # fails: INSUFFICIENT_FUNDS`,
+    "Or from TypeScript:",
+    '  import { connect, close } from "farcall";',
+    "  type Demo = { counter: { inc(name: string): number } }; // the part of the API you call",
+    `  const remote = await connect<Demo>("${address}"${option});`,
+    '  console.log(await remote.counter.inc("views"));',
+    "  await close(remote);",
+    "Press Ctrl-C to stop.",
+    "",
+  ];
+}

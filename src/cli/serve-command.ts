@@ -1,0 +1,96 @@
+/**
+ * `farcall serve [module]`: serves a module's exports, or the embedded demo service, until
+ * SIGINT or SIGTERM, then closes gracefully (calls in flight get time to finish).
+ */
+import { SERVE_DEFAULTS, serve, type Server } from "../index.js";
+import { createDemoService } from "../demo/service.js";
+import { AUTHKEY_OPTION, COMMON_OPTIONS, parseCommandLine, resolveAuthkey } from "./arguments.js";
+import { CliError, EXIT } from "./cli-error.js";
+import { loadModule, pickExport } from "./load-module.js";
+import { demoUsageLines, listeningLines } from "./serve-banner.js";
+
+/** Time calls in flight get to finish after SIGINT/SIGTERM. */
+const DRAIN_MS = 5000;
+
+/** `farcall serve --help`. */
+export const SERVE_USAGE = `Usage: farcall serve [module] [options]
+
+Serves the exports of a module (.js, .mjs or .ts) so other processes can call them.
+Without a module, serves the embedded demo service (key-value store, counters, account).
+
+What is served: the export named by --export; otherwise the default export when it is the
+module's only export; otherwise every export of the module, each under its own name.
+TypeScript modules need Node's type stripping or the "tsx" package.
+
+Options:
+  --listen URL     where to listen; repeat for several (default ${SERVE_DEFAULTS.listen})
+                   tcp://HOST:PORT or unix:///PATH.sock; port 0 picks a free port
+  --authkey KEY    shared secret clients must prove they hold (default: $FARCALL_AUTHKEY)
+  --export NAME    serve this export of the module
+  -h, --help       show this help
+
+Prints one "listening on URL" line per address. Ctrl-C (SIGINT) or SIGTERM lets calls in
+flight finish for up to ${DRAIN_MS / 1000} s, then exits.
+Exit status: 0 after a clean shutdown, 2 for bad usage, a module that cannot be loaded or
+an address that cannot be bound.`;
+
+/** Runs `farcall serve` with the arguments after "serve"; resolves once it listens. */
+export async function serveCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseCommandLine("serve", argv, {
+    ...COMMON_OPTIONS,
+    ...AUTHKEY_OPTION,
+    listen: { type: "string", multiple: true },
+    export: { type: "string" },
+  });
+  if (values.help) {
+    process.stdout.write(`${SERVE_USAGE}\n`);
+    return;
+  }
+  if (positionals.length > 1) throw new CliError(`serve takes one module, got ${positionals.length}\nRun "farcall serve --help" for usage.`);
+  const file = positionals[0];
+  if (file === undefined && values.export !== undefined) throw new CliError("--export needs a module to pick the export from");
+
+  const api = file === undefined ? createDemoService() : pickExport(await loadModule(file), file, values.export);
+  const authkey = resolveAuthkey(values.authkey);
+  const listen = values.listen ?? [SERVE_DEFAULTS.listen];
+
+  let server: Server;
+  try {
+    server = await serve(api, { listen, ...(authkey !== undefined ? { authkey } : {}) });
+  } catch (err) {
+    throw new CliError(`cannot serve on ${listen.join(", ")}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+
+  // Before anything is printed: whoever reads the address may signal us right away.
+  stopOnSignals(server);
+  const out = listeningLines(server.addresses);
+  if (file === undefined) out.push(...demoUsageLines(server.addresses[0] ?? SERVE_DEFAULTS.listen, authkey !== undefined));
+  process.stdout.write(`${out.join("\n")}\n`);
+  if (authkey === undefined) {
+    process.stderr.write("farcall: warning: no authkey: every process that can reach these addresses can call every method (use --authkey or FARCALL_AUTHKEY)\n");
+  }
+}
+
+/** First SIGINT/SIGTERM: drain and exit 0. A second one: exit at once. */
+function stopOnSignals(server: Server): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      process.stderr.write(`farcall: ${signal} again, exiting now\n`);
+      process.exit(EXIT.INTERRUPTED);
+    }
+    stopping = true;
+    process.stderr.write(`farcall: ${signal}: closing, calls in flight have up to ${DRAIN_MS} ms\n`);
+    server.close({ drainMs: DRAIN_MS }).then(
+      // exit() rather than waiting for the loop to empty: a served module may hold timers or
+      // pools of its own that would keep the process alive after the server is gone.
+      () => process.exit(EXIT.OK),
+      (err: unknown) => {
+        process.stderr.write(`farcall: error while closing: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exit(EXIT.INTERRUPTED);
+      },
+    );
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}

@@ -1,0 +1,62 @@
+/**
+ * The embedded default service: the programs farcall grew out of, as one object to pass to
+ * `serve()`. It is what `farcall serve` answers with when given no module.
+ */
+import os from "node:os";
+import { Account } from "./account.js";
+import { MemoryCounters } from "./counters.js";
+import { MemoryKeyValueStore } from "./kv-store.js";
+import { sleep } from "./sleep.js";
+import { requireName, requireSafeInteger } from "./validate.js";
+
+/**
+ * A fresh demo service with its own empty state:
+ * - a key-value store at the top level: `get(k)` (null when missing), `put(k, v)`,
+ *   `delete(k)` (true when the key was there), `keys()` (sorted);
+ * - named counters: `counter.get(name)` (0 when missing), `counter.inc(name)` and
+ *   `counter.add(name, n)`, both returning the new value, atomic under any concurrency;
+ * - `uname()` (the server's OS, release and CPU), `echo(x)` (its argument, unchanged) and
+ *   `sleep(ms)` (honours cancellation);
+ * - `account`: a remote {@link Account} (`deposit`, `withdraw`, `balance`).
+ */
+export function createDemoService() {
+  const store = new MemoryKeyValueStore();
+  const counters = new MemoryCounters();
+  return {
+    get(key: string): unknown {
+      // null, not undefined: the answer a caller expects from any protocol (Python's None).
+      return store.get(requireName(key, "key")) ?? null;
+    },
+    put(key: string, value: unknown): void {
+      store.put(requireName(key, "key"), value);
+    },
+    delete(key: string): boolean {
+      return store.delete(requireName(key, "key"));
+    },
+    keys(): string[] {
+      return store.keys();
+    },
+    counter: {
+      get(name: string): number {
+        return counters.get(requireName(name, "name"));
+      },
+      inc(name: string): number {
+        return counters.add(requireName(name, "name"), 1);
+      },
+      add(name: string, n: number): number {
+        return counters.add(requireName(name, "name"), requireSafeInteger(n, "n"));
+      },
+    },
+    uname(): string {
+      return `${os.type()} ${os.release()} ${os.arch()}`;
+    },
+    echo<T>(value: T): T {
+      return value;
+    },
+    sleep,
+    account: new Account(),
+  };
+}
+
+/** The type of the demo service, for `connect<DemoApi>(url)`. */
+export type DemoApi = ReturnType<typeof createDemoService>;

@@ -1,0 +1,107 @@
+import assert from "node:assert/strict";
+import { createServer } from "node:net";
+import { before, describe, it, type TestContext } from "node:test";
+import { requireBuild, runCli, startServe } from "./cli-process.js";
+
+/** A demo server on a free port; its URL. */
+async function demoServer(t: TestContext, env?: Record<string, string>): Promise<string> {
+  const server = await startServe(t, ["--listen", "tcp://127.0.0.1:0"], env);
+  return server.addresses[0]!;
+}
+
+/** A local port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe("farcall call", () => {
+  before(requireBuild);
+
+  it("prints the result as JSON on stdout and exits 0; get of a missing key is null", async (t) => {
+    const url = await demoServer(t);
+    assert.deepEqual(await runCli(t, ["call", url, "get", "a"]), { code: 0, signal: null, stdout: "null\n", stderr: "" });
+    await runCli(t, ["call", url, "put", "a", "10"]);
+    assert.equal((await runCli(t, ["call", url, "get", "a"])).stdout, "10\n");
+  });
+
+  it("reads each argument as JSON, or as a plain string when it is not JSON", async (t) => {
+    const url = await demoServer(t);
+    const echo = async (arg: string) => (await runCli(t, ["call", url, "echo", arg])).stdout;
+    assert.equal(await echo("10"), "10\n");
+    assert.equal(await echo('"10"'), '"10"\n');
+    assert.equal(await echo("views"), '"views"\n');
+    assert.equal(await echo("true"), "true\n");
+    assert.equal(await echo("-2.5"), "-2.5\n");
+    assert.equal(await echo('{"a":[1,null]}'), '{\n  "a": [\n    1,\n    null\n  ]\n}\n');
+  });
+
+  it("calls nested methods by their dotted path, negative numbers included", async (t) => {
+    const url = await demoServer(t);
+    assert.equal((await runCli(t, ["call", url, "counter.inc", "views"])).stdout, "1\n");
+    assert.equal((await runCli(t, ["call", url, "counter.add", "views", "-5"])).stdout, "-4\n");
+  });
+
+  it("a remote error prints CODE: message and its data on stderr, and exits 1", async (t) => {
+    const url = await demoServer(t);
+    const result = await runCli(t, ["call", url, "account.withdraw", "100"]);
+    assert.equal(result.code, 1);
+    assert.equal(result.stdout, "");
+    assert.equal(result.stderr, 'INSUFFICIENT_FUNDS: cannot withdraw 100: the balance is 0\ndata: {"balance":0}\n');
+  });
+
+  it("an unknown method exits 1 with METHOD_NOT_FOUND", async (t) => {
+    const url = await demoServer(t);
+    const result = await runCli(t, ["call", url, "nope"]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^METHOD_NOT_FOUND: /);
+  });
+
+  it("--timeout gives up on a slow call with DEADLINE_EXCEEDED, exit 1", async (t) => {
+    const url = await demoServer(t);
+    const started = Date.now();
+    const result = await runCli(t, ["call", url, "sleep", "60000", "--timeout", "200"]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^DEADLINE_EXCEEDED: /);
+    assert.ok(Date.now() - started < 10_000);
+  });
+
+  it("an unreachable server exits 2 with UNAVAILABLE", async (t) => {
+    const result = await runCli(t, ["call", `tcp://127.0.0.1:${await closedPort()}`, "get", "a"]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^farcall: UNAVAILABLE: /);
+  });
+
+  it("a wrong authkey exits 2 with UNAUTHENTICATED", async (t) => {
+    const url = await demoServer(t, { FARCALL_AUTHKEY: "right" });
+    const result = await runCli(t, ["call", url, "get", "a"], { FARCALL_AUTHKEY: "wrong" });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^farcall: UNAUTHENTICATED: /);
+  });
+
+  const usage: Array<[string, string[], RegExp]> = [
+    ["a URL that is not one", ["call", "not-a-url", "get", "a"], /invalid address "not-a-url"/],
+    ["an unsupported transport", ["call", "ftp://127.0.0.1:21", "get"], /unsupported transport "ftp"/],
+    ["a missing METHOD", ["call", "tcp://127.0.0.1:4343"], /call needs a URL and a METHOD/],
+    ["an empty path segment in METHOD", ["call", "tcp://127.0.0.1:4343", "counter..inc"], /invalid method name "counter..inc"/],
+    ["a --timeout that is not a number", ["call", "tcp://127.0.0.1:4343", "get", "--timeout", "soon"], /--timeout must be a whole number/],
+    ["an unknown option", ["call", "tcp://127.0.0.1:4343", "get", "--verbose"], /Unknown option '--verbose'/],
+  ];
+  for (const [what, args, message] of usage) {
+    it(`${what} exits 2 with a message saying so`, async (t) => {
+      const result = await runCli(t, args);
+      assert.equal(result.code, 2);
+      assert.match(result.stderr, message);
+    });
+  }
+
+  it("--help prints the usage, including how results are printed, and exits 0", async (t) => {
+    const result = await runCli(t, ["call", "--help"]);
+    assert.equal(result.code, 0);
+    assert.match(result.stdout, /^Usage: farcall call URL METHOD/);
+    assert.match(result.stdout, /BigInt as a decimal string/);
+  });
+});

@@ -1,0 +1,35 @@
+/**
+ * Every program in examples/ runs, finishes by itself and prints what its comments promise:
+ * an example that no longer runs would teach newcomers something false.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { describe, it } from "node:test";
+import { finished, killAfter, REPO } from "./cli-process.js";
+
+/** A line each example must print; a new example needs an entry here. */
+const EXPECTED: Readonly<Record<string, RegExp>> = {
+  "account.ts": /^withdraw 500 -> INSUFFICIENT_FUNDS, balance still 70$/m,
+  "counter.ts": /^hikakin: 5000 views$/m,
+  "kv-store.ts": /^get null\nput undefined\nget 10\ngetUname \S+/m,
+};
+
+const examples = readdirSync(new URL("../../examples/", import.meta.url)).filter((f) => f.endsWith(".ts")).sort();
+
+describe("examples", () => {
+  it("every example has an expected line of output in this test", () => {
+    assert.deepEqual(examples, Object.keys(EXPECTED).sort());
+  });
+
+  for (const file of examples) {
+    it(`examples/${file} finishes by itself, exits 0 and prints its expected output`, { timeout: 120_000 }, async (t) => {
+      const child = spawn(process.execPath, ["--import", "tsx", `examples/${file}`], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+      killAfter(t, child);
+      const { code, stdout, stderr } = await finished(child);
+      assert.equal(code, 0, `examples/${file} exited with ${code}:\n${stderr}`);
+      const expected = EXPECTED[file];
+      if (expected) assert.match(stdout, expected);
+    });
+  }
+});
