@@ -2,6 +2,7 @@
  * `farcall call URL METHOD [ARGS...]`: one call from the shell, its result as JSON on stdout.
  */
 import { AUTHKEY_OPTION, COMMON_OPTIONS, parseCommandLine, parseTimeout, parseValue, resolveAuthkey } from "./arguments.js";
+import { clientTls, TLS_OPTIONS, TLS_USAGE } from "./tls-files.js";
 import { CliError } from "./cli-error.js";
 import { withRemote } from "./connect-remote.js";
 import { renderJson } from "./render-json.js";
@@ -25,6 +26,7 @@ Options:
   --authkey KEY    the server's shared secret (default: $FARCALL_AUTHKEY; prefer the
                    variable: command lines are visible to other users in ps)
   --timeout MS     give up on connecting and on the call after MS milliseconds
+${TLS_USAGE.client}
   -h, --help       show this help
 
 Exit status: 0 with the result on stdout; 1 when the method failed ("CODE: message" on
@@ -37,6 +39,7 @@ export async function callCommand(argv: string[]): Promise<void> {
     ...COMMON_OPTIONS,
     ...AUTHKEY_OPTION,
     timeout: { type: "string" },
+    ...TLS_OPTIONS,
   });
   if (values.help) {
     process.stdout.write(`${CALL_USAGE}\n`);
@@ -46,7 +49,7 @@ export async function callCommand(argv: string[]): Promise<void> {
   if (url === undefined || method === undefined) throw new CliError('call needs a URL and a METHOD\nRun "farcall call --help" for usage.');
   if (method === "" || method.split(".").includes("")) throw new CliError(`invalid method name ${JSON.stringify(method)}: expected a dotted path such as counter.inc`);
   const args = rawArgs.map(parseValue);
-  const flags = { authkey: resolveAuthkey(values.authkey), timeout: parseTimeout(values.timeout) };
+  const flags = { authkey: resolveAuthkey(values.authkey), timeout: parseTimeout(values.timeout), tls: clientTls(values) };
 
   const result = await withRemote(url, flags, (remote) => {
     let fn: unknown = remote;

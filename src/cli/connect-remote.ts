@@ -3,7 +3,7 @@
  * a failure to connect is a usage problem (exit 2) while a failing call is the remote's
  * answer (exit 1).
  */
-import { close, connect, RpcError, type Remote } from "../index.js";
+import { close, connect, RpcError, type ClientTlsOptions, type Remote } from "../index.js";
 import { CliError, EXIT } from "./cli-error.js";
 import { renderJson } from "./render-json.js";
 
@@ -12,6 +12,8 @@ export interface ClientFlags {
   authkey: string | undefined;
   /** Per-call timeout in ms, also the bound on connecting; undefined for the defaults. */
   timeout: number | undefined;
+  /** TLS options for tls:// URLs, from the --tls-* files. */
+  tls?: ClientTlsOptions | undefined;
 }
 
 /**
@@ -25,6 +27,7 @@ export async function withRemote<R>(url: string, flags: ClientFlags, use: (remot
     remote = await connect<unknown>(url, {
       ...(flags.authkey !== undefined ? { authkey: flags.authkey } : {}),
       ...(flags.timeout ? { timeout: flags.timeout, connectTimeoutMs: flags.timeout } : {}),
+      ...(flags.tls ? { tls: flags.tls } : {}),
       // One command, one attempt: retrying would only delay the error the user needs to see.
       reconnect: false,
       // Failures reach the user as this command's own message; connection chatter would not help.

@@ -3,6 +3,7 @@
  */
 import { listMethods } from "../index.js";
 import { AUTHKEY_OPTION, COMMON_OPTIONS, parseCommandLine, parseTimeout, resolveAuthkey } from "./arguments.js";
+import { clientTls, TLS_OPTIONS, TLS_USAGE } from "./tls-files.js";
 import { CliError } from "./cli-error.js";
 import { withRemote } from "./connect-remote.js";
 
@@ -15,6 +16,7 @@ parameters each declares: counter.inc(1).
 Options:
   --authkey KEY    the server's shared secret (default: $FARCALL_AUTHKEY)
   --timeout MS     give up after MS milliseconds
+${TLS_USAGE.client}
   -h, --help       show this help
 
 Exit status: 0 with the list on stdout; 2 for bad usage or when the server cannot be
@@ -26,6 +28,7 @@ export async function listCommand(argv: string[]): Promise<void> {
     ...COMMON_OPTIONS,
     ...AUTHKEY_OPTION,
     timeout: { type: "string" },
+    ...TLS_OPTIONS,
   });
   if (values.help) {
     process.stdout.write(`${LIST_USAGE}\n`);
@@ -33,7 +36,7 @@ export async function listCommand(argv: string[]): Promise<void> {
   }
   if (positionals.length !== 1) throw new CliError('list needs exactly one URL\nRun "farcall list --help" for usage.');
   const [url] = positionals as [string];
-  const flags = { authkey: resolveAuthkey(values.authkey), timeout: parseTimeout(values.timeout) };
+  const flags = { authkey: resolveAuthkey(values.authkey), timeout: parseTimeout(values.timeout), tls: clientTls(values) };
   const methods = await withRemote(url, flags, (remote) => listMethods(remote));
   process.stdout.write(methods.map((m) => `${m.name}(${m.arity})\n`).join(""));
 }

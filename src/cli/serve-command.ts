@@ -7,6 +7,7 @@ import { createDemoService } from "../demo/service.js";
 import { AUTHKEY_OPTION, COMMON_OPTIONS, parseCommandLine, resolveAuthkey } from "./arguments.js";
 import { CliError, EXIT } from "./cli-error.js";
 import { loadModule, pickExport } from "./load-module.js";
+import { serverTls, TLS_OPTIONS, TLS_USAGE } from "./tls-files.js";
 import { demoUsageLines, listeningLines } from "./serve-banner.js";
 
 /** Time calls in flight get to finish after SIGINT/SIGTERM. */
@@ -24,9 +25,11 @@ TypeScript modules need Node's type stripping or the "tsx" package.
 
 Options:
   --listen URL     where to listen; repeat for several (default ${SERVE_DEFAULTS.listen})
-                   tcp://HOST:PORT or unix:///PATH.sock; port 0 picks a free port
+                   tcp://HOST:PORT, tls://HOST:PORT or unix:///PATH.sock; port 0
+                   picks a free port
   --authkey KEY    shared secret clients must prove they hold (default: $FARCALL_AUTHKEY)
   --export NAME    serve this export of the module
+${TLS_USAGE.server}
   -h, --help       show this help
 
 Prints one "listening on URL" line per address. Ctrl-C (SIGINT) or SIGTERM lets calls in
@@ -41,6 +44,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     ...AUTHKEY_OPTION,
     listen: { type: "string", multiple: true },
     export: { type: "string" },
+    ...TLS_OPTIONS,
   });
   if (values.help) {
     process.stdout.write(`${SERVE_USAGE}\n`);
@@ -53,10 +57,11 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const api = file === undefined ? createDemoService() : pickExport(await loadModule(file), file, values.export);
   const authkey = resolveAuthkey(values.authkey);
   const listen = values.listen ?? [SERVE_DEFAULTS.listen];
+  const tls = serverTls(values);
 
   let server: Server;
   try {
-    server = await serve(api, { listen, ...(authkey !== undefined ? { authkey } : {}) });
+    server = await serve(api, { listen, ...(authkey !== undefined ? { authkey } : {}), ...(tls ? { tls } : {}) });
   } catch (err) {
     throw new CliError(`cannot serve on ${listen.join(", ")}: ${err instanceof Error ? err.message : String(err)}`);
   }
