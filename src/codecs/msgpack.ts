@@ -151,12 +151,19 @@ export function createMsgpackCodec(limits: Partial<DecodeLimits> = {}): Codec {
   return {
     name: "msgpack",
     encode(value: unknown): Uint8Array {
-      const lowered = lowerMaps(value, 0, maxDepth + 2);
+      // lowerMaps' own bound only stops cycles; the scan below is the exact check.
+      const lowered = lowerMaps(value, 0, maxDepth);
+      let bytes: Uint8Array;
       try {
-        return packr.pack(lowered);
+        bytes = packr.pack(lowered);
       } catch (err) {
         throw new RpcError("INVALID_PARAMS", `value cannot be encoded: ${(err as Error).message}`);
       }
+      // Never send what our own decoder (with the same limits) would refuse: the peer would
+      // have to drop the connection, failing every call on it.
+      const failure = scanMsgpack(bytes, maxDepth);
+      if (failure) throw new RpcError("INVALID_PARAMS", `value cannot be sent: ${failure.message}`);
+      return bytes;
     },
     decode(bytes: Uint8Array): unknown {
       const failure = scanMsgpack(bytes, maxDepth);

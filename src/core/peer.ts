@@ -360,7 +360,7 @@ export class Peer implements CallCanceller {
 
   /** Closes because the other side broke the protocol or a limit; logs one line. */
   private fail(reason: RpcError): void {
-    this.options.logger.warn(`${describe(this.info)}: closing: ${reason.message}`);
+    this.options.logger.warn(`${describe(this.info)}: closing: ${reason.code}: ${reason.message}`);
     this.close(reason);
   }
 
@@ -393,7 +393,7 @@ export class Peer implements CallCanceller {
   onPingTimeout(timeoutMs: number, framesAtPing: number): void {
     this.pingTimer = undefined;
     if (this.closedWith || this.framesReceived !== framesAtPing) return;
-    this.fail(new RpcError("UNAVAILABLE", `the peer did not answer a keepalive ping within ${timeoutMs} ms`));
+    this.fail(new RpcError("UNAVAILABLE", `the peer did not answer a keepalive ping within ${timeoutMs} ms (keepaliveTimeoutMs)`));
   }
 }
 

@@ -40,7 +40,9 @@ class StreamLink implements FrameSink {
   private closing = false;
 
   constructor(readonly socket: Socket, cfg: StreamSessionConfig) {
-    this.reader = new FrameReader(cfg.maxFrameBytes, (f) => this.onFrame(f), (e) => this.onFailure(e));
+    // Until the handshake is done only handshake-sized frames are accepted, so a peer that
+    // has proved nothing cannot make us hold maxFrameBytes per connection.
+    this.reader = new FrameReader(MAX_HANDSHAKE_FRAME, (f) => this.onFrame(f), (e) => this.onFailure(e), "the handshake frame limit");
     this.writer = new FrameWriter(socket, cfg.maxWriteBufferBytes, (e) => this.onFailure(e));
     socket.on("data", (chunk: Buffer) => this.reader.push(chunk));
     // A reset or broken pipe is followed by 'close', which ends the session with the reason
@@ -91,9 +93,10 @@ function makePeer(link: StreamLink, cfg: StreamSessionConfig, info: PeerInfo, ho
     logger: cfg.logger,
     ...hooks,
   });
+  link.reader.setLimit(cfg.maxFrameBytes, "maxFrameBytes");
   link.onFrame = (frame) => peer.receive(frame);
   link.onFailure = (error) => {
-    cfg.logger.warn(`${describe(info)}: closing: ${error.message}`);
+    cfg.logger.warn(`${describe(info)}: closing: ${error.code}: ${error.message}`);
     peer.close(error);
   };
   link.socket.on("close", () => peer.close(new RpcError("UNAVAILABLE", `connection to ${describe(info)} closed`)));
@@ -122,11 +125,10 @@ export function acceptFarcall(
     link.close();
     onRefused(reason);
   };
-  link.onFailure = (error) => refuse(error.message);
+  link.onFailure = (error) => refuse(`${error.code}: ${error.message}`);
   link.onFrame = (frame) => {
     let doc: unknown;
     try {
-      if (frame.length > MAX_HANDSHAKE_FRAME) throw new RpcError("RESOURCE_EXHAUSTED", `handshake frame of ${frame.length} B exceeds ${MAX_HANDSHAKE_FRAME} B`);
       doc = hs.decode(frame);
     } catch (err) {
       refuse(`bad handshake: ${RpcError.from(err).message}`);
@@ -166,7 +168,6 @@ export function dialFarcall(
     link.onFrame = (frame) => {
       let doc: unknown;
       try {
-        if (frame.length > MAX_HANDSHAKE_FRAME) throw new RpcError("UNAVAILABLE", `handshake frame of ${frame.length} B is too large`);
         doc = hs.decode(frame);
       } catch (err) {
         fail(new RpcError("UNAVAILABLE", `bad handshake from server: ${RpcError.from(err).message}`));

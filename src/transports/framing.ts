@@ -18,10 +18,17 @@ export class FrameReader {
   private failed = false;
 
   constructor(
-    private readonly maxFrameBytes: number,
+    private maxFrameBytes: number,
     private readonly onFrame: (frame: Buffer) => void,
     private readonly onError: (error: RpcError) => void,
+    private limitName = "maxFrameBytes",
   ) {}
+
+  /** Changes the limit, e.g. from the handshake's small one to the session's. */
+  setLimit(maxFrameBytes: number, name: string): void {
+    this.maxFrameBytes = maxFrameBytes;
+    this.limitName = name;
+  }
 
   /** Bytes held while waiting for the rest of a frame. */
   get bufferedBytes(): number {
@@ -53,7 +60,7 @@ export class FrameReader {
       const len = buf.readUInt32BE(pos);
       if (len > this.maxFrameBytes) {
         this.failed = true;
-        this.onError(new RpcError("RESOURCE_EXHAUSTED", `frame of ${len} B exceeds maxFrameBytes ${this.maxFrameBytes}`));
+        this.onError(new RpcError("RESOURCE_EXHAUSTED", `frame of ${len} B exceeds ${this.limitName} ${this.maxFrameBytes}`));
         return;
       }
       if (end - pos - HEADER < len) {

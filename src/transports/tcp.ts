@@ -9,6 +9,12 @@ import { RpcError } from "../core/errors.js";
 import type { ClientTlsOptions, ServerTlsOptions } from "../options.js";
 import { formatAddress, type StreamAddress } from "./address.js";
 
+/**
+ * Connections the kernel may hold before we accept them. Node's default (511) drops
+ * clients when thousands connect at once; the kernel caps this at net.core.somaxconn.
+ */
+const LISTEN_BACKLOG = 4096;
+
 export interface StreamListener {
   /** The bound address as a URL (the real port when 0 was asked for). */
   readonly url: string;
@@ -58,7 +64,7 @@ export async function listenStream(
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       if (address.scheme === "unix" && err.code === "EADDRINUSE" && address.path) {
-        void removeStaleSocket(address.path).then((removed) => (removed ? server.listen(address.path) : reject(err)));
+        void removeStaleSocket(address.path).then((removed) => (removed ? server.listen({ path: address.path, backlog: LISTEN_BACKLOG }) : reject(err)));
         return;
       }
       reject(err);
@@ -68,8 +74,8 @@ export async function listenStream(
       server.removeListener("error", onError);
       resolve();
     });
-    if (address.scheme === "unix") server.listen(address.path);
-    else server.listen(address.port, address.host);
+    if (address.scheme === "unix") server.listen({ path: address.path, backlog: LISTEN_BACKLOG });
+    else server.listen({ port: address.port, host: address.host, backlog: LISTEN_BACKLOG });
   });
 
   const bound = server.address();
