@@ -73,13 +73,18 @@ export interface ConnectOptions extends ConnectionLimits {
   logger?: Logger | false;
 }
 
-export const SERVE_DEFAULTS = Object.freeze({
-  listen: "tcp://127.0.0.1:4343",
+/** Defaults of {@link ConnectionLimits}, the same on both ends. */
+const LIMIT_DEFAULTS = {
   maxFrameBytes: 16 * 1024 * 1024,
   maxDepth: 64,
   keepaliveIntervalMs: 15_000,
   keepaliveTimeoutMs: 10_000,
   maxWriteBufferBytes: 64 * 1024 * 1024,
+};
+
+export const SERVE_DEFAULTS = Object.freeze({
+  ...LIMIT_DEFAULTS,
+  listen: "tcp://127.0.0.1:4343",
   handshakeTimeoutMs: 10_000,
   idleTimeoutMs: 300_000,
   maxConnections: 10_000,
@@ -88,11 +93,7 @@ export const SERVE_DEFAULTS = Object.freeze({
 });
 
 export const CONNECT_DEFAULTS = Object.freeze({
-  maxFrameBytes: 16 * 1024 * 1024,
-  maxDepth: 64,
-  keepaliveIntervalMs: 15_000,
-  keepaliveTimeoutMs: 10_000,
-  maxWriteBufferBytes: 64 * 1024 * 1024,
+  ...LIMIT_DEFAULTS,
   timeout: 0,
   connectTimeoutMs: 10_000,
   reconnectInitialDelayMs: 100,
@@ -109,7 +110,7 @@ export function checkInteger(name: string, value: number, min: number, max = Num
 }
 
 /** The limits of a connection with defaults applied and checked. */
-export function resolveLimits(o: ConnectionLimits, defaults: typeof CONNECT_DEFAULTS | typeof SERVE_DEFAULTS) {
+export function resolveLimits(o: ConnectionLimits, defaults: typeof LIMIT_DEFAULTS) {
   return {
     maxFrameBytes: checkInteger("maxFrameBytes", o.maxFrameBytes ?? defaults.maxFrameBytes, 64, 0xffffffff),
     maxDepth: checkInteger("maxDepth", o.maxDepth ?? defaults.maxDepth, 4, 10_000),
