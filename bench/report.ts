@@ -1,0 +1,173 @@
+/**
+ * The run's results: the table printed at the end, the targets farcall is held to, and the
+ * JSON written to bench/results/. Every ratio is against the floor measured in the same run,
+ * since on a shared two-core machine absolute figures drift from one run to the next.
+ */
+import type { Framework, FrameworkName } from "./frameworks.js";
+import type { WorkloadName, WorkloadResult } from "./jobs.js";
+import { bestOf, score } from "./stats.js";
+
+/** Every round of one framework on one workload, and what went wrong. */
+export interface Cell {
+  rounds: WorkloadResult[];
+  errors: string[];
+}
+
+export type Results = Map<FrameworkName, Map<WorkloadName, Cell>>;
+
+export interface Target {
+  workload: WorkloadName;
+  what: string;
+  value: number;
+  target: number;
+  met: boolean;
+}
+
+export function cellOf(results: Results, framework: FrameworkName, workload: WorkloadName): Cell {
+  let byWorkload = results.get(framework);
+  if (!byWorkload) results.set(framework, (byWorkload = new Map()));
+  let cell = byWorkload.get(workload);
+  if (!cell) byWorkload.set(workload, (cell = { rounds: [], errors: [] }));
+  return cell;
+}
+
+function best(results: Results, framework: FrameworkName, workload: WorkloadName): WorkloadResult | undefined {
+  return bestOf(results.get(framework)?.get(workload)?.rounds ?? []);
+}
+
+/** Score of `framework` over the floor's, both the best of their rounds; undefined if either is missing. */
+export function ratioToFloor(results: Results, framework: FrameworkName, workload: WorkloadName): number | undefined {
+  const mine = best(results, framework, workload);
+  const floor = best(results, "floor", workload);
+  return mine && floor ? score(mine) / score(floor) : undefined;
+}
+
+/** W4 rounds whose counter did not read exactly `expected`, or whose loop the time bound cut. */
+export function counterFailures(results: Results, expected: number): string[] {
+  const failures: string[] = [];
+  for (const [framework, byWorkload] of results) {
+    for (const r of byWorkload.get("w4")?.rounds ?? []) {
+      if (r.counter !== expected) failures.push(`${framework}: counter read ${r.counter} after W4, expected ${expected}`);
+      if (r.complete === false) failures.push(`${framework}: W4 clients hit the time bound before finishing`);
+    }
+  }
+  return failures;
+}
+
+/** farcall's targets: W1 >= 0.8x floor, W2 >= 0.5x floor and >= 3x the best peer, W3 >= 0.7x floor. */
+export function targets(results: Results, frameworks: readonly Framework[]): Target[] {
+  const out: Target[] = [];
+  const vsFloor = (workload: WorkloadName, target: number): void => {
+    const value = ratioToFloor(results, "farcall", workload);
+    if (value !== undefined) out.push({ workload, what: "farcall / floor", value, target, met: value >= target });
+  };
+  vsFloor("w1", 0.8);
+  vsFloor("w2", 0.5);
+  const farcallW2 = best(results, "farcall", "w2");
+  let bestPeer = 0;
+  for (const f of frameworks) {
+    const r = f.peer ? best(results, f.name, "w2") : undefined;
+    if (r) bestPeer = Math.max(bestPeer, score(r));
+  }
+  if (farcallW2 && bestPeer > 0) {
+    const value = score(farcallW2) / bestPeer;
+    out.push({ workload: "w2", what: "farcall / best peer", value, target: 3, met: value >= 3 });
+  }
+  vsFloor("w3", 0.7);
+  return out;
+}
+
+/** What the table is about, for its headings. */
+export interface Shape {
+  inFlight: number;
+  payloadBytes: number;
+  counterClients: number;
+  counterIterations: number;
+}
+
+function columns(shape: Shape): Record<WorkloadName, string[]> {
+  const payload = shape.payloadBytes % (1024 * 1024) === 0 ? `${shape.payloadBytes / (1024 * 1024)} MiB` : `${shape.payloadBytes} B`;
+  return {
+    w1: ["W1 seq add calls/s", "x floor", "p50 µs", "p99 µs"],
+    w2: [`W2 ${shape.inFlight} in flight calls/s`, "x floor"],
+    w3: [`W3 ${payload} echo MB/s`, "x floor"],
+    w4: [`W4 ${shape.counterClients}x${shape.counterIterations} wall ms`, "x floor", "counter"],
+  };
+}
+
+const int = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+const oneDecimal = new Intl.NumberFormat("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+
+function ratioText(ratio: number | undefined): string {
+  return ratio === undefined ? "-" : `${ratio.toFixed(2)}x`;
+}
+
+function cells(results: Results, framework: FrameworkName, workload: WorkloadName, expectedCounter: number, width: number): string[] {
+  const cell = results.get(framework)?.get(workload);
+  const r = bestOf(cell?.rounds ?? []);
+  if (!r) return [cell && cell.errors.length > 0 ? "error" : "-", ...Array<string>(width - 1).fill("")];
+  const ratio = ratioText(ratioToFloor(results, framework, workload));
+  switch (workload) {
+    case "w1":
+      return [int.format(r.callsPerSec), ratio, oneDecimal.format(r.p50Us ?? NaN), oneDecimal.format(r.p99Us ?? NaN)];
+    case "w2":
+      return [int.format(r.callsPerSec), ratio];
+    case "w3":
+      return [int.format(r.mbPerSec ?? NaN), ratio];
+    case "w4": {
+      const bad = cell!.rounds.find((x) => x.counter !== expectedCounter || x.complete === false);
+      const counter = bad ? `${bad.counter} FAIL` : `${r.counter} ok`;
+      return [int.format(r.wallMs ?? NaN), ratio, counter];
+    }
+  }
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+  return rows
+    .map((row) => row.map((text, c) => (c === 0 ? text.padEnd(widths[c]) : text.padStart(widths[c]))).join("  "))
+    .join("\n");
+}
+
+/** The printed report: the table, the targets and anything that failed. */
+export function renderReport(results: Results, frameworks: readonly Framework[], workloads: readonly WorkloadName[], shape: Shape): string {
+  const heads = columns(shape);
+  const expectedCounter = shape.counterClients * shape.counterIterations;
+  const rows = [["framework", ...workloads.flatMap((w) => heads[w])]];
+  for (const f of frameworks) rows.push([f.label, ...workloads.flatMap((w) => cells(results, f.name, w, expectedCounter, heads[w].length))]);
+  const lines = [table(rows), ""];
+  lines.push("x floor: figure / the floor's figure in this run (W4: floor wall time / wall time); higher is better.");
+  lines.push("W3 counts payload bytes in both directions (twice the payload per round trip), MB = 10^6 B.");
+  const goals = targets(results, frameworks);
+  if (goals.length > 0) {
+    lines.push("", "targets:");
+    for (const t of goals) {
+      lines.push(`  ${t.workload}  ${t.what.padEnd(20)} ${t.value.toFixed(2).padStart(6)}x   target >= ${t.target.toFixed(2)}x   ${t.met ? "met" : "MISSED"}`);
+    }
+  }
+  const problems: string[] = counterFailures(results, expectedCounter).map((f) => `FAIL ${f}`);
+  for (const f of frameworks) {
+    for (const w of workloads) for (const e of results.get(f.name)?.get(w)?.errors ?? []) problems.push(`error ${f.name} ${w}: ${e}`);
+  }
+  // A server that did not start fails every workload with the same message: say it once.
+  if (problems.length > 0) lines.push("", ...new Set(problems));
+  return lines.join("\n");
+}
+
+/** The JSON document written to bench/results/. */
+export function resultsJson(results: Results, frameworks: readonly Framework[], expectedCounter: number, meta: Record<string, unknown>): unknown {
+  const byFramework: Record<string, unknown> = {};
+  for (const f of frameworks) {
+    const byWorkload: Record<string, unknown> = {};
+    for (const [w, cell] of results.get(f.name) ?? []) {
+      byWorkload[w] = { best: bestOf(cell.rounds) ?? null, ratioToFloor: ratioToFloor(results, f.name, w) ?? null, rounds: cell.rounds, errors: cell.errors };
+    }
+    byFramework[f.name] = byWorkload;
+  }
+  return {
+    ...meta,
+    frameworks: byFramework,
+    targets: targets(results, frameworks),
+    counterFailures: counterFailures(results, expectedCounter),
+  };
+}
