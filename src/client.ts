@@ -85,7 +85,7 @@ class Client implements Caller {
     const timeout = options.timeout ?? this.defaultTimeout;
     const deadline = timeout > 0 ? Date.now() + timeout : undefined;
     const peer = this.usablePeer();
-    if (peer) return peer.call(target, args, { deadline, signal: options.signal, meta: options.meta });
+    if (peer) return peer.call(target, args, deadline, options.signal, options.meta);
     if (this.closed) return Promise.reject(new RpcError("UNAVAILABLE", `${target}: the client is closed`));
     return new Promise((resolve, reject) => this.wait({ target, args, options, deadline, resolve, reject }));
   }
@@ -175,7 +175,7 @@ class Client implements Caller {
           if (w.notifyDone) {
             peer.notify(w.target, w.args, w.options.meta, w.notifyDone);
           } else {
-            peer.call(w.target, w.args, { deadline: w.deadline, signal: w.options.signal, meta: w.options.meta }).then(w.resolve, w.reject);
+            peer.call(w.target, w.args, w.deadline, w.options.signal, w.options.meta).then(w.resolve, w.reject);
           }
         }
       },

@@ -11,6 +11,9 @@
 export const EXT_MAP = 1;
 export const EXT_SET = 2;
 export const EXT_ERROR = 3;
+/** Raw-byte extension types: the payload is the bytes themselves, decoded as a view. */
+export const EXT_UINT8ARRAY = 5;
+export const EXT_BUFFER = 6;
 /** msgpackr's own extension types that farcall accepts. */
 const EXT_UNDEFINED = 0;
 const EXT_TIMESTAMP = -1;
@@ -148,6 +151,8 @@ function extensionAllowed(type: number, size: number): boolean {
     case EXT_TIMESTAMP: return size === 4 || size === 8 || size === 12;
     case EXT_BIGINT: return size <= MAX_BIGINT_BYTES;
     case EXT_TYPED_ARRAY: return size >= 1;
+    case EXT_UINT8ARRAY:
+    case EXT_BUFFER: return true;
     default: return false;
   }
 }

@@ -7,12 +7,14 @@
  *   Date        timestamp extension (-1)            BigInt      int64, or msgpackr's ext 0x42 when wider
  *   Map         tag ext 1 + array of [key, value]   Set         tag ext 2 + array of values
  *   Error       tag ext 3 + {name, message, code?, data?} (never a stack)
- *   undefined   fixext1 type 0                      Uint8Array  msgpackr's typed-array ext 0x74; Buffer is bin
+ *   undefined   fixext1 type 0
+ *   Uint8Array  ext 5, its bytes as the payload     Buffer      ext 6, likewise (plain bin decodes as a Buffer)
+ *   other typed arrays: msgpackr's typed-array ext 0x74
  */
 import { Packr, addExtension } from "msgpackr";
 import type { Codec, DecodeLimits } from "../core/codec.js";
 import { RpcError } from "../core/errors.js";
-import { EXT_ERROR, EXT_MAP, EXT_SET, scanMsgpack } from "./msgpack-limits.js";
+import { EXT_BUFFER, EXT_ERROR, EXT_MAP, EXT_SET, EXT_UINT8ARRAY, scanMsgpack } from "./msgpack-limits.js";
 
 /** Holds a Map's entries on the way out: msgpackr writes every real Map as a plain map. */
 class WireMap {
@@ -38,6 +40,37 @@ addExtension({
   write: (m: WireMap) => m.entries,
   read: (entries: unknown) => new Map(Array.isArray(entries) ? (entries as [unknown, unknown][]) : []),
 });
+/**
+ * Byte arrays below this size are copied out of the received frame; larger ones are views of
+ * it. A view saves copying megabytes, but a small view would keep a whole socket read
+ * buffer alive for as long as the application holds it.
+ */
+const COPY_BYTES_BELOW = 4096;
+
+function bytesOf(view: Uint8Array): Uint8Array {
+  return view.byteLength < COPY_BYTES_BELOW ? new Uint8Array(view) : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+}
+
+// Bytes travel as raw extension payloads: one copy on each side instead of the typed-array
+// extension's two or three. Buffer (Node only) is registered last so it is matched first:
+// it is also a Uint8Array.
+addExtension({
+  Class: Uint8Array,
+  type: EXT_UINT8ARRAY,
+  pack: (bytes: Uint8Array) => bytes,
+  unpack: (view: Uint8Array) => bytesOf(view),
+});
+if (typeof Buffer === "function") {
+  addExtension({
+    Class: Buffer,
+    type: EXT_BUFFER,
+    pack: (bytes: Buffer) => bytes,
+    unpack: (view: Uint8Array) => {
+      const bytes = bytesOf(view);
+      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    },
+  });
+}
 addExtension({
   Class: Set,
   type: EXT_SET,
@@ -160,8 +193,10 @@ export function createMsgpackCodec(limits: Partial<DecodeLimits> = {}): Codec {
         throw new RpcError("INVALID_PARAMS", `value cannot be encoded: ${(err as Error).message}`);
       }
       // Never send what our own decoder (with the same limits) would refuse: the peer would
-      // have to drop the connection, failing every call on it.
-      const failure = scanMsgpack(bytes, maxDepth);
+      // have to drop the connection, failing every call on it. A document of at most
+      // maxDepth bytes cannot nest deeper than that (every level costs a byte) nor hold a
+      // big integer over the limit, so the common small call skips the scan.
+      const failure = bytes.length > maxDepth ? scanMsgpack(bytes, maxDepth) : undefined;
       if (failure) throw new RpcError("INVALID_PARAMS", `value cannot be sent: ${failure.message}`);
       return bytes;
     },

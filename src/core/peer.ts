@@ -9,7 +9,7 @@ import { RpcError, toErrorPayload } from "./errors.js";
 import { IncomingCall } from "./incoming-call.js";
 import type { Logger } from "./logger.js";
 import * as M from "./messages.js";
-import { onDeadline, PendingCall, type CallCanceller, type OutgoingCallOptions } from "./pending-calls.js";
+import { onDeadline, PendingCall, type CallCanceller } from "./pending-calls.js";
 import { MessageError, type MessageProtocol } from "./protocol.js";
 
 /** Where a peer's frames go: the transport side of a session. */
@@ -63,7 +63,10 @@ export class Peer implements CallCanceller {
   private receivedSinceTick = true;
   /** Frames received so far; a ping is answered when this moves. */
   private framesReceived = 0;
-  private lastCallActivity = Date.now();
+  /** Calls sent, received or answered; the ticker notes when it last moved (idle timeout). */
+  private callActivity = 0;
+  private activitySeen = 0;
+  private lastActiveAt = Date.now();
   private idleWaiters: (() => void)[] = [];
 
   constructor(
@@ -96,10 +99,13 @@ export class Peer implements CallCanceller {
 
   // ---- calling -------------------------------------------------------------------------
 
-  /** Calls `target` on the other side. Rejects with an RpcError, never hangs past its deadline. */
-  call(target: string, args: unknown[], options: OutgoingCallOptions = {}): Promise<unknown> {
+  /**
+   * Calls `target` on the other side. Rejects with an RpcError, never hangs past its deadline.
+   * Options are positional so the hot path allocates no options object per call.
+   * @param deadline absolute ms since the epoch, or undefined for none
+   */
+  call(target: string, args: unknown[], deadline?: number, signal?: AbortSignal, meta?: Record<string, unknown>): Promise<unknown> {
     if (this.closedWith) return Promise.reject(this.closedWith);
-    const { signal, deadline } = options;
     if (signal?.aborted) return Promise.reject(new RpcError("CANCELLED", `${target}: the call was aborted before it was sent`));
     let timeout = 0;
     if (deadline !== undefined) {
@@ -107,30 +113,30 @@ export class Peer implements CallCanceller {
       if (timeout <= 0) return Promise.reject(new RpcError("DEADLINE_EXCEEDED", `${target}: the deadline passed before the call was sent`));
     }
     const id = this.allocateId();
+    let wireMeta: M.CallMeta | undefined;
+    if (timeout > 0 || meta) {
+      wireMeta = {};
+      if (timeout > 0) wireMeta.timeout = timeout;
+      if (meta) wireMeta.metadata = meta;
+    }
+    let frame: Uint8Array;
+    try {
+      frame = this.options.protocol.encode(wireMeta ? [M.CALL, id, target, args, wireMeta] : [M.CALL, id, target, args]);
+    } catch (err) {
+      return Promise.reject(RpcError.from(err));
+    }
     const call = new PendingCall(id, target, this);
     const promise = new Promise<unknown>((resolve, reject) => {
       call.resolve = resolve;
       call.reject = reject;
     });
-    let meta: M.CallMeta | undefined;
-    if (timeout > 0 || options.meta) {
-      meta = {};
-      if (timeout > 0) meta.timeout = timeout;
-      if (options.meta) meta.metadata = options.meta;
-    }
-    let frame: Uint8Array;
-    try {
-      frame = this.options.protocol.encode(meta ? [M.CALL, id, target, args, meta] : [M.CALL, id, target, args]);
-    } catch (err) {
-      return Promise.reject(RpcError.from(err));
-    }
     this.pending.set(id, call);
     if (timeout > 0) call.timer = setTimeout(onDeadline, timeout, call, this, timeout);
     if (signal) {
       call.signal = signal;
       signal.addEventListener("abort", call);
     }
-    this.lastCallActivity = Date.now();
+    this.callActivity++;
     this.sink.send(frame);
     return promise;
   }
@@ -144,7 +150,7 @@ export class Peer implements CallCanceller {
     if (!error) {
       try {
         this.sink.send(this.options.protocol.encode(meta ? [M.NOTIFY, target, args, { metadata: meta }] : [M.NOTIFY, target, args]));
-        this.lastCallActivity = Date.now();
+        this.callActivity++;
       } catch (err) {
         error = RpcError.from(err);
       }
@@ -227,12 +233,12 @@ export class Peer implements CallCanceller {
     call.dispose();
     if (error) call.reject(error);
     else call.resolve(value);
-    this.lastCallActivity = Date.now();
+    this.callActivity++;
     this.checkIdle();
   }
 
   private serve(id: number, target: string, args: unknown[], meta: M.CallMeta | undefined): void {
-    this.lastCallActivity = Date.now();
+    this.callActivity++;
     if (this.draining) {
       this.sendMessage([M.ERROR, id, { code: "UNAVAILABLE", message: "the server is shutting down" }]);
       return;
@@ -291,12 +297,12 @@ export class Peer implements CallCanceller {
         this.sink.send(frame);
       }
     }
-    this.lastCallActivity = Date.now();
+    this.callActivity++;
     this.checkIdle();
   }
 
   private serveNotification(target: string, args: unknown[], meta: M.CallMeta | undefined): void {
-    this.lastCallActivity = Date.now();
+    this.callActivity++;
     const entry = this.draining ? undefined : this.options.dispatcher?.lookup(target);
     if (!entry) return; // a notification has no answer, not even an error
     const call = new IncomingCall(0, target, this.info, metaOf(meta), deadlineOf(meta));
@@ -372,7 +378,11 @@ export class Peer implements CallCanceller {
   onTick(now: number): void {
     if (this.closedWith) return;
     const { keepaliveIntervalMs, keepaliveTimeoutMs, idleTimeoutMs } = this.options.limits;
-    if (idleTimeoutMs > 0 && this.incoming.size === 0 && this.pending.size === 0 && now - this.lastCallActivity >= idleTimeoutMs) {
+    if (this.callActivity !== this.activitySeen) {
+      this.activitySeen = this.callActivity;
+      this.lastActiveAt = now;
+    }
+    if (idleTimeoutMs > 0 && this.incoming.size === 0 && this.pending.size === 0 && now - this.lastActiveAt >= idleTimeoutMs) {
       this.options.logger.info(`${describe(this.info)}: closing after ${idleTimeoutMs} ms without calls (idleTimeoutMs)`);
       this.sendMessage([M.GOAWAY, "idle"]);
       this.close(new RpcError("UNAVAILABLE", "the connection was idle"));

@@ -11,16 +11,6 @@ export interface CallCanceller {
   abandon(id: number, error: RpcError): void;
 }
 
-/** Per-call options of an outgoing call. */
-export interface OutgoingCallOptions {
-  /** Absolute deadline in ms since the epoch; none when undefined. */
-  deadline?: number;
-  /** Aborting it cancels the call (CANCELLED). */
-  signal?: AbortSignal;
-  /** User metadata sent with the call. */
-  meta?: Record<string, unknown>;
-}
-
 export class PendingCall {
   resolve!: (value: unknown) => void;
   reject!: (error: RpcError) => void;
