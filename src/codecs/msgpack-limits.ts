@@ -37,11 +37,13 @@ function fail(message: string, limit = false): ScanFailure {
   return { message, limit };
 }
 
-/** Returns undefined when `buf` holds exactly one acceptable document, else the reason. */
-export function scanMsgpack(buf: Uint8Array, maxDepth: number): ScanFailure | undefined {
+/**
+ * Returns undefined when bytes `start` to `end` of `buf` hold exactly one acceptable
+ * document, else the reason.
+ */
+export function scanMsgpack(buf: Uint8Array, maxDepth: number, start = 0, end = buf.length): ScanFailure | undefined {
   if (remaining.length < maxDepth + 1) remaining = new Float64Array(maxDepth + 1);
-  const end = buf.length;
-  let pos = 0;
+  let pos = start;
   let depth = 0;
   remaining[0] = 1;
   for (;;) {
@@ -129,7 +131,7 @@ export function scanMsgpack(buf: Uint8Array, maxDepth: number): ScanFailure | un
           break;
         }
         default:
-          return fail(`byte 0x${b.toString(16)} at offset ${pos - 1} is not MessagePack`);
+          return fail(`byte 0x${b.toString(16)} at offset ${pos - 1 - start} is not MessagePack`);
       }
     }
     if (skip > 0) {

@@ -200,11 +200,11 @@ export function createMsgpackCodec(limits: Partial<DecodeLimits> = {}): Codec {
       if (failure) throw new RpcError("INVALID_PARAMS", `value cannot be sent: ${failure.message}`);
       return bytes;
     },
-    decode(bytes: Uint8Array): unknown {
-      const failure = scanMsgpack(bytes, maxDepth);
+    decode(bytes: Uint8Array, start = 0, end = bytes.length): unknown {
+      const failure = scanMsgpack(bytes, maxDepth, start, end);
       if (failure) throw new RpcError(failure.limit ? "RESOURCE_EXHAUSTED" : "PARSE_ERROR", failure.message);
       try {
-        return packr.unpack(bytes);
+        return start === 0 && end === bytes.length ? packr.unpack(bytes) : packr.unpack(bytes, { start, end });
       } catch (err) {
         throw new RpcError("PARSE_ERROR", `malformed MessagePack: ${(err as Error).message}`);
       }

@@ -8,10 +8,11 @@ export interface Codec {
   /** Encodes a value; throws RpcError("INVALID_PARAMS") for a value the codec cannot carry. */
   encode(value: unknown): Uint8Array;
   /**
-   * Decodes one document; throws RpcError("PARSE_ERROR") for malformed bytes and
+   * Decodes one document, the whole of `bytes` or bytes `start` to `end` of it (a range
+   * saves making a view object per message); throws RpcError("PARSE_ERROR") for malformed bytes and
    * RpcError("RESOURCE_EXHAUSTED") for a document over a limit, before building it.
    */
-  decode(bytes: Uint8Array): unknown;
+  decode(bytes: Uint8Array, start?: number, end?: number): unknown;
 }
 
 /** Limits a decoder checks before it allocates. */

@@ -178,14 +178,14 @@ export class Peer implements CallCanceller {
 
   // ---- receiving -----------------------------------------------------------------------
 
-  /** Handles one frame from the transport. */
-  receive(frame: Uint8Array): void {
+  /** Handles one frame from the transport: bytes `start` to `end` of `frame`. */
+  receive(frame: Uint8Array, start = 0, end = frame.length): void {
     if (this.closedWith) return;
     this.receivedSinceTick = true;
     this.framesReceived++;
     let msg: M.Message;
     try {
-      msg = this.options.protocol.decode(frame);
+      msg = this.options.protocol.decode(frame, start, end);
     } catch (err) {
       if (err instanceof MessageError) {
         if (err.callId !== undefined) {

@@ -7,8 +7,8 @@ import type { Message } from "./messages.js";
 
 export interface MessageProtocol {
   encode(message: Message): Uint8Array;
-  /** Decodes and validates one message; throws {@link MessageError} when it cannot. */
-  decode(frame: Uint8Array): Message;
+  /** Decodes and validates the message in bytes `start` to `end`; throws {@link MessageError} when it cannot. */
+  decode(frame: Uint8Array, start: number, end: number): Message;
 }
 
 /**

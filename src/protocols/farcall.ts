@@ -61,13 +61,14 @@ export function validateMessage(doc: unknown): M.Message {
  * The id of a CALL read straight from its MessagePack bytes (fixarray, type 0, id), so a
  * call whose body breaks a limit can still be answered instead of dropping the connection.
  */
-function peekMsgpackCallId(b: Uint8Array): number | undefined {
-  if (b.length < 3 || (b[0] !== 0x94 && b[0] !== 0x95) || b[1] !== M.CALL) return undefined;
-  const t = b[2];
+function peekMsgpackCallId(b: Uint8Array, s: number, end: number): number | undefined {
+  const n = end - s;
+  if (n < 3 || (b[s] !== 0x94 && b[s] !== 0x95) || b[s + 1] !== M.CALL) return undefined;
+  const t = b[s + 2];
   if (t <= 0x7f) return t;
-  if (t === 0xcc && b.length > 3) return b[3];
-  if (t === 0xcd && b.length > 4) return (b[3] << 8) | b[4];
-  if (t === 0xce && b.length > 6) return b[3] * 0x1000000 + ((b[4] << 16) | (b[5] << 8) | b[6]);
+  if (t === 0xcc && n > 3) return b[s + 3];
+  if (t === 0xcd && n > 4) return (b[s + 3] << 8) | b[s + 4];
+  if (t === 0xce && n > 6) return b[s + 3] * 0x1000000 + ((b[s + 4] << 16) | (b[s + 5] << 8) | b[s + 6]);
   return undefined;
 }
 
@@ -76,12 +77,12 @@ export function createFarcallProtocol(codec: Codec): MessageProtocol {
   const peek = codec.name === "msgpack" ? peekMsgpackCallId : () => undefined;
   return {
     encode: (message) => codec.encode(message),
-    decode(frame) {
+    decode(frame, start, end) {
       let doc: unknown;
       try {
-        doc = codec.decode(frame);
+        doc = codec.decode(frame, start, end);
       } catch (err) {
-        throw new MessageError(RpcError.from(err), peek(frame));
+        throw new MessageError(RpcError.from(err), peek(frame, start, end));
       }
       return validateMessage(doc);
     },

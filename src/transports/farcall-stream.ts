@@ -35,14 +35,14 @@ export interface StreamSessionConfig {
 class StreamLink implements FrameSink {
   readonly reader: FrameReader;
   readonly writer: FrameWriter;
-  onFrame: (frame: Buffer) => void = () => {};
+  onFrame: (buf: Buffer, start: number, end: number) => void = () => {};
   onFailure: (error: RpcError) => void = () => {};
   private closing = false;
 
   constructor(readonly socket: Socket, cfg: StreamSessionConfig) {
     // Until the handshake is done only handshake-sized frames are accepted, so a peer that
     // has proved nothing cannot make us hold maxFrameBytes per connection.
-    this.reader = new FrameReader(MAX_HANDSHAKE_FRAME, (f) => this.onFrame(f), (e) => this.onFailure(e), "the handshake frame limit");
+    this.reader = new FrameReader(MAX_HANDSHAKE_FRAME, (buf, start, end) => this.onFrame(buf, start, end), (e) => this.onFailure(e), "the handshake frame limit");
     this.writer = new FrameWriter(socket, cfg.maxWriteBufferBytes, (e) => this.onFailure(e));
     socket.on("data", (chunk: Buffer) => this.reader.push(chunk));
     // A reset or broken pipe is followed by 'close', which ends the session with the reason
@@ -94,7 +94,7 @@ function makePeer(link: StreamLink, cfg: StreamSessionConfig, info: PeerInfo, ho
     ...hooks,
   });
   link.reader.setLimit(cfg.maxFrameBytes, "maxFrameBytes");
-  link.onFrame = (frame) => peer.receive(frame);
+  link.onFrame = (buf, start, end) => peer.receive(buf, start, end);
   link.onFailure = (error) => {
     cfg.logger.warn(`${describe(info)}: closing: ${error.code}: ${error.message}`);
     peer.close(error);
@@ -126,10 +126,10 @@ export function acceptFarcall(
     onRefused(reason);
   };
   link.onFailure = (error) => refuse(`${error.code}: ${error.message}`);
-  link.onFrame = (frame) => {
+  link.onFrame = (buf, start, end) => {
     let doc: unknown;
     try {
-      doc = hs.decode(frame);
+      doc = hs.decode(buf, start, end);
     } catch (err) {
       refuse(`bad handshake: ${RpcError.from(err).message}`);
       return;
@@ -165,10 +165,10 @@ export function dialFarcall(
     const onClose = (): void => fail(new RpcError("UNAVAILABLE", `connection to ${describe(info)} closed during the handshake`));
     socket.once("close", onClose);
     link.onFailure = fail;
-    link.onFrame = (frame) => {
+    link.onFrame = (buf, start, end) => {
       let doc: unknown;
       try {
-        doc = hs.decode(frame);
+        doc = hs.decode(buf, start, end);
       } catch (err) {
         fail(new RpcError("UNAVAILABLE", `bad handshake from server: ${RpcError.from(err).message}`));
         return;

@@ -19,7 +19,8 @@ export class FrameReader {
 
   constructor(
     private maxFrameBytes: number,
-    private readonly onFrame: (frame: Buffer) => void,
+    /** Receives each frame as a range of a buffer, so no view object is made per frame. */
+    private readonly onFrame: (buf: Buffer, start: number, end: number) => void,
     private readonly onError: (error: RpcError) => void,
     private limitName = "maxFrameBytes",
   ) {}
@@ -52,7 +53,7 @@ export class FrameReader {
     this.parseFrom(all);
   }
 
-  /** Emits every whole frame of `buf` (as views, not copies) and keeps the remainder. */
+  /** Emits every whole frame of `buf` (as ranges of it, not copies) and keeps the remainder. */
   private parseFrom(buf: Buffer): void {
     let pos = 0;
     const end = buf.length;
@@ -67,9 +68,9 @@ export class FrameReader {
         this.need = len;
         break;
       }
-      const frame = buf.subarray(pos + HEADER, pos + HEADER + len);
-      pos += HEADER + len;
-      this.onFrame(frame);
+      const start = pos + HEADER;
+      pos = start + len;
+      this.onFrame(buf, start, pos);
       if (this.failed) return;
     }
     if (pos < end) {

@@ -25,7 +25,7 @@ function recordingReader(maxFrameBytes: number) {
   const errors: RpcError[] = [];
   const reader = new FrameReader(
     maxFrameBytes,
-    (f) => frames.push(f),
+    (buf, start, end) => frames.push(buf.subarray(start, end)),
     (e) => errors.push(e),
   );
   return { reader, frames, errors };
@@ -213,8 +213,8 @@ describe("FrameReader", () => {
     const frames: string[] = [];
     const reader: FrameReader = new FrameReader(
       1024,
-      (f) => {
-        frames.push(String(f));
+      (buf, start, end) => {
+        frames.push(String(buf.subarray(start, end)));
         reader.stop();
       },
       () => assert.fail("no error expected"),
