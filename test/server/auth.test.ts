@@ -155,3 +155,14 @@ test("the allow-list admits listed addresses and ranges, IPv4 and IPv6", async (
 test("an allow-list entry that is not an address fails at startup", async () => {
   await assert.rejects(serve(api, { listen: "tcp://127.0.0.1:0", allow: ["not-an-ip"], logger: false }), TypeError);
 });
+
+test("listening beyond loopback without an authkey logs a warning; loopback does not", async (t) => {
+  const open = capture();
+  const exposed = await serve(api, { listen: "tcp://0.0.0.0:0", logger: open.logger });
+  t.after(() => exposed.close());
+  assert.ok(open.lines.some((l) => l.includes("without an authkey")), open.lines.join("\n"));
+  const local = capture();
+  const loopback = await serve(api, { listen: "tcp://127.0.0.1:0", logger: local.logger });
+  t.after(() => loopback.close());
+  assert.equal(local.lines.length, 0, local.lines.join("\n"));
+});
