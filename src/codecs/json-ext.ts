@@ -1,0 +1,465 @@
+/**
+ * JSON as a farcall codec, in two modes. Plain mode speaks standard JSON (RFC 8259) to
+ * outside clients; extended mode, used only when both ends are farcall, carries the values
+ * JSON has no form for (DESIGN.md, "Extended values") as tagged objects. Every document is
+ * checked for nesting depth before JSON.parse sees it.
+ *
+ * Plain mode, values JSON cannot carry exactly (what an outside client receives):
+ *
+ *   value                        JSON
+ *   ---------------------------  ------------------------------------------------------------
+ *   Date                         ISO 8601 string ("2023-11-14T22:13:20.123Z"); an invalid Date: null
+ *   BigInt                       a number when it is a safe integer, else its decimal string
+ *   Uint8Array, Buffer, DataView base64 string (standard alphabet, padded)
+ *   other typed arrays           array of their elements (BigInt64Array elements as BigInt above)
+ *   ArrayBuffer                  base64 string of its bytes
+ *   Map                          object when every key is a string, else array of [key, value] pairs
+ *   Set                          array of its values
+ *   Error                        {"name", "message"}, plus "code" and "data" for an RpcError
+ *   undefined, function, symbol  null in arrays and at the top level, member omitted in objects
+ *   NaN, Infinity, -Infinity     null;  -0 is 0
+ *   object with toJSON()         what toJSON() returns, as JSON.stringify does
+ *
+ * Plain-mode decoding is JSON.parse after the depth check, with these consequences:
+ * integers beyond 2^53 arrive as the nearest double, a number literal beyond the double range
+ * (`1e400`) arrives as ±Infinity, and the non-standard tokens `NaN` and `Infinity` that
+ * Python's json.dumps writes by default (allow_nan=True) are refused with PARSE_ERROR, as
+ * RFC 8259 and every strict parser refuse them. A byte-order mark is skipped; invalid UTF-8
+ * is PARSE_ERROR.
+ *
+ * Extended mode, the tagged form (copied into the README). A tag is a JSON object with
+ * exactly one member whose name starts with "$farcall:"; nothing else is ever a tag:
+ *
+ *   {"$farcall:undefined": null}                 undefined (also a function or symbol)
+ *   {"$farcall:number": "NaN"}                   NaN; likewise "Infinity", "-Infinity", "-0"
+ *   {"$farcall:bigint": "-12345678901234567890"} BigInt, decimal, at most 1024 characters
+ *   {"$farcall:date": "2023-11-14T22:13:20.123Z"} Date (ISO 8601); null for an invalid Date
+ *   {"$farcall:bytes": "AAH/"}                   Uint8Array (also DataView, ArrayBuffer), base64
+ *   {"$farcall:buffer": "AAH/"}                  Buffer (a Uint8Array where Buffer does not exist)
+ *   {"$farcall:map": [[key, value], ...]}        Map, entries in order, keys of any type
+ *   {"$farcall:set": [value, ...]}               Set, values in order
+ *   {"$farcall:error": {"name", "message", "code"?, "data"?}}
+ *                                                Error: class rebuilt by name (RpcError keeps
+ *                                                code and data), never a stack
+ *   {"$farcall:escaped": {"$farcall:x": value}}  a user object whose only member starts with
+ *                                                "$farcall:", taken literally (its values are
+ *                                                still decoded)
+ *
+ * Tag payloads nest like any value: a Map key may be a Date tag. An unknown "$farcall:" tag
+ * is PARSE_ERROR, never silently a user object. Other values are encoded as in plain mode.
+ * Tags cost JSON nesting levels (a Map's entries sit three levels below it), and maxDepth
+ * counts JSON levels, so the encoder refuses what the decoder would.
+ */
+import type { Codec } from "../core/codec.js";
+import { RpcError } from "../core/errors.js";
+
+/** Options of {@link createJsonCodec}. */
+export interface JsonCodecOptions {
+  /** Both ends are farcall: extended values travel in the tagged form. */
+  extended: boolean;
+  /**
+   * Deepest JSON nesting (arrays and objects, tags included) accepted and produced, at most
+   * {@link MAX_JSON_DEPTH}.
+   * @default 64
+   */
+  maxDepth?: number;
+}
+
+/** Defaults for {@link createJsonCodec}. */
+export const JSON_CODEC_DEFAULTS: Readonly<{ maxDepth: number }> = Object.freeze({ maxDepth: 64 });
+
+/**
+ * Highest maxDepth allowed: encoding and reviving recurse once per level, and the call stack
+ * (as JSON.stringify's own) runs out a few thousand levels down.
+ */
+export const MAX_JSON_DEPTH = 1000;
+
+/** A BigInt tag of more characters than this is refused: parsing huge ones is quadratic. */
+export const MAX_BIGINT_CHARS = 1024;
+
+/** The prefix of every tag member name. */
+export const TAG_PREFIX = "$farcall:";
+
+const T_UNDEFINED = "$farcall:undefined";
+const T_NUMBER = "$farcall:number";
+const T_BIGINT = "$farcall:bigint";
+const T_DATE = "$farcall:date";
+const T_BYTES = "$farcall:bytes";
+const T_BUFFER = "$farcall:buffer";
+const T_MAP = "$farcall:map";
+const T_SET = "$farcall:set";
+const T_ERROR = "$farcall:error";
+const T_ESCAPED = "$farcall:escaped";
+
+const UNDEFINED_TAG = Object.freeze({ [T_UNDEFINED]: null });
+
+// Error classes rebuilt by name; anything else comes back as Error with its name kept.
+// A null prototype, so a peer-sent name like "__proto__" finds nothing.
+const ERROR_CLASSES: Record<string, ErrorConstructor | undefined> = Object.assign(Object.create(null), {
+  Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError,
+});
+
+const HAS_BUFFER = typeof Buffer === "function";
+const utf8Encoder = new TextEncoder();
+// fatal: invalid UTF-8 is an error, never silently U+FFFD.
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** The JSON codec in plain or extended mode, with maxDepth checked on every decode. */
+export function createJsonCodec(options: JsonCodecOptions): Codec {
+  const extended = options.extended;
+  if (typeof extended !== "boolean") throw new TypeError(`extended must be a boolean, got ${String(extended)}`);
+  const maxDepth = options.maxDepth ?? JSON_CODEC_DEFAULTS.maxDepth;
+  if (!Number.isInteger(maxDepth) || maxDepth < 1 || maxDepth > MAX_JSON_DEPTH) {
+    throw new RangeError(`maxDepth must be an integer from 1 to ${MAX_JSON_DEPTH}, got ${maxDepth}`);
+  }
+  return {
+    name: extended ? "json-ext" : "json",
+    encode(value: unknown): Uint8Array {
+      let text: string | undefined;
+      try {
+        text = JSON.stringify(lower(value, 0, extended, maxDepth));
+      } catch (err) {
+        if (RpcError.is(err)) throw err;
+        throw new RpcError("INVALID_PARAMS", `value cannot be encoded as JSON: ${(err as Error).message}`);
+      }
+      // JSON.stringify answers undefined for a top-level undefined, function or symbol.
+      return utf8Encoder.encode(text ?? "null");
+    },
+    decode(bytes: Uint8Array, start = 0, end = bytes.length): unknown {
+      // A document of at most maxDepth bytes cannot open more than maxDepth levels.
+      if (end - start > maxDepth) checkDepth(bytes, start, end, maxDepth);
+      let text: string;
+      try {
+        text = utf8Decoder.decode(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end));
+      } catch {
+        throw new RpcError("PARSE_ERROR", "JSON document is not valid UTF-8");
+      }
+      let doc: unknown;
+      try {
+        doc = JSON.parse(text);
+      } catch (err) {
+        throw new RpcError("PARSE_ERROR", `invalid JSON: ${(err as Error).message}`);
+      }
+      if (!extended) return doc;
+      try {
+        return revive(doc);
+      } catch (err) {
+        // Only a call stack that was nearly full already overflows within MAX_JSON_DEPTH levels.
+        throw RpcError.is(err) ? err : new RpcError("RESOURCE_EXHAUSTED", `JSON too deep to decode here: ${(err as Error).message}`);
+      }
+    },
+  };
+}
+
+// ---- depth check -------------------------------------------------------------------------
+
+/**
+ * Throws RESOURCE_EXHAUSTED when the JSON text opens more than maxDepth levels. Brackets
+ * inside strings do not count; a string ends at a quote preceded by an even number of
+ * backslashes. Only ASCII bytes matter, and UTF-8 never uses them inside a multi-byte
+ * character, so the bytes are scanned before any string is made. Unbalanced text is left for
+ * JSON.parse to refuse: it stops at the first byte that breaks the grammar, before nesting
+ * deeper than this count.
+ */
+function checkDepth(b: Uint8Array, start: number, end: number, maxDepth: number): void {
+  let depth = 0;
+  for (let i = start; i < end; i++) {
+    const c = b[i];
+    if (c === 0x22 /* " */) {
+      let close = b.indexOf(0x22, i + 1);
+      while (close !== -1 && close < end && isEscaped(b, i + 1, close)) close = b.indexOf(0x22, close + 1);
+      if (close === -1 || close >= end) return; // unterminated string: JSON.parse refuses it
+      i = close;
+    } else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
+      if (++depth > maxDepth) {
+        throw new RpcError("RESOURCE_EXHAUSTED", `JSON nests deeper than maxDepth ${maxDepth} (level ${depth} opens at byte ${i - start})`);
+      }
+    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) {
+      depth--;
+    }
+  }
+}
+
+/** True when the quote at `pos` follows an odd run of backslashes (not before `from`). */
+function isEscaped(b: Uint8Array, from: number, pos: number): boolean {
+  let n = 0;
+  for (let i = pos - 1; i >= from && b[i] === 0x5c; i--) n++;
+  return (n & 1) === 1;
+}
+
+// ---- encoding ------------------------------------------------------------------------------
+
+function tooDeep(maxDepth: number): RpcError {
+  return new RpcError("INVALID_PARAMS", `value nests deeper than maxDepth ${maxDepth} JSON levels (or is cyclic)`);
+}
+
+/**
+ * Defines an own data property. Plain assignment of "__proto__" would call the inherited
+ * setter and replace the prototype instead.
+ */
+function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__") Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
+}
+
+/**
+ * `v` in a form JSON.stringify writes as specified above. Containers are copied only on the
+ * path to a value that changes, so plain data costs one read-only walk. `depth` counts the
+ * JSON levels enclosing `v`; a container `v` opens level depth + 1.
+ */
+function lower(v: unknown, depth: number, ext: boolean, max: number): unknown {
+  switch (typeof v) {
+    case "string":
+    case "boolean":
+      return v;
+    case "number":
+      if (!ext || (v === v && v !== Infinity && v !== -Infinity && (v !== 0 || 1 / v > 0))) return v;
+      return tag(T_NUMBER, v !== v ? "NaN" : v === 0 ? "-0" : String(v), depth, max);
+    case "bigint":
+      if (ext) return tag(T_BIGINT, v.toString(), depth, max);
+      return v >= -Number.MAX_SAFE_INTEGER && v <= Number.MAX_SAFE_INTEGER ? Number(v) : v.toString();
+    case "undefined":
+    case "function":
+    case "symbol":
+      if (!ext) return v; // JSON.stringify omits or nulls these itself
+      if (depth + 1 > max) throw tooDeep(max);
+      return UNDEFINED_TAG;
+    default:
+      return v === null ? null : lowerObject(v as object, depth, ext, max);
+  }
+}
+
+function tag(name: string, payload: unknown, depth: number, max: number): Record<string, unknown> {
+  if (depth + 1 > max) throw tooDeep(max);
+  return { [name]: payload };
+}
+
+function lowerObject(v: object, depth: number, ext: boolean, max: number): unknown {
+  if (ArrayBuffer.isView(v) && !(v instanceof Uint8Array) && !(v instanceof DataView)) {
+    return lowerArray(Array.from(v as unknown as ArrayLike<unknown>), depth, ext, max);
+  }
+  if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) {
+    const bytes = v instanceof ArrayBuffer ? new Uint8Array(v) : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+    const base64 = toBase64(bytes);
+    return ext ? tag(HAS_BUFFER && Buffer.isBuffer(v) ? T_BUFFER : T_BYTES, base64, depth, max) : base64;
+  }
+  if (v instanceof Date) {
+    if (!ext) return v; // Date.prototype.toJSON: ISO string, or null when invalid
+    return tag(T_DATE, Number.isNaN(v.getTime()) ? null : v.toISOString(), depth, max);
+  }
+  if (Array.isArray(v)) return lowerArray(v, depth, ext, max);
+  if (v instanceof Map) return lowerMap(v, depth, ext, max);
+  if (v instanceof Set) {
+    if (!ext) return lowerArray([...v], depth, ext, max);
+    return { [T_SET]: lowerArray([...v], depth + 1, ext, max) };
+  }
+  if (v instanceof Error) {
+    const out: Record<string, unknown> = { name: v.name, message: v.message };
+    if (RpcError.is(v)) {
+      out.code = v.code;
+      if (v.data !== undefined) out.data = v.data;
+    }
+    return ext ? { [T_ERROR]: lowerMembers(out, depth + 1, ext, max) } : lowerMembers(out, depth, ext, max);
+  }
+  const toJSON = (v as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === "function") {
+    const replaced: unknown = toJSON.call(v, "");
+    if (replaced !== v) return lower(replaced, depth, ext, max);
+  }
+  if (ext && hasOnlyTagLikeKey(v)) return { [T_ESCAPED]: lowerMembers({ ...v }, depth + 1, ext, max) };
+  return lowerMembers(v as Record<string, unknown>, depth, ext, max);
+}
+
+/** True when `v` has exactly one own enumerable key and it starts with the tag prefix. */
+function hasOnlyTagLikeKey(v: object): boolean {
+  let only: string | undefined;
+  let n = 0;
+  for (const k in v) {
+    if (!Object.prototype.hasOwnProperty.call(v, k)) continue;
+    if (++n > 1) return false;
+    only = k;
+  }
+  return n === 1 && only!.startsWith(TAG_PREFIX);
+}
+
+/** The array's elements lowered; the same array when none changed. */
+function lowerArray(a: unknown[], depth: number, ext: boolean, max: number): unknown[] {
+  if (depth + 1 > max) throw tooDeep(max);
+  let copy: unknown[] | undefined;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = lower(x, depth + 1, ext, max);
+    if (y !== x) {
+      copy ??= a.slice();
+      copy[i] = y;
+    }
+  }
+  return copy ?? a;
+}
+
+/** The object's own enumerable members lowered; the same object when none changed. */
+function lowerMembers(o: Record<string, unknown>, depth: number, ext: boolean, max: number): Record<string, unknown> {
+  if (depth + 1 > max) throw tooDeep(max);
+  let copy: Record<string, unknown> | undefined;
+  for (const k in o) {
+    if (!Object.prototype.hasOwnProperty.call(o, k)) continue;
+    const x = o[k];
+    const y = lower(x, depth + 1, ext, max);
+    if (y !== x) {
+      copy ??= { ...o };
+      setOwn(copy, k, y);
+    }
+  }
+  return copy ?? o;
+}
+
+function lowerMap(m: Map<unknown, unknown>, depth: number, ext: boolean, max: number): unknown {
+  if (depth + (ext ? 2 : 1) > max) throw tooDeep(max);
+  if (!ext) {
+    let stringKeys = true;
+    for (const k of m.keys()) if (typeof k !== "string") stringKeys = false;
+    if (stringKeys) {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of m) setOwn(out, k as string, lower(x, depth + 1, ext, max));
+      return out;
+    }
+  }
+  // Pairs sit one level below the array (plain) or two below the tag object (extended).
+  const pairDepth = ext ? depth + 2 : depth + 1;
+  if (m.size > 0 && pairDepth + 1 > max) throw tooDeep(max);
+  const pairs: unknown[][] = [];
+  for (const [k, x] of m) pairs.push([lower(k, pairDepth + 1, ext, max), lower(x, pairDepth + 1, ext, max)]);
+  return ext ? { [T_MAP]: pairs } : pairs;
+}
+
+// ---- extended decoding ---------------------------------------------------------------------
+
+function malformed(message: string): RpcError {
+  return new RpcError("PARSE_ERROR", `malformed farcall JSON tag: ${message}`);
+}
+
+/** `v` with every tag replaced by the value it stands for, in place where possible. */
+function revive(v: unknown): unknown {
+  if (typeof v !== "object" || v === null) return v;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      if (typeof x === "object" && x !== null) v[i] = revive(x);
+    }
+    return v;
+  }
+  const o = v as Record<string, unknown>;
+  let only: string | undefined;
+  let n = 0;
+  for (const k in o) {
+    if (++n > 1) break;
+    only = k;
+  }
+  if (n === 1 && only!.startsWith(TAG_PREFIX)) return fromTag(only!, o[only!]);
+  reviveMembers(o);
+  return o;
+}
+
+function reviveMembers(o: Record<string, unknown>): void {
+  for (const k in o) {
+    const x = o[k];
+    if (typeof x !== "object" || x === null) continue;
+    const y = revive(x);
+    if (y !== x) setOwn(o, k, y);
+  }
+}
+
+function fromTag(name: string, p: unknown): unknown {
+  switch (name) {
+    case T_UNDEFINED:
+      if (p !== null) throw malformed("undefined carries null");
+      return undefined;
+    case T_NUMBER:
+      if (p === "NaN") return NaN;
+      if (p === "Infinity") return Infinity;
+      if (p === "-Infinity") return -Infinity;
+      if (p === "-0") return -0;
+      throw malformed(`number ${JSON.stringify(p)} is not NaN, Infinity, -Infinity or -0`);
+    case T_BIGINT:
+      if (typeof p !== "string") throw malformed("bigint carries a decimal string");
+      if (p.length > MAX_BIGINT_CHARS) {
+        throw new RpcError("RESOURCE_EXHAUSTED", `bigint of ${p.length} digits exceeds ${MAX_BIGINT_CHARS} characters`);
+      }
+      if (!/^-?[0-9]+$/.test(p)) throw malformed("bigint carries a decimal string");
+      return BigInt(p);
+    case T_DATE: {
+      if (p === null) return new Date(NaN);
+      const d = typeof p === "string" ? new Date(p) : undefined;
+      if (!d || Number.isNaN(d.getTime())) throw malformed("date carries an ISO 8601 string or null");
+      return d;
+    }
+    case T_BYTES:
+    case T_BUFFER:
+      if (typeof p !== "string" || !isBase64(p)) throw malformed(`${name.slice(TAG_PREFIX.length)} carries a base64 string`);
+      return fromBase64(p, name === T_BUFFER);
+    case T_MAP: {
+      if (!Array.isArray(p)) throw malformed("map carries an array of [key, value] pairs");
+      const m = new Map<unknown, unknown>();
+      for (const pair of p) {
+        if (!Array.isArray(pair) || pair.length !== 2) throw malformed("map carries an array of [key, value] pairs");
+        m.set(revive(pair[0]), revive(pair[1]));
+      }
+      return m;
+    }
+    case T_SET:
+      if (!Array.isArray(p)) throw malformed("set carries an array");
+      return new Set(revive(p) as unknown[]);
+    case T_ERROR:
+      if (typeof p !== "object" || p === null || Array.isArray(p)) throw malformed("error carries an object");
+      return rebuildError(p as Record<string, unknown>);
+    case T_ESCAPED:
+      if (typeof p !== "object" || p === null || Array.isArray(p)) throw malformed("escaped carries an object");
+      reviveMembers(p as Record<string, unknown>);
+      return p;
+    default:
+      throw malformed(`unknown tag ${JSON.stringify(name)}`);
+  }
+}
+
+function rebuildError(o: Record<string, unknown>): Error {
+  const name = typeof o.name === "string" ? o.name : "Error";
+  const message = typeof o.message === "string" ? o.message : "";
+  let err: Error;
+  if (name === "RpcError") {
+    const code = typeof o.code === "string" || typeof o.code === "number" ? o.code : "INTERNAL";
+    err = new RpcError(code, message, revive(o.data));
+  } else {
+    const Ctor = ERROR_CLASSES[name] ?? Error;
+    err = new Ctor(message);
+    if (err.name !== name) err.name = name;
+  }
+  // The decoding site's stack says nothing about the remote error; leave only the header.
+  err.stack = `${name}: ${message}`;
+  return err;
+}
+
+// ---- base64 (Buffer where it exists, atob/btoa elsewhere) ----------------------------------
+
+function isBase64(s: string): boolean {
+  return s.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(s);
+}
+
+function toBase64(bytes: Uint8Array): string {
+  if (HAS_BUFFER) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+  let binary = "";
+  // Chunks keep String.fromCharCode's argument count well below engine limits.
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+function fromBase64(s: string, asBuffer: boolean): Uint8Array {
+  if (HAS_BUFFER) {
+    const buf = Buffer.from(s, "base64");
+    // A small Buffer is a view of Node's shared pool: copy it out for a plain Uint8Array.
+    return asBuffer ? buf : new Uint8Array(buf);
+  }
+  const binary = atob(s);
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
+}

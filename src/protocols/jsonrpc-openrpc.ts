@@ -1,0 +1,56 @@
+/**
+ * The OpenRPC document (https://spec.open-rpc.org, version 1.2) that `rpc.discover` answers:
+ * every exposed method with one parameter per declared JavaScript parameter. farcall knows
+ * no parameter names or types at run time, so parameters are named `arg0`, `arg1`, ... and
+ * every schema is the empty schema (any value).
+ */
+import type { MethodInfo } from "../core/dispatcher.js";
+
+/** The OpenRPC specification version the document follows. */
+export const OPENRPC_VERSION = "1.2.6";
+
+/** The service's `info` object: title and version are required by OpenRPC. */
+export interface OpenRpcInfo {
+  title: string;
+  version: string;
+  description?: string;
+}
+
+/** A Content Descriptor: a named value with a JSON Schema. */
+export interface OpenRpcContentDescriptor {
+  name: string;
+  schema: Record<string, never>;
+}
+
+export interface OpenRpcMethod {
+  name: string;
+  params: OpenRpcContentDescriptor[];
+  result: OpenRpcContentDescriptor;
+  /**
+   * Always by-position: named params reach a farcall handler as one object argument,
+   * which is not OpenRPC's meaning of by-name.
+   */
+  paramStructure: "by-position";
+}
+
+export interface OpenRpcDocument {
+  openrpc: typeof OPENRPC_VERSION;
+  info: OpenRpcInfo;
+  methods: OpenRpcMethod[];
+}
+
+/** The OpenRPC document listing `methods` (as the dispatcher lists them) under `info`. */
+export function buildOpenRpcDocument(methods: readonly MethodInfo[], info: OpenRpcInfo): OpenRpcDocument {
+  const outInfo: OpenRpcInfo = { title: info.title, version: info.version };
+  if (info.description !== undefined) outInfo.description = info.description;
+  return {
+    openrpc: OPENRPC_VERSION,
+    info: outInfo,
+    methods: methods.map(({ name, arity }) => ({
+      name,
+      params: Array.from({ length: arity }, (_, i) => ({ name: `arg${i}`, schema: {} })),
+      result: { name: "result", schema: {} },
+      paramStructure: "by-position",
+    })),
+  };
+}
