@@ -10,6 +10,7 @@ import { IncomingCall } from "./incoming-call.js";
 import type { Logger } from "./logger.js";
 import * as M from "./messages.js";
 import { onDeadline, PendingCall, type CallCanceller } from "./pending-calls.js";
+import { Liveness } from "./liveness.js";
 import { MessageError, type MessageProtocol } from "./protocol.js";
 
 /** Where a peer's frames go: the transport side of a session. */
@@ -58,15 +59,7 @@ export class Peer implements CallCanceller {
   private draining = false;
   /** The other side sent GOAWAY: send it nothing new. */
   goawayReceived = false;
-  private ticker: ReturnType<typeof setInterval> | undefined;
-  private pingTimer: ReturnType<typeof setTimeout> | undefined;
-  private receivedSinceTick = true;
-  /** Frames received so far; a ping is answered when this moves. */
-  private framesReceived = 0;
-  /** Calls sent, received or answered; the ticker notes when it last moved (idle timeout). */
-  private callActivity = 0;
-  private activitySeen = 0;
-  private lastActiveAt = Date.now();
+  private readonly liveness: Liveness;
   private idleWaiters: (() => void)[] = [];
 
   constructor(
@@ -74,12 +67,23 @@ export class Peer implements CallCanceller {
     private readonly options: PeerOptions,
   ) {
     this.info = options.info;
-    const { keepaliveIntervalMs, idleTimeoutMs } = options.limits;
-    const period = Math.min(keepaliveIntervalMs || Infinity, idleTimeoutMs ? idleTimeoutMs / 2 : Infinity);
-    if (Number.isFinite(period)) {
-      this.ticker = setInterval(tick, Math.max(10, period), this);
-      this.ticker.unref();
-    }
+    const peer = this;
+    this.liveness = new Liveness(
+      {
+        get quiet() {
+          return peer.incoming.size === 0 && peer.pending.size === 0;
+        },
+        sendPing: (nonce) => this.sendMessage([M.PING, nonce]),
+        onIdle: (idleTimeoutMs) => {
+          this.options.logger.info(`${describe(this.info)}: closing after ${idleTimeoutMs} ms without calls (idleTimeoutMs)`);
+          this.sendMessage([M.GOAWAY, "idle"]);
+          this.close(new RpcError("UNAVAILABLE", "the connection was idle"));
+        },
+        onUnresponsive: (timeoutMs) =>
+          this.fail(new RpcError("UNAVAILABLE", `the peer did not answer a keepalive ping within ${timeoutMs} ms (keepaliveTimeoutMs)`)),
+      },
+      options.limits,
+    );
   }
 
   /** True until the session has ended. */
@@ -136,7 +140,7 @@ export class Peer implements CallCanceller {
       call.signal = signal;
       signal.addEventListener("abort", call);
     }
-    this.callActivity++;
+    this.liveness.callActivity();
     this.sink.send(frame);
     return promise;
   }
@@ -150,7 +154,7 @@ export class Peer implements CallCanceller {
     if (!error) {
       try {
         this.sink.send(this.options.protocol.encode(meta ? [M.NOTIFY, target, args, { metadata: meta }] : [M.NOTIFY, target, args]));
-        this.callActivity++;
+        this.liveness.callActivity();
       } catch (err) {
         error = RpcError.from(err);
       }
@@ -181,8 +185,7 @@ export class Peer implements CallCanceller {
   /** Handles one frame from the transport: bytes `start` to `end` of `frame`. */
   receive(frame: Uint8Array, start = 0, end = frame.length): void {
     if (this.closedWith) return;
-    this.receivedSinceTick = true;
-    this.framesReceived++;
+    this.liveness.frameReceived();
     let msg: M.Message;
     try {
       msg = this.options.protocol.decode(frame, start, end);
@@ -233,12 +236,12 @@ export class Peer implements CallCanceller {
     call.dispose();
     if (error) call.reject(error);
     else call.resolve(value);
-    this.callActivity++;
+    this.liveness.callActivity();
     this.checkIdle();
   }
 
   private serve(id: number, target: string, args: unknown[], meta: M.CallMeta | undefined): void {
-    this.callActivity++;
+    this.liveness.callActivity();
     if (this.draining) {
       this.sendMessage([M.ERROR, id, { code: "UNAVAILABLE", message: "the server is shutting down" }]);
       return;
@@ -297,12 +300,12 @@ export class Peer implements CallCanceller {
         this.sink.send(frame);
       }
     }
-    this.callActivity++;
+    this.liveness.callActivity();
     this.checkIdle();
   }
 
   private serveNotification(target: string, args: unknown[], meta: M.CallMeta | undefined): void {
-    this.callActivity++;
+    this.liveness.callActivity();
     const entry = this.draining ? undefined : this.options.dispatcher?.lookup(target);
     if (!entry) return; // a notification has no answer, not even an error
     const call = new IncomingCall(0, target, this.info, metaOf(meta), deadlineOf(meta));
@@ -347,8 +350,7 @@ export class Peer implements CallCanceller {
   close(reason: RpcError = new RpcError("UNAVAILABLE", "the connection was closed")): void {
     if (this.closedWith) return;
     this.closedWith = reason;
-    if (this.ticker) clearInterval(this.ticker);
-    if (this.pingTimer) clearTimeout(this.pingTimer);
+    this.liveness.stop();
     for (const call of this.pending.values()) {
       call.dispose();
       call.reject(reason);
@@ -374,45 +376,6 @@ export class Peer implements CallCanceller {
     this.sink.send(this.options.protocol.encode(msg));
   }
 
-  /** Keepalive and idle checks, run by the ticker. */
-  onTick(now: number): void {
-    if (this.closedWith) return;
-    const { keepaliveIntervalMs, keepaliveTimeoutMs, idleTimeoutMs } = this.options.limits;
-    if (this.callActivity !== this.activitySeen) {
-      this.activitySeen = this.callActivity;
-      this.lastActiveAt = now;
-    }
-    if (idleTimeoutMs > 0 && this.incoming.size === 0 && this.pending.size === 0 && now - this.lastActiveAt >= idleTimeoutMs) {
-      this.options.logger.info(`${describe(this.info)}: closing after ${idleTimeoutMs} ms without calls (idleTimeoutMs)`);
-      this.sendMessage([M.GOAWAY, "idle"]);
-      this.close(new RpcError("UNAVAILABLE", "the connection was idle"));
-      return;
-    }
-    if (keepaliveIntervalMs <= 0) return;
-    if (this.receivedSinceTick) {
-      this.receivedSinceTick = false;
-      return;
-    }
-    if (this.pingTimer) return;
-    this.sendMessage([M.PING, now % MAX_ID]);
-    this.pingTimer = setTimeout(onPingTimeout, keepaliveTimeoutMs, this, keepaliveTimeoutMs, this.framesReceived);
-    this.pingTimer.unref();
-  }
-
-  /** The ping timer fired: the peer answered nothing at all in the meantime? */
-  onPingTimeout(timeoutMs: number, framesAtPing: number): void {
-    this.pingTimer = undefined;
-    if (this.closedWith || this.framesReceived !== framesAtPing) return;
-    this.fail(new RpcError("UNAVAILABLE", `the peer did not answer a keepalive ping within ${timeoutMs} ms (keepaliveTimeoutMs)`));
-  }
-}
-
-function tick(peer: Peer): void {
-  peer.onTick(Date.now());
-}
-
-function onPingTimeout(peer: Peer, timeoutMs: number, framesAtPing: number): void {
-  peer.onPingTimeout(timeoutMs, framesAtPing);
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

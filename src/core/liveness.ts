@@ -1,0 +1,98 @@
+/**
+ * Keepalive and idle detection for one session, on one coarse ticker per connection: the
+ * hot path only bumps two counters (no clock read per message); the ticker compares them
+ * with what it saw last time.
+ */
+import type { PeerLimits } from "./peer.js";
+
+/** What the liveness checks need from their session. */
+export interface LivenessHost {
+  /** True when no call is in flight in either direction. */
+  readonly quiet: boolean;
+  sendPing(nonce: number): void;
+  /** No call for idleTimeoutMs: close politely. */
+  onIdle(idleTimeoutMs: number): void;
+  /** A ping went unanswered (nothing at all arrived) for keepaliveTimeoutMs. */
+  onUnresponsive(keepaliveTimeoutMs: number): void;
+}
+
+const MAX_NONCE = 0x7fffffff;
+
+export class Liveness {
+  /** Frames received so far; a ping counts as answered when this moves. */
+  private frames = 0;
+  private receivedSinceTick = true;
+  /** Calls sent, received or answered. */
+  private calls = 0;
+  private callsSeen = 0;
+  private lastActiveAt = Date.now();
+  private ticker: ReturnType<typeof setInterval> | undefined;
+  private pingTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly host: LivenessHost,
+    private readonly limits: PeerLimits,
+  ) {
+    const { keepaliveIntervalMs, idleTimeoutMs } = limits;
+    const period = Math.min(keepaliveIntervalMs || Infinity, idleTimeoutMs ? idleTimeoutMs / 2 : Infinity);
+    if (Number.isFinite(period)) {
+      this.ticker = setInterval(tick, Math.max(10, period), this);
+      this.ticker.unref();
+    }
+  }
+
+  /** Any frame arrived. */
+  frameReceived(): void {
+    this.receivedSinceTick = true;
+    this.frames++;
+  }
+
+  /** A call was sent, received or answered. */
+  callActivity(): void {
+    this.calls++;
+  }
+
+  stop(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    if (this.pingTimer) clearTimeout(this.pingTimer);
+    this.ticker = undefined;
+    this.pingTimer = undefined;
+  }
+
+  /** Run by the ticker. */
+  onTick(now: number): void {
+    const { keepaliveIntervalMs, keepaliveTimeoutMs, idleTimeoutMs } = this.limits;
+    if (this.calls !== this.callsSeen) {
+      this.callsSeen = this.calls;
+      this.lastActiveAt = now;
+    }
+    if (idleTimeoutMs > 0 && this.host.quiet && now - this.lastActiveAt >= idleTimeoutMs) {
+      this.host.onIdle(idleTimeoutMs);
+      return;
+    }
+    if (keepaliveIntervalMs <= 0) return;
+    if (this.receivedSinceTick) {
+      this.receivedSinceTick = false;
+      return;
+    }
+    if (this.pingTimer) return;
+    this.host.sendPing(now % MAX_NONCE);
+    this.pingTimer = setTimeout(onPingTimeout, keepaliveTimeoutMs, this, this.frames);
+    this.pingTimer.unref();
+  }
+
+  /** The ping timer fired: was anything at all received since the ping? */
+  onPingTimeout(framesAtPing: number): void {
+    this.pingTimer = undefined;
+    if (this.ticker === undefined || this.frames !== framesAtPing) return;
+    this.host.onUnresponsive(this.limits.keepaliveTimeoutMs);
+  }
+}
+
+function tick(liveness: Liveness): void {
+  liveness.onTick(Date.now());
+}
+
+function onPingTimeout(liveness: Liveness, framesAtPing: number): void {
+  liveness.onPingTimeout(framesAtPing);
+}
