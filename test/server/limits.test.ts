@@ -1,0 +1,52 @@
+// Server-side limits seen from a well-behaved client.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { close, connect, RpcError, serve, type Logger } from "../../src/index.js";
+
+function capture(): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const push = (m: string) => void lines.push(m);
+  return { logger: { info: push, warn: push, error: push }, lines };
+}
+
+test("connections beyond maxConnections are refused and logged; the others keep working", async (t) => {
+  const { logger, lines } = capture();
+  const api = { ping: () => "pong" };
+  const server = await serve(api, { listen: "tcp://127.0.0.1:0", maxConnections: 2, logger });
+  t.after(() => server.close());
+  const a = await connect<typeof api>(server.addresses[0]);
+  const b = await connect<typeof api>(server.addresses[0]);
+  t.after(() => Promise.all([close(a), close(b)]));
+  await assert.rejects(connect(server.addresses[0], { connectTimeoutMs: 2000 }), (e: unknown) => RpcError.is(e) && e.code === "UNAVAILABLE");
+  assert.ok(lines.some((l) => l.includes("maxConnections 2")), lines.join("\n"));
+  assert.equal(await a.ping(), "pong");
+  assert.equal(await b.ping(), "pong");
+});
+
+test("calls beyond maxCallsInFlight get RESOURCE_EXHAUSTED and the connection stays up", async (t) => {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const api = { wait: () => gate.then(() => "done"), ping: () => "pong" };
+  const server = await serve(api, { listen: "tcp://127.0.0.1:0", maxCallsInFlight: 3, logger: false });
+  t.after(() => server.close());
+  const remote = await connect<typeof api>(server.addresses[0]);
+  t.after(() => close(remote));
+  const waiting = [remote.wait(), remote.wait(), remote.wait()];
+  const over = await remote.wait().then(
+    () => assert.fail("the fourth call should be refused"),
+    (e: unknown) => e,
+  );
+  assert.ok(RpcError.is(over));
+  assert.equal(over.code, "RESOURCE_EXHAUSTED");
+  assert.match(over.message, /maxCallsInFlight 3/);
+  release();
+  assert.deepEqual(await Promise.all(waiting), ["done", "done", "done"]);
+  assert.equal(await remote.ping(), "pong", "the same connection answers again once calls finish");
+});
+
+test("a bad option fails at startup, naming the option", async () => {
+  await assert.rejects(serve({}, { listen: "tcp://127.0.0.1:0", maxFrameBytes: -1 }), /maxFrameBytes/);
+  await assert.rejects(serve({}, { listen: "tcp://127.0.0.1:0", handshakeTimeoutMs: 1.5 }), /handshakeTimeoutMs/);
+  await assert.rejects(serve({}, { listen: "ftp://127.0.0.1:21" }), /unsupported transport/);
+  await assert.rejects(connect("tcp://127.0.0.1:1", { keepaliveTimeoutMs: 0 }), /keepaliveTimeoutMs/);
+});
