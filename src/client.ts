@@ -11,6 +11,8 @@ import { makeRemote, type Caller, type CallOptions, type Remote } from "./core/r
 import { keyBytes } from "./auth/hmac.js";
 import { checkInteger, CONNECT_DEFAULTS, resolveLimits, type ClientTlsOptions, type ConnectOptions } from "./options.js";
 import { parseAddress, type StreamAddress } from "./transports/address.js";
+import { HttpCaller } from "./transports/http-client.js";
+import { isHttpUrl } from "./transports/http-listener.js";
 import { dialFarcall, peerInfoOf, type StreamSessionConfig } from "./transports/farcall-stream.js";
 import { dialStream } from "./transports/tcp.js";
 
@@ -235,12 +237,25 @@ class Client implements Caller {
 }
 
 /**
- * Connects to a farcall server and returns its typed remote. Rejects with UNAUTHENTICATED
+ * Connects to a farcall server and returns its typed remote. An `http://` or `https://` URL
+ * calls over JSON-RPC 2.0 POSTs instead (each call one request, notifications id-less). Rejects with UNAUTHENTICATED
  * for a wrong key (or a server that cannot prove it holds it) and UNAVAILABLE when the
  * server cannot be reached.
  * @example const remote = await connect<Api>("tcp://10.0.0.5:4343", { authkey: "s3cret" })
  */
 export async function connect<T>(url: string, options: ConnectOptions = {}): Promise<Remote<T>> {
+  if (isHttpUrl(url)) {
+    // HTTP is request/response: nothing to dial up front; each call is its own POST.
+    const limits = resolveLimits(options, CONNECT_DEFAULTS);
+    if (options.tls && !url.toLowerCase().startsWith("https:")) throw new TypeError(`tls options were given but ${url} is not an https:// address`);
+    const key = options.authkey !== undefined ? keyBytes(options.authkey) : undefined;
+    return makeRemote<T>(new HttpCaller({
+      url, key, tls: options.tls,
+      timeout: checkInteger("timeout", options.timeout ?? CONNECT_DEFAULTS.timeout, 0),
+      maxDepth: limits.maxDepth,
+      maxBodyBytes: limits.maxFrameBytes,
+    }));
+  }
   const address = parseAddress(url);
   if (options.tls && address.scheme !== "tls") throw new TypeError(`tls options were given but ${url} is not a tls:// address`);
   const client = new Client(url, address, options.tls, options);

@@ -24,6 +24,18 @@ export type { ErrorCode } from "./core/errors.js";
 
 export type { MethodInfo } from "./core/dispatcher.js";
 export type { Logger } from "./core/logger.js";
-export type { ServeOptions, ConnectOptions, ConnectionLimits, ServerTlsOptions, ClientTlsOptions } from "./options.js";
+export type {
+  ServeOptions, ConnectOptions, ConnectionLimits, ServerTlsOptions, ClientTlsOptions,
+  HttpHandlerOptions, BearerAuth, JsonRpcOverTcp,
+} from "./options.js";
 /** Every default, for documentation and for code that wants to derive its own limits. */
-export { SERVE_DEFAULTS, CONNECT_DEFAULTS } from "./options.js";
+export { SERVE_DEFAULTS, CONNECT_DEFAULTS, HTTP_DEFAULTS } from "./options.js";
+
+/** JSON-RPC 2.0 over HTTP as a node:http handler (also Express/Connect middleware). */
+export { httpHandler } from "./transports/http-node.js";
+export type { NodeHttpHandler } from "./transports/http-node.js";
+
+/** JSON-RPC 2.0 over HTTP as a Fetch-API handler (Hono, Bun, Deno, Workers). */
+export { fetchHandler } from "./transports/http-fetch.js";
+export type { FetchHandler, FetchPeer } from "./transports/http-fetch.js";
+export type { OpenRpcInfo } from "./protocols/jsonrpc-openrpc.js";

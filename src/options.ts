@@ -2,8 +2,10 @@
  * The options of serve() and connect(), with every default in one frozen place and checks
  * that make misuse fail at startup, naming the option.
  */
+import type { IncomingMessage } from "node:http";
 import type { SecureContextOptions } from "node:tls";
 import type { Logger } from "./core/logger.js";
+import type { OpenRpcInfo } from "./protocols/jsonrpc-openrpc.js";
 
 /** Limits shared by both ends of a farcall/1 connection. */
 export interface ConnectionLimits {
@@ -35,6 +37,53 @@ export interface ClientTlsOptions extends SecureContextOptions {
   rejectUnauthorized?: boolean;
 }
 
+/**
+ * Checks a bearer token (`Authorization: Bearer <token>`) of an HTTP request; `request` is
+ * the framework's request (node's IncomingMessage, or a Fetch Request).
+ */
+export type BearerAuth<R> = (token: string, request: R) => boolean | Promise<boolean>;
+
+/** JSON-RPC 2.0 over HTTP: the options of httpHandler(), fetchHandler() and http:// listeners. */
+export interface HttpHandlerOptions<R> {
+  /**
+   * Decides whether a bearer token may call. Without it, a handler with an `authkey` accepts
+   * exactly `Bearer <authkey>` (compared in constant time), and one with neither is open.
+   * @default none
+   */
+  auth?: BearerAuth<R>;
+  /** The shared secret, accepted as a bearer token when no `auth` function is given. @default none */
+  authkey?: string | Uint8Array;
+  /**
+   * Largest request body: checked against Content-Length before reading and again while the
+   * body streams in; larger requests are answered 413.
+   * @default 16777216 (16 MiB)
+   */
+  maxBodyBytes?: number;
+  /** Deepest JSON nesting of a request; deeper documents are refused before JSON.parse. @default 64 */
+  maxDepth?: number;
+  /** Most requests in one JSON-RPC batch; a larger batch is answered by one error. @default 1000 */
+  maxBatch?: number;
+  /** The `info` of the OpenRPC document (`rpc.discover`, GET). @default { title: "farcall", version: "1.0.0" } */
+  openrpc?: OpenRpcInfo;
+  /** Where refused requests are logged; false for nowhere. @default stderr */
+  logger?: Logger | false;
+}
+
+/** Defaults of {@link HttpHandlerOptions}. */
+export const HTTP_DEFAULTS = Object.freeze({
+  maxBodyBytes: 16 * 1024 * 1024,
+  maxDepth: 64,
+  maxBatch: 1000,
+  openrpc: Object.freeze({ title: "farcall", version: "1.0.0" }),
+});
+
+/**
+ * Raw JSON-RPC over TCP (a connection whose first byte is `{` or `[`) carries no
+ * credentials. "auto": accepted on listeners without an authkey, refused on those with one;
+ * "trusted": accepted everywhere (for trusted networks only); "off": always refused.
+ */
+export type JsonRpcOverTcp = "auto" | "trusted" | "off";
+
 export interface ServeOptions extends ConnectionLimits {
   /** Where to listen: one URL or several. @default "tcp://127.0.0.1:4343" */
   listen?: string | string[];
@@ -56,6 +105,14 @@ export interface ServeOptions extends ConnectionLimits {
   maxConnections?: number;
   /** Calls served at once per connection; more are answered RESOURCE_EXHAUSTED. @default 10000 */
   maxCallsInFlight?: number;
+  /** Largest JSON-RPC request (an HTTP body, or one JSON value over raw TCP). @default 16777216 (16 MiB) */
+  maxBodyBytes?: number;
+  /** Most requests in one JSON-RPC batch. @default 1000 */
+  maxBatch?: number;
+  /** Bearer-token check for JSON-RPC over HTTP; see {@link HttpHandlerOptions.auth}. @default none */
+  auth?: BearerAuth<IncomingMessage>;
+  /** Whether raw JSON-RPC over TCP is served; see {@link JsonRpcOverTcp}. @default "auto" */
+  jsonRpcOverTcp?: JsonRpcOverTcp;
 }
 
 export interface ConnectOptions extends ConnectionLimits {
@@ -90,6 +147,9 @@ export const SERVE_DEFAULTS = Object.freeze({
   maxConnections: 10_000,
   maxCallsInFlight: 10_000,
   exposeErrorStacks: false,
+  maxBodyBytes: HTTP_DEFAULTS.maxBodyBytes,
+  maxBatch: HTTP_DEFAULTS.maxBatch,
+  jsonRpcOverTcp: "auto" as JsonRpcOverTcp,
 });
 
 export const CONNECT_DEFAULTS = Object.freeze({

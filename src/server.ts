@@ -2,18 +2,29 @@
  * serve(): one server, many listeners, one Peer per connection, every connection answered
  * by the same method table.
  */
+import { once } from "node:events";
+import { createServer as createHttpServer, type IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
+import { createJsonCodec } from "./codecs/json-ext.js";
 import { createMsgpackCodec } from "./codecs/msgpack.js";
 import { Dispatcher } from "./core/dispatcher.js";
 import { RpcError } from "./core/errors.js";
 import { resolveLogger } from "./core/logger.js";
 import { describe, type Peer, type PeerLimits } from "./core/peer.js";
 import { keyBytes } from "./auth/hmac.js";
-import { checkInteger, resolveLimits, SERVE_DEFAULTS, type ServeOptions } from "./options.js";
+import { checkInteger, HTTP_DEFAULTS, resolveLimits, SERVE_DEFAULTS, type ServeOptions } from "./options.js";
 import { PREAMBLE } from "./protocols/farcall.js";
-import { isLoopback, parseAddress } from "./transports/address.js";
+import { encodeResponse, errorResponse } from "./protocols/jsonrpc.js";
+import { buildOpenRpcDocument } from "./protocols/jsonrpc-openrpc.js";
+import { formatAddress, isLoopback, parseAddress } from "./transports/address.js";
 import { AllowList } from "./transports/allow-list.js";
 import { acceptFarcall, peerInfoOf, type StreamSessionConfig } from "./transports/farcall-stream.js";
+import { HttpRpcCore } from "./transports/http-core.js";
+import { HttpDrain } from "./transports/http-drain.js";
+import { isHttpUrl, listenHttp, parseHttpAddress, type HttpAddress, type HttpListener } from "./transports/http-listener.js";
+import { nodeHandler, writeAnswer } from "./transports/http-node.js";
+import { matchHttpRequestLine, matchJsonValue } from "./transports/http-sniff.js";
+import { JsonStreamSession, refuseJsonStream, type JsonStreamConfig } from "./transports/json-stream-session.js";
 import { preambleMatcher, sniff, type SniffEntry } from "./transports/sniff.js";
 import { listenStream, type StreamListener } from "./transports/tcp.js";
 
@@ -29,6 +40,9 @@ export interface Server {
    */
   close(options?: { drainMs?: number }): Promise<void>;
 }
+
+/** Longest close() waits for sockets it has ended to report closed. */
+const CLOSE_WAIT_MS = 2000;
 
 /** Default time close() lets calls in flight finish. */
 const DEFAULT_DRAIN_MS = 5000;
@@ -64,7 +78,42 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
   };
   const urls = Array.isArray(options.listen) ? options.listen : [options.listen ?? SERVE_DEFAULTS.listen];
   if (urls.length === 0) throw new TypeError("listen must name at least one address");
-  const addresses = urls.map(parseAddress);
+  const addresses = urls.filter((u) => !isHttpUrl(u)).map(parseAddress);
+  const httpAddresses = urls.filter(isHttpUrl).map(parseHttpAddress);
+  const jsonRpcOverTcp = options.jsonRpcOverTcp ?? SERVE_DEFAULTS.jsonRpcOverTcp;
+  if (!["auto", "trusted", "off"].includes(jsonRpcOverTcp)) throw new TypeError(`jsonRpcOverTcp must be "auto", "trusted" or "off", got ${String(jsonRpcOverTcp)}`);
+  const maxBodyBytes = checkInteger("maxBodyBytes", options.maxBodyBytes ?? SERVE_DEFAULTS.maxBodyBytes, 1);
+  const maxBatch = checkInteger("maxBatch", options.maxBatch ?? SERVE_DEFAULTS.maxBatch, 1);
+  if (options.auth !== undefined && typeof options.auth !== "function") throw new TypeError("auth must be a function (token, request) => boolean");
+  const discover = () => buildOpenRpcDocument(dispatcher.list(), HTTP_DEFAULTS.openrpc);
+  const jsonCfg: JsonStreamConfig = {
+    dispatcher,
+    codec: createJsonCodec({ extended: false, maxDepth: limits.maxDepth }),
+    maxBodyBytes,
+    maxDepth: limits.maxDepth,
+    maxBatch,
+    maxInFlight: peerLimits.maxCallsInFlight,
+    maxWriteBufferBytes: limits.maxWriteBufferBytes,
+    discover,
+    logger,
+  };
+  // One HTTP core for every listener: http:// ones and HTTP sniffed on tcp:// and tls://.
+  const httpCore = new HttpRpcCore<IncomingMessage>({
+    dispatcher, maxBodyBytes, maxDepth: limits.maxDepth, maxBatch, openrpc: HTTP_DEFAULTS.openrpc, auth: options.auth, key, logger,
+  });
+  const httpDrain = new HttpDrain();
+  const onHttpRequest = httpDrain.wrap(nodeHandler(httpCore));
+  // HTTP arriving on a one-port listener: node's parser, fed sockets by the sniff table.
+  const sniffedHttp = createHttpServer((req, res) => {
+    clearTimeout(handshakeTimers.get(req.socket));
+    onHttpRequest(req, res);
+  });
+  sniffedHttp.on("clientError", (err: Error, socket: Socket) => {
+    logger.info(`${socket.remoteAddress ?? "client"}: bad HTTP request: ${err.message}`);
+    socket.destroy();
+  });
+  const handshakeTimers = new WeakMap<Socket, ReturnType<typeof setTimeout>>();
+  const jsonSessions = new Set<JsonStreamSession>();
 
   const sockets = new Set<Socket>();
   const sessions = new Set<Peer>();
@@ -78,6 +127,7 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
       logger.warn(`${where}: closing: no handshake within ${handshakeTimeoutMs} ms (handshakeTimeoutMs)`);
       socket.destroy();
     }, handshakeTimeoutMs);
+    handshakeTimers.set(socket, timer);
     socket.on("close", () => {
       clearTimeout(timer);
       sockets.delete(socket);
@@ -111,17 +161,78 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
         );
       },
     };
-    sniff(socket, [farcall], (head) => {
+    const http: SniffEntry = {
+      name: "http",
+      match: matchHttpRequestLine,
+      accept(s, head) {
+        // The handshake timer runs on until the first request is complete (see sniffedHttp).
+        established = true;
+        httpDrain.track(s);
+        s.unshift(head);
+        sniffedHttp.emit("connection", s);
+      },
+    };
+    const json: SniffEntry = {
+      name: "jsonrpc",
+      match: matchJsonValue,
+      accept(s, head) {
+        established = true;
+        clearTimeout(timer);
+        if (jsonRpcOverTcp === "off" || (jsonRpcOverTcp === "auto" && key)) {
+          const why = jsonRpcOverTcp === "off" ? "jsonRpcOverTcp is off" : `raw JSON-RPC carries no credentials and this listener has an authkey (serve(api, { jsonRpcOverTcp: "trusted" }) allows it)`;
+          logger.warn(`${where}: refused raw JSON-RPC: ${why}`);
+          refuseJsonStream(s, jsonCfg.codec, new RpcError("UNAUTHENTICATED", `raw JSON-RPC over TCP is refused here: ${why}`));
+          return;
+        }
+        const info = peerInfoOf(s, transport, false, unixPath);
+        const session = new JsonStreamSession(s, jsonCfg, info, where);
+        jsonSessions.add(session);
+        s.once("close", () => jsonSessions.delete(session));
+        if (closing) void session.drain();
+        session.start(head);
+      },
+    };
+    sniff(socket, [farcall, http, json], (head) => {
       logger.warn(`${where}: closing: unrecognised protocol (first bytes ${head.subarray(0, 16).toString("hex")})`);
       socket.destroy();
     });
   };
 
   const listeners: StreamListener[] = [];
+  const httpListeners: HttpListener[] = [];
+  const listenHttpAddress = (address: HttpAddress): Promise<HttpListener> =>
+    listenHttp(address, options.tls, {
+      admit(socket) {
+        if (closing) return false;
+        if (sockets.size >= maxConnections) {
+          logger.warn(`refused ${socket.remoteAddress}: ${sockets.size} connections reach maxConnections ${maxConnections}`);
+          return false;
+        }
+        sockets.add(socket);
+        socket.once("close", () => sockets.delete(socket));
+        httpDrain.track(socket);
+        return true;
+      },
+      onRequest(req, res) {
+        // Refused per request, not per connection, so the caller learns why (403).
+        if (allowList && !allowList.allows(req.socket.remoteAddress)) {
+          logger.warn(`refused ${req.socket.remoteAddress}: not in the allow list`);
+          writeAnswer(res, {
+            status: 403,
+            headers: { "content-type": "application/json" },
+            body: encodeResponse(errorResponse(null, new RpcError("PERMISSION_DENIED", "this address is not in the allow list")), jsonCfg.codec),
+            close: true,
+          });
+          return;
+        }
+        onHttpRequest(req, res);
+      },
+      onError: (err) => logger.warn(err.message),
+    });
   try {
     for (const address of addresses) {
       if (!key && !isLoopback(address)) {
-        logger.warn(`listening on ${urls[addresses.indexOf(address)]} without an authkey: anyone who can reach it can call every exposed method`);
+        logger.warn(`listening on ${formatAddress(address)} without an authkey: anyone who can reach it can call every exposed method`);
       }
       const listener = await listenStream(address, options.tls, handshakeTimeoutMs, {
         admit(socket) {
@@ -141,29 +252,47 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
       });
       listeners.push(listener);
     }
+    for (const address of httpAddresses) httpListeners.push(await listenHttpAddress(address));
   } catch (err) {
-    await Promise.all(listeners.map((l) => l.close()));
+    await Promise.all([...listeners, ...httpListeners].map((l) => l.close()));
     throw err;
   }
 
   return {
-    addresses: listeners.map((l) => l.url),
+    addresses: listenOrder(urls, listeners, httpListeners),
     get connections() {
       return sockets.size;
     },
     async close({ drainMs = DEFAULT_DRAIN_MS } = {}) {
       if (closing) return;
       closing = true;
-      const stopped = Promise.all(listeners.map((l) => l.close()));
-      const drained = Promise.all([...sessions].map((peer) => peer.drain("the server is shutting down")));
+      const stopped = Promise.all([...listeners, ...httpListeners].map((l) => l.close()));
+      const drained = Promise.all([
+        ...[...sessions].map((peer) => peer.drain("the server is shutting down")),
+        ...[...jsonSessions].map((session) => session.drain()),
+        httpDrain.drain(),
+      ]);
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([drained, new Promise<void>((resolve) => (timer = setTimeout(resolve, drainMs)))]);
       clearTimeout(timer);
       const reason = new RpcError("UNAVAILABLE", "the server closed");
       for (const peer of sessions) peer.close(reason);
+      httpDrain.destroyAll();
+      for (const session of jsonSessions) session.close();
       // Sessions end their sockets gracefully; whatever is left (handshakes) goes now.
       for (const socket of sockets) if (socket.writableEnded === false) socket.destroy();
       await stopped;
+      // Resolve once every connection is gone, so `connections` reads 0 afterwards.
+      const left = [...sockets].map((socket) => (socket.closed ? undefined : once(socket, "close")));
+      await Promise.race([Promise.all(left), new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)))]);
+      clearTimeout(timer);
     },
   };
+}
+
+/** The bound URLs in the order of `listen`, whatever the kind of each listener. */
+function listenOrder(urls: readonly string[], streams: readonly { url: string }[], https: readonly { url: string }[]): string[] {
+  let s = 0;
+  let h = 0;
+  return urls.map((u) => (isHttpUrl(u) ? https[h++]! : streams[s++]!).url);
 }

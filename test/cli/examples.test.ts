@@ -12,6 +12,9 @@ import { finished, killAfter, REPO } from "./cli-process.js";
 const EXPECTED: Readonly<Record<string, RegExp>> = {
   "account.ts": /^withdraw 500 -> INSUFFICIENT_FUNDS, balance still 70$/m,
   "counter.ts": /^hikakin: 5000 views$/m,
+  "http-express.ts": /^express says: 2 \+ 3 = 5$/m,
+  "http-hono.ts": /^hono says: HONO$/m,
+  "http-node.ts": /^node:http says: hello, node:http$/m,
   "kv-store.ts": /^get null\nput undefined\nget 10\ngetUname \S+/m,
 };
 

@@ -1,0 +1,128 @@
+/**
+ * The caller side of JSON-RPC over HTTP: each call is one POST, each notification an id-less
+ * request answered 204. Sent with node:http(s) over a keep-alive Agent rather than global
+ * fetch, because only node's agents take the `tls` options (a private CA, a client
+ * certificate) connect() accepts. Requests carry `X-Farcall-Codec: json-ext`, so extended
+ * values round-trip with a farcall server; an outside server ignores the header and gets
+ * plain JSON-RPC.
+ */
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import type { Codec } from "../core/codec.js";
+import { RpcError } from "../core/errors.js";
+import { LIST_METHODS } from "../core/messages.js";
+import type { CallOptions, Caller } from "../core/remote.js";
+import { createJsonCodec } from "../codecs/json-ext.js";
+import { buildNotification, buildRequest, parseResponse } from "../protocols/jsonrpc-client.js";
+import { DISCOVER_METHOD } from "../protocols/jsonrpc.js";
+import type { OpenRpcDocument } from "../protocols/jsonrpc-openrpc.js";
+import type { ClientTlsOptions } from "../options.js";
+import { CODEC_HEADER, EXTENDED_CODEC } from "./http-core.js";
+
+export interface HttpCallerConfig {
+  url: string;
+  key: Uint8Array | undefined;
+  tls: ClientTlsOptions | undefined;
+  /** Default per-call timeout (ms); 0 for none. */
+  timeout: number;
+  maxDepth: number;
+  /** Largest response body read. */
+  maxBodyBytes: number;
+}
+
+export class HttpCaller implements Caller {
+  private readonly agent: HttpAgent;
+  private readonly send: typeof httpRequest;
+  private readonly url: URL;
+  private readonly headers: Record<string, string>;
+  private readonly plain: Codec;
+  private readonly extended: Codec;
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly cfg: HttpCallerConfig) {
+    this.url = new URL(cfg.url);
+    const https = this.url.protocol === "https:";
+    this.agent = https ? new HttpsAgent({ keepAlive: true, ...cfg.tls }) : new HttpAgent({ keepAlive: true });
+    this.send = https ? httpsRequest : httpRequest;
+    this.headers = { "content-type": "application/json", accept: "application/json", [CODEC_HEADER]: EXTENDED_CODEC };
+    if (cfg.key) this.headers.authorization = `Bearer ${Buffer.from(cfg.key).toString("utf8")}`;
+    this.plain = createJsonCodec({ extended: false, maxDepth: cfg.maxDepth });
+    this.extended = createJsonCodec({ extended: true, maxDepth: cfg.maxDepth });
+  }
+
+  async call(target: string, args: unknown[], options: CallOptions): Promise<unknown> {
+    if (target === LIST_METHODS) {
+      const doc = (await this.call(DISCOVER_METHOD, [], options)) as OpenRpcDocument;
+      return doc.methods.map((m) => ({ name: m.name, arity: m.params.length }));
+    }
+    const id = this.nextId++;
+    const { status, body, extended } = await this.post(buildRequest(id, target, args), target, options);
+    const codec = extended ? this.extended : this.plain;
+    let doc: unknown;
+    try {
+      doc = codec.decode(body);
+    } catch (err) {
+      throw new RpcError("INTERNAL", `${target}: HTTP ${status} with a body that is not JSON-RPC: ${(err as Error).message}`);
+    }
+    const outcome = parseResponse(doc, [id]).get(id)!;
+    if (outcome.ok) return outcome.value;
+    throw outcome.error;
+  }
+
+  notify(target: string, args: unknown[], options: CallOptions, done?: (error?: RpcError) => void): void {
+    this.post(buildNotification(target, args), target, options).then(
+      () => done?.(),
+      (err: RpcError) => done?.(err),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.agent.destroy();
+  }
+
+  /** POSTs `doc`; answers the status and body, or rejects with an RpcError naming why. */
+  private post(doc: unknown, target: string, options: CallOptions): Promise<{ status: number; body: Buffer; extended: boolean }> {
+    if (this.closed) return Promise.reject(new RpcError("UNAVAILABLE", `${target}: the client is closed`));
+    const payload = this.extended.encode(doc);
+    const timeout = options.timeout ?? this.cfg.timeout;
+    return new Promise((resolve, reject) => {
+      const req = this.send(this.url, { method: "POST", agent: this.agent, headers: { ...this.headers, "content-length": String(payload.length) } });
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const fail = (err: RpcError): void => {
+        clearTimeout(timer);
+        options.signal?.removeEventListener("abort", onAbort);
+        req.destroy();
+        reject(err);
+      };
+      const onAbort = (): void => fail(new RpcError("CANCELLED", `${target}: cancelled by the caller`));
+      if (options.signal?.aborted) return onAbort();
+      options.signal?.addEventListener("abort", onAbort, { once: true });
+      if (timeout > 0) timer = setTimeout(() => fail(new RpcError("DEADLINE_EXCEEDED", `${target}: no answer within ${timeout} ms`)), timeout);
+      req.on("error", (err) => fail(new RpcError("UNAVAILABLE", `${target}: ${this.cfg.url}: ${err.message}`)));
+      req.on("response", (res: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on("data", (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > this.cfg.maxBodyBytes) fail(new RpcError("RESOURCE_EXHAUSTED", `${target}: response exceeds maxFrameBytes ${this.cfg.maxBodyBytes}`));
+          else chunks.push(chunk);
+        });
+        res.on("error", (err) => fail(new RpcError("UNAVAILABLE", `${target}: ${err.message}`)));
+        res.on("end", () => {
+          clearTimeout(timer);
+          options.signal?.removeEventListener("abort", onAbort);
+          const status = res.statusCode ?? 0;
+          const body = Buffer.concat(chunks, size);
+          if (status === 204 || (status >= 200 && status < 300) || res.headers["content-type"]?.startsWith("application/json")) {
+            resolve({ status, body, extended: res.headers[CODEC_HEADER] === EXTENDED_CODEC });
+          } else {
+            reject(new RpcError(status >= 500 ? "UNAVAILABLE" : "INVALID_REQUEST", `${target}: HTTP ${status} from ${this.cfg.url}`));
+          }
+        });
+      });
+      req.end(payload);
+    });
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * JSON-RPC 2.0 over a raw stream socket: JSON values in (split by json-stream.ts), one JSON
+ * value per line out, each answer written as soon as it is ready (in order of completion,
+ * as the specification allows: ids pair answers with requests). No credentials travel on
+ * this transport, so serve() only hands it connections its listener trusts.
+ */
+import type { Socket } from "node:net";
+import type { Codec } from "../core/codec.js";
+import type { PeerInfo } from "../core/context.js";
+import type { Dispatcher } from "../core/dispatcher.js";
+import { RpcError } from "../core/errors.js";
+import { invokeMethod } from "../core/invoke.js";
+import type { Logger } from "../core/logger.js";
+import { encodeResponse, errorResponse, handleJsonRpc, type JsonRpcInvoke } from "../protocols/jsonrpc.js";
+import type { JsonRpcResponse } from "../protocols/jsonrpc-document.js";
+import { JsonValueSplitter } from "./json-stream.js";
+
+const NEWLINE = Buffer.from("\n");
+
+/** What every raw JSON-RPC connection of a server shares. */
+export interface JsonStreamConfig {
+  dispatcher: Dispatcher;
+  /** The plain JSON codec: raw TCP has no header to ask for the extended one. */
+  codec: Codec;
+  maxBodyBytes: number;
+  maxDepth: number;
+  maxBatch: number;
+  /** Documents answered at once; reading pauses beyond it. */
+  maxInFlight: number;
+  /** Answers queued for a caller that does not read before the connection is closed. */
+  maxWriteBufferBytes: number;
+  discover: () => unknown;
+  logger: Logger;
+}
+
+export class JsonStreamSession {
+  private readonly splitter: JsonValueSplitter;
+  private readonly controller = new AbortController();
+  private readonly invoke: JsonRpcInvoke;
+  private inFlight = 0;
+  private draining = false;
+  private idle: (() => void) | undefined;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly cfg: JsonStreamConfig,
+    private readonly peer: PeerInfo,
+    private readonly where: string,
+  ) {
+    this.splitter = new JsonValueSplitter(cfg.maxBodyBytes, cfg.maxDepth);
+    const signal = this.controller.signal;
+    this.invoke = (method, args) => invokeMethod(cfg.dispatcher, { method, args, peer, signal });
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.once("close", () => {
+      this.controller.abort();
+      this.idle?.();
+    });
+  }
+
+  /** Starts on the bytes read while sniffing. */
+  start(head: Buffer): void {
+    this.onData(head);
+  }
+
+  /** Stops reading, lets documents in flight be answered, then ends the connection. */
+  async drain(): Promise<void> {
+    this.draining = true;
+    this.socket.pause();
+    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+    this.socket.end();
+  }
+
+  /** Ends the connection now; handlers still running see their signal abort. */
+  close(): void {
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.draining) return;
+    try {
+      this.splitter.push(chunk, (value) => this.onValue(value));
+    } catch (err) {
+      // The byte stream cannot be resynchronised: answer once, then hang up.
+      this.cfg.logger.warn(`${this.where}: closing: ${(err as Error).message}`);
+      this.draining = true;
+      this.write(errorResponse(null, err));
+      this.socket.end();
+    }
+  }
+
+  private onValue(value: Buffer): void {
+    let doc: unknown;
+    try {
+      doc = this.cfg.codec.decode(value);
+    } catch (err) {
+      this.write(errorResponse(null, err));
+      return;
+    }
+    this.inFlight++;
+    if (this.inFlight >= this.cfg.maxInFlight) this.socket.pause();
+    handleJsonRpc(doc, this.invoke, { maxBatch: this.cfg.maxBatch, discover: this.cfg.discover, extended: false }).then(
+      (response) => this.settled(response),
+      (err: unknown) => this.settled(errorResponse(null, err)),
+    );
+  }
+
+  private settled(response: JsonRpcResponse | JsonRpcResponse[] | undefined): void {
+    this.inFlight--;
+    if (response !== undefined) this.write(response);
+    if (this.draining) {
+      if (this.inFlight === 0) this.idle?.();
+    } else if (this.inFlight < this.cfg.maxInFlight && this.socket.isPaused()) {
+      this.socket.resume();
+    }
+  }
+
+  private write(response: JsonRpcResponse | JsonRpcResponse[]): void {
+    if (this.socket.destroyed || this.socket.writableEnded) return;
+    this.socket.write(encodeResponse(response, this.cfg.codec));
+    this.socket.write(NEWLINE);
+    if (this.socket.writableLength > this.cfg.maxWriteBufferBytes) {
+      this.cfg.logger.warn(`${this.where}: closing: ${this.socket.writableLength} B of answers unread exceed maxWriteBufferBytes ${this.cfg.maxWriteBufferBytes}`);
+      this.socket.destroy();
+    }
+  }
+}
+
+/** Rejects `socket` for raw JSON-RPC with one error line, then closes it. */
+export function refuseJsonStream(socket: Socket, codec: Codec, error: RpcError): void {
+  socket.end(Buffer.concat([encodeResponse(errorResponse(null, error), codec), NEWLINE]));
+}

@@ -1,0 +1,75 @@
+/**
+ * The seed's JSON-RPC example from Python 3's standard library, unchanged: echo("hello
+ * world") and search(last_name="Python") (named params reaching a handler that takes one
+ * options object), over HTTP (urllib.request) and over raw TCP (socket + json,
+ * newline-delimited).
+ */
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { after, before, describe, it } from "node:test";
+import { serve, type Server } from "../../src/index.js";
+import { within } from "../helpers/bounded.js";
+
+const CLIENT = fileURLToPath(new URL("../fixtures/jsonrpc-http/seed_client.py", import.meta.url));
+/** Bound on every Python run: a hung interpreter fails the test instead of hanging it. */
+const PYTHON_TIMEOUT_MS = 15_000;
+
+function pythonMissing(): string | undefined {
+  const probe = spawnSync("python3", ["--version"], { encoding: "utf8", timeout: PYTHON_TIMEOUT_MS });
+  if (probe.error) return `python3 cannot be run: ${probe.error.message}`;
+  if (probe.status !== 0) return `python3 --version exited ${probe.status}: ${probe.stderr}`;
+  return undefined;
+}
+
+const missing = pythonMissing();
+if (missing && process.env.CI === "true") {
+  throw new Error(`${missing}. Python interop tests are never skipped in CI: install python3 on the runner.`);
+}
+if (missing) console.warn(`\n*** SKIPPING JSON-RPC PYTHON HTTP/TCP INTEROP TESTS: ${missing} ***\n`);
+
+/** Runs the Python client (asynchronously: the server runs in this process); answers its lines. */
+async function python(args: string[]): Promise<string[]> {
+  const child = spawn("python3", [CLIENT, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  const code = await within(new Promise<number | null>((resolve) => child.once("exit", resolve)), PYTHON_TIMEOUT_MS, `python3 ${args[0]}`).finally(() => child.kill());
+  assert.equal(code, 0, `python3 ${args.join(" ")} failed: ${stderr}`);
+  return stdout.split("\n").filter((line) => line !== "");
+}
+
+const EXPECTED = [
+  '{"id": 1, "jsonrpc": "2.0", "result": "hello world"}',
+  '{"id": 2, "jsonrpc": "2.0", "result": [{"first_name": "Guido", "last_name": "Python"}]}',
+];
+
+const people = [
+  { first_name: "Guido", last_name: "Python" },
+  { first_name: "Ada", last_name: "Lovelace" },
+];
+const api = {
+  echo: (text: string) => text,
+  search: (options: { last_name: string }) => people.filter((p) => p.last_name === options.last_name),
+};
+
+describe("the seed's JSON-RPC example from Python's standard library", { skip: missing }, () => {
+  let server: Server;
+  before(async () => (server = await serve(api, { listen: ["tcp://127.0.0.1:0", "http://127.0.0.1:0/rpc"], logger: false })));
+  after(() => server.close());
+
+  it("urllib.request POSTs to the http:// listener", async () => {
+    assert.deepEqual(await python(["http", server.addresses[1]!]), EXPECTED);
+  });
+
+  it("urllib.request POSTs to the one-port tcp:// listener", async () => {
+    const port = new URL(server.addresses[0]!).port;
+    assert.deepEqual(await python(["http", `http://127.0.0.1:${port}/rpc`]), EXPECTED);
+  });
+
+  it("a raw socket speaks newline-delimited JSON-RPC to the tcp:// listener", async () => {
+    const port = new URL(server.addresses[0]!).port;
+    assert.deepEqual(await python(["tcp", "127.0.0.1", port]), EXPECTED);
+  });
+});
