@@ -52,6 +52,11 @@
  */
 import type { Codec } from "../core/codec.js";
 import { RpcError } from "../core/errors.js";
+import { revive } from "./json-revive.js";
+import { HAS_BUFFER, setOwn, T_BIGINT, T_BUFFER, T_BYTES, T_DATE, T_ERROR, T_ESCAPED, T_MAP, T_NUMBER, T_SET, TAG_PREFIX, toBase64, UNDEFINED_TAG } from "./json-tags.js";
+import { errorToWire } from "./wire-error.js";
+
+export { MAX_BIGINT_CHARS, TAG_PREFIX } from "./json-tags.js";
 
 /** Options of {@link createJsonCodec}. */
 export interface JsonCodecOptions {
@@ -74,32 +79,6 @@ export const JSON_CODEC_DEFAULTS: Readonly<{ maxDepth: number }> = Object.freeze
  */
 export const MAX_JSON_DEPTH = 1000;
 
-/** A BigInt tag of more characters than this is refused: parsing huge ones is quadratic. */
-export const MAX_BIGINT_CHARS = 1024;
-
-/** The prefix of every tag member name. */
-export const TAG_PREFIX = "$farcall:";
-
-const T_UNDEFINED = "$farcall:undefined";
-const T_NUMBER = "$farcall:number";
-const T_BIGINT = "$farcall:bigint";
-const T_DATE = "$farcall:date";
-const T_BYTES = "$farcall:bytes";
-const T_BUFFER = "$farcall:buffer";
-const T_MAP = "$farcall:map";
-const T_SET = "$farcall:set";
-const T_ERROR = "$farcall:error";
-const T_ESCAPED = "$farcall:escaped";
-
-const UNDEFINED_TAG = Object.freeze({ [T_UNDEFINED]: null });
-
-// Error classes rebuilt by name; anything else comes back as Error with its name kept.
-// A null prototype, so a peer-sent name like "__proto__" finds nothing.
-const ERROR_CLASSES: Record<string, ErrorConstructor | undefined> = Object.assign(Object.create(null), {
-  Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError,
-});
-
-const HAS_BUFFER = typeof Buffer === "function";
 const utf8Encoder = new TextEncoder();
 // fatal: invalid UTF-8 is an error, never silently U+FFFD.
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
@@ -193,14 +172,6 @@ function tooDeep(maxDepth: number): RpcError {
   return new RpcError("INVALID_PARAMS", `value nests deeper than maxDepth ${maxDepth} JSON levels (or is cyclic)`);
 }
 
-/**
- * Defines an own data property. Plain assignment of "__proto__" would call the inherited
- * setter and replace the prototype instead.
- */
-function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === "__proto__") Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
-  else obj[key] = value;
-}
 
 /**
  * `v` in a form JSON.stringify writes as specified above. Containers are copied only on the
@@ -254,11 +225,7 @@ function lowerObject(v: object, depth: number, ext: boolean, max: number): unkno
     return { [T_SET]: lowerArray([...v], depth + 1, ext, max) };
   }
   if (v instanceof Error) {
-    const out: Record<string, unknown> = { name: v.name, message: v.message };
-    if (RpcError.is(v)) {
-      out.code = v.code;
-      if (v.data !== undefined) out.data = v.data;
-    }
+    const out = errorToWire(v) as Record<string, unknown>;
     return ext ? { [T_ERROR]: lowerMembers(out, depth + 1, ext, max) } : lowerMembers(out, depth, ext, max);
   }
   const toJSON = (v as { toJSON?: unknown }).toJSON;
@@ -330,136 +297,4 @@ function lowerMap(m: Map<unknown, unknown>, depth: number, ext: boolean, max: nu
   const pairs: unknown[][] = [];
   for (const [k, x] of m) pairs.push([lower(k, pairDepth + 1, ext, max), lower(x, pairDepth + 1, ext, max)]);
   return ext ? { [T_MAP]: pairs } : pairs;
-}
-
-// ---- extended decoding ---------------------------------------------------------------------
-
-function malformed(message: string): RpcError {
-  return new RpcError("PARSE_ERROR", `malformed farcall JSON tag: ${message}`);
-}
-
-/** `v` with every tag replaced by the value it stands for, in place where possible. */
-function revive(v: unknown): unknown {
-  if (typeof v !== "object" || v === null) return v;
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) {
-      const x = v[i];
-      if (typeof x === "object" && x !== null) v[i] = revive(x);
-    }
-    return v;
-  }
-  const o = v as Record<string, unknown>;
-  let only: string | undefined;
-  let n = 0;
-  for (const k in o) {
-    if (++n > 1) break;
-    only = k;
-  }
-  if (n === 1 && only!.startsWith(TAG_PREFIX)) return fromTag(only!, o[only!]);
-  reviveMembers(o);
-  return o;
-}
-
-function reviveMembers(o: Record<string, unknown>): void {
-  for (const k in o) {
-    const x = o[k];
-    if (typeof x !== "object" || x === null) continue;
-    const y = revive(x);
-    if (y !== x) setOwn(o, k, y);
-  }
-}
-
-function fromTag(name: string, p: unknown): unknown {
-  switch (name) {
-    case T_UNDEFINED:
-      if (p !== null) throw malformed("undefined carries null");
-      return undefined;
-    case T_NUMBER:
-      if (p === "NaN") return NaN;
-      if (p === "Infinity") return Infinity;
-      if (p === "-Infinity") return -Infinity;
-      if (p === "-0") return -0;
-      throw malformed(`number ${JSON.stringify(p)} is not NaN, Infinity, -Infinity or -0`);
-    case T_BIGINT:
-      if (typeof p !== "string") throw malformed("bigint carries a decimal string");
-      if (p.length > MAX_BIGINT_CHARS) {
-        throw new RpcError("RESOURCE_EXHAUSTED", `bigint of ${p.length} digits exceeds ${MAX_BIGINT_CHARS} characters`);
-      }
-      if (!/^-?[0-9]+$/.test(p)) throw malformed("bigint carries a decimal string");
-      return BigInt(p);
-    case T_DATE: {
-      if (p === null) return new Date(NaN);
-      const d = typeof p === "string" ? new Date(p) : undefined;
-      if (!d || Number.isNaN(d.getTime())) throw malformed("date carries an ISO 8601 string or null");
-      return d;
-    }
-    case T_BYTES:
-    case T_BUFFER:
-      if (typeof p !== "string" || !isBase64(p)) throw malformed(`${name.slice(TAG_PREFIX.length)} carries a base64 string`);
-      return fromBase64(p, name === T_BUFFER);
-    case T_MAP: {
-      if (!Array.isArray(p)) throw malformed("map carries an array of [key, value] pairs");
-      const m = new Map<unknown, unknown>();
-      for (const pair of p) {
-        if (!Array.isArray(pair) || pair.length !== 2) throw malformed("map carries an array of [key, value] pairs");
-        m.set(revive(pair[0]), revive(pair[1]));
-      }
-      return m;
-    }
-    case T_SET:
-      if (!Array.isArray(p)) throw malformed("set carries an array");
-      return new Set(revive(p) as unknown[]);
-    case T_ERROR:
-      if (typeof p !== "object" || p === null || Array.isArray(p)) throw malformed("error carries an object");
-      return rebuildError(p as Record<string, unknown>);
-    case T_ESCAPED:
-      if (typeof p !== "object" || p === null || Array.isArray(p)) throw malformed("escaped carries an object");
-      reviveMembers(p as Record<string, unknown>);
-      return p;
-    default:
-      throw malformed(`unknown tag ${JSON.stringify(name)}`);
-  }
-}
-
-function rebuildError(o: Record<string, unknown>): Error {
-  const name = typeof o.name === "string" ? o.name : "Error";
-  const message = typeof o.message === "string" ? o.message : "";
-  let err: Error;
-  if (name === "RpcError") {
-    const code = typeof o.code === "string" || typeof o.code === "number" ? o.code : "INTERNAL";
-    err = new RpcError(code, message, revive(o.data));
-  } else {
-    const Ctor = ERROR_CLASSES[name] ?? Error;
-    err = new Ctor(message);
-    if (err.name !== name) err.name = name;
-  }
-  // The decoding site's stack says nothing about the remote error; leave only the header.
-  err.stack = `${name}: ${message}`;
-  return err;
-}
-
-// ---- base64 (Buffer where it exists, atob/btoa elsewhere) ----------------------------------
-
-function isBase64(s: string): boolean {
-  return s.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(s);
-}
-
-function toBase64(bytes: Uint8Array): string {
-  if (HAS_BUFFER) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
-  let binary = "";
-  // Chunks keep String.fromCharCode's argument count well below engine limits.
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
-}
-
-function fromBase64(s: string, asBuffer: boolean): Uint8Array {
-  if (HAS_BUFFER) {
-    const buf = Buffer.from(s, "base64");
-    // A small Buffer is a view of Node's shared pool: copy it out for a plain Uint8Array.
-    return asBuffer ? buf : new Uint8Array(buf);
-  }
-  const binary = atob(s);
-  const out = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
-  return out;
 }

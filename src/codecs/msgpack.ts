@@ -14,24 +14,12 @@
 import { Packr, addExtension } from "msgpackr";
 import type { Codec, DecodeLimits } from "../core/codec.js";
 import { RpcError } from "../core/errors.js";
+import { errorFromWire, errorToWire, type WireError } from "./wire-error.js";
 import { EXT_BUFFER, EXT_ERROR, EXT_MAP, EXT_SET, EXT_UINT8ARRAY, scanMsgpack } from "./msgpack-limits.js";
 
 /** Holds a Map's entries on the way out: msgpackr writes every real Map as a plain map. */
 class WireMap {
   constructor(readonly entries: unknown[][]) {}
-}
-
-// Error classes rebuilt by name; anything else comes back as Error with its name kept.
-// A null prototype, so a peer-sent name like "__proto__" finds nothing.
-const ERROR_CLASSES: Record<string, ErrorConstructor | undefined> = Object.assign(Object.create(null), {
-  Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError,
-});
-
-interface WireError {
-  name?: unknown;
-  message?: unknown;
-  code?: unknown;
-  data?: unknown;
 }
 
 addExtension({
@@ -80,33 +68,9 @@ addExtension({
 addExtension({
   Class: Error,
   type: EXT_ERROR,
-  write: (e: Error) => {
-    const out: WireError = { name: e.name, message: e.message };
-    if (RpcError.is(e)) {
-      out.code = e.code;
-      if (e.data !== undefined) out.data = e.data;
-    }
-    return out;
-  },
-  read: (o: WireError) => rebuildError(o),
-});
-
-function rebuildError(o: WireError): Error {
-  const name = typeof o?.name === "string" ? o.name : "Error";
-  const message = typeof o?.message === "string" ? o.message : "";
-  let err: Error;
-  if (name === "RpcError") {
-    const code = typeof o.code === "string" || typeof o.code === "number" ? o.code : "INTERNAL";
-    err = new RpcError(code, message, o.data);
-  } else {
-    const Ctor = ERROR_CLASSES[name] ?? Error;
-    err = new Ctor(message);
-    if (err.name !== name) err.name = name;
-  }
-  // The decoding site's stack says nothing about the remote error; leave only the header.
-  err.stack = `${name}: ${message}`;
-  return err;
-}
+  write: (e: Error) => errorToWire(e),
+  read: (o: WireError) => errorFromWire(o),
+})
 
 /**
  * Replaces every Map in `value` by a WireMap, copying only the containers on the path to a

@@ -44,7 +44,7 @@ export class JsonStreamSession {
   constructor(
     private readonly socket: Socket,
     private readonly cfg: JsonStreamConfig,
-    private readonly peer: PeerInfo,
+    peer: PeerInfo,
     private readonly where: string,
   ) {
     this.splitter = new JsonValueSplitter(cfg.maxBodyBytes, cfg.maxDepth);
