@@ -1,0 +1,107 @@
+/**
+ * The objects a manager server holds for its clients (Python's `id_to_obj` and
+ * `id_to_refcount`): each referent has a fresh ident, a reference count driven by
+ * `create`/`incref`/`decref`, and is freed at zero. Python never ties a reference to a
+ * connection, so a killed client leaks its objects forever; here a referent also
+ * remembers the stream connections that called it, and is freed when the last of them
+ * closes (a Python client closes its stream only once it holds no proxy on the server).
+ */
+import type { Dispatcher } from "../core/dispatcher.js";
+import { RpcError } from "../core/errors.js";
+
+/** What a referent is, which decides how its methods run. */
+export interface Referent {
+  readonly ident: string;
+  /** The value itself: a plain value, a class instance, or an exposed namespace object. */
+  readonly value: unknown;
+  /** Method table of an object referent (method names relative to `prefix`); absent for plain values. */
+  readonly methods: Dispatcher | undefined;
+  /** Prefix of the method paths in `methods` ("kv." for the exposed namespace kv). */
+  readonly prefix: string;
+  /** Names the client's proxy offers. */
+  readonly exposed: readonly string[];
+  refcount: number;
+  /** Stream connections that called the referent; it dies with the last one. */
+  readonly holders: Set<object>;
+}
+
+/** Bounds of a {@link ReferentTable}. */
+export interface ReferentLimits {
+  /** Most referents held at once, across all clients. @default 100000 */
+  maxReferents: number;
+}
+
+export const REFERENT_DEFAULTS: Readonly<ReferentLimits> = Object.freeze({ maxReferents: 100_000 });
+
+export class ReferentTable {
+  private readonly byIdent = new Map<string, Referent>();
+  private readonly byHolder = new Map<object, Set<Referent>>();
+  private nextIdent = 1;
+
+  constructor(private readonly limits: ReferentLimits = REFERENT_DEFAULTS) {}
+
+  get size(): number {
+    return this.byIdent.size;
+  }
+
+  /** Holds a new referent with a reference count of 1 and returns it. */
+  add(value: unknown, methods: Dispatcher | undefined, prefix: string, exposed: readonly string[]): Referent {
+    if (this.byIdent.size >= this.limits.maxReferents) {
+      throw new RpcError("RESOURCE_EXHAUSTED", `the server holds ${this.byIdent.size} objects, maxReferents ${this.limits.maxReferents}`);
+    }
+    // Fresh hex idents, never "0" (Python reserves it) and never reused while the server runs.
+    const ident = (this.nextIdent++).toString(16).padStart(8, "0");
+    const referent: Referent = { ident, value, methods, prefix, exposed, refcount: 1, holders: new Set() };
+    this.byIdent.set(ident, referent);
+    return referent;
+  }
+
+  /** The referent `ident` names; throws KeyError (as Python's server does) for an unknown one. */
+  get(ident: unknown): Referent {
+    const referent = typeof ident === "string" ? this.byIdent.get(ident) : undefined;
+    if (referent === undefined) throw new RpcError("KeyError", `no object with ident ${JSON.stringify(String(ident))}`);
+    return referent;
+  }
+
+  incref(ident: unknown): void {
+    this.get(ident).refcount++;
+  }
+
+  decref(ident: unknown): void {
+    const referent = this.get(ident);
+    if (--referent.refcount <= 0) this.free(referent);
+  }
+
+  /** Records that stream `holder` uses `referent`. */
+  hold(referent: Referent, holder: object): void {
+    if (referent.holders.has(holder)) return;
+    referent.holders.add(holder);
+    let held = this.byHolder.get(holder);
+    if (held === undefined) this.byHolder.set(holder, (held = new Set()));
+    held.add(referent);
+  }
+
+  /** Stream `holder` closed: frees every referent no other open stream still uses. */
+  release(holder: object): void {
+    const held = this.byHolder.get(holder);
+    if (held === undefined) return;
+    this.byHolder.delete(holder);
+    for (const referent of held) {
+      referent.holders.delete(holder);
+      if (referent.holders.size === 0) this.free(referent);
+    }
+  }
+
+  /** One line per referent, for `debug_info`. */
+  describe(): string {
+    const lines: string[] = [];
+    for (const r of this.byIdent.values()) lines.push(`  ${r.ident}:       refcount=${r.refcount}\n    ${r.exposed.length} methods`);
+    return lines.join("\n");
+  }
+
+  private free(referent: Referent): void {
+    this.byIdent.delete(referent.ident);
+    for (const holder of referent.holders) this.byHolder.get(holder)?.delete(referent);
+    referent.holders.clear();
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * Python's `repr()` and `str()` of the plain values a manager referent can hold, so a
+ * Python client printing a proxy (`print(manager.get("a"))` asks the server for
+ * `__repr__`) sees exactly what Python's own server would print.
+ */
+
+/** Containers nested deeper than this print as `[...]`, as Python does for recursion. */
+const MAX_REPR_DEPTH = 32;
+
+/** Python's `repr(value)`. JavaScript integers print as Python ints, other numbers as floats. */
+export function pyRepr(value: unknown, depth = 0): string {
+  if (value === null || value === undefined) return "None";
+  switch (typeof value) {
+    case "boolean": return value ? "True" : "False";
+    case "bigint": return value.toString();
+    case "number": return Number.isSafeInteger(value) && !Object.is(value, -0) ? String(value) : floatRepr(value);
+    case "string": return strRepr(value);
+    case "function": return `<function ${value.name || "<lambda>"}>`;
+    case "symbol": return value.toString();
+    default: break;
+  }
+  if (depth >= MAX_REPR_DEPTH) return "[...]";
+  const d = depth + 1;
+  if (value instanceof Uint8Array) return bytesRepr(value);
+  if (Array.isArray(value)) return `[${value.map((v) => pyRepr(v, d)).join(", ")}]`;
+  if (value instanceof Map) return `{${[...value].map(([k, v]) => `${pyRepr(k, d)}: ${pyRepr(v, d)}`).join(", ")}}`;
+  if (value instanceof Set) return value.size === 0 ? "set()" : `{${[...value].map((v) => pyRepr(v, d)).join(", ")}}`;
+  const proto = Object.getPrototypeOf(value);
+  if (proto === Object.prototype || proto === null) {
+    return `{${Object.entries(value).map(([k, v]) => `${strRepr(k)}: ${pyRepr(v, d)}`).join(", ")}}`;
+  }
+  return `<${(value as object).constructor?.name ?? "object"} object>`;
+}
+
+/** Python's `str(value)`: the text itself for a str, repr for everything else. */
+export function pyStr(value: unknown): string {
+  return typeof value === "string" ? value : pyRepr(value);
+}
+
+/**
+ * Python's float repr: the shortest round-tripping digits (as JavaScript's), positional for
+ * 1e-4 <= |x| < 1e16, else scientific with a signed exponent of at least two digits; a
+ * whole number keeps `.0`.
+ */
+export function floatRepr(x: number): string {
+  if (Number.isNaN(x)) return "nan";
+  if (x === Infinity) return "inf";
+  if (x === -Infinity) return "-inf";
+  if (x === 0) return Object.is(x, -0) ? "-0.0" : "0.0";
+  const abs = Math.abs(x);
+  if (abs >= 1e-4 && abs < 1e16) {
+    const text = positional(x);
+    return text.includes(".") ? text : `${text}.0`;
+  }
+  const [mantissa, exponent] = x.toExponential().split("e");
+  const sign = exponent[0] === "-" ? "-" : "+";
+  const digits = exponent.replace(/^[+-]/, "").padStart(2, "0");
+  return `${mantissa}e${sign}${digits}`;
+}
+
+/** `x` in positional notation with its shortest digits (JavaScript uses exponents from 1e21 and below 1e-6). */
+function positional(x: number): string {
+  const text = String(x);
+  if (!text.includes("e")) return text;
+  const [mantissa, exponent] = text.split("e");
+  const exp = Number(exponent);
+  const negative = mantissa.startsWith("-");
+  const digits = mantissa.replace("-", "").replace(".", "");
+  const point = mantissa.replace("-", "").indexOf(".");
+  const intDigits = (point < 0 ? digits.length : point) + exp;
+  let out: string;
+  if (intDigits <= 0) out = `0.${"0".repeat(-intDigits)}${digits}`;
+  else if (intDigits >= digits.length) out = digits + "0".repeat(intDigits - digits.length);
+  else out = `${digits.slice(0, intDigits)}.${digits.slice(intDigits)}`;
+  return negative ? `-${out}` : out;
+}
+
+// Characters str.isprintable() rejects: categories Cc, Cf, Cs, Co, Cn, Zl, Zp and Zs but the space.
+const NON_PRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]/u;
+
+/** Python's str repr: single quotes unless the text has `'` and no `"`; escapes as unicode_repr. */
+export function strRepr(s: string): string {
+  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
+  let out = quote;
+  for (const ch of s) {
+    if (ch === quote || ch === "\\") out += `\\${ch}`;
+    else if (ch === "\t") out += "\\t";
+    else if (ch === "\n") out += "\\n";
+    else if (ch === "\r") out += "\\r";
+    else if (ch !== " " && NON_PRINTABLE.test(ch)) out += escapeCode(ch.codePointAt(0)!);
+    else out += ch;
+  }
+  return out + quote;
+}
+
+function escapeCode(code: number): string {
+  if (code < 0x100) return `\\x${code.toString(16).padStart(2, "0")}`;
+  if (code < 0x10000) return `\\u${code.toString(16).padStart(4, "0")}`;
+  return `\\U${code.toString(16).padStart(8, "0")}`;
+}
+
+/** Python's bytes repr: `b'...'`, printable ASCII as is, the rest as \xNN. */
+export function bytesRepr(b: Uint8Array): string {
+  let hasSingle = false;
+  let hasDouble = false;
+  for (const c of b) {
+    if (c === 0x27) hasSingle = true;
+    else if (c === 0x22) hasDouble = true;
+  }
+  const quote = hasSingle && !hasDouble ? 0x22 : 0x27;
+  let out = `b${String.fromCharCode(quote)}`;
+  for (const c of b) {
+    if (c === quote || c === 0x5c) out += `\\${String.fromCharCode(c)}`;
+    else if (c === 0x09) out += "\\t";
+    else if (c === 0x0a) out += "\\n";
+    else if (c === 0x0d) out += "\\r";
+    else if (c < 0x20 || c >= 0x7f) out += `\\x${c.toString(16).padStart(2, "0")}`;
+    else out += String.fromCharCode(c);
+  }
+  return out + String.fromCharCode(quote);
+}

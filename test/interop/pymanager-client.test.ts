@@ -1,0 +1,210 @@
+/**
+ * farcall's manager client against real Python BaseManager servers (the seed servers
+ * unchanged, and a shared object registered the usual way), and against farcall's own
+ * pymanager:// listener.
+ */
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { Dispatcher } from "../../src/core/dispatcher.js";
+import { RpcError } from "../../src/core/errors.js";
+import { silentLogger } from "../../src/core/logger.js";
+import { connectPyManager, type PyManagerClient } from "../../src/transports/pymanager-client.js";
+import { listenPyManager } from "../../src/transports/pymanager-listener.js";
+import { within } from "../helpers/bounded.js";
+import { findPyenv, findPython3, runPython } from "../fixtures/pymanager/python-run.js";
+import { KeyValue, kvApi } from "../fixtures/pymanager/seed-api.js";
+
+const SEEDS = fileURLToPath(new URL("../../../shared/seed-examples/", import.meta.url));
+const SHARED_SERVER = fileURLToPath(new URL("../fixtures/pymanager/shared_server.py", import.meta.url));
+const WORKER = fileURLToPath(new URL("../fixtures/pymanager/counter-worker.ts", import.meta.url));
+/** The seed counter workload: 5 processes x 1000 x (get, inc); about 40 s against Python's server. */
+const WORKERS = 5;
+const LOOPS = 1000;
+const WORKLOAD_MS = 240_000;
+
+const python = findPython3("pymanager client interop tests");
+const authkey = Buffer.from("password");
+const children: ChildProcess[] = [];
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+/** A seed server (which prints nothing when ready): connects, retrying while it is refused. */
+async function startSeedServer(exe: string, script: string, protocol: 2 | 4 = 4): Promise<{ client: PyManagerClient; port: number }> {
+  const port = await freePort();
+  children.push(spawn(exe, [join(SEEDS, script), "127.0.0.1", String(port)], { stdio: "ignore" }));
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      return { client: await connectPyManager({ scheme: "tcp", host: "127.0.0.1", port }, { authkey, protocol }), port };
+    } catch (error) {
+      if (!RpcError.is(error) || error.code !== "UNAVAILABLE" || Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+/** shared_server.py, once it says it is bound; resolves with its port. */
+function startSharedServer(exe: string): Promise<number> {
+  const child = spawn(exe, [SHARED_SERVER], { stdio: ["ignore", "pipe", "inherit"] });
+  children.push(child);
+  return within(new Promise<number>((resolve, reject) => {
+    let output = "";
+    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+      output += chunk;
+      if (!output.includes("\n")) return;
+      const m = /^ready (\d+)\n/.exec(output);
+      if (m) resolve(Number(m[1]));
+      else reject(new Error(`unexpected output ${output}`));
+    });
+    child.once("exit", (code) => reject(new Error(`shared_server.py exited with ${code}`)));
+  }), 10_000, "shared_server.py ready");
+}
+
+after(() => {
+  for (const child of children) child.kill("SIGKILL");
+});
+
+describe("pymanager client against Python servers", { skip: python === undefined }, () => {
+  const py = python ?? "python3";
+
+  it("runs the kv example against the unchanged manager_kv_server.py", async () => {
+    const { client } = await startSeedServer(py, "manager_kv_server.py");
+    try {
+      assert.equal(await client.call("get", ["a"]), null);
+      assert.equal(await client.call("put", ["a", 10]), null);
+      assert.equal(await client.call("get", ["a"]), 10);
+      const uname = await runPython(py, ["-c", "import os; print(str(os.uname()))"], 10_000);
+      assert.equal(await client.call("get_uname"), uname.stdout.trimEnd());
+    } finally {
+      client.close();
+    }
+  });
+
+  it(`${WORKERS} farcall client processes x ${LOOPS} (get, inc) against manager_counter_server.py count ${WORKERS * LOOPS}`, { timeout: WORKLOAD_MS }, async () => {
+    const { client, port } = await startSeedServer(py, "manager_counter_server.py");
+    try {
+      const runs = Array.from({ length: WORKERS }, () => runPython(process.execPath, ["--import", "tsx", WORKER, String(port), String(LOOPS)], WORKLOAD_MS));
+      for (const run of await Promise.all(runs)) assert.equal(run.stdout, "done\n", run.stderr);
+      assert.equal(await client.call("get", ["hikakin"]), WORKERS * LOOPS);
+    } finally {
+      client.close();
+    }
+  });
+
+  for (const version of ["3.12", "3.13"]) {
+    const exe = findPyenv(version, "the pymanager client handshake test");
+    it(`runs the kv example against manager_kv_server.py under Python ${version}`, { skip: exe === undefined }, async () => {
+      const { client } = await startSeedServer(exe!, "manager_kv_server.py");
+      try {
+        assert.equal(await client.call("get", ["a"]), null);
+        assert.equal(await client.call("put", ["a", 10]), null);
+        assert.equal(await client.call("get", ["a"]), 10);
+        assert.match(String(await client.call("get_uname")), /^posix\.uname_result\(sysname=/);
+      } finally {
+        client.close();
+      }
+    });
+  }
+
+  const py27 = findPyenv("2.7", "the pymanager client protocol 2 test");
+  it("talks to a Python 2.7 server (HMAC-MD5) with protocol 2 requests", { skip: py27 === undefined }, async () => {
+    // The seed servers are Python 3 programs; shared_server.py also runs under 2.7.
+    const port = await startSharedServer(py27!);
+    const client = await connectPyManager({ scheme: "tcp", host: "127.0.0.1", port }, { authkey, protocol: 2 });
+    try {
+      assert.equal(await client.call("scale", [21]), 42);
+      const kv = await client.object("kv");
+      await kv.call("set", ["a", "text"]);
+      assert.equal(await kv.call("get", ["a"]), "text");
+      await assert.rejects(kv.call("get", ["missing"]), (e: unknown) => RpcError.is(e) && e.code === "KeyError");
+      await kv.release();
+    } finally {
+      client.close();
+    }
+  });
+
+  describe("a shared object registered with callable=lambda: kv", () => {
+    let port: number;
+    let client: PyManagerClient;
+    before(async () => {
+      port = await startSharedServer(py);
+      client = await connectPyManager({ scheme: "tcp", host: "127.0.0.1", port }, { authkey });
+    });
+    after(() => client?.close());
+
+    it("is held as an object whose methods return plain values, and released to zero", async () => {
+      const kv = await client.object("kv");
+      assert.ok(kv.exposed.includes("get") && kv.exposed.includes("set"));
+      await kv.call("set", ["n", 10]);
+      await kv.call("set", ["l", [1, "two", null]]);
+      assert.equal(await kv.call("get", ["n"]), 10);
+      assert.deepEqual(await kv.call("get", ["l"]), [1, "two", null]);
+      assert.deepEqual(await kv.call("keys"), ["l", "n"]);
+      await kv.release();
+      assert.equal(await client.serverCall("number_of_objects"), 0);
+    });
+
+    it("a Python KeyError arrives as an RpcError naming KeyError", async () => {
+      const kv = await client.object("kv");
+      try {
+        await assert.rejects(kv.call("get", ["missing"]), (e: unknown) => RpcError.is(e) && e.code === "KeyError" && e.message === "missing");
+      } finally {
+        await kv.release();
+      }
+    });
+
+    it("named arguments travel as kwds, and a failing create is a RemoteError with the traceback", async () => {
+      assert.equal(await client.call("scale", [21], { factor: 2 }), 42);
+      await assert.rejects(client.call("divide", [1, 0]), (e: unknown) => RpcError.is(e) && e.code === "RemoteError" && /ZeroDivisionError/.test(e.message));
+    });
+
+    it("several calls in flight use several connections", async () => {
+      const kv = await client.object("kv");
+      try {
+        await Promise.all(Array.from({ length: 20 }, (_, i) => kv.call("set", [`k${i}`, i])));
+        const values = await Promise.all(Array.from({ length: 20 }, (_, i) => kv.call("get", [`k${i}`])));
+        assert.deepEqual(values, Array.from({ length: 20 }, (_, i) => i));
+      } finally {
+        await kv.release();
+      }
+    });
+
+    it("a wrong authkey is UNAUTHENTICATED", async () => {
+      await assert.rejects(
+        connectPyManager({ scheme: "tcp", host: "127.0.0.1", port }, { authkey: Buffer.from("wrong") }),
+        (e: unknown) => RpcError.is(e) && e.code === "UNAUTHENTICATED",
+      );
+    });
+  });
+});
+
+describe("pymanager client against farcall's own pymanager:// listener", () => {
+  it("calls functions and a shared object, and leaves no referents", async () => {
+    const listener = await listenPyManager({ scheme: "tcp", host: "127.0.0.1", port: 0 }, new Dispatcher({ ...kvApi(), kv: new KeyValue() }), { authkey, logger: silentLogger });
+    const port = Number(listener.url.slice(listener.url.lastIndexOf(":") + 1));
+    const client = await connectPyManager({ scheme: "tcp", host: "127.0.0.1", port }, { authkey });
+    try {
+      await client.call("put", ["x", 1.5]);
+      assert.equal(await client.call("get", ["x"]), 1.5);
+      const kv = await client.object("kv");
+      await kv.call("set", ["a", { deep: [1, 2] }]);
+      assert.deepEqual(await kv.call("get", ["a"]), { deep: [1, 2] });
+      await assert.rejects(kv.call("get", ["nope"]), (e: unknown) => RpcError.is(e) && e.code === "KeyError");
+      await kv.release();
+      assert.equal(listener.referents, 0);
+    } finally {
+      client.close();
+      await listener.close();
+    }
+  });
+});
