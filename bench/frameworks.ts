@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from "node:url";
 
-export type FrameworkName = "floor" | "farcall" | "grpc" | "jsonrpc-ws";
+export type FrameworkName = "floor" | "farcall" | "grpc" | "jsonrpc-ws" | "http-floor" | "farcall-http";
 
 export interface Framework {
   name: FrameworkName;
@@ -14,6 +14,8 @@ export interface Framework {
   client: string;
   /** A peer: one of the frameworks farcall is compared with (not the floor, not farcall). */
   peer: boolean;
+  /** The contender its "x floor" ratios are against. @default "floor" (raw TCP) */
+  floor?: FrameworkName;
 }
 
 function file(path: string): string {
@@ -25,4 +27,12 @@ export const FRAMEWORKS: readonly Framework[] = [
   { name: "farcall", label: "farcall", server: file("./farcall/server.ts"), client: file("./farcall/client.ts"), peer: false },
   { name: "grpc", label: "@grpc/grpc-js", server: file("./grpc/server.ts"), client: file("./grpc/client.ts"), peer: true },
   { name: "jsonrpc-ws", label: "json-rpc-2.0 + ws", server: file("./jsonrpc-ws/server.ts"), client: file("./jsonrpc-ws/client.ts"), peer: true },
+  // JSON-RPC over HTTP is measured against its own floor, a bare node:http handler.
+  { name: "http-floor", label: "HTTP floor (bare node:http)", server: file("./jsonrpc-http/floor-server.ts"), client: file("./jsonrpc-http/client.ts"), peer: false },
+  { name: "farcall-http", label: "farcall JSON-RPC/HTTP", server: file("./jsonrpc-http/farcall-server.ts"), client: file("./jsonrpc-http/client.ts"), peer: false, floor: "http-floor" },
 ];
+
+/** The contender whose figures `name`'s ratios are against. */
+export function floorOf(name: FrameworkName): FrameworkName {
+  return FRAMEWORKS.find((f) => f.name === name)?.floor ?? "floor";
+}

@@ -3,7 +3,7 @@
  * JSON written to bench/results/. Every ratio is against the floor measured in the same run,
  * since on a shared two-core machine absolute figures drift from one run to the next.
  */
-import type { Framework, FrameworkName } from "./frameworks.js";
+import { floorOf, type Framework, type FrameworkName } from "./frameworks.js";
 import type { WorkloadName, WorkloadResult } from "./jobs.js";
 import { bestOf, score } from "./stats.js";
 
@@ -35,10 +35,13 @@ function best(results: Results, framework: FrameworkName, workload: WorkloadName
   return bestOf(results.get(framework)?.get(workload)?.rounds ?? []);
 }
 
-/** Score of `framework` over the floor's, both the best of their rounds; undefined if either is missing. */
+/**
+ * Score of `framework` over its floor's (raw TCP, or the bare node:http handler for JSON-RPC
+ * over HTTP), both the best of their rounds; undefined if either is missing.
+ */
 export function ratioToFloor(results: Results, framework: FrameworkName, workload: WorkloadName): number | undefined {
   const mine = best(results, framework, workload);
-  const floor = best(results, "floor", workload);
+  const floor = best(results, floorOf(framework), workload);
   return mine && floor ? score(mine) / score(floor) : undefined;
 }
 
@@ -137,6 +140,7 @@ export function renderReport(results: Results, frameworks: readonly Framework[],
   for (const f of frameworks) rows.push([f.label, ...workloads.flatMap((w) => cells(results, f.name, w, expectedCounter, heads[w].length))]);
   const lines = [table(rows), ""];
   lines.push("x floor: figure / the floor's figure in this run (W4: floor wall time / wall time); higher is better.");
+  lines.push("The floor of farcall JSON-RPC/HTTP is the bare node:http handler; W2 for both HTTP contenders is at most 64 requests at once over 64 keep-alive connections.");
   lines.push("W3 counts payload bytes in both directions (twice the payload per round trip), MB = 10^6 B.");
   const goals = targets(results, frameworks);
   if (goals.length > 0) {

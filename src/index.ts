@@ -24,6 +24,7 @@ export type { ErrorCode } from "./core/errors.js";
 
 export type { MethodInfo } from "./core/dispatcher.js";
 export type { Logger } from "./core/logger.js";
+export type { CallLog, CallLogEntry } from "./core/call-log.js";
 export type {
   ServeOptions, ConnectOptions, ConnectionLimits, ServerTlsOptions, ClientTlsOptions,
   HttpHandlerOptions, BearerAuth, JsonRpcOverTcp,

@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { SecureContextOptions } from "node:tls";
+import type { CallLog, CallLogEntry } from "./core/call-log.js";
 import type { Logger } from "./core/logger.js";
 import type { OpenRpcInfo } from "./protocols/jsonrpc-openrpc.js";
 
@@ -67,6 +68,8 @@ export interface HttpHandlerOptions<R> {
   openrpc?: OpenRpcInfo;
   /** Where refused requests are logged; false for nowhere. @default stderr */
   logger?: Logger | false;
+  /** Gets one entry per call (method, duration, outcome, caller); see {@link CallLogEntry}. @default none (nothing is timed) */
+  callLog?: CallLog;
 }
 
 /** Defaults of {@link HttpHandlerOptions}. */
@@ -109,8 +112,23 @@ export interface ServeOptions extends ConnectionLimits {
   maxBodyBytes?: number;
   /** Most requests in one JSON-RPC batch. @default 1000 */
   maxBatch?: number;
+  /**
+   * Time a client has to send one whole request: an HTTP request's headers and body (on
+   * http:// listeners and HTTP sniffed on tcp:// and tls://), or one JSON value over raw
+   * TCP, counted from its first byte. A client still sending after that is answered 408 (HTTP)
+   * or a RESOURCE_EXHAUSTED error line (raw TCP) and disconnected. Idle keep-alive
+   * connections are not affected.
+   * @default 60000
+   */
+  requestTimeoutMs?: number;
   /** Bearer-token check for JSON-RPC over HTTP; see {@link HttpHandlerOptions.auth}. @default none */
   auth?: BearerAuth<IncomingMessage>;
+  /**
+   * Gets one entry per call served, over every protocol: method, duration, outcome ("ok" or
+   * the error code), caller and protocol; see {@link CallLogEntry}.
+   * @default none: no call is timed or logged
+   */
+  callLog?: CallLog;
   /** Whether raw JSON-RPC over TCP is served; see {@link JsonRpcOverTcp}. @default "auto" */
   jsonRpcOverTcp?: JsonRpcOverTcp;
 }
@@ -149,6 +167,11 @@ export const SERVE_DEFAULTS = Object.freeze({
   exposeErrorStacks: false,
   maxBodyBytes: HTTP_DEFAULTS.maxBodyBytes,
   maxBatch: HTTP_DEFAULTS.maxBatch,
+  /**
+   * Long enough for a 16 MiB body over a link of about 2.5 Mbit/s; short enough that a
+   * client dribbling bytes (slow loris) holds a connection for one minute at most.
+   */
+  requestTimeoutMs: 60_000,
   jsonRpcOverTcp: "auto" as JsonRpcOverTcp,
 });
 

@@ -25,6 +25,7 @@ import { isHttpUrl, listenHttp, parseHttpAddress, type HttpAddress, type HttpLis
 import { nodeHandler, writeAnswer } from "./transports/http-node.js";
 import { matchHttpRequestLine, matchJsonValue } from "./transports/http-sniff.js";
 import { JsonStreamSession, refuseJsonStream, type JsonStreamConfig } from "./transports/json-stream-session.js";
+import { refuseClient, requestTimeoutOptions, startRequestTimeouts } from "./transports/http-timeouts.js";
 import { preambleMatcher, sniff, type SniffEntry } from "./transports/sniff.js";
 import { listenStream, type StreamListener } from "./transports/tcp.js";
 
@@ -66,6 +67,8 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
   const allowList = options.allow ? new AllowList(options.allow) : undefined;
   const key = options.authkey !== undefined ? keyBytes(options.authkey) : undefined;
   if (key && key.length === 0) throw new RangeError("authkey must not be empty");
+  const callLog = options.callLog;
+  if (callLog !== undefined && typeof callLog !== "function") throw new TypeError("callLog must be a function (entry) => void");
   const cfg: StreamSessionConfig = {
     codec: createMsgpackCodec({ maxDepth: limits.maxDepth }),
     key,
@@ -75,6 +78,7 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
     exposeErrorStacks: options.exposeErrorStacks ?? SERVE_DEFAULTS.exposeErrorStacks,
     logger,
     dispatcher,
+    callLog,
   };
   const urls = Array.isArray(options.listen) ? options.listen : [options.listen ?? SERVE_DEFAULTS.listen];
   if (urls.length === 0) throw new TypeError("listen must name at least one address");
@@ -84,6 +88,7 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
   if (!["auto", "trusted", "off"].includes(jsonRpcOverTcp)) throw new TypeError(`jsonRpcOverTcp must be "auto", "trusted" or "off", got ${String(jsonRpcOverTcp)}`);
   const maxBodyBytes = checkInteger("maxBodyBytes", options.maxBodyBytes ?? SERVE_DEFAULTS.maxBodyBytes, 1);
   const maxBatch = checkInteger("maxBatch", options.maxBatch ?? SERVE_DEFAULTS.maxBatch, 1);
+  const requestTimeoutMs = checkInteger("requestTimeoutMs", options.requestTimeoutMs ?? SERVE_DEFAULTS.requestTimeoutMs, 1);
   if (options.auth !== undefined && typeof options.auth !== "function") throw new TypeError("auth must be a function (token, request) => boolean");
   const discover = () => buildOpenRpcDocument(dispatcher.list(), HTTP_DEFAULTS.openrpc);
   const jsonCfg: JsonStreamConfig = {
@@ -94,23 +99,27 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
     maxBatch,
     maxInFlight: peerLimits.maxCallsInFlight,
     maxWriteBufferBytes: limits.maxWriteBufferBytes,
+    requestTimeoutMs,
     discover,
     logger,
+    callLog,
   };
   // One HTTP core for every listener: http:// ones and HTTP sniffed on tcp:// and tls://.
   const httpCore = new HttpRpcCore<IncomingMessage>({
-    dispatcher, maxBodyBytes, maxDepth: limits.maxDepth, maxBatch, openrpc: HTTP_DEFAULTS.openrpc, auth: options.auth, key, logger,
+    dispatcher, maxBodyBytes, maxDepth: limits.maxDepth, maxBatch, openrpc: HTTP_DEFAULTS.openrpc, auth: options.auth, key, logger, callLog,
   });
   const httpDrain = new HttpDrain();
   const onHttpRequest = httpDrain.wrap(nodeHandler(httpCore));
   // HTTP arriving on a one-port listener: node's parser, fed sockets by the sniff table.
-  const sniffedHttp = createHttpServer((req, res) => {
+  const sniffedHttp = createHttpServer(requestTimeoutOptions(requestTimeoutMs), (req, res) => {
     clearTimeout(handshakeTimers.get(req.socket));
     onHttpRequest(req, res);
   });
+  // It never listens, so node's request-timeout checker must be started by hand.
+  startRequestTimeouts(sniffedHttp);
   sniffedHttp.on("clientError", (err: Error, socket: Socket) => {
-    logger.info(`${socket.remoteAddress ?? "client"}: bad HTTP request: ${err.message}`);
-    socket.destroy();
+    clearTimeout(handshakeTimers.get(socket));
+    logger.info(`http ${socket.remoteAddress ?? "client"}:${socket.remotePort ?? ""}: closing: ${refuseClient(err, socket, requestTimeoutMs)}`);
   });
   const handshakeTimers = new WeakMap<Socket, ReturnType<typeof setTimeout>>();
   const jsonSessions = new Set<JsonStreamSession>();
@@ -201,7 +210,7 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
   const listeners: StreamListener[] = [];
   const httpListeners: HttpListener[] = [];
   const listenHttpAddress = (address: HttpAddress): Promise<HttpListener> =>
-    listenHttp(address, options.tls, {
+    listenHttp(address, options.tls, requestTimeoutMs, {
       admit(socket) {
         if (closing) return false;
         if (sockets.size >= maxConnections) {
@@ -254,6 +263,7 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
     }
     for (const address of httpAddresses) httpListeners.push(await listenHttpAddress(address));
   } catch (err) {
+    sniffedHttp.close(() => {});
     await Promise.all([...listeners, ...httpListeners].map((l) => l.close()));
     throw err;
   }
@@ -267,6 +277,8 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
       if (closing) return;
       closing = true;
       const stopped = Promise.all([...listeners, ...httpListeners].map((l) => l.close()));
+      // Stops its request-timeout checker; it never listened, so the error it reports is expected.
+      sniffedHttp.close(() => {});
       const drained = Promise.all([
         ...[...sessions].map((peer) => peer.drain("the server is shutting down")),
         ...[...jsonSessions].map((session) => session.drain()),

@@ -5,6 +5,7 @@
 import { SERVE_DEFAULTS, serve, type Server } from "../index.js";
 import { createDemoService } from "../demo/service.js";
 import { AUTHKEY_OPTION, COMMON_OPTIONS, parseCommandLine, resolveAuthkey } from "./arguments.js";
+import { openCallLogFile, type CallLogFile } from "./call-log-file.js";
 import { CliError, EXIT } from "./cli-error.js";
 import { loadModule, pickExport } from "./load-module.js";
 import { serverTls, TLS_OPTIONS, TLS_USAGE } from "./tls-files.js";
@@ -25,10 +26,12 @@ TypeScript modules need Node's type stripping or the "tsx" package.
 
 Options:
   --listen URL     where to listen; repeat for several (default ${SERVE_DEFAULTS.listen})
-                   tcp://HOST:PORT, tls://HOST:PORT or unix:///PATH.sock; port 0
-                   picks a free port
+                   tcp://HOST:PORT, tls://HOST:PORT, unix:///PATH.sock, or
+                   http://HOST:PORT/PATH for JSON-RPC over HTTP; port 0 picks a free port
   --authkey KEY    shared secret clients must prove they hold (default: $FARCALL_AUTHKEY)
   --export NAME    serve this export of the module
+  --log FILE       append one JSON line per call to FILE (time, method, durationMs,
+                   outcome "ok" or the error code, caller, protocol); default: no call log
 ${TLS_USAGE.server}
   -h, --help       show this help
 
@@ -44,6 +47,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     ...AUTHKEY_OPTION,
     listen: { type: "string", multiple: true },
     export: { type: "string" },
+    log: { type: "string" },
     ...TLS_OPTIONS,
   });
   if (values.help) {
@@ -58,16 +62,18 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const authkey = resolveAuthkey(values.authkey);
   const listen = values.listen ?? [SERVE_DEFAULTS.listen];
   const tls = serverTls(values);
+  const callLog = values.log !== undefined ? openCallLogFile(values.log) : undefined;
 
   let server: Server;
   try {
-    server = await serve(api, { listen, ...(authkey !== undefined ? { authkey } : {}), ...(tls ? { tls } : {}) });
+    server = await serve(api, { listen, ...(authkey !== undefined ? { authkey } : {}), ...(tls ? { tls } : {}), ...(callLog ? { callLog: callLog.log } : {}) });
   } catch (err) {
+    await callLog?.close();
     throw new CliError(`cannot serve on ${listen.join(", ")}: ${err instanceof Error ? err.message : String(err)}`);
   }
 
   // Before anything is printed: whoever reads the address may signal us right away.
-  stopOnSignals(server);
+  stopOnSignals(server, callLog);
   const out = listeningLines(server.addresses);
   if (file === undefined) out.push(...demoUsageLines(server.addresses[0] ?? SERVE_DEFAULTS.listen, authkey !== undefined));
   process.stdout.write(`${out.join("\n")}\n`);
@@ -77,7 +83,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
 }
 
 /** First SIGINT/SIGTERM: drain and exit 0. A second one: exit at once. */
-function stopOnSignals(server: Server): void {
+function stopOnSignals(server: Server, callLog: CallLogFile | undefined): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {
@@ -86,7 +92,8 @@ function stopOnSignals(server: Server): void {
     }
     stopping = true;
     process.stderr.write(`farcall: ${signal}: closing, calls in flight have up to ${DRAIN_MS} ms\n`);
-    server.close({ drainMs: DRAIN_MS }).then(
+    // The call log is closed after the server, so the calls that drained are in it.
+    server.close({ drainMs: DRAIN_MS }).then(() => callLog?.close()).then(
       // exit() rather than waiting for the loop to empty: a served module may hold timers or
       // pools of its own that would keep the process alive after the server is gone.
       () => process.exit(EXIT.OK),

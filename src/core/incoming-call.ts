@@ -13,6 +13,8 @@ export class IncomingCall implements CallContext {
   readonly deadline: number | undefined;
   /** Set when the call was cancelled or its peer left; no answer is sent then. */
   abandoned: RpcError | undefined;
+  /** When the call arrived (callClock), set only when a call log is kept. */
+  started = 0;
   private controller: AbortController | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
 

@@ -3,9 +3,10 @@
  * the handlers this side serves, keepalive and draining. A Peer never sees a socket: it
  * gets frames through `receive()` and hands frames to a {@link FrameSink}.
  */
+import { callClock, outcomeOf, writeCallLog, type CallLog } from "./call-log.js";
 import { runInContext, type PeerInfo } from "./context.js";
 import type { Dispatcher, MethodEntry } from "./dispatcher.js";
-import { RpcError, toErrorPayload } from "./errors.js";
+import { RpcError, toErrorPayload, type ErrorPayload } from "./errors.js";
 import { IncomingCall } from "./incoming-call.js";
 import type { Logger } from "./logger.js";
 import * as M from "./messages.js";
@@ -45,6 +46,8 @@ export interface PeerOptions {
   onClose?: (peer: Peer, reason: RpcError) => void;
   /** Called when the other side announces it is draining. */
   onGoaway?: (peer: Peer, reason: string) => void;
+  /** Gets one entry per call served; without it no call is timed. */
+  callLog?: CallLog | undefined;
 }
 
 const MAX_ID = 0x7fffffff;
@@ -242,29 +245,21 @@ export class Peer implements CallCanceller {
 
   private serve(id: number, target: string, args: unknown[], meta: M.CallMeta | undefined): void {
     this.liveness.callActivity();
-    if (this.draining) {
-      this.sendMessage([M.ERROR, id, { code: "UNAVAILABLE", message: "the server is shutting down" }]);
-      return;
-    }
-    if (this.incoming.has(id)) {
-      this.sendMessage([M.ERROR, id, { code: "INVALID_REQUEST", message: `call id ${id} is already in flight` }]);
-      return;
-    }
+    const started = this.options.callLog ? callClock() : 0;
+    if (this.draining) return this.refuse(id, target, started, { code: "UNAVAILABLE", message: "the server is shutting down" });
+    if (this.incoming.has(id)) return this.refuse(id, target, started, { code: "INVALID_REQUEST", message: `call id ${id} is already in flight` });
     if (this.incoming.size >= this.options.limits.maxCallsInFlight) {
       const message = `${this.incoming.size} calls in flight on this connection reach maxCallsInFlight ${this.options.limits.maxCallsInFlight}`;
-      this.sendMessage([M.ERROR, id, { code: "RESOURCE_EXHAUSTED", message }]);
-      return;
+      return this.refuse(id, target, started, { code: "RESOURCE_EXHAUSTED", message });
     }
     if (target === M.LIST_METHODS) {
       this.sendMessage([M.RESULT, id, this.options.dispatcher?.list() ?? []]);
       return;
     }
     const entry: MethodEntry | undefined = this.options.dispatcher?.lookup(target);
-    if (!entry) {
-      this.sendMessage([M.ERROR, id, { code: "METHOD_NOT_FOUND", message: `no method ${JSON.stringify(target)}` }]);
-      return;
-    }
+    if (!entry) return this.refuse(id, target, started, { code: "METHOD_NOT_FOUND", message: `no method ${JSON.stringify(target)}` });
     const call = new IncomingCall(id, target, this.info, metaOf(meta), deadlineOf(meta));
+    call.started = started;
     let result: unknown;
     try {
       result = runInContext(call, entry.fn, entry.self, args);
@@ -283,8 +278,18 @@ export class Peer implements CallCanceller {
     }
   }
 
+  /** Answers call `id` with an error before any handler ran. */
+  private refuse(id: number, target: string, started: number, error: ErrorPayload): void {
+    this.sendMessage([M.ERROR, id, error]);
+    if (this.options.callLog) writeCallLog(this.options.callLog, this.options.logger, "farcall/1", this.info, target, started, error.code, false);
+  }
+
   private answer(call: IncomingCall, value: unknown, error: unknown, failed: boolean): void {
     call.finish();
+    if (this.options.callLog) {
+      const outcome = call.abandoned ? call.abandoned.code : outcomeOf(failed, error);
+      writeCallLog(this.options.callLog, this.options.logger, "farcall/1", this.info, call.method, call.started, outcome, false);
+    }
     if (this.incoming.get(call.id) === call) this.incoming.delete(call.id);
     if (!this.closedWith && !call.abandoned) {
       if (failed) {
@@ -306,16 +311,29 @@ export class Peer implements CallCanceller {
 
   private serveNotification(target: string, args: unknown[], meta: M.CallMeta | undefined): void {
     this.liveness.callActivity();
+    const started = this.options.callLog ? callClock() : 0;
     const entry = this.draining ? undefined : this.options.dispatcher?.lookup(target);
-    if (!entry) return; // a notification has no answer, not even an error
+    if (!entry) {
+      // A notification has no answer, not even an error; only the call log hears of it.
+      this.logNotification(target, started, this.draining ? "UNAVAILABLE" : "METHOD_NOT_FOUND");
+      return;
+    }
     const call = new IncomingCall(0, target, this.info, metaOf(meta), deadlineOf(meta));
-    const log = (err: unknown): void => this.options.logger.warn(`${describe(this.info)}: notification ${target} failed: ${RpcError.from(err).message}`);
+    const log = (err: unknown): void => {
+      this.options.logger.warn(`${describe(this.info)}: notification ${target} failed: ${RpcError.from(err).message}`);
+      this.logNotification(target, started, outcomeOf(true, err));
+    };
     try {
       const result = runInContext(call, entry.fn, entry.self, args);
-      if (isThenable(result)) result.then(undefined, log);
+      if (isThenable(result)) result.then(this.options.callLog ? () => this.logNotification(target, started, "ok") : undefined, log);
+      else this.logNotification(target, started, "ok");
     } catch (err) {
       log(err);
     }
+  }
+
+  private logNotification(target: string, started: number, outcome: string | number): void {
+    if (this.options.callLog) writeCallLog(this.options.callLog, this.options.logger, "farcall/1", this.info, target, started, outcome, true);
   }
 
   // ---- lifecycle -----------------------------------------------------------------------

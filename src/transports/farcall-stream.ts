@@ -9,6 +9,7 @@ import type { Codec } from "../core/codec.js";
 import type { PeerInfo } from "../core/context.js";
 import type { Dispatcher } from "../core/dispatcher.js";
 import { RpcError } from "../core/errors.js";
+import type { CallLog } from "../core/call-log.js";
 import type { Logger } from "../core/logger.js";
 import { describe, Peer, type FrameSink, type PeerLimits } from "../core/peer.js";
 import { dialerCheck, dialerReply, listenerCheck, listenerHello } from "../auth/handshake.js";
@@ -29,6 +30,8 @@ export interface StreamSessionConfig {
   exposeErrorStacks: boolean;
   logger: Logger;
   dispatcher?: Dispatcher;
+  /** Gets one entry per call served (see core/call-log.ts). */
+  callLog?: CallLog | undefined;
 }
 
 /** The socket side of a session: frames in, frames out. */
@@ -91,6 +94,7 @@ function makePeer(link: StreamLink, cfg: StreamSessionConfig, info: PeerInfo, ho
     limits: cfg.limits,
     exposeErrorStacks: cfg.exposeErrorStacks,
     logger: cfg.logger,
+    callLog: cfg.callLog,
     ...hooks,
   });
   link.reader.setLimit(cfg.maxFrameBytes, "maxFrameBytes");

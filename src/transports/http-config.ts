@@ -12,6 +12,7 @@ import type { HttpCoreConfig } from "./http-core.js";
 /** The checked configuration of a JSON-RPC HTTP endpoint serving `dispatcher`. */
 export function resolveHttpConfig<R>(dispatcher: Dispatcher, options: HttpHandlerOptions<R>): HttpCoreConfig<R> {
   if (options.auth !== undefined && typeof options.auth !== "function") throw new TypeError("auth must be a function (token, request) => boolean");
+  if (options.callLog !== undefined && typeof options.callLog !== "function") throw new TypeError("callLog must be a function (entry) => void");
   const key = options.authkey !== undefined ? keyBytes(options.authkey) : undefined;
   if (key && key.length === 0) throw new RangeError("authkey must not be empty");
   const openrpc = options.openrpc ?? HTTP_DEFAULTS.openrpc;
@@ -25,5 +26,6 @@ export function resolveHttpConfig<R>(dispatcher: Dispatcher, options: HttpHandle
     auth: options.auth,
     key,
     logger: resolveLogger(options.logger),
+    callLog: options.callLog,
   };
 }

@@ -30,11 +30,13 @@ import type { PeerInfo } from "../core/context.js";
 import type { Dispatcher } from "../core/dispatcher.js";
 import { RpcError } from "../core/errors.js";
 import { invokeMethod } from "../core/invoke.js";
+import type { CallLog } from "../core/call-log.js";
 import type { Logger } from "../core/logger.js";
 import { createJsonCodec } from "../codecs/json-ext.js";
 import { encodeResponse, errorResponse, handleJsonRpc, type JsonRpcInvoke } from "../protocols/jsonrpc.js";
 import { buildOpenRpcDocument, type OpenRpcDocument, type OpenRpcInfo } from "../protocols/jsonrpc-openrpc.js";
 import type { BearerAuth } from "../options.js";
+import { loggedInvoke } from "./jsonrpc-call-log.js";
 
 /** The header a farcall client sets to ask for the extended JSON codec, and its value. */
 export const CODEC_HEADER = "x-farcall-codec";
@@ -78,6 +80,8 @@ export interface HttpCoreConfig<R> {
   auth: BearerAuth<R> | undefined;
   key: Uint8Array | undefined;
   logger: Logger;
+  /** Gets one entry per call (see core/call-log.ts). */
+  callLog?: CallLog | undefined;
 }
 
 export class HttpRpcCore<R> {
@@ -147,7 +151,8 @@ export class HttpRpcCore<R> {
     }
     const peer: PeerInfo = { ...ex.peer, authenticated };
     const { dispatcher } = this.cfg;
-    const invoke: JsonRpcInvoke = (method, args) => invokeMethod(dispatcher, { method, args, peer, signal: ex.signal });
+    let invoke: JsonRpcInvoke = (method, args) => invokeMethod(dispatcher, { method, args, peer, signal: ex.signal });
+    if (this.cfg.callLog) invoke = loggedInvoke(invoke, this.cfg.callLog, this.cfg.logger, peer);
     const response = await handleJsonRpc(doc, invoke, { maxBatch: this.cfg.maxBatch, discover: this.discover, extended });
     if (response === undefined) return { status: 204, headers: {}, close: false };
     return this.respond(200, encodeResponse(response, codec), extended, false);

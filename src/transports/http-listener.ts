@@ -6,6 +6,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
 import type { ServerTlsOptions } from "../options.js";
+import { refuseClient, requestTimeoutOptions } from "./http-timeouts.js";
 
 /** A parsed http:// or https:// listen URL. */
 export interface HttpAddress {
@@ -57,8 +58,11 @@ export interface HttpListenHandlers {
   onError(error: Error): void;
 }
 
-/** Listens on `address`. */
-export async function listenHttp(address: HttpAddress, tls: ServerTlsOptions | undefined, handlers: HttpListenHandlers): Promise<HttpListener> {
+/**
+ * Listens on `address`; a client that takes longer than `requestTimeoutMs` to send a request
+ * is answered 408 and disconnected.
+ */
+export async function listenHttp(address: HttpAddress, tls: ServerTlsOptions | undefined, requestTimeoutMs: number, handlers: HttpListenHandlers): Promise<HttpListener> {
   let server: HttpServer;
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? "/";
@@ -73,18 +77,18 @@ export async function listenHttp(address: HttpAddress, tls: ServerTlsOptions | u
   };
   if (address.scheme === "https") {
     if (!tls || (!tls.cert && !tls.pfx)) throw new TypeError(`${formatHttpAddress(address)}: an https:// listener needs tls.cert and tls.key (or tls.pfx)`);
-    server = createHttpsServer({ rejectUnauthorized: true, ...tls }, onRequest);
+    server = createHttpsServer({ rejectUnauthorized: true, ...tls, ...requestTimeoutOptions(requestTimeoutMs) }, onRequest);
     server.on("tlsClientError", (err: Error) => handlers.onError(new Error(`TLS handshake failed: ${err.message}`)));
   } else {
-    server = createHttpServer(onRequest);
+    server = createHttpServer(requestTimeoutOptions(requestTimeoutMs), onRequest);
   }
   // 'connection' fires for the raw socket first, so refused clients never reach TLS or HTTP.
   server.prependListener("connection", (socket: Socket) => {
     if (!handlers.admit(socket)) socket.destroy();
   });
   server.on("clientError", (err: Error, socket: Socket) => {
-    handlers.onError(new Error(`bad HTTP request from ${socket.remoteAddress ?? "client"}: ${err.message}`));
-    socket.destroy();
+    const where = `${socket.remoteAddress ?? "client"}:${socket.remotePort ?? ""}`;
+    handlers.onError(new Error(`http ${where}: closing: ${refuseClient(err, socket, requestTimeoutMs)}`));
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -10,12 +10,17 @@ import type { PeerInfo } from "../core/context.js";
 import type { Dispatcher } from "../core/dispatcher.js";
 import { RpcError } from "../core/errors.js";
 import { invokeMethod } from "../core/invoke.js";
+import type { CallLog } from "../core/call-log.js";
 import type { Logger } from "../core/logger.js";
 import { encodeResponse, errorResponse, handleJsonRpc, type JsonRpcInvoke } from "../protocols/jsonrpc.js";
 import type { JsonRpcResponse } from "../protocols/jsonrpc-document.js";
+import { loggedInvoke } from "./jsonrpc-call-log.js";
 import { JsonValueSplitter } from "./json-stream.js";
 
 const NEWLINE = Buffer.from("\n");
+
+/** Time a caller that is hung up on gets to read its error line before the socket goes. */
+const LINGER_MS = 1000;
 
 /** What every raw JSON-RPC connection of a server shares. */
 export interface JsonStreamConfig {
@@ -29,8 +34,12 @@ export interface JsonStreamConfig {
   maxInFlight: number;
   /** Answers queued for a caller that does not read before the connection is closed. */
   maxWriteBufferBytes: number;
+  /** Time one JSON value may take to arrive, from its first byte (slow loris). */
+  requestTimeoutMs: number;
   discover: () => unknown;
   logger: Logger;
+  /** Gets one entry per call (see core/call-log.ts). */
+  callLog?: CallLog | undefined;
 }
 
 export class JsonStreamSession {
@@ -40,6 +49,10 @@ export class JsonStreamSession {
   private inFlight = 0;
   private draining = false;
   private idle: (() => void) | undefined;
+  /** When the value still arriving was first seen partial (ms since the epoch); 0 when none is. */
+  private partialSince = 0;
+  /** Armed while a value is partial; one timer per slow stretch, not per value. */
+  private lateTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -49,9 +62,11 @@ export class JsonStreamSession {
   ) {
     this.splitter = new JsonValueSplitter(cfg.maxBodyBytes, cfg.maxDepth);
     const signal = this.controller.signal;
-    this.invoke = (method, args) => invokeMethod(cfg.dispatcher, { method, args, peer, signal });
+    const invoke: JsonRpcInvoke = (method, args) => invokeMethod(cfg.dispatcher, { method, args, peer, signal });
+    this.invoke = cfg.callLog ? loggedInvoke(invoke, cfg.callLog, cfg.logger, peer) : invoke;
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.once("close", () => {
+      clearTimeout(this.lateTimer);
       this.controller.abort();
       this.idle?.();
     });
@@ -80,15 +95,42 @@ export class JsonStreamSession {
     try {
       this.splitter.push(chunk, (value) => this.onValue(value));
     } catch (err) {
-      // The byte stream cannot be resynchronised: answer once, then hang up.
-      this.cfg.logger.warn(`${this.where}: closing: ${(err as Error).message}`);
-      this.draining = true;
-      this.write(errorResponse(null, err));
-      this.socket.end();
+      this.hangUp(err);
+      return;
+    }
+    // Only values split across reads are timed: whole values cost no clock read. A value
+    // left partial is dated by the first chunk that leaves it so (onValue undates the last).
+    if (this.splitter.partial) {
+      if (this.partialSince === 0) this.partialSince = Date.now();
+      this.lateTimer ??= setTimeout(onLateCheck, this.cfg.requestTimeoutMs - (Date.now() - this.partialSince), this);
     }
   }
 
+  /** The timer fired: hang up if the value in progress is overdue, else look again when it would be. */
+  checkLate(): void {
+    this.lateTimer = undefined;
+    if (!this.splitter.partial || this.draining) return;
+    const left = this.cfg.requestTimeoutMs - (Date.now() - this.partialSince);
+    if (left > 0) {
+      this.lateTimer = setTimeout(onLateCheck, left, this);
+      return;
+    }
+    this.hangUp(new RpcError("RESOURCE_EXHAUSTED", `JSON value not complete within ${this.cfg.requestTimeoutMs} ms (requestTimeoutMs)`));
+  }
+
+  /** The byte stream cannot be resynchronised: answer once, then hang up. */
+  private hangUp(err: unknown): void {
+    this.cfg.logger.warn(`${this.where}: closing: ${(err as Error).message}`);
+    this.draining = true;
+    clearTimeout(this.lateTimer);
+    this.write(errorResponse(null, err));
+    this.socket.end();
+    // The caller gets LINGER_MS to read the error; one still sending cannot hold the socket.
+    setTimeout(destroySocket, LINGER_MS, this.socket).unref();
+  }
+
   private onValue(value: Buffer): void {
+    this.partialSince = 0;
     let doc: unknown;
     try {
       doc = this.cfg.codec.decode(value);
@@ -123,6 +165,14 @@ export class JsonStreamSession {
       this.socket.destroy();
     }
   }
+}
+
+function destroySocket(socket: Socket): void {
+  socket.destroy();
+}
+
+function onLateCheck(session: JsonStreamSession): void {
+  session.checkLate();
 }
 
 /** Rejects `socket` for raw JSON-RPC with one error line, then closes it. */

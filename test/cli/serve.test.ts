@@ -104,6 +104,7 @@ describe("farcall serve", () => {
     ["two modules", ["a.js", "b.js"], /serve takes one module/],
     ["an unknown option", ["--port", "1"], /Unknown option '--port'[\s\S]*farcall serve --help/],
     ["an unsupported address", ["--listen", "ftp://127.0.0.1:0"], /unsupported transport "ftp"/],
+    ["a call log that cannot be opened", ["--log", "test/fixtures/cli/no-such-dir/calls.log"], /cannot open the call log .*no-such-dir/],
   ];
   for (const [what, args, message] of failures) {
     it(`${what} exits 2 with a message saying so`, async (t) => {
