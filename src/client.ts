@@ -13,6 +13,7 @@ import { checkInteger, CONNECT_DEFAULTS, resolveLimits, type ClientTlsOptions, t
 import { parseAddress, type StreamAddress } from "./transports/address.js";
 import { HttpCaller } from "./transports/http-client.js";
 import { isHttpUrl } from "./transports/http-listener.js";
+import { isPyManagerUrl, pyManagerCaller } from "./transports/pymanager-remote.js";
 import { dialFarcall, peerInfoOf, type StreamSessionConfig } from "./transports/farcall-stream.js";
 import { dialStream } from "./transports/tcp.js";
 
@@ -238,7 +239,8 @@ class Client implements Caller {
 
 /**
  * Connects to a farcall server and returns its typed remote. An `http://` or `https://` URL
- * calls over JSON-RPC 2.0 POSTs instead (each call one request, notifications id-less). Rejects with UNAUTHENTICATED
+ * calls over JSON-RPC 2.0 POSTs instead (each call one request, notifications id-less); a
+ * `pymanager://` URL calls a Python multiprocessing manager server. Rejects with UNAUTHENTICATED
  * for a wrong key (or a server that cannot prove it holds it) and UNAVAILABLE when the
  * server cannot be reached.
  * @example const remote = await connect<Api>("tcp://10.0.0.5:4343", { authkey: "s3cret" })
@@ -255,6 +257,18 @@ export async function connect<T>(url: string, options: ConnectOptions = {}): Pro
       maxDepth: limits.maxDepth,
       maxBodyBytes: limits.maxFrameBytes,
     }));
+  }
+  if (isPyManagerUrl(url)) {
+    // Python's multiprocessing manager protocol: a BaseManager server, or farcall's own.
+    const limits = resolveLimits(options, CONNECT_DEFAULTS);
+    const timeout = checkInteger("timeout", options.timeout ?? CONNECT_DEFAULTS.timeout, 0);
+    const caller = await pyManagerCaller(url, {
+      ...(options.authkey !== undefined ? { authkey: keyBytes(options.authkey) } : {}),
+      maxFrameBytes: limits.maxFrameBytes,
+      handshakeTimeoutMs: checkInteger("connectTimeoutMs", options.connectTimeoutMs ?? CONNECT_DEFAULTS.connectTimeoutMs, 1),
+      ...(timeout > 0 ? { callTimeoutMs: timeout } : {}),
+    });
+    return makeRemote<T>(caller);
   }
   const address = parseAddress(url);
   if (options.tls && address.scheme !== "tls") throw new TypeError(`tls options were given but ${url} is not a tls:// address`);

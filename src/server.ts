@@ -22,6 +22,8 @@ import { acceptFarcall, peerInfoOf, type StreamSessionConfig } from "./transport
 import { HttpRpcCore } from "./transports/http-core.js";
 import { HttpDrain } from "./transports/http-drain.js";
 import { isHttpUrl, listenHttp, parseHttpAddress, type HttpAddress, type HttpListener } from "./transports/http-listener.js";
+import { listenPyManager, type PyManagerListener } from "./transports/pymanager-listener.js";
+import { isPyManagerUrl, parsePyManagerUrl } from "./transports/pymanager-remote.js";
 import { nodeHandler, writeAnswer } from "./transports/http-node.js";
 import { matchHttpRequestLine, matchJsonValue } from "./transports/http-sniff.js";
 import { JsonStreamSession, refuseJsonStream, type JsonStreamConfig } from "./transports/json-stream-session.js";
@@ -82,8 +84,9 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
   };
   const urls = Array.isArray(options.listen) ? options.listen : [options.listen ?? SERVE_DEFAULTS.listen];
   if (urls.length === 0) throw new TypeError("listen must name at least one address");
-  const addresses = urls.filter((u) => !isHttpUrl(u)).map(parseAddress);
+  const addresses = urls.filter((u) => !isHttpUrl(u) && !isPyManagerUrl(u)).map(parseAddress);
   const httpAddresses = urls.filter(isHttpUrl).map(parseHttpAddress);
+  const pyAddresses = urls.filter(isPyManagerUrl).map(parsePyManagerUrl);
   const jsonRpcOverTcp = options.jsonRpcOverTcp ?? SERVE_DEFAULTS.jsonRpcOverTcp;
   if (!["auto", "trusted", "off"].includes(jsonRpcOverTcp)) throw new TypeError(`jsonRpcOverTcp must be "auto", "trusted" or "off", got ${String(jsonRpcOverTcp)}`);
   const maxBodyBytes = checkInteger("maxBodyBytes", options.maxBodyBytes ?? SERVE_DEFAULTS.maxBodyBytes, 1);
@@ -209,6 +212,7 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
 
   const listeners: StreamListener[] = [];
   const httpListeners: HttpListener[] = [];
+  const pyListeners: PyManagerListener[] = [];
   const listenHttpAddress = (address: HttpAddress): Promise<HttpListener> =>
     listenHttp(address, options.tls, requestTimeoutMs, {
       admit(socket) {
@@ -262,21 +266,33 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
       listeners.push(listener);
     }
     for (const address of httpAddresses) httpListeners.push(await listenHttpAddress(address));
+    for (const address of pyAddresses) {
+      // Python's manager protocol: its server speaks first, so it needs a listener of its own.
+      pyListeners.push(
+        await listenPyManager(address, dispatcher, {
+          ...(key ? { authkey: key } : {}),
+          logger,
+          maxFrameBytes: limits.maxFrameBytes,
+          handshakeTimeoutMs,
+          ...(peerLimits.idleTimeoutMs > 0 ? { idleTimeoutMs: peerLimits.idleTimeoutMs } : {}),
+        }),
+      );
+    }
   } catch (err) {
     sniffedHttp.close(() => {});
-    await Promise.all([...listeners, ...httpListeners].map((l) => l.close()));
+    await Promise.all([...listeners, ...httpListeners, ...pyListeners].map((l) => l.close()));
     throw err;
   }
 
   return {
-    addresses: listenOrder(urls, listeners, httpListeners),
+    addresses: listenOrder(urls, listeners, httpListeners, pyListeners),
     get connections() {
-      return sockets.size;
+      return sockets.size + pyListeners.reduce((n, l) => n + l.connections, 0);
     },
     async close({ drainMs = DEFAULT_DRAIN_MS } = {}) {
       if (closing) return;
       closing = true;
-      const stopped = Promise.all([...listeners, ...httpListeners].map((l) => l.close()));
+      const stopped = Promise.all([...listeners, ...httpListeners, ...pyListeners].map((l) => l.close()));
       // Stops its request-timeout checker; it never listened, so the error it reports is expected.
       sniffedHttp.close(() => {});
       const drained = Promise.all([
@@ -303,8 +319,9 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
 }
 
 /** The bound URLs in the order of `listen`, whatever the kind of each listener. */
-function listenOrder(urls: readonly string[], streams: readonly { url: string }[], https: readonly { url: string }[]): string[] {
+function listenOrder(urls: readonly string[], streams: readonly { url: string }[], https: readonly { url: string }[], pys: readonly { url: string }[]): string[] {
   let s = 0;
   let h = 0;
-  return urls.map((u) => (isHttpUrl(u) ? https[h++]! : streams[s++]!).url);
+  let p = 0;
+  return urls.map((u) => (isHttpUrl(u) ? https[h++]! : isPyManagerUrl(u) ? pys[p++]! : streams[s++]!).url);
 }
