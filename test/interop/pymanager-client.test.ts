@@ -18,7 +18,7 @@ import { within } from "../helpers/bounded.js";
 import { findPyenv, findPython3, runPython } from "../fixtures/pymanager/python-run.js";
 import { KeyValue, kvApi } from "../fixtures/pymanager/seed-api.js";
 
-const SEEDS = fileURLToPath(new URL("../../../shared/seed-examples/", import.meta.url));
+const SEEDS = fileURLToPath(new URL("../fixtures/seed-examples/", import.meta.url));
 const SHARED_SERVER = fileURLToPath(new URL("../fixtures/pymanager/shared_server.py", import.meta.url));
 const WORKER = fileURLToPath(new URL("../fixtures/pymanager/counter-worker.ts", import.meta.url));
 /** The seed counter workload: 5 processes x 1000 x (get, inc); about 40 s against Python's server. */

@@ -10,7 +10,7 @@ import { findPython3, runPython } from "../fixtures/pymanager/python-run.js";
 import { kvApi } from "../fixtures/pymanager/seed-api.js";
 
 const python = findPython3("pymanager serve/connect tests");
-const seed = (name: string) => fileURLToPath(new URL(`../../../shared/seed-examples/${name}`, import.meta.url));
+const seed = (name: string) => fileURLToPath(new URL(`../fixtures/seed-examples/${name}`, import.meta.url));
 const MAIN = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 
 type KvApi = { get(k: string): unknown; put(k: string, v: unknown): void; get_uname(): string };

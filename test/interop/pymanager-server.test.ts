@@ -20,7 +20,7 @@ import { within } from "../helpers/bounded.js";
 import { findPyenv, findPython3, runPython } from "../fixtures/pymanager/python-run.js";
 import { counterApi, KeyValue, kvApi } from "../fixtures/pymanager/seed-api.js";
 
-const SEEDS = fileURLToPath(new URL("../../../shared/seed-examples/", import.meta.url));
+const SEEDS = fileURLToPath(new URL("../fixtures/seed-examples/", import.meta.url));
 const PEER = fileURLToPath(new URL("../fixtures/pymanager/manager_peer.py", import.meta.url));
 const COUNTER_LOOPS = fileURLToPath(new URL("../fixtures/pymanager/manager_counter_client_loops.py", import.meta.url));
 /** Every Python run is bounded; the kv seed client takes about 1.5 s (a 40 ms stall per connection). */
