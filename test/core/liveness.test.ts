@@ -4,12 +4,12 @@
  * again by the same client, and no call ever waits past its bound.
  */
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import { describe, it, type TestContext } from "node:test";
 import { close, connect, withOptions, type ConnectOptions, type Remote } from "../../src/index.js";
 import type { LifecycleApi } from "../fixtures/lifecycle/server.js";
 import { later, rejectsWith, within } from "../helpers/bounded.js";
 import { spawnTs, type TestProcess } from "../helpers/processes.js";
+import { freePort } from "../helpers/ports.js";
 
 const FIXTURE = "test/fixtures/lifecycle/server.ts";
 /** A child under tsx can be slow to start on a loaded machine. */
@@ -29,14 +29,6 @@ async function connectTo(t: TestContext, url: string, options: ConnectOptions = 
   return remote;
 }
 
-/** A port that was free a moment ago: bound, then released. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe("keepalive", () => {
   it("calls pending on a frozen server (SIGSTOP) reject with UNAVAILABLE within about interval + timeout", async (t) => {

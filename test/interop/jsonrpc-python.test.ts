@@ -6,13 +6,14 @@
  * written.
  */
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { serve, type Server } from "../../src/index.js";
+import { python3Missing } from "../helpers/python.js";
 import { within } from "../helpers/bounded.js";
 import { requireBuild, startServe } from "../cli/cli-process.js";
 
@@ -20,18 +21,7 @@ const CLIENT = fileURLToPath(new URL("../fixtures/jsonrpc-http/seed_client.py", 
 /** Bound on every Python run: a hung interpreter fails the test instead of hanging it. */
 const PYTHON_TIMEOUT_MS = 15_000;
 
-function pythonMissing(): string | undefined {
-  const probe = spawnSync("python3", ["--version"], { encoding: "utf8", timeout: PYTHON_TIMEOUT_MS });
-  if (probe.error) return `python3 cannot be run: ${probe.error.message}`;
-  if (probe.status !== 0) return `python3 --version exited ${probe.status}: ${probe.stderr}`;
-  return undefined;
-}
-
-const missing = pythonMissing();
-if (missing && process.env.CI === "true") {
-  throw new Error(`${missing}. Python interop tests are never skipped in CI: install python3 on the runner.`);
-}
-if (missing) console.warn(`\n*** SKIPPING JSON-RPC PYTHON HTTP/TCP INTEROP TESTS: ${missing} ***\n`);
+const missing = python3Missing("JSON-RPC Python HTTP/TCP interop tests");
 
 /** Runs the Python client (asynchronously: the server runs in this process); answers its lines. */
 async function python(args: string[]): Promise<string[]> {

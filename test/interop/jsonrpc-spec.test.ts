@@ -11,26 +11,14 @@ import { createJsonCodec } from "../../src/codecs/json-ext.js";
 import { Dispatcher } from "../../src/core/dispatcher.js";
 import { RpcError } from "../../src/core/errors.js";
 import { encodeResponse, handleJsonRpc, parseErrorResponse, type JsonRpcInvoke } from "../../src/protocols/jsonrpc.js";
+import { python3Missing } from "../helpers/python.js";
 import { buildOpenRpcDocument } from "../../src/protocols/jsonrpc-openrpc.js";
 
 const PEER = fileURLToPath(new URL("../fixtures/jsonrpc/python_json_peer.py", import.meta.url));
 /** Bound on every Python run: a hung interpreter fails the test instead of hanging it. */
 const PYTHON_TIMEOUT_MS = 10_000;
 
-function pythonMissing(): string | undefined {
-  const probe = spawnSync("python3", ["--version"], { encoding: "utf8", timeout: PYTHON_TIMEOUT_MS });
-  if (probe.error) return `python3 cannot be run: ${probe.error.message}`;
-  if (probe.status !== 0) return `python3 --version exited ${probe.status}: ${probe.stderr}`;
-  return undefined;
-}
-
-const missing = pythonMissing();
-if (missing && process.env.CI === "true") {
-  throw new Error(`${missing}. Python interop tests are never skipped in CI: install python3 on the runner.`);
-}
-if (missing) {
-  console.warn(`\n*** SKIPPING JSON-RPC PYTHON INTEROP TESTS: ${missing} ***\n`);
-}
+const missing = python3Missing("JSON-RPC Python interop tests");
 
 /** Runs the Python peer in `mode`; answers its stdout lines. */
 function python(mode: string, input = ""): string[] {

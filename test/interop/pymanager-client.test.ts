@@ -5,7 +5,6 @@
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -17,6 +16,7 @@ import { listenPyManager } from "../../src/transports/pymanager-listener.js";
 import { within } from "../helpers/bounded.js";
 import { findPyenv, findPython3, runPython } from "../fixtures/pymanager/python-run.js";
 import { KeyValue, kvApi } from "../fixtures/pymanager/seed-api.js";
+import { freePort } from "../helpers/ports.js";
 
 const SEEDS = fileURLToPath(new URL("../fixtures/seed-examples/", import.meta.url));
 const SHARED_SERVER = fileURLToPath(new URL("../fixtures/pymanager/shared_server.py", import.meta.url));
@@ -30,13 +30,6 @@ const python = findPython3("pymanager client interop tests");
 const authkey = Buffer.from("password");
 const children: ChildProcess[] = [];
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 /** A seed server (which prints nothing when ready): connects, retrying while it is refused. */
 async function startSeedServer(exe: string, script: string, protocol: 2 | 4 = 4): Promise<{ client: PyManagerClient; port: number }> {

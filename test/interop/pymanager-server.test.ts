@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer, connect as netConnect, type Socket } from "node:net";
+import { connect as netConnect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -19,6 +19,7 @@ import { dialPyManager } from "../../src/transports/pymanager-dial.js";
 import { within } from "../helpers/bounded.js";
 import { findPyenv, findPython3, runPython } from "../fixtures/pymanager/python-run.js";
 import { counterApi, KeyValue, kvApi } from "../fixtures/pymanager/seed-api.js";
+import { freePort } from "../helpers/ports.js";
 
 const SEEDS = fileURLToPath(new URL("../fixtures/seed-examples/", import.meta.url));
 const PEER = fileURLToPath(new URL("../fixtures/pymanager/manager_peer.py", import.meta.url));
@@ -52,14 +53,6 @@ async function until(predicate: () => boolean, ms: number, what: string): Promis
   }
 }
 
-/** A port free right now, for Python's own server (which prints nothing when ready). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 /** A raw socket that has read the server's challenge frame. */
 async function rawClient(listener: PyManagerListener): Promise<{ socket: Socket; closed: Promise<Buffer> }> {
