@@ -40,3 +40,7 @@ export type { NodeHttpHandler } from "./transports/http-node.js";
 export { fetchHandler } from "./transports/http-fetch.js";
 export type { FetchHandler, FetchPeer } from "./transports/http-fetch.js";
 export type { OpenRpcInfo } from "./protocols/jsonrpc-openrpc.js";
+
+/** Custom classes that cross the wire as themselves, rebuilt only where registered. */
+export { registerType } from "./core/type-registry.js";
+export type { TypeCodec } from "./core/type-registry.js";

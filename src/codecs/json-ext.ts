@@ -41,6 +41,8 @@
  *   {"$farcall:error": {"name", "message", "code"?, "data"?}}
  *                                                Error: class rebuilt by name (RpcError keeps
  *                                                code and data), never a stack
+ *   {"$farcall:type": [name, data]}              an instance of a class given to registerType()
+ *                                                (plain mode: the encoded data alone)
  *   {"$farcall:escaped": {"$farcall:x": value}}  a user object whose only member starts with
  *                                                "$farcall:", taken literally (its values are
  *                                                still decoded)
@@ -53,7 +55,8 @@
 import type { Codec } from "../core/codec.js";
 import { RpcError } from "../core/errors.js";
 import { revive } from "./json-revive.js";
-import { HAS_BUFFER, setOwn, T_BIGINT, T_BUFFER, T_BYTES, T_DATE, T_ERROR, T_ESCAPED, T_MAP, T_NUMBER, T_SET, TAG_PREFIX, toBase64, UNDEFINED_TAG } from "./json-tags.js";
+import { HAS_BUFFER, setOwn, T_BIGINT, T_BUFFER, T_BYTES, T_DATE, T_ERROR, T_ESCAPED, T_MAP, T_NUMBER, T_SET, T_TYPE, TAG_PREFIX, toBase64, UNDEFINED_TAG } from "./json-tags.js";
+import { registeredTypeOf } from "../core/type-registry.js";
 import { errorToWire } from "./wire-error.js";
 
 export { MAX_BIGINT_CHARS, TAG_PREFIX } from "./json-tags.js";
@@ -227,6 +230,12 @@ function lowerObject(v: object, depth: number, ext: boolean, max: number): unkno
   if (v instanceof Error) {
     const out = errorToWire(v) as Record<string, unknown>;
     return ext ? { [T_ERROR]: lowerMembers(out, depth + 1, ext, max) } : lowerMembers(out, depth, ext, max);
+  }
+  const registered = Object.getPrototypeOf(v) === Object.prototype ? undefined : registeredTypeOf(v);
+  if (registered) {
+    const data = (registered.encode as (x: unknown) => unknown)(v);
+    // Plain JSON carries the encoded data; extended JSON also names the type.
+    return ext ? { [T_TYPE]: lowerArray([registered.name, data], depth + 1, ext, max) } : lower(data, depth, ext, max);
   }
   const toJSON = (v as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === "function") {

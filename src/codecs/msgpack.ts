@@ -7,6 +7,7 @@
  *   Date        timestamp extension (-1)            BigInt      int64, or msgpackr's ext 0x42 when wider
  *   Map         tag ext 1 + array of [key, value]   Set         tag ext 2 + array of values
  *   Error       tag ext 3 + {name, message, code?, data?} (never a stack)
+ *   registered  tag ext 4 + [name, data] (registerType)
  *   undefined   fixext1 type 0
  *   Uint8Array  ext 5, its bytes as the payload     Buffer      ext 6, likewise (plain bin decodes as a Buffer)
  *   other typed arrays: msgpackr's typed-array ext 0x74
@@ -15,11 +16,20 @@ import { Packr, addExtension } from "msgpackr";
 import type { Codec, DecodeLimits } from "../core/codec.js";
 import { RpcError } from "../core/errors.js";
 import { errorFromWire, errorToWire, type WireError } from "./wire-error.js";
-import { EXT_BUFFER, EXT_ERROR, EXT_MAP, EXT_SET, EXT_UINT8ARRAY, scanMsgpack } from "./msgpack-limits.js";
+import { decodeRegistered, registeredTypeOf } from "../core/type-registry.js";
+import { EXT_BUFFER, EXT_ERROR, EXT_MAP, EXT_REGISTERED, EXT_SET, EXT_UINT8ARRAY, scanMsgpack } from "./msgpack-limits.js";
 
 /** Holds a Map's entries on the way out: msgpackr writes every real Map as a plain map. */
 class WireMap {
   constructor(readonly entries: unknown[][]) {}
+}
+
+/** A registered type's instance on the way out: its name and its encoded data. */
+class WireRegistered {
+  constructor(
+    readonly name: string,
+    readonly data: unknown,
+  ) {}
 }
 
 addExtension({
@@ -59,6 +69,12 @@ if (typeof Buffer === "function") {
     },
   });
 }
+addExtension({
+  Class: WireRegistered,
+  type: EXT_REGISTERED,
+  write: (r: WireRegistered) => [r.name, r.data],
+  read: (pair: unknown) => (Array.isArray(pair) && pair.length === 2 ? decodeRegistered(pair[0], pair[1]) : decodeRegistered(undefined, pair)),
+});
 addExtension({
   Class: Set,
   type: EXT_SET,
@@ -113,6 +129,11 @@ function lowerMaps(value: unknown, depth: number, maxDepth: number): unknown {
     if (!RpcError.is(value) || value.data === undefined) return value;
     const data = lowerMaps(value.data, depth + 1, maxDepth);
     return data === value.data ? value : new RpcError(value.code, value.message, data);
+  }
+  const registered = Object.getPrototypeOf(value) === Object.prototype ? undefined : registeredTypeOf(value);
+  if (registered) {
+    const data = (registered.encode as (v: unknown) => unknown)(value);
+    return new WireRegistered(registered.name, lowerMaps(data, depth + 1, maxDepth));
   }
   let copy: Record<string, unknown> | undefined;
   const obj = value as Record<string, unknown>;
