@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from "node:url";
 
-export type FrameworkName = "floor" | "farcall" | "grpc" | "jsonrpc-ws" | "http-floor" | "farcall-http";
+export type FrameworkName = "floor" | "farcall" | "grpc" | "jsonrpc-ws" | "http-floor" | "farcall-http" | "jayson-http";
 
 export interface Framework {
   name: FrameworkName;
@@ -30,6 +30,7 @@ export const FRAMEWORKS: readonly Framework[] = [
   // JSON-RPC over HTTP is measured against its own floor, a bare node:http handler.
   { name: "http-floor", label: "HTTP floor (bare node:http)", server: file("./jsonrpc-http/floor-server.ts"), client: file("./jsonrpc-http/client.ts"), peer: false },
   { name: "farcall-http", label: "farcall JSON-RPC/HTTP", server: file("./jsonrpc-http/farcall-server.ts"), client: file("./jsonrpc-http/client.ts"), peer: false, floor: "http-floor" },
+  { name: "jayson-http", label: "jayson (HTTP)", server: file("./jsonrpc-http/jayson-server.ts"), client: file("./jsonrpc-http/client.ts"), peer: false, floor: "http-floor" },
 ];
 
 /** The contender whose figures `name`'s ratios are against. */
