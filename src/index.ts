@@ -14,6 +14,14 @@ export { connect } from "./client.js";
 export { withOptions, notify, listMethods, close } from "./core/remote.js";
 export type { Remote, RemoteFunction, CallOptions } from "./core/remote.js";
 
+/**
+ * Several calls as one unit (one JSON-RPC batch POST over HTTP): `batch` resolves to the
+ * typed results in order and rejects with the first failure; `batchSettled` gives each
+ * element's outcome, as Promise.allSettled does.
+ */
+export { batch, batchSettled } from "./core/batch.js";
+export type { BatchResults, BatchOutcomes } from "./core/batch.js";
+
 /** The current call, inside a handler. */
 export { context } from "./core/context.js";
 export type { CallContext, PeerInfo } from "./core/context.js";

@@ -2,8 +2,8 @@
  * `Remote<T>`: the typed proxy a caller holds. Every function of T becomes a
  * Promise-returning function, nested objects become nested remotes. Proxies are memoised
  * per path, and `then` is never a remote call, so `await connect(...)` and `await remote`
- * behave. Per-call options and notifications are reached through free functions
- * (withOptions, notify) so they never clash with a user's method names.
+ * behave. Per-call options, notifications and batches are reached through free functions
+ * (withOptions, notify, batch in batch.ts) so they never clash with a user's method names.
  */
 import { RpcError } from "./errors.js";
 import type { MethodInfo } from "./dispatcher.js";
@@ -19,10 +19,21 @@ export interface CallOptions {
   meta?: Record<string, unknown>;
 }
 
+/** One member of a batch: a call settled through resolve/reject, or a notification. */
+export type BatchedCall =
+  | { kind: "call"; target: string; args: unknown[]; options: CallOptions; resolve(value: unknown): void; reject(error: unknown): void }
+  | { kind: "notify"; target: string; args: unknown[]; options: CallOptions; done: ((error?: RpcError) => void) | undefined };
+
 /** What a remote proxy calls through: a client, or later a session's other side. */
 export interface Caller {
   call(target: string, args: unknown[], options: CallOptions): Promise<unknown>;
   notify(target: string, args: unknown[], options: CallOptions, done?: (error?: RpcError) => void): void;
+  /**
+   * Sends several calls as one unit and settles each member. Optional: a caller without it
+   * gets the members issued one after another in the same tick, which a multiplexed
+   * connection already writes together.
+   */
+  batch?(calls: readonly BatchedCall[]): void;
   close(): Promise<void>;
 }
 
@@ -47,7 +58,7 @@ export type Remote<T> = {
   readonly [K in keyof T as ExposedKey<T, K>]: T[K] extends AnyFunction ? RemoteFunction<T[K]> : Remote<T[K]>;
 } & AsyncDisposable;
 
-interface RemoteState {
+export interface RemoteState {
   readonly caller: Caller;
   readonly path: string;
   readonly options: CallOptions;
@@ -91,7 +102,8 @@ export function makeRemote<T>(caller: Caller, path = "", options: CallOptions = 
   return new Proxy(target, handler) as unknown as Remote<T>;
 }
 
-function stateOf(remote: unknown, what: string): RemoteState {
+/** The caller, path and options behind a remote; a TypeError naming `what` for anything else. */
+export function stateOf(remote: unknown, what: string): RemoteState {
   const state = remote !== null && (typeof remote === "function" || typeof remote === "object") ? (remote as { [STATE]?: RemoteState })[STATE] : undefined;
   if (!state) throw new TypeError(`${what} expects a remote (from connect()), got ${typeof remote}`);
   return state;

@@ -1,6 +1,6 @@
 /**
  * The caller side of JSON-RPC over HTTP: each call is one POST, each notification an id-less
- * request answered 204. Sent with node:http(s) over a keep-alive Agent rather than global
+ * request answered 204, and a batch() one POST of a JSON-RPC batch array. Sent with node:http(s) over a keep-alive Agent rather than global
  * fetch, because only node's agents take the `tls` options (a private CA, a client
  * certificate) connect() accepts. Requests carry `X-Farcall-Codec: json-ext`, so extended
  * values round-trip with a farcall server; an outside server ignores the header and gets
@@ -11,11 +11,13 @@ import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { Codec } from "../core/codec.js";
 import { RpcError } from "../core/errors.js";
 import { LIST_METHODS } from "../core/messages.js";
-import type { CallOptions, Caller } from "../core/remote.js";
+import type { BatchedCall, CallOptions, Caller } from "../core/remote.js";
 import { createJsonCodec } from "../codecs/json-ext.js";
-import { buildNotification, buildRequest, parseResponse } from "../protocols/jsonrpc-client.js";
+import { buildBatch, buildNotification, buildRequest, parseResponse, type JsonRpcOutcome } from "../protocols/jsonrpc-client.js";
+import type { JsonRpcRequest } from "../protocols/jsonrpc-document.js";
 import { DISCOVER_METHOD } from "../protocols/jsonrpc.js";
 import type { OpenRpcDocument } from "../protocols/jsonrpc-openrpc.js";
+import type { MethodInfo } from "../core/dispatcher.js";
 import type { ClientTlsOptions } from "../options.js";
 import { CODEC_HEADER, EXTENDED_CODEC } from "./http-core.js";
 
@@ -52,22 +54,60 @@ export class HttpCaller implements Caller {
   }
 
   async call(target: string, args: unknown[], options: CallOptions): Promise<unknown> {
-    if (target === LIST_METHODS) {
-      const doc = (await this.call(DISCOVER_METHOD, [], options)) as OpenRpcDocument;
-      return doc.methods.map((m) => ({ name: m.name, arity: m.params.length }));
-    }
+    if (target === LIST_METHODS) return methodsOf(await this.call(DISCOVER_METHOD, [], options));
     const id = this.nextId++;
-    const { status, body, extended } = await this.post(buildRequest(id, target, args), target, options);
-    const codec = extended ? this.extended : this.plain;
-    let doc: unknown;
-    try {
-      doc = codec.decode(body);
-    } catch (err) {
-      throw new RpcError("INTERNAL", `${target}: HTTP ${status} with a body that is not JSON-RPC: ${(err as Error).message}`);
-    }
-    const outcome = parseResponse(doc, [id]).get(id)!;
+    const outcome = this.outcomes(await this.post(buildRequest(id, target, args), target, options), [id], target).get(id)!;
     if (outcome.ok) return outcome.value;
     throw outcome.error;
+  }
+
+  /**
+   * One POST of a JSON-RPC batch array: calls get ids and are settled from the answers,
+   * notifications go id-less and are done once the POST succeeded. One request has one
+   * deadline and one cancellation: the shortest timeout of the members, and any member's
+   * signal aborts it.
+   */
+  batch(calls: readonly BatchedCall[]): void {
+    const requests: JsonRpcRequest[] = [];
+    const ids: number[] = [];
+    for (const c of calls) {
+      const method = c.target === LIST_METHODS ? DISCOVER_METHOD : c.target;
+      if (c.kind === "notify") {
+        requests.push(buildNotification(method, c.args));
+        continue;
+      }
+      const id = this.nextId++;
+      ids.push(id);
+      requests.push(buildRequest(id, method, c.args));
+    }
+    const label = `a batch of ${calls.length}`;
+    let doc: JsonRpcRequest[];
+    try {
+      doc = buildBatch(requests);
+    } catch (err) {
+      return settleAll(calls, RpcError.from(err));
+    }
+    this.post(doc, label, this.batchOptions(calls)).then(
+      (response) => {
+        let outcomes: Map<unknown, JsonRpcOutcome>;
+        try {
+          outcomes = ids.length > 0 ? this.outcomes(response, ids, label) : new Map();
+        } catch (err) {
+          return settleAll(calls, err as RpcError);
+        }
+        let next = 0;
+        for (const c of calls) {
+          if (c.kind === "notify") {
+            c.done?.();
+            continue;
+          }
+          const outcome = outcomes.get(ids[next++])!;
+          if (!outcome.ok) c.reject(outcome.error);
+          else c.resolve(c.target === LIST_METHODS ? methodsOf(outcome.value) : outcome.value);
+        }
+      },
+      (err: RpcError) => settleAll(calls, err),
+    );
   }
 
   notify(target: string, args: unknown[], options: CallOptions, done?: (error?: RpcError) => void): void {
@@ -80,6 +120,31 @@ export class HttpCaller implements Caller {
   async close(): Promise<void> {
     this.closed = true;
     this.agent.destroy();
+  }
+
+  /** The outcome of each of `ids` in a response body; throws INTERNAL for a body that is not JSON. */
+  private outcomes(response: { status: number; body: Buffer; extended: boolean }, ids: readonly number[], target: string): Map<unknown, JsonRpcOutcome> {
+    const codec = response.extended ? this.extended : this.plain;
+    let doc: unknown;
+    try {
+      doc = codec.decode(response.body);
+    } catch (err) {
+      throw new RpcError("INTERNAL", `${target}: HTTP ${response.status} with a body that is not JSON-RPC: ${(err as Error).message}`);
+    }
+    return parseResponse(doc, ids);
+  }
+
+  /** The options of the one request carrying `calls`. */
+  private batchOptions(calls: readonly BatchedCall[]): CallOptions {
+    let timeout = 0;
+    const signals = new Set<AbortSignal>();
+    for (const c of calls) {
+      const t = c.options.timeout ?? this.cfg.timeout;
+      if (t > 0 && (timeout === 0 || t < timeout)) timeout = t;
+      if (c.options.signal) signals.add(c.options.signal);
+    }
+    const signal = signals.size <= 1 ? signals.values().next().value : AbortSignal.any([...signals]);
+    return signal ? { timeout, signal } : { timeout };
   }
 
   /** POSTs `doc`; answers the status and body, or rejects with an RpcError naming why. */
@@ -124,5 +189,18 @@ export class HttpCaller implements Caller {
       });
       req.end(payload);
     });
+  }
+}
+
+/** listMethods() over JSON-RPC: the OpenRPC document's methods with their arity. */
+function methodsOf(doc: unknown): MethodInfo[] {
+  return (doc as OpenRpcDocument).methods.map((m) => ({ name: m.name, arity: m.params.length }));
+}
+
+/** Fails every call of a batch with `error`; notifications learn it through `done`. */
+function settleAll(calls: readonly BatchedCall[], error: RpcError): void {
+  for (const c of calls) {
+    if (c.kind === "call") c.reject(error);
+    else c.done?.(error);
   }
 }
