@@ -239,7 +239,7 @@ class Client implements Caller {
 
 /**
  * Connects to a farcall server and returns its typed remote. An `http://` or `https://` URL
- * calls over JSON-RPC 2.0 POSTs instead (each call one request, notifications id-less); a
+ * calls over JSON-RPC 2.0 POSTs instead (one request per call or per batch(), notifications id-less); a
  * `pymanager://` URL calls a Python multiprocessing manager server. Rejects with UNAUTHENTICATED
  * for a wrong key (or a server that cannot prove it holds it) and UNAVAILABLE when the
  * server cannot be reached.
