@@ -5,10 +5,12 @@
  */
 import { callClock, outcomeOf, writeCallLog, type CallLog } from "./call-log.js";
 import { runInContext, type PeerInfo } from "./context.js";
+import { describe } from "./describe.js";
 import type { Dispatcher, MethodEntry } from "./dispatcher.js";
 import { RpcError, toErrorPayload, type ErrorPayload } from "./errors.js";
 import { IncomingCall } from "./incoming-call.js";
 import type { Logger } from "./logger.js";
+import { deadlineOf, isThenable, metaOf } from "./call-meta.js";
 import * as M from "./messages.js";
 import { onDeadline, PendingCall, type CallCanceller } from "./pending-calls.js";
 import { Liveness } from "./liveness.js";
@@ -394,23 +396,4 @@ export class Peer implements CallCanceller {
     this.sink.send(this.options.protocol.encode(msg));
   }
 
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
-}
-
-function metaOf(meta: M.CallMeta | undefined): Record<string, unknown> | undefined {
-  const md = meta?.metadata;
-  return typeof md === "object" && md !== null && !Array.isArray(md) ? md : undefined;
-}
-
-function deadlineOf(meta: M.CallMeta | undefined): number | undefined {
-  const t = meta?.timeout;
-  return typeof t === "number" && t > 0 && Number.isFinite(t) ? Date.now() + t : undefined;
-}
-
-/** A peer as it appears in log lines. */
-export function describe(info: PeerInfo): string {
-  return info.port !== undefined ? `${info.transport} ${info.address}:${info.port}` : `${info.transport} ${info.address}`;
 }
