@@ -8,20 +8,10 @@ import type { AddressInfo } from "node:net";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { batch, batchSettled, close, connect, httpHandler, listMethods, notify, RpcError, withOptions, type Remote } from "../../src/index.js";
 import { rejectsWith, within } from "../helpers/bounded.js";
+import { httpTestApi } from "../fixtures/http/test-api.js";
 
 const WAIT_MS = 5000;
-let notified: (x: unknown) => void = () => {};
-
-const api = {
-  add: (a: number, b: number) => a + b,
-  echo: <T>(x: T) => x,
-  fail: () => {
-    throw new RpcError("INSUFFICIENT_FUNDS", "balance too low", { balance: 5 });
-  },
-  ping: (x: unknown) => notified(x),
-  slow: () => new Promise((resolve) => setTimeout(resolve, 2000)),
-  kv: { get: (k: string) => `value of ${k}` },
-};
+const { api, hooks } = httpTestApi();
 type Api = typeof api;
 
 describe("batch() over HTTP", () => {
@@ -95,7 +85,7 @@ describe("batch() over HTTP", () => {
   });
 
   it("a notification inside a batch is an id-less member of the same request", async () => {
-    const got = new Promise((resolve) => (notified = resolve));
+    const got = new Promise((resolve) => (hooks.notified = resolve));
     let done: Promise<unknown> = Promise.resolve("not called");
     const [sum] = await within(
       batch(remote, (r) => {
@@ -114,7 +104,7 @@ describe("batch() over HTTP", () => {
   });
 
   it("a batch of notifications only is one request, and each done() learns it was delivered", async () => {
-    const got = new Promise((resolve) => (notified = resolve));
+    const got = new Promise((resolve) => (hooks.notified = resolve));
     let done: Promise<unknown> = Promise.resolve("not called");
     const results = await within(
       batch(remote, (r) => {

@@ -3,22 +3,12 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { close, connect, listMethods, notify, RpcError, serve, withOptions, type Server } from "../../src/index.js";
+import { close, connect, listMethods, notify, serve, withOptions, type Server } from "../../src/index.js";
 import { rejectsWith, within } from "../helpers/bounded.js";
+import { httpTestApi } from "../fixtures/http/test-api.js";
 
 const WAIT_MS = 5000;
-let notified: (x: unknown) => void = () => {};
-
-const api = {
-  add: (a: number, b: number) => a + b,
-  echo: <T>(x: T) => x,
-  fail: () => {
-    throw new RpcError("INSUFFICIENT_FUNDS", "balance too low", { balance: 5 });
-  },
-  ping: (x: unknown) => notified(x),
-  slow: () => new Promise((resolve) => setTimeout(resolve, 2000)),
-  kv: { get: (k: string) => `value of ${k}` },
-};
+const { api, hooks } = httpTestApi();
 type Api = typeof api;
 
 describe("connect() over HTTP", () => {
@@ -54,7 +44,7 @@ describe("connect() over HTTP", () => {
 
   it("sends notifications as id-less requests", async () => {
     const remote = await connect<Api>(server.addresses[0]!);
-    const got = new Promise((resolve) => (notified = resolve));
+    const got = new Promise((resolve) => (hooks.notified = resolve));
     const sent = new Promise<unknown>((resolve) => notify(remote.ping, ["hi"], resolve));
     assert.equal(await within(got, WAIT_MS, "the notification"), "hi");
     assert.equal(await within(sent, WAIT_MS, "notify done"), undefined);
