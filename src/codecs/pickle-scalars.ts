@@ -62,14 +62,19 @@ function decodeSurrogatePass(buf: Uint8Array, start: number, end: number): strin
     }
     if (cp < min || cp > 0x10ffff) return undefined;
     i += need + 1;
-    if (cp >= 0x10000) {
-      cp -= 0x10000;
-      units.push(0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
-    } else {
-      units.push(cp);
-    }
+    pushCodePoint(units, cp);
   }
   return fromUnits(units);
+}
+
+/** Appends `cp` as UTF-16: one unit, or a surrogate pair above the BMP. */
+function pushCodePoint(units: number[], cp: number): void {
+  if (cp >= 0x10000) {
+    cp -= 0x10000;
+    units.push(0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
+  } else {
+    units.push(cp);
+  }
 }
 
 /** A string of UTF-16 code units, in chunks: spreading a huge array overflows the call stack. */
@@ -113,12 +118,7 @@ export function decodeRawUnicodeEscape(buf: Uint8Array, start: number, end: numb
     }
     i += digits;
     if (cp > 0x10ffff) throw malformed("\\Uxxxxxxxx out of range in UNICODE");
-    if (cp >= 0x10000) {
-      cp -= 0x10000;
-      units.push(0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
-    } else {
-      units.push(cp);
-    }
+    pushCodePoint(units, cp);
   }
   return fromUnits(units);
 }
