@@ -19,6 +19,9 @@ export interface BenchConfig {
   counterClients: number;
   jobs: Record<WorkloadName, JobTemplate>;
   quick: boolean;
+  /** The seed counter workload of Python's managers (opt-in), and its loops per client. */
+  pymanager: boolean;
+  pymanagerLoops: number;
 }
 
 export const USAGE = `usage: npm run bench -- [options]   (or: node --import tsx bench/run.ts [options])
@@ -26,7 +29,9 @@ export const USAGE = `usage: npm run bench -- [options]   (or: node --import tsx
   --quick               short smoke run, ~30-60 s, W4 with 5x200      env BENCH_QUICK=1
   --rounds=N            rounds per workload, best one reported        env BENCH_ROUNDS     (default 2, quick 1)
   --seconds=S           measured seconds per W1/W2/W3 run             env BENCH_SECONDS    (default 1.5, quick 0.6)
-  --workloads=LIST      any of w1,w2,w3,w4                            env BENCH_WORKLOADS  (default all)
+  --workloads=LIST      any of w1,w2,w3,w4,pymanager                  env BENCH_WORKLOADS  (default w1,w2,w3,w4)
+  --pymanager           add the Python manager counter workload       env BENCH_PYMANAGER=1 (needs python3)
+  --pymanager-loops=N   (get, inc) pairs per client process there     env BENCH_PYMANAGER_LOOPS (default 50; 1000 = the seed's)
   --frameworks=LIST     ${`any of ${FRAMEWORKS.map((f) => f.name).join(",")}`.padEnd(46)}env BENCH_FRAMEWORKS (default all)
   --out=FILE            JSON results                                  env BENCH_OUT        (default bench/results/latest.json)
   --help`;
@@ -38,6 +43,8 @@ const QUICK_COUNTER_ITERATIONS = 200;
 const COUNTER_TIME_BOUND_MS = 60_000;
 const PAYLOAD_BYTES = 1024 * 1024;
 const IN_FLIGHT = 100;
+/** Python's function-style client needs ~0.45 s per loop on loopback: 50 keeps it under a minute. */
+const PYMANAGER_LOOPS = 50;
 
 function list<T extends string>(name: string, raw: string | undefined, allowed: readonly T[]): T[] {
   if (raw === undefined || raw.trim() === "") return [...allowed];
@@ -68,6 +75,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): BenchConfig
       workloads: { type: "string" },
       frameworks: { type: "string" },
       out: { type: "string" },
+      pymanager: { type: "boolean" },
+      "pymanager-loops": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -78,11 +87,19 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): BenchConfig
   const durationMs = Math.round(seconds * 1000);
   const warmupMs = quick ? 200 : 500;
   const iterations = quick ? QUICK_COUNTER_ITERATIONS : COUNTER_ITERATIONS;
+  // "pymanager" is not one of the framework workloads: pick it out of the list.
+  const rawWorkloads = values.workloads ?? env.BENCH_WORKLOADS;
+  const picked = (rawWorkloads ?? "").split(",").map((w) => w.trim().toLowerCase()).filter(Boolean);
+  const others = picked.filter((w) => w !== "pymanager");
+  const pymanager = (values.pymanager ?? (env.BENCH_PYMANAGER !== undefined && env.BENCH_PYMANAGER !== "" && env.BENCH_PYMANAGER !== "0")) || picked.includes("pymanager");
+  const workloads = picked.length > 0 && others.length === 0 ? [] : list("workloads", others.join(","), WORKLOADS);
   const base = { warmupMs, durationMs, inFlight: IN_FLIGHT, payloadBytes: PAYLOAD_BYTES, iterations };
   return {
     quick,
     rounds,
-    workloads: list("workloads", values.workloads ?? env.BENCH_WORKLOADS, WORKLOADS),
+    workloads,
+    pymanager,
+    pymanagerLoops: positive("pymanager-loops", values["pymanager-loops"] ?? env.BENCH_PYMANAGER_LOOPS, PYMANAGER_LOOPS, true),
     frameworks: list("frameworks", values.frameworks ?? env.BENCH_FRAMEWORKS, FRAMEWORKS.map((f) => f.name)),
     out: values.out ?? env.BENCH_OUT ?? fileURLToPath(new URL("./results/latest.json", import.meta.url)),
     counterClients: COUNTER_CLIENTS,

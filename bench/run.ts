@@ -14,6 +14,7 @@ import { ALLOCATOR_ENV, killAll } from "./processes.js";
 import { cellOf, counterFailures, renderReport, resultsJson, type Results } from "./report.js";
 import { expectedCounter, runCounterRound, runTimedJob, startServer, type RunningServer } from "./runners.js";
 import { score } from "./stats.js";
+import { killPythons, pyManagerFailures, renderPyManager, runPyManager, type PyManagerResults } from "./pymanager/workload.js";
 
 const started = performance.now();
 
@@ -113,16 +114,18 @@ async function main(): Promise<number> {
   const frameworks = FRAMEWORKS.filter((f) => chosen.includes(f.name));
   const results: Results = new Map();
   const load = loadavg()[0];
-  log(`${frameworks.map((f) => f.name).join(", ")} x ${config.workloads.join(", ")}, ${config.rounds} round(s), load average ${load.toFixed(2)}`);
+  const what = config.workloads.length > 0 ? `${frameworks.map((f) => f.name).join(", ")} x ${config.workloads.join(", ")}, ${config.rounds} round(s)` : "the pymanager workload only";
+  log(`${what}, load average ${load.toFixed(2)}`);
 
   const timed = config.workloads.filter((w) => w !== "w4");
   if (timed.length > 0) await runTimed(config, frameworks, timed, results);
   if (config.workloads.includes("w4")) await runCounter(config, frameworks, results);
+  const pymanager: PyManagerResults | undefined = config.pymanager ? await runPyManager(config.pymanagerLoops, log) : undefined;
 
   const expected = expectedCounter(config);
   const elapsedSeconds = (performance.now() - started) / 1000;
   process.stdout.write(
-    `\nfarcall bench: node ${process.version}, ${cpus().length} CPUs, ${config.rounds} round(s), best round shown, ${elapsedSeconds.toFixed(0)} s\n\n`,
+    `\nfarcall bench: node ${process.version}, ${cpus().length} CPUs, ${config.workloads.length > 0 ? `${config.rounds} round(s), best round shown` : "pymanager only, one run"}, ${elapsedSeconds.toFixed(0)} s\n\n`,
   );
   const shape = {
     inFlight: config.jobs.w2.inFlight,
@@ -130,7 +133,12 @@ async function main(): Promise<number> {
     counterClients: config.counterClients,
     counterIterations: config.jobs.w4.iterations,
   };
-  process.stdout.write(`${renderReport(results, frameworks, config.workloads, shape)}\n`);
+  if (config.workloads.length > 0) process.stdout.write(`${renderReport(results, frameworks, config.workloads, shape)}\n`);
+  const pyFailures = pymanager ? pyManagerFailures(pymanager) : [];
+  if (pymanager) {
+    process.stdout.write(`${config.workloads.length > 0 ? "\n" : ""}${renderPyManager(pymanager)}\n`);
+    if (pyFailures.length > 0) process.stdout.write(`\n${pyFailures.map((f) => `FAIL ${f}`).join("\n")}\n`);
+  }
 
   const meta = {
     date: new Date().toISOString(),
@@ -140,20 +148,25 @@ async function main(): Promise<number> {
     loadAverageAtStart: load,
     allocatorEnv: Object.fromEntries(Object.keys(ALLOCATOR_ENV).map((k) => [k, process.env[k] ?? ALLOCATOR_ENV[k as keyof typeof ALLOCATOR_ENV]])),
     elapsedSeconds,
-    settings: { quick: config.quick, rounds: config.rounds, counterClients: config.counterClients, jobs: config.jobs },
+    settings: { quick: config.quick, rounds: config.rounds, counterClients: config.counterClients, jobs: config.jobs, pymanagerLoops: config.pymanager ? config.pymanagerLoops : null },
   };
   mkdirSync(dirname(config.out), { recursive: true });
-  writeFileSync(config.out, `${JSON.stringify(resultsJson(results, frameworks, expected, meta), null, 2)}\n`);
+  const document = { ...(resultsJson(results, frameworks, expected, meta) as object), ...(pymanager ? { pymanager, pymanagerFailures: pyFailures } : {}) };
+  writeFileSync(config.out, `${JSON.stringify(document, null, 2)}\n`);
   process.stdout.write(`\nresults written to ${config.out}\n`);
 
   const anyError = [...results.values()].some((m) => [...m.values()].some((c) => c.errors.length > 0));
-  return counterFailures(results, expected).length > 0 || anyError ? 1 : 0;
+  return counterFailures(results, expected).length > 0 || anyError || pyFailures.length > 0 ? 1 : 0;
 }
 
-process.on("exit", killAll);
+process.on("exit", () => {
+  killAll();
+  killPythons();
+});
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
     killAll();
+    killPythons();
     process.exit(130);
   });
 }
