@@ -46,3 +46,15 @@ export async function rejectsWith(promise: Promise<unknown>, codes: string | str
   assert.ok(expected.includes(String(err.code)), `${what}: expected ${expected.join(" or ")}, got ${String(err.code)}: ${err.message}`);
   return err;
 }
+
+/**
+ * Waits until `condition()` holds, checking once per event-loop turn (for state that has
+ * no event to await, such as a server's connection count), for at most `ms`.
+ */
+export async function until(ms: number, what: string, condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`${what}: still not so after ${ms} ms`);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { close, connect, serve, type Remote, type Server } from "../../src/index.js";
-import { until, within } from "../fixtures/hostile/bounded.js";
+import { until, within } from "../helpers/bounded.js";
 import { LogCapture } from "../fixtures/hostile/log-capture.js";
 import { Prng } from "../fixtures/hostile/prng.js";
 import { CALL, ERROR, PREAMBLE, RESULT, RawPeer, frame, lengthPrefix, pack, unpack } from "../fixtures/hostile/raw-peer.js";
@@ -69,7 +69,7 @@ async function openRaw(t: TestContext, port: number): Promise<RawPeer> {
 
 /** Waits for the server to close `peer`; returns how long after the connection it did. */
 async function closedBy(peer: RawPeer, ms: number, what: string): Promise<number> {
-  await within(ms, `the server to close the connection (${what})`, peer.closed);
+  await within(peer.closed, ms, `the server to close the connection (${what})`);
   return peer.closedAt - peer.connectedAt;
 }
 
@@ -83,7 +83,7 @@ describe("a farcall/1 server facing hostile peers", () => {
 
   /** The well-behaved client still gets answers. */
   async function stillServing(): Promise<void> {
-    assert.equal(await within(2000, "a call from the well-behaved client", remote.add(2, 3)), 5);
+    assert.equal(await within(remote.add(2, 3), 2000, "a call from the well-behaved client"), 5);
   }
 
   before(async () => {
@@ -333,9 +333,9 @@ describe("a farcall/1 server facing hostile peers", () => {
 
   it("after all of it the server still serves: the long-lived client and a fresh client both get answers", async () => {
     await stillServing();
-    const fresh = await within(2000, "a fresh connect", connect<Api>(server.addresses[0], { authkey: KEY, logger: false }));
+    const fresh = await within(connect<Api>(server.addresses[0], { authkey: KEY, logger: false }), 2000, "a fresh connect");
     try {
-      assert.equal(await within(2000, "a call on a fresh connection", fresh.add(40, 2)), 42);
+      assert.equal(await within(fresh.add(40, 2), 2000, "a call on a fresh connection"), 42);
     } finally {
       await close(fresh);
     }
@@ -387,14 +387,14 @@ describe("2,000 idle connections opened at once", () => {
     rssPeak = Math.max(rssPeak, rssBytes());
 
     // The well-behaved client, and a new one, are served while the idle sockets are open.
-    assert.equal(await within(2000, "a call during the flood", remote.add(1, 1)), 2);
-    const fresh = await within(5000, "a fresh connect during the flood", connect<Api>(server.addresses[0], { authkey: KEY, logger: false }));
+    assert.equal(await within(remote.add(1, 1), 2000, "a call during the flood"), 2);
+    const fresh = await within(connect<Api>(server.addresses[0], { authkey: KEY, logger: false }), 5000, "a fresh connect during the flood");
     t.after(() => close(fresh));
-    assert.equal(await within(2000, "a call on a fresh connection during the flood", fresh.add(2, 2)), 4);
+    assert.equal(await within(fresh.add(2, 2), 2000, "a call on a fresh connection during the flood"), 4);
     assert.equal(peers.filter((p) => p.isClosed).length, 0, "no idle connection was closed before the calls were answered");
     rssPeak = Math.max(rssPeak, rssBytes());
 
-    await within(timeoutMs + 10_000, "every idle connection to be closed", Promise.all(peers.map((p) => p.closed)));
+    await within(Promise.all(peers.map((p) => p.closed)), timeoutMs + 10_000, "every idle connection to be closed");
     rssPeak = Math.max(rssPeak, rssBytes());
     for (const p of peers) {
       const lived = p.closedAt - p.connectedAt;
@@ -407,6 +407,6 @@ describe("2,000 idle connections opened at once", () => {
     assert.equal(missing.length, 0, `${missing.length} connections closed without a handshakeTimeoutMs line`);
     await until(5000, "the server to count only the two clients", () => server.connections === 2);
     assert.ok(rssPeak - rssBefore < MEMORY_BOUND, `memory grew by ${rssPeak - rssBefore} B`);
-    assert.equal(await within(2000, "a call after the flood", remote.add(3, 3)), 6);
+    assert.equal(await within(remote.add(3, 3), 2000, "a call after the flood"), 6);
   });
 });

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { connect as netConnect, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { serve, type Server } from "../../src/index.js";
-import { within } from "../fixtures/hostile/bounded.js";
+import { within } from "../helpers/bounded.js";
 import { LogCapture } from "../fixtures/hostile/log-capture.js";
 
 const MiB = 1024 * 1024;
@@ -53,9 +53,9 @@ class RawClient {
 
   /** Resolves once the received text matches `pattern` (or the socket closed). */
   async waitFor(pattern: RegExp, what: string): Promise<string> {
-    await within(WAIT_MS, what, (async () => {
+    await within((async () => {
       while (!pattern.test(this.text) && !this.socket.closed) await new Promise<void>((resolve) => (this.wake = resolve));
-    })());
+    })(), WAIT_MS, what);
     return this.text;
   }
 
@@ -67,7 +67,7 @@ class RawClient {
       if (this.socket.writable && at < bytes.length) this.socket.write(bytes[at++]!);
     }, DRIP_MS);
     try {
-      await within(REQUEST_TIMEOUT_MS + SLACK_MS + 1000, "the server to close a slow-loris client", this.closed);
+      await within(this.closed, REQUEST_TIMEOUT_MS + SLACK_MS + 1000, "the server to close a slow-loris client");
     } finally {
       clearInterval(timer);
     }
@@ -131,11 +131,11 @@ describe("hostile JSON-RPC input over HTTP and raw TCP", () => {
   /** A normal call through every endpoint and raw TCP still works. */
   async function assertServing(): Promise<void> {
     for (const e of endpoints) {
-      const res = await within(WAIT_MS, `a call through the ${e.name}`, fetch(e.url, {
+      const res = await within(fetch(e.url, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ jsonrpc: "2.0", id: 7, method: "echo", params: ["still here"] }),
-      }));
+      }), WAIT_MS, `a call through the ${e.name}`);
       assert.deepEqual(await res.json(), { jsonrpc: "2.0", id: 7, result: "still here" });
     }
     const { answer, client } = await tcpLine(tcpPort, Buffer.from('{"jsonrpc":"2.0","id":8,"method":"echo","params":[1]}\n'));
@@ -151,7 +151,7 @@ describe("hostile JSON-RPC input over HTTP and raw TCP", () => {
       const text = await client.waitFor(/\r\n\r\n\{.*\}$/s, `${e.name}: the 413`);
       assert.match(text, /^HTTP\/1\.1 413 /, e.name);
       assert.match(text, /exceeds maxBodyBytes 16777216/, e.name);
-      await within(WAIT_MS, `${e.name}: the connection to close`, client.closed);
+      await within(client.closed, WAIT_MS, `${e.name}: the connection to close`);
     }
     await assertServing();
   });
@@ -165,7 +165,7 @@ describe("hostile JSON-RPC input over HTTP and raw TCP", () => {
       for (let i = 0; i < 20 && client.socket.writable && client.text === ""; i++) {
         client.socket.write(chunkHead);
         client.socket.write(chunk);
-        if (!client.socket.write("\r\n")) await within(WAIT_MS, "the socket to drain", new Promise((resolve) => client.socket.once("drain", resolve).once("close", resolve)));
+        if (!client.socket.write("\r\n")) await within(new Promise((resolve) => client.socket.once("drain", resolve).once("close", resolve)), WAIT_MS, "the socket to drain");
       }
       const text = await client.waitFor(/\r\n\r\n\{.*\}$/s, `${e.name}: the 413`);
       assert.match(text, /^HTTP\/1\.1 413 /, e.name);
@@ -187,7 +187,7 @@ describe("hostile JSON-RPC input over HTTP and raw TCP", () => {
     // Raw TCP cannot resynchronise after a refused value: one error line, then a close.
     const { answer, client } = await tcpLine(tcpPort, deep);
     assert.equal((answer as { error: { code: number } }).error.code, RESOURCE_EXHAUSTED);
-    await within(WAIT_MS, "raw TCP to close", client.closed);
+    await within(client.closed, WAIT_MS, "raw TCP to close");
     await assertServing();
   });
 
