@@ -1,10 +1,10 @@
 /**
  * `farcall call URL METHOD [ARGS...]`: one call from the shell, its result as JSON on stdout.
  */
-import { AUTHKEY_OPTION, COMMON_OPTIONS, parseCommandLine, parseTimeout, parseValue, resolveAuthkey } from "./arguments.js";
-import { clientTls, TLS_OPTIONS, TLS_USAGE } from "./tls-files.js";
+import { parseCommandLine, parseValue } from "./arguments.js";
+import { TLS_USAGE } from "./tls-files.js";
 import { CliError } from "./cli-error.js";
-import { withRemote } from "./connect-remote.js";
+import { CLIENT_OPTIONS, clientFlags, withRemote } from "./connect-remote.js";
 import { renderJson } from "./render-json.js";
 
 /** `farcall call --help`. */
@@ -35,12 +35,7 @@ server cannot be reached or refuses the key.`;
 
 /** Runs `farcall call` with the arguments after "call". */
 export async function callCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseCommandLine("call", argv, {
-    ...COMMON_OPTIONS,
-    ...AUTHKEY_OPTION,
-    timeout: { type: "string" },
-    ...TLS_OPTIONS,
-  });
+  const { values, positionals } = parseCommandLine("call", argv, CLIENT_OPTIONS);
   if (values.help) {
     process.stdout.write(`${CALL_USAGE}\n`);
     return;
@@ -49,7 +44,7 @@ export async function callCommand(argv: string[]): Promise<void> {
   if (url === undefined || method === undefined) throw new CliError('call needs a URL and a METHOD\nRun "farcall call --help" for usage.');
   if (method === "" || method.split(".").includes("")) throw new CliError(`invalid method name ${JSON.stringify(method)}: expected a dotted path such as counter.inc`);
   const args = rawArgs.map(parseValue);
-  const flags = { authkey: resolveAuthkey(values.authkey), timeout: parseTimeout(values.timeout), tls: clientTls(values) };
+  const flags = clientFlags(values);
 
   const result = await withRemote(url, flags, (remote) => {
     let fn: unknown = remote;

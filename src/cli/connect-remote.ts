@@ -4,7 +4,9 @@
  * answer (exit 1).
  */
 import { close, connect, RpcError, type ClientTlsOptions, type Remote } from "../index.js";
+import { AUTHKEY_OPTION, COMMON_OPTIONS, parseTimeout, resolveAuthkey } from "./arguments.js";
 import { CliError, EXIT } from "./cli-error.js";
+import { clientTls, TLS_OPTIONS } from "./tls-files.js";
 import { renderJson } from "./render-json.js";
 
 /** What `call` and `list` read from their command line to connect. */
@@ -14,6 +16,19 @@ export interface ClientFlags {
   timeout: number | undefined;
   /** TLS options for tls:// URLs, from the --tls-* files. */
   tls?: ClientTlsOptions | undefined;
+}
+
+/** The command-line options of every command that connects (`call`, `list`). */
+export const CLIENT_OPTIONS = {
+  ...COMMON_OPTIONS,
+  ...AUTHKEY_OPTION,
+  timeout: { type: "string" },
+  ...TLS_OPTIONS,
+} as const;
+
+/** The connection flags from what parseArgs made of CLIENT_OPTIONS. */
+export function clientFlags(values: { authkey?: string | undefined; timeout?: string | undefined; "tls-cert"?: string | undefined; "tls-key"?: string | undefined; "tls-ca"?: string | undefined }): ClientFlags {
+  return { authkey: resolveAuthkey(values.authkey), timeout: parseTimeout(values.timeout), tls: clientTls(values) };
 }
 
 /**

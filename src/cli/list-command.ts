@@ -2,10 +2,10 @@
  * `farcall list URL`: what a server exposes, one `name(arity)` line per method.
  */
 import { listMethods } from "../index.js";
-import { AUTHKEY_OPTION, COMMON_OPTIONS, parseCommandLine, parseTimeout, resolveAuthkey } from "./arguments.js";
-import { clientTls, TLS_OPTIONS, TLS_USAGE } from "./tls-files.js";
+import { parseCommandLine } from "./arguments.js";
+import { TLS_USAGE } from "./tls-files.js";
 import { CliError } from "./cli-error.js";
-import { withRemote } from "./connect-remote.js";
+import { CLIENT_OPTIONS, clientFlags, withRemote } from "./connect-remote.js";
 
 /** `farcall list --help`. */
 export const LIST_USAGE = `Usage: farcall list URL [options]
@@ -24,19 +24,14 @@ reached or refuses the key.`;
 
 /** Runs `farcall list` with the arguments after "list". */
 export async function listCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseCommandLine("list", argv, {
-    ...COMMON_OPTIONS,
-    ...AUTHKEY_OPTION,
-    timeout: { type: "string" },
-    ...TLS_OPTIONS,
-  });
+  const { values, positionals } = parseCommandLine("list", argv, CLIENT_OPTIONS);
   if (values.help) {
     process.stdout.write(`${LIST_USAGE}\n`);
     return;
   }
   if (positionals.length !== 1) throw new CliError('list needs exactly one URL\nRun "farcall list --help" for usage.');
   const [url] = positionals as [string];
-  const flags = { authkey: resolveAuthkey(values.authkey), timeout: parseTimeout(values.timeout), tls: clientTls(values) };
+  const flags = clientFlags(values);
   const methods = await withRemote(url, flags, (remote) => listMethods(remote));
   process.stdout.write(methods.map((m) => `${m.name}(${m.arity})\n`).join(""));
 }
