@@ -199,5 +199,8 @@ export function createMsgpackCodec(limits: Partial<DecodeLimits> = {}): Codec {
 
 /** The codec of handshake documents: tiny maps, so a small depth limit. */
 export function createHandshakeCodec(): Codec {
-  return createMsgpackCodec({ maxDepth: 4 });
+  // Stateless between calls, so every connection shares one instead of building its own.
+  handshakeCodec ??= createMsgpackCodec({ maxDepth: 4 });
+  return handshakeCodec;
 }
+let handshakeCodec: Codec | undefined;
