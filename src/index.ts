@@ -31,6 +31,10 @@ export { RpcError, JSON_RPC_CODES } from "./core/errors.js";
 export type { ErrorCode } from "./core/errors.js";
 
 export type { MethodInfo } from "./core/dispatcher.js";
+
+/** A description, parameter types and idempotence attached to a method, for introspection and retries. */
+export { describeMethod } from "./core/method-doc.js";
+export type { MethodDoc, ParamDoc } from "./core/method-doc.js";
 export type { Logger } from "./core/logger.js";
 export type { CallLog, CallLogEntry } from "./core/call-log.js";
 export type {
