@@ -4,6 +4,7 @@
  * it is down wait for the reconnection within their deadline (or connectTimeoutMs).
  */
 import { createMsgpackCodec } from "./codecs/msgpack.js";
+import { Dispatcher } from "./core/dispatcher.js";
 import { RpcError } from "./core/errors.js";
 import { resolveLogger, type Logger } from "./core/logger.js";
 import type { Peer } from "./core/peer.js";
@@ -14,6 +15,8 @@ import { parseAddress, type StreamAddress } from "./transports/address.js";
 import { HttpCaller } from "./transports/http-client.js";
 import { isHttpUrl } from "./transports/http-listener.js";
 import { isPyManagerUrl, pyManagerCaller } from "./transports/pymanager-remote.js";
+import { isNatsUrl } from "./transports/nats-address.js";
+import { natsCaller } from "./transports/nats-caller.js";
 import { dialFarcall, peerInfoOf, type StreamSessionConfig } from "./transports/farcall-stream.js";
 import { dialStream } from "./transports/tcp.js";
 
@@ -73,9 +76,11 @@ class Client implements Caller {
         keepaliveIntervalMs: limits.keepaliveIntervalMs,
         keepaliveTimeoutMs: limits.keepaliveTimeoutMs,
         idleTimeoutMs: 0,
+        maxReferences: limits.maxReferences,
       },
       exposeErrorStacks: false,
       logger: this.logger,
+      ...(options.expose !== undefined ? { dispatcher: new Dispatcher(options.expose) } : {}),
     };
   }
 
@@ -269,6 +274,10 @@ export async function connect<T>(url: string, options: ConnectOptions = {}): Pro
       ...(timeout > 0 ? { callTimeoutMs: timeout } : {}),
     });
     return makeRemote<T>(caller);
+  }
+  if (isNatsUrl(url)) {
+    // A service on NATS: each call is a NATS request answered by whichever instance NATS picks.
+    return makeRemote<T>(await natsCaller(url, options));
   }
   const address = parseAddress(url);
   if (options.tls && address.scheme !== "tls") throw new TypeError(`tls options were given but ${url} is not a tls:// address`);

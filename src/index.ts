@@ -11,8 +11,12 @@ export type { Server } from "./server.js";
 export { connect } from "./client.js";
 
 /** Per-call options, notifications, introspection and closing, as free functions over a remote. */
-export { withOptions, notify, listMethods, close } from "./core/remote.js";
-export type { Remote, RemoteFunction, CallOptions } from "./core/remote.js";
+export { withOptions, notify, listMethods, close, release } from "./core/remote.js";
+export type { Remote, RemoteFunction, RemoteCallback, RemoteObject, Received, CallOptions } from "./core/remote.js";
+
+/** Passing by reference: ref() marks an object to travel as a remote object; streams are async iterables. */
+export { ref } from "./core/ref.js";
+export type { Ref, RemoteStream } from "./core/ref.js";
 
 /**
  * Several calls as one unit (one JSON-RPC batch POST over HTTP): `batch` resolves to the

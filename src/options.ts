@@ -7,6 +7,7 @@ import type { SecureContextOptions } from "node:tls";
 import type { CallLog, CallLogEntry } from "./core/call-log.js";
 import type { Logger } from "./core/logger.js";
 import type { OpenRpcInfo } from "./protocols/jsonrpc-openrpc.js";
+import type { NatsOptions } from "./transports/nats-options.js";
 
 /** Limits shared by both ends of a farcall/1 connection. */
 export interface ConnectionLimits {
@@ -20,6 +21,12 @@ export interface ConnectionLimits {
   keepaliveTimeoutMs?: number;
   /** Bytes queued for a peer that does not read before the connection is closed. @default 67108864 (64 MiB) */
   maxWriteBufferBytes?: number;
+  /**
+   * References (functions, ref() objects) and open streams alive at once on one session, in
+   * each direction: exporting past it fails that call, and a peer sending more is answered
+   * RESOURCE_EXHAUSTED. @default 10000
+   */
+  maxReferences?: number;
 }
 
 /** TLS settings of a `tls://` listener: certificate and key, and for mutual TLS a CA and `requestCert`. */
@@ -44,7 +51,7 @@ export interface ClientTlsOptions extends SecureContextOptions {
  */
 export type BearerAuth<R> = (token: string, request: R) => boolean | Promise<boolean>;
 
-/** JSON-RPC 2.0 over HTTP: the options of httpHandler(), fetchHandler() and http:// listeners. */
+/** JSON-RPC 2.0 and XML-RPC over HTTP: the options of httpHandler(), fetchHandler() and http:// listeners. */
 export interface HttpHandlerOptions<R> {
   /**
    * Decides whether a bearer token may call. Without it, a handler with an `authkey` accepts
@@ -62,8 +69,10 @@ export interface HttpHandlerOptions<R> {
   maxBodyBytes?: number;
   /** Deepest JSON nesting of a request; deeper documents are refused before JSON.parse. @default 64 */
   maxDepth?: number;
-  /** Most requests in one JSON-RPC batch; a larger batch is answered by one error. @default 1000 */
+  /** Most requests in one JSON-RPC batch or XML-RPC system.multicall; a larger one is answered by one error. @default 1000 */
   maxBatch?: number;
+  /** Most elements in one XML-RPC document, counted while parsing; more is answered by a RESOURCE_EXHAUSTED fault. @default 500000 */
+  maxXmlElements?: number;
   /** The `info` of the OpenRPC document (`rpc.discover`, GET). @default { title: "farcall", version: "1.0.0" } */
   openrpc?: OpenRpcInfo;
   /** Where refused requests are logged; false for nowhere. @default stderr */
@@ -77,6 +86,7 @@ export const HTTP_DEFAULTS = Object.freeze({
   maxBodyBytes: 16 * 1024 * 1024,
   maxDepth: 64,
   maxBatch: 1000,
+  maxXmlElements: 500_000,
   openrpc: Object.freeze({ title: "farcall", version: "1.0.0" }),
 });
 
@@ -110,8 +120,10 @@ export interface ServeOptions extends ConnectionLimits {
   maxCallsInFlight?: number;
   /** Largest JSON-RPC request (an HTTP body, or one JSON value over raw TCP). @default 16777216 (16 MiB) */
   maxBodyBytes?: number;
-  /** Most requests in one JSON-RPC batch. @default 1000 */
+  /** Most requests in one JSON-RPC batch or XML-RPC system.multicall. @default 1000 */
   maxBatch?: number;
+  /** Most elements in one XML-RPC document (XML-RPC is answered wherever JSON-RPC over HTTP is). @default 500000 */
+  maxXmlElements?: number;
   /**
    * Time a client has to send one whole request: an HTTP request's headers and body (on
    * http:// listeners and HTTP sniffed on tcp:// and tls://), or one JSON value over raw
@@ -131,6 +143,8 @@ export interface ServeOptions extends ConnectionLimits {
   callLog?: CallLog;
   /** Whether raw JSON-RPC over TCP is served; see {@link JsonRpcOverTcp}. @default "auto" */
   jsonRpcOverTcp?: JsonRpcOverTcp;
+  /** NATS credentials and TLS for `nats://` listeners; see {@link NatsOptions}. @default none */
+  nats?: NatsOptions;
 }
 
 export interface ConnectOptions extends ConnectionLimits {
@@ -146,6 +160,13 @@ export interface ConnectOptions extends ConnectionLimits {
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number } | false;
   /** Where connection events are logged; false for nowhere. @default stderr */
   logger?: Logger | false;
+  /**
+   * What this side serves to the server over the same connection: the server's handlers
+   * call it through `context().remote()`. @default nothing
+   */
+  expose?: object;
+  /** NATS credentials, TLS and call policy for `nats://` URLs; see {@link NatsOptions}. @default none */
+  nats?: NatsOptions;
 }
 
 /** Defaults of {@link ConnectionLimits}, the same on both ends. */
@@ -155,6 +176,7 @@ const LIMIT_DEFAULTS = {
   keepaliveIntervalMs: 15_000,
   keepaliveTimeoutMs: 10_000,
   maxWriteBufferBytes: 64 * 1024 * 1024,
+  maxReferences: 10_000,
 };
 
 export const SERVE_DEFAULTS = Object.freeze({
@@ -167,6 +189,7 @@ export const SERVE_DEFAULTS = Object.freeze({
   exposeErrorStacks: false,
   maxBodyBytes: HTTP_DEFAULTS.maxBodyBytes,
   maxBatch: HTTP_DEFAULTS.maxBatch,
+  maxXmlElements: HTTP_DEFAULTS.maxXmlElements,
   /**
    * Long enough for a 16 MiB body over a link of about 2.5 Mbit/s; short enough that a
    * client dribbling bytes (slow loris) holds a connection for one minute at most.
@@ -200,5 +223,6 @@ export function resolveLimits(o: ConnectionLimits, defaults: typeof LIMIT_DEFAUL
     keepaliveIntervalMs: checkInteger("keepaliveIntervalMs", o.keepaliveIntervalMs ?? defaults.keepaliveIntervalMs, 0),
     keepaliveTimeoutMs: checkInteger("keepaliveTimeoutMs", o.keepaliveTimeoutMs ?? defaults.keepaliveTimeoutMs, 1),
     maxWriteBufferBytes: checkInteger("maxWriteBufferBytes", o.maxWriteBufferBytes ?? defaults.maxWriteBufferBytes, 1024),
+    maxReferences: checkInteger("maxReferences", o.maxReferences ?? defaults.maxReferences, 0),
   };
 }

@@ -25,6 +25,8 @@ import { HttpDrain } from "./transports/http-drain.js";
 import { isHttpUrl, listenHttp, parseHttpAddress, type HttpAddress, type HttpListener } from "./transports/http-listener.js";
 import { listenPyManager, type PyManagerListener } from "./transports/pymanager-listener.js";
 import { isPyManagerUrl, parsePyManagerUrl } from "./transports/pymanager-remote.js";
+import { isNatsUrl } from "./transports/nats-address.js";
+import { listenNats, type NatsListener } from "./transports/nats-listener.js";
 import { nodeHandler, writeAnswer } from "./transports/http-node.js";
 import { matchHttpRequestLine, matchJsonValue } from "./transports/http-sniff.js";
 import { JsonStreamSession, refuseJsonStream, type JsonStreamConfig } from "./transports/json-stream-session.js";
@@ -66,6 +68,7 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
     keepaliveIntervalMs: limits.keepaliveIntervalMs,
     keepaliveTimeoutMs: limits.keepaliveTimeoutMs,
     idleTimeoutMs: checkInteger("idleTimeoutMs", options.idleTimeoutMs ?? SERVE_DEFAULTS.idleTimeoutMs, 0),
+    maxReferences: limits.maxReferences,
   };
   const allowList = options.allow ? new AllowList(options.allow) : undefined;
   const key = options.authkey !== undefined ? keyBytes(options.authkey) : undefined;
@@ -85,13 +88,14 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
   };
   const urls = Array.isArray(options.listen) ? options.listen : [options.listen ?? SERVE_DEFAULTS.listen];
   if (urls.length === 0) throw new TypeError("listen must name at least one address");
-  const addresses = urls.filter((u) => !isHttpUrl(u) && !isPyManagerUrl(u)).map(parseAddress);
+  const addresses = urls.filter((u) => !isHttpUrl(u) && !isPyManagerUrl(u) && !isNatsUrl(u)).map(parseAddress);
   const httpAddresses = urls.filter(isHttpUrl).map(parseHttpAddress);
   const pyAddresses = urls.filter(isPyManagerUrl).map(parsePyManagerUrl);
   const jsonRpcOverTcp = options.jsonRpcOverTcp ?? SERVE_DEFAULTS.jsonRpcOverTcp;
   if (!["auto", "trusted", "off"].includes(jsonRpcOverTcp)) throw new TypeError(`jsonRpcOverTcp must be "auto", "trusted" or "off", got ${String(jsonRpcOverTcp)}`);
   const maxBodyBytes = checkInteger("maxBodyBytes", options.maxBodyBytes ?? SERVE_DEFAULTS.maxBodyBytes, 1);
   const maxBatch = checkInteger("maxBatch", options.maxBatch ?? SERVE_DEFAULTS.maxBatch, 1);
+  const maxXmlElements = checkInteger("maxXmlElements", options.maxXmlElements ?? SERVE_DEFAULTS.maxXmlElements, 1);
   const requestTimeoutMs = checkInteger("requestTimeoutMs", options.requestTimeoutMs ?? SERVE_DEFAULTS.requestTimeoutMs, 1);
   if (options.auth !== undefined && typeof options.auth !== "function") throw new TypeError("auth must be a function (token, request) => boolean");
   const discover = () => buildOpenRpcDocument(dispatcher.list(), HTTP_DEFAULTS.openrpc);
@@ -108,9 +112,10 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
     logger,
     callLog,
   };
-  // One HTTP core for every listener: http:// ones and HTTP sniffed on tcp:// and tls://.
+  // One HTTP core for every listener: http:// ones and HTTP sniffed on tcp:// and tls://,
+  // answering JSON-RPC and, for Content-Type text/xml, XML-RPC.
   const httpCore = new HttpRpcCore<IncomingMessage>({
-    dispatcher, maxBodyBytes, maxDepth: limits.maxDepth, maxBatch, openrpc: HTTP_DEFAULTS.openrpc, auth: options.auth, key, logger, callLog,
+    dispatcher, maxBodyBytes, maxDepth: limits.maxDepth, maxBatch, maxXmlElements, openrpc: HTTP_DEFAULTS.openrpc, auth: options.auth, key, logger, callLog,
   });
   const httpDrain = new HttpDrain();
   const onHttpRequest = httpDrain.wrap(nodeHandler(httpCore));
@@ -214,6 +219,7 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
   const listeners: StreamListener[] = [];
   const httpListeners: HttpListener[] = [];
   const pyListeners: PyManagerListener[] = [];
+  const natsListeners: NatsListener[] = [];
   const listenHttpAddress = (address: HttpAddress): Promise<HttpListener> =>
     listenHttp(address, options.tls, requestTimeoutMs, {
       admit(socket) {
@@ -279,21 +285,41 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
         }),
       );
     }
+    for (const url of urls.filter(isNatsUrl)) {
+      // NATS authenticates (the nats option) and its subject permissions authorize; authkey is farcall/1's own.
+      if (key) logger.info(`${url}: authkey does not apply to NATS; use NATS credentials (the nats option) and subject permissions`);
+      natsListeners.push(
+        await listenNats(url, {
+          dispatcher,
+          codec: cfg.codec,
+          json: createJsonCodec({ extended: true, maxDepth: limits.maxDepth }),
+          maxFrameBytes: limits.maxFrameBytes,
+          maxBatch,
+          maxCallsInFlight: peerLimits.maxCallsInFlight,
+          connectTimeoutMs: handshakeTimeoutMs,
+          exposeErrorStacks: cfg.exposeErrorStacks,
+          logger,
+          callLog,
+          nats: options.nats,
+        }),
+      );
+    }
   } catch (err) {
     sniffedHttp.close(() => {});
     await Promise.all([...listeners, ...httpListeners, ...pyListeners].map((l) => l.close()));
+    await Promise.all(natsListeners.map((l) => l.close(0)));
     throw err;
   }
 
   return {
-    addresses: listenOrder(urls, listeners, httpListeners, pyListeners),
+    addresses: listenOrder(urls, listeners, httpListeners, pyListeners, natsListeners),
     get connections() {
       return sockets.size + pyListeners.reduce((n, l) => n + l.connections, 0);
     },
     async close({ drainMs = DEFAULT_DRAIN_MS } = {}) {
       if (closing) return;
       closing = true;
-      const stopped = Promise.all([...listeners, ...httpListeners, ...pyListeners].map((l) => l.close()));
+      const stopped = Promise.all([...[...listeners, ...httpListeners, ...pyListeners].map((l) => l.close()), ...natsListeners.map((l) => l.close(drainMs))]);
       // Stops its request-timeout checker; it never listened, so the error it reports is expected.
       sniffedHttp.close(() => {});
       const drained = Promise.all([
@@ -320,9 +346,10 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
 }
 
 /** The bound URLs in the order of `listen`, whatever the kind of each listener. */
-function listenOrder(urls: readonly string[], streams: readonly { url: string }[], https: readonly { url: string }[], pys: readonly { url: string }[]): string[] {
+function listenOrder(urls: readonly string[], streams: readonly { url: string }[], https: readonly { url: string }[], pys: readonly { url: string }[], nats: readonly { url: string }[]): string[] {
   let s = 0;
   let h = 0;
   let p = 0;
-  return urls.map((u) => (isHttpUrl(u) ? https[h++]! : isPyManagerUrl(u) ? pys[p++]! : streams[s++]!).url);
+  let n = 0;
+  return urls.map((u) => (isHttpUrl(u) ? https[h++]! : isPyManagerUrl(u) ? pys[p++]! : isNatsUrl(u) ? nats[n++]! : streams[s++]!).url);
 }

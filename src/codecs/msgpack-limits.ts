@@ -13,6 +13,8 @@ export const EXT_SET = 2;
 export const EXT_ERROR = 3;
 /** A registered type: tag ext 4 followed by [name, data]. */
 export const EXT_REGISTERED = 4;
+/** A reference (function, ref() object, stream): tag ext 7 followed by [kind, id, names?]. */
+export const EXT_REF = 7;
 /** Raw-byte extension types: the payload is the bytes themselves, decoded as a view. */
 export const EXT_UINT8ARRAY = 5;
 export const EXT_BUFFER = 6;
@@ -111,7 +113,7 @@ export function scanMsgpack(buf: Uint8Array, maxDepth: number, start = 0, end = 
           const type = (buf[pos] << 24) >> 24;
           const size = 1 << (b - 0xd4);
           pos += 1;
-          if (b === 0xd4 && (type === EXT_MAP || type === EXT_SET || type === EXT_ERROR || type === EXT_REGISTERED)) {
+          if (b === 0xd4 && (type === EXT_MAP || type === EXT_SET || type === EXT_ERROR || type === EXT_REGISTERED || type === EXT_REF)) {
             count = 1; // a tag: the tagged value follows as the next document element
           } else if (!extensionAllowed(type, size)) {
             return fail(`extension type ${type} of ${size} bytes is not accepted`);

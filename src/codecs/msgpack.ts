@@ -11,13 +11,17 @@
  *   undefined   fixext1 type 0
  *   Uint8Array  ext 5, its bytes as the payload     Buffer      ext 6, likewise (plain bin decodes as a Buffer)
  *   other typed arrays: msgpackr's typed-array ext 0x74
+ *   reference   tag ext 7 + [kind, id, methodNames?]: a function, a ref() object or a stream
+ *               (async iterable) passed by reference, valid only within its farcall/1 session
  */
 import { Packr, addExtension } from "msgpackr";
 import type { Codec, DecodeLimits } from "../core/codec.js";
 import { RpcError } from "../core/errors.js";
 import { errorFromWire, errorToWire, type WireError } from "./wire-error.js";
 import { decodeRegistered, registeredTypeOf } from "../core/type-registry.js";
-import { EXT_BUFFER, EXT_ERROR, EXT_MAP, EXT_REGISTERED, EXT_SET, EXT_UINT8ARRAY, scanMsgpack } from "./msgpack-limits.js";
+import { activeRefs, WireRef } from "../core/ref-session.js";
+import { isMarkedRef } from "../core/ref.js";
+import { EXT_BUFFER, EXT_ERROR, EXT_MAP, EXT_REF, EXT_REGISTERED, EXT_SET, EXT_UINT8ARRAY, scanMsgpack } from "./msgpack-limits.js";
 
 /** Holds a Map's entries on the way out: msgpackr writes every real Map as a plain map. */
 class WireMap {
@@ -76,6 +80,24 @@ addExtension({
   read: (pair: unknown) => (Array.isArray(pair) && pair.length === 2 ? decodeRegistered(pair[0], pair[1]) : decodeRegistered(undefined, pair)),
 });
 addExtension({
+  Class: WireRef,
+  type: EXT_REF,
+  write: (r: WireRef) => (r.names ? [r.kind, r.id, r.names] : [r.kind, r.id]),
+  read: (parts: unknown) => {
+    const refs = activeRefs();
+    if (!refs) throw new RpcError("PARSE_ERROR", "a reference (function, ref() object or stream) can only be received over a farcall/1 session");
+    return Array.isArray(parts) ? refs.importValue(parts[0], parts[1]) : refs.importValue(undefined, undefined);
+  },
+});
+
+/** A function, ref() object or stream on its way out: a reference in the active session. */
+function exportRef(value: object): WireRef {
+  const refs = activeRefs();
+  if (!refs) throw new RpcError("INVALID_PARAMS", "functions, ref() objects and streams can only be passed over a farcall/1 session");
+  return refs.exportValue(value);
+}
+
+addExtension({
   Class: Set,
   type: EXT_SET,
   write: (s: Set<unknown>) => [...s],
@@ -93,10 +115,11 @@ addExtension({
  * Map, so a document without Maps costs one read-only walk and no allocation.
  */
 function lowerMaps(value: unknown, depth: number, maxDepth: number): unknown {
-  if (typeof value !== "object" || value === null) return value;
+  if (typeof value !== "object" || value === null) return typeof value === "function" ? exportRef(value) : value;
   if (depth > maxDepth) {
     throw new RpcError("INVALID_PARAMS", `value nests deeper than ${maxDepth} levels (or is cyclic)`);
   }
+  if (isMarkedRef(value)) return exportRef(value);
   if (value instanceof Map) {
     const entries: unknown[][] = [];
     for (const [k, v] of value) entries.push([lowerMaps(k, depth + 1, maxDepth), lowerMaps(v, depth + 1, maxDepth)]);
@@ -130,10 +153,14 @@ function lowerMaps(value: unknown, depth: number, maxDepth: number): unknown {
     const data = lowerMaps(value.data, depth + 1, maxDepth);
     return data === value.data ? value : new RpcError(value.code, value.message, data);
   }
-  const registered = Object.getPrototypeOf(value) === Object.prototype ? undefined : registeredTypeOf(value);
-  if (registered) {
-    const data = (registered.encode as (v: unknown) => unknown)(value);
-    return new WireRegistered(registered.name, lowerMaps(data, depth + 1, maxDepth));
+  if (Object.getPrototypeOf(value) !== Object.prototype) {
+    const registered = registeredTypeOf(value);
+    if (registered) {
+      const data = (registered.encode as (v: unknown) => unknown)(value);
+      return new WireRegistered(registered.name, lowerMaps(data, depth + 1, maxDepth));
+    }
+    // Async generators, web ReadableStreams, node Readables: a stream with flow control.
+    if (typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === "function") return exportRef(value);
   }
   let copy: Record<string, unknown> | undefined;
   const obj = value as Record<string, unknown>;
@@ -191,6 +218,7 @@ export function createMsgpackCodec(limits: Partial<DecodeLimits> = {}): Codec {
       try {
         return start === 0 && end === bytes.length ? packr.unpack(bytes) : packr.unpack(bytes, { start, end });
       } catch (err) {
+        if (RpcError.is(err)) throw err; // a reference refused (limit, released, no session)
         throw new RpcError("PARSE_ERROR", `malformed MessagePack: ${(err as Error).message}`);
       }
     },

@@ -4,6 +4,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { RpcError } from "./errors.js";
+import type { Remote } from "./remote.js";
 
 /** Who is on the other end of a connection. */
 export interface PeerInfo {
@@ -31,6 +32,12 @@ export interface CallContext {
   readonly deadline: number | undefined;
   /** Metadata the caller attached to the call. */
   readonly meta: Readonly<Record<string, unknown>>;
+  /**
+   * The caller's side as a typed remote, over the same connection: it serves what the caller
+   * exposed (`connect(url, { expose })`). Only farcall/1 sessions have a way back; over HTTP,
+   * XML-RPC or the manager protocol this throws UNAVAILABLE.
+   */
+  remote<T = Record<string, unknown>>(): Remote<T>;
 }
 
 const storage = new AsyncLocalStorage<CallContext>();
@@ -43,6 +50,11 @@ export function context(): CallContext {
   const ctx = storage.getStore();
   if (!ctx) throw new RpcError("INTERNAL", "context() was called outside a farcall handler");
   return ctx;
+}
+
+/** The call being served, or undefined outside a handler. */
+export function currentCall(): CallContext | undefined {
+  return storage.getStore();
 }
 
 /** Runs `fn` with `ctx` as the current call. */

@@ -15,7 +15,8 @@ export type ErrorCode =
   | "DEADLINE_EXCEEDED"
   | "CANCELLED"
   | "RESOURCE_EXHAUSTED"
-  | "UNAVAILABLE";
+  | "UNAVAILABLE"
+  | "RELEASED";
 
 /** Framework codes mapped to JSON-RPC 2.0 error numbers (spec codes, then -32000..-32099). */
 export const JSON_RPC_CODES: Readonly<Record<ErrorCode, number>> = Object.freeze({
@@ -30,6 +31,7 @@ export const JSON_RPC_CODES: Readonly<Record<ErrorCode, number>> = Object.freeze
   CANCELLED: -32004,
   RESOURCE_EXHAUSTED: -32005,
   UNAVAILABLE: -32006,
+  RELEASED: -32007,
 });
 
 const FRAMEWORK_CODES: ReadonlySet<string> = new Set(Object.keys(JSON_RPC_CODES));

@@ -5,6 +5,8 @@
  */
 import type { CallContext, PeerInfo } from "./context.js";
 import { RpcError } from "./errors.js";
+import { makeRemote, type Caller, type Remote } from "./remote.js";
+import type { ImportedStream } from "./stream-import.js";
 
 const NO_META: Readonly<Record<string, unknown>> = Object.freeze({});
 
@@ -15,8 +17,11 @@ export class IncomingCall implements CallContext {
   abandoned: RpcError | undefined;
   /** When the call arrived (callClock), set only when a call log is kept. */
   started = 0;
+  /** Streams that arrived as arguments; those the handler never started reading end with it. */
+  streams: ImportedStream[] | undefined;
   private controller: AbortController | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private back: Remote<unknown> | undefined;
 
   constructor(
     readonly id: number,
@@ -24,9 +29,16 @@ export class IncomingCall implements CallContext {
     readonly peer: PeerInfo,
     metadata: Record<string, unknown> | undefined,
     deadline: number | undefined,
+    private readonly caller?: Caller,
   ) {
     this.meta = metadata ?? NO_META;
     this.deadline = deadline;
+  }
+
+  remote<T>(): Remote<T> {
+    if (!this.caller) throw new RpcError("UNAVAILABLE", `${this.method}: this protocol has no way to call the caller back (only farcall/1 sessions do)`);
+    this.back ??= makeRemote(this.caller);
+    return this.back as Remote<T>;
   }
 
   get signal(): AbortSignal {
@@ -51,9 +63,10 @@ export class IncomingCall implements CallContext {
     this.controller?.abort(reason);
   }
 
-  /** Releases the deadline timer once the handler has finished. */
+  /** Releases the deadline timer once the handler has finished, and unread argument streams. */
   finish(): void {
     this.clearTimer();
+    if (this.streams) for (const s of this.streams) if (!s.consuming) void s.return();
   }
 
   private clearTimer(): void {

@@ -30,6 +30,14 @@ export type NotifyMessage = [typeof NOTIFY, target: string, args: unknown[], met
 export type CancelMessage = [typeof CANCEL, id: number];
 export type PingMessage = [typeof PING | typeof PONG, nonce: number];
 export type GoawayMessage = [typeof GOAWAY, reason: string];
+/** One item of stream `streamId`, from its producer. */
+export type NextMessage = [typeof NEXT, streamId: number, value: unknown];
+/** The producer finished stream `streamId`, with an error payload when it failed. */
+export type EndMessage = [typeof END, streamId: number, error?: unknown];
+/** The consumer may take `n` more items of stream `streamId`; 0 means it stopped. */
+export type CreditMessage = [typeof CREDIT, streamId: number, n: number];
+/** The importer dropped `count` receipts of reference `refId`. */
+export type ReleaseMessage = [typeof RELEASE, refId: number, count: number];
 
 export type Message =
   | CallMessage
@@ -38,7 +46,11 @@ export type Message =
   | NotifyMessage
   | CancelMessage
   | PingMessage
-  | GoawayMessage;
+  | GoawayMessage
+  | NextMessage
+  | EndMessage
+  | CreditMessage
+  | ReleaseMessage;
 
 /** Reserved method: the exposed methods with their arity. `$` names are never user methods. */
 export const LIST_METHODS = "$methods";

@@ -15,6 +15,8 @@ import * as M from "./messages.js";
 import { onDeadline, PendingCall, type CallCanceller } from "./pending-calls.js";
 import { Liveness } from "./liveness.js";
 import { MessageError, type MessageProtocol } from "./protocol.js";
+import { enterRefs, RefSession, type RefLink } from "./ref-session.js";
+import type { Caller, CallOptions } from "./remote.js";
 
 /** Where a peer's frames go: the transport side of a session. */
 export interface FrameSink {
@@ -33,6 +35,8 @@ export interface PeerLimits {
   keepaliveTimeoutMs: number;
   /** Close a session with no call in flight for this long (ms); 0 never. */
   idleTimeoutMs: number;
+  /** References and open streams alive at once in each direction. @default 10000 */
+  maxReferences?: number;
 }
 
 export interface PeerOptions {
@@ -66,6 +70,10 @@ export class Peer implements CallCanceller {
   goawayReceived = false;
   private readonly liveness: Liveness;
   private idleWaiters: (() => void)[] = [];
+  /** Functions, objects and streams passed by reference, both ways. */
+  readonly refs: RefSession;
+  /** This session as a Caller: what context().remote() and imported references call through. */
+  readonly caller: Caller;
 
   constructor(
     private readonly sink: FrameSink,
@@ -73,10 +81,13 @@ export class Peer implements CallCanceller {
   ) {
     this.info = options.info;
     const peer = this;
+    this.caller = new PeerCaller(this);
+    this.refs = new RefSession(new PeerRefLink(this), options.limits.maxReferences ?? DEFAULT_MAX_REFERENCES);
     this.liveness = new Liveness(
       {
+        // A session holding references or streams is in use even without a call in flight.
         get quiet() {
-          return peer.incoming.size === 0 && peer.pending.size === 0;
+          return peer.incoming.size === 0 && peer.pending.size === 0 && peer.refs.size === 0;
         },
         sendPing: (nonce) => this.sendMessage([M.PING, nonce]),
         onIdle: (idleTimeoutMs) => {
@@ -130,7 +141,7 @@ export class Peer implements CallCanceller {
     }
     let frame: Uint8Array;
     try {
-      frame = this.options.protocol.encode(wireMeta ? [M.CALL, id, target, args, wireMeta] : [M.CALL, id, target, args]);
+      frame = this.encode(wireMeta ? [M.CALL, id, target, args, wireMeta] : [M.CALL, id, target, args]);
     } catch (err) {
       return Promise.reject(RpcError.from(err));
     }
@@ -158,7 +169,7 @@ export class Peer implements CallCanceller {
     let error: RpcError | undefined = this.closedWith;
     if (!error) {
       try {
-        this.sink.send(this.options.protocol.encode(meta ? [M.NOTIFY, target, args, { metadata: meta }] : [M.NOTIFY, target, args]));
+        this.sink.send(this.encode(meta ? [M.NOTIFY, target, args, { metadata: meta }] : [M.NOTIFY, target, args]));
         this.liveness.callActivity();
       } catch (err) {
         error = RpcError.from(err);
@@ -192,10 +203,17 @@ export class Peer implements CallCanceller {
     if (this.closedWith) return;
     this.liveness.frameReceived();
     let msg: M.Message;
+    const outer = enterRefs(this.refs);
     try {
+      this.refs.beginDecode();
       msg = this.options.protocol.decode(frame, start, end);
     } catch (err) {
       if (err instanceof MessageError) {
+        if (err.resultId !== undefined) {
+          // A result we cannot take (a limit, a released reference): that call fails, the session stays.
+          this.settle(err.resultId, undefined, err.error);
+          return;
+        }
         if (err.callId !== undefined) {
           this.options.logger.warn(`${describe(this.info)}: call ${err.callId} refused: ${err.error.message}`);
           this.sendMessage([M.ERROR, err.callId, err.error.toPayload()]);
@@ -205,10 +223,24 @@ export class Peer implements CallCanceller {
         return;
       }
       throw err;
+    } finally {
+      enterRefs(outer);
     }
     switch (msg[0]) {
       case M.CALL:
         this.serve(msg[1], msg[2], msg[3], msg[4] ?? undefined);
+        break;
+      case M.NEXT:
+        if (!this.refs.onNext(msg[1], msg[2])) this.fail(new RpcError("RESOURCE_EXHAUSTED", `stream ${msg[1]}: the producer sent more items than it was granted`));
+        break;
+      case M.END:
+        this.refs.onEnd(msg[1], msg[2] === undefined || msg[2] === null ? undefined : RpcError.fromPayload(msg[2]));
+        break;
+      case M.CREDIT:
+        this.refs.onCredit(msg[1], msg[2]);
+        break;
+      case M.RELEASE:
+        this.refs.onRelease(msg[1], msg[2]);
         break;
       case M.RESULT:
         this.settle(msg[1], msg[2], undefined);
@@ -254,14 +286,20 @@ export class Peer implements CallCanceller {
       const message = `${this.incoming.size} calls in flight on this connection reach maxCallsInFlight ${this.options.limits.maxCallsInFlight}`;
       return this.refuse(id, target, started, { code: "RESOURCE_EXHAUSTED", message });
     }
+    const streams = this.refs.takeDecodedStreams();
     if (target === M.LIST_METHODS) {
       this.sendMessage([M.RESULT, id, this.options.dispatcher?.list() ?? []]);
       return;
     }
-    const entry: MethodEntry | undefined = this.options.dispatcher?.lookup(target);
-    if (!entry) return this.refuse(id, target, started, { code: "METHOD_NOT_FOUND", message: `no method ${JSON.stringify(target)}` });
-    const call = new IncomingCall(id, target, this.info, metaOf(meta), deadlineOf(meta));
+    let entry: MethodEntry | undefined;
+    try {
+      entry = this.lookup(target);
+    } catch (err) {
+      return this.refuse(id, target, started, RpcError.from(err).toPayload());
+    }
+    const call = new IncomingCall(id, target, this.info, metaOf(meta), deadlineOf(meta), this.caller);
     call.started = started;
+    call.streams = streams;
     let result: unknown;
     try {
       result = runInContext(call, entry.fn, entry.self, args);
@@ -278,6 +316,14 @@ export class Peer implements CallCanceller {
     } else {
       this.answer(call, result, undefined, false);
     }
+  }
+
+  /** The method `target` names: a served method, or `$id[.path]` on a reference this side exported. */
+  private lookup(target: string): MethodEntry {
+    if (target.charCodeAt(0) === 0x24 /* $ */) return this.refs.lookup(target);
+    const entry = this.options.dispatcher?.lookup(target);
+    if (!entry) throw new RpcError("METHOD_NOT_FOUND", `no method ${JSON.stringify(target)}`);
+    return entry;
   }
 
   /** Answers call `id` with an error before any handler ran. */
@@ -299,10 +345,11 @@ export class Peer implements CallCanceller {
       } else {
         let frame: Uint8Array;
         try {
-          frame = this.options.protocol.encode([M.RESULT, call.id, value]);
+          frame = this.encode([M.RESULT, call.id, value]);
         } catch (err) {
-          const message = `${call.method} returned a value that cannot be sent: ${(err as Error).message}`;
-          frame = this.options.protocol.encode([M.ERROR, call.id, { code: "INTERNAL", message }]);
+          const e = RpcError.from(err);
+          const message = `${call.method} returned a value that cannot be sent: ${e.message}`;
+          frame = this.options.protocol.encode([M.ERROR, call.id, { code: e.code === "INVALID_PARAMS" ? "INTERNAL" : e.code, message }]);
         }
         this.sink.send(frame);
       }
@@ -314,13 +361,20 @@ export class Peer implements CallCanceller {
   private serveNotification(target: string, args: unknown[], meta: M.CallMeta | undefined): void {
     this.liveness.callActivity();
     const started = this.options.callLog ? callClock() : 0;
-    const entry = this.draining ? undefined : this.options.dispatcher?.lookup(target);
-    if (!entry) {
+    this.refs.takeDecodedStreams();
+    let entry: MethodEntry | undefined;
+    try {
+      entry = this.draining ? undefined : this.lookup(target);
+    } catch (err) {
       // A notification has no answer, not even an error; only the call log hears of it.
-      this.logNotification(target, started, this.draining ? "UNAVAILABLE" : "METHOD_NOT_FOUND");
+      this.logNotification(target, started, RpcError.from(err).code);
       return;
     }
-    const call = new IncomingCall(0, target, this.info, metaOf(meta), deadlineOf(meta));
+    if (!entry) {
+      this.logNotification(target, started, "UNAVAILABLE");
+      return;
+    }
+    const call = new IncomingCall(0, target, this.info, metaOf(meta), deadlineOf(meta), this.caller);
     const log = (err: unknown): void => {
       this.options.logger.warn(`${describe(this.info)}: notification ${target} failed: ${RpcError.from(err).message}`);
       this.logNotification(target, started, outcomeOf(true, err));
@@ -378,6 +432,7 @@ export class Peer implements CallCanceller {
     this.pending.clear();
     for (const call of this.incoming.values()) call.abort(reason);
     this.incoming.clear();
+    this.refs.close(reason);
     this.sink.close();
     this.checkIdle();
     const waiters = this.idleWaiters;
@@ -392,8 +447,81 @@ export class Peer implements CallCanceller {
     this.close(reason);
   }
 
-  private sendMessage(msg: M.Message): void {
-    this.sink.send(this.options.protocol.encode(msg));
+  /** Sends `msg`; throws (sending nothing) when it cannot be encoded. */
+  sendMessage(msg: M.Message): void {
+    this.sink.send(this.encode(msg));
   }
 
+  /** Encodes with this session's references; a message that fails exports nothing. */
+  private encode(msg: M.Message): Uint8Array {
+    const outer = enterRefs(this.refs);
+    this.refs.beginEncode();
+    let sent = false;
+    try {
+      const frame = this.options.protocol.encode(msg);
+      sent = true;
+      return frame;
+    } finally {
+      this.refs.endEncode(sent);
+      enterRefs(outer);
+    }
+  }
+
+  /** Sends `msg` unless the session has ended. */
+  sendIfOpen(msg: M.Message): void {
+    if (!this.closedWith) this.sendMessage(msg);
+  }
+
+  /** The wire form of an error thrown here, with a stack only if this side opted in. */
+  errorPayload(error: unknown): ErrorPayload {
+    return toErrorPayload(error, this.options.exposeErrorStacks);
+  }
+}
+
+const DEFAULT_MAX_REFERENCES = 10_000;
+
+/** The session as seen by a remote proxy: context().remote() and imported references. */
+class PeerCaller implements Caller {
+  constructor(private readonly peer: Peer) {}
+
+  call(target: string, args: unknown[], options: CallOptions): Promise<unknown> {
+    const timeout = options.timeout;
+    return this.peer.call(target, args, timeout ? Date.now() + timeout : undefined, options.signal, options.meta);
+  }
+
+  notify(target: string, args: unknown[], options: CallOptions, done?: (error?: RpcError) => void): void {
+    this.peer.notify(target, args, options.meta, done);
+  }
+
+  close(): Promise<void> {
+    this.peer.close();
+    return Promise.resolve();
+  }
+}
+
+/** What the reference table sends through its peer. */
+class PeerRefLink extends PeerCaller implements RefLink {
+  constructor(private readonly session: Peer) {
+    super(session);
+  }
+
+  next(id: number, value: unknown): void {
+    this.session.sendIfOpen([M.NEXT, id, value]);
+  }
+
+  end(id: number, error?: ErrorPayload): void {
+    this.session.sendIfOpen(error ? [M.END, id, error] : [M.END, id]);
+  }
+
+  errorPayload(error: unknown): ErrorPayload {
+    return this.session.errorPayload(error);
+  }
+
+  credit(id: number, n: number): void {
+    this.session.sendIfOpen([M.CREDIT, id, n]);
+  }
+
+  release(id: number, count: number): void {
+    this.session.sendIfOpen([M.RELEASE, id, count]);
+  }
 }

@@ -13,12 +13,15 @@ export interface MessageProtocol {
 
 /**
  * A frame that is not a valid message. When the frame still shows which call it was
- * (`callId`), the peer answers that call with `error` and keeps the connection;
- * otherwise the connection is closed.
+ * (`callId`), the peer answers that call with `error` and keeps the connection; when it was
+ * the answer to one of our calls (`resultId`), that call fails; otherwise the connection is
+ * closed.
  */
 export class MessageError {
   constructor(
     readonly error: RpcError,
     readonly callId?: number,
+    /** Set instead of callId when the frame was the answer to call `resultId`: that call fails. */
+    readonly resultId?: number,
   ) {}
 }

@@ -6,8 +6,10 @@
  * (withOptions, notify, batch in batch.ts) so they never clash with a user's method names.
  */
 import { RpcError } from "./errors.js";
+import { currentCall, type CallContext } from "./context.js";
 import type { MethodInfo } from "./dispatcher.js";
 import { LIST_METHODS } from "./messages.js";
+import { ASYNC_DISPOSE, DISPOSE, type Ref, type RemoteStream } from "./ref.js";
 
 /** Options of one call, or of every call made through a remote from {@link withOptions}. */
 export interface CallOptions {
@@ -40,8 +42,26 @@ export interface Caller {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyFunction = (...args: any[]) => any;
 
+/**
+ * What a value of type `T` becomes on the other side: an object marked with ref() a remote
+ * object, a function a remote function, an async iterable a stream; data stays data.
+ */
+export type Received<T> = T extends Ref<infer O>
+  ? RemoteObject<O>
+  : T extends AnyFunction
+    ? RemoteCallback<T>
+    : T extends AsyncIterable<infer Y>
+      ? RemoteStream<Y>
+      : T;
+
 /** The remote form of a function: same parameters, result always a Promise. */
-export type RemoteFunction<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+export type RemoteFunction<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promise<Received<Awaited<R>>> : never;
+
+/** A function passed by reference: call it, and release it when done (or let GC do it). */
+export type RemoteCallback<F> = RemoteFunction<F> & Disposable;
+
+/** An object passed by reference with ref(): its methods, and release when done. */
+export type RemoteObject<T> = Remote<T> & Disposable;
 
 type ExposedKey<T, K extends keyof T> = K extends string
   ? K extends `_${string}` | `$${string}` | "constructor"
@@ -58,11 +78,23 @@ export type Remote<T> = {
   readonly [K in keyof T as ExposedKey<T, K>]: T[K] extends AnyFunction ? RemoteFunction<T[K]> : Remote<T[K]>;
 } & AsyncDisposable;
 
+/** The imported reference behind a remote object or function (see ref-session.ts). */
+export interface RefHandle {
+  readonly id: number;
+  readonly released: boolean;
+  release(): void;
+  belongsTo(session: unknown): boolean;
+}
+
 export interface RemoteState {
   readonly caller: Caller;
   readonly path: string;
   readonly options: CallOptions;
   readonly children: Map<string, unknown>;
+  /** Set on proxies of an imported reference. */
+  readonly ref: RefHandle | undefined;
+  /** The reference's root proxy: a method proxy keeps it alive, so holding `account.deposit` keeps `account`. */
+  readonly anchor: object | undefined;
 }
 
 const STATE = Symbol("farcall.remote");
@@ -74,12 +106,13 @@ const handler: ProxyHandler<ProxyTarget> = {
     const state = target[STATE];
     if (prop === STATE) return state;
     if (typeof prop === "symbol") {
-      return prop === Symbol.asyncDispose && state.path === "" ? () => state.caller.close() : undefined;
+      if (state.ref) return prop === DISPOSE || prop === ASYNC_DISPOSE ? () => state.ref!.release() : undefined;
+      return prop === ASYNC_DISPOSE && state.path === "" ? () => state.caller.close() : undefined;
     }
     if (prop === "then") return undefined;
     let child = state.children.get(prop);
     if (child === undefined) {
-      child = makeRemote(state.caller, state.path === "" ? prop : `${state.path}.${prop}`, state.options);
+      child = makeRemote(state.caller, state.path === "" ? prop : `${state.path}.${prop}`, state.options, state.ref, state.anchor);
       state.children.set(prop, child);
     }
     return child;
@@ -87,7 +120,10 @@ const handler: ProxyHandler<ProxyTarget> = {
   apply(target, _thisArg, args: unknown[]) {
     const state = target[STATE];
     if (state.path === "") return Promise.reject(new TypeError("a remote API root is not a function"));
-    return state.caller.call(state.path, args, state.options);
+    const ctx = currentCall();
+    if (ctx === undefined) return state.caller.call(state.path, args, state.options);
+    const options = inherited(state.options, ctx, state.path);
+    return options instanceof RpcError ? Promise.reject(options) : state.caller.call(state.path, args, options);
   },
   set: () => false,
   defineProperty: () => false,
@@ -95,11 +131,46 @@ const handler: ProxyHandler<ProxyTarget> = {
   has: (_target, prop) => typeof prop === "string" && prop !== "then",
 };
 
+/**
+ * A call made inside a handler carries the handler's remaining deadline and its signal, so
+ * cancelling or timing out a call reaches every call it made, across any number of hops.
+ */
+function inherited(options: CallOptions, ctx: CallContext, path: string): CallOptions | RpcError {
+  let timeout = options.timeout;
+  if (ctx.deadline !== undefined) {
+    const left = Math.ceil(ctx.deadline - Date.now());
+    if (left <= 0) return new RpcError("DEADLINE_EXCEEDED", `${path}: the deadline of the call being served has passed`);
+    timeout = timeout === undefined || timeout === 0 ? left : Math.min(timeout, left);
+  }
+  const signal = options.signal ? AbortSignal.any([options.signal, ctx.signal]) : ctx.signal;
+  return { ...options, timeout, signal };
+}
+
 /** Builds a remote proxy over `caller` at `path` ("" for the root). */
-export function makeRemote<T>(caller: Caller, path = "", options: CallOptions = {}): Remote<T> {
+export function makeRemote<T>(caller: Caller, path = "", options: CallOptions = {}, ref?: RefHandle, anchor?: object): Remote<T> {
   const target = function remote() {} as unknown as ProxyTarget;
-  target[STATE] = { caller, path, options, children: new Map() };
-  return new Proxy(target, handler) as unknown as Remote<T>;
+  const state: RemoteState = { caller, path, options, children: new Map(), ref, anchor };
+  target[STATE] = state;
+  const proxy = new Proxy(target, handler) as unknown as Remote<T>;
+  if (ref && !anchor) (state as { anchor: object | undefined }).anchor = proxy;
+  return proxy;
+}
+
+/** The reference a root proxy of an imported reference stands for, if `value` is one. */
+export function remoteRefOf(value: unknown): RefHandle | undefined {
+  const state = typeof value === "function" ? (value as { [STATE]?: RemoteState })[STATE] : undefined;
+  return state?.ref && state.anchor === value ? state.ref : undefined;
+}
+
+/**
+ * Gives a reference received from the other side back: a remote function, a remote object or
+ * a stream. Later calls on it reject with RELEASED. The same as `value[Symbol.dispose]()`;
+ * a reference nobody holds is released by garbage collection anyway.
+ */
+export function release(value: unknown): void {
+  const disposer = value !== null && (typeof value === "object" || typeof value === "function") ? (value as { [DISPOSE]?: unknown })[DISPOSE] : undefined;
+  if (typeof disposer !== "function") throw new TypeError("release() expects a reference received from a peer (a remote function, remote object or stream)");
+  (disposer as () => void).call(value);
 }
 
 /** The caller, path and options behind a remote; a TypeError naming `what` for anything else. */

@@ -50,6 +50,14 @@ export function validateMessage(doc: unknown): M.Message {
     case M.PING:
     case M.PONG:
       return doc as M.PingMessage;
+    case M.NEXT:
+    case M.END:
+      if (!isId(doc[1])) throw invalid("stream id must be an unsigned 32-bit integer");
+      return doc as M.Message;
+    case M.CREDIT:
+    case M.RELEASE:
+      if (!isId(doc[1]) || !isId(doc[2])) throw invalid(`${doc[0] === M.CREDIT ? "CREDIT" : "RELEASE"} needs an id and a count, both unsigned 32-bit integers`);
+      return doc as M.Message;
     case M.GOAWAY:
       return [M.GOAWAY, typeof doc[1] === "string" ? doc[1] : "going away"];
     default:
@@ -58,12 +66,14 @@ export function validateMessage(doc: unknown): M.Message {
 }
 
 /**
- * The id of a CALL read straight from its MessagePack bytes (fixarray, type 0, id), so a
- * call whose body breaks a limit can still be answered instead of dropping the connection.
+ * The id of a CALL (fixarray of 4 or 5, type 0) or RESULT (fixarray of 3, type 1) read straight
+ * from its MessagePack bytes, so a message whose body breaks a limit fails only its call
+ * instead of the connection.
  */
-function peekMsgpackCallId(b: Uint8Array, s: number, end: number): number | undefined {
+function peekMsgpackId(b: Uint8Array, s: number, end: number, type: number): number | undefined {
   const n = end - s;
-  if (n < 3 || (b[s] !== 0x94 && b[s] !== 0x95) || b[s + 1] !== M.CALL) return undefined;
+  if (n < 3 || b[s + 1] !== type) return undefined;
+  if (type === M.CALL ? b[s] !== 0x94 && b[s] !== 0x95 : b[s] !== 0x93) return undefined;
   const t = b[s + 2];
   if (t <= 0x7f) return t;
   if (t === 0xcc && n > 3) return b[s + 3];
@@ -74,7 +84,7 @@ function peekMsgpackCallId(b: Uint8Array, s: number, end: number): number | unde
 
 /** farcall/1 over `codec`. */
 export function createFarcallProtocol(codec: Codec): MessageProtocol {
-  const peek = codec.name === "msgpack" ? peekMsgpackCallId : () => undefined;
+  const msgpack = codec.name === "msgpack";
   return {
     encode: (message) => codec.encode(message),
     decode(frame, start, end) {
@@ -82,7 +92,9 @@ export function createFarcallProtocol(codec: Codec): MessageProtocol {
       try {
         doc = codec.decode(frame, start, end);
       } catch (err) {
-        throw new MessageError(RpcError.from(err), peek(frame, start, end));
+        const error = RpcError.from(err);
+        if (!msgpack) throw new MessageError(error);
+        throw new MessageError(error, peekMsgpackId(frame, start, end, M.CALL), peekMsgpackId(frame, start, end, M.RESULT));
       }
       return validateMessage(doc);
     },

@@ -13,6 +13,9 @@ function sleepInCall(ms: unknown, signal: AbortSignal): Promise<void> {
     signal,
     deadline: undefined,
     meta: {},
+    remote: () => {
+      throw new RpcError("UNAVAILABLE", "no way back in this test");
+    },
   };
   return runInContext(ctx, sleep as (...args: unknown[]) => Promise<void>, undefined, [ms]);
 }

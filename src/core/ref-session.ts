@@ -1,0 +1,411 @@
+/**
+ * The references of one session: what this side exported (functions, objects marked with
+ * ref(), streams) and what it imported from the other side.
+ *
+ * Exports are counted per receipt: every time an id is sent its count grows, and the
+ * importer's RELEASE gives back how many receipts it drops, so a release crossing a new send
+ * of the same id never frees what is still held. Imports are held weakly: when the
+ * application lets go of a proxy, a FinalizationRegistry sends the RELEASE. Everything is
+ * dropped when the session ends.
+ *
+ * The codec reaches the session of the message being encoded or decoded through
+ * {@link activeRefs}: encoding and decoding are synchronous, so one slot serves every peer.
+ */
+import { Dispatcher, type MethodEntry } from "./dispatcher.js";
+import { RpcError, type ErrorPayload } from "./errors.js";
+import { makeRemote, remoteRefOf, type Caller, type CallOptions } from "./remote.js";
+import { isMarkedRef } from "./ref.js";
+import { ExportedStream, type StreamOutlet } from "./stream-export.js";
+import { ImportedStream, type StreamChannel } from "./stream-import.js";
+
+/** Kinds of reference on the wire (the first element of a reference extension). */
+export const REF_FUNCTION = 0;
+export const REF_OBJECT = 1;
+export const REF_STREAM = 2;
+/** A reference the receiver itself exported, coming home. */
+export const REF_YOURS = 3;
+
+/** A reference on its way out, as the codec writes it. */
+export class WireRef {
+  constructor(
+    readonly kind: number,
+    readonly id: number,
+    readonly names?: string[],
+  ) {}
+}
+
+/** What the session needs from its peer. */
+export interface RefLink {
+  next(id: number, value: unknown): void;
+  end(id: number, error?: ErrorPayload): void;
+  errorPayload(error: unknown): ErrorPayload;
+  call(target: string, args: unknown[], options: CallOptions): Promise<unknown>;
+  notify(target: string, args: unknown[], options: CallOptions, done?: (error?: RpcError) => void): void;
+  credit(id: number, n: number): void;
+  release(id: number, count: number): void;
+}
+
+interface Exported {
+  readonly id: number;
+  readonly kind: number;
+  readonly value: unknown;
+  count: number;
+  dispatcher?: Dispatcher;
+  stream?: ExportedStream;
+}
+
+/** One imported function or object: the proxy's link back to the session. */
+class ImportedRef implements Caller {
+  count = 1;
+  released = false;
+
+  constructor(
+    readonly id: number,
+    private readonly session: RefSession,
+  ) {}
+
+  call(target: string, args: unknown[], options: CallOptions): Promise<unknown> {
+    if (this.released) return Promise.reject(this.session.endedWith ?? releasedError(this.id, target));
+    return this.session.link.call(target, args, options);
+  }
+
+  notify(target: string, args: unknown[], options: CallOptions, done?: (error?: RpcError) => void): void {
+    if (this.released) {
+      if (done) queueMicrotask(() => done(this.session.endedWith ?? releasedError(this.id, target)));
+      return;
+    }
+    this.session.link.notify(target, args, options, done);
+  }
+
+  /** Gives the reference back to its exporter; later calls reject with RELEASED. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.session.dropImport(this);
+  }
+
+  close(): Promise<void> {
+    this.release();
+    return Promise.resolve();
+  }
+
+  belongsTo(session: RefSession): boolean {
+    return this.session === session;
+  }
+}
+
+function releasedError(id: number, target: string): RpcError {
+  return new RpcError("RELEASED", `${target}: reference ${id} was released`);
+}
+
+/** Collected proxies and streams give their receipts back (a closed session sends nothing). */
+const collected = new FinalizationRegistry<{ release(): void }>((held) => held.release());
+
+let active: RefSession | undefined;
+
+/** The session of the message being encoded or decoded, if any. */
+export function activeRefs(): RefSession | undefined {
+  return active;
+}
+
+/** Makes `session` the active one; returns the previous one to restore. */
+export function enterRefs(session: RefSession | undefined): RefSession | undefined {
+  const previous = active;
+  active = session;
+  return previous;
+}
+
+export class RefSession implements StreamChannel, StreamOutlet {
+  private readonly exports = new Map<number, Exported>();
+  private readonly exportIds = new Map<unknown, number>();
+  private readonly imports = new Map<number, WeakRef<object>>();
+  private readonly importRecords = new Map<number, ImportedRef>();
+  private nextId = 1;
+  private closed: RpcError | undefined;
+  /** Exports made while encoding the current message, undone if it cannot be sent. */
+  private journal: Exported[] | undefined;
+  private journaling = false;
+  /** Streams decoded from the current message. */
+  private decodedStreams: ImportedStream[] | undefined;
+
+  constructor(
+    readonly link: RefLink,
+    private readonly maxReferences: number,
+  ) {}
+
+  /** Why the session ended, once it has. */
+  get endedWith(): RpcError | undefined {
+    return this.closed;
+  }
+
+  /** References and streams alive in either direction. */
+  get size(): number {
+    return this.exports.size + this.imports.size;
+  }
+
+  get exportCount(): number {
+    return this.exports.size;
+  }
+
+  get importCount(): number {
+    return this.imports.size;
+  }
+
+  // ---- encoding: what goes out --------------------------------------------------------
+
+  /** Starts recording exports for one message. */
+  beginEncode(): void {
+    this.journaling = true;
+    this.journal = undefined;
+  }
+
+  /** The message was sent (`sent`) or could not be: undo its exports then. */
+  endEncode(sent: boolean): void {
+    const journal = this.journal;
+    this.journal = undefined;
+    this.journaling = false;
+    if (sent || !journal) return;
+    for (const e of journal) this.unexport(e, 1);
+  }
+
+  /** The wire form of a function, a ref()-marked object or an async iterable. */
+  exportValue(value: object): WireRef {
+    if (this.closed) throw new RpcError("UNAVAILABLE", "the session has ended");
+    if (typeof value === "function") {
+      const home = remoteRefOf(value);
+      if (home && home.belongsTo(this)) {
+        if (home.released) throw new RpcError("RELEASED", `reference ${home.id} was released and cannot be sent back`);
+        return new WireRef(REF_YOURS, home.id);
+      }
+      return this.exportShared(value, REF_FUNCTION);
+    }
+    if (isMarkedRef(value)) return this.exportShared(value, REF_OBJECT);
+    const id = this.allocate();
+    const entry: Exported = { id, kind: REF_STREAM, value, count: 1 };
+    entry.stream = new ExportedStream(id, value as AsyncIterable<unknown>, this);
+    this.exports.set(id, entry);
+    if (this.journaling) (this.journal ??= []).push(entry);
+    return new WireRef(REF_STREAM, id);
+  }
+
+  private exportShared(value: object, kind: number): WireRef {
+    let id = this.exportIds.get(value);
+    let entry = id === undefined ? undefined : this.exports.get(id);
+    if (!entry) {
+      id = this.allocate();
+      entry = { id: id!, kind, value, count: 0 };
+      if (kind === REF_OBJECT) entry.dispatcher = new Dispatcher(value);
+      this.exports.set(id, entry);
+      this.exportIds.set(value, id);
+    }
+    entry.count++;
+    if (this.journaling) (this.journal ??= []).push(entry);
+    return new WireRef(kind, id!, kind === REF_OBJECT ? entry.dispatcher!.list().map((m) => m.name) : undefined);
+  }
+
+  private allocate(): number {
+    if (this.exports.size >= this.maxReferences) {
+      throw new RpcError("RESOURCE_EXHAUSTED", `this session already exports ${this.exports.size} references and streams (maxReferences ${this.maxReferences})`);
+    }
+    let id = this.nextId;
+    while (this.exports.has(id)) id = id >= 0x7fffffff ? 1 : id + 1;
+    this.nextId = id >= 0x7fffffff ? 1 : id + 1;
+    return id;
+  }
+
+  private unexport(entry: Exported, count: number): void {
+    entry.count -= count;
+    if (entry.count > 0 || this.exports.get(entry.id) !== entry) return;
+    this.exports.delete(entry.id);
+    if (this.exportIds.get(entry.value) === entry.id) this.exportIds.delete(entry.value);
+    entry.stream?.cancel();
+  }
+
+  // ---- decoding: what comes in ---------------------------------------------------------
+
+  /** Starts collecting the streams of one incoming message. */
+  beginDecode(): void {
+    this.decodedStreams = undefined;
+  }
+
+  /** The streams the last decoded message carried. */
+  takeDecodedStreams(): ImportedStream[] | undefined {
+    const streams = this.decodedStreams;
+    this.decodedStreams = undefined;
+    return streams;
+  }
+
+  /** The local value of a reference the other side sent. */
+  importValue(kind: unknown, id: unknown): unknown {
+    if (typeof id !== "number" || !Number.isInteger(id) || id < 0 || id > 0xffffffff) {
+      throw new RpcError("INVALID_REQUEST", "a reference id must be an unsigned 32-bit integer");
+    }
+    if (this.closed) throw new RpcError("UNAVAILABLE", "the session has ended");
+    switch (kind) {
+      case REF_YOURS: {
+        const entry = this.exports.get(id);
+        if (!entry || entry.kind === REF_STREAM) throw new RpcError("RELEASED", `reference ${id} was released on this side`);
+        return entry.value;
+      }
+      case REF_FUNCTION:
+      case REF_OBJECT:
+        return this.importShared(id);
+      case REF_STREAM: {
+        if (this.imports.has(id)) throw new RpcError("INVALID_REQUEST", `stream ${id} was already sent`);
+        this.checkImportRoom();
+        const stream = new ImportedStream(id, this);
+        const weak = new WeakRef<object>(stream);
+        this.imports.set(id, weak);
+        collected.register(stream, new StreamCanceller(id, weak, this));
+        (this.decodedStreams ??= []).push(stream);
+        return stream;
+      }
+      default:
+        throw new RpcError("INVALID_REQUEST", `unknown reference kind ${JSON.stringify(kind)}`);
+    }
+  }
+
+  private importShared(id: number): unknown {
+    const known = this.importRecords.get(id);
+    const proxy = known && !known.released ? this.imports.get(id)?.deref() : undefined;
+    if (known && proxy) {
+      known.count++;
+      return proxy;
+    }
+    this.checkImportRoom();
+    const imported = new ImportedRef(id, this);
+    const remote = makeRemote(imported, `$${id}`, {}, imported) as object;
+    this.imports.set(id, new WeakRef(remote));
+    this.importRecords.set(id, imported);
+    collected.register(remote, imported, imported);
+    return remote;
+  }
+
+  private checkImportRoom(): void {
+    if (this.imports.size >= this.maxReferences) {
+      throw new RpcError("RESOURCE_EXHAUSTED", `the peer sent more than ${this.maxReferences} live references and streams (maxReferences)`);
+    }
+  }
+
+  /** An imported function or object was released or collected: give its receipts back. */
+  dropImport(imported: ImportedRef): void {
+    collected.unregister(imported);
+    if (this.importRecords.get(imported.id) === imported) {
+      this.importRecords.delete(imported.id);
+      this.imports.delete(imported.id);
+    }
+    if (!this.closed) this.link.release(imported.id, imported.count);
+  }
+
+  // ---- messages about references -------------------------------------------------------
+
+  /** RELEASE: the importer dropped `count` receipts of `id`. */
+  onRelease(id: number, count: number): void {
+    const entry = this.exports.get(id);
+    if (entry && entry.kind !== REF_STREAM) this.unexport(entry, count);
+  }
+
+  /** CREDIT for a stream this side produces. */
+  onCredit(id: number, n: number): void {
+    this.exports.get(id)?.stream?.grant(n);
+  }
+
+  /** NEXT for a stream this side consumes. False when the producer overran its credit. */
+  onNext(id: number, value: unknown): boolean {
+    const stream = this.imports.get(id)?.deref();
+    return stream instanceof ImportedStream ? stream.push(value) : true;
+  }
+
+  /** END for a stream this side consumes. */
+  onEnd(id: number, error: RpcError | undefined): void {
+    const stream = this.imports.get(id)?.deref();
+    if (stream instanceof ImportedStream) stream.end(error);
+  }
+
+  /** The method a CALL or NOTIFY names through a reference: `$id` or `$id.path`. */
+  lookup(target: string): MethodEntry {
+    const dot = target.indexOf(".");
+    const idText = dot < 0 ? target.slice(1) : target.slice(1, dot);
+    const id = /^[0-9]{1,10}$/.test(idText) ? Number(idText) : NaN;
+    const entry = this.exports.get(id);
+    if (!entry || entry.kind === REF_STREAM) {
+      if (Number.isNaN(id)) throw new RpcError("METHOD_NOT_FOUND", `no method ${JSON.stringify(target)}`);
+      throw new RpcError("RELEASED", `${target}: reference ${id} does not exist here (released, or never sent)`);
+    }
+    if (entry.kind === REF_FUNCTION) {
+      if (dot >= 0) throw new RpcError("METHOD_NOT_FOUND", `${target}: reference ${id} is a function, not an object`);
+      const fn = entry.value as (...args: unknown[]) => unknown;
+      return { name: target, fn, self: undefined, arity: fn.length };
+    }
+    return entry.dispatcher!.resolve(dot < 0 ? "" : target.slice(dot + 1));
+  }
+
+  // ---- StreamOutlet (for exported streams) ----------------------------------------------
+
+  next(id: number, value: unknown): void {
+    this.link.next(id, value);
+  }
+
+  end(id: number, error?: ErrorPayload): void {
+    if (!this.closed) this.link.end(id, error);
+  }
+
+  errorPayload(error: unknown): ErrorPayload {
+    return this.link.errorPayload(error);
+  }
+
+  finished(id: number): void {
+    if (this.exports.get(id)?.kind === REF_STREAM) this.exports.delete(id);
+  }
+
+  // ---- StreamChannel (for imported streams) ---------------------------------------------
+
+  credit(id: number, n: number): void {
+    if (!this.closed) this.link.credit(id, n);
+  }
+
+  forget(id: number): void {
+    this.imports.delete(id);
+  }
+
+  /** A stream's consumer was collected unfinished: stop its producer. */
+  abandonStream(id: number, weak: WeakRef<object>): void {
+    if (this.imports.get(id) !== weak) return; // ended already; the id may be another stream's now
+    this.imports.delete(id);
+    this.credit(id, 0);
+  }
+
+  /** Ends everything: exported streams stop (their finally blocks run), imported ones fail. */
+  close(reason: RpcError): void {
+    if (this.closed) return;
+    this.closed = reason;
+    const exports = [...this.exports.values()];
+    this.exports.clear();
+    this.exportIds.clear();
+    for (const e of exports) e.stream?.cancel();
+    const imports = [...this.imports.values()];
+    this.imports.clear();
+    for (const r of this.importRecords.values()) {
+      r.released = true;
+      collected.unregister(r);
+    }
+    this.importRecords.clear();
+    for (const w of imports) {
+      const value = w.deref();
+      if (value instanceof ImportedStream) value.end(reason);
+    }
+  }
+}
+
+/** Stops a stream whose consumer was collected before it finished. */
+class StreamCanceller {
+  constructor(
+    private readonly id: number,
+    private readonly weak: WeakRef<object>,
+    private readonly session: RefSession,
+  ) {}
+
+  release(): void {
+    this.session.abandonStream(this.id, this.weak);
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * The consuming end of a stream: an async iterator over items the producer sends. Credit
+ * bounds what is buffered here: the producer may send only as many items as were granted,
+ * and more are granted as the consumer takes them, so a slow consumer slows the producer
+ * instead of growing our memory.
+ */
+import { RpcError } from "./errors.js";
+import { DISPOSE, type RemoteStream } from "./ref.js";
+
+/** Items granted at a time, and so the most buffered per stream. */
+export const STREAM_WINDOW = 16;
+
+/** What a stream needs from its session. */
+export interface StreamChannel {
+  /** Grants `n` more items; 0 tells the producer to stop. */
+  credit(id: number, n: number): void;
+  /** The stream is over on this side: forget it. */
+  forget(id: number): void;
+}
+
+interface Waiter {
+  resolve(result: IteratorResult<unknown>): void;
+  reject(error: unknown): void;
+}
+
+export class ImportedStream implements RemoteStream<unknown> {
+  private readonly buffer: unknown[] = [];
+  private readonly waiters: Waiter[] = [];
+  private started = false;
+  /** Items granted and not yet received. */
+  private outstanding = 0;
+  /** Items handed to the consumer since the last grant. */
+  private taken = 0;
+  /** Set once the producer ended (undefined error) or failed, or the consumer stopped. */
+  private ended = false;
+  private failure: RpcError | undefined;
+
+  constructor(
+    readonly id: number,
+    private readonly channel: StreamChannel,
+  ) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<unknown>> {
+    if (this.buffer.length > 0) {
+      const value = this.buffer.shift();
+      this.took();
+      return Promise.resolve({ value, done: false });
+    }
+    if (this.ended) return this.failure ? Promise.reject(this.failure) : Promise.resolve({ value: undefined, done: true });
+    if (!this.started) {
+      this.started = true;
+      this.outstanding = STREAM_WINDOW;
+      this.channel.credit(this.id, STREAM_WINDOW);
+    }
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  /** Stops the producer (its `finally` runs) and ends the iteration. */
+  return(value?: unknown): Promise<IteratorResult<unknown>> {
+    this.stop();
+    return Promise.resolve({ value, done: true });
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<unknown>> {
+    this.stop();
+    return Promise.reject(error);
+  }
+
+  [DISPOSE](): void {
+    this.stop();
+  }
+
+  /** True once the consumer started reading. */
+  get consuming(): boolean {
+    return this.started;
+  }
+
+  /** An item arrived. False when the producer sent more than it was granted. */
+  push(value: unknown): boolean {
+    if (this.ended) return true; // stopped here; the producer has not heard yet
+    if (this.outstanding <= 0) return false;
+    this.outstanding--;
+    const waiter = this.waiters.shift();
+    if (waiter) {
+      this.took();
+      waiter.resolve({ value, done: false });
+    } else {
+      this.buffer.push(value);
+    }
+    return true;
+  }
+
+  /** The producer finished, or the session ended (`error`). Buffered items are still read. */
+  end(error?: RpcError): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.failure = error;
+    this.channel.forget(this.id);
+    for (const w of this.waiters.splice(0)) {
+      if (error) w.reject(error);
+      else w.resolve({ value: undefined, done: true });
+    }
+  }
+
+  private stop(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.buffer.length = 0;
+    this.channel.credit(this.id, 0);
+    this.channel.forget(this.id);
+    for (const w of this.waiters.splice(0)) w.resolve({ value: undefined, done: true });
+  }
+
+  private took(): void {
+    if (this.ended) return;
+    if (++this.taken >= STREAM_WINDOW / 2) {
+      this.outstanding += this.taken;
+      this.channel.credit(this.id, this.taken);
+      this.taken = 0;
+    }
+  }
+}
