@@ -22,6 +22,7 @@ export function resolveHttpConfig<R>(dispatcher: Dispatcher, options: HttpHandle
     maxBodyBytes: checkInteger("maxBodyBytes", options.maxBodyBytes ?? HTTP_DEFAULTS.maxBodyBytes, 1),
     maxDepth: checkInteger("maxDepth", options.maxDepth ?? HTTP_DEFAULTS.maxDepth, 4, MAX_JSON_DEPTH),
     maxBatch: checkInteger("maxBatch", options.maxBatch ?? HTTP_DEFAULTS.maxBatch, 1),
+    maxXmlElements: checkInteger("maxXmlElements", options.maxXmlElements ?? HTTP_DEFAULTS.maxXmlElements, 1),
     openrpc,
     auth: options.auth,
     key,

@@ -9,6 +9,8 @@
  *   GET without Accept: application/json              405, Allow: POST, GET
  *   missing or wrong bearer token (auth configured)   401, WWW-Authenticate, JSON-RPC error
  *   GET with Accept: application/json                 200, the OpenRPC document
+ *   POST whose Content-Type is text/xml or            XML-RPC: see xmlrpc-http.ts (the
+ *   application/xml                                   refusals above then carry a fault body)
  *   POST whose Content-Type is not application/json   415
  *   body over maxBodyBytes (declared or streamed)     413
  *   body that is not JSON (or not UTF-8)              200, -32700 with id null
@@ -37,6 +39,7 @@ import { encodeResponse, errorResponse, handleJsonRpc, type JsonRpcInvoke } from
 import { buildOpenRpcDocument, type OpenRpcDocument, type OpenRpcInfo } from "../protocols/jsonrpc-openrpc.js";
 import type { BearerAuth } from "../options.js";
 import { loggedInvoke } from "./jsonrpc-call-log.js";
+import { isXml, XmlRpcHttp } from "./xmlrpc-http.js";
 
 /** The header a farcall client sets to ask for the extended JSON codec, and its value. */
 export const CODEC_HEADER = "x-farcall-codec";
@@ -76,6 +79,8 @@ export interface HttpCoreConfig<R> {
   maxBodyBytes: number;
   maxDepth: number;
   maxBatch: number;
+  /** Most elements in one XML-RPC document. */
+  maxXmlElements: number;
   openrpc: OpenRpcInfo;
   auth: BearerAuth<R> | undefined;
   key: Uint8Array | undefined;
@@ -87,6 +92,7 @@ export interface HttpCoreConfig<R> {
 export class HttpRpcCore<R> {
   private readonly plain: Codec;
   private readonly extended: Codec;
+  private readonly xml: XmlRpcHttp;
   private discovery: OpenRpcDocument | undefined;
   /** SHA-256 of the authkey: comparing digests takes the same time whatever the token's length. */
   private readonly keyDigest: Buffer | undefined;
@@ -97,6 +103,9 @@ export class HttpRpcCore<R> {
     this.plain = createJsonCodec({ extended: false, maxDepth: cfg.maxDepth });
     this.extended = createJsonCodec({ extended: true, maxDepth: cfg.maxDepth });
     this.keyDigest = cfg.key ? sha256(cfg.key) : undefined;
+    this.xml = new XmlRpcHttp({
+      dispatcher: cfg.dispatcher, maxDepth: cfg.maxDepth, maxElements: cfg.maxXmlElements, maxBatch: cfg.maxBatch, logger: cfg.logger, callLog: cfg.callLog,
+    });
   }
 
   /** Answers one exchange; never rejects. */
@@ -111,15 +120,17 @@ export class HttpRpcCore<R> {
 
   private async answer(ex: HttpExchange<R>): Promise<HttpAnswer> {
     const verb = ex.method;
+    const type = ex.header("content-type");
+    const xml = isXml(type);
     const discovery = verb === "GET" && acceptsJson(ex.header("accept"));
     if (verb !== "POST" && !discovery) {
-      const answer = this.failure(405, new RpcError("INVALID_REQUEST", `HTTP ${verb} is not supported: POST a JSON-RPC request, or GET with Accept: application/json for the OpenRPC document`), verb !== "GET" && verb !== "HEAD");
+      const answer = this.failure(405, new RpcError("INVALID_REQUEST", `HTTP ${verb} is not supported: POST a JSON-RPC or XML-RPC request, or GET with Accept: application/json for the OpenRPC document`), verb !== "GET" && verb !== "HEAD", xml);
       answer.headers.allow = ALLOW;
       return answer;
     }
     const authenticated = await this.authenticate(ex);
     if (authenticated === undefined) {
-      const answer = this.failure(401, new RpcError("UNAUTHENTICATED", "missing or wrong bearer token (Authorization: Bearer ...)"), verb === "POST");
+      const answer = this.failure(401, new RpcError("UNAUTHENTICATED", "missing or wrong bearer token (Authorization: Bearer ...)"), verb === "POST", xml);
       answer.headers["www-authenticate"] = 'Bearer realm="farcall"';
       return answer;
     }
@@ -127,21 +138,21 @@ export class HttpRpcCore<R> {
     const codec = extended ? this.extended : this.plain;
     if (discovery) return this.respond(200, codec.encode(this.discover()), extended, false);
 
-    const type = ex.header("content-type");
-    if (!isJson(type)) {
-      return this.failure(415, new RpcError("INVALID_REQUEST", `Content-Type must be application/json, got ${type === undefined ? "none" : JSON.stringify(type)}`), true);
+    if (!xml && !isJson(type)) {
+      return this.failure(415, new RpcError("INVALID_REQUEST", `Content-Type must be application/json (JSON-RPC) or text/xml (XML-RPC), got ${type === undefined ? "none" : JSON.stringify(type)}`), true);
     }
     const declared = ex.header("content-length");
     if (declared !== undefined && Number(declared) > this.cfg.maxBodyBytes) {
-      return this.tooLarge(`request body of ${declared} B exceeds maxBodyBytes ${this.cfg.maxBodyBytes}`);
+      return this.tooLarge(`request body of ${declared} B exceeds maxBodyBytes ${this.cfg.maxBodyBytes}`, xml);
     }
     let body: Uint8Array;
     try {
       body = await ex.readBody(this.cfg.maxBodyBytes);
     } catch (err) {
-      if (RpcError.is(err) && err.code === "RESOURCE_EXHAUSTED") return this.tooLarge(err.message);
+      if (RpcError.is(err) && err.code === "RESOURCE_EXHAUSTED") return this.tooLarge(err.message, xml);
       throw err;
     }
+    if (xml) return this.xml.answer(body, { ...ex.peer, authenticated }, ex.signal);
     let doc: unknown;
     try {
       doc = codec.decode(body);
@@ -171,12 +182,13 @@ export class HttpRpcCore<R> {
     return timingSafeEqual(sha256(Buffer.from(token, "utf8")), this.keyDigest!) ? true : undefined;
   }
 
-  private tooLarge(message: string): HttpAnswer {
-    return this.failure(413, new RpcError("RESOURCE_EXHAUSTED", message), true);
+  private tooLarge(message: string, xml: boolean): HttpAnswer {
+    return this.failure(413, new RpcError("RESOURCE_EXHAUSTED", message), true, xml);
   }
 
-  /** An HTTP-level refusal with a JSON-RPC error body (id null: no request was read). */
-  private failure(status: number, error: RpcError, close: boolean): HttpAnswer {
+  /** An HTTP-level refusal with a JSON-RPC error body (id null: no request was read), or an XML-RPC fault. */
+  private failure(status: number, error: RpcError, close: boolean, xml = false): HttpAnswer {
+    if (xml) return this.xml.refusal(status, error, close);
     return this.respond(status, encodeResponse(errorResponse(null, error), this.plain), false, close);
   }
 
