@@ -96,7 +96,6 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
   const maxBodyBytes = checkInteger("maxBodyBytes", options.maxBodyBytes ?? SERVE_DEFAULTS.maxBodyBytes, 1);
   const maxBatch = checkInteger("maxBatch", options.maxBatch ?? SERVE_DEFAULTS.maxBatch, 1);
   const maxXmlElements = checkInteger("maxXmlElements", options.maxXmlElements ?? SERVE_DEFAULTS.maxXmlElements, 1);
-  const maxXmlElements = checkInteger("maxXmlElements", options.maxXmlElements ?? SERVE_DEFAULTS.maxXmlElements, 1);
   const requestTimeoutMs = checkInteger("requestTimeoutMs", options.requestTimeoutMs ?? SERVE_DEFAULTS.requestTimeoutMs, 1);
   if (options.auth !== undefined && typeof options.auth !== "function") throw new TypeError("auth must be a function (token, request) => boolean");
   const discover = () => buildOpenRpcDocument(dispatcher.list(), HTTP_DEFAULTS.openrpc);
