@@ -41,4 +41,7 @@ export const DISPOSE: typeof Symbol.dispose = Symbol.dispose ?? (Symbol.for("nod
 export const ASYNC_DISPOSE: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? (Symbol.for("nodejs.asyncDispose") as typeof Symbol.asyncDispose);
 
 /** A stream received from the other side: iterate it once; `return()` (or `break`) stops its producer. */
-export interface RemoteStream<T> extends AsyncIterableIterator<T>, Disposable {}
+export interface RemoteStream<T> extends AsyncIterableIterator<T>, Disposable {
+  /** Stops the producer (its `finally` blocks run) and ends the iteration. */
+  return(value?: unknown): Promise<IteratorResult<T>>;
+}
