@@ -46,3 +46,48 @@ export async function checks(): Promise<void> {
   await remote.counter.hidden;
   void notAwaited;
 }
+
+// ---- references and streams --------------------------------------------------------------
+
+import { ref, type RemoteStream } from "../../src/index.js";
+
+class Account {
+  deposit(amount: number): number {
+    return amount;
+  }
+}
+
+const refApi = {
+  open: (_name: string) => ref(new Account()),
+  subscribe: (topic: string, listener: (n: number) => void) => () => void [topic, listener],
+  async *tail(app: string) {
+    yield `${app}: line`;
+  },
+  save: async (name: string, chunks: AsyncIterable<Uint8Array>) => name.length + (chunks ? 0 : 1),
+};
+declare const refRemote: Remote<typeof refApi>;
+
+export async function referenceChecks(): Promise<void> {
+  const account = await refRemote.open("alice");
+  const balance: number = await account.deposit(10); // a ref() object's methods return Promises
+  account[Symbol.dispose]();
+  const off = await refRemote.subscribe("views", (n) => console.log(n + 1));
+  const nothing: void = await off(); // a returned function is a remote function
+  off[Symbol.dispose]();
+  const lines: RemoteStream<string> = await refRemote.tail("app");
+  for await (const line of lines) {
+    const s: string = line;
+    void s;
+  }
+  async function* chunks() {
+    yield new Uint8Array(1);
+  }
+  const saved: number = await refRemote.save("f", chunks());
+  void [balance, nothing, saved];
+
+  // @ts-expect-error a remote object's methods return Promises, not values
+  const direct: number = account.deposit(1);
+  // @ts-expect-error the listener's parameter is a number
+  await refRemote.subscribe("views", (n: string) => n);
+  void direct;
+}
