@@ -10,11 +10,12 @@ import { resolveLogger, type Logger } from "./core/logger.js";
 import type { Peer } from "./core/peer.js";
 import { makeRemote, type Caller, type CallOptions, type Remote } from "./core/remote.js";
 import { keyBytes } from "./auth/hmac.js";
-import { checkInteger, CONNECT_DEFAULTS, resolveLimits, type ClientTlsOptions, type ConnectOptions } from "./options.js";
+import { checkInteger, CONNECT_DEFAULTS, HTTP_DEFAULTS, resolveLimits, type ClientTlsOptions, type ConnectOptions } from "./options.js";
 import { parseAddress, type StreamAddress } from "./transports/address.js";
 import { HttpCaller } from "./transports/http-client.js";
 import { isHttpUrl } from "./transports/http-listener.js";
 import { isPyManagerUrl, pyManagerCaller } from "./transports/pymanager-remote.js";
+import { isXmlRpcUrl, XmlRpcCaller } from "./transports/xmlrpc-client.js";
 import { isNatsUrl } from "./transports/nats-address.js";
 import { natsCaller } from "./transports/nats-caller.js";
 import { dialFarcall, peerInfoOf, type StreamSessionConfig } from "./transports/farcall-stream.js";
@@ -244,7 +245,8 @@ class Client implements Caller {
 
 /**
  * Connects to a farcall server and returns its typed remote. An `http://` or `https://` URL
- * calls over JSON-RPC 2.0 POSTs instead (one request per call or per batch(), notifications id-less); a
+ * calls over JSON-RPC 2.0 POSTs instead (one request per call or per batch(), notifications id-less); an
+ * `xmlrpc+http://` or `xmlrpc+https://` URL calls an XML-RPC server (batch() as system.multicall); a
  * `pymanager://` URL calls a Python multiprocessing manager server. Rejects with UNAUTHENTICATED
  * for a wrong key (or a server that cannot prove it holds it) and UNAVAILABLE when the
  * server cannot be reached.
@@ -261,6 +263,18 @@ export async function connect<T>(url: string, options: ConnectOptions = {}): Pro
       timeout: checkInteger("timeout", options.timeout ?? CONNECT_DEFAULTS.timeout, 0),
       maxDepth: limits.maxDepth,
       maxBodyBytes: limits.maxFrameBytes,
+    }));
+  }
+  if (isXmlRpcUrl(url)) {
+    const limits = resolveLimits(options, CONNECT_DEFAULTS);
+    if (options.tls && !/^xmlrpc\+https:/i.test(url)) throw new TypeError(`tls options were given but ${url} is not an xmlrpc+https:// address`);
+    return makeRemote<T>(new XmlRpcCaller({
+      url, tls: options.tls,
+      key: options.authkey !== undefined ? keyBytes(options.authkey) : undefined,
+      timeout: checkInteger("timeout", options.timeout ?? CONNECT_DEFAULTS.timeout, 0),
+      maxDepth: limits.maxDepth,
+      maxBodyBytes: limits.maxFrameBytes,
+      maxElements: HTTP_DEFAULTS.maxXmlElements,
     }));
   }
   if (isPyManagerUrl(url)) {

@@ -144,8 +144,13 @@ function methodNameText(method: string): string {
 
 /** A `<methodCall>` document for `method(...params)`. */
 export function encodeMethodCall(method: string, params: readonly unknown[], maxDepth: number): string {
+  return methodCallDocument(method, params.map((p, i) => encodeValue(p, maxDepth, `params[${i}]`)));
+}
+
+/** A `<methodCall>` document around already encoded `<value>` parameters. */
+export function methodCallDocument(method: string, paramsXml: readonly string[]): string {
   let out = `${PROLOG}<methodCall><methodName>${methodNameText(method)}</methodName><params>`;
-  for (let i = 0; i < params.length; i++) out += `<param>${encodeValue(params[i], maxDepth, `params[${i}]`)}</param>`;
+  for (const p of paramsXml) out += `<param>${p}</param>`;
   return `${out}</params></methodCall>\n`;
 }
 

@@ -1,0 +1,104 @@
+/**
+ * One HTTP POST from a client, whatever it carries: bytes out, status and bytes back, with
+ * a deadline, cancellation through an AbortSignal, and a cap on the response body. Sent with
+ * node:http(s) over a keep-alive Agent, because only node's agents take the `tls` options
+ * (a private CA, a client certificate) connect() accepts.
+ */
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { RpcError } from "../core/errors.js";
+import type { CallOptions } from "../core/remote.js";
+import type { ClientTlsOptions } from "../options.js";
+
+/** What came back. */
+export interface PostAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** POSTs to one URL over one keep-alive agent. */
+export class HttpPoster {
+  private readonly agent: HttpAgent;
+  private readonly send: typeof httpRequest;
+  private closed = false;
+
+  /**
+   * @param url an http: or https: URL
+   * @param maxBodyBytes largest response body read; past it the call fails RESOURCE_EXHAUSTED
+   * @param limitName the option `maxBodyBytes` comes from, for the error message
+   */
+  constructor(
+    readonly url: URL,
+    tls: ClientTlsOptions | undefined,
+    private readonly maxBodyBytes: number,
+    private readonly limitName: string,
+  ) {
+    const https = url.protocol === "https:";
+    this.agent = https ? new HttpsAgent({ keepAlive: true, ...tls }) : new HttpAgent({ keepAlive: true });
+    this.send = https ? httpsRequest : httpRequest;
+  }
+
+  /**
+   * POSTs `payload`; resolves with any status, rejects with an RpcError when no answer
+   * came: UNAVAILABLE (network), DEADLINE_EXCEEDED (`timeout` ms), CANCELLED (the signal),
+   * RESOURCE_EXHAUSTED (the answer is too large). `what` names the call in messages.
+   */
+  post(payload: Uint8Array, headers: Record<string, string>, timeout: number, signal: AbortSignal | undefined, what: string): Promise<PostAnswer> {
+    if (this.closed) return Promise.reject(new RpcError("UNAVAILABLE", `${what}: the client is closed`));
+    return new Promise((resolve, reject) => {
+      const req = this.send(this.url, { method: "POST", agent: this.agent, headers: { ...headers, "content-length": String(payload.length) } });
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const settle = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+      };
+      const fail = (err: RpcError): void => {
+        settle();
+        req.destroy();
+        reject(err);
+      };
+      const onAbort = (): void => fail(new RpcError("CANCELLED", `${what}: cancelled by the caller`));
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener("abort", onAbort, { once: true });
+      if (timeout > 0) timer = setTimeout(() => fail(new RpcError("DEADLINE_EXCEEDED", `${what}: no answer within ${timeout} ms`)), timeout);
+      req.on("error", (err) => fail(new RpcError("UNAVAILABLE", `${what}: ${this.url.href}: ${err.message}`)));
+      req.on("response", (res: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on("data", (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > this.maxBodyBytes) fail(new RpcError("RESOURCE_EXHAUSTED", `${what}: response exceeds ${this.limitName} ${this.maxBodyBytes}`));
+          else chunks.push(chunk);
+        });
+        res.on("error", (err) => fail(new RpcError("UNAVAILABLE", `${what}: ${err.message}`)));
+        res.on("end", () => {
+          settle();
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks, size) });
+        });
+      });
+      req.end(payload);
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.agent.destroy();
+  }
+}
+
+/**
+ * The options of one request carrying several calls: the shortest timeout among them (a
+ * call without one takes `defaultTimeout`), and a signal that any member's signal aborts.
+ */
+export function combinedOptions(calls: readonly { options: CallOptions }[], defaultTimeout: number): CallOptions {
+  let timeout = 0;
+  const signals = new Set<AbortSignal>();
+  for (const c of calls) {
+    const t = c.options.timeout ?? defaultTimeout;
+    if (t > 0 && (timeout === 0 || t < timeout)) timeout = t;
+    if (c.options.signal) signals.add(c.options.signal);
+  }
+  const signal = signals.size <= 1 ? signals.values().next().value : AbortSignal.any([...signals]);
+  return signal ? { timeout, signal } : { timeout };
+}
