@@ -57,6 +57,15 @@ export { fetchHandler } from "./transports/http-fetch.js";
 export type { FetchHandler, FetchPeer } from "./transports/http-fetch.js";
 export type { OpenRpcInfo } from "./protocols/jsonrpc-openrpc.js";
 
+/**
+ * Services on NATS (`nats://host:4222/service`): the `nats` option block of serve() and
+ * connect(), and the health of every instance of a service.
+ */
+export { natsInstances } from "./transports/nats-caller.js";
+export type { InstanceHealth } from "./transports/nats-listener.js";
+export { NATS_DEFAULTS } from "./transports/nats-options.js";
+export type { NatsOptions, NatsTlsOptions } from "./transports/nats-options.js";
+
 /** Custom classes that cross the wire as themselves, rebuilt only where registered. */
 export { registerType } from "./core/type-registry.js";
 export type { TypeCodec } from "./core/type-registry.js";

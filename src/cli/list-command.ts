@@ -1,7 +1,8 @@
 /**
  * `farcall list URL`: what a server exposes, one `name(arity)` line per method.
  */
-import { listMethods } from "../index.js";
+import { listMethods, natsInstances, type InstanceHealth } from "../index.js";
+import { isNatsUrl } from "../transports/nats-address.js";
 import { parseCommandLine } from "./arguments.js";
 import { TLS_USAGE } from "./tls-files.js";
 import { CliError } from "./cli-error.js";
@@ -11,7 +12,9 @@ import { CLIENT_OPTIONS, clientFlags, withRemote } from "./connect-remote.js";
 export const LIST_USAGE = `Usage: farcall list URL [options]
 
 Prints the methods the server at URL exposes, sorted, one per line with the number of
-parameters each declares: counter.inc(1).
+parameters each declares: counter.inc(1). For a service on NATS (nats://HOST:PORT/SERVICE),
+then prints how many instances answer a health request, one line per instance: its id,
+host and process, uptime, calls served and calls in flight.
 
 Options:
   --authkey KEY    the server's shared secret (default: $FARCALL_AUTHKEY)
@@ -32,6 +35,21 @@ export async function listCommand(argv: string[]): Promise<void> {
   if (positionals.length !== 1) throw new CliError('list needs exactly one URL\nRun "farcall list --help" for usage.');
   const [url] = positionals as [string];
   const flags = clientFlags(values);
-  const methods = await withRemote(url, flags, (remote) => listMethods(remote));
+  const { methods, instances } = await withRemote(url, flags, async (remote) => ({
+    methods: await listMethods(remote),
+    instances: isNatsUrl(url) ? await natsInstances(remote) : undefined,
+  }));
   process.stdout.write(methods.map((m) => `${m.name}(${m.arity})\n`).join(""));
+  if (instances) process.stdout.write(instanceLines(instances).join(""));
+}
+
+/** "3 instances answer:" and one line per instance. */
+function instanceLines(instances: InstanceHealth[]): string[] {
+  const head = `${instances.length} instance${instances.length === 1 ? "" : "s"} answer${instances.length === 1 ? "s" : ""}${instances.length > 0 ? ":" : ""}\n`;
+  return [
+    head,
+    ...instances.map(
+      (i) => `  ${i.instance} ${i.host} pid ${i.pid}: up ${(i.uptimeMs / 1000).toFixed(1)} s, ${i.callsServed} calls served, ${i.callsInFlight} in flight${i.draining ? ", draining" : ""}\n`,
+    ),
+  ];
 }

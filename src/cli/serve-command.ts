@@ -4,10 +4,13 @@
  */
 import { SERVE_DEFAULTS, serve, type Server } from "../index.js";
 import { createDemoService } from "../demo/service.js";
+import { memoryState, type DemoState } from "../demo/store-backend.js";
+import { openNatsState } from "../demo/store-nats.js";
 import { AUTHKEY_OPTION, COMMON_OPTIONS, parseCommandLine, resolveAuthkey } from "./arguments.js";
 import { openCallLogFile, type CallLogFile } from "./call-log-file.js";
 import { CliError, EXIT } from "./cli-error.js";
 import { loadModule, pickExport } from "./load-module.js";
+import { isNatsUrl } from "../transports/nats-address.js";
 import { serverTls, TLS_OPTIONS, TLS_USAGE } from "./tls-files.js";
 import { demoUsageLines, listeningLines } from "./serve-banner.js";
 
@@ -27,7 +30,12 @@ TypeScript modules need Node's type stripping or the "tsx" package.
 Options:
   --listen URL     where to listen; repeat for several (default ${SERVE_DEFAULTS.listen})
                    tcp://HOST:PORT, tls://HOST:PORT, unix:///PATH.sock, or
-                   http://HOST:PORT/PATH for JSON-RPC over HTTP; port 0 picks a free port
+                   http://HOST:PORT/PATH for JSON-RPC over HTTP; port 0 picks a free port;
+                   nats://HOST:PORT/SERVICE to join a service on NATS (start as many
+                   instances as needed: NATS spreads the calls among them)
+  --store URL      where the demo service keeps its keys and counters: nats://HOST:PORT/BUCKET
+                   for a NATS JetStream key-value bucket shared by every instance
+                   (default: process memory)
   --authkey KEY    shared secret clients must prove they hold (default: $FARCALL_AUTHKEY)
   --export NAME    serve this export of the module
   --log FILE       append one JSON line per call to FILE (time, method, durationMs,
@@ -48,6 +56,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     listen: { type: "string", multiple: true },
     export: { type: "string" },
     log: { type: "string" },
+    store: { type: "string" },
     ...TLS_OPTIONS,
   });
   if (values.help) {
@@ -57,8 +66,10 @@ export async function serveCommand(argv: string[]): Promise<void> {
   if (positionals.length > 1) throw new CliError(`serve takes one module, got ${positionals.length}\nRun "farcall serve --help" for usage.`);
   const file = positionals[0];
   if (file === undefined && values.export !== undefined) throw new CliError("--export needs a module to pick the export from");
+  if (file !== undefined && values.store !== undefined) throw new CliError("--store is for the demo service; a module keeps its own state");
 
-  const api = file === undefined ? createDemoService() : pickExport(await loadModule(file), file, values.export);
+  const state = await openStore(values.store);
+  const api = file === undefined ? createDemoService(state) : pickExport(await loadModule(file), file, values.export);
   const authkey = resolveAuthkey(values.authkey);
   const listen = values.listen ?? [SERVE_DEFAULTS.listen];
   const tls = serverTls(values);
@@ -69,21 +80,22 @@ export async function serveCommand(argv: string[]): Promise<void> {
     server = await serve(api, { listen, ...(authkey !== undefined ? { authkey } : {}), ...(tls ? { tls } : {}), ...(callLog ? { callLog: callLog.log } : {}) });
   } catch (err) {
     await callLog?.close();
+    await state.close();
     throw new CliError(`cannot serve on ${listen.join(", ")}: ${err instanceof Error ? err.message : String(err)}`);
   }
 
   // Before anything is printed: whoever reads the address may signal us right away.
-  stopOnSignals(server, callLog);
+  stopOnSignals(server, callLog, state);
   const out = listeningLines(server.addresses);
   if (file === undefined) out.push(...demoUsageLines(server.addresses[0] ?? SERVE_DEFAULTS.listen, authkey !== undefined));
   process.stdout.write(`${out.join("\n")}\n`);
-  if (authkey === undefined) {
+  if (authkey === undefined && !listen.every(isNatsUrl)) {
     process.stderr.write("farcall: warning: no authkey: every process that can reach these addresses can call every method (use --authkey or FARCALL_AUTHKEY)\n");
   }
 }
 
 /** First SIGINT/SIGTERM: drain and exit 0. A second one: exit at once. */
-function stopOnSignals(server: Server, callLog: CallLogFile | undefined): void {
+function stopOnSignals(server: Server, callLog: CallLogFile | undefined, state: DemoState): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {
@@ -93,7 +105,7 @@ function stopOnSignals(server: Server, callLog: CallLogFile | undefined): void {
     stopping = true;
     process.stderr.write(`farcall: ${signal}: closing, calls in flight have up to ${DRAIN_MS} ms\n`);
     // The call log is closed after the server, so the calls that drained are in it.
-    server.close({ drainMs: DRAIN_MS }).then(() => callLog?.close()).then(
+    server.close({ drainMs: DRAIN_MS }).then(() => Promise.all([callLog?.close(), state.close()])).then(
       // exit() rather than waiting for the loop to empty: a served module may hold timers or
       // pools of its own that would keep the process alive after the server is gone.
       () => process.exit(EXIT.OK),
@@ -105,4 +117,15 @@ function stopOnSignals(server: Server, callLog: CallLogFile | undefined): void {
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+}
+
+/** The demo's state: in memory, or the JetStream bucket `--store` names. */
+async function openStore(url: string | undefined): Promise<DemoState> {
+  if (url === undefined) return memoryState();
+  if (!isNatsUrl(url)) throw new CliError(`--store takes a nats://HOST:PORT/BUCKET URL, got ${JSON.stringify(url)}`);
+  try {
+    return await openNatsState(url);
+  } catch (err) {
+    throw new CliError(`cannot open the store ${url}: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }

@@ -4,9 +4,8 @@
  */
 import os from "node:os";
 import { Account } from "./account.js";
-import { MemoryCounters } from "./counters.js";
-import { MemoryKeyValueStore } from "./kv-store.js";
 import { sleep } from "./sleep.js";
+import { memoryState, type DemoState, type Maybe } from "./store-backend.js";
 import { requireName, requireSafeInteger } from "./validate.js";
 
 /**
@@ -18,32 +17,35 @@ import { requireName, requireSafeInteger } from "./validate.js";
  * - `uname()` (the server's OS, release and CPU), `echo(x)` (its argument, unchanged) and
  *   `sleep(ms)` (honours cancellation);
  * - `account`: a remote {@link Account} (`deposit`, `withdraw`, `balance`).
+ *
+ * The keys and counters live in `state`: process memory by default, or a store shared by
+ * every instance (`farcall serve --store nats://...`), where the methods answer Promises.
  */
-export function createDemoService() {
-  const store = new MemoryKeyValueStore();
-  const counters = new MemoryCounters();
+export function createDemoService(state: DemoState = memoryState()) {
+  const { store, counters } = state;
   return {
-    get(key: string): unknown {
+    get(key: string): Maybe<unknown> {
       // null, not undefined: the answer a caller expects from any protocol (Python's None).
-      return store.get(requireName(key, "key")) ?? null;
+      const value = store.get(requireName(key, "key"));
+      return value instanceof Promise ? value.then((v) => v ?? null) : (value ?? null);
     },
-    put(key: string, value: unknown): void {
-      store.put(requireName(key, "key"), value);
+    put(key: string, value: unknown): Maybe<void> {
+      return store.put(requireName(key, "key"), value);
     },
-    delete(key: string): boolean {
+    delete(key: string): Maybe<boolean> {
       return store.delete(requireName(key, "key"));
     },
-    keys(): string[] {
+    keys(): Maybe<string[]> {
       return store.keys();
     },
     counter: {
-      get(name: string): number {
+      get(name: string): Maybe<number> {
         return counters.get(requireName(name, "name"));
       },
-      inc(name: string): number {
+      inc(name: string): Maybe<number> {
         return counters.add(requireName(name, "name"), 1);
       },
-      add(name: string, n: number): number {
+      add(name: string, n: number): Maybe<number> {
         return counters.add(requireName(name, "name"), requireSafeInteger(n, "n"));
       },
     },

@@ -1,0 +1,43 @@
+/**
+ * Where the demo service keeps its keys and counters: in process memory by default, or in a
+ * store every instance shares (a NATS JetStream key-value bucket, store-nats.ts). Methods
+ * may answer synchronously (memory) or with a Promise (a networked store); the service
+ * passes either through, so the in-memory demo stays synchronous.
+ */
+import { MemoryCounters } from "./counters.js";
+import { MemoryKeyValueStore } from "./kv-store.js";
+
+/** A value now or later. */
+export type Maybe<T> = T | Promise<T>;
+
+/** The key-value part of the demo's state. Arguments are checked by the service. */
+export interface KeyValueBackend {
+  /** The value under `key`, or undefined. */
+  get(key: string): Maybe<unknown>;
+  put(key: string, value: unknown): Maybe<void>;
+  /** True when `key` was there. */
+  delete(key: string): Maybe<boolean>;
+  /** Every key, sorted. */
+  keys(): Maybe<string[]>;
+}
+
+/** The counters part of the demo's state: every add is atomic, however many writers race. */
+export interface CountersBackend {
+  /** The counter's value; 0 for a counter never written. */
+  get(name: string): Maybe<number>;
+  /** Adds `n` and answers the new value. */
+  add(name: string, n: number): Maybe<number>;
+}
+
+/** The demo's whole state, and how to let go of it when the server stops. */
+export interface DemoState {
+  readonly store: KeyValueBackend;
+  readonly counters: CountersBackend;
+  /** Releases connections the state holds. */
+  close(): Promise<void>;
+}
+
+/** Fresh state in process memory: each service has its own. */
+export function memoryState(): DemoState {
+  return { store: new MemoryKeyValueStore(), counters: new MemoryCounters(), close: async () => {} };
+}

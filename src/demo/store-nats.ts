@@ -1,0 +1,178 @@
+/**
+ * The demo's keys and counters in a NATS JetStream key-value bucket, shared by every
+ * instance of the service (`farcall serve --store nats://host:4222/bucket`).
+ *
+ * Counters stay exact however many instances write at once: an add reads the counter's
+ * entry, then writes the new value on condition that the entry's revision is still the one
+ * read (JetStream's compare-and-set); a writer that lost the race reads again and retries.
+ * A key or counter name is stored base64url-encoded (JetStream keys allow only
+ * `[-/_=.A-Za-z0-9]`), under `k.` for the key-value store and `c.` for counters.
+ */
+import type { KV, KvEntry } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { createMsgpackCodec } from "../codecs/msgpack.js";
+import { RpcError } from "../core/errors.js";
+import { parseNatsUrl, formatNatsUrl } from "../transports/nats-address.js";
+import { openNats } from "../transports/nats-connection.js";
+import { loadNatsKv } from "../transports/nats-loader.js";
+import type { NatsOptions } from "../transports/nats-options.js";
+import { MAX_ENTRIES } from "./limits.js";
+import type { CountersBackend, DemoState, KeyValueBackend } from "./store-backend.js";
+
+/** The bucket used when the store URL names none. */
+export const DEFAULT_BUCKET = "farcall";
+
+/** Limits of the bucket this store creates (an existing bucket keeps its own). */
+export const NATS_STORE_LIMITS = Object.freeze({
+  /** The whole bucket: writes past it fail RESOURCE_EXHAUSTED. */
+  maxBytes: 256 * 1024 * 1024,
+  /** One value. */
+  maxValueSize: 1024 * 1024,
+});
+
+/**
+ * Compare-and-set rounds one add may take before it gives up UNAVAILABLE. Each lost round
+ * means another writer's add succeeded, so this bounds the wait under a storm of writers,
+ * never correctness.
+ */
+export const MAX_CAS_ROUNDS = 200;
+
+/** JetStream's "wrong last sequence" API error: the entry changed since it was read. */
+const WRONG_LAST_SEQUENCE = 10071;
+
+const codec = createMsgpackCodec({ maxDepth: 64 });
+const encoder = new TextEncoder();
+
+function keyOf(prefix: string, name: string): string {
+  return prefix + Buffer.from(name, "utf8").toString("base64url");
+}
+
+function nameOf(key: string): string {
+  return Buffer.from(key.slice(2), "base64url").toString("utf8");
+}
+
+function live(entry: KvEntry | null): entry is KvEntry {
+  return entry !== null && entry.operation === "PUT";
+}
+
+/** A JetStream failure as an RpcError: a full bucket is RESOURCE_EXHAUSTED, anything else UNAVAILABLE. */
+function storeError(err: unknown, what: string): RpcError {
+  if (RpcError.is(err)) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  const code = /maximum bytes|message size exceeds|insufficient resources/i.test(message) ? "RESOURCE_EXHAUSTED" : "UNAVAILABLE";
+  return new RpcError(code, `${what}: the JetStream store failed: ${message}`, undefined, { cause: err });
+}
+
+function isConflict(err: unknown): boolean {
+  const e = err as { code?: unknown; cause?: unknown };
+  return e?.code === WRONG_LAST_SEQUENCE || (e?.cause !== undefined && isConflict(e.cause));
+}
+
+class NatsKeyValueStore implements KeyValueBackend {
+  constructor(private readonly kv: KV) {}
+
+  async get(key: string): Promise<unknown> {
+    try {
+      const entry = await this.kv.get(keyOf("k.", key));
+      return live(entry) ? codec.decode(entry.value) : undefined;
+    } catch (err) {
+      throw storeError(err, `get(${JSON.stringify(key)})`);
+    }
+  }
+
+  async put(key: string, value: unknown): Promise<void> {
+    const bytes = codec.encode(value);
+    if (bytes.length > NATS_STORE_LIMITS.maxValueSize) throw new RpcError("RESOURCE_EXHAUSTED", `a value of ${bytes.length} B exceeds the store's ${NATS_STORE_LIMITS.maxValueSize} B`);
+    try {
+      await this.kv.put(keyOf("k.", key), bytes);
+    } catch (err) {
+      throw storeError(err, `put(${JSON.stringify(key)})`);
+    }
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const k = keyOf("k.", key);
+    try {
+      if (!live(await this.kv.get(k))) return false;
+      await this.kv.delete(k);
+      return true;
+    } catch (err) {
+      throw storeError(err, `delete(${JSON.stringify(key)})`);
+    }
+  }
+
+  async keys(): Promise<string[]> {
+    const out: string[] = [];
+    try {
+      for await (const key of await this.kv.keys("k.>")) {
+        if (out.length >= MAX_ENTRIES) break;
+        out.push(nameOf(key));
+      }
+    } catch (err) {
+      throw storeError(err, "keys()");
+    }
+    return out.sort();
+  }
+}
+
+class NatsCounters implements CountersBackend {
+  constructor(private readonly kv: KV) {}
+
+  async get(name: string): Promise<number> {
+    try {
+      const entry = await this.kv.get(keyOf("c.", name));
+      return live(entry) ? Number(entry.string()) : 0;
+    } catch (err) {
+      throw storeError(err, `counter.get(${JSON.stringify(name)})`);
+    }
+  }
+
+  async add(name: string, n: number): Promise<number> {
+    const key = keyOf("c.", name);
+    for (let round = 1; round <= MAX_CAS_ROUNDS; round++) {
+      let next: number;
+      try {
+        const entry = await this.kv.get(key);
+        const current = live(entry) ? Number(entry.string()) : 0;
+        next = current + n;
+        if (!Number.isSafeInteger(next)) {
+          throw new RpcError("INVALID_PARAMS", `counter ${JSON.stringify(name)} would reach ${next}, past the safe-integer range`, { value: current });
+        }
+        // create() succeeds only where no live entry exists; update() only at the revision read.
+        if (live(entry)) await this.kv.update(key, encoder.encode(String(next)), entry.revision);
+        else await this.kv.create(key, encoder.encode(String(next)));
+        return next;
+      } catch (err) {
+        if (!isConflict(err)) throw storeError(err, `counter.add(${JSON.stringify(name)})`);
+      }
+      // Another writer won this round; a little jitter keeps the losers from colliding again in step.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(round, 10)));
+    }
+    throw new RpcError("UNAVAILABLE", `counter ${JSON.stringify(name)}: still contended after ${MAX_CAS_ROUNDS} compare-and-set rounds`);
+  }
+}
+
+/**
+ * Opens (creating if needed) the bucket named by `url` (`nats://host:4222/bucket`, default
+ * bucket "farcall") as the demo's state.
+ * @throws RpcError UNAVAILABLE when NATS cannot be reached, JetStream is not enabled or the
+ *   optional packages are missing; UNAUTHENTICATED when NATS refuses the credentials.
+ */
+export async function openNatsState(url: string, options: NatsOptions = {}, timeoutMs = 10_000): Promise<DemoState> {
+  const address = parseNatsUrl(url);
+  const bucket = address.name === "" ? DEFAULT_BUCKET : address.name.replaceAll(".", "_");
+  const { Kvm } = await loadNatsKv();
+  const nc: NatsConnection = await openNats(address, options, { name: `farcall store ${bucket}`, timeoutMs, reconnect: true });
+  let kv: KV;
+  try {
+    kv = await new Kvm(nc).create(bucket, { history: 1, max_bytes: NATS_STORE_LIMITS.maxBytes, maxValueSize: NATS_STORE_LIMITS.maxValueSize });
+  } catch (err) {
+    await nc.close();
+    throw new RpcError("UNAVAILABLE", `cannot open the JetStream bucket ${JSON.stringify(bucket)} at ${formatNatsUrl(address)} (is JetStream enabled, nats-server -js?): ${(err as Error).message}`, undefined, { cause: err });
+  }
+  return {
+    store: new NatsKeyValueStore(kv),
+    counters: new NatsCounters(kv),
+    close: () => nc.drain(),
+  };
+}

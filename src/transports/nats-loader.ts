@@ -1,0 +1,48 @@
+/**
+ * The NATS client, loaded only when a `nats://` URL is used: farcall installs and runs
+ * without it. Its packages are optional peer dependencies; a `nats://` URL without them
+ * fails with a message naming the package to install.
+ */
+import { RpcError } from "../core/errors.js";
+
+/** The client package `nats://` listeners and connections need. */
+export const NATS_CLIENT_PACKAGE = "@nats-io/transport-node";
+/** The key-value package the demo's JetStream store needs. */
+export const NATS_KV_PACKAGE = "@nats-io/kv";
+
+type TransportModule = typeof import("@nats-io/transport-node");
+type KvModule = typeof import("@nats-io/kv");
+
+/** Imports a package by name; replaced in tests to simulate a missing one. */
+export type PackageImporter = (name: string) => Promise<unknown>;
+
+// A variable specifier keeps bundlers and TypeScript from resolving the optional package eagerly.
+const defaultImporter: PackageImporter = (name) => import(name);
+let importer: PackageImporter = defaultImporter;
+
+/** Replaces how the NATS packages are imported (tests); no argument restores the default. */
+export function setNatsImporter(replacement?: PackageImporter): void {
+  importer = replacement ?? defaultImporter;
+}
+
+async function load<T>(name: string, why: string): Promise<T> {
+  try {
+    return (await importer(name)) as T;
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") {
+      throw new RpcError("UNAVAILABLE", `${why} needs the optional package ${name}: install it with "npm install ${name}"`, undefined, { cause: err });
+    }
+    throw err;
+  }
+}
+
+/** The NATS client for Node, or UNAVAILABLE naming the package when it is not installed. */
+export function loadNatsClient(): Promise<TransportModule> {
+  return load<TransportModule>(NATS_CLIENT_PACKAGE, "a nats:// address");
+}
+
+/** NATS JetStream key-value, or UNAVAILABLE naming the package when it is not installed. */
+export function loadNatsKv(): Promise<KvModule> {
+  return load<KvModule>(NATS_KV_PACKAGE, "a nats:// store");
+}

@@ -1,0 +1,43 @@
+/**
+ * What a farcall call looks like on NATS, shared by both ends: the body of a request is one
+ * farcall/1 frame (CALL, or NOTIFY for a publish; a batch is a MessagePack array of them),
+ * the body of a reply a RESULT or ERROR frame (a batch's reply an array of them), and the
+ * call's deadline and metadata travel in headers, where NATS tools can see them.
+ */
+import type { Codec } from "../core/codec.js";
+import { RpcError } from "../core/errors.js";
+
+/** Request header: the call's remaining time in ms (relative: clocks differ between hosts). */
+export const TIMEOUT_HEADER = "Farcall-Timeout";
+/** Request header: the call's metadata, as extended JSON (Dates, BigInts, Maps survive). */
+export const META_HEADER = "Farcall-Meta";
+/** Reply header: the id of the instance that answered. */
+export const INSTANCE_HEADER = "Farcall-Instance";
+
+/** Largest metadata header accepted, in bytes; metadata is for labels, not payloads. */
+export const MAX_META_HEADER_BYTES = 16 * 1024;
+
+/** The deadline (ms since the epoch, local clock) a `Farcall-Timeout` header gives, if any. */
+export function deadlineFrom(header: string | undefined, now: number): number | undefined {
+  if (header === undefined || header === "") return undefined;
+  const ms = Number(header);
+  if (!Number.isSafeInteger(ms) || ms < 1) throw new RpcError("INVALID_REQUEST", `${TIMEOUT_HEADER} must be a positive whole number of ms, got ${JSON.stringify(header.slice(0, 32))}`);
+  return now + ms;
+}
+
+/** Metadata decoded from a `Farcall-Meta` header, with the codec's depth limit. */
+export function metaFrom(header: string | undefined, json: Codec): Record<string, unknown> | undefined {
+  if (header === undefined || header === "") return undefined;
+  const bytes = Buffer.from(header, "utf8");
+  if (bytes.length > MAX_META_HEADER_BYTES) throw new RpcError("RESOURCE_EXHAUSTED", `${META_HEADER} of ${bytes.length} B exceeds ${MAX_META_HEADER_BYTES} B`);
+  const meta = json.decode(bytes);
+  if (typeof meta !== "object" || meta === null || Array.isArray(meta)) throw new RpcError("INVALID_REQUEST", `${META_HEADER} must be a JSON object`);
+  return meta as Record<string, unknown>;
+}
+
+/** The `Farcall-Meta` header value for `meta`; RESOURCE_EXHAUSTED when it is too large. */
+export function metaHeader(meta: Record<string, unknown>, json: Codec): string {
+  const text = Buffer.from(json.encode(meta)).toString("utf8");
+  if (Buffer.byteLength(text) > MAX_META_HEADER_BYTES) throw new RpcError("RESOURCE_EXHAUSTED", `call metadata of ${Buffer.byteLength(text)} B exceeds ${MAX_META_HEADER_BYTES} B`);
+  return text;
+}
