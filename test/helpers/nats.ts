@@ -1,0 +1,105 @@
+/**
+ * A real nats-server for the NATS transport's tests: started on a free loopback port with
+ * JetStream in a temporary directory, stopped (and its directory removed) by the test. A
+ * machine without nats-server skips those tests with a loud reason; CI (CI=true) never skips.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { connect as tcpConnect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort } from "./ports.js";
+import { spawnTs, type TestProcess } from "./processes.js";
+
+/** Starts `count` processes of test/fixtures/nats/instance.ts serving `serviceUrl`; resolves once each has joined. */
+export async function startInstances(serviceUrl: string, count: number): Promise<TestProcess[]> {
+  const instances = Array.from({ length: count }, () => spawnTs("test/fixtures/nats/instance.ts", [serviceUrl]));
+  await Promise.all(instances.map((p) => p.nextLine(/^listening/, 20_000)));
+  return instances;
+}
+
+/** Debian installs it in /usr/sbin, which is not on every user's PATH. */
+const CANDIDATES = ["nats-server", "/usr/sbin/nats-server", "/usr/local/bin/nats-server"];
+
+function natsServerBinary(): string | undefined {
+  for (const bin of CANDIDATES) {
+    if (bin.startsWith("/") && !existsSync(bin)) continue;
+    const probe = spawnSync(bin, ["--version"], { encoding: "utf8", timeout: 15_000 });
+    if (!probe.error && probe.status === 0) return bin;
+  }
+  return undefined;
+}
+
+const binary = natsServerBinary();
+
+/** Why nats-server cannot run here, or undefined when it can; throws when CI=true and it cannot. */
+export function natsServerMissing(what: string): string | undefined {
+  if (binary) return undefined;
+  const missing = `nats-server is not installed (apt-get install nats-server)`;
+  if (process.env.CI === "true") throw new Error(`${missing}. ${what} are never skipped in CI: .ci/run installs it.`);
+  console.warn(`\n*** SKIPPING ${what.toUpperCase()}: ${missing} ***\n`);
+  return missing;
+}
+
+export interface NatsServerOptions {
+  user?: string;
+  pass?: string;
+  token?: string;
+  /** @default true */
+  jetstream?: boolean;
+}
+
+/** A running nats-server. */
+export interface NatsServer {
+  /** `nats://127.0.0.1:PORT`. */
+  readonly url: string;
+  readonly port: number;
+  /** Kills it (SIGKILL) and removes its JetStream directory. */
+  stop(): Promise<void>;
+}
+
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
+/** Starts nats-server on a free loopback port; resolves once it accepts connections. */
+export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServer> {
+  if (!binary) throw new Error("nats-server is not installed");
+  const port = await freePort();
+  const dir = await mkdtemp(join(tmpdir(), "farcall-nats-"));
+  const args = ["-a", "127.0.0.1", "-p", String(port)];
+  if (options.jetstream !== false) args.push("-js", "-sd", dir);
+  if (options.user !== undefined) args.push("--user", options.user, "--pass", options.pass ?? "");
+  if (options.token !== undefined) args.push("--auth", options.token);
+  const child = spawn(binary, args, { stdio: ["ignore", "ignore", "pipe"] });
+  running.add(child);
+  let log = "";
+  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (log = (log + chunk).slice(-4096)));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => (running.delete(child), resolve())));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGKILL");
+      await exited;
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 10_000;
+  while (!(await accepts(port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`nats-server on port ${port} did not start: ${log}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return { url: `nats://127.0.0.1:${port}`, port, stop };
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tcpConnect(port, "127.0.0.1");
+    socket.once("connect", () => (socket.destroy(), resolve(true)));
+    socket.once("error", () => resolve(false));
+  });
+}

@@ -1,0 +1,124 @@
+/**
+ * Instances that go away under load: killed (kill -9) with calls in flight, or closed with a
+ * drain during a rolling restart. Real nats-server, real instance processes.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { close, connect, RpcError, type Remote } from "../../src/index.js";
+import { within } from "../helpers/bounded.js";
+import { natsServerMissing, startInstances, startNatsServer, type NatsServer } from "../helpers/nats.js";
+import type { TestProcess } from "../helpers/processes.js";
+
+const skip = natsServerMissing("NATS failover tests");
+
+type Api = { slow(ms: number): number; slowIdempotent(ms: number): number };
+
+/** How each call of a load run ended, and whether any outlived its deadline. */
+interface LoadResult {
+  ok: number;
+  failures: Map<string, number>;
+  late: number;
+}
+
+/**
+ * `workers` loops calling `call` back to back until `stop` resolves (and at most `maxCalls`
+ * calls), each with `timeoutMs`; every call is checked to settle within its deadline (plus
+ * a margin for a loaded machine).
+ */
+async function load(call: () => Promise<unknown>, timeoutMs: number, workers: number, stop: Promise<void>, maxCalls = 20_000): Promise<LoadResult> {
+  const result: LoadResult = { ok: 0, failures: new Map(), late: 0 };
+  let stopped = false;
+  void stop.then(() => (stopped = true));
+  let started = 0;
+  const worker = async (): Promise<void> => {
+    while (!stopped && started < maxCalls) {
+      started++;
+      const t0 = Date.now();
+      try {
+        await within(call(), timeoutMs + 5_000, "a call under load");
+        result.ok++;
+      } catch (err) {
+        const code = RpcError.is(err) ? String(err.code) : `not an RpcError: ${String(err)}`;
+        result.failures.set(code, (result.failures.get(code) ?? 0) + 1);
+      }
+      if (Date.now() - t0 > timeoutMs + 1_000) result.late++;
+    }
+  };
+  await Promise.all(Array.from({ length: workers }, worker));
+  return result;
+}
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("NATS instances going away under load", { skip: skip !== undefined }, () => {
+  let nats: NatsServer;
+  const started: TestProcess[] = [];
+
+  before(async () => {
+    nats = await startNatsServer({ jetstream: false });
+  });
+
+  after(async () => {
+    await Promise.all(started.map((p) => p.stop()));
+    await nats?.stop();
+  });
+
+  async function killOneUnderLoad(service: string, method: keyof Api, timeoutMs: number): Promise<LoadResult> {
+    const instances = await startInstances(`${nats.url}/${service}`, 3);
+    started.push(...instances);
+    const remote = await connect<Api>(`${nats.url}/${service}`, { timeout: timeoutMs, logger: false, nats: { attemptTimeoutMs: 300, attempts: 4 } });
+    try {
+      const stop = (async () => {
+        await pause(500);
+        await instances[0]!.kill("SIGKILL");
+        await pause(1_000);
+      })();
+      return await load(() => remote[method](50), timeoutMs, 30, stop);
+    } finally {
+      await close(remote);
+      await Promise.all(instances.map((p) => p.stop()));
+    }
+  }
+
+  it("kill -9 of one instance: every call resolves within its deadline, with success or a clear UNAVAILABLE/DEADLINE_EXCEEDED", async () => {
+    const result = await killOneUnderLoad("killed", "slow", 1_500);
+    assert.equal(result.late, 0, "calls that outlived their deadline");
+    for (const code of result.failures.keys()) assert.ok(code === "UNAVAILABLE" || code === "DEADLINE_EXCEEDED", `unexpected failure ${code}`);
+    assert.ok(result.ok > 100, `${result.ok} calls succeeded`);
+  });
+
+  it("kill -9 of one instance: calls to a method marked idempotent all succeed (sent again to another instance)", async () => {
+    const result = await killOneUnderLoad("killed-idempotent", "slowIdempotent", 3_000);
+    assert.deepEqual(Object.fromEntries(result.failures), {}, "failed calls");
+    assert.equal(result.late, 0);
+    assert.ok(result.ok > 100, `${result.ok} calls succeeded`);
+  });
+
+  it("a rolling restart (each instance closed with a drain, then replaced) loses no call", async () => {
+    const url = `${nats.url}/rolling`;
+    const instances = await startInstances(url, 3);
+    started.push(...instances);
+    const remote: Remote<Api> = await connect<Api>(url, { timeout: 10_000, logger: false });
+    try {
+      const restart = (async () => {
+        for (let i = 0; i < 3; i++) {
+          await pause(300);
+          const old = instances[i]!;
+          const [fresh] = await startInstances(url, 1);
+          started.push(fresh!);
+          old.child.kill("SIGTERM");
+          await old.nextLine(/^closed$/, 20_000);
+          await within(old.exited, 20_000, "the drained instance exits");
+          assert.equal(old.child.exitCode, 0);
+        }
+        await pause(300);
+      })();
+      const result = await load(() => remote.slow(50), 10_000, 30, restart);
+      await restart;
+      assert.deepEqual(Object.fromEntries(result.failures), {}, "failed calls");
+      assert.ok(result.ok > 100, `${result.ok} calls succeeded`);
+    } finally {
+      await close(remote);
+    }
+  });
+});
