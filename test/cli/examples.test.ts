@@ -16,6 +16,7 @@ const EXPECTED: Readonly<Record<string, RegExp>> = {
   "http-hono.ts": /^hono says: HONO$/m,
   "http-node.ts": /^node:http says: hello, node:http$/m,
   "kv-store.ts": /^get null\nput undefined\nget 10\ngetUname \S+/m,
+  "xmlrpc-express.ts": /^express \/api says: Hello, farcall!\nwoca\(""\) is fault 7: nobody to greet$/m,
   "references.ts": /^progress 100%\nconverted: report.pdf\nviews 1\nviews 2\nalice has 15\napp: line 1\napp: line 2\napp: line 3\nserver: tail stopped\nuploaded big.bin: 65536 bytes$/m,
 };
 
