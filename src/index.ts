@@ -48,11 +48,11 @@ export type {
 /** Every default, for documentation and for code that wants to derive its own limits. */
 export { SERVE_DEFAULTS, CONNECT_DEFAULTS, HTTP_DEFAULTS } from "./options.js";
 
-/** JSON-RPC 2.0 over HTTP as a node:http handler (also Express/Connect middleware). */
+/** JSON-RPC 2.0 and XML-RPC (Content-Type text/xml) over HTTP as a node:http handler (also Express/Connect middleware). */
 export { httpHandler } from "./transports/http-node.js";
 export type { NodeHttpHandler } from "./transports/http-node.js";
 
-/** JSON-RPC 2.0 over HTTP as a Fetch-API handler (Hono, Bun, Deno, Workers). */
+/** JSON-RPC 2.0 and XML-RPC (Content-Type text/xml) over HTTP as a Fetch-API handler (Hono, Bun, Deno, Workers). */
 export { fetchHandler } from "./transports/http-fetch.js";
 export type { FetchHandler, FetchPeer } from "./transports/http-fetch.js";
 export type { OpenRpcInfo } from "./protocols/jsonrpc-openrpc.js";

@@ -17,6 +17,8 @@ Each ARG is read as JSON when it parses (10, true, null, "10", [1,2], {"a":1}) a
 plain string otherwise, so these are the same call:
   farcall call tcp://127.0.0.1:4343 put greeting hello
   farcall call tcp://127.0.0.1:4343 put greeting '"hello"'
+URL is tcp://, tls://, unix://, http(s):// (JSON-RPC), xmlrpc+http(s):// (XML-RPC),
+pymanager:// or nats://.
 
 Values JSON cannot hold are printed as: BigInt as a decimal string, Map as an object
 (or [key, value] entries when a key is not a string), Set as an array, Uint8Array as

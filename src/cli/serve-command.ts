@@ -30,7 +30,8 @@ TypeScript modules need Node's type stripping or the "tsx" package.
 Options:
   --listen URL     where to listen; repeat for several (default ${SERVE_DEFAULTS.listen})
                    tcp://HOST:PORT, tls://HOST:PORT, unix:///PATH.sock, or
-                   http://HOST:PORT/PATH for JSON-RPC over HTTP; port 0 picks a free port;
+                   http://HOST:PORT/PATH for JSON-RPC and XML-RPC over HTTP; port 0
+                   picks a free port;
                    nats://HOST:PORT/SERVICE to join a service on NATS (start as many
                    instances as needed: NATS spreads the calls among them)
   --store URL      where the demo service keeps its keys and counters: nats://HOST:PORT/BUCKET

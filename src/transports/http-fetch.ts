@@ -19,7 +19,8 @@ export interface FetchPeer {
 export type FetchHandler = (request: Request, peer?: FetchPeer) => Promise<Response>;
 
 /**
- * A Fetch-API handler answering JSON-RPC 2.0 for `api`. `peer` (optional) is the caller's
+ * A Fetch-API handler answering JSON-RPC 2.0 for `api`, and XML-RPC for POSTs whose
+ * Content-Type is text/xml. `peer` (optional) is the caller's
  * address for context().peer; without it the address is "unknown".
  * @example app.all("/rpc", (c) => handler(c.req.raw))   // Hono
  */

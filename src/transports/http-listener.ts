@@ -1,6 +1,6 @@
 /**
  * `http://host:port/path` and `https://host:port/path` listeners: a node:http(s) server
- * answering JSON-RPC at the path and 404 elsewhere.
+ * answering JSON-RPC (and XML-RPC, by Content-Type) at the path and 404 elsewhere.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
@@ -73,7 +73,7 @@ export async function listenHttp(address: HttpAddress, tls: ServerTlsOptions | u
     }
     res.statusCode = 404;
     res.setHeader("content-type", "text/plain");
-    res.end(`not found: JSON-RPC is served at ${address.path}\n`);
+    res.end(`not found: JSON-RPC and XML-RPC are served at ${address.path}\n`);
   };
   if (address.scheme === "https") {
     if (!tls || (!tls.cert && !tls.pfx)) throw new TypeError(`${formatHttpAddress(address)}: an https:// listener needs tls.cert and tls.key (or tls.pfx)`);

@@ -15,7 +15,8 @@ import { HttpRpcCore, type HttpAnswer, type HttpExchange } from "./http-core.js"
 export type NodeHttpHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void;
 
 /**
- * A node:http handler answering JSON-RPC 2.0 for `api`: POST requests, GET for the OpenRPC
+ * A node:http handler answering JSON-RPC 2.0 for `api`, and XML-RPC for POSTs whose
+ * Content-Type is text/xml (see xmlrpc-http.ts): POST requests, GET for the OpenRPC
  * document, bearer auth, size limits (see http-core.ts for every status it answers).
  * @example http.createServer(httpHandler(api, { authkey: "s3cret" })).listen(8080)
  */
