@@ -145,8 +145,9 @@ class NatsCounters implements CountersBackend {
       } catch (err) {
         if (!isConflict(err)) throw storeError(err, `counter.add(${JSON.stringify(name)})`);
       }
-      // Another writer won this round; a little jitter keeps the losers from colliding again in step.
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(round, 10)));
+      // Another writer won this round. Losing twice in a row means writers collide in step: a
+      // little jitter (at most a few ms, timers are coarse) spreads them out.
+      if (round > 1) await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(round, 4)));
     }
     throw new RpcError("UNAVAILABLE", `counter ${JSON.stringify(name)}: still contended after ${MAX_CAS_ROUNDS} compare-and-set rounds`);
   }

@@ -64,7 +64,7 @@ async function readCredential(path: string, option: string): Promise<Uint8Array>
 export function natsConnectError(err: unknown, where: string): RpcError {
   const name = (err as { name?: unknown })?.name;
   const message = err instanceof Error ? err.message : String(err);
-  if (name === "AuthorizationError" || name === "UserAuthenticationExpiredError" || /authorization|authentication/i.test(message)) {
+  if (name === "AuthorizationError" || name === "UserAuthenticationExpiredError") {
     return new RpcError("UNAUTHENTICATED", `NATS at ${where} refused the credentials: ${message}`, undefined, { cause: err });
   }
   return new RpcError("UNAVAILABLE", `cannot connect to NATS at ${where}: ${message}`, undefined, { cause: err });
