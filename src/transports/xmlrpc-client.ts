@@ -13,7 +13,7 @@ import type { XmlRpcDecodeLimits } from "../codecs/xmlrpc-decode.js";
 import { encodeMethodCall } from "../codecs/xmlrpc-encode.js";
 import { multicallDocument, multicallElement, readMulticall, readResponse, type XmlRpcOutcome } from "../protocols/xmlrpc-client.js";
 import { LIST_METHODS as SYSTEM_LIST_METHODS, METHOD_SIGNATURE } from "../protocols/xmlrpc-introspection.js";
-import type { ClientTlsOptions } from "../options.js";
+import type { HttpCallerConfig } from "./http-client.js";
 import { combinedOptions, HttpPoster, type PostAnswer } from "./http-post.js";
 import { isXml } from "./xmlrpc-http.js";
 
@@ -24,16 +24,8 @@ export function isXmlRpcUrl(url: string): boolean {
   return SCHEME.test(url);
 }
 
-export interface XmlRpcCallerConfig {
-  /** An `xmlrpc+http(s)://` URL. */
-  url: string;
-  key: Uint8Array | undefined;
-  tls: ClientTlsOptions | undefined;
-  /** Default per-call timeout (ms); 0 for none. */
-  timeout: number;
-  maxDepth: number;
-  /** Largest response body read. */
-  maxBodyBytes: number;
+/** HttpCallerConfig's settings, `url` being an `xmlrpc+http(s)://` URL. */
+export interface XmlRpcCallerConfig extends HttpCallerConfig {
   /** Most elements in one response document. */
   maxElements: number;
 }
