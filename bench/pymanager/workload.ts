@@ -42,6 +42,8 @@ export interface PyManagerResults {
   clients: number;
   python: string;
   quickAck: boolean;
+  /** Why farcall's listener could not set TCP_QUICKACK, when it could not. */
+  quickAckMissing?: string;
   runs: PyRun[];
 }
 
@@ -206,9 +208,12 @@ export async function runPyManager(loops: number, log: (message: string) => void
     loops,
     clients: CLIENTS,
     python: (version.stdout + version.stderr).trim(),
-    quickAck: (await loadQuickAck()) !== undefined,
+    quickAck: false,
     runs: [],
   };
+  const { missing } = await loadQuickAck();
+  results.quickAck = missing === undefined;
+  if (missing !== undefined) results.quickAckMissing = missing;
   log(`pymanager: ${results.python}, ${CLIENTS} x ${loops}, sockopt (TCP_QUICKACK) ${results.quickAck ? "installed" : "not installed"}`);
   const steps: Record<PyConfigName, () => Promise<Omit<PyRun, "config" | "expected">>> = {
     "py-py": async () => {
@@ -286,7 +291,7 @@ export function renderPyManager(results: PyManagerResults): string {
     "x Python/Python: the Python-against-Python wall time / this wall time; higher is faster.",
     "Python clients: the whole seed program, start to exit (interpreter, 5 worker processes, the final read).",
     "farcall clients: from GO, all 5 processes connected, to the last one done.",
-    `sockopt ${results.quickAck ? "installed: farcall's listener sets TCP_QUICKACK" : "not installed: farcall's listener runs without TCP_QUICKACK (npm install sockopt)"}.`,
+    results.quickAck ? "sockopt installed: farcall's listener sets TCP_QUICKACK." : `No TCP_QUICKACK on farcall's listener: ${results.quickAckMissing ?? "unavailable"}.`,
   );
   return lines.join("\n");
 }

@@ -8,12 +8,13 @@
  * const listener = await listenPyManager({ scheme: "tcp", host: "127.0.0.1", port: 50000 }, new Dispatcher(api),
  *   { authkey: Buffer.from("password"), logger: consoleLogger });
  */
+import { pickleTuple } from "../codecs/pickle.js";
 import type { Dispatcher } from "../core/dispatcher.js";
 import type { Logger } from "../core/logger.js";
 import { PyManagerService } from "../protocols/pymanager-server.js";
 import type { StreamAddress } from "./address.js";
 import { PyManagerSocket } from "./pymanager-connection.js";
-import { loadQuickAck } from "./pymanager-quickack.js";
+import { loadQuickAck, type QuickAck } from "./pymanager-quickack.js";
 import { listenStream } from "./tcp.js";
 
 /** Options of {@link listenPyManager}. */
@@ -71,10 +72,15 @@ export async function listenPyManager(address: StreamAddress, dispatcher: Dispat
     maxFrameBytes: positive(options.maxFrameBytes, PYMANAGER_LISTEN_DEFAULTS.maxFrameBytes, "maxFrameBytes"),
     handshakeTimeoutMs: positive(options.handshakeTimeoutMs, PYMANAGER_LISTEN_DEFAULTS.handshakeTimeoutMs, "handshakeTimeoutMs"),
     idleTimeoutMs: positive(options.idleTimeoutMs, PYMANAGER_LISTEN_DEFAULTS.idleTimeoutMs, "idleTimeoutMs"),
-    quickAck: options.quickAck === false ? undefined : await loadQuickAck(),
+    quickAck: undefined as QuickAck | undefined,
   };
   const key = options.authkey ?? new Uint8Array(0);
   const { logger } = options;
+  if (options.quickAck !== false) {
+    const { quickAck, missing } = await loadQuickAck();
+    limits.quickAck = quickAck;
+    if (missing !== undefined) logger.info(`pymanager listener: ${missing}; Python clients may wait ~40 ms for a delayed ACK on each new connection`);
+  }
   const service = new PyManagerService(dispatcher, { maxReferents: options.maxReferents, allowShutdown: options.allowShutdown });
   const open = new Set<PyManagerSocket>();
   const onClosed = (conn: PyManagerSocket): void => void open.delete(conn);
@@ -91,7 +97,9 @@ export async function listenPyManager(address: StreamAddress, dispatcher: Dispat
     admit: () => closing === undefined,
     onSocket: (socket) => {
       const peer = { transport: address.scheme, address: socket.remoteAddress ?? address.path ?? "", port: socket.remotePort, authenticated: true };
-      open.add(new PyManagerSocket(socket, service, key, limits, logger, peer, onClosed, () => void close()));
+      // The address this client dialled, as Python's server names itself in a Token.
+      const dialled = address.scheme === "unix" ? address.path ?? "" : pickleTuple(socket.localAddress ?? address.host ?? "", socket.localPort ?? address.port ?? 0);
+      open.add(new PyManagerSocket(socket, service, key, limits, logger, peer, dialled, onClosed, () => void close()));
     },
     onError: (error) => logger.error(`pymanager listener: ${error.message}`),
   });

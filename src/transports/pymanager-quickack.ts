@@ -6,7 +6,8 @@
  * acknowledged, and Linux delays that acknowledgement by about 40 ms: every connection of
  * a function-style client pays it, against Python's own server too. Linux's TCP_QUICKACK,
  * set again after every read (the kernel clears it), acknowledges at once. Core Node
- * cannot set it; without `sockopt`, or off Linux, nothing is done and only speed differs.
+ * cannot set it; without `sockopt` (an optional dependency whose native build may have
+ * failed), or off Linux, nothing is done and only speed differs.
  */
 import type { Socket } from "node:net";
 
@@ -19,28 +20,39 @@ type SetSockOpt = (socket: Socket, level: number, name: number, value: number) =
 /** Sets TCP_QUICKACK on a socket; a no-op when unavailable. */
 export type QuickAck = (socket: Socket) => void;
 
-let loaded: Promise<QuickAck | undefined> | undefined;
+/** The quick-ack setter, or why there is none. */
+export type QuickAckLoad = { quickAck: QuickAck; missing?: undefined } | { quickAck?: undefined; missing: string };
 
-/** The quick-ack setter, or undefined when `sockopt` is not installed or this is not Linux. */
-export function loadQuickAck(): Promise<QuickAck | undefined> {
-  loaded ??= (async () => {
-    if (process.platform !== "linux") return undefined;
+let loaded: Promise<QuickAckLoad> | undefined;
+
+/**
+ * The quick-ack setter, or the reason it is unavailable: not Linux, or `sockopt` not
+ * installed (it is an optional dependency: a failed native build leaves it out).
+ */
+export function loadQuickAck(): Promise<QuickAckLoad> {
+  loaded ??= (async (): Promise<QuickAckLoad> => {
+    if (process.platform !== "linux") return { missing: `TCP_QUICKACK is Linux-only (this is ${process.platform})` };
+    let setsockopt: SetSockOpt | undefined;
     try {
       // A variable specifier keeps TypeScript from requiring the optional package's types.
       const name = "sockopt";
       const mod = (await import(name)) as { setsockopt?: SetSockOpt; default?: { setsockopt?: SetSockOpt } };
-      const setsockopt = mod.setsockopt ?? mod.default?.setsockopt;
-      if (typeof setsockopt !== "function") return undefined;
-      return (socket: Socket) => {
+      setsockopt = mod.setsockopt ?? mod.default?.setsockopt;
+    } catch (error) {
+      const why = (error as { code?: string }).code === "ERR_MODULE_NOT_FOUND" ? "not installed" : (error as Error).message.split("\n")[0];
+      return { missing: `the optional package sockopt is unavailable (${why})` };
+    }
+    if (typeof setsockopt !== "function") return { missing: "the installed sockopt has no setsockopt()" };
+    const set = setsockopt;
+    return {
+      quickAck: (socket: Socket) => {
         try {
-          setsockopt(socket, IPPROTO_TCP, TCP_QUICKACK, 1);
+          set(socket, IPPROTO_TCP, TCP_QUICKACK, 1);
         } catch {
           // The socket closed under us (no file descriptor): there is nothing to acknowledge.
         }
-      };
-    } catch {
-      return undefined; // not installed: the optional speed-up is simply absent
-    }
+      },
+    };
   })();
   return loaded;
 }
