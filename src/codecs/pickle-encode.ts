@@ -17,7 +17,7 @@
 import { RpcError } from "../core/errors.js";
 import { MAX_DEPTH_LIMIT } from "./pickle-graph.js";
 import * as op from "./pickle-opcodes.js";
-import { PickleGlobal, PickleTuple } from "./pickle-values.js";
+import { PickleGlobal, PickleNativeStr, PickleTuple } from "./pickle-values.js";
 import { latin1Utf8Length, PickleWriter, utf8Length } from "./pickle-writer.js";
 
 /** Options of {@link encodePickle}. */
@@ -106,6 +106,7 @@ function save(e: Encoder, value: unknown, depth: number): void {
   else if (Array.isArray(value)) saveList(e, value, depth + 1);
   else if (value instanceof PickleTuple) saveTuple(e, value.items, depth + 1);
   else if (value instanceof PickleGlobal) saveGlobalCall(e, value, depth + 1);
+  else if (value instanceof PickleNativeStr) saveNativeStr(e, value.text);
   else if (value instanceof Map) saveDict(e, [...value], depth + 1);
   else if (value instanceof Set) saveSet(e, [...value], depth + 1);
   else if (value instanceof Date) saveFloat(e, value.getTime() / 1000);
@@ -180,6 +181,18 @@ function saveStr(e: Encoder, value: string): void {
     e.w.u32(n);
   }
   e.w.utf8(value, signed);
+}
+
+function saveNativeStr(e: Encoder, text: string): void {
+  if (e.protocol > 2 || !/^[\x00-\x7f]*$/.test(text)) return saveStr(e, text);
+  if (text.length < 256) {
+    e.w.byte(op.SHORT_BINSTRING);
+    e.w.byte(text.length);
+  } else {
+    e.w.byte(op.BINSTRING);
+    e.w.u32(text.length);
+  }
+  e.w.utf8(text, text.length);
 }
 
 function saveBytes(e: Encoder, value: Uint8Array): void {
@@ -280,7 +293,7 @@ function checkHashable(value: unknown, what: string, maxDepth: number, depth = 0
     for (const item of value.items) checkHashable(item, what, maxDepth, depth + 1);
     return;
   }
-  if (value instanceof Uint8Array || value instanceof Date || value instanceof PickleGlobal) return;
+  if (value instanceof Uint8Array || value instanceof Date || value instanceof PickleGlobal || value instanceof PickleNativeStr) return;
   const kind = Array.isArray(value) ? "an array (a list)" : value instanceof Set ? "a Set" : "an object or Map (a dict)";
   throw invalid(`${what} must be hashable in Python, not ${kind}; use pickleTuple for a tuple`);
 }

@@ -18,6 +18,17 @@ export function pickleTuple(...items: unknown[]): PickleTuple {
   return new PickleTuple(items);
 }
 
+/**
+ * A Python `str` that a Python 2 peer must receive as its native byte string, not as
+ * `unicode`: written as SHORT_BINSTRING/BINSTRING at protocol 2 when it is ASCII (what a
+ * Python 2 server writes for a str), as an ordinary str from protocol 3 on. Python 3 reads
+ * either as `str`. Needed where Python 2 insists on `str`, such as a Token's typeid, which
+ * it passes to `type()`.
+ */
+export class PickleNativeStr {
+  constructor(readonly text: string) {}
+}
+
 /** How a {@link PickleGlobal} is built on the Python side. */
 export interface PickleGlobalInit {
   /** Positional arguments of the call. @default [] */

@@ -12,6 +12,6 @@ export { decodePickle, MAX_LONG_BYTES, PICKLE_DECODE_DEFAULTS, type PickleDecode
 export { encodePickle, PICKLE_ENCODE_DEFAULTS, type PickleEncodeOptions } from "./pickle-encode.js";
 export { MAX_INT_DIGITS } from "./pickle-scalars.js";
 export {
-  PickleGlobal, PickleGlobalRef, PickleTuple, pickleRecord, pickleTuple, recordGlobals,
+  PickleGlobal, PickleGlobalRef, PickleNativeStr, PickleTuple, pickleRecord, pickleTuple, recordGlobals,
   type PickleFactory, type PickleGlobalInit, type PickleGlobals, type PickleRecord,
 } from "./pickle-values.js";

@@ -49,7 +49,28 @@ export function pythonError(exception: unknown): RpcError {
   return new RpcError(type, exceptionText(exception.args), { type, args: exception.args });
 }
 
-/** The value of a decoded reply; throws RpcError for `#ERROR`, `#TRACEBACK`, `#UNSERIALIZABLE`. */
+/**
+ * A `#PROXY` reply: the method's result is a new shared object on the server (a method in
+ * the server's `method_to_typeid`), held there with one reference that the caller must drop.
+ */
+export class SharedResult {
+  constructor(readonly ident: string, readonly typeid: string, readonly exposed: readonly string[]) {}
+}
+
+/** The shared object a `#PROXY` result `(exposed, Token)` names. */
+function sharedResult(result: unknown): SharedResult {
+  const [exposed, token] = Array.isArray(result) ? result : [];
+  const state = isRecord(token) && token.__class__ === "multiprocessing.managers.Token" ? token.state : undefined;
+  if (!Array.isArray(state) || typeof state[0] !== "string" || typeof state[2] !== "string") {
+    throw new RpcError("PARSE_ERROR", "a #PROXY reply is (exposed, Token(typeid, address, id))");
+  }
+  return new SharedResult(state[2], state[0], Array.isArray(exposed) ? exposed.filter((n): n is string => typeof n === "string") : []);
+}
+
+/**
+ * The value of a decoded reply, a {@link SharedResult} for `#PROXY`; throws RpcError for
+ * `#ERROR`, `#TRACEBACK`, `#UNSERIALIZABLE`.
+ */
 export function replyValue(reply: unknown): unknown {
   if (!Array.isArray(reply) || reply.length !== 2 || typeof reply[0] !== "string") {
     throw new RpcError("PARSE_ERROR", "a manager reply is (kind, result)");
@@ -57,8 +78,9 @@ export function replyValue(reply: unknown): unknown {
   const [kind, result] = reply as [string, unknown];
   switch (kind) {
     case "#RETURN":
-    case "#PROXY":
       return result;
+    case "#PROXY":
+      return sharedResult(result);
     case "#ERROR":
       throw pythonError(result);
     case "#TRACEBACK":

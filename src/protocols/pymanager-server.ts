@@ -8,8 +8,13 @@
  * Every exposed function is a typeid: `create` calls it (named arguments arrive as a
  * trailing object) and holds the result. Every exposed namespace (`kv` of `{ kv: store }`)
  * is a typeid too, whose referent is the object itself with its exposed methods.
+ *
+ * A referent's method that returns a class instance answers `('#PROXY', (exposed, Token))`,
+ * as Python's server does for a method listed in `method_to_typeid`: the instance becomes a
+ * referent of its own, and the Token's typeid is the class's name, which the Python client
+ * must have registered (`register("Account")`) to build its proxy.
  */
-import { pickleTuple, type PickleTuple } from "../codecs/pickle.js";
+import { PickleGlobal, PickleNativeStr, pickleTuple, type PickleTuple } from "../codecs/pickle.js";
 import type { PeerInfo } from "../core/context.js";
 import { Dispatcher } from "../core/dispatcher.js";
 import { RpcError } from "../core/errors.js";
@@ -32,6 +37,8 @@ export interface PyManagerConnection {
   readonly peer: PeerInfo;
   /** True after `accept_connection`: requests are object calls until the client closes. */
   stream: boolean;
+  /** The address the client dialled, `(host, port)` or a unix path, for the Tokens of `#PROXY` replies. */
+  readonly address: PickleTuple | string;
 }
 
 /** A typeid clients may `create`: an exposed function, or an exposed namespace object. */
@@ -145,6 +152,21 @@ export class PyManagerService {
     return this.referents.add(value, undefined, "", valueExposed(value));
   }
 
+  /**
+   * An instance returned by a referent's method, held as a referent of its own and sent as
+   * Python's server sends a `method_to_typeid` result. The client increfs it, then drops the
+   * reference this creation holds; the calling stream holds it too, so a client that dies
+   * before its incref leaves nothing behind.
+   */
+  private proxyReply(conn: PyManagerConnection, value: object): PickleTuple {
+    const referent = this.hold(value);
+    this.referents.hold(referent, conn);
+    // Python 2.7 builds its proxy class with type("AutoProxy[" + typeid + "]"), which refuses unicode.
+    const typeid = new PickleNativeStr(value.constructor?.name || "object");
+    const token = new PickleGlobal("multiprocessing.managers", "Token", { newobj: true, state: pickleTuple(typeid, conn.address, referent.ident) });
+    return pickleTuple("#PROXY", pickleTuple(pickleTuple(...referent.exposed), token));
+  }
+
   private async callReferent(conn: PyManagerConnection, ident: unknown, method: string, args: unknown[], kwargs: Record<string, unknown> | null): Promise<PickleTuple> {
     if (ident === null) return tracebackReply("a server method needs its own connection, not an accepted stream");
     const referent = this.referents.get(ident);
@@ -152,15 +174,21 @@ export class PyManagerService {
     const callArgs = kwargs === null ? args : [...args, kwargs];
     if (referent.methods !== undefined && referent.methods.lookup(referent.prefix + method) !== undefined) {
       const value = await invokeMethod(referent.methods, { method: referent.prefix + method, args: callArgs, peer: conn.peer });
-      return pickleTuple("#RETURN", value);
+      return isInstance(value) ? this.proxyReply(conn, value as object) : pickleTuple("#RETURN", value);
     }
     // Python's fallbacks for names the object does not expose.
     if (method === "#GETVALUE") return pickleTuple("#RETURN", referent.value);
-    if (method === "__repr__") return pickleTuple("#RETURN", referent.methods ? `<${referent.prefix.slice(0, -1) || "object"} object>` : pyRepr(referent.value));
-    if (method === "__str__") return pickleTuple("#RETURN", referent.methods ? `<${referent.prefix.slice(0, -1) || "object"} object>` : pyStr(referent.value));
+    if (method === "__repr__") return pickleTuple("#RETURN", referent.methods ? objectRepr(referent) : pyRepr(referent.value));
+    if (method === "__str__") return pickleTuple("#RETURN", referent.methods ? objectRepr(referent) : pyStr(referent.value));
     if (referent.methods !== undefined) throw new RpcError("AttributeError", `method ${JSON.stringify(method)} is not exposed`);
     return pickleTuple("#RETURN", callValueMethod(referent.value, method, callArgs));
   }
+}
+
+/** `<kv object>` for a namespace, `<Account object>` for a class instance. */
+function objectRepr(referent: Referent): string {
+  const name = referent.prefix.slice(0, -1) || (referent.value as object | undefined)?.constructor?.name || "object";
+  return `<${name} object>`;
 }
 
 /** kwds as an argument: null when empty, undefined when not a dict of str keys. */

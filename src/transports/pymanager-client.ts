@@ -1,7 +1,8 @@
 /**
  * farcall calling a Python `BaseManager` server (`pymanager://host:port`). Calling a
  * registered typeid returns its value, not a proxy: `create`, then `#GETVALUE` on a pooled
- * stream, then `decref`. A typeid whose referent is a shared object can instead be held
+ * stream, then `decref`; so does a method whose result the server sends as a proxy
+ * (`method_to_typeid`). A typeid whose referent is a shared object can instead be held
  * as a {@link PyManagerObject} whose methods are calls on it. Python's server takes one
  * request per connection at a time, so calls in flight use a pool of streams rather than
  * queueing behind one socket.
@@ -12,7 +13,7 @@
  * console.log(await py.call("get", ["hikakin"]));   // a number
  */
 import { RpcError } from "../core/errors.js";
-import { createdReferent, decodeReply, encodeRequest } from "../protocols/pymanager-client.js";
+import { createdReferent, decodeReply, encodeRequest, SharedResult } from "../protocols/pymanager-client.js";
 import type { StreamAddress } from "./address.js";
 import { dialPyManager, type PyClientSocket, type PyDialLimits } from "./pymanager-dial.js";
 
@@ -108,11 +109,7 @@ class ManagerClient implements PyManagerClient {
 
   async call(typeid: string, args: readonly unknown[] = [], kwargs?: Record<string, unknown>): Promise<unknown> {
     const { ident } = createdReferent(await this.serverCall("create", [typeid, ...args], kwargs));
-    try {
-      return await this.onStream(ident, "#GETVALUE", [], undefined);
-    } finally {
-      await this.serverCall("decref", [ident]);
-    }
+    return this.valueOf(ident);
   }
 
   async object(typeid: string, args: readonly unknown[] = [], kwargs?: Record<string, unknown>): Promise<PyManagerObject> {
@@ -152,7 +149,17 @@ class ManagerClient implements PyManagerClient {
       throw error;
     }
     this.giveBack(stream);
-    return decodeReply(reply);
+    const value = decodeReply(reply);
+    return value instanceof SharedResult ? this.valueOf(value.ident) : value;
+  }
+
+  /** The value of a shared object the server created for us, whose one reference we then drop. */
+  private async valueOf(ident: string): Promise<unknown> {
+    try {
+      return await this.onStream(ident, "#GETVALUE", [], undefined);
+    } finally {
+      await this.serverCall("decref", [ident]);
+    }
   }
 
   private async acquire(): Promise<PyClientSocket> {

@@ -53,6 +53,7 @@ export class PyManagerSocket implements PyManagerConnection {
     private readonly limits: PyConnectionLimits,
     private readonly logger: Logger,
     readonly peer: PyManagerConnection["peer"],
+    readonly address: PyManagerConnection["address"],
     private readonly onClosed: (conn: PyManagerSocket) => void,
     private readonly onShutdown: () => void,
   ) {

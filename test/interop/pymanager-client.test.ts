@@ -120,7 +120,9 @@ describe("pymanager client against Python servers", { skip: python === undefined
       await kv.call("set", ["a", "text"]);
       assert.equal(await kv.call("get", ["a"]), "text");
       await assert.rejects(kv.call("get", ["missing"]), (e: unknown) => RpcError.is(e) && e.code === "KeyError");
+      assert.deepEqual(await kv.call("snapshot"), { a: "text" });
       await kv.release();
+      assert.equal(await client.serverCall("number_of_objects"), 0);
     } finally {
       client.close();
     }
@@ -144,6 +146,20 @@ describe("pymanager client against Python servers", { skip: python === undefined
       assert.deepEqual(await kv.call("get", ["l"]), [1, "two", null]);
       assert.deepEqual(await kv.call("keys"), ["l", "n"]);
       await kv.release();
+      assert.equal(await client.serverCall("number_of_objects"), 0);
+    });
+
+    it("a method answering a proxy (method_to_typeid) gives its value, and the server's object is released", async () => {
+      const kv = await client.object("kv");
+      try {
+        await kv.call("set", ["snap", 10]);
+        assert.equal(((await kv.call("snapshot")) as Record<string, unknown>).snap, 10);
+        // A Python class instance has no safe JavaScript form: refused, and still released.
+        await assert.rejects(kv.call("box"), (e: unknown) => RpcError.is(e) && /__main__\.Box is not allowed/.test(e.message));
+        assert.equal(await client.serverCall("number_of_objects"), 1);
+      } finally {
+        await kv.release();
+      }
       assert.equal(await client.serverCall("number_of_objects"), 0);
     });
 

@@ -135,7 +135,7 @@ describe("errors as Python exceptions", () => {
 
 describe("pymanager server semantics", () => {
   const peer: PeerInfo = { transport: "tcp", address: "127.0.0.1", port: 1, authenticated: true };
-  const conn = (): PyManagerConnection => ({ peer, stream: false });
+  const conn = (): PyManagerConnection => ({ peer, stream: false, address: new PickleTuple(["127.0.0.1", 50000]) });
   class Store {
     private data: Record<string, unknown> = {};
     set(k: string, v: unknown): void {
@@ -202,6 +202,38 @@ describe("pymanager server semantics", () => {
     assert.equal(refused[0], "#TRACEBACK");
     service.closed(stream);
     assert.equal(service.referents.size, 0);
+  });
+
+  it("a referent's method returning a class instance answers #PROXY with a Token naming the class", async () => {
+    class Bank {
+      open(): Store {
+        return new Store();
+      }
+    }
+    const service = new PyManagerService(new Dispatcher({ bank: new Bank() }));
+    const stream = conn();
+    await service.handle(stream, request(null, "accept_connection", ["MainProcess"]));
+    const [, [bankIdent]] = roundTrip((await service.handle(conn(), request(null, "create", ["bank"]))).reply) as [string, [string]];
+    const { reply } = await service.handle(stream, request(bankIdent, "open"));
+    const globals = recordGlobals(["multiprocessing.managers.Token"]);
+    const [kind, [exposed, token]] = decodePickle(encodePickle(reply), { globals }) as [string, [string[], { __class__: string; state: unknown[] }]];
+    assert.equal(kind, "#PROXY");
+    assert.deepEqual([...exposed].sort(), ["get", "set"]);
+    assert.equal(token.__class__, "multiprocessing.managers.Token");
+    const [typeid, address, ident] = token.state as [string, unknown, string];
+    assert.deepEqual([typeid, address], ["Store", ["127.0.0.1", 50000]]);
+    // Python's client increfs the new object, then drops the creation's reference.
+    await service.handle(conn(), request(null, "incref", [ident]));
+    await service.handle(conn(), request(null, "decref", [ident]));
+    await service.handle(stream, request(ident, "set", ["a", 1]));
+    assert.deepEqual(roundTrip((await service.handle(stream, request(ident, "get", ["a"]))).reply), ["#RETURN", 1]);
+    assert.deepEqual(roundTrip((await service.handle(stream, request(ident, "__repr__"))).reply), ["#RETURN", "<Store object>"]);
+    assert.equal(service.referents.size, 2);
+    await service.handle(conn(), request(null, "decref", [ident]));
+    assert.equal(service.referents.size, 1);
+    // Python 2.7 passes the typeid to type(), which wants a byte str: at protocol 2 it is one.
+    const py2 = Buffer.from(encodePickle(reply, { protocol: 2 }));
+    assert.ok(py2.includes(Buffer.from([0x55, 5, ...Buffer.from("Store")])), "SHORT_BINSTRING 'Store'");
   });
 
   it("shutdown is refused unless enabled; maxReferents bounds what clients may hold", async () => {

@@ -16,25 +16,40 @@ import { silentLogger } from "../../src/core/logger.js";
 import { listenPyManager, type PyManagerListener } from "../../src/transports/pymanager-listener.js";
 import { loadQuickAck } from "../../src/transports/pymanager-quickack.js";
 import { dialPyManager } from "../../src/transports/pymanager-dial.js";
-import { within } from "../helpers/bounded.js";
+import { until, within } from "../helpers/bounded.js";
 import { findPyenv, findPython3, runPython } from "../fixtures/pymanager/python-run.js";
-import { counterApi, KeyValue, kvApi } from "../fixtures/pymanager/seed-api.js";
+import { Bank, counterApi, KeyValue, kvApi } from "../fixtures/pymanager/seed-api.js";
 import { freePort } from "../helpers/ports.js";
 
 const SEEDS = fileURLToPath(new URL("../fixtures/seed-examples/", import.meta.url));
 const PEER = fileURLToPath(new URL("../fixtures/pymanager/manager_peer.py", import.meta.url));
 const COUNTER_LOOPS = fileURLToPath(new URL("../fixtures/pymanager/manager_counter_client_loops.py", import.meta.url));
+const PROXIES = fileURLToPath(new URL("../fixtures/pymanager/manager_proxies.py", import.meta.url));
+/** What manager_proxies.py prints when every proxy works and is released. */
+const PROXIES_OUTPUT = [
+  "type AutoProxy[Account]",
+  "token Account True",
+  "deposit 10",
+  "again 15",
+  "ValueError a deposit must be positive",
+  "bob 0 count 2",
+  "statement AutoProxy[Statement] alice: 15",
+  "str <Account object>",
+  "objects held 4",
+  "objects after del 1",
+  "",
+].join("\n");
 /** Every Python run is bounded; the kv seed client takes about 1.5 s (a 40 ms stall per connection). */
 const RUN_MS = 120_000;
 /**
  * The counter seed opens about nine connections per iteration, each stalled ~40 ms by the
  * client's Nagle and a delayed ACK unless TCP_QUICKACK can be set (the optional sockopt
- * package): then the unchanged 5 x 1000 runs in about 15 s; without it, 7 minutes, so the
- * test lowers the loop to 10.
+ * package): then the unchanged 5 x 1000 runs in about 20 s; without it, 7 minutes, so the
+ * test lowers the loop to 10. CI builds sockopt, so there it always runs in full.
  */
-const quickAck = (await loadQuickAck()) !== undefined;
-const COUNTER_LOOP_COUNT = quickAck ? 1000 : 10;
-if (!quickAck) console.warn("\n*** pymanager: sockopt is not installed: the counter seed runs 5 x 10, not 5 x 1000 ***\n");
+const { missing: quickAckMissing } = await loadQuickAck();
+const COUNTER_LOOP_COUNT = quickAckMissing === undefined ? 1000 : 10;
+if (quickAckMissing !== undefined) console.warn(`\n*** pymanager: ${quickAckMissing}: the counter seed runs 5 x 10, not 5 x 1000 ***\n`);
 
 const python = findPython3("pymanager interop tests");
 const local = { scheme: "tcp" as const, host: "127.0.0.1", port: 0 };
@@ -44,15 +59,18 @@ function portOf(listener: PyManagerListener): string {
   return listener.url.slice(listener.url.lastIndexOf(":") + 1);
 }
 
-/** Resolves once `predicate` holds, checking after every turn of I/O; rejects after `ms`. */
-async function until(predicate: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not true after ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 10));
+/** Runs manager_proxies.py in `mode` against a fresh bank; returns its output once the server holds nothing. */
+async function proxiesRun(exe: string, mode: "registered" | "plain" | "unregistered"): Promise<string> {
+  const bank = await listenPyManager(local, new Dispatcher({ bank: new Bank() }), { authkey, logger: silentLogger });
+  try {
+    const run = await runPython(exe, [PROXIES, mode, "127.0.0.1", portOf(bank)], RUN_MS);
+    assert.equal(run.code, 0, run.stderr);
+    await until(5000, "the proxies' referents released", () => bank.referents === 0);
+    return run.stdout;
+  } finally {
+    await bank.close();
   }
 }
-
 
 /** A raw socket that has read the server's challenge frame. */
 async function rawClient(listener: PyManagerListener): Promise<{ socket: Socket; closed: Promise<Buffer> }> {
@@ -103,6 +121,10 @@ describe("pymanager server with Python clients", { skip: python === undefined },
     }
   });
 
+  it("TCP_QUICKACK can be set (sockopt is built), as it must be in CI", { skip: quickAckMissing !== undefined && process.env.CI !== "true" ? quickAckMissing : false }, () => {
+    assert.equal(quickAckMissing, undefined, "npm ci installs the optional dependency sockopt and builds it with node-gyp");
+  });
+
   it(`the counter seed client (${COUNTER_LOOP_COUNT} loops per process) counts exactly 5 x the loop`, async () => {
     // With 1000 loops this is the unchanged seed program; the copy only reads the loop count.
     const script = COUNTER_LOOP_COUNT === 1000 ? join(SEEDS, "manager_counter_client.py") : COUNTER_LOOPS;
@@ -128,6 +150,20 @@ describe("pymanager server with Python clients", { skip: python === undefined },
     ].join("\n"));
   });
 
+  describe("a method that returns a class instance answers a proxy, as method_to_typeid does", () => {
+    it("registered with method_to_typeid as Python's own server would be: proxies all the way down", async () => {
+      assert.equal(await proxiesRun(py, "registered"), PROXIES_OUTPUT);
+    });
+
+    it("registered with the typeids alone (method_to_typeid only matters on the server)", async () => {
+      assert.equal(await proxiesRun(py, "plain"), PROXIES_OUTPUT);
+    });
+
+    it("a client that never registered the typeid gets Python's KeyError, and the object is still freed", async () => {
+      assert.equal(await proxiesRun(py, "unregistered"), "KeyError 'Account'\nobjects 0\n");
+    });
+  });
+
   it("a wrong authkey raises multiprocessing.AuthenticationError in Python", async () => {
     const run = await runPython(py, [PEER, "wrongkey", "127.0.0.1", portOf(kv)], RUN_MS);
     assert.equal(run.stdout, "AuthenticationError digest sent was rejected\n", run.stderr);
@@ -143,18 +179,18 @@ describe("pymanager server with Python clients", { skip: python === undefined },
   it("after 10,000 calls from a Python client the server holds no referents", async () => {
     const run = await runPython(py, [PEER, "calls", "127.0.0.1", portOf(kv), "10000"], RUN_MS);
     assert.equal(run.stdout, "calls done\n", run.stderr);
-    await until(() => kv.referents === 0, 5000, "referents released");
+    await until(5000, "referents released", () => kv.referents === 0);
   });
 
   it("a client killed while holding proxies leaves no referents behind", async () => {
     const run = await runPython(py, [PEER, "killed", "127.0.0.1", portOf(kv)], RUN_MS);
     assert.equal(run.stdout, "holding 2\n", run.stderr);
-    await until(() => kv.referents === 0, 5000, "referents of the killed client released");
+    await until(5000, "referents of the killed client released", () => kv.referents === 0);
   });
 
   for (const version of ["3.12", "3.13"]) {
     const exe = findPyenv(version, "the pymanager handshake test");
-    it(`Python ${version} (the {sha256} handshake) runs the kv seed client and the shared object`, { skip: exe === undefined }, async () => {
+    it(`Python ${version} (the {sha256} handshake) runs the kv seed client, the shared object and returned proxies`, { skip: exe === undefined }, async () => {
       const fresh = await listenPyManager(local, new Dispatcher({ ...kvApi(), kv: new KeyValue() }), { authkey, logger: silentLogger });
       try {
         const seed = await runPython(exe!, [join(SEEDS, "manager_kv_client.py"), "127.0.0.1", portOf(fresh)], RUN_MS);
@@ -162,9 +198,10 @@ describe("pymanager server with Python clients", { skip: python === undefined },
         assert.match(seed.stdout, /^get None\nput None\nget 10\nget_uname "posix\.uname_result\(sysname='/);
         const shared = await runPython(exe!, [PEER, "shared", "127.0.0.1", portOf(fresh)], RUN_MS);
         assert.match(shared.stdout, /^n int 10\n[^]*KeyError 'missing'\nValueError b must not be 0\nRemoteError True\n/, shared.stderr);
+        assert.equal(await proxiesRun(exe!, "registered"), PROXIES_OUTPUT);
         const wrong = await runPython(exe!, [PEER, "wrongkey", "127.0.0.1", portOf(fresh)], RUN_MS);
         assert.equal(wrong.stdout, "AuthenticationError digest sent was rejected\n", wrong.stderr);
-        await until(() => fresh.referents === 0, 5000, "referents released");
+        await until(5000, "referents released", () => fresh.referents === 0);
       } finally {
         await fresh.close();
       }
@@ -176,6 +213,10 @@ describe("pymanager server with Python clients", { skip: python === undefined },
     const run = await runPython(py27!, [join(SEEDS, "manager_kv_client.py"), "127.0.0.1", portOf(kv)], RUN_MS);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /\('get', 10\)\n/);
+  });
+
+  it("Python 2.7 builds proxies from #PROXY replies (a native str typeid)", { skip: py27 === undefined }, async () => {
+    assert.equal(await proxiesRun(py27!, "registered"), PROXIES_OUTPUT);
   });
 
   describe("hostile peers are refused and the server stays up", () => {
@@ -200,7 +241,7 @@ describe("pymanager server with Python clients", { skip: python === undefined },
       try {
         const { closed } = await rawClient(strict);
         await within(closed, 5000, "close of a silent client");
-        await until(() => strict.connections === 0, 5000, "the server side closed");
+        await until(5000, "the server side closed", () => strict.connections === 0);
       } finally {
         await strict.close();
       }
@@ -220,7 +261,7 @@ describe("pymanager server with Python clients", { skip: python === undefined },
       try {
         const client = await dialPyManager({ scheme: "tcp", host: "127.0.0.1", port: Number(portOf(strict)) }, authkey,
           { maxFrameBytes: 1 << 20, handshakeTimeoutMs: 5000, callTimeoutMs: 5000 });
-        await until(() => client.closed, 5000, "the idle connection closed by the server");
+        await until(5000, "the idle connection closed by the server", () => client.closed);
         assert.equal(strict.connections, 0);
       } finally {
         await strict.close();
@@ -235,7 +276,7 @@ describe("pymanager server with Python clients", { skip: python === undefined },
     it("other clients are unaffected afterwards", async () => {
       const run = await runPython(py, [PEER, "shared", "127.0.0.1", portOf(kv)], RUN_MS);
       assert.match(run.stdout, /^n int 10\n/, run.stderr);
-      await until(() => kv.connections === 0, 5000, "every connection closed");
+      await until(5000, "every connection closed", () => kv.connections === 0);
     });
   });
 });
