@@ -636,7 +636,8 @@ describe("a farcall/1 server facing hostile references and streams", () => {
       names.push(`account dropped ${s}`, `adder ${1000 + s}`, `numbers dropped ${s}`);
       r.peer.destroy();
     }
-    await until(5000, "the server to drop the sessions", () => server.connections === connectionsBefore);
+    // At most as many as before: sockets of earlier tests may still have been closing then.
+    await until(5000, "the server to drop the sessions", () => server.connections <= connectionsBefore);
     await until(5000, "every stream's finally ran", () => state.finallyRan >= finallyBefore + SESSIONS);
     const kept = [];
     for (const name of names) if (!(await made.waitFor(name, 5000))) kept.push(name);
