@@ -16,12 +16,13 @@ import { decodePickle, encodePickle } from "../../src/codecs/pickle.js";
 import { RpcError } from "../../src/core/errors.js";
 import { FROM_PYTHON, range, TO_PYTHON } from "../fixtures/pickle/interop-cases.js";
 import { MANAGER_GLOBALS } from "../fixtures/pickle/samples.js";
+import { findPyenv, python3Missing } from "../helpers/python.js";
 
 const PEER = fileURLToPath(new URL("../fixtures/pickle/pickle_peer.py", import.meta.url));
 /** Bound on every Python run: a hung interpreter fails the test instead of hanging it. */
 const PYTHON_TIMEOUT_MS = 30_000;
-/** The older Pythons wanted besides python3, by version prefix. */
-const WANTED = ["2.7", "3.12", "3.13"];
+/** The Pythons wanted besides python3 (3.11 here), by version prefix. */
+const WANTED = ["2.7", "3.11", "3.12", "3.13"];
 
 interface Python {
   label: string;
@@ -34,32 +35,19 @@ function versionOf(exe: string): string | undefined {
   return run.status === 0 ? run.stdout.trim() : undefined;
 }
 
-/** python3, then each wanted pyenv version that is installed; a missing one is reported, not fatal. */
+/** python3, then each wanted pyenv version that is installed; a missing one is reported (fatal in CI). */
 function findPythons(): { pythons: Python[]; missing: string[] } {
   const pythons: Python[] = [];
   const missing: string[] = [];
-  const own = versionOf("python3");
-  if (own === undefined) {
-    if (process.env.CI === "true") {
-      throw new Error("python3 cannot be run. Python interop tests are never skipped in CI: install python3 on the runner.");
-    }
-    console.warn("\n*** SKIPPING ALL PICKLE PYTHON INTEROP TESTS: python3 cannot be run ***\n");
-    return { pythons, missing };
-  }
+  if (python3Missing("pickle Python interop tests") !== undefined) return { pythons, missing };
+  const own = versionOf("python3") ?? "3";
   pythons.push({ label: `python3 (${own})`, exe: "python3", major: Number(own.split(".")[0]) });
-  const listed = spawnSync("pyenv", ["versions", "--bare"], { encoding: "utf8", timeout: PYTHON_TIMEOUT_MS });
-  const versions = listed.status === 0 ? listed.stdout.split("\n").map((v) => v.trim()).filter(Boolean) : [];
   for (const prefix of WANTED) {
     if (own.startsWith(`${prefix}.`)) continue;
-    const version = versions.filter((v) => v.startsWith(`${prefix}.`) && /^\d+\.\d+\.\d+$/.test(v)).pop();
-    const root = version && spawnSync("pyenv", ["prefix", version], { encoding: "utf8", timeout: PYTHON_TIMEOUT_MS });
-    const exe = root && root.status === 0 ? join(root.stdout.trim(), "bin", "python") : undefined;
-    if (exe && versionOf(exe)) {
-      pythons.push({ label: `Python ${version}`, exe, major: Number(prefix.split(".")[0]) });
-    } else {
-      missing.push(prefix);
-      console.warn(`\n*** SKIPPING PICKLE INTEROP WITH PYTHON ${prefix}: not installed (pyenv versions lists no ${prefix}.x) ***\n`);
-    }
+    const exe = findPyenv(prefix, "pickle interop");
+    const version = exe === undefined ? undefined : versionOf(exe);
+    if (exe !== undefined && version !== undefined) pythons.push({ label: `Python ${version}`, exe, major: Number(prefix.split(".")[0]) });
+    else missing.push(prefix);
   }
   return { pythons, missing };
 }

@@ -46,9 +46,10 @@ async function startSeedServer(exe: string, script: string, protocol: 2 | 4 = 4)
   }
 }
 
-/** shared_server.py, once it says it is bound; resolves with its port. */
-function startSharedServer(exe: string): Promise<number> {
-  const child = spawn(exe, [SHARED_SERVER], { stdio: ["ignore", "pipe", "inherit"] });
+/** shared_server.py, once it says it is bound; resolves with its port. `protocol` 5 makes it reply at protocol 5. */
+function startSharedServer(exe: string, protocol?: 5): Promise<number> {
+  const env = protocol === undefined ? process.env : { ...process.env, PICKLE_PROTOCOL: String(protocol) };
+  const child = spawn(exe, [SHARED_SERVER], { stdio: ["ignore", "pipe", "inherit"], env });
   children.push(child);
   return within(new Promise<number>((resolve, reject) => {
     let output = "";
@@ -96,13 +97,36 @@ describe("pymanager client against Python servers", { skip: python === undefined
 
   for (const version of ["3.12", "3.13"]) {
     const exe = findPyenv(version, "the pymanager client handshake test");
-    it(`runs the kv example against manager_kv_server.py under Python ${version}`, { skip: exe === undefined }, async () => {
-      const { client } = await startSeedServer(exe!, "manager_kv_server.py");
+    it(`runs the kv example against manager_kv_server.py under Python ${version} (the {sha256} handshake)`, { skip: exe === undefined }, async () => {
+      const { client, port } = await startSeedServer(exe!, "manager_kv_server.py");
       try {
         assert.equal(await client.call("get", ["a"]), null);
         assert.equal(await client.call("put", ["a", 10]), null);
         assert.equal(await client.call("get", ["a"]), 10);
         assert.match(String(await client.call("get_uname")), /^posix\.uname_result\(sysname=/);
+        await assert.rejects(
+          connectPyManager({ scheme: "tcp", host: "127.0.0.1", port }, { authkey: Buffer.from("wrong") }),
+          (e: unknown) => RpcError.is(e) && e.code === "UNAUTHENTICATED",
+        );
+      } finally {
+        client.close();
+      }
+    });
+  }
+
+  for (const [version, exe] of [["3 (python3)", py], ["3.12", findPyenv("3.12", "the pymanager client protocol 5 test")], ["3.13", findPyenv("3.13", "the pymanager client protocol 5 test")]] as const) {
+    it(`reads pickle protocol 5 replies from a Python ${version} server`, { skip: exe === undefined }, async () => {
+      const port = await startSharedServer(exe!, 5);
+      const client = await connectPyManager({ scheme: "tcp", host: "127.0.0.1", port }, { authkey });
+      try {
+        assert.equal(await client.call("scale", [21], { factor: 2 }), 42);
+        const kv = await client.object("kv");
+        await kv.call("set", ["l", [1, "two", null, 2.5, { d: true }]]);
+        assert.deepEqual(await kv.call("get", ["l"]), [1, "two", null, 2.5, { d: true }]);
+        assert.deepEqual(await kv.call("snapshot"), { l: [1, "two", null, 2.5, { d: true }] });
+        await assert.rejects(kv.call("get", ["missing"]), (e: unknown) => RpcError.is(e) && e.code === "KeyError");
+        await kv.release();
+        assert.equal(await client.serverCall("number_of_objects"), 0);
       } finally {
         client.close();
       }
@@ -110,7 +134,7 @@ describe("pymanager client against Python servers", { skip: python === undefined
   }
 
   const py27 = findPyenv("2.7", "the pymanager client protocol 2 test");
-  it("talks to a Python 2.7 server (HMAC-MD5) with protocol 2 requests", { skip: py27 === undefined }, async () => {
+  it("talks to a Python 2.7 server (HMAC-MD5) with protocol 2 requests; a wrong key is UNAUTHENTICATED", { skip: py27 === undefined }, async () => {
     // The seed servers are Python 3 programs; shared_server.py also runs under 2.7.
     const port = await startSharedServer(py27!);
     const client = await connectPyManager({ scheme: "tcp", host: "127.0.0.1", port }, { authkey, protocol: 2 });
@@ -123,6 +147,10 @@ describe("pymanager client against Python servers", { skip: python === undefined
       assert.deepEqual(await kv.call("snapshot"), { a: "text" });
       await kv.release();
       assert.equal(await client.serverCall("number_of_objects"), 0);
+      await assert.rejects(
+        connectPyManager({ scheme: "tcp", host: "127.0.0.1", port }, { authkey: Buffer.from("wrong"), protocol: 2 }),
+        (e: unknown) => RpcError.is(e) && e.code === "UNAUTHENTICATED",
+      );
     } finally {
       client.close();
     }

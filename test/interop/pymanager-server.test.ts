@@ -25,6 +25,30 @@ const SEEDS = fileURLToPath(new URL("../fixtures/seed-examples/", import.meta.ur
 const PEER = fileURLToPath(new URL("../fixtures/pymanager/manager_peer.py", import.meta.url));
 const COUNTER_LOOPS = fileURLToPath(new URL("../fixtures/pymanager/manager_counter_client_loops.py", import.meta.url));
 const PROXIES = fileURLToPath(new URL("../fixtures/pymanager/manager_proxies.py", import.meta.url));
+/** A Python 2.7 client with the wrong key (manager_peer.py is Python 3 only). */
+const WRONG_KEY_27 = [
+  "import sys",
+  "from multiprocessing import AuthenticationError",
+  "from multiprocessing.managers import BaseManager",
+  "try:",
+  "    BaseManager(address=('127.0.0.1', int(sys.argv[1])), authkey=b'wrong').connect()",
+  "    print('connected')",
+  "except AuthenticationError as e:",
+  "    print('AuthenticationError %s' % e)",
+].join("\n");
+/** What manager_peer.py's shared scenario prints against a fresh KeyValue. */
+const SHARED_OUTPUT = [
+  "n int 10",
+  "f float 2.5",
+  `s str "it's"`,
+  "l list [1, 'two', None, True]",
+  "d dict {'a': 1}",
+  "KeyError 'missing'",
+  "ValueError b must not be 0",
+  "RemoteError True",
+  "size 5",
+  "",
+].join("\n");
 /** What manager_proxies.py prints when every proxy works and is released. */
 const PROXIES_OUTPUT = [
   "type AutoProxy[Account]",
@@ -57,6 +81,19 @@ const authkey = Buffer.from("password");
 
 function portOf(listener: PyManagerListener): string {
   return listener.url.slice(listener.url.lastIndexOf(":") + 1);
+}
+
+/** Runs manager_peer.py's shared scenario against a fresh KeyValue, the client pickling at `protocol`. */
+async function sharedRun(exe: string, protocol: 4 | 5): Promise<string> {
+  const fresh = await listenPyManager(local, new Dispatcher({ kv: new KeyValue() }), { authkey, logger: silentLogger });
+  try {
+    const run = await runPython(exe, [PEER, "shared", "127.0.0.1", portOf(fresh)], RUN_MS, { PICKLE_PROTOCOL: String(protocol) });
+    assert.equal(run.code, 0, run.stderr);
+    await until(5000, "the shared object's referents released", () => fresh.referents === 0);
+    return run.stdout;
+  } finally {
+    await fresh.close();
+  }
 }
 
 /** Runs manager_proxies.py in `mode` against a fresh bank; returns its output once the server holds nothing. */
@@ -136,18 +173,11 @@ describe("pymanager server with Python clients", { skip: python === undefined },
   it("a shared object registered as a typeid is used through a proxy, with plain-value results and catchable errors", async () => {
     const run = await runPython(py, [PEER, "shared", "127.0.0.1", portOf(kv)], RUN_MS);
     assert.equal(run.code, 0, run.stderr);
-    assert.equal(run.stdout, [
-      "n int 10",
-      "f float 2.5",
-      `s str "it's"`,
-      "l list [1, 'two', None, True]",
-      "d dict {'a': 1}",
-      "KeyError 'missing'",
-      "ValueError b must not be 0",
-      "RemoteError True",
-      "size 5",
-      "",
-    ].join("\n"));
+    assert.equal(run.stdout, SHARED_OUTPUT);
+  });
+
+  it("python3's requests pickled at protocol 5 are read as at protocol 4", async () => {
+    assert.equal(await sharedRun(py, 5), SHARED_OUTPUT);
   });
 
   describe("a method that returns a class instance answers a proxy, as method_to_typeid does", () => {
@@ -190,14 +220,14 @@ describe("pymanager server with Python clients", { skip: python === undefined },
 
   for (const version of ["3.12", "3.13"]) {
     const exe = findPyenv(version, "the pymanager handshake test");
-    it(`Python ${version} (the {sha256} handshake) runs the kv seed client, the shared object and returned proxies`, { skip: exe === undefined }, async () => {
+    it(`Python ${version} (the {sha256} handshake) runs the kv seed client, the shared object (pickle protocols 4 and 5) and returned proxies`, { skip: exe === undefined }, async () => {
       const fresh = await listenPyManager(local, new Dispatcher({ ...kvApi(), kv: new KeyValue() }), { authkey, logger: silentLogger });
       try {
         const seed = await runPython(exe!, [join(SEEDS, "manager_kv_client.py"), "127.0.0.1", portOf(fresh)], RUN_MS);
         assert.equal(seed.code, 0, seed.stderr);
         assert.match(seed.stdout, /^get None\nput None\nget 10\nget_uname "posix\.uname_result\(sysname='/);
-        const shared = await runPython(exe!, [PEER, "shared", "127.0.0.1", portOf(fresh)], RUN_MS);
-        assert.match(shared.stdout, /^n int 10\n[^]*KeyError 'missing'\nValueError b must not be 0\nRemoteError True\n/, shared.stderr);
+        assert.equal(await sharedRun(exe!, 4), SHARED_OUTPUT);
+        assert.equal(await sharedRun(exe!, 5), SHARED_OUTPUT);
         assert.equal(await proxiesRun(exe!, "registered"), PROXIES_OUTPUT);
         const wrong = await runPython(exe!, [PEER, "wrongkey", "127.0.0.1", portOf(fresh)], RUN_MS);
         assert.equal(wrong.stdout, "AuthenticationError digest sent was rejected\n", wrong.stderr);
@@ -209,10 +239,12 @@ describe("pymanager server with Python clients", { skip: python === undefined },
   }
 
   const py27 = findPyenv("2.7", "the pymanager protocol 2 test");
-  it("Python 2.7 (HMAC-MD5, pickle protocol 2) gets protocol 2 replies", { skip: py27 === undefined }, async () => {
+  it("Python 2.7 (HMAC-MD5, pickle protocol 2) gets protocol 2 replies; a wrong key raises AuthenticationError", { skip: py27 === undefined }, async () => {
     const run = await runPython(py27!, [join(SEEDS, "manager_kv_client.py"), "127.0.0.1", portOf(kv)], RUN_MS);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /\('get', 10\)\n/);
+    const wrong = await runPython(py27!, ["-c", WRONG_KEY_27, portOf(kv)], RUN_MS);
+    assert.equal(wrong.stdout, "AuthenticationError digest sent was rejected\n", wrong.stderr);
   });
 
   it("Python 2.7 builds proxies from #PROXY replies (a native str typeid)", { skip: py27 === undefined }, async () => {
