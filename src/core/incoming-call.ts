@@ -61,6 +61,13 @@ export class IncomingCall implements CallContext {
     this.abandoned = reason;
     this.clearTimer();
     this.controller?.abort(reason);
+    // A handler reading an argument stream is reached even if it never looks at its signal.
+    if (this.streams) for (const s of this.streams) s.fail(reason);
+  }
+
+  /** Arms the deadline even for a handler that never reads `signal`, so its argument streams end with it. */
+  watchDeadline(): void {
+    if (this.deadline !== undefined) void this.signal;
   }
 
   /** Releases the deadline timer once the handler has finished, and unread argument streams. */

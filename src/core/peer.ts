@@ -21,6 +21,11 @@ import type { Caller, CallOptions } from "./remote.js";
 /** Where a peer's frames go: the transport side of a session. */
 export interface FrameSink {
   send(frame: Uint8Array): void;
+  /**
+   * Undefined while the transport can take more; otherwise a promise that settles once it has
+   * drained (or closed). Stream producers wait on it, so a peer that reads slowly slows them.
+   */
+  room?(): Promise<void> | undefined;
   /** Closes the connection; the transport need not call back into the peer. */
   close(): void;
 }
@@ -209,6 +214,7 @@ export class Peer implements CallCanceller {
       msg = this.options.protocol.decode(frame, start, end);
     } catch (err) {
       if (err instanceof MessageError) {
+        this.refs.discardDecoded();
         if (err.resultId !== undefined) {
           // A result we cannot take (a limit, a released reference): that call fails, the session stays.
           this.settle(err.resultId, undefined, err.error);
@@ -286,7 +292,6 @@ export class Peer implements CallCanceller {
       const message = `${this.incoming.size} calls in flight on this connection reach maxCallsInFlight ${this.options.limits.maxCallsInFlight}`;
       return this.refuse(id, target, started, { code: "RESOURCE_EXHAUSTED", message });
     }
-    const streams = this.refs.takeDecodedStreams();
     if (target === M.LIST_METHODS) {
       this.sendMessage([M.RESULT, id, this.options.dispatcher?.list() ?? []]);
       return;
@@ -299,7 +304,11 @@ export class Peer implements CallCanceller {
     }
     const call = new IncomingCall(id, target, this.info, metaOf(meta), deadlineOf(meta), this.caller);
     call.started = started;
-    call.streams = streams;
+    const streams = this.refs.decodedStreams();
+    if (streams) {
+      call.streams = streams;
+      call.watchDeadline();
+    }
     let result: unknown;
     try {
       result = runInContext(call, entry.fn, entry.self, args);
@@ -326,8 +335,9 @@ export class Peer implements CallCanceller {
     return entry;
   }
 
-  /** Answers call `id` with an error before any handler ran. */
+  /** Answers call `id` with an error before any handler ran; what its message brought in is given back. */
   private refuse(id: number, target: string, started: number, error: ErrorPayload): void {
+    this.refs.discardDecoded();
     this.sendMessage([M.ERROR, id, error]);
     if (this.options.callLog) writeCallLog(this.options.callLog, this.options.logger, "farcall/1", this.info, target, started, error.code, false);
   }
@@ -339,7 +349,12 @@ export class Peer implements CallCanceller {
       writeCallLog(this.options.callLog, this.options.logger, "farcall/1", this.info, call.method, call.started, outcome, false);
     }
     if (this.incoming.get(call.id) === call) this.incoming.delete(call.id);
-    if (!this.closedWith && !call.abandoned) {
+    if (call.abandoned?.code === "DEADLINE_EXCEEDED") {
+      // The deadline passed while it ran: whatever the handler made of it, that is the answer.
+      failed = true;
+      error = call.abandoned;
+    }
+    if (!this.closedWith && !(call.abandoned && call.abandoned.code !== "DEADLINE_EXCEEDED")) {
       if (failed) {
         this.sendMessage([M.ERROR, call.id, toErrorPayload(error, this.options.exposeErrorStacks)]);
       } else {
@@ -361,16 +376,17 @@ export class Peer implements CallCanceller {
   private serveNotification(target: string, args: unknown[], meta: M.CallMeta | undefined): void {
     this.liveness.callActivity();
     const started = this.options.callLog ? callClock() : 0;
-    this.refs.takeDecodedStreams();
     let entry: MethodEntry | undefined;
     try {
       entry = this.draining ? undefined : this.lookup(target);
     } catch (err) {
       // A notification has no answer, not even an error; only the call log hears of it.
+      this.refs.discardDecoded();
       this.logNotification(target, started, RpcError.from(err).code);
       return;
     }
     if (!entry) {
+      this.refs.discardDecoded();
       this.logNotification(target, started, "UNAVAILABLE");
       return;
     }
@@ -467,6 +483,11 @@ export class Peer implements CallCanceller {
     }
   }
 
+  /** See {@link FrameSink.room}. */
+  room(): Promise<void> | undefined {
+    return this.closedWith ? undefined : this.sink.room?.();
+  }
+
   /** Sends `msg` unless the session has ended. */
   sendIfOpen(msg: M.Message): void {
     if (!this.closedWith) this.sendMessage(msg);
@@ -507,6 +528,10 @@ class PeerRefLink extends PeerCaller implements RefLink {
 
   next(id: number, value: unknown): void {
     this.session.sendIfOpen([M.NEXT, id, value]);
+  }
+
+  room(): Promise<void> | undefined {
+    return this.session.room();
   }
 
   end(id: number, error?: ErrorPayload): void {

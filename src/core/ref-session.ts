@@ -37,6 +37,8 @@ export class WireRef {
 /** What the session needs from its peer. */
 export interface RefLink {
   next(id: number, value: unknown): void;
+  /** Undefined while the connection takes more; else settles once it drained. */
+  room(): Promise<void> | undefined;
   end(id: number, error?: ErrorPayload): void;
   errorPayload(error: unknown): ErrorPayload;
   call(target: string, args: unknown[], options: CallOptions): Promise<unknown>;
@@ -125,8 +127,8 @@ export class RefSession implements StreamChannel, StreamOutlet {
   /** Exports made while encoding the current message, undone if it cannot be sent. */
   private journal: Exported[] | undefined;
   private journaling = false;
-  /** Streams decoded from the current message. */
-  private decodedStreams: ImportedStream[] | undefined;
+  /** What the message being decoded brought in: one entry per receipt. */
+  private received: (ImportedRef | ImportedStream)[] | undefined;
 
   constructor(
     readonly link: RefLink,
@@ -223,16 +225,43 @@ export class RefSession implements StreamChannel, StreamOutlet {
 
   // ---- decoding: what comes in ---------------------------------------------------------
 
-  /** Starts collecting the streams of one incoming message. */
+  /** Starts collecting what one incoming message brings in. */
   beginDecode(): void {
-    this.decodedStreams = undefined;
+    this.received = undefined;
   }
 
   /** The streams the last decoded message carried. */
-  takeDecodedStreams(): ImportedStream[] | undefined {
-    const streams = this.decodedStreams;
-    this.decodedStreams = undefined;
-    return streams;
+  decodedStreams(): ImportedStream[] | undefined {
+    const received = this.received;
+    if (!received) return undefined;
+    const streams = received.filter((r): r is ImportedStream => r instanceof ImportedStream);
+    return streams.length > 0 ? streams : undefined;
+  }
+
+  /**
+   * The last decoded message was refused (or could not be decoded to the end): its
+   * references are given back at once and its streams stopped, rather than left to the
+   * garbage collector while they count against maxReferences.
+   */
+  discardDecoded(): void {
+    const received = this.received;
+    this.received = undefined;
+    if (!received) return;
+    const giveBack = new Map<ImportedRef, number>();
+    for (const r of received) {
+      if (r instanceof ImportedStream) void r.return();
+      else giveBack.set(r, (giveBack.get(r) ?? 0) + 1);
+    }
+    for (const [imported, count] of giveBack) {
+      if (imported.released) continue;
+      imported.count -= count;
+      if (imported.count > 0) {
+        if (!this.closed) this.link.release(imported.id, count);
+      } else {
+        imported.count = count;
+        imported.release();
+      }
+    }
   }
 
   /** The local value of a reference the other side sent. */
@@ -257,11 +286,12 @@ export class RefSession implements StreamChannel, StreamOutlet {
         const weak = new WeakRef<object>(stream);
         this.imports.set(id, weak);
         collected.register(stream, new StreamCanceller(id, weak, this));
-        (this.decodedStreams ??= []).push(stream);
+        (this.received ??= []).push(stream);
         return stream;
       }
       default:
-        throw new RpcError("INVALID_REQUEST", `unknown reference kind ${JSON.stringify(kind)}`);
+        // Never stringify what the peer sent: it may itself be a reference, whose toJSON would be a call.
+        throw new RpcError("INVALID_REQUEST", `unknown reference kind (${typeof kind === "number" ? kind : typeof kind})`);
     }
   }
 
@@ -270,6 +300,7 @@ export class RefSession implements StreamChannel, StreamOutlet {
     const proxy = known && !known.released ? this.imports.get(id)?.deref() : undefined;
     if (known && proxy) {
       known.count++;
+      (this.received ??= []).push(known);
       return proxy;
     }
     this.checkImportRoom();
@@ -278,6 +309,7 @@ export class RefSession implements StreamChannel, StreamOutlet {
     this.imports.set(id, new WeakRef(remote));
     this.importRecords.set(id, imported);
     collected.register(remote, imported, imported);
+    (this.received ??= []).push(imported);
     return remote;
   }
 
@@ -344,6 +376,10 @@ export class RefSession implements StreamChannel, StreamOutlet {
 
   next(id: number, value: unknown): void {
     this.link.next(id, value);
+  }
+
+  room(): Promise<void> | undefined {
+    return this.link.room();
   }
 
   end(id: number, error?: ErrorPayload): void {

@@ -99,6 +99,13 @@ export interface RemoteState {
 
 const STATE = Symbol("farcall.remote");
 
+/**
+ * Names a proxy never turns into calls: `then` (so awaiting a remote is not a call), and what
+ * every object inherits or serialisers probe (toJSON, toString, valueOf...), so logging,
+ * stringifying or duck-typing a remote, or a value holding one, never calls the other side.
+ */
+const NOT_REMOTE: ReadonlySet<string> = new Set(["then", "toJSON", ...Object.getOwnPropertyNames(Object.prototype)]);
+
 type ProxyTarget = { (): void; [STATE]: RemoteState };
 
 const handler: ProxyHandler<ProxyTarget> = {
@@ -109,7 +116,7 @@ const handler: ProxyHandler<ProxyTarget> = {
       if (state.ref) return prop === DISPOSE || prop === ASYNC_DISPOSE ? () => state.ref!.release() : undefined;
       return prop === ASYNC_DISPOSE && state.path === "" ? () => state.caller.close() : undefined;
     }
-    if (prop === "then") return undefined;
+    if (NOT_REMOTE.has(prop)) return undefined;
     let child = state.children.get(prop);
     if (child === undefined) {
       child = makeRemote(state.caller, state.path === "" ? prop : `${state.path}.${prop}`, state.options, state.ref, state.anchor);

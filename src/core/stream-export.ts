@@ -13,6 +13,8 @@ const MAX_CREDIT = 1 << 16;
 export interface StreamOutlet {
   /** Sends one item; throws when the item cannot be encoded. */
   next(id: number, value: unknown): void;
+  /** Undefined while the connection takes more; else settles once it drained. */
+  room(): Promise<void> | undefined;
   end(id: number, error?: ErrorPayload): void;
   errorPayload(error: unknown): ErrorPayload;
   /** The stream is over on this side: forget it. */
@@ -64,6 +66,9 @@ export class ExportedStream {
         if (step.done) return this.finish();
         this.credit--;
         this.outlet.next(this.id, step.value);
+        // Credit bounds what the consumer holds; this bounds what waits in our own buffers.
+        const room = this.outlet.room();
+        if (room) await room;
       }
     } catch (err) {
       if (!this.done) this.finish(this.outlet.errorPayload(err));

@@ -106,6 +106,14 @@ export class ImportedStream implements RemoteStream<unknown> {
     }
   }
 
+  /** The call this stream was passed to ended (cancelled, deadline, disconnect): stop the producer and fail the reader. */
+  fail(error: RpcError): void {
+    if (this.ended) return;
+    this.buffer.length = 0;
+    this.channel.credit(this.id, 0);
+    this.end(error);
+  }
+
   private stop(): void {
     if (this.ended) return;
     this.ended = true;

@@ -59,6 +59,7 @@ export function registeredTypeOf(value: object): Entry | undefined {
  */
 export function decodeRegistered(name: unknown, data: unknown): unknown {
   const entry = typeof name === "string" ? byName.get(name) : undefined;
-  if (!entry) return Object.freeze({ $type: String(name).slice(0, MAX_TYPE_NAME), data });
+  // typeof, not String(): a name that is itself a reference would turn toString into a call.
+  if (!entry) return Object.freeze({ $type: typeof name === "string" ? name.slice(0, MAX_TYPE_NAME) : `(${typeof name})`, data });
   return (entry.decode as (d: unknown) => unknown)(data);
 }

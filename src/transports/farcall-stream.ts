@@ -19,6 +19,8 @@ import { FrameReader, FrameWriter } from "./framing.js";
 
 /** Largest handshake document; the real ones are about 100 bytes. */
 const MAX_HANDSHAKE_FRAME = 4096;
+/** Bytes queued for the socket above which stream producers wait for it to drain. */
+const ROOM_BYTES = 1024 * 1024;
 /** How long a closing socket may take to flush before it is destroyed. */
 const CLOSE_GRACE_MS = 2000;
 
@@ -56,6 +58,23 @@ class StreamLink implements FrameSink {
 
   send(frame: Uint8Array): void {
     this.writer.write(frame);
+  }
+
+  room(): Promise<void> | undefined {
+    if (this.closing || this.writer.pendingBytes + this.socket.writableLength < ROOM_BYTES) return undefined;
+    return new Promise((resolve) => {
+      // Queued frames reach the socket on the next tick; then wait for the socket to drain.
+      setImmediate(() => {
+        if (this.closing || this.socket.destroyed || this.socket.writableLength < ROOM_BYTES) return resolve();
+        const done = (): void => {
+          this.socket.off("drain", done);
+          this.socket.off("close", done);
+          resolve();
+        };
+        this.socket.on("drain", done);
+        this.socket.on("close", done);
+      });
+    });
   }
 
   close(): void {

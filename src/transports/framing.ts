@@ -105,6 +105,11 @@ export class FrameWriter {
     private readonly onOverflow: (error: RpcError) => void,
   ) {}
 
+  /** Bytes written this tick and not yet handed to the socket. */
+  get pendingBytes(): number {
+    return this.queuedBytes;
+  }
+
   write(frame: Uint8Array): void {
     if (this.closed) return;
     this.queue.push(frame);
