@@ -153,14 +153,19 @@ function saveLong(e: Encoder, value: bigint): void {
     bytes[i] = negative ? ~b & 0xff : b;
   }
   if (signByte && negative) bytes[n] = 0xff;
-  if (bytes.length < 256) {
-    e.w.byte(op.LONG1);
-    e.w.byte(bytes.length);
-  } else {
-    e.w.byte(op.LONG4);
-    e.w.u32(bytes.length);
-  }
+  sized(e, op.LONG1, op.LONG4, bytes.length);
   e.w.bytes(bytes);
+}
+
+/** An opcode and its length: the one-byte-length form below 256, else the four-byte form. */
+function sized(e: Encoder, short: number, long: number, n: number): void {
+  if (n < 256) {
+    e.w.byte(short);
+    e.w.byte(n);
+  } else {
+    e.w.byte(long);
+    e.w.u32(n);
+  }
 }
 
 function saveFloat(e: Encoder, value: number): void {
@@ -185,13 +190,7 @@ function saveStr(e: Encoder, value: string): void {
 
 function saveNativeStr(e: Encoder, text: string): void {
   if (e.protocol > 2 || !/^[\x00-\x7f]*$/.test(text)) return saveStr(e, text);
-  if (text.length < 256) {
-    e.w.byte(op.SHORT_BINSTRING);
-    e.w.byte(text.length);
-  } else {
-    e.w.byte(op.BINSTRING);
-    e.w.u32(text.length);
-  }
+  sized(e, op.SHORT_BINSTRING, op.BINSTRING, text.length);
   e.w.utf8(text, text.length);
 }
 
