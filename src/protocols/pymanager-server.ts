@@ -9,16 +9,18 @@
  * trailing object) and holds the result. Every exposed namespace (`kv` of `{ kv: store }`)
  * is a typeid too, whose referent is the object itself with its exposed methods.
  *
- * A referent's method that returns a class instance answers `('#PROXY', (exposed, Token))`,
- * as Python's server does for a method listed in `method_to_typeid`: the instance becomes a
- * referent of its own, and the Token's typeid is the class's name, which the Python client
- * must have registered (`register("Account")`) to build its proxy.
+ * A referent's method that returns a class instance (or an object marked with `ref()`)
+ * answers `('#PROXY', (exposed, Token))`, as Python's server does for a method listed in
+ * `method_to_typeid`: the object becomes a referent of its own, and the Token's typeid is
+ * its class's name (`Object` for a plain one), which the Python client must have registered
+ * (`register("Account")`) to build its proxy.
  */
 import { PickleGlobal, PickleNativeStr, pickleTuple, type PickleTuple } from "../codecs/pickle.js";
 import type { PeerInfo } from "../core/context.js";
 import { Dispatcher } from "../core/dispatcher.js";
 import { RpcError } from "../core/errors.js";
 import { invokeMethod } from "../core/invoke.js";
+import { isMarkedRef } from "../core/ref.js";
 import { errorReply, tracebackReply } from "./pymanager-errors.js";
 import { ReferentTable, REFERENT_DEFAULTS, type Referent } from "./pymanager-referents.js";
 import { pyRepr, pyStr } from "./pymanager-repr.js";
@@ -143,10 +145,10 @@ export class PyManagerService {
     return pickleTuple("#RETURN", pickleTuple(referent.ident, pickleTuple(...referent.exposed)));
   }
 
-  /** A new referent for a function's result: a class instance answers its own methods. */
+  /** A new referent for a function's result: a class instance or ref() object answers its own methods. */
   private hold(value: unknown): Referent {
-    if (isInstance(value)) {
-      const methods = new Dispatcher(value as object);
+    if (byReference(value)) {
+      const methods = new Dispatcher(value);
       return this.referents.add(value, methods, "", methods.list().map((m) => m.name).filter(isIdentifier));
     }
     return this.referents.add(value, undefined, "", valueExposed(value));
@@ -174,7 +176,7 @@ export class PyManagerService {
     const callArgs = kwargs === null ? args : [...args, kwargs];
     if (referent.methods !== undefined && referent.methods.lookup(referent.prefix + method) !== undefined) {
       const value = await invokeMethod(referent.methods, { method: referent.prefix + method, args: callArgs, peer: conn.peer });
-      return isInstance(value) ? this.proxyReply(conn, value as object) : pickleTuple("#RETURN", value);
+      return byReference(value) ? this.proxyReply(conn, value) : pickleTuple("#RETURN", value);
     }
     // Python's fallbacks for names the object does not expose.
     if (method === "#GETVALUE") return pickleTuple("#RETURN", referent.value);
@@ -208,8 +210,10 @@ function tokenIdent(token: unknown): unknown {
   return token;
 }
 
-function isInstance(value: unknown): boolean {
+/** A class instance, or an object marked with ref(): held as an object with methods, not copied. */
+function byReference(value: unknown): value is object {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  if (isMarkedRef(value)) return true;
   if (value instanceof Map || value instanceof Set || value instanceof Date || ArrayBuffer.isView(value)) return false;
   const proto = Object.getPrototypeOf(value);
   return proto !== Object.prototype && proto !== null;

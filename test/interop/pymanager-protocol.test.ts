@@ -9,6 +9,7 @@ import { decodePickle, encodePickle, PickleGlobal, PickleTuple, recordGlobals } 
 import type { PeerInfo } from "../../src/core/context.js";
 import { Dispatcher } from "../../src/core/dispatcher.js";
 import { RpcError } from "../../src/core/errors.js";
+import { ref } from "../../src/core/ref.js";
 import { decodeReply, encodeRequest } from "../../src/protocols/pymanager-client.js";
 import { errorReply } from "../../src/protocols/pymanager-errors.js";
 import { pyRepr, pyStr } from "../../src/protocols/pymanager-repr.js";
@@ -234,6 +235,23 @@ describe("pymanager server semantics", () => {
     // Python 2.7 passes the typeid to type(), which wants a byte str: at protocol 2 it is one.
     const py2 = Buffer.from(encodePickle(reply, { protocol: 2 }));
     assert.ok(py2.includes(Buffer.from([0x55, 5, ...Buffer.from("Store")])), "SHORT_BINSTRING 'Store'");
+  });
+
+  it("an object marked with ref() is held by reference too: created, or returned as a proxy typed Object", async () => {
+    const counter = () => {
+      let n = 0;
+      return ref({ next: () => ++n });
+    };
+    const service = new PyManagerService(new Dispatcher({ counter, factory: { make: counter } }));
+    const [, [ident, exposed]] = roundTrip((await service.handle(conn(), request(null, "create", ["counter"]))).reply) as [string, [string, string[]]];
+    assert.deepEqual(exposed, ["next"]);
+    const stream = conn();
+    await service.handle(stream, request(null, "accept_connection", ["MainProcess"]));
+    assert.deepEqual(roundTrip((await service.handle(stream, request(ident, "next"))).reply), ["#RETURN", 1]);
+    const [, [factory]] = roundTrip((await service.handle(conn(), request(null, "create", ["factory"]))).reply) as [string, [string]];
+    const globals = recordGlobals(["multiprocessing.managers.Token"]);
+    const proxy = decodePickle(encodePickle((await service.handle(stream, request(factory, "make"))).reply), { globals }) as [string, [string[], { state: unknown[] }]];
+    assert.deepEqual([proxy[0], proxy[1][0], proxy[1][1].state[0]], ["#PROXY", ["next"], "Object"]);
   });
 
   it("shutdown is refused unless enabled; maxReferents bounds what clients may hold", async () => {
