@@ -296,6 +296,8 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
           maxFrameBytes: limits.maxFrameBytes,
           maxBatch,
           maxCallsInFlight: peerLimits.maxCallsInFlight,
+          sessionLimits: peerLimits,
+          maxSessions: maxConnections,
           connectTimeoutMs: handshakeTimeoutMs,
           exposeErrorStacks: cfg.exposeErrorStacks,
           logger,

@@ -10,23 +10,34 @@
  * again when an attempt goes unanswered for `nats.attemptTimeoutMs`, up to `nats.attempts`
  * times within its deadline; the client learns which methods those are by asking the
  * service once (`orders.$idempotent`) before its first call.
+ *
+ * Sessions: a call passing a function, a ref() object or a stream, or any call of a client
+ * that exposes something (`expose`), opens a session pinned to one instance (a request on
+ * `orders.$session`), and from then on every call of the client goes through it. A plain
+ * call whose result holds references joins the reference-only session the instance made
+ * for them. See nats-session.ts.
  */
 import type { Msg, MsgHdrs, NatsConnection } from "@nats-io/transport-node";
 import { createJsonCodec } from "../codecs/json-ext.js";
 import { createMsgpackCodec } from "../codecs/msgpack.js";
 import type { Codec } from "../core/codec.js";
+import { Dispatcher } from "../core/dispatcher.js";
 import { RpcError } from "../core/errors.js";
+import { resolveLogger } from "../core/logger.js";
+import type { Peer } from "../core/peer.js";
 import * as M from "../core/messages.js";
 import { stateOf, type BatchedCall, type Caller, type CallOptions } from "../core/remote.js";
 import { MessageError } from "../core/protocol.js";
 import { checkInteger, CONNECT_DEFAULTS, resolveLimits, type ConnectOptions } from "../options.js";
 import { validateMessage } from "../protocols/farcall.js";
-import { callSubject, formatNatsUrl, healthSubject, NATS_BATCH, NATS_IDEMPOTENT, natsService } from "./nats-address.js";
+import { callSubject, formatNatsUrl, healthSubject, NATS_BATCH, NATS_IDEMPOTENT, NATS_SESSION, natsService } from "./nats-address.js";
 import { openNats } from "./nats-connection.js";
 import type { InstanceHealth } from "./nats-listener.js";
 import { loadNatsClient } from "./nats-loader.js";
 import { resolveNatsPolicy, type NatsCallPolicy, type NatsOptions } from "./nats-options.js";
-import { META_HEADER, metaHeader, TIMEOUT_HEADER } from "./nats-wire.js";
+import { decodeInSession, needsSession, SESSION_HEADER, sessionLimits, sessionPrefix } from "./nats-session.js";
+import { NatsSessionClient, type SessionClientConfig } from "./nats-session-client.js";
+import { INSTANCE_HEADER, META_HEADER, metaHeader, TIMEOUT_HEADER } from "./nats-wire.js";
 
 /** An attempt that got no answer in its time. */
 const TIMED_OUT: unique symbol = Symbol("timed out");
@@ -44,6 +55,8 @@ interface NatsCallerConfig {
   reconnect: boolean;
   maxFrameBytes: number;
   nats: NatsOptions | undefined;
+  /** What the client's sessions need; a dispatcher (`expose`) makes every call go through one. */
+  sessions: SessionClientConfig;
 }
 
 export class NatsCaller implements Caller {
@@ -52,6 +65,9 @@ export class NatsCaller implements Caller {
   private idempotent: ReadonlySet<string> | undefined;
   private learning: Promise<void> | undefined;
   private closed = false;
+  private readonly sessions: NatsSessionClient;
+  /** The full session being opened. */
+  private opening: Promise<Peer> | undefined;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -60,13 +76,23 @@ export class NatsCaller implements Caller {
     private readonly where: string,
     private readonly policy: NatsCallPolicy,
     private readonly cfg: NatsCallerConfig,
-  ) {}
+  ) {
+    this.sessions = new NatsSessionClient(nc, () => nats.createInbox(), cfg.sessions);
+  }
 
   async call(target: string, args: unknown[], options: CallOptions): Promise<unknown> {
     const subject = this.subjectOf(target);
     const deadline = this.deadlineOf(options);
+    if (this.sessions.current || this.cfg.sessions.dispatcher) return (await this.session(deadline)).call(target, args, deadline, options.signal, options.meta);
     const id = this.takeId();
-    const frame = this.cfg.codec.encode([M.CALL, id, target, args]);
+    let frame: Uint8Array;
+    try {
+      frame = this.cfg.codec.encode([M.CALL, id, target, args]);
+    } catch (err) {
+      // Functions, ref() objects and streams need one partner for their lifetime: a session.
+      if (!needsSession(this.cfg.codec, [M.CALL, id, target, args])) throw err;
+      return (await this.session(deadline)).call(target, args, deadline, options.signal, options.meta);
+    }
     const retry = this.policy.attempts > 1 && (await this.isIdempotent(target, deadline));
     for (let attempt = 1; ; attempt++) {
       const left = deadline - Date.now();
@@ -79,18 +105,39 @@ export class NatsCaller implements Caller {
   }
 
   notify(target: string, args: unknown[], options: CallOptions, done?: (error?: RpcError) => void): void {
+    let inSession = this.sessions.current !== undefined || this.cfg.sessions.dispatcher !== undefined;
     try {
       const subject = this.subjectOf(target);
-      this.nc.publish(subject, this.cfg.codec.encode([M.NOTIFY, target, args]), { headers: this.headersOf(undefined, options) });
+      if (!inSession) {
+        try {
+          this.nc.publish(subject, this.cfg.codec.encode([M.NOTIFY, target, args]), { headers: this.headersOf(undefined, options) });
+        } catch (err) {
+          if (!needsSession(this.cfg.codec, [M.NOTIFY, target, args])) throw err;
+          inSession = true;
+        }
+      }
     } catch (err) {
       if (done) queueMicrotask(() => done(this.failure(err, target)));
       return;
     }
-    if (done) queueMicrotask(() => done());
+    if (inSession) {
+      this.session(this.deadlineOf(options)).then(
+        (peer) => peer.notify(target, args, options.meta, done),
+        (err: unknown) => done?.(RpcError.from(err)),
+      );
+    } else if (done) queueMicrotask(() => done());
   }
 
   /** One request on `service.$batch`: the shortest deadline of the members, never retried. */
   batch(calls: readonly BatchedCall[]): void {
+    if (this.sessions.current || this.cfg.sessions.dispatcher) {
+      // A session multiplexes: its members go one by one, in order, on the one session.
+      for (const c of calls) {
+        if (c.kind === "call") this.call(c.target, c.args, c.options).then(c.resolve, c.reject);
+        else this.notify(c.target, c.args, c.options, c.done);
+      }
+      return;
+    }
     void this.sendBatch(calls).catch((err: unknown) => {
       const error = RpcError.from(err);
       for (const c of calls) {
@@ -103,7 +150,44 @@ export class NatsCaller implements Caller {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.sessions.close(new RpcError("UNAVAILABLE", "the client was closed"));
+    if (this.sessions.used) {
+      try {
+        await this.nc.flush(); // so the instances hear that the sessions ended
+      } catch {
+        // NATS is gone: the instances' keepalive ends the sessions.
+      }
+    }
     await this.nc.close();
+  }
+
+  /** The full session: the open one, or one opened now on whichever instance answers `$session`. */
+  private session(deadline: number): Promise<Peer> {
+    const current = this.sessions.current;
+    if (current) return Promise.resolve(current);
+    this.opening ??= this.openSession(deadline).finally(() => (this.opening = undefined));
+    return this.opening;
+  }
+
+  private async openSession(deadline: number): Promise<Peer> {
+    const left = deadline - Date.now();
+    const id = this.takeId();
+    const subject = `${this.service}.${NATS_SESSION}`;
+    const reply = await this.request(subject, this.cfg.codec.encode([M.CALL, id, NATS_SESSION, []]), left, left, {}, NATS_SESSION);
+    if (reply === TIMED_OUT) throw new RpcError("DEADLINE_EXCEEDED", `no instance of ${this.where} opened a session within ${Math.round(left)} ms`);
+    const message = this.validate(this.decodeReply(reply, NATS_SESSION), NATS_SESSION);
+    if (message[0] !== M.RESULT || message[1] !== id) throw this.errorOf(message, NATS_SESSION);
+    return this.sessions.join(this.sessionOf(reply, NATS_SESSION), reply.headers!.get(INSTANCE_HEADER), true);
+  }
+
+  /** The session subject a reply names; it must be one of the answering instance's. */
+  private sessionOf(reply: Msg, target: string): string {
+    const subject = reply.headers?.get(SESSION_HEADER) ?? "";
+    const instance = reply.headers?.get(INSTANCE_HEADER) ?? "";
+    if (instance === "" || !subject.startsWith(sessionPrefix(this.service, instance))) {
+      throw new RpcError("INTERNAL", `${target}: the reply from ${this.where} names no session of its instance`);
+    }
+    return subject;
   }
 
   /** Health reports of every instance that answers within `windowMs` (none: an empty list). */
@@ -215,18 +299,24 @@ export class NatsCaller implements Caller {
   }
 
   private outcome(reply: Msg, id: number, target: string): unknown {
-    const message = this.validate(this.decodeReply(reply, target), target);
+    const message = this.validate(reply.headers?.get(SESSION_HEADER) ? this.decodeInSession(reply, target) : this.decodeReply(reply, target), target);
     if (message[0] === M.RESULT && message[1] === id) return message[2];
     throw this.errorOf(message, target);
   }
 
-  private decodeReply(reply: Msg, target: string): unknown {
+  private decodeReply(reply: Msg, target: string, session?: Peer): unknown {
     if (reply.data.length > this.cfg.maxFrameBytes) throw new RpcError("RESOURCE_EXHAUSTED", `${target}: reply of ${reply.data.length} B exceeds maxFrameBytes ${this.cfg.maxFrameBytes}`);
     try {
-      return this.cfg.codec.decode(reply.data);
+      return session ? decodeInSession(session, this.cfg.codec, reply.data) : this.cfg.codec.decode(reply.data);
     } catch (err) {
       throw RpcError.from(err);
     }
+  }
+
+  /** A result holding references: they belong to the instance's reference-only session, joined here. */
+  private decodeInSession(reply: Msg, target: string): unknown {
+    const subject = this.sessionOf(reply, target);
+    return this.decodeReply(reply, target, this.sessions.join(subject, reply.headers!.get(INSTANCE_HEADER), false));
   }
 
   private validate(doc: unknown, target: string): M.Message {
@@ -292,14 +382,25 @@ function isTimeout(err: unknown): boolean {
 export async function natsCaller(url: string, options: ConnectOptions): Promise<NatsCaller> {
   const limits = resolveLimits(options, CONNECT_DEFAULTS);
   if (options.tls) throw new TypeError("tls options were given for a nats:// address: TLS to NATS goes in nats.tls");
+  const codec = createMsgpackCodec({ maxDepth: limits.maxDepth });
   const cfg: NatsCallerConfig = {
-    codec: createMsgpackCodec({ maxDepth: limits.maxDepth }),
+    codec,
     json: createJsonCodec({ extended: true, maxDepth: limits.maxDepth }),
     timeout: checkInteger("timeout", options.timeout ?? CONNECT_DEFAULTS.timeout, 0),
     connectTimeoutMs: checkInteger("connectTimeoutMs", options.connectTimeoutMs ?? CONNECT_DEFAULTS.connectTimeoutMs, 1),
     reconnect: options.reconnect !== false,
     maxFrameBytes: limits.maxFrameBytes,
     nats: options.nats,
+    sessions: {
+      codec,
+      limits: sessionLimits(
+        { maxCallsInFlight: CONNECT_DEFAULTS.maxCallsInFlight, keepaliveIntervalMs: 0, keepaliveTimeoutMs: 1, idleTimeoutMs: 0, maxReferences: limits.maxReferences },
+        resolveNatsPolicy(options.nats).sessionKeepaliveMs,
+      ),
+      dispatcher: options.expose !== undefined ? new Dispatcher(options.expose) : undefined,
+      maxFrameBytes: limits.maxFrameBytes,
+      logger: resolveLogger(options.logger),
+    },
   };
   const address = natsService(url);
   const policy = resolveNatsPolicy(cfg.nats);

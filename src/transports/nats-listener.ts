@@ -20,10 +20,13 @@ import * as M from "../core/messages.js";
 import { methodDoc } from "../core/method-doc.js";
 import { MessageError } from "../core/protocol.js";
 import { validateMessage } from "../protocols/farcall.js";
-import { formatNatsUrl, healthSubject, NATS_BATCH, NATS_HEALTH, NATS_IDEMPOTENT, natsService } from "./nats-address.js";
+import type { PeerLimits } from "../core/peer.js";
+import { formatNatsUrl, healthSubject, NATS_BATCH, NATS_HEALTH, NATS_IDEMPOTENT, NATS_SESSION, natsService } from "./nats-address.js";
 import { openNats } from "./nats-connection.js";
 import { loadNatsClient } from "./nats-loader.js";
-import type { NatsOptions } from "./nats-options.js";
+import { resolveNatsPolicy, type NatsOptions } from "./nats-options.js";
+import { SESSION_HEADER, sessionLimits } from "./nats-session.js";
+import { NatsSessionHost } from "./nats-session-host.js";
 import { deadlineFrom, INSTANCE_HEADER, META_HEADER, metaFrom, TIMEOUT_HEADER } from "./nats-wire.js";
 
 /** What one instance says about itself in answer to a health request. */
@@ -42,6 +45,8 @@ export interface InstanceHealth {
   callsInFlight: number;
   /** True once close() was called: the instance finishes its calls and takes no new ones. */
   draining: boolean;
+  /** Sessions (callbacks, references, streams) pinned to this instance now. */
+  sessions: number;
 }
 
 /** What listenNats needs from serve(). */
@@ -55,6 +60,10 @@ export interface NatsListenConfig {
   maxBatch: number;
   /** Calls this instance runs at once; more are answered RESOURCE_EXHAUSTED. */
   maxCallsInFlight: number;
+  /** Limits of each session pinned to this instance (keepalive comes from `nats.sessionKeepaliveMs`). */
+  sessionLimits: PeerLimits;
+  /** Sessions pinned to this instance at once. */
+  maxSessions: number;
   /** Time to reach NATS, ms. */
   connectTimeoutMs: number;
   exposeErrorStacks: boolean;
@@ -92,7 +101,8 @@ export async function listenNats(url: string, config: NatsListenConfig): Promise
     // A listener outlives NATS restarts: it rejoins the queue group on whichever server comes back.
     reconnect: true,
   });
-  const service = new NatsService(nc, address.name, instance, config, (await loadNatsClient()).headers());
+  const nats = await loadNatsClient();
+  const service = new NatsService(nc, address.name, instance, config, () => nats.headers());
   service.start();
   return {
     url: formatNatsUrl(address),
@@ -110,6 +120,7 @@ class NatsService {
   private readonly started = Date.now();
   private readonly idempotent: string[];
   private readonly replyHeaders: MsgHdrs;
+  private readonly sessions: NatsSessionHost;
   private calls: Subscription | undefined;
   private health: Subscription | undefined;
   private served = 0;
@@ -121,17 +132,28 @@ class NatsService {
     private readonly service: string,
     private readonly instance: string,
     private readonly cfg: NatsListenConfig,
-    replyHeaders: MsgHdrs,
+    private readonly makeHeaders: () => MsgHdrs,
   ) {
     this.prefixLength = service.length + 1;
     this.idempotent = cfg.dispatcher.list().map((m) => m.name).filter((name) => methodDoc(cfg.dispatcher.lookup(name)!.fn)?.idempotent === true);
-    this.replyHeaders = replyHeaders;
-    replyHeaders.set(INSTANCE_HEADER, instance);
+    this.replyHeaders = makeHeaders();
+    this.replyHeaders.set(INSTANCE_HEADER, instance);
+    this.sessions = new NatsSessionHost(nc, service, instance, {
+      dispatcher: cfg.dispatcher,
+      codec: cfg.codec,
+      limits: sessionLimits(cfg.sessionLimits, resolveNatsPolicy(cfg.nats).sessionKeepaliveMs),
+      maxSessions: cfg.maxSessions,
+      maxFrameBytes: cfg.maxFrameBytes,
+      exposeErrorStacks: cfg.exposeErrorStacks,
+      logger: cfg.logger,
+      callLog: cfg.callLog,
+    });
   }
 
   start(): void {
     this.calls = this.nc.subscribe(`${this.service}.>`, { queue: this.service, callback: (err, msg) => (err ? this.onSubscriptionError(err) : this.onCall(msg)) });
     this.health = this.nc.subscribe(healthSubject(this.service), { callback: (err, msg) => (err ? this.onSubscriptionError(err) : this.respond(msg, this.healthReport())) });
+    this.sessions.start();
   }
 
   healthReport(): InstanceHealth {
@@ -144,6 +166,7 @@ class NatsService {
       callsServed: this.served,
       callsInFlight: this.running.size,
       draining: this.closing !== undefined,
+      sessions: this.sessions.size,
     };
   }
 
@@ -189,6 +212,7 @@ class NatsService {
     if (target !== method) {
       return this.answerError(msg, id, new RpcError("INVALID_REQUEST", `the frame calls ${JSON.stringify(target)} but was sent to ${JSON.stringify(method)}`));
     }
+    if (target === NATS_SESSION) return this.openSession(msg, id);
     const args = message[0] === M.CALL ? message[3] : message[2];
     if (message[0] === M.NOTIFY || !msg.reply) {
       void this.run(msg, id, target, args, deadline, meta, true);
@@ -248,6 +272,26 @@ class NatsService {
     return notification ? undefined : frame;
   }
 
+  /** `$session`: a session pinned to this instance, answered with its subject in `Farcall-Session`. */
+  private openSession(msg: Msg, id: number): void {
+    if (!msg.reply) return;
+    let subject: string;
+    try {
+      if (this.closing) throw new RpcError("UNAVAILABLE", `instance ${this.instance} is shutting down`);
+      subject = this.sessions.open(callerOf(msg));
+    } catch (err) {
+      return this.answerError(msg, id, RpcError.from(err));
+    }
+    this.reply(msg, this.cfg.codec.encode([M.RESULT, id, null]), this.sessionHeaders(subject));
+  }
+
+  private sessionHeaders(subject: string): MsgHdrs {
+    const headers = this.makeHeaders();
+    headers.set(INSTANCE_HEADER, this.instance);
+    headers.set(SESSION_HEADER, subject);
+    return headers;
+  }
+
   private answerError(msg: Msg, id: number | undefined, error: RpcError): void {
     if (msg.reply) this.respond(msg, [M.ERROR, id ?? 0, error.toPayload()]);
   }
@@ -256,17 +300,31 @@ class NatsService {
   private respond(msg: Msg, frame: unknown, isCallAnswer = false): void {
     if (!msg.reply) return;
     let bytes: Uint8Array;
+    let headers = this.replyHeaders;
     try {
-      bytes = this.cfg.codec.encode(frame);
+      try {
+        bytes = this.cfg.codec.encode(frame);
+      } catch (err) {
+        // A result holding functions, ref() objects or streams: they live in a session with this caller.
+        const inSession = isCallAnswer ? this.sessions.encodeResult(callerOf(msg), frame) : undefined;
+        if (inSession === undefined) throw err;
+        bytes = inSession.bytes;
+        headers = this.sessionHeaders(inSession.subject);
+      }
       const max = this.nc.info?.max_payload;
       if (max !== undefined && bytes.length > max) throw new RpcError("RESOURCE_EXHAUSTED", `a reply of ${bytes.length} B exceeds the NATS server's max_payload ${max}`);
     } catch (err) {
       if (!isCallAnswer) return this.cfg.logger.warn(`nats ${this.service}: cannot encode a reply: ${(err as Error).message}`);
       const id = Array.isArray(frame) && typeof frame[1] === "number" ? frame[1] : 0;
       bytes = this.cfg.codec.encode([M.ERROR, id, RpcError.from(err).toPayload()]);
+      headers = this.replyHeaders;
     }
+    this.reply(msg, bytes, headers);
+  }
+
+  private reply(msg: Msg, bytes: Uint8Array, headers: MsgHdrs): void {
     try {
-      msg.respond(bytes, { headers: this.replyHeaders });
+      msg.respond(bytes, { headers });
     } catch (err) {
       // The connection is closed: the caller's deadline tells it.
       this.cfg.logger.info(`nats ${this.service}: cannot reply: ${(err as Error).message}`);
@@ -282,23 +340,25 @@ class NatsService {
     } catch (err) {
       this.cfg.logger.info(`nats ${this.service}: drain: ${(err as Error).message}`);
     }
-    if (this.running.size > 0) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await new Promise<void>((resolve) => {
-        this.wakeDrain = resolve;
-        timer = setTimeout(resolve, drainMs);
-      });
-      clearTimeout(timer);
-    }
+    // Sessions are told GOAWAY (their clients send new calls elsewhere) and finish theirs.
+    const idle = Promise.all([this.callsDone(), this.sessions.drain("the server is shutting down")]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([idle, new Promise<void>((resolve) => (timer = setTimeout(resolve, drainMs)))]);
+    clearTimeout(timer);
     for (const entry of this.running) {
       entry.abort.abort(new RpcError("UNAVAILABLE", "the server closed"));
       this.answerError(entry.msg, entry.id, new RpcError("UNAVAILABLE", `instance ${this.instance} closed before the call finished`));
     }
+    this.sessions.close(new RpcError("UNAVAILABLE", `instance ${this.instance} closed`));
     try {
       await this.nc.drain();
     } catch {
       // Already closed (NATS went away for good): there is nothing left to flush.
     }
+  }
+
+  private callsDone(): Promise<void> {
+    return this.running.size === 0 ? Promise.resolve() : new Promise((resolve) => (this.wakeDrain = resolve));
   }
 
   /** The reserved targets an instance answers itself. */

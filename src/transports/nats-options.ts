@@ -1,7 +1,8 @@
 /**
  * The `nats` option block of serve(), connect() and the demo's NATS store: NATS's own
  * authentication and TLS, passed through to the NATS client, and the call policy farcall
- * keeps over NATS (default deadline, retries of idempotent methods, health window).
+ * keeps over NATS (default deadline, retries of idempotent methods, health window, session
+ * keepalive).
  */
 import { checkInteger } from "../options.js";
 
@@ -56,6 +57,14 @@ export interface NatsOptions {
   attemptTimeoutMs?: number;
   /** How long a health request (natsInstances(), `farcall list`) collects answers, ms. @default 500 */
   healthWindowMs?: number;
+  /**
+   * Keepalive of sessions (callbacks, references, streams), both ends: a side that heard
+   * nothing for this long pings, and ends the session UNAVAILABLE when the ping goes
+   * unanswered for as long again. An instance that is gone is usually noticed sooner, at the
+   * first frame sent to it (NATS answers no-responders).
+   * @default 2000
+   */
+  sessionKeepaliveMs?: number;
 }
 
 /** Defaults of {@link NatsOptions}. */
@@ -64,6 +73,7 @@ export const NATS_DEFAULTS = Object.freeze({
   attempts: 3,
   attemptTimeoutMs: 2_000,
   healthWindowMs: 500,
+  sessionKeepaliveMs: 2_000,
 });
 
 /** The call policy of a NATS client, checked. */
@@ -72,6 +82,7 @@ export interface NatsCallPolicy {
   attempts: number;
   attemptTimeoutMs: number;
   healthWindowMs: number;
+  sessionKeepaliveMs: number;
 }
 
 /** The call policy from `options`, defaults applied; RangeError naming a bad value. */
@@ -81,5 +92,6 @@ export function resolveNatsPolicy(options: NatsOptions = {}): NatsCallPolicy {
     attempts: checkInteger("nats.attempts", options.attempts ?? NATS_DEFAULTS.attempts, 1, 100),
     attemptTimeoutMs: checkInteger("nats.attemptTimeoutMs", options.attemptTimeoutMs ?? NATS_DEFAULTS.attemptTimeoutMs, 1),
     healthWindowMs: checkInteger("nats.healthWindowMs", options.healthWindowMs ?? NATS_DEFAULTS.healthWindowMs, 1),
+    sessionKeepaliveMs: checkInteger("nats.sessionKeepaliveMs", options.sessionKeepaliveMs ?? NATS_DEFAULTS.sessionKeepaliveMs, 10),
   };
 }

@@ -4,12 +4,9 @@
  * the body of a reply a RESULT or ERROR frame (a batch's reply an array of them), and the
  * call's deadline and metadata travel in headers, where NATS tools can see them.
  *
- * Sessions (callbacks, references, streams) are not carried yet. They need one partner for
- * their lifetime, and the way is laid out for them: every reply names the instance that
- * answered (`Farcall-Instance`), so a session can be pinned to it; a farcall/1 Peer needs only
- * a FrameSink (send a frame, close) and `receive(frame)`, which a pair of subjects gives,
- * `_FARCALL.<service>.<instance>.session.<id>` one way and the caller's inbox the other, with
- * NATS's no-responders status ending the session UNAVAILABLE when that instance is gone.
+ * Sessions (callbacks, references, streams) need one partner for their lifetime; they are
+ * plain farcall/1 frames on subjects of their own, see nats-session.ts. A reply whose result
+ * lives in a session names it in `Farcall-Session`.
  */
 import type { Codec } from "../core/codec.js";
 import { RpcError } from "../core/errors.js";
