@@ -148,11 +148,10 @@ export function frameHead(frame: Uint8Array): [type: number, id: number] | undef
   else if (b === 0xdd) at = 5;
   else return undefined;
   const type = frame[at];
-  if (type === undefined || type > 0x7f) return undefined;
   const v = frame[at + 1];
-  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
-  if (v === undefined) return undefined;
+  if (type === undefined || type > 0x7f || v === undefined) return undefined;
   if (v <= 0x7f) return [type, v];
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   if (v === 0xcc && frame.length > at + 2) return [type, view.getUint8(at + 2)];
   if (v === 0xcd && frame.length > at + 3) return [type, view.getUint16(at + 2)];
   if (v === 0xce && frame.length > at + 5) return [type, view.getUint32(at + 2)];

@@ -5,7 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { close, connect, natsInstances } from "../../src/index.js";
+import { connect as natsConnect, createInbox, type Msg } from "@nats-io/transport-node";
+import { createMsgpackCodec } from "../../src/codecs/msgpack.js";
+import { close, connect, natsInstances, ref, serve } from "../../src/index.js";
+import * as M from "../../src/core/messages.js";
+import { frameHead, SESSION_HEADER } from "../../src/transports/nats-session.js";
 import { rejectsWith, within } from "../helpers/bounded.js";
 import { natsServerMissing, startNatsServer, type NatsServer } from "../helpers/nats.js";
 import type { TestProcess } from "../helpers/processes.js";
@@ -13,6 +17,22 @@ import { startSessionInstances, type SessionApi } from "../fixtures/nats/session
 
 const skip = natsServerMissing("NATS session tests");
 const WAIT_MS = 20_000;
+
+describe("frameHead", () => {
+  it("reads the type and id of a frame of any id width, and nothing else", () => {
+    const codec = createMsgpackCodec();
+    for (const id of [0, 5, 127, 200, 65_535, 70_000, 0xffffffff]) {
+      assert.deepEqual(frameHead(codec.encode([M.CALL, id, "a.b", ["x".repeat(100)]])), [M.CALL, id]);
+      assert.deepEqual(frameHead(codec.encode([M.NEXT, id, { big: "y".repeat(70_000) }])), [M.NEXT, id]);
+    }
+    assert.deepEqual(frameHead(codec.encode(Array.from({ length: 20 }, (_, i) => (i === 0 ? M.RESULT : i)))), [M.RESULT, 1]);
+    for (const doc of [{ a: 1 }, [M.CALL], [M.CALL, -1], [M.CALL, 1.5], [M.CALL, "1"], "text", 7]) {
+      assert.equal(frameHead(codec.encode(doc)), undefined, JSON.stringify(doc));
+    }
+    assert.equal(frameHead(new Uint8Array(0)), undefined);
+    assert.equal(frameHead(new Uint8Array([0x92, 0x00, 0xce, 0x01])), undefined);
+  });
+});
 
 describe("sessions over NATS, pinned to one instance", { skip: skip !== undefined }, () => {
   let nats: NatsServer;
@@ -157,6 +177,39 @@ describe("sessions over NATS, pinned to one instance", { skip: skip !== undefine
     } finally {
       await close(remote);
       await close(watcher);
+    }
+  });
+
+  it("a reference-only session answers calls on its references and nothing else, so subject permissions still decide which methods a caller reaches", async () => {
+    const url = `${nats.url}/guarded`;
+    const server = await serve({ open: () => ref({ hello: () => "hi" }), secret: () => "not for you" }, { listen: url, logger: false });
+    const nc = await natsConnect({ servers: nats.url });
+    const codec = createMsgpackCodec();
+    try {
+      const reply = await nc.request("guarded.open", codec.encode([M.CALL, 1, "open", []]), { timeout: WAIT_MS });
+      const subject = reply.headers?.get(SESSION_HEADER) ?? "";
+      assert.match(subject, /^_FARCALL\.guarded\.[0-9a-f]+\.s\.[0-9a-f]+$/);
+      const inbox = createInbox();
+      const frames: unknown[] = [];
+      let wake: (() => void) | undefined;
+      nc.subscribe(inbox, { callback: (_err: Error | null, msg: Msg) => (frames.push(msg.data.length === 0 ? "end" : codec.decode(msg.data)), wake?.()) });
+      const answerTo = async (id: number): Promise<unknown> => {
+        for (;;) {
+          const found = frames.find((f) => Array.isArray(f) && (f[0] === M.RESULT || f[0] === M.ERROR) && f[1] === id);
+          if (found) return found;
+          await within(new Promise<void>((resolve) => (wake = resolve)), WAIT_MS, `the answer to call ${id}`);
+        }
+      };
+      // The result's reference is the first one the session exported: $1.
+      nc.publish(subject, codec.encode([M.CALL, 7, "$1.hello", []]), { reply: inbox });
+      nc.publish(subject, codec.encode([M.CALL, 8, "secret", []]), { reply: inbox });
+      assert.deepEqual(await answerTo(7), [M.RESULT, 7, "hi"]);
+      const refused = (await answerTo(8)) as [number, number, { code: string }];
+      assert.equal(refused[0], M.ERROR);
+      assert.equal(refused[2].code, "METHOD_NOT_FOUND");
+    } finally {
+      await nc.close();
+      await server.close({ drainMs: 1_000 });
     }
   });
 });
