@@ -306,7 +306,7 @@ class NatsService {
         bytes = this.cfg.codec.encode(frame);
       } catch (err) {
         // A result holding functions, ref() objects or streams: they live in a session with this caller.
-        const inSession = isCallAnswer ? this.sessions.encodeResult(callerOf(msg), frame) : undefined;
+        const inSession = isCallAnswer ? this.sessions.encodeResult(msg.reply, frame) : undefined;
         if (inSession === undefined) throw err;
         bytes = inSession.bytes;
         headers = this.sessionHeaders(inSession.subject);

@@ -39,7 +39,7 @@ interface Hosted {
 
 export class NatsSessionHost {
   private readonly sessions = new Map<string, Hosted>();
-  /** Reference-only sessions by caller (its reply inbox prefix, one per client connection). */
+  /** Reference-only sessions by caller (see {@link callerKey}). */
   private readonly byCaller = new Map<string, Hosted>();
   private readonly prefix: string;
   private readonly protocol;
@@ -72,12 +72,13 @@ export class NatsSessionHost {
   }
 
   /**
-   * A RESULT frame whose value holds references, encoded in `caller`'s reference-only
-   * session (made if there is none); undefined for any other frame. Throws what the
-   * encoding throws, with nothing left behind.
+   * A RESULT frame whose value holds references, encoded in the reference-only session of
+   * the caller whose reply subject is `reply` (made if there is none); undefined for any
+   * other frame. Throws what the encoding throws, with nothing left behind.
    */
-  encodeResult(caller: string, frame: unknown): { bytes: Uint8Array; subject: string } | undefined {
+  encodeResult(reply: string, frame: unknown): { bytes: Uint8Array; subject: string } | undefined {
     if (!Array.isArray(frame) || frame[0] !== M.RESULT) return undefined;
+    const caller = callerKey(reply);
     let hosted = this.byCaller.get(caller);
     const fresh = hosted === undefined || !hosted.peer.open || hosted.peer.goawayReceived;
     if (fresh) hosted = this.create(caller, true);
@@ -143,4 +144,15 @@ export class NatsSessionHost {
     }
     hosted.peer.receive(msg.data);
   }
+}
+
+/**
+ * Who a reference-only session belongs to: the reply prefix of a client connection's
+ * requests (`_INBOX.<connection>.<request>` without the last token), so one client reuses
+ * one session. A reply subject of fewer tokens (a client that makes an inbox per request)
+ * names no connection, and its results get a session each: two clients never share one.
+ */
+function callerKey(reply: string): string {
+  const dot = reply.lastIndexOf(".");
+  return dot > 0 && reply.indexOf(".") < dot ? reply.slice(0, dot) : reply;
 }
