@@ -139,7 +139,7 @@ describe("sessions over NATS, pinned to one instance", { skip: skip !== undefine
     }
   });
 
-  it("a frame over NATS's max_payload fails that call RESOURCE_EXHAUSTED and the session goes on", async () => {
+  it("a frame over NATS's max_payload (an argument, a result, a stream item) fails what it carried RESOURCE_EXHAUSTED and the session goes on", async () => {
     const remote = await connect<SessionApi>(service, { logger: false });
     try {
       const { pid } = await within(remote.callMeBack(async (p) => p), WAIT_MS, "open the session");
@@ -150,7 +150,20 @@ describe("sessions over NATS, pinned to one instance", { skip: skip !== undefine
       const counter = await remote.open();
       await rejectsWith(counter.big(2 * 1024 * 1024), "RESOURCE_EXHAUSTED", WAIT_MS, "a 2 MiB result");
       assert.deepEqual(await counter.inc(), { pid, n: 1 });
+      const items = (await remote.sized([10, 2 * 1024 * 1024, 10]))[Symbol.asyncIterator]();
+      assert.equal((await items.next()).value, "s".repeat(10));
+      await rejectsWith(items.next(), "RESOURCE_EXHAUSTED", WAIT_MS, "a 2 MiB stream item");
       assert.equal(await remote.whoami(), pid);
+    } finally {
+      await close(remote);
+    }
+  });
+
+  it("with no instance listening, a call that needs a session fails UNAVAILABLE at once", async () => {
+    const remote = await connect<SessionApi>(`${nats.url}/nobody`, { logger: false, expose: { name: () => "ada" } });
+    try {
+      await rejectsWith(remote.callMeBack(async (p) => p), "UNAVAILABLE", WAIT_MS, "a callback with no instance");
+      await rejectsWith(remote.greet(), "UNAVAILABLE", WAIT_MS, "an exposing client's call with no instance");
     } finally {
       await close(remote);
     }
