@@ -35,7 +35,7 @@ import { openNats } from "./nats-connection.js";
 import type { InstanceHealth } from "./nats-listener.js";
 import { loadNatsClient } from "./nats-loader.js";
 import { resolveNatsPolicy, type NatsCallPolicy, type NatsOptions } from "./nats-options.js";
-import { decodeInSession, needsSession, SESSION_HEADER, sessionLimits, sessionPrefix } from "./nats-session.js";
+import { decodeInSession, needsSession, SESSION_HEADER, sessionPrefix } from "./nats-session.js";
 import { NatsSessionClient, type SessionClientConfig } from "./nats-session-client.js";
 import { INSTANCE_HEADER, META_HEADER, metaHeader, TIMEOUT_HEADER } from "./nats-wire.js";
 
@@ -83,7 +83,7 @@ export class NatsCaller implements Caller {
   async call(target: string, args: unknown[], options: CallOptions): Promise<unknown> {
     const subject = this.subjectOf(target);
     const deadline = this.deadlineOf(options);
-    if (this.sessions.current || this.cfg.sessions.dispatcher) return (await this.session(deadline)).call(target, args, deadline, options.signal, options.meta);
+    if (this.pinned) return (await this.session(deadline)).call(target, args, deadline, options.signal, options.meta);
     const id = this.takeId();
     let frame: Uint8Array;
     try {
@@ -105,7 +105,7 @@ export class NatsCaller implements Caller {
   }
 
   notify(target: string, args: unknown[], options: CallOptions, done?: (error?: RpcError) => void): void {
-    let inSession = this.sessions.current !== undefined || this.cfg.sessions.dispatcher !== undefined;
+    let inSession = this.pinned;
     try {
       const subject = this.subjectOf(target);
       if (!inSession) {
@@ -130,7 +130,7 @@ export class NatsCaller implements Caller {
 
   /** One request on `service.$batch`: the shortest deadline of the members, never retried. */
   batch(calls: readonly BatchedCall[]): void {
-    if (this.sessions.current || this.cfg.sessions.dispatcher) {
+    if (this.pinned) {
       // A session multiplexes: its members go one by one, in order, on the one session.
       for (const c of calls) {
         if (c.kind === "call") this.call(c.target, c.args, c.options).then(c.resolve, c.reject);
@@ -159,6 +159,11 @@ export class NatsCaller implements Caller {
       }
     }
     await this.nc.close();
+  }
+
+  /** True when calls go through the full session: one is open, or the client exposes something. */
+  private get pinned(): boolean {
+    return this.sessions.current !== undefined || this.cfg.sessions.dispatcher !== undefined;
   }
 
   /** The full session: the open one, or one opened now on whichever instance answers `$session`. */
@@ -383,6 +388,8 @@ export async function natsCaller(url: string, options: ConnectOptions): Promise<
   const limits = resolveLimits(options, CONNECT_DEFAULTS);
   if (options.tls) throw new TypeError("tls options were given for a nats:// address: TLS to NATS goes in nats.tls");
   const codec = createMsgpackCodec({ maxDepth: limits.maxDepth });
+  // NATS never tells a session that its instance died silently (a lost host): the ping does.
+  const keepaliveMs = resolveNatsPolicy(options.nats).sessionKeepaliveMs;
   const cfg: NatsCallerConfig = {
     codec,
     json: createJsonCodec({ extended: true, maxDepth: limits.maxDepth }),
@@ -393,10 +400,7 @@ export async function natsCaller(url: string, options: ConnectOptions): Promise<
     nats: options.nats,
     sessions: {
       codec,
-      limits: sessionLimits(
-        { maxCallsInFlight: CONNECT_DEFAULTS.maxCallsInFlight, keepaliveIntervalMs: 0, keepaliveTimeoutMs: 1, idleTimeoutMs: 0, maxReferences: limits.maxReferences },
-        resolveNatsPolicy(options.nats).sessionKeepaliveMs,
-      ),
+      limits: { maxCallsInFlight: CONNECT_DEFAULTS.maxCallsInFlight, keepaliveIntervalMs: keepaliveMs, keepaliveTimeoutMs: keepaliveMs, idleTimeoutMs: 0, maxReferences: limits.maxReferences },
       dispatcher: options.expose !== undefined ? new Dispatcher(options.expose) : undefined,
       maxFrameBytes: limits.maxFrameBytes,
       logger: resolveLogger(options.logger),
