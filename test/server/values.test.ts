@@ -45,3 +45,27 @@ test("a result the codec cannot carry answers INVALID_PARAMS or INTERNAL instead
   await assert.rejects((remote.ok as (x: unknown) => Promise<string>)(cyclic), (e: unknown) => RpcError.is(e) && e.code === "INVALID_PARAMS");
   assert.equal(await remote.ok(), "ok", "the connection survived");
 });
+
+test("an unregistered class instance arrives as a plain object of its own fields; nothing is constructed", async (t) => {
+  class Point {
+    #secret = "kept here";
+    constructor(
+      readonly x: number,
+      readonly y: number,
+    ) {}
+    norm(): number {
+      return Math.hypot(this.x, this.y) + this.#secret.length;
+    }
+  }
+  const server = await serve({ point: () => new Point(3, 4), echo: (x: unknown) => x }, { listen: "tcp://127.0.0.1:0", logger: false });
+  t.after(() => server.close());
+  const remote = await connect<{ point(): Point; echo(x: unknown): unknown }>(server.addresses[0], { logger: false });
+  t.after(() => close(remote));
+  const got = (await remote.point()) as unknown as Record<string, unknown>;
+  assert.equal(Object.getPrototypeOf(got), Object.prototype);
+  assert.equal(got.norm, undefined, "methods stay with the class");
+  assert.deepEqual(got, { x: 3, y: 4 });
+  const back = (await remote.echo(new Point(1, 2))) as unknown as Record<string, unknown>;
+  assert.equal(Object.getPrototypeOf(back), Object.prototype);
+  assert.deepEqual(back, { x: 1, y: 2 });
+});
