@@ -1,13 +1,10 @@
 /**
  * The caller side of JSON-RPC over HTTP: each call is one POST, each notification an id-less
- * request answered 204, and a batch() one POST of a JSON-RPC batch array. Sent with node:http(s) over a keep-alive Agent rather than global
- * fetch, because only node's agents take the `tls` options (a private CA, a client
- * certificate) connect() accepts. Requests carry `X-Farcall-Codec: json-ext`, so extended
+ * request answered 204, and a batch() one POST of a JSON-RPC batch array (see http-post.ts
+ * for how a POST is sent). Requests carry `X-Farcall-Codec: json-ext`, so extended
  * values round-trip with a farcall server; an outside server ignores the header and gets
  * plain JSON-RPC.
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
-import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { Codec } from "../core/codec.js";
 import { RpcError } from "../core/errors.js";
 import { LIST_METHODS } from "../core/messages.js";
@@ -20,6 +17,7 @@ import type { OpenRpcDocument } from "../protocols/jsonrpc-openrpc.js";
 import type { MethodInfo } from "../core/dispatcher.js";
 import type { ClientTlsOptions } from "../options.js";
 import { CODEC_HEADER, EXTENDED_CODEC } from "./http-core.js";
+import { combinedOptions, HttpPoster } from "./http-post.js";
 
 export interface HttpCallerConfig {
   url: string;
@@ -33,20 +31,14 @@ export interface HttpCallerConfig {
 }
 
 export class HttpCaller implements Caller {
-  private readonly agent: HttpAgent;
-  private readonly send: typeof httpRequest;
-  private readonly url: URL;
+  private readonly poster: HttpPoster;
   private readonly headers: Record<string, string>;
   private readonly plain: Codec;
   private readonly extended: Codec;
   private nextId = 1;
-  private closed = false;
 
   constructor(private readonly cfg: HttpCallerConfig) {
-    this.url = new URL(cfg.url);
-    const https = this.url.protocol === "https:";
-    this.agent = https ? new HttpsAgent({ keepAlive: true, ...cfg.tls }) : new HttpAgent({ keepAlive: true });
-    this.send = https ? httpsRequest : httpRequest;
+    this.poster = new HttpPoster(new URL(cfg.url), cfg.tls, cfg.maxBodyBytes, "maxFrameBytes");
     this.headers = { "content-type": "application/json", accept: "application/json", [CODEC_HEADER]: EXTENDED_CODEC };
     if (cfg.key) this.headers.authorization = `Bearer ${Buffer.from(cfg.key).toString("utf8")}`;
     this.plain = createJsonCodec({ extended: false, maxDepth: cfg.maxDepth });
@@ -87,7 +79,7 @@ export class HttpCaller implements Caller {
     } catch (err) {
       return settleAll(calls, RpcError.from(err));
     }
-    this.post(doc, label, this.batchOptions(calls)).then(
+    this.post(doc, label, combinedOptions(calls, this.cfg.timeout)).then(
       (response) => {
         let outcomes: Map<unknown, JsonRpcOutcome>;
         try {
@@ -118,8 +110,7 @@ export class HttpCaller implements Caller {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    this.agent.destroy();
+    this.poster.close();
   }
 
   /** The outcome of each of `ids` in a response body; throws INTERNAL for a body that is not JSON. */
@@ -134,61 +125,14 @@ export class HttpCaller implements Caller {
     return parseResponse(doc, ids);
   }
 
-  /** The options of the one request carrying `calls`. */
-  private batchOptions(calls: readonly BatchedCall[]): CallOptions {
-    let timeout = 0;
-    const signals = new Set<AbortSignal>();
-    for (const c of calls) {
-      const t = c.options.timeout ?? this.cfg.timeout;
-      if (t > 0 && (timeout === 0 || t < timeout)) timeout = t;
-      if (c.options.signal) signals.add(c.options.signal);
-    }
-    const signal = signals.size <= 1 ? signals.values().next().value : AbortSignal.any([...signals]);
-    return signal ? { timeout, signal } : { timeout };
-  }
-
   /** POSTs `doc`; answers the status and body, or rejects with an RpcError naming why. */
-  private post(doc: unknown, target: string, options: CallOptions): Promise<{ status: number; body: Buffer; extended: boolean }> {
-    if (this.closed) return Promise.reject(new RpcError("UNAVAILABLE", `${target}: the client is closed`));
+  private async post(doc: unknown, target: string, options: CallOptions): Promise<{ status: number; body: Buffer; extended: boolean }> {
     const payload = this.extended.encode(doc);
-    const timeout = options.timeout ?? this.cfg.timeout;
-    return new Promise((resolve, reject) => {
-      const req = this.send(this.url, { method: "POST", agent: this.agent, headers: { ...this.headers, "content-length": String(payload.length) } });
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const fail = (err: RpcError): void => {
-        clearTimeout(timer);
-        options.signal?.removeEventListener("abort", onAbort);
-        req.destroy();
-        reject(err);
-      };
-      const onAbort = (): void => fail(new RpcError("CANCELLED", `${target}: cancelled by the caller`));
-      if (options.signal?.aborted) return onAbort();
-      options.signal?.addEventListener("abort", onAbort, { once: true });
-      if (timeout > 0) timer = setTimeout(() => fail(new RpcError("DEADLINE_EXCEEDED", `${target}: no answer within ${timeout} ms`)), timeout);
-      req.on("error", (err) => fail(new RpcError("UNAVAILABLE", `${target}: ${this.cfg.url}: ${err.message}`)));
-      req.on("response", (res: IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on("data", (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > this.cfg.maxBodyBytes) fail(new RpcError("RESOURCE_EXHAUSTED", `${target}: response exceeds maxFrameBytes ${this.cfg.maxBodyBytes}`));
-          else chunks.push(chunk);
-        });
-        res.on("error", (err) => fail(new RpcError("UNAVAILABLE", `${target}: ${err.message}`)));
-        res.on("end", () => {
-          clearTimeout(timer);
-          options.signal?.removeEventListener("abort", onAbort);
-          const status = res.statusCode ?? 0;
-          const body = Buffer.concat(chunks, size);
-          if (status === 204 || (status >= 200 && status < 300) || res.headers["content-type"]?.startsWith("application/json")) {
-            resolve({ status, body, extended: res.headers[CODEC_HEADER] === EXTENDED_CODEC });
-          } else {
-            reject(new RpcError(status >= 500 ? "UNAVAILABLE" : "INVALID_REQUEST", `${target}: HTTP ${status} from ${this.cfg.url}`));
-          }
-        });
-      });
-      req.end(payload);
-    });
+    const { status, headers, body } = await this.poster.post(payload, this.headers, options.timeout ?? this.cfg.timeout, options.signal, target);
+    if (status === 204 || (status >= 200 && status < 300) || headers["content-type"]?.startsWith("application/json")) {
+      return { status, body, extended: headers[CODEC_HEADER] === EXTENDED_CODEC };
+    }
+    throw new RpcError(status >= 500 ? "UNAVAILABLE" : "INVALID_REQUEST", `${target}: HTTP ${status} from ${this.cfg.url}`);
   }
 }
 
