@@ -130,8 +130,8 @@ export class HttpRpcCore<R> {
     }
     const authenticated = await this.authenticate(ex);
     if (authenticated === undefined) {
-      const answer = this.failure(401, new RpcError("UNAUTHENTICATED", "missing or wrong bearer token (Authorization: Bearer ...)"), verb === "POST", xml);
-      answer.headers["www-authenticate"] = 'Bearer realm="farcall"';
+      const answer = this.failure(401, new RpcError("UNAUTHENTICATED", "missing or wrong bearer token (Authorization: Bearer ..., or Basic with the token as the password)"), verb === "POST", xml);
+      answer.headers["www-authenticate"] = 'Bearer realm="farcall", Basic realm="farcall"';
       return answer;
     }
     const extended = ex.header(CODEC_HEADER)?.trim().toLowerCase() === EXTENDED_CODEC;
@@ -176,7 +176,7 @@ export class HttpRpcCore<R> {
   private async authenticate(ex: HttpExchange<R>): Promise<boolean | undefined> {
     const { auth } = this.cfg;
     if (!auth && !this.keyDigest) return false;
-    const token = bearerToken(ex.header("authorization"));
+    const token = credential(ex.header("authorization"));
     if (token === undefined) return undefined;
     if (auth) return (await auth(token, ex.request)) === true ? true : undefined;
     return timingSafeEqual(sha256(Buffer.from(token, "utf8")), this.keyDigest!) ? true : undefined;
@@ -203,11 +203,21 @@ function sha256(bytes: Uint8Array): Buffer {
   return createHash("sha256").update(bytes).digest();
 }
 
-/** The token of `Authorization: Bearer <token>` (scheme case-insensitive, RFC 6750). */
-function bearerToken(header: string | undefined): string | undefined {
+/**
+ * The token of `Authorization: Bearer <token>` (RFC 6750), or the password of
+ * `Authorization: Basic base64(user:password)` (RFC 7617, the user name ignored): clients
+ * that only know Basic, such as Python's `ServerProxy("http://user:key@host/")`, send the
+ * token as their password. Scheme names are case-insensitive.
+ */
+function credential(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
-  const match = /^\s*bearer\s+(\S+)\s*$/i.exec(header);
-  return match ? match[1] : undefined;
+  const bearer = /^\s*bearer\s+(\S+)\s*$/i.exec(header);
+  if (bearer) return bearer[1];
+  const basic = /^\s*basic\s+([A-Za-z0-9+/]+={0,2})\s*$/i.exec(header);
+  if (!basic) return undefined;
+  const pair = Buffer.from(basic[1], "base64").toString("utf8");
+  const colon = pair.indexOf(":");
+  return colon < 0 ? undefined : pair.slice(colon + 1);
 }
 
 /** The media type of a Content-Type header is application/json (parameters such as charset ignored). */

@@ -121,6 +121,36 @@ describe("Python's xmlrpc.client calls a farcall server", { skip: python3 === un
   });
 });
 
+describe("Python's ServerProxy with the key in its URL calls an authkey-protected farcall server", { skip: python3 === undefined && "python3 is missing" }, () => {
+  let server: Server;
+  before(async () => (server = await serve(arithmetic, { listen: "http://127.0.0.1:0/RPC2", authkey: "s3cret", logger: false })));
+  after(() => server.close());
+
+  const CALL = [
+    "import sys, xmlrpc.client",
+    "try:",
+    "    print(xmlrpc.client.ServerProxy(sys.argv[1]).add(2, 3))",
+    "except xmlrpc.client.ProtocolError as e:",
+    "    print('ProtocolError', e.errcode)",
+  ].join("\n");
+
+  it("http://user:key@host/ (Basic auth, the key as the password) is accepted unchanged", async () => {
+    const url = new URL(server.addresses[0]!);
+    url.username = "anyone";
+    url.password = "s3cret";
+    assert.equal(await python(python3!, "-c", [CALL, url.href]), "5\n");
+  });
+
+  it("a wrong password is refused with HTTP 401", async () => {
+    const url = new URL(server.addresses[0]!);
+    url.username = "anyone";
+    url.password = "wrong";
+    assert.equal(await python(python3!, "-c", [CALL, url.href]), "ProtocolError 401\n");
+    const bare = new URL(server.addresses[0]!);
+    assert.equal(await python(python3!, "-c", [CALL, bare.href]), "ProtocolError 401\n");
+  });
+});
+
 describe("the seed's Python 2 client (xmlrpclib.MultiCall) calls a farcall server", { skip: python27 === undefined && "Python 2.7 is not installed through pyenv" }, () => {
   let server: Server;
   before(async () => (server = await serve(arithmetic, { listen: "tcp://127.0.0.1:0", logger: false })));
