@@ -42,6 +42,12 @@ export interface PeerLimits {
   idleTimeoutMs: number;
   /** References and open streams alive at once in each direction. @default 10000 */
   maxReferences?: number;
+  /**
+   * Largest frame this side sends. A message over it fails alone (its call, its answer, its
+   * stream) with RESOURCE_EXHAUSTED, instead of reaching a peer that would have to drop the
+   * connection and every call on it. @default unlimited
+   */
+  maxFrameBytes?: number;
 }
 
 export interface PeerOptions {
@@ -355,19 +361,18 @@ export class Peer implements CallCanceller {
       error = call.abandoned;
     }
     if (!this.closedWith && !(call.abandoned && call.abandoned.code !== "DEADLINE_EXCEEDED")) {
-      if (failed) {
-        this.sendMessage([M.ERROR, call.id, toErrorPayload(error, this.options.exposeErrorStacks)]);
-      } else {
-        let frame: Uint8Array;
-        try {
-          frame = this.encode([M.RESULT, call.id, value]);
-        } catch (err) {
-          const e = RpcError.from(err);
-          const message = `${call.method} returned a value that cannot be sent: ${e.message}`;
-          frame = this.options.protocol.encode([M.ERROR, call.id, { code: e.code === "INVALID_PARAMS" ? "INTERNAL" : e.code, message }]);
-        }
-        this.sink.send(frame);
+      let frame: Uint8Array;
+      try {
+        frame = this.encode(failed ? [M.ERROR, call.id, toErrorPayload(error, this.options.exposeErrorStacks)] : [M.RESULT, call.id, value]);
+      } catch (err) {
+        // The answer cannot be sent (too large, not encodable, past maxReferences): the caller
+        // still gets one, naming why, and the session goes on.
+        const e = RpcError.from(err);
+        const what = failed ? "threw an error that" : "returned a value that";
+        const message = `${call.method} ${what} cannot be sent: ${e.message}`;
+        frame = this.options.protocol.encode([M.ERROR, call.id, { code: e.code === "INVALID_PARAMS" ? "INTERNAL" : e.code, message }]);
       }
+      this.sink.send(frame);
     }
     this.liveness.callActivity();
     this.checkIdle();
@@ -475,6 +480,8 @@ export class Peer implements CallCanceller {
     let sent = false;
     try {
       const frame = this.options.protocol.encode(msg);
+      const max = this.options.limits.maxFrameBytes;
+      if (max !== undefined && frame.length > max) throw new RpcError("RESOURCE_EXHAUSTED", `a message of ${frame.length} B exceeds maxFrameBytes ${max}`);
       sent = true;
       return frame;
     } finally {

@@ -111,7 +111,8 @@ function makePeer(link: StreamLink, cfg: StreamSessionConfig, info: PeerInfo, ho
     protocol: createFarcallProtocol(cfg.codec),
     dispatcher: cfg.dispatcher,
     info,
-    limits: cfg.limits,
+    // Never send a frame our own reader would refuse: the same limit is the peer's default.
+    limits: { ...cfg.limits, maxFrameBytes: cfg.maxFrameBytes },
     exposeErrorStacks: cfg.exposeErrorStacks,
     logger: cfg.logger,
     callLog: cfg.callLog,

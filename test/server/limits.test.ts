@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { close, connect, RpcError, serve, type Logger } from "../../src/index.js";
+import { rejectsWith } from "../helpers/bounded.js";
 
 function capture(): { logger: Logger; lines: string[] } {
   const lines: string[] = [];
@@ -49,4 +50,39 @@ test("a bad option fails at startup, naming the option", async () => {
   await assert.rejects(serve({}, { listen: "tcp://127.0.0.1:0", handshakeTimeoutMs: 1.5 }), /handshakeTimeoutMs/);
   await assert.rejects(serve({}, { listen: "ftp://127.0.0.1:21" }), /unsupported transport/);
   await assert.rejects(connect("tcp://127.0.0.1:1", { keepaliveTimeoutMs: 0 }), /keepaliveTimeoutMs/);
+});
+
+test("a result or an argument over maxFrameBytes fails that call with RESOURCE_EXHAUSTED, and the connection carries on", async (t) => {
+  const MiB = 1024 * 1024;
+  const server = await serve({ big: (n: number) => new Uint8Array(n), echo: (x: unknown) => x, ok: () => "ok" }, { listen: "tcp://127.0.0.1:0", logger: false, maxFrameBytes: MiB });
+  t.after(() => server.close());
+  const remote = await connect<{ big(n: number): Uint8Array; echo(x: unknown): unknown; ok(): string }>(server.addresses[0], { logger: false, maxFrameBytes: MiB, reconnect: false });
+  t.after(() => close(remote));
+  const small = remote.big(10);
+  const result = await rejectsWith(remote.big(2 * MiB), "RESOURCE_EXHAUSTED", 5000, "a result over the limit");
+  assert.match(result.message, /big returned a value that cannot be sent: .*exceeds maxFrameBytes 1048576/);
+  const argument = await rejectsWith(remote.echo(new Uint8Array(2 * MiB)), "RESOURCE_EXHAUSTED", 5000, "an argument over the limit");
+  assert.match(argument.message, /exceeds maxFrameBytes 1048576/);
+  assert.equal((await small).length, 10, "a call in flight beside them is answered");
+  assert.equal(await remote.ok(), "ok", "the same connection still answers (reconnect is off)");
+});
+
+test("an error whose data cannot be sent still answers its call, naming why", async (t) => {
+  const cyclic: Record<string, unknown> = {};
+  cyclic.self = cyclic;
+  const server = await serve(
+    {
+      fail: () => {
+        throw new RpcError("APP", "with cyclic data", cyclic);
+      },
+      ok: () => "ok",
+    },
+    { listen: "tcp://127.0.0.1:0", logger: false },
+  );
+  t.after(() => server.close());
+  const remote = await connect<{ fail(): void; ok(): string }>(server.addresses[0], { logger: false, reconnect: false });
+  t.after(() => close(remote));
+  const err = await rejectsWith(remote.fail(), "INTERNAL", 5000, "an unsendable error");
+  assert.match(err.message, /fail threw an error that cannot be sent/);
+  assert.equal(await remote.ok(), "ok");
 });
