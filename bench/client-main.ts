@@ -32,6 +32,10 @@ function runTimed(drivers: Drivers, job: Job): Promise<WorkloadResult> {
       return drivers.pipelinedAdd(job);
     case "w3":
       return drivers.echo(job);
+    case "w5":
+    case "w5b":
+      if (!drivers.stream) throw new TypeError(`this client has no streams for ${job.workload}`);
+      return drivers.stream(job);
     default:
       throw new TypeError(`${job.workload} is not a timed workload`);
   }

@@ -5,7 +5,7 @@
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { FRAMEWORKS, type FrameworkName } from "./frameworks.js";
-import { WORKLOADS, type Job, type WorkloadName } from "./jobs.js";
+import { DEFAULT_WORKLOADS, WORKLOADS, type Job, type WorkloadName } from "./jobs.js";
 
 export type JobTemplate = Omit<Job, "port" | "workload">;
 
@@ -29,7 +29,8 @@ export const USAGE = `usage: npm run bench -- [options]   (or: node --import tsx
   --quick               short smoke run, ~30-60 s, W4 with 5x200      env BENCH_QUICK=1
   --rounds=N            rounds per workload, best one reported        env BENCH_ROUNDS     (default 2, quick 1)
   --seconds=S           measured seconds per W1/W2/W3 run             env BENCH_SECONDS    (default 1.5, quick 0.6)
-  --workloads=LIST      any of w1,w2,w3,w4,pymanager                  env BENCH_WORKLOADS  (default w1,w2,w3,w4)
+  --workloads=LIST      any of w1,w2,w3,w4,w5,w5b,pymanager           env BENCH_WORKLOADS  (default w1,w2,w3,w4;
+                        w5 = both streams: integers and 64 KiB chunks)
   --pymanager           add the Python manager counter workload       env BENCH_PYMANAGER=1 (needs python3)
   --pymanager-loops=N   (get, inc) pairs per client process there     env BENCH_PYMANAGER_LOOPS (default 50; 1000 = the seed's)
   --frameworks=LIST     ${`any of ${FRAMEWORKS.map((f) => f.name).join(",")}`.padEnd(46)}env BENCH_FRAMEWORKS (default all)
@@ -43,11 +44,15 @@ const QUICK_COUNTER_ITERATIONS = 200;
 const COUNTER_TIME_BOUND_MS = 60_000;
 const PAYLOAD_BYTES = 1024 * 1024;
 const IN_FLIGHT = 100;
+/** W5: integers per stream call, and W5b: chunks per stream call and their size. */
+const STREAM_INTS = 200_000;
+const STREAM_CHUNKS = 2_000;
+const CHUNK_BYTES = 64 * 1024;
 /** Python's function-style client needs ~0.45 s per loop on loopback: 50 keeps it under a minute. */
 const PYMANAGER_LOOPS = 50;
 
-function list<T extends string>(name: string, raw: string | undefined, allowed: readonly T[]): T[] {
-  if (raw === undefined || raw.trim() === "") return [...allowed];
+function list<T extends string>(name: string, raw: string | undefined, allowed: readonly T[], defaults: readonly T[] = allowed): T[] {
+  if (raw === undefined || raw.trim() === "") return [...defaults];
   const picked = raw.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);
   for (const p of picked) {
     if (!allowed.includes(p as T)) throw new RangeError(`${name}: unknown ${JSON.stringify(p)}, expected some of ${allowed.join(",")}`);
@@ -90,10 +95,11 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): BenchConfig
   // "pymanager" is not one of the framework workloads: pick it out of the list.
   const rawWorkloads = values.workloads ?? env.BENCH_WORKLOADS;
   const picked = (rawWorkloads ?? "").split(",").map((w) => w.trim().toLowerCase()).filter(Boolean);
-  const others = picked.filter((w) => w !== "pymanager");
+  // "w5" names the stream workload as a whole: the integers and the 64 KiB chunks.
+  const others = picked.filter((w) => w !== "pymanager").flatMap((w) => (w === "w5" ? ["w5", "w5b"] : [w]));
   const pymanager = (values.pymanager ?? (env.BENCH_PYMANAGER !== undefined && env.BENCH_PYMANAGER !== "" && env.BENCH_PYMANAGER !== "0")) || picked.includes("pymanager");
-  const workloads = picked.length > 0 && others.length === 0 ? [] : list("workloads", others.join(","), WORKLOADS);
-  const base = { warmupMs, durationMs, inFlight: IN_FLIGHT, payloadBytes: PAYLOAD_BYTES, iterations };
+  const workloads = picked.length > 0 && others.length === 0 ? [] : list("workloads", others.join(","), WORKLOADS, DEFAULT_WORKLOADS);
+  const base = { warmupMs, durationMs, inFlight: IN_FLIGHT, payloadBytes: PAYLOAD_BYTES, iterations, streamItems: 0, chunkBytes: 0 };
   return {
     quick,
     rounds,
@@ -109,6 +115,9 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): BenchConfig
       w2: { ...base, warmupCalls: 2_000_000, maxCalls: 20_000_000 },
       w3: { ...base, warmupCalls: 20, maxCalls: 100_000 },
       w4: { ...base, warmupMs: 0, warmupCalls: 0, durationMs: COUNTER_TIME_BOUND_MS, maxCalls: 2 * iterations },
+      // W5 counts items, not calls: a stream call moves streamItems of them.
+      w5: { ...base, warmupCalls: 20_000, maxCalls: 20_000_000, streamItems: STREAM_INTS },
+      w5b: { ...base, warmupCalls: 200, maxCalls: 200_000, streamItems: STREAM_CHUNKS, chunkBytes: CHUNK_BYTES },
     },
   };
 }

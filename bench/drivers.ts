@@ -1,6 +1,6 @@
 /**
  * The seam between a client process and a framework: each framework's client provides
- * these five workload drivers over one connection, and client-main.ts does the rest.
+ * these workload drivers over one connection, and client-main.ts does the rest.
  */
 import type { Job, WorkloadResult } from "./jobs.js";
 
@@ -15,6 +15,11 @@ export interface Drivers {
   counter(job: Job): Promise<WorkloadResult>;
   /** The counter's value now. */
   readCounter(): Promise<number>;
+  /**
+   * W5: server streams of job.streamItems items (integers, or job.chunkBytes-byte chunks
+   * when that is above 0), read one after another. Absent where a framework has no streams.
+   */
+  stream?(job: Job): Promise<WorkloadResult>;
   close(): Promise<void>;
 }
 
@@ -26,14 +31,23 @@ export function makePayload(bytes: number): Uint8Array {
 }
 
 /** Throws unless `echoed` matches `sent` in length and at a spread of positions. */
-export function checkEcho(sent: Uint8Array, echoed: Uint8Array): void {
-  if (echoed.length !== sent.length) throw new Error(`echo returned ${echoed.length} B, sent ${sent.length} B`);
+export function checkEcho(sent: Uint8Array, echoed: Uint8Array, what = "echo"): void {
+  if (echoed.length !== sent.length) throw new Error(`${what} returned ${echoed.length} B, sent ${sent.length} B`);
   const step = Math.max(1, Math.floor(sent.length / 64));
   for (let i = 0; i < sent.length; i += step) {
-    if (echoed[i] !== sent[i]) throw new Error(`echo differs at byte ${i}`);
+    if (echoed[i] !== sent[i]) throw new Error(`${what} differs at byte ${i}`);
   }
-  if (sent.length > 0 && echoed[sent.length - 1] !== sent[sent.length - 1]) throw new Error("echo differs at the last byte");
+  if (sent.length > 0 && echoed[sent.length - 1] !== sent[sent.length - 1]) throw new Error(`${what} differs at the last byte`);
 }
+
+/** Throws unless item number `i` of a W5 stream is what the server was asked to send. */
+export function checkStreamItem(item: unknown, i: number, chunk: Uint8Array | undefined): void {
+  if (chunk) checkEcho(chunk, item as Uint8Array, `streamed chunk ${i}`);
+  else if (item !== i) throw new Error(`stream item ${i} was ${String(item)}`);
+}
+
+/** How often a stream loop reads the clock: every this many items (a power of two). */
+export const CLOCK_EVERY = 256;
 
 /** Result of a timed loop of `calls` round trips, each moving `bytesPerCall` payload bytes. */
 export function throughput(calls: number, seconds: number, bytesPerCall = 0): WorkloadResult {

@@ -3,6 +3,7 @@
  * file and a client file that speak the child protocol (child.ts, client-main.ts).
  */
 import { fileURLToPath } from "node:url";
+import { isStreamWorkload, type WorkloadName } from "./jobs.js";
 
 export type FrameworkName = "floor" | "farcall" | "grpc" | "jsonrpc-ws" | "http-floor" | "farcall-http" | "jayson-http";
 
@@ -16,6 +17,8 @@ export interface Framework {
   peer: boolean;
   /** The contender its "x floor" ratios are against. @default "floor" (raw TCP) */
   floor?: FrameworkName;
+  /** Its client implements the W5 server streams. @default false */
+  streams?: boolean;
 }
 
 function file(path: string): string {
@@ -23,9 +26,9 @@ function file(path: string): string {
 }
 
 export const FRAMEWORKS: readonly Framework[] = [
-  { name: "floor", label: "floor (raw TCP)", server: file("./floor/server.ts"), client: file("./floor/client.ts"), peer: false },
-  { name: "farcall", label: "farcall", server: file("./farcall/server.ts"), client: file("./farcall/client.ts"), peer: false },
-  { name: "grpc", label: "@grpc/grpc-js", server: file("./grpc/server.ts"), client: file("./grpc/client.ts"), peer: true },
+  { name: "floor", label: "floor (raw TCP)", server: file("./floor/server.ts"), client: file("./floor/client.ts"), peer: false, streams: true },
+  { name: "farcall", label: "farcall", server: file("./farcall/server.ts"), client: file("./farcall/client.ts"), peer: false, streams: true },
+  { name: "grpc", label: "@grpc/grpc-js", server: file("./grpc/server.ts"), client: file("./grpc/client.ts"), peer: true, streams: true },
   { name: "jsonrpc-ws", label: "json-rpc-2.0 + ws", server: file("./jsonrpc-ws/server.ts"), client: file("./jsonrpc-ws/client.ts"), peer: true },
   // JSON-RPC over HTTP is measured against its own floor, a bare node:http handler.
   { name: "http-floor", label: "HTTP floor (bare node:http)", server: file("./jsonrpc-http/floor-server.ts"), client: file("./jsonrpc-http/client.ts"), peer: false },
@@ -36,4 +39,9 @@ export const FRAMEWORKS: readonly Framework[] = [
 /** The contender whose figures `name`'s ratios are against. */
 export function floorOf(name: FrameworkName): FrameworkName {
   return FRAMEWORKS.find((f) => f.name === name)?.floor ?? "floor";
+}
+
+/** Whether `framework` takes part in `workload`: every one does W1-W4, only some stream. */
+export function supports(framework: Framework, workload: WorkloadName): boolean {
+  return !isStreamWorkload(workload) || framework.streams === true;
 }

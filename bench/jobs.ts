@@ -4,10 +4,21 @@
  * (see child.ts), so a client needs no other channel back.
  */
 
-/** The four workloads: sequential add, 100 calls in flight, 1 MiB echo, the counter origin. */
-export type WorkloadName = "w1" | "w2" | "w3" | "w4";
+/**
+ * The workloads: sequential add, 100 calls in flight, 1 MiB echo, the counter origin, and a
+ * server stream to one consumer, of small integers (w5) and of 64 KiB chunks (w5b).
+ */
+export type WorkloadName = "w1" | "w2" | "w3" | "w4" | "w5" | "w5b";
 
-export const WORKLOADS: readonly WorkloadName[] = ["w1", "w2", "w3", "w4"];
+export const WORKLOADS: readonly WorkloadName[] = ["w1", "w2", "w3", "w4", "w5", "w5b"];
+
+/** What a plain run measures; the streams are opt-in (--workloads=w5). */
+export const DEFAULT_WORKLOADS: readonly WorkloadName[] = ["w1", "w2", "w3", "w4"];
+
+/** Stream workloads: the server sends, one consumer reads with for-await. */
+export function isStreamWorkload(workload: WorkloadName): workload is "w5" | "w5b" {
+  return workload === "w5" || workload === "w5b";
+}
 
 /** One client process's assignment. Every loop it runs is bounded by a count and a time. */
 export interface Job {
@@ -17,7 +28,7 @@ export interface Job {
   /** Warm-up: at most this long and at most this many calls, not measured. */
   warmupMs: number;
   warmupCalls: number;
-  /** Measurement: stops at whichever comes first. */
+  /** Measurement: stops at whichever comes first (W5: items, not calls). */
   durationMs: number;
   maxCalls: number;
   /** W2: calls kept outstanding on the one connection. */
@@ -26,11 +37,15 @@ export interface Job {
   payloadBytes: number;
   /** W4: (get, inc) pairs per client; the run is cut at durationMs all the same. */
   iterations: number;
+  /** W5: items per stream call; the client opens streams one after another. */
+  streamItems: number;
+  /** W5b: bytes per streamed chunk; 0 streams the integers 0..streamItems-1 (w5). */
+  chunkBytes: number;
 }
 
 /** A client's measurement of one workload. */
 export interface WorkloadResult {
-  /** Round trips completed in the measured window. */
+  /** Round trips completed in the measured window (W5: items received). */
   calls: number;
   /** Length of the measured window. */
   seconds: number;
@@ -39,7 +54,7 @@ export interface WorkloadResult {
   p50Us?: number;
   p99Us?: number;
   meanUs?: number;
-  /** W3: payload bytes moved per second, both directions, in MB (10^6 B). */
+  /** W3: payload bytes moved per second, both directions, in MB (10^6 B); W5b: one direction. */
   mbPerSec?: number;
   /** W4: false when the time bound cut the loop before all iterations ran. */
   complete?: boolean;

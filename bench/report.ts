@@ -4,7 +4,7 @@
  * since on a shared two-core machine absolute figures drift from one run to the next.
  */
 import { floorOf, type Framework, type FrameworkName } from "./frameworks.js";
-import type { WorkloadName, WorkloadResult } from "./jobs.js";
+import { isStreamWorkload, type WorkloadName, type WorkloadResult } from "./jobs.js";
 import { bestOf, score } from "./stats.js";
 
 /** Every round of one framework on one workload, and what went wrong. */
@@ -84,17 +84,28 @@ export function targets(results: Results, frameworks: readonly Framework[]): Tar
 export interface Shape {
   inFlight: number;
   payloadBytes: number;
+  /** W5: items per stream call (integers, chunks), and bytes per chunk. */
+  streamInts: number;
+  streamChunks: number;
+  chunkBytes: number;
   counterClients: number;
   counterIterations: number;
 }
 
+function size(bytes: number): string {
+  if (bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  return bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} B`;
+}
+
 function columns(shape: Shape): Record<WorkloadName, string[]> {
-  const payload = shape.payloadBytes % (1024 * 1024) === 0 ? `${shape.payloadBytes / (1024 * 1024)} MiB` : `${shape.payloadBytes} B`;
+  const payload = size(shape.payloadBytes);
   return {
     w1: ["W1 seq add calls/s", "x floor", "p50 µs", "p99 µs"],
     w2: [`W2 ${shape.inFlight} in flight calls/s`, "x floor"],
     w3: [`W3 ${payload} echo MB/s`, "x floor"],
     w4: [`W4 ${shape.counterClients}x${shape.counterIterations} wall ms`, "x floor", "counter"],
+    w5: ["W5 stream ints items/s", "x floor"],
+    w5b: [`W5 stream ${size(shape.chunkBytes)} MB/s`, "x floor"],
   };
 }
 
@@ -114,8 +125,10 @@ function cells(results: Results, framework: FrameworkName, workload: WorkloadNam
     case "w1":
       return [int.format(r.callsPerSec), ratio, oneDecimal.format(r.p50Us ?? NaN), oneDecimal.format(r.p99Us ?? NaN)];
     case "w2":
+    case "w5":
       return [int.format(r.callsPerSec), ratio];
     case "w3":
+    case "w5b":
       return [int.format(r.mbPerSec ?? NaN), ratio];
     case "w4": {
       const bad = cell!.rounds.find((x) => x.counter !== expectedCounter || x.complete === false);
@@ -142,6 +155,9 @@ export function renderReport(results: Results, frameworks: readonly Framework[],
   lines.push("x floor: figure / the floor's figure in this run (W4: floor wall time / wall time); higher is better.");
   lines.push("The floor of farcall JSON-RPC/HTTP is the bare node:http handler; W2 for both HTTP contenders is at most 64 requests at once over 64 keep-alive connections.");
   lines.push("W3 counts payload bytes in both directions (twice the payload per round trip), MB = 10^6 B.");
+  if (workloads.some(isStreamWorkload)) {
+    lines.push(`W5: one consumer reads server streams of ${int.format(shape.streamInts)} integers or ${int.format(shape.streamChunks)} chunks with for-await, one stream after another; W5 MB/s counts the chunks' bytes (one direction).`);
+  }
   const goals = targets(results, frameworks);
   if (goals.length > 0) {
     lines.push("", "targets:");

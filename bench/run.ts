@@ -8,7 +8,7 @@ import { cpus, loadavg } from "node:os";
 import { dirname } from "node:path";
 import { parseConfig, USAGE, type BenchConfig } from "./config.js";
 import { checkFrameReader } from "./floor/framing-check.js";
-import { FRAMEWORKS, type Framework, type FrameworkName } from "./frameworks.js";
+import { FRAMEWORKS, supports, type Framework, type FrameworkName } from "./frameworks.js";
 import type { WorkloadName, WorkloadResult } from "./jobs.js";
 import { ALLOCATOR_ENV, killAll } from "./processes.js";
 import { cellOf, counterFailures, renderReport, resultsJson, type Results } from "./report.js";
@@ -38,7 +38,10 @@ function describe(workload: WorkloadName, r: WorkloadResult): string {
     case "w1":
       return `${n.format(r.callsPerSec)} calls/s, p50 ${r.p50Us?.toFixed(1)} µs, p99 ${r.p99Us?.toFixed(1)} µs`;
     case "w3":
+    case "w5b":
       return `${n.format(r.mbPerSec ?? NaN)} MB/s`;
+    case "w5":
+      return `${n.format(r.callsPerSec)} items/s`;
     case "w4":
       return `${n.format(r.wallMs ?? NaN)} ms wall, counter ${r.counter}`;
     default:
@@ -55,14 +58,14 @@ async function runTimed(config: BenchConfig, frameworks: readonly Framework[], w
         servers.set(f.name, await startServer(f));
       } catch (error) {
         log(`${f.name}: server did not start: ${messageOf(error)}`);
-        for (const w of workloads) cellOf(results, f.name, w).errors.push(`server did not start: ${messageOf(error)}`);
+        for (const w of workloads.filter((w) => supports(f, w))) cellOf(results, f.name, w).errors.push(`server did not start: ${messageOf(error)}`);
       }
     }
     for (let round = 0; round < config.rounds; round++) {
       for (const w of workloads) {
         for (const f of rotate(frameworks, round)) {
           const server = servers.get(f.name);
-          if (!server) continue;
+          if (!server || !supports(f, w)) continue;
           const cell = cellOf(results, f.name, w);
           try {
             const r = await runTimedJob(f, w, config.jobs[w], server.port);
@@ -111,7 +114,8 @@ async function main(): Promise<number> {
   }
   checkFrameReader();
   const chosen = config.frameworks;
-  const frameworks = FRAMEWORKS.filter((f) => chosen.includes(f.name));
+  // A contender with none of the chosen workloads (JSON-RPC in a streams-only run) sits out.
+  const frameworks = FRAMEWORKS.filter((f) => chosen.includes(f.name) && config.workloads.some((w) => supports(f, w)));
   const results: Results = new Map();
   const load = loadavg()[0];
   const what = config.workloads.length > 0 ? `${frameworks.map((f) => f.name).join(", ")} x ${config.workloads.join(", ")}, ${config.rounds} round(s)` : "the pymanager workload only";
@@ -132,6 +136,9 @@ async function main(): Promise<number> {
     payloadBytes: config.jobs.w3.payloadBytes,
     counterClients: config.counterClients,
     counterIterations: config.jobs.w4.iterations,
+    streamInts: config.jobs.w5.streamItems,
+    streamChunks: config.jobs.w5b.streamItems,
+    chunkBytes: config.jobs.w5b.chunkBytes,
   };
   if (config.workloads.length > 0) process.stdout.write(`${renderReport(results, frameworks, config.workloads, shape)}\n`);
   const pyFailures = pymanager ? pyManagerFailures(pymanager) : [];

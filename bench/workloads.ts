@@ -1,9 +1,9 @@
 /**
- * The four workloads for frameworks with a Promise API (farcall, gRPC, JSON-RPC). Each
+ * The workloads for frameworks with a Promise API (farcall, gRPC, JSON-RPC). Each
  * framework wraps its client in a BenchClient; these loops do the timing, the checks and
  * the bounds, so every framework is measured by the same code.
  */
-import { checkEcho, makePayload, throughput, type Drivers } from "./drivers.js";
+import { checkEcho, checkStreamItem, CLOCK_EVERY, makePayload, throughput, type Drivers } from "./drivers.js";
 import { COUNTER_KEY, type Job, type WorkloadResult } from "./jobs.js";
 import { latencySummary } from "./stats.js";
 
@@ -13,6 +13,11 @@ export interface BenchClient {
   echo(data: Uint8Array): Promise<Uint8Array>;
   get(key: string): Promise<number>;
   inc(key: string): Promise<void>;
+  /**
+   * W5: a server stream of `n` items, the integers 0..n-1, or (chunkBytes > 0) n copies of
+   * makePayload(chunkBytes). Breaking out of the loop must stop the server's producer.
+   */
+  stream?(n: number, chunkBytes: number): Promise<AsyncIterable<unknown>>;
   close(): Promise<void>;
 }
 
@@ -24,6 +29,7 @@ export function promiseDrivers(client: BenchClient): Drivers {
     echo: (job) => echo(client, job),
     counter: (job) => counter(client, job),
     readCounter: () => client.get(COUNTER_KEY),
+    ...(client.stream ? { stream: (job: Job) => stream(client, job) } : {}),
     close: () => client.close(),
   };
 }
@@ -118,4 +124,35 @@ async function counter(client: BenchClient, job: Job): Promise<WorkloadResult> {
     now = performance.now();
   }
   return { ...throughput(2 * i, (now - start) / 1000), complete: i === job.iterations };
+}
+
+/**
+ * Streams of job.streamItems items, one after another, each read with for-await, until the
+ * item count or the time bound; a stream still running at the time bound is left with break.
+ */
+async function streamFor(client: BenchClient, job: Job, durationMs: number, maxItems: number): Promise<{ items: number; seconds: number }> {
+  const chunk = job.chunkBytes > 0 ? makePayload(job.chunkBytes) : undefined;
+  const start = performance.now();
+  const end = start + durationMs;
+  let items = 0;
+  let now = start;
+  while (items < maxItems && now < end) {
+    const n = Math.min(job.streamItems, maxItems - items);
+    let i = 0;
+    for await (const item of await client.stream!(n, job.chunkBytes)) {
+      checkStreamItem(item, i, chunk);
+      i++;
+      if ((i & (CLOCK_EVERY - 1)) === 0 && (now = performance.now()) >= end) break;
+    }
+    if (i < n && now < end) throw new Error(`stream ended after ${i} of ${n} items`);
+    items += i;
+    now = performance.now();
+  }
+  return { items, seconds: (now - start) / 1000 };
+}
+
+async function stream(client: BenchClient, job: Job): Promise<WorkloadResult> {
+  await streamFor(client, job, job.warmupMs, job.warmupCalls);
+  const { items, seconds } = await streamFor(client, job, job.durationMs, job.maxCalls);
+  return throughput(items, seconds, job.chunkBytes);
 }

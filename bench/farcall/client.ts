@@ -13,6 +13,7 @@ runClient(async (port) => {
     echo: (data) => remote.echo(data),
     get: (key) => remote.counter.get(key),
     inc: (key) => remote.counter.inc(key),
+    stream: (n, chunkBytes) => (chunkBytes > 0 ? remote.chunks(n, chunkBytes) : remote.count(n)),
     close: () => close(remote),
   });
 });

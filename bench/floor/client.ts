@@ -1,13 +1,13 @@
 /**
- * The floor client: the four workloads as raw framed requests over one node:net connection.
+ * The floor client: the workloads as raw framed requests over one node:net connection.
  */
 import { connect } from "node:net";
 import { runClient } from "../client-main.js";
-import { checkEcho, makePayload, throughput, type Drivers } from "../drivers.js";
+import { checkEcho, checkStreamItem, makePayload, throughput, type Drivers } from "../drivers.js";
 import { COUNTER_KEY, type Job, type WorkloadResult } from "../jobs.js";
 import { latencySummary } from "../stats.js";
-import { FloorConnection, type CallSpec } from "./loops.js";
-import { OP, writeAdd, writeEcho, writeKeyOp } from "./protocol.js";
+import { FloorConnection, type CallSpec, type StreamSpec } from "./loops.js";
+import { OP, writeAdd, writeEcho, writeKeyOp, writeStop, writeStream } from "./protocol.js";
 
 function addSpec(conn: FloorConnection): CallSpec {
   return {
@@ -56,6 +56,23 @@ async function counter(conn: FloorConnection, job: Job): Promise<WorkloadResult>
   return { ...throughput(calls, seconds), complete: calls === 2 * job.iterations };
 }
 
+async function stream(conn: FloorConnection, job: Job): Promise<WorkloadResult> {
+  const chunk = job.chunkBytes > 0 ? makePayload(job.chunkBytes) : undefined;
+  const spec: StreamSpec = {
+    open: (n) => writeStream(conn.socket, n, job.chunkBytes),
+    stop: () => writeStop(conn.socket),
+    check: chunk
+      ? (item, i) => checkStreamItem(item, i, chunk)
+      : (item, i) => {
+          if (item.length !== 4) throw new Error(`floor: stream item ${i} has ${item.length} B`);
+          checkStreamItem(item.readInt32BE(0), i, undefined);
+        },
+  };
+  await conn.streams(spec, job.streamItems, job.warmupMs, job.warmupCalls);
+  const { calls, seconds } = await conn.streams(spec, job.streamItems, job.durationMs, job.maxCalls);
+  return throughput(calls, seconds, job.chunkBytes);
+}
+
 async function readCounter(conn: FloorConnection): Promise<number> {
   let value = NaN;
   const spec: CallSpec = {
@@ -81,6 +98,7 @@ function open(port: number): Promise<Drivers> {
         echo: (job) => echo(conn, job),
         counter: (job) => counter(conn, job),
         readCounter: () => readCounter(conn),
+        stream: (job) => stream(conn, job),
         close: async () => conn.close(),
       });
     });

@@ -4,6 +4,7 @@
  * the socket and the framing and nothing more.
  */
 import type { Socket } from "node:net";
+import { CLOCK_EVERY } from "../drivers.js";
 import { FrameReader } from "./framing.js";
 import { MAX_FRAME_BYTES } from "./protocol.js";
 
@@ -11,6 +12,13 @@ import { MAX_FRAME_BYTES } from "./protocol.js";
 export interface CallSpec {
   send(i: number): void;
   check(reply: Buffer, i: number): void;
+}
+
+/** How a stream loop asks for a stream of `n` items, stops one early, and checks item `i`. */
+export interface StreamSpec {
+  open(n: number): void;
+  stop(): void;
+  check(item: Buffer, i: number): void;
 }
 
 export interface LoopResult {
@@ -114,6 +122,64 @@ export class FloorConnection {
       this.socket.cork();
       while (issued < inFlight && issued < maxCalls) spec.send(issued++);
       this.socket.uncork();
+    });
+  }
+
+  /**
+   * Server streams of `perStream` items one after another until `maxItems` or `durationMs`;
+   * an empty frame ends each stream. At the time bound the running stream is stopped, the
+   * clock is read, and the items still in flight are skipped up to its empty frame, so the
+   * connection is clean for the next loop.
+   */
+  streams(spec: StreamSpec, perStream: number, durationMs: number, maxItems: number): Promise<LoopResult> {
+    return new Promise((resolve, reject) => {
+      const start = performance.now();
+      const end = start + durationMs;
+      let items = 0;
+      let n = 0;
+      let i = 0;
+      let stoppedAt: number | undefined;
+      const finish = (now: number): void => {
+        this.onReply = unexpectedReply;
+        resolve({ calls: items, seconds: (now - start) / 1000 });
+      };
+      const next = (): void => {
+        const now = performance.now();
+        if (items >= maxItems || now >= end) return finish(now);
+        n = Math.min(perStream, maxItems - items);
+        i = 0;
+        spec.open(n);
+      };
+      this.onFailure = reject;
+      this.onReply = (item) => {
+        if (item.length === 0) {
+          if (stoppedAt !== undefined) return finish(stoppedAt);
+          if (i < n) {
+            this.onReply = unexpectedReply;
+            reject(new Error(`floor: stream ended after ${i} of ${n} items`));
+            return;
+          }
+          return next();
+        }
+        if (stoppedAt !== undefined) return;
+        try {
+          spec.check(item, i);
+        } catch (error) {
+          this.onReply = unexpectedReply;
+          reject(error);
+          return;
+        }
+        i++;
+        items++;
+        if ((i & (CLOCK_EVERY - 1)) === 0) {
+          const now = performance.now();
+          if (now >= end) {
+            stoppedAt = now;
+            spec.stop();
+          }
+        }
+      };
+      next();
     });
   }
 

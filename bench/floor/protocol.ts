@@ -1,7 +1,8 @@
 /**
  * The floor's request format: the body of every request frame is a 1-byte opcode and its
- * operands; the reply frame holds only the result. Small frames are built in one buffer,
- * the echo payload is written after its header without a copy.
+ * operands; the reply frame holds only the result (a stream: one frame per item, then an
+ * empty frame). Small frames are built in one buffer, the echo payload is written after its
+ * header without a copy.
  */
 import type { Socket } from "node:net";
 
@@ -14,6 +15,13 @@ export const OP = Object.freeze({
   get: 3,
   /** [op][key: utf8] → [] */
   inc: 4,
+  /**
+   * [op][n: uint32][chunkBytes: uint32] → n frames, then an empty frame. Each item is
+   * [i: int32] for i in 0..n-1 when chunkBytes is 0, else a chunkBytes-byte chunk.
+   */
+  stream: 5,
+  /** [op] → nothing: the running stream ends early, with its empty frame. */
+  stop: 6,
 });
 
 /** Largest frame either side accepts: the W3 payload with room to spare. */
@@ -45,4 +53,17 @@ export function writeKeyOp(socket: Socket, op: number, key: string): void {
   buf[4] = op;
   buf.write(key, 5);
   socket.write(buf);
+}
+
+export function writeStream(socket: Socket, n: number, chunkBytes: number): void {
+  const buf = Buffer.allocUnsafe(4 + 9);
+  buf.writeUInt32BE(9, 0);
+  buf[4] = OP.stream;
+  buf.writeUInt32BE(n, 5);
+  buf.writeUInt32BE(chunkBytes, 9);
+  socket.write(buf);
+}
+
+export function writeStop(socket: Socket): void {
+  socket.write(Buffer.from([0, 0, 0, 1, OP.stop]));
 }

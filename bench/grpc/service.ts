@@ -22,6 +22,16 @@ export interface Key {
 export interface Value {
   value: number;
 }
+export interface CountRequest {
+  n: number;
+}
+export interface NumberMessage {
+  value: number;
+}
+export interface ChunksRequest {
+  n: number;
+  bytes: number;
+}
 
 /** The W3 payload is 1 MiB each way; grpc-js refuses messages above 4 MiB by default. */
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
