@@ -48,6 +48,10 @@ export interface NatsServerOptions {
   token?: string;
   /** @default true */
   jetstream?: boolean;
+  /** The client port, when it must be known before the server starts (a cluster's routes); free port otherwise. */
+  port?: number;
+  /** More command-line arguments (cluster and route flags). */
+  extraArgs?: string[];
 }
 
 /** A running nats-server. */
@@ -67,9 +71,9 @@ process.once("exit", () => {
 /** Starts nats-server on a free loopback port; resolves once it accepts connections. */
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServer> {
   if (!binary) throw new Error("nats-server is not installed");
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const dir = await mkdtemp(join(tmpdir(), "farcall-nats-"));
-  const args = ["-a", "127.0.0.1", "-p", String(port)];
+  const args = ["-a", "127.0.0.1", "-p", String(port), ...(options.extraArgs ?? [])];
   if (options.jetstream !== false) args.push("-js", "-sd", dir);
   if (options.user !== undefined) args.push("--user", options.user, "--pass", options.pass ?? "");
   if (options.token !== undefined) args.push("--auth", options.token);
@@ -94,6 +98,38 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return { url: `nats://127.0.0.1:${port}`, port, stop };
+}
+
+/**
+ * `size` nats-servers on loopback joined into one cluster: each listens for routes on its
+ * own port and names every other node's route port, so the cluster forms whichever node
+ * starts first. Resolves once every node accepts clients; the routes may still be forming
+ * (NATS gives no event for that: wait for a call through one node to reach another).
+ */
+export async function startNatsCluster(size: number): Promise<NatsServer[]> {
+  const nodes = await Promise.all(Array.from({ length: size }, async () => ({ port: await freePort(), route: await freePort() })));
+  const routeUrl = (route: number): string => `nats://127.0.0.1:${route}`;
+  const started = await Promise.allSettled(
+    nodes.map(({ port, route }, i) =>
+      startNatsServer({
+        jetstream: false,
+        port,
+        extraArgs: [
+          "--name", `farcall-node-${i}`,
+          "--cluster_name", "farcall-test",
+          "--cluster", routeUrl(route),
+          "--routes", nodes.filter((other) => other.route !== route).map((other) => routeUrl(other.route)).join(","),
+        ],
+      }),
+    ),
+  );
+  const servers = started.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed) {
+    await Promise.all(servers.map((s) => s.stop()));
+    throw failed.reason;
+  }
+  return servers;
 }
 
 function accepts(port: number): Promise<boolean> {
