@@ -1,5 +1,6 @@
 /**
- * `farcall list URL`: what a server exposes, one `name(arity)` line per method.
+ * `farcall list URL`: what a server exposes, one line per method: `name(arity)`, or
+ * `name(param, ...)  description` for a method described with describeMethod().
  */
 import { listMethods, natsInstances, type InstanceHealth } from "../index.js";
 import { isNatsUrl } from "../transports/nats-address.js";
@@ -39,7 +40,7 @@ export async function listCommand(argv: string[]): Promise<void> {
     methods: await listMethods(remote),
     instances: isNatsUrl(url) ? await natsInstances(remote) : undefined,
   }));
-  process.stdout.write(methods.map((m) => `${m.name}(${m.arity})\n`).join(""));
+  process.stdout.write(methods.map((m) => `${m.name}(${m.params ? m.params.join(", ") : m.arity})${m.description ? `  ${m.description}` : ""}\n`).join(""));
   if (instances) process.stdout.write(instanceLines(instances).join(""));
 }
 

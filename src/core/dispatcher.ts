@@ -4,6 +4,7 @@
  * `toString` and friends can never be reached by a peer.
  */
 import { RpcError } from "./errors.js";
+import { methodDoc } from "./method-doc.js";
 
 /** One exposed method. */
 export interface MethodEntry {
@@ -20,6 +21,10 @@ export interface MethodEntry {
 export interface MethodInfo {
   name: string;
   arity: number;
+  /** From {@link describeMethod}, when the method was described. */
+  description?: string;
+  /** Parameter names, from {@link describeMethod}. */
+  params?: string[];
 }
 
 /** Deepest namespace nesting followed when building the table. */
@@ -66,7 +71,7 @@ export class Dispatcher {
 
   /** Every method with its arity, sorted by name. */
   list(): MethodInfo[] {
-    return [...this.table.values()].map((e) => ({ name: e.name, arity: e.arity })).sort((a, b) => (a.name < b.name ? -1 : 1));
+    return [...this.table.values()].map(infoOf).sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
   get size(): number {
@@ -86,6 +91,14 @@ export class Dispatcher {
     }
     seen.delete(target);
   }
+}
+
+function infoOf(e: MethodEntry): MethodInfo {
+  const info: MethodInfo = { name: e.name, arity: e.arity };
+  const doc = methodDoc(e.fn);
+  if (doc?.description !== undefined) info.description = doc.description;
+  if (doc?.params !== undefined) info.params = doc.params.map((p) => p.name);
+  return info;
 }
 
 /**

@@ -7,6 +7,7 @@ import { Account } from "./account.js";
 import { sleep } from "./sleep.js";
 import { memoryState, type DemoState, type Maybe } from "./store-backend.js";
 import { requireName, requireSafeInteger } from "./validate.js";
+import { describeMethod } from "../core/method-doc.js";
 
 /**
  * A fresh demo service with its own empty state:
@@ -23,7 +24,7 @@ import { requireName, requireSafeInteger } from "./validate.js";
  */
 export function createDemoService(state: DemoState = memoryState()) {
   const { store, counters } = state;
-  return {
+  const service = {
     get(key: string): Maybe<unknown> {
       // null, not undefined: the answer a caller expects from any protocol (Python's None).
       const value = store.get(requireName(key, "key"));
@@ -58,6 +59,25 @@ export function createDemoService(state: DemoState = memoryState()) {
     sleep,
     account: new Account(),
   };
+  describeAll(service);
+  return service;
+}
+
+/**
+ * What introspection (`system.methodHelp`, OpenRPC) says of each method, and which ones a
+ * client may retry on another instance (reads, and `put`, whose second run changes nothing).
+ */
+function describeAll(s: DemoApi): void {
+  const str = (name: string) => ({ name, type: "string" });
+  describeMethod(s.get, { description: "The value stored under key, or null.", params: [str("key")], idempotent: true });
+  describeMethod(s.put, { description: "Stores value under key.", params: [str("key"), { name: "value" }], idempotent: true });
+  describeMethod(s.delete, { description: "Removes key; true when it was there.", params: [str("key")], returns: "boolean" });
+  describeMethod(s.keys, { description: "Every key, sorted.", params: [], returns: "array", idempotent: true });
+  describeMethod(s.counter.get, { description: "The counter's value (0 when it was never incremented).", params: [str("name")], returns: "int", idempotent: true });
+  describeMethod(s.counter.inc, { description: "Adds 1 to the counter, atomically; returns the new value.", params: [str("name")], returns: "int" });
+  describeMethod(s.counter.add, { description: "Adds n to the counter, atomically; returns the new value.", params: [str("name"), { name: "n", type: "int" }], returns: "int" });
+  describeMethod(s.uname, { description: "The server's operating system, release and CPU.", params: [], returns: "string", idempotent: true });
+  describeMethod(s.echo, { description: "Its argument, unchanged.", params: [{ name: "value" }], idempotent: true });
 }
 
 /** The type of the demo service, for `connect<DemoApi>(url)`. */

@@ -1,8 +1,8 @@
 /**
  * The OpenRPC document (https://spec.open-rpc.org, version 1.2) that `rpc.discover` answers:
- * every exposed method with one parameter per declared JavaScript parameter. farcall knows
- * no parameter names or types at run time, so parameters are named `arg0`, `arg1`, ... and
- * every schema is the empty schema (any value).
+ * every exposed method with one parameter per declared JavaScript parameter. Names and the
+ * description come from describeMethod() where given; otherwise parameters are named `arg0`,
+ * `arg1`, ... Every schema is the empty schema (any value).
  */
 import type { MethodInfo } from "../core/dispatcher.js";
 
@@ -24,6 +24,7 @@ export interface OpenRpcContentDescriptor {
 
 export interface OpenRpcMethod {
   name: string;
+  description?: string;
   params: OpenRpcContentDescriptor[];
   result: OpenRpcContentDescriptor;
   /**
@@ -46,11 +47,12 @@ export function buildOpenRpcDocument(methods: readonly MethodInfo[], info: OpenR
   return {
     openrpc: OPENRPC_VERSION,
     info: outInfo,
-    methods: methods.map(({ name, arity }) => ({
+    methods: methods.map(({ name, arity, description, params }) => ({
       name,
-      params: Array.from({ length: arity }, (_, i) => ({ name: `arg${i}`, schema: {} })),
+      ...(description !== undefined ? { description } : {}),
+      params: Array.from({ length: params?.length ?? arity }, (_, i) => ({ name: params?.[i] ?? `arg${i}`, schema: {} })),
       result: { name: "result", schema: {} },
-      paramStructure: "by-position",
+      paramStructure: "by-position" as const,
     })),
   };
 }

@@ -5,7 +5,7 @@ import { requireBuild, runCli, startServe } from "./cli-process.js";
 describe("farcall list", () => {
   before(requireBuild);
 
-  it("prints every exposed method with its arity, sorted, one per line", async (t) => {
+  it("prints every exposed method, sorted, one per line: its parameters and description where described, else its arity", async (t) => {
     const server = await startServe(t, ["--listen", "tcp://127.0.0.1:0"]);
     const result = await runCli(t, ["list", server.addresses[0]!]);
     assert.equal(result.code, 0);
@@ -13,16 +13,16 @@ describe("farcall list", () => {
       "account.balance(0)",
       "account.deposit(1)",
       "account.withdraw(1)",
-      "counter.add(2)",
-      "counter.get(1)",
-      "counter.inc(1)",
-      "delete(1)",
-      "echo(1)",
-      "get(1)",
-      "keys(0)",
-      "put(2)",
+      "counter.add(name, n)  Adds n to the counter, atomically; returns the new value.",
+      "counter.get(name)  The counter's value (0 when it was never incremented).",
+      "counter.inc(name)  Adds 1 to the counter, atomically; returns the new value.",
+      "delete(key)  Removes key; true when it was there.",
+      "echo(value)  Its argument, unchanged.",
+      "get(key)  The value stored under key, or null.",
+      "keys()  Every key, sorted.",
+      "put(key, value)  Stores value under key.",
       "sleep(1)",
-      "uname(0)",
+      "uname()  The server's operating system, release and CPU.",
     ]);
   });
 
@@ -30,7 +30,7 @@ describe("farcall list", () => {
     const server = await startServe(t, ["--listen", "tcp://127.0.0.1:0", "--authkey", "k"]);
     const result = await runCli(t, ["list", server.addresses[0]!, "--authkey", "k"]);
     assert.equal(result.code, 0);
-    assert.match(result.stdout, /^counter\.inc\(1\)$/m);
+    assert.match(result.stdout, /^counter\.inc\(name\) /m);
   });
 
   it("a bad URL exits 2", async (t) => {

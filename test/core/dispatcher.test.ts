@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Dispatcher } from "../../src/core/dispatcher.js";
+import { describeMethod } from "../../src/core/method-doc.js";
+import { buildOpenRpcDocument } from "../../src/protocols/jsonrpc-openrpc.js";
 
 class Base {
   hello(): string {
@@ -53,4 +55,18 @@ test("a cyclic API is walked once without recursing forever", () => {
 
 test("an API that is not an object is a TypeError", () => {
   assert.throws(() => new Dispatcher(null as unknown as object), TypeError);
+});
+
+test("list() carries describeMethod()'s description and parameter names, and OpenRPC uses them", () => {
+  const add = describeMethod((a: number, b: number) => a + b, { description: "Adds two numbers", params: [{ name: "x", type: "int" }, { name: "y", type: "int" }] });
+  const d = new Dispatcher({ add, plain: (q: unknown) => q });
+  assert.deepEqual(d.list(), [
+    { name: "add", arity: 2, description: "Adds two numbers", params: ["x", "y"] },
+    { name: "plain", arity: 1 },
+  ]);
+  const doc = buildOpenRpcDocument(d.list(), { title: "t", version: "1" });
+  assert.equal(doc.methods[0].description, "Adds two numbers");
+  assert.deepEqual(doc.methods[0].params.map((p) => p.name), ["x", "y"]);
+  assert.deepEqual(doc.methods[1].params.map((p) => p.name), ["arg0"]);
+  assert.equal("description" in doc.methods[1], false);
 });
