@@ -473,8 +473,12 @@ export class Peer implements CallCanceller {
     this.sink.send(this.encode(msg));
   }
 
-  /** Encodes with this session's references; a message that fails exports nothing. */
-  private encode(msg: M.Message): Uint8Array {
+  /**
+   * Encodes `msg` with this session's references, without sending it (a transport that
+   * carries some answers outside the session, as NATS does); a message that fails exports
+   * nothing. Throws RpcError for a message that cannot be sent.
+   */
+  encode(msg: M.Message): Uint8Array {
     const outer = enterRefs(this.refs);
     this.refs.beginEncode();
     let sent = false;
@@ -493,6 +497,23 @@ export class Peer implements CallCanceller {
   /** See {@link FrameSink.room}. */
   room(): Promise<void> | undefined {
     return this.closedWith ? undefined : this.sink.room?.();
+  }
+
+  /**
+   * Runs `decode` with this session's references: what it brings in is imported here, and
+   * given back at once if it throws.
+   */
+  decodeWith<T>(decode: () => T): T {
+    const outer = enterRefs(this.refs);
+    this.refs.beginDecode();
+    try {
+      return decode();
+    } catch (err) {
+      this.refs.discardDecoded();
+      throw err;
+    } finally {
+      enterRefs(outer);
+    }
   }
 
   /** Sends `msg` unless the session has ended. */

@@ -83,7 +83,7 @@ export class NatsSessionHost {
     const fresh = hosted === undefined || !hosted.peer.open || hosted.peer.goawayReceived;
     if (fresh) hosted = this.create(caller, true);
     try {
-      return { bytes: encodeInSession(hosted!.peer, this.cfg.codec, frame as M.Message), subject: hosted!.link.subject };
+      return { bytes: encodeInSession(hosted!.peer, frame as M.Message), subject: hosted!.link.subject };
     } catch (err) {
       if (fresh) hosted!.peer.close(RpcError.from(err));
       throw err;

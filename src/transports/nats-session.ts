@@ -162,32 +162,13 @@ export function frameHead(frame: Uint8Array): [type: number, id: number] | undef
  * `msg` encoded with `peer`'s references, without sending it: the references a result
  * carries are exported in that session, undone if the encoding fails.
  */
-export function encodeInSession(peer: Peer, codec: Codec, msg: M.Message): Uint8Array {
-  const outer = enterRefs(peer.refs);
-  peer.refs.beginEncode();
-  let done = false;
-  try {
-    const bytes = codec.encode(msg);
-    done = true;
-    return bytes;
-  } finally {
-    peer.refs.endEncode(done);
-    enterRefs(outer);
-  }
+export function encodeInSession(peer: Peer, msg: M.Message): Uint8Array {
+  return peer.encode(msg);
 }
 
 /** `bytes` decoded with `peer`'s references: the references it carries are imported there. */
 export function decodeInSession(peer: Peer, codec: Codec, bytes: Uint8Array): unknown {
-  const outer = enterRefs(peer.refs);
-  peer.refs.beginDecode();
-  try {
-    return codec.decode(bytes);
-  } catch (err) {
-    peer.refs.discardDecoded();
-    throw err;
-  } finally {
-    enterRefs(outer);
-  }
+  return peer.decodeWith(() => codec.decode(bytes));
 }
 
 /**
