@@ -38,6 +38,8 @@ export interface PeerLimits {
   keepaliveIntervalMs: number;
   /** Close the session when a ping gets no answer within this long (ms). */
   keepaliveTimeoutMs: number;
+  /** The option a user sets to change the keepalive, named when it ends a session. @default "keepaliveTimeoutMs" */
+  keepaliveOption?: string;
   /** Close a session with no call in flight for this long (ms); 0 never. */
   idleTimeoutMs: number;
   /** References and open streams alive at once in each direction. @default 10000 */
@@ -107,7 +109,7 @@ export class Peer implements CallCanceller {
           this.close(new RpcError("UNAVAILABLE", "the connection was idle"));
         },
         onUnresponsive: (timeoutMs) =>
-          this.fail(new RpcError("UNAVAILABLE", `the peer did not answer a keepalive ping within ${timeoutMs} ms (keepaliveTimeoutMs)`)),
+          this.fail(new RpcError("UNAVAILABLE", `the peer did not answer a keepalive ping within ${timeoutMs} ms (${this.options.limits.keepaliveOption ?? "keepaliveTimeoutMs"})`)),
       },
       options.limits,
     );

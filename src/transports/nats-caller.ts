@@ -400,7 +400,7 @@ export async function natsCaller(url: string, options: ConnectOptions): Promise<
     nats: options.nats,
     sessions: {
       codec,
-      limits: { maxCallsInFlight: CONNECT_DEFAULTS.maxCallsInFlight, keepaliveIntervalMs: keepaliveMs, keepaliveTimeoutMs: keepaliveMs, idleTimeoutMs: 0, maxReferences: limits.maxReferences },
+      limits: { maxCallsInFlight: CONNECT_DEFAULTS.maxCallsInFlight, keepaliveIntervalMs: keepaliveMs, keepaliveTimeoutMs: keepaliveMs, keepaliveOption: "nats.sessionKeepaliveMs", idleTimeoutMs: 0, maxReferences: limits.maxReferences },
       dispatcher: options.expose !== undefined ? new Dispatcher(options.expose) : undefined,
       maxFrameBytes: limits.maxFrameBytes,
       logger: resolveLogger(options.logger),

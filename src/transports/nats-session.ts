@@ -32,7 +32,7 @@ export function sessionPrefix(service: string, instance: string): string {
 /** The session limits: the listener's or client's own, with keepalive at `keepaliveMs` both ways. */
 export function sessionLimits(base: PeerLimits, keepaliveMs: number): PeerLimits {
   // NATS never tells a session that its partner died silently (a lost host): the ping does.
-  return { ...base, keepaliveIntervalMs: keepaliveMs, keepaliveTimeoutMs: keepaliveMs };
+  return { ...base, keepaliveIntervalMs: keepaliveMs, keepaliveTimeoutMs: keepaliveMs, keepaliveOption: "nats.sessionKeepaliveMs" };
 }
 
 /** Why a message ends its session, or undefined for a frame: empty bodies are control messages. */
