@@ -112,8 +112,10 @@ function columns(shape: Shape): Record<WorkloadName, string[]> {
 const int = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
 const oneDecimal = new Intl.NumberFormat("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 });
 
+/** Two decimals, or two significant digits below 0.1 (a stream's items/s is far below the floor's). */
 function ratioText(ratio: number | undefined): string {
-  return ratio === undefined ? "-" : `${ratio.toFixed(2)}x`;
+  if (ratio === undefined) return "-";
+  return `${ratio >= 0.1 || ratio === 0 ? ratio.toFixed(2) : ratio.toPrecision(2)}x`;
 }
 
 function cells(results: Results, framework: FrameworkName, workload: WorkloadName, expectedCounter: number, width: number): string[] {
