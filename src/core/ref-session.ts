@@ -122,6 +122,8 @@ export class RefSession implements StreamChannel, StreamOutlet {
   private readonly exportIds = new Map<unknown, number>();
   private readonly imports = new Map<number, WeakRef<object>>();
   private readonly importRecords = new Map<number, ImportedRef>();
+  /** Imported streams whose consumer is waiting for an item: held strongly (see StreamChannel.hold). */
+  private readonly awaited = new Set<ImportedStream>();
   private nextId = 1;
   private closed: RpcError | undefined;
   /** Exports made while encoding the current message, undone if it cannot be sent. */
@@ -404,6 +406,11 @@ export class RefSession implements StreamChannel, StreamOutlet {
     this.imports.delete(id);
   }
 
+  hold(stream: ImportedStream, waiting: boolean): void {
+    if (waiting && !this.closed) this.awaited.add(stream);
+    else this.awaited.delete(stream);
+  }
+
   /** A stream's consumer was collected unfinished: stop its producer. */
   abandonStream(id: number, weak: WeakRef<object>): void {
     if (this.imports.get(id) !== weak) return; // ended already; the id may be another stream's now
@@ -426,6 +433,7 @@ export class RefSession implements StreamChannel, StreamOutlet {
       collected.unregister(r);
     }
     this.importRecords.clear();
+    this.awaited.clear();
     for (const w of imports) {
       const value = w.deref();
       if (value instanceof ImportedStream) value.end(reason);

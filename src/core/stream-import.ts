@@ -16,6 +16,13 @@ export interface StreamChannel {
   credit(id: number, n: number): void;
   /** The stream is over on this side: forget it. */
   forget(id: number): void;
+  /**
+   * Holds `stream` strongly while its consumer waits for an item (`waiting`), and lets go
+   * after. A waiting consumer is reachable only through the stream itself (the stream holds
+   * its resolver, the resolver its loop), so without this hold the garbage collector could
+   * take the whole loop, and the stream's finaliser would stop the producer mid-read.
+   */
+  hold(stream: ImportedStream, waiting: boolean): void;
 }
 
 interface Waiter {
@@ -56,6 +63,7 @@ export class ImportedStream implements RemoteStream<unknown> {
       this.outstanding = STREAM_WINDOW;
       this.channel.credit(this.id, STREAM_WINDOW);
     }
+    if (this.waiters.length === 0) this.channel.hold(this, true);
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
 
@@ -86,6 +94,7 @@ export class ImportedStream implements RemoteStream<unknown> {
     this.outstanding--;
     const waiter = this.waiters.shift();
     if (waiter) {
+      if (this.waiters.length === 0) this.channel.hold(this, false);
       this.took();
       waiter.resolve({ value, done: false });
     } else {
@@ -100,6 +109,7 @@ export class ImportedStream implements RemoteStream<unknown> {
     this.ended = true;
     this.failure = error;
     this.channel.forget(this.id);
+    this.channel.hold(this, false);
     for (const w of this.waiters.splice(0)) {
       if (error) w.reject(error);
       else w.resolve({ value: undefined, done: true });
@@ -120,6 +130,7 @@ export class ImportedStream implements RemoteStream<unknown> {
     this.buffer.length = 0;
     this.channel.credit(this.id, 0);
     this.channel.forget(this.id);
+    this.channel.hold(this, false);
     for (const w of this.waiters.splice(0)) w.resolve({ value: undefined, done: true });
   }
 

@@ -6,6 +6,7 @@ import { ReadableStream } from "node:stream/web";
 import { close, connect, RpcError, serve } from "../../src/index.js";
 import { STREAM_WINDOW } from "../../src/core/stream-import.js";
 import { rejectsWith, until, within } from "../helpers/bounded.js";
+import { collectGarbage } from "../helpers/gc.js";
 
 function makeApi() {
   const state = { produced: 0, finallyRan: 0, uploadedChunks: 0 };
@@ -244,4 +245,32 @@ test("an argument stream the handler never reads is closed when the handler retu
   assert.equal(await remote.uploads.ignore(new Source()), "ignored");
   await until(2000, "the unread source was closed", () => returned);
   assert.equal(pulled, 0);
+});
+
+test("a consumer waiting for the next item is not garbage collected: the stream goes on through collections", async (t) => {
+  const server = await serve(
+    {
+      async *slow(n: number) {
+        for (let i = 0; i < n; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 150));
+          yield i;
+        }
+      },
+    },
+    { listen: "tcp://127.0.0.1:0", logger: false },
+  );
+  t.after(() => server.close({ drainMs: 0 }));
+  const remote = await connect<{ slow(n: number): AsyncGenerator<number> }>(server.addresses[0], { logger: false });
+  t.after(() => close(remote));
+  // Nothing but the suspended loop holds the stream while it waits.
+  const done = (async () => {
+    let count = 0;
+    for await (const _ of await remote.slow(4)) count++;
+    return count;
+  })();
+  for (let i = 0; i < 6; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await collectGarbage(2);
+  }
+  assert.equal(await within(done, 5000, "the stream read through garbage collections"), 4);
 });
