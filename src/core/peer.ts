@@ -245,7 +245,7 @@ export class Peer implements CallCanceller {
         this.serve(msg[1], msg[2], msg[3], msg[4] ?? undefined);
         break;
       case M.NEXT:
-        if (!this.refs.onNext(msg[1], msg[2])) this.fail(new RpcError("RESOURCE_EXHAUSTED", `stream ${msg[1]}: the producer sent more items than it was granted`));
+        if (!this.refs.onNext(msg[1], msg[2], end - start)) this.fail(new RpcError("RESOURCE_EXHAUSTED", `stream ${msg[1]}: the producer sent more items than it was granted`));
         break;
       case M.END:
         this.refs.onEnd(msg[1], msg[2] === undefined || msg[2] === null ? undefined : RpcError.fromPayload(msg[2]));

@@ -344,10 +344,10 @@ export class RefSession implements StreamChannel, StreamOutlet {
     this.exports.get(id)?.stream?.grant(n);
   }
 
-  /** NEXT for a stream this side consumes. False when the producer overran its credit. */
-  onNext(id: number, value: unknown): boolean {
+  /** NEXT (of `bytes` bytes) for a stream this side consumes. False when the producer overran its credit. */
+  onNext(id: number, value: unknown, bytes: number): boolean {
     const stream = this.imports.get(id)?.deref();
-    return stream instanceof ImportedStream ? stream.push(value) : true;
+    return stream instanceof ImportedStream ? stream.push(value, bytes) : true;
   }
 
   /** END for a stream this side consumes. */

@@ -3,12 +3,22 @@
  * bounds what is buffered here: the producer may send only as many items as were granted,
  * and more are granted as the consumer takes them, so a slow consumer slows the producer
  * instead of growing our memory.
+ *
+ * The window (items granted and not yet taken) adapts to the size of the items: about
+ * {@link STREAM_WINDOW_BYTES} of them, between 2 and {@link MAX_STREAM_WINDOW} items. Small
+ * items get a wide window, so the producer never waits for a grant's round trip; large ones
+ * a narrow one, so memory stays bounded.
  */
 import { RpcError } from "./errors.js";
 import { DISPOSE, type RemoteStream } from "./ref.js";
 
-/** Items granted at a time, and so the most buffered per stream. */
+/** Items granted before the first item shows how large they are. */
 export const STREAM_WINDOW = 16;
+/** Most items granted and not yet taken, whatever their size. */
+export const MAX_STREAM_WINDOW = 64;
+/** Bytes of items the window aims to hold. */
+export const STREAM_WINDOW_BYTES = 1024 * 1024;
+const MIN_STREAM_WINDOW = 2;
 
 /** What a stream needs from its session. */
 export interface StreamChannel {
@@ -36,8 +46,8 @@ export class ImportedStream implements RemoteStream<unknown> {
   private started = false;
   /** Items granted and not yet received. */
   private outstanding = 0;
-  /** Items handed to the consumer since the last grant. */
-  private taken = 0;
+  /** Average encoded size of the items so far (0 before the first). */
+  private itemBytes = 0;
   /** Set once the producer ended (undefined error) or failed, or the consumer stopped. */
   private ended = false;
   private failure: RpcError | undefined;
@@ -87,11 +97,12 @@ export class ImportedStream implements RemoteStream<unknown> {
     return this.started;
   }
 
-  /** An item arrived. False when the producer sent more than it was granted. */
-  push(value: unknown): boolean {
+  /** An item of `bytes` encoded bytes arrived. False when the producer sent more than it was granted. */
+  push(value: unknown, bytes: number): boolean {
     if (this.ended) return true; // stopped here; the producer has not heard yet
     if (this.outstanding <= 0) return false;
     this.outstanding--;
+    this.itemBytes = this.itemBytes === 0 ? bytes : (this.itemBytes * 7 + bytes) / 8;
     const waiter = this.waiters.shift();
     if (waiter) {
       if (this.waiters.length === 0) this.channel.hold(this, false);
@@ -134,12 +145,14 @@ export class ImportedStream implements RemoteStream<unknown> {
     for (const w of this.waiters.splice(0)) w.resolve({ value: undefined, done: true });
   }
 
+  /** The consumer took an item: top the window up once it is half empty. */
   private took(): void {
     if (this.ended) return;
-    if (++this.taken >= STREAM_WINDOW / 2) {
-      this.outstanding += this.taken;
-      this.channel.credit(this.id, this.taken);
-      this.taken = 0;
-    }
+    const window = this.itemBytes === 0 ? STREAM_WINDOW : Math.max(MIN_STREAM_WINDOW, Math.min(MAX_STREAM_WINDOW, Math.floor(STREAM_WINDOW_BYTES / this.itemBytes)));
+    const held = this.outstanding + this.buffer.length;
+    if (held > window / 2) return;
+    const grant = window - held;
+    this.outstanding += grant;
+    this.channel.credit(this.id, grant);
   }
 }

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ReadableStream } from "node:stream/web";
 import { close, connect, RpcError, serve } from "../../src/index.js";
-import { STREAM_WINDOW } from "../../src/core/stream-import.js";
+import { MAX_STREAM_WINDOW } from "../../src/core/stream-import.js";
 import { rejectsWith, until, within } from "../helpers/bounded.js";
 import { collectGarbage } from "../helpers/gc.js";
 
@@ -110,9 +110,9 @@ test("a slow consumer bounds the producer: it runs at most one window ahead", as
   const stream = await remote.logs.endless();
   const it = stream[Symbol.asyncIterator]();
   assert.equal((await it.next()).value, 0);
-  await until(2000, "the producer filled the window", () => state.produced >= STREAM_WINDOW);
+  await until(2000, "the producer filled the window", () => state.produced >= MAX_STREAM_WINDOW);
   await new Promise((resolve) => setTimeout(resolve, 100));
-  assert.ok(state.produced <= STREAM_WINDOW + 1, `produced ${state.produced} items for a consumer that took 1`);
+  assert.ok(state.produced <= MAX_STREAM_WINDOW + 1, `produced ${state.produced} items for a consumer that took 1`);
   await it.return!();
 });
 
@@ -220,7 +220,7 @@ test("a handler that stops reading an argument stream early stops the caller's g
   }
   assert.deepEqual(await remote.uploads.head(numbers(), 3), [0, 1, 2]);
   await until(2000, "the caller's generator was closed", () => clientFinally);
-  assert.ok(pulled <= 3 + STREAM_WINDOW, `pulled ${pulled}`);
+  assert.ok(pulled <= 3 + MAX_STREAM_WINDOW, `pulled ${pulled}`);
 });
 
 test("an argument stream the handler never reads is closed when the handler returns, never pulled", async (t) => {

@@ -42,6 +42,8 @@ const MAX_WRITE_BUFFER_BYTES = 4 * MiB;
 const MAX_REFERENCES = 10_000;
 /** Items a consumer grants at first (src/core/stream-import.ts STREAM_WINDOW). */
 const WINDOW = 16;
+/** Most items a consumer ever has granted and not taken (src/core/stream-import.ts MAX_STREAM_WINDOW). */
+const MAX_WINDOW = 64;
 /** The most credit a producer honours at once, whatever a consumer grants. */
 const MAX_CREDIT = 65_536;
 /** Scheduling allowance on top of a limit, for a loaded test machine. */
@@ -542,7 +544,7 @@ describe("a farcall/1 server facing hostile references and streams", () => {
       );
       const produced = own.state.produced;
       await until(2000, "the producer's finally ran", () => own.state.finallyRan === 1);
-      const bound = Math.ceil((MAX_WRITE_BUFFER_BYTES + kernelBufferBytes()) / ITEM) + WINDOW;
+      const bound = Math.ceil((MAX_WRITE_BUFFER_BYTES + kernelBufferBytes()) / ITEM) + MAX_WINDOW;
       assert.ok(produced <= bound, `produced ${produced} items of ${ITEM} B (${(produced * ITEM) / MiB} MiB) for a consumer that read nothing; the write buffer allows ${bound}`);
       assert.equal(await within(friendly.add(1, 2), 2000, "a call from a well-behaved client of the same server"), 3);
       await stillServing();
@@ -553,10 +555,10 @@ describe("a farcall/1 server facing hostile references and streams", () => {
       const honest = await openRaw(t, port);
       hostile.send([CALL, 1, "uploads.holdAfterFirst", [refExt(REF_STREAM, 5)]]);
       honest.send([CALL, 1, "uploads.save", ["honest", refExt(REF_STREAM, 5)]]);
-      // The handler takes one item and no more, so the first grant is all there will be.
       assert.deepEqual(await hostile.waitFor((m) => m[0] === CREDIT, 2000, "the first credit"), [CREDIT, 5, WINDOW]);
       assert.deepEqual(await honest.waitFor((m) => m[0] === CREDIT, 2000, "the first credit"), [CREDIT, 5, WINDOW]);
-      hostile.peer.write(Buffer.concat(Array.from({ length: WINDOW + 1 }, (_, i) => frame(packMessage([NEXT, 5, i])))));
+      // The handler takes one item, which may top the window up once: past MAX_WINDOW more is an overrun.
+      hostile.peer.write(Buffer.concat(Array.from({ length: WINDOW + MAX_WINDOW + 1 }, (_, i) => frame(packMessage([NEXT, 5, i])))));
       await within(hostile.peer.closed, SLACK_MS, "the server to close the overrunning session");
       await expectLog(log, hostile.peer.port, "closing: RESOURCE_EXHAUSTED: stream 5: the producer sent more items than it was granted$");
       await until(2000, "the handler's signal aborted", () => state.heldAbort !== undefined);
