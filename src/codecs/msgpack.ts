@@ -19,7 +19,7 @@ import type { Codec, DecodeLimits } from "../core/codec.js";
 import { RpcError } from "../core/errors.js";
 import { errorFromWire, errorToWire, type WireError } from "./wire-error.js";
 import { decodeRegistered, registeredTypeOf } from "../core/type-registry.js";
-import { activeRefs, WireRef } from "../core/ref-session.js";
+import { activeRefs, WireRef } from "../core/ref-wire.js";
 import { isMarkedRef } from "../core/ref.js";
 import { EXT_BUFFER, EXT_ERROR, EXT_MAP, EXT_REF, EXT_REGISTERED, EXT_SET, EXT_UINT8ARRAY, scanMsgpack } from "./msgpack-limits.js";
 

@@ -15,8 +15,10 @@ import * as M from "./messages.js";
 import { onDeadline, PendingCall, type CallCanceller } from "./pending-calls.js";
 import { Liveness } from "./liveness.js";
 import { MessageError, type MessageProtocol } from "./protocol.js";
-import { enterRefs, RefSession, type RefLink } from "./ref-session.js";
-import type { Caller, CallOptions } from "./remote.js";
+import { RefSession } from "./ref-session.js";
+import { enterRefs } from "./ref-wire.js";
+import type { Caller } from "./remote.js";
+import { PeerCaller, PeerRefLink } from "./peer-caller.js";
 
 /** Where a peer's frames go: the transport side of a session. */
 export interface FrameSink {
@@ -530,53 +532,3 @@ export class Peer implements CallCanceller {
 }
 
 const DEFAULT_MAX_REFERENCES = 10_000;
-
-/** The session as seen by a remote proxy: context().remote() and imported references. */
-class PeerCaller implements Caller {
-  constructor(private readonly peer: Peer) {}
-
-  call(target: string, args: unknown[], options: CallOptions): Promise<unknown> {
-    const timeout = options.timeout;
-    return this.peer.call(target, args, timeout ? Date.now() + timeout : undefined, options.signal, options.meta);
-  }
-
-  notify(target: string, args: unknown[], options: CallOptions, done?: (error?: RpcError) => void): void {
-    this.peer.notify(target, args, options.meta, done);
-  }
-
-  close(): Promise<void> {
-    this.peer.close();
-    return Promise.resolve();
-  }
-}
-
-/** What the reference table sends through its peer. */
-class PeerRefLink extends PeerCaller implements RefLink {
-  constructor(private readonly session: Peer) {
-    super(session);
-  }
-
-  next(id: number, value: unknown): void {
-    this.session.sendIfOpen([M.NEXT, id, value]);
-  }
-
-  room(): Promise<void> | undefined {
-    return this.session.room();
-  }
-
-  end(id: number, error?: ErrorPayload): void {
-    this.session.sendIfOpen(error ? [M.END, id, error] : [M.END, id]);
-  }
-
-  errorPayload(error: unknown): ErrorPayload {
-    return this.session.errorPayload(error);
-  }
-
-  credit(id: number, n: number): void {
-    this.session.sendIfOpen([M.CREDIT, id, n]);
-  }
-
-  release(id: number, count: number): void {
-    this.session.sendIfOpen([M.RELEASE, id, count]);
-  }
-}

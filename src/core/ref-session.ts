@@ -7,32 +7,15 @@
  * of the same id never frees what is still held. Imports are held weakly: when the
  * application lets go of a proxy, a FinalizationRegistry sends the RELEASE. Everything is
  * dropped when the session ends.
- *
- * The codec reaches the session of the message being encoded or decoded through
- * {@link activeRefs}: encoding and decoding are synchronous, so one slot serves every peer.
  */
 import { Dispatcher, type MethodEntry } from "./dispatcher.js";
 import { RpcError, type ErrorPayload } from "./errors.js";
-import { makeRemote, remoteRefOf, type Caller, type CallOptions } from "./remote.js";
+import { makeRemote, remoteRefOf, type CallOptions } from "./remote.js";
 import { isMarkedRef } from "./ref.js";
+import { collected, ImportedRef, StreamCanceller } from "./ref-import.js";
+import { REF_FUNCTION, REF_OBJECT, REF_STREAM, REF_YOURS, WireRef } from "./ref-wire.js";
 import { ExportedStream, type StreamOutlet } from "./stream-export.js";
 import { ImportedStream, type StreamChannel } from "./stream-import.js";
-
-/** Kinds of reference on the wire (the first element of a reference extension). */
-export const REF_FUNCTION = 0;
-export const REF_OBJECT = 1;
-export const REF_STREAM = 2;
-/** A reference the receiver itself exported, coming home. */
-export const REF_YOURS = 3;
-
-/** A reference on its way out, as the codec writes it. */
-export class WireRef {
-  constructor(
-    readonly kind: number,
-    readonly id: number,
-    readonly names?: string[],
-  ) {}
-}
 
 /** What the session needs from its peer. */
 export interface RefLink {
@@ -54,67 +37,6 @@ interface Exported {
   count: number;
   dispatcher?: Dispatcher;
   stream?: ExportedStream;
-}
-
-/** One imported function or object: the proxy's link back to the session. */
-class ImportedRef implements Caller {
-  count = 1;
-  released = false;
-
-  constructor(
-    readonly id: number,
-    private readonly session: RefSession,
-  ) {}
-
-  call(target: string, args: unknown[], options: CallOptions): Promise<unknown> {
-    if (this.released) return Promise.reject(this.session.endedWith ?? releasedError(this.id, target));
-    return this.session.link.call(target, args, options);
-  }
-
-  notify(target: string, args: unknown[], options: CallOptions, done?: (error?: RpcError) => void): void {
-    if (this.released) {
-      if (done) queueMicrotask(() => done(this.session.endedWith ?? releasedError(this.id, target)));
-      return;
-    }
-    this.session.link.notify(target, args, options, done);
-  }
-
-  /** Gives the reference back to its exporter; later calls reject with RELEASED. */
-  release(): void {
-    if (this.released) return;
-    this.released = true;
-    this.session.dropImport(this);
-  }
-
-  close(): Promise<void> {
-    this.release();
-    return Promise.resolve();
-  }
-
-  belongsTo(session: RefSession): boolean {
-    return this.session === session;
-  }
-}
-
-function releasedError(id: number, target: string): RpcError {
-  return new RpcError("RELEASED", `${target}: reference ${id} was released`);
-}
-
-/** Collected proxies and streams give their receipts back (a closed session sends nothing). */
-const collected = new FinalizationRegistry<{ release(): void }>((held) => held.release());
-
-let active: RefSession | undefined;
-
-/** The session of the message being encoded or decoded, if any. */
-export function activeRefs(): RefSession | undefined {
-  return active;
-}
-
-/** Makes `session` the active one; returns the previous one to restore. */
-export function enterRefs(session: RefSession | undefined): RefSession | undefined {
-  const previous = active;
-  active = session;
-  return previous;
 }
 
 export class RefSession implements StreamChannel, StreamOutlet {
@@ -438,18 +360,5 @@ export class RefSession implements StreamChannel, StreamOutlet {
       const value = w.deref();
       if (value instanceof ImportedStream) value.end(reason);
     }
-  }
-}
-
-/** Stops a stream whose consumer was collected before it finished. */
-class StreamCanceller {
-  constructor(
-    private readonly id: number,
-    private readonly weak: WeakRef<object>,
-    private readonly session: RefSession,
-  ) {}
-
-  release(): void {
-    this.session.abandonStream(this.id, this.weak);
   }
 }

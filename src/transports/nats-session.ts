@@ -15,7 +15,8 @@ import { RpcError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import * as M from "../core/messages.js";
 import type { FrameSink, Peer, PeerLimits } from "../core/peer.js";
-import { enterRefs, RefSession, type RefLink } from "../core/ref-session.js";
+import { RefSession, type RefLink } from "../core/ref-session.js";
+import { enterRefs } from "../core/ref-wire.js";
 import type { MessageProtocol } from "../core/protocol.js";
 
 /** Reply header: the subject of the session a reply belongs to (its references live there). */
