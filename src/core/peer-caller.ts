@@ -53,6 +53,10 @@ export class PeerRefLink extends PeerCaller implements RefLink {
     this.session.sendIfOpen([M.CREDIT, id, n]);
   }
 
+  streamsEnded(): void {
+    this.session.checkIdle();
+  }
+
   release(id: number, count: number): void {
     this.session.sendIfOpen([M.RELEASE, id, count]);
   }

@@ -421,7 +421,8 @@ export class Peer implements CallCanceller {
 
   /**
    * Announces that this side is draining: calls already accepted finish, new ones are
-   * answered UNAVAILABLE. Resolves when no call is in flight in either direction.
+   * answered UNAVAILABLE. Resolves when no call is in flight and no stream open in either
+   * direction.
    */
   drain(reason: string): Promise<void> {
     if (!this.draining && !this.closedWith) {
@@ -431,14 +432,19 @@ export class Peer implements CallCanceller {
     return this.whenIdle();
   }
 
-  /** Resolves once no call is in flight in either direction (or the session ended). */
+  /** Resolves once no call is in flight and no stream open in either direction (or the session ended). */
   whenIdle(): Promise<void> {
-    if (this.closedWith || (this.incoming.size === 0 && this.pending.size === 0)) return Promise.resolve();
+    if (this.closedWith || this.idle) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private checkIdle(): void {
-    if (this.idleWaiters.length > 0 && this.incoming.size === 0 && this.pending.size === 0) {
+  private get idle(): boolean {
+    return this.incoming.size === 0 && this.pending.size === 0 && this.refs.openStreams === 0;
+  }
+
+  /** Wakes whenIdle() waiters if nothing is in flight any more. */
+  checkIdle(): void {
+    if (this.idleWaiters.length > 0 && this.idle) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const w of waiters) w();

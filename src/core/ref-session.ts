@@ -28,6 +28,8 @@ export interface RefLink {
   notify(target: string, args: unknown[], options: CallOptions, done?: (error?: RpcError) => void): void;
   credit(id: number, n: number): void;
   release(id: number, count: number): void;
+  /** The last stream open in either direction ended: the session may be idle now. */
+  streamsEnded(): void;
 }
 
 interface Exported {
@@ -46,6 +48,10 @@ export class RefSession implements StreamChannel, StreamOutlet {
   private readonly importRecords = new Map<number, ImportedRef>();
   /** Imported streams whose consumer is waiting for an item: held strongly (see StreamChannel.hold). */
   private readonly awaited = new Set<ImportedStream>();
+  /** Streams this side produces and has not finished. */
+  private streamsOut = 0;
+  /** Ids of imported streams not yet ended. */
+  private readonly streamsIn = new Set<number>();
   private nextId = 1;
   private closed: RpcError | undefined;
   /** Exports made while encoding the current message, undone if it cannot be sent. */
@@ -62,6 +68,11 @@ export class RefSession implements StreamChannel, StreamOutlet {
   /** Why the session ended, once it has. */
   get endedWith(): RpcError | undefined {
     return this.closed;
+  }
+
+  /** Streams open in either direction: a draining session lets them finish. */
+  get openStreams(): number {
+    return this.streamsOut + this.streamsIn.size;
   }
 
   /** References and streams alive in either direction. */
@@ -110,6 +121,7 @@ export class RefSession implements StreamChannel, StreamOutlet {
     const entry: Exported = { id, kind: REF_STREAM, value, count: 1 };
     entry.stream = new ExportedStream(id, value as AsyncIterable<unknown>, this);
     this.exports.set(id, entry);
+    this.streamsOut++;
     if (this.journaling) (this.journal ??= []).push(entry);
     return new WireRef(REF_STREAM, id);
   }
@@ -141,10 +153,17 @@ export class RefSession implements StreamChannel, StreamOutlet {
 
   private unexport(entry: Exported, count: number): void {
     entry.count -= count;
-    if (entry.count > 0 || this.exports.get(entry.id) !== entry) return;
-    this.exports.delete(entry.id);
+    if (entry.count > 0 || !this.removeExport(entry)) return;
     if (this.exportIds.get(entry.value) === entry.id) this.exportIds.delete(entry.value);
     entry.stream?.cancel();
+  }
+
+  /** Drops `entry` from the table; false when it was gone already. */
+  private removeExport(entry: Exported): boolean {
+    if (this.exports.get(entry.id) !== entry) return false;
+    this.exports.delete(entry.id);
+    if (entry.kind === REF_STREAM && --this.streamsOut === 0 && this.streamsIn.size === 0) this.link.streamsEnded();
+    return true;
   }
 
   // ---- decoding: what comes in ---------------------------------------------------------
@@ -209,6 +228,7 @@ export class RefSession implements StreamChannel, StreamOutlet {
         const stream = new ImportedStream(id, this);
         const weak = new WeakRef<object>(stream);
         this.imports.set(id, weak);
+        this.streamsIn.add(id);
         collected.register(stream, new StreamCanceller(id, weak, this));
         (this.received ??= []).push(stream);
         return stream;
@@ -315,7 +335,8 @@ export class RefSession implements StreamChannel, StreamOutlet {
   }
 
   finished(id: number): void {
-    if (this.exports.get(id)?.kind === REF_STREAM) this.exports.delete(id);
+    const entry = this.exports.get(id);
+    if (entry?.kind === REF_STREAM) this.removeExport(entry);
   }
 
   // ---- StreamChannel (for imported streams) ---------------------------------------------
@@ -326,6 +347,11 @@ export class RefSession implements StreamChannel, StreamOutlet {
 
   forget(id: number): void {
     this.imports.delete(id);
+    this.streamEnded(id);
+  }
+
+  private streamEnded(id: number): void {
+    if (this.streamsIn.delete(id) && this.streamsIn.size === 0 && this.streamsOut === 0 && !this.closed) this.link.streamsEnded();
   }
 
   hold(stream: ImportedStream, waiting: boolean): void {
@@ -338,6 +364,7 @@ export class RefSession implements StreamChannel, StreamOutlet {
     if (this.imports.get(id) !== weak) return; // ended already; the id may be another stream's now
     this.imports.delete(id);
     this.credit(id, 0);
+    this.streamEnded(id);
   }
 
   /** Ends everything: exported streams stop (their finally blocks run), imported ones fail. */
@@ -347,6 +374,8 @@ export class RefSession implements StreamChannel, StreamOutlet {
     const exports = [...this.exports.values()];
     this.exports.clear();
     this.exportIds.clear();
+    this.streamsOut = 0;
+    this.streamsIn.clear();
     for (const e of exports) e.stream?.cancel();
     const imports = [...this.imports.values()];
     this.imports.clear();

@@ -274,3 +274,27 @@ test("a consumer waiting for the next item is not garbage collected: the stream 
   }
   assert.equal(await within(done, 5000, "the stream read through garbage collections"), 4);
 });
+
+test("server.close() lets a stream being read finish within drainMs: the consumer gets every item, then the server closes", async (t) => {
+  const server = await serve(
+    {
+      async *ticks(n: number) {
+        for (let i = 0; i < n; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          yield i;
+        }
+      },
+    },
+    { listen: "tcp://127.0.0.1:0", logger: false },
+  );
+  const remote = await connect<{ ticks(n: number): AsyncGenerator<number> }>(server.addresses[0], { logger: false, reconnect: false });
+  t.after(() => close(remote));
+  const got: number[] = [];
+  let closing: Promise<void> | undefined;
+  for await (const n of await remote.ticks(10)) {
+    got.push(n);
+    if (n === 1) closing = server.close({ drainMs: 5000 });
+  }
+  assert.deepEqual(got, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], "the stream ran to its end through the drain");
+  await within(closing!, 5000, "server.close() once the stream ended");
+});
