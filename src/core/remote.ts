@@ -19,6 +19,12 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Metadata for the handler (`context().meta`). */
   meta?: Record<string, unknown>;
+  /**
+   * Inside a handler, calls take the handler's remaining deadline and its signal. `false`
+   * makes them independent of the call being served: for work that outlives it (a background
+   * job started by a handler). @default true
+   */
+  inherit?: boolean;
 }
 
 /** One member of a batch: a call settled through resolve/reject, or a notification. */
@@ -127,7 +133,7 @@ const handler: ProxyHandler<ProxyTarget> = {
   apply(target, _thisArg, args: unknown[]) {
     const state = target[STATE];
     if (state.path === "") return Promise.reject(new TypeError("a remote API root is not a function"));
-    const ctx = currentCall();
+    const ctx = state.options.inherit === false ? undefined : currentCall();
     if (ctx === undefined) return state.caller.call(state.path, args, state.options);
     const options = inherited(state.options, ctx, state.path);
     return options instanceof RpcError ? Promise.reject(options) : state.caller.call(state.path, args, options);

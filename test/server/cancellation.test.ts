@@ -120,3 +120,35 @@ test("a callback to the client inherits the deadline of the call being served", 
   assert.equal(await within(withOptions(remote, { timeout: 1000 }).convert(), 2000, "convert"), "ok");
   assert.ok(callbackDeadline !== undefined && callbackDeadline <= started + 1000 + 50, "the callback ran under the caller's deadline");
 });
+
+test("withOptions({ inherit: false }) makes a call inside a handler independent of the call being served", async (t) => {
+  const b = await serve({ quick: () => "done" }, { listen: "tcp://127.0.0.1:0", logger: false });
+  t.after(() => b.close({ drainMs: 0 }));
+  const toB = await connect<{ quick(): string }>(b.addresses[0], { logger: false });
+  t.after(() => close(toB));
+  const outcomes: Record<string, string> = {};
+  let background: Promise<void> | undefined;
+  const a = await serve(
+    {
+      start(): string {
+        // Work that outlives the call: it runs after the caller's 100 ms deadline has passed.
+        background = new Promise<void>((resolve) => setTimeout(resolve, 250)).then(async () => {
+          outcomes.inherited = await toB.quick().then(
+            (v) => v,
+            (e: RpcError) => String(e.code),
+          );
+          outcomes.detached = await withOptions(toB, { inherit: false }).quick();
+        });
+        return "started";
+      },
+    },
+    { listen: "tcp://127.0.0.1:0", logger: false },
+  );
+  t.after(() => a.close({ drainMs: 0 }));
+  const client = await connect<{ start(): string }>(a.addresses[0], { logger: false });
+  t.after(() => close(client));
+  assert.equal(await withOptions(client, { timeout: 100 }).start(), "started");
+  await within(background!, 3000, "the background work");
+  assert.equal(outcomes.inherited, "DEADLINE_EXCEEDED", "by default the served call's deadline still applies");
+  assert.equal(outcomes.detached, "done");
+});
