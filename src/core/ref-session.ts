@@ -38,6 +38,8 @@ interface Exported {
   readonly value: unknown;
   count: number;
   dispatcher?: Dispatcher;
+  /** An object's method names, sent with each receipt: listed once, when first exported. */
+  names?: string[];
   stream?: ExportedStream;
 }
 
@@ -132,13 +134,16 @@ export class RefSession implements StreamChannel, StreamOutlet {
     if (!entry) {
       id = this.allocate();
       entry = { id: id!, kind, value, count: 0 };
-      if (kind === REF_OBJECT) entry.dispatcher = new Dispatcher(value);
+      if (kind === REF_OBJECT) {
+        entry.dispatcher = new Dispatcher(value);
+        entry.names = entry.dispatcher.list().map((m) => m.name);
+      }
       this.exports.set(id, entry);
       this.exportIds.set(value, id);
     }
     entry.count++;
     if (this.journaling) (this.journal ??= []).push(entry);
-    return new WireRef(kind, id!, kind === REF_OBJECT ? entry.dispatcher!.list().map((m) => m.name) : undefined);
+    return new WireRef(kind, id!, entry.names);
   }
 
   private allocate(): number {

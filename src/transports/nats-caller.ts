@@ -35,7 +35,7 @@ import { openNats } from "./nats-connection.js";
 import type { InstanceHealth } from "./nats-listener.js";
 import { loadNatsClient } from "./nats-loader.js";
 import { resolveNatsPolicy, type NatsCallPolicy, type NatsOptions } from "./nats-options.js";
-import { decodeInSession, needsSession, SESSION_HEADER, sessionPrefix } from "./nats-session.js";
+import { needsSession, SESSION_HEADER, sessionPrefix } from "./nats-session.js";
 import { NatsSessionClient, type SessionClientConfig } from "./nats-session-client.js";
 import { INSTANCE_HEADER, META_HEADER, metaHeader, TIMEOUT_HEADER } from "./nats-wire.js";
 
@@ -312,7 +312,8 @@ export class NatsCaller implements Caller {
   private decodeReply(reply: Msg, target: string, session?: Peer): unknown {
     if (reply.data.length > this.cfg.maxFrameBytes) throw new RpcError("RESOURCE_EXHAUSTED", `${target}: reply of ${reply.data.length} B exceeds maxFrameBytes ${this.cfg.maxFrameBytes}`);
     try {
-      return session ? decodeInSession(session, this.cfg.codec, reply.data) : this.cfg.codec.decode(reply.data);
+      // Inside a session, the references the reply carries are imported there.
+      return session ? session.decodeWith(() => this.cfg.codec.decode(reply.data)) : this.cfg.codec.decode(reply.data);
     } catch (err) {
       throw RpcError.from(err);
     }

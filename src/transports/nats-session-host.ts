@@ -16,7 +16,7 @@ import type { Logger } from "../core/logger.js";
 import * as M from "../core/messages.js";
 import { Peer, type PeerLimits } from "../core/peer.js";
 import { createFarcallProtocol } from "../protocols/farcall.js";
-import { encodeInSession, endOf, NatsSessionLink, sessionPrefix } from "./nats-session.js";
+import { endOf, NatsSessionLink, sessionPrefix } from "./nats-session.js";
 
 /** What the sessions of one instance need from its listener. */
 export interface SessionHostConfig {
@@ -83,7 +83,7 @@ export class NatsSessionHost {
     const fresh = hosted === undefined || !hosted.peer.open || hosted.peer.goawayReceived;
     if (fresh) hosted = this.create(caller, true);
     try {
-      return { bytes: encodeInSession(hosted!.peer, frame as M.Message), subject: hosted!.link.subject };
+      return { bytes: hosted!.peer.encode(frame as M.Message), subject: hosted!.link.subject };
     } catch (err) {
       if (fresh) hosted!.peer.close(RpcError.from(err));
       throw err;

@@ -160,19 +160,6 @@ export function frameHead(frame: Uint8Array): [type: number, id: number] | undef
 }
 
 /**
- * `msg` encoded with `peer`'s references, without sending it: the references a result
- * carries are exported in that session, undone if the encoding fails.
- */
-export function encodeInSession(peer: Peer, msg: M.Message): Uint8Array {
-  return peer.encode(msg);
-}
-
-/** `bytes` decoded with `peer`'s references: the references it carries are imported there. */
-export function decodeInSession(peer: Peer, codec: Codec, bytes: Uint8Array): unknown {
-  return peer.decodeWith(() => codec.decode(bytes));
-}
-
-/**
  * Whether `msg` failed to encode only for want of a session: true when it encodes with a
  * scratch reference table. The table is dropped unclosed, so nothing it saw is stopped.
  */
