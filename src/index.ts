@@ -4,11 +4,11 @@
  */
 
 /** Serves an API object on one or more listen URLs. */
-export { serve } from "./server.js";
-export type { Server } from "./server.js";
+export { serve } from "./serve.js";
+export type { Server } from "./serve.js";
 
 /** Connects to a server and returns its typed remote. */
-export { connect } from "./client.js";
+export { connect } from "./connect.js";
 
 /** Per-call options, notifications, introspection and closing, as free functions over a remote. */
 export { withOptions, notify, listMethods, close, release } from "./core/remote.js";
@@ -49,22 +49,22 @@ export type {
 export { SERVE_DEFAULTS, CONNECT_DEFAULTS, HTTP_DEFAULTS } from "./options.js";
 
 /** JSON-RPC 2.0 and XML-RPC (Content-Type text/xml) over HTTP as a node:http handler (also Express/Connect middleware). */
-export { httpHandler } from "./transports/http-node.js";
-export type { NodeHttpHandler } from "./transports/http-node.js";
+export { httpHandler } from "./http/node.js";
+export type { NodeHttpHandler } from "./http/node.js";
 
 /** JSON-RPC 2.0 and XML-RPC (Content-Type text/xml) over HTTP as a Fetch-API handler (Hono, Bun, Deno, Workers). */
-export { fetchHandler } from "./transports/http-fetch.js";
-export type { FetchHandler, FetchPeer } from "./transports/http-fetch.js";
-export type { OpenRpcInfo } from "./protocols/jsonrpc-openrpc.js";
+export { fetchHandler } from "./http/fetch.js";
+export type { FetchHandler, FetchPeer } from "./http/fetch.js";
+export type { OpenRpcInfo } from "./jsonrpc/openrpc.js";
 
 /**
  * Services on NATS (`nats://host:4222/service`): the `nats` option block of serve() and
  * connect(), and the health of every instance of a service.
  */
-export { natsInstances } from "./transports/nats-caller.js";
-export type { InstanceHealth } from "./transports/nats-listener.js";
-export { NATS_DEFAULTS } from "./transports/nats-options.js";
-export type { NatsOptions, NatsTlsOptions } from "./transports/nats-options.js";
+export { natsInstances } from "./nats/caller.js";
+export type { InstanceHealth } from "./nats/listener.js";
+export { NATS_DEFAULTS } from "./nats/options.js";
+export type { NatsOptions, NatsTlsOptions } from "./nats/options.js";
 
 /** Custom classes that cross the wire as themselves, rebuilt only where registered. */
 export { registerType } from "./core/type-registry.js";

@@ -6,8 +6,8 @@ import type { IncomingMessage } from "node:http";
 import type { SecureContextOptions } from "node:tls";
 import type { CallLog, CallLogEntry } from "./core/call-log.js";
 import type { Logger } from "./core/logger.js";
-import type { OpenRpcInfo } from "./protocols/jsonrpc-openrpc.js";
-import type { NatsOptions } from "./transports/nats-options.js";
+import type { OpenRpcInfo } from "./jsonrpc/openrpc.js";
+import type { NatsOptions } from "./nats/options.js";
 
 /** Limits shared by both ends of a farcall/1 connection. */
 export interface ConnectionLimits {

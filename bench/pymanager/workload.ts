@@ -10,7 +10,7 @@ import { createServer, connect as netConnect } from "node:net";
 import { fileURLToPath } from "node:url";
 import { COMMAND, TAG, type WorkloadResult } from "../jobs.js";
 import { ChildRun } from "../processes.js";
-import { loadQuickAck } from "../../src/transports/pymanager-quickack.js";
+import { loadQuickAck } from "../../src/pymanager/quickack.js";
 import { TAG_PORTS, type CounterJob } from "./shared.js";
 
 export type PyConfigName = "py-py" | "py-farcall" | "farcall-py" | "farcall-farcall";

@@ -3,7 +3,7 @@
  * `name(param, ...)  description` for a method described with describeMethod().
  */
 import { listMethods, natsInstances, type InstanceHealth } from "../index.js";
-import { isNatsUrl } from "../transports/nats-address.js";
+import { isNatsUrl } from "../nats/address.js";
 import { parseCommandLine } from "./arguments.js";
 import { TLS_USAGE } from "./tls-files.js";
 import { CliError } from "./cli-error.js";

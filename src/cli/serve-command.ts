@@ -10,7 +10,7 @@ import { AUTHKEY_OPTION, COMMON_OPTIONS, parseCommandLine, resolveAuthkey } from
 import { openCallLogFile, type CallLogFile } from "./call-log-file.js";
 import { CliError, EXIT } from "./cli-error.js";
 import { loadModule, pickExport } from "./load-module.js";
-import { isNatsUrl } from "../transports/nats-address.js";
+import { isNatsUrl } from "../nats/address.js";
 import { serverTls, TLS_OPTIONS, TLS_USAGE } from "./tls-files.js";
 import { demoUsageLines, listeningLines } from "./serve-banner.js";
 

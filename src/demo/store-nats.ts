@@ -12,10 +12,10 @@ import type { KV, KvEntry } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { createMsgpackCodec } from "../codecs/msgpack.js";
 import { RpcError } from "../core/errors.js";
-import { parseNatsUrl, formatNatsUrl } from "../transports/nats-address.js";
-import { openNats } from "../transports/nats-connection.js";
-import { loadNatsKv } from "../transports/nats-loader.js";
-import type { NatsOptions } from "../transports/nats-options.js";
+import { parseNatsUrl, formatNatsUrl } from "../nats/address.js";
+import { openNats } from "../nats/connection.js";
+import { loadNatsKv } from "../nats/loader.js";
+import type { NatsOptions } from "../nats/options.js";
 import { MAX_ENTRIES } from "./limits.js";
 import type { CountersBackend, DemoState, KeyValueBackend } from "./store-backend.js";
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Dispatcher } from "../../src/core/dispatcher.js";
 import { describeMethod } from "../../src/core/method-doc.js";
-import { buildOpenRpcDocument } from "../../src/protocols/jsonrpc-openrpc.js";
+import { buildOpenRpcDocument } from "../../src/jsonrpc/openrpc.js";
 
 class Base {
   hello(): string {

@@ -10,9 +10,9 @@ import { before, describe, it } from "node:test";
 import { createJsonCodec } from "../../src/codecs/json-ext.js";
 import { Dispatcher } from "../../src/core/dispatcher.js";
 import { RpcError } from "../../src/core/errors.js";
-import { encodeResponse, handleJsonRpc, parseErrorResponse, type JsonRpcInvoke } from "../../src/protocols/jsonrpc.js";
+import { encodeResponse, handleJsonRpc, parseErrorResponse, type JsonRpcInvoke } from "../../src/jsonrpc/protocol.js";
 import { python3Missing } from "../helpers/python.js";
-import { buildOpenRpcDocument } from "../../src/protocols/jsonrpc-openrpc.js";
+import { buildOpenRpcDocument } from "../../src/jsonrpc/openrpc.js";
 
 const PEER = fileURLToPath(new URL("../fixtures/jsonrpc/python_json_peer.py", import.meta.url));
 /** Bound on every Python run: a hung interpreter fails the test instead of hanging it. */

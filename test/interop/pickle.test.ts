@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { decodePickle, encodePickle } from "../../src/codecs/pickle.js";
+import { decodePickle, encodePickle } from "../../src/pymanager/pickle/pickle.js";
 import { RpcError } from "../../src/core/errors.js";
 import { FROM_PYTHON, range, TO_PYTHON } from "../fixtures/pickle/interop-cases.js";
 import { MANAGER_GLOBALS } from "../fixtures/pickle/samples.js";

@@ -5,17 +5,17 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { decodePickle, encodePickle, PickleGlobal, PickleTuple, recordGlobals } from "../../src/codecs/pickle.js";
+import { decodePickle, encodePickle, PickleGlobal, PickleTuple, recordGlobals } from "../../src/pymanager/pickle/pickle.js";
 import type { PeerInfo } from "../../src/core/context.js";
 import { Dispatcher } from "../../src/core/dispatcher.js";
 import { RpcError } from "../../src/core/errors.js";
 import { ref } from "../../src/core/ref.js";
-import { decodeReply, encodeRequest } from "../../src/protocols/pymanager-client.js";
-import { errorReply } from "../../src/protocols/pymanager-errors.js";
-import { pyRepr, pyStr } from "../../src/protocols/pymanager-repr.js";
-import { PyManagerService, type PyManagerConnection } from "../../src/protocols/pymanager-server.js";
-import { answerChallenge, CHALLENGE, verifyResponse } from "../../src/transports/pymanager-auth.js";
-import { PyFrameReader, pyFrame } from "../../src/transports/pymanager-framing.js";
+import { decodeReply, encodeRequest } from "../../src/pymanager/client-protocol.js";
+import { errorReply } from "../../src/pymanager/errors.js";
+import { pyRepr, pyStr } from "../../src/pymanager/repr.js";
+import { PyManagerService, type PyManagerConnection } from "../../src/pymanager/server.js";
+import { answerChallenge, CHALLENGE, verifyResponse } from "../../src/pymanager/auth.js";
+import { PyFrameReader, pyFrame } from "../../src/pymanager/framing.js";
 
 const key = Buffer.from("password");
 const range = (n: number): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => i));

@@ -1,0 +1,85 @@
+/**
+ * The farcall/1 handshake (DESIGN.md, "Handshake"), as pure steps over decoded documents:
+ *   1. listener → dialer  {farcall: 1, codecs, auth: "hmac-sha256" | null, challenge}
+ *   2. dialer → listener  {codec, proof?: HMAC(key, "farcall/1 dialer" ‖ challenge), challenge: c2}
+ *   3. listener → dialer  {ok: true, proof?: HMAC(key, "farcall/1 listener" ‖ c2)} | {ok: false, error}
+ * Both sides verify: a server without the key cannot pass itself off as one with it.
+ */
+import { RpcError } from "../core/errors.js";
+import { CHALLENGE_BYTES, DIALER_LABEL, LISTENER_LABEL, makeChallenge, proof, verifyProof } from "../net/hmac.js";
+
+export const AUTH_SCHEME = "hmac-sha256";
+
+interface Hello {
+  farcall: 1;
+  codecs: string[];
+  auth: string | null;
+  challenge: Uint8Array;
+}
+
+/** Listener, step 1: the hello to send, and the challenge to remember. */
+export function listenerHello(key: Uint8Array | undefined, codecs: string[]): { hello: Hello; challenge: Uint8Array } {
+  const challenge = makeChallenge();
+  return { hello: { farcall: 1, codecs, auth: key ? AUTH_SCHEME : null, challenge }, challenge };
+}
+
+/** Listener, step 2 received: the verdict to send as step 3, and the codec chosen. */
+export function listenerCheck(
+  doc: unknown,
+  key: Uint8Array | undefined,
+  challenge: Uint8Array,
+  codecs: string[],
+): { reply: Record<string, unknown>; codec?: string; error?: RpcError } {
+  const refuse = (code: "UNAUTHENTICATED" | "INVALID_REQUEST", message: string) => {
+    const error = new RpcError(code, message);
+    return { reply: { ok: false, error: { code, message } }, error };
+  };
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) return refuse("INVALID_REQUEST", "handshake reply must be a map");
+  const d = doc as Record<string, unknown>;
+  if (typeof d.codec !== "string" || !codecs.includes(d.codec)) return refuse("INVALID_REQUEST", `codec ${JSON.stringify(d.codec)} is not offered`);
+  const c2 = d.challenge;
+  if (!(c2 instanceof Uint8Array) || c2.length < 16 || c2.length > 64) return refuse("INVALID_REQUEST", "handshake challenge must be 16 to 64 bytes");
+  if (key && !verifyProof(key, DIALER_LABEL, challenge, d.proof)) return refuse("UNAUTHENTICATED", "wrong authkey");
+  const reply: Record<string, unknown> = { ok: true };
+  if (key) reply.proof = proof(key, LISTENER_LABEL, c2);
+  return { reply, codec: d.codec };
+}
+
+/** Dialer, step 1 received: the step-2 document and the challenge it carries, or why not. */
+export function dialerReply(
+  doc: unknown,
+  key: Uint8Array | undefined,
+  codec: string,
+): { reply: Record<string, unknown>; challenge: Uint8Array } | { error: RpcError } {
+  if (typeof doc !== "object" || doc === null) return { error: new RpcError("UNAVAILABLE", "the server's hello is not a map") };
+  const h = doc as Partial<Hello>;
+  if (h.farcall !== 1) return { error: new RpcError("UNAVAILABLE", `the server speaks farcall/${String(h.farcall)}, not farcall/1`) };
+  if (!Array.isArray(h.codecs) || !h.codecs.includes(codec)) return { error: new RpcError("UNAVAILABLE", `the server does not offer codec ${codec}`) };
+  if (!(h.challenge instanceof Uint8Array) || h.challenge.length !== CHALLENGE_BYTES) {
+    return { error: new RpcError("UNAVAILABLE", "the server's challenge is malformed") };
+  }
+  if (h.auth === AUTH_SCHEME && !key) return { error: new RpcError("UNAUTHENTICATED", "the server requires an authkey and none was given") };
+  if (h.auth !== AUTH_SCHEME && h.auth !== null) return { error: new RpcError("UNAUTHENTICATED", `unsupported auth scheme ${JSON.stringify(h.auth)}`) };
+  if (h.auth === null && key) {
+    return { error: new RpcError("UNAUTHENTICATED", "the server does not authenticate, so it cannot prove it holds the authkey; refusing to talk to it") };
+  }
+  const challenge = makeChallenge();
+  const reply: Record<string, unknown> = { codec, challenge };
+  if (key) reply.proof = proof(key, DIALER_LABEL, h.challenge);
+  return { reply, challenge };
+}
+
+/** Dialer, step 3 received: undefined when the session may start, else why not. */
+export function dialerCheck(doc: unknown, key: Uint8Array | undefined, challenge: Uint8Array): RpcError | undefined {
+  if (typeof doc !== "object" || doc === null) return new RpcError("UNAVAILABLE", "the server's verdict is not a map");
+  const d = doc as Record<string, unknown>;
+  if (d.ok !== true) {
+    const e = (d.error ?? {}) as Record<string, unknown>;
+    const code = e.code === "INVALID_REQUEST" ? "UNAVAILABLE" : "UNAUTHENTICATED";
+    return new RpcError(code, `the server refused the handshake: ${typeof e.message === "string" ? e.message : "no reason given"}`);
+  }
+  if (key && !verifyProof(key, LISTENER_LABEL, challenge, d.proof)) {
+    return new RpcError("UNAUTHENTICATED", "the server could not prove it holds the authkey");
+  }
+  return undefined;
+}

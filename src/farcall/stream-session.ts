@@ -1,0 +1,215 @@
+/**
+ * farcall/1 over a stream socket (TCP, TLS, Unix): the preamble, length framing, the
+ * handshake of src/auth, then a Peer. Both the listener's and the dialer's side live here.
+ */
+import type { Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
+import { createHandshakeCodec } from "../codecs/msgpack.js";
+import type { Codec } from "../core/codec.js";
+import type { PeerInfo } from "../core/context.js";
+import type { Dispatcher } from "../core/dispatcher.js";
+import { RpcError } from "../core/errors.js";
+import type { CallLog } from "../core/call-log.js";
+import type { Logger } from "../core/logger.js";
+import { describe } from "../core/describe.js";
+import { Peer, type FrameSink, type PeerLimits } from "../core/peer.js";
+import { dialerCheck, dialerReply, listenerCheck, listenerHello } from "./handshake.js";
+import { createFarcallProtocol, PREAMBLE } from "./protocol.js";
+import { FrameReader, FrameWriter } from "../net/framing.js";
+
+/** Largest handshake document; the real ones are about 100 bytes. */
+const MAX_HANDSHAKE_FRAME = 4096;
+/** Bytes queued for the socket above which stream producers wait for it to drain. */
+const ROOM_BYTES = 1024 * 1024;
+/** How long a closing socket may take to flush before it is destroyed. */
+const CLOSE_GRACE_MS = 2000;
+
+export interface StreamSessionConfig {
+  codec: Codec;
+  key: Uint8Array | undefined;
+  maxFrameBytes: number;
+  maxWriteBufferBytes: number;
+  limits: PeerLimits;
+  exposeErrorStacks: boolean;
+  logger: Logger;
+  dispatcher?: Dispatcher;
+  /** Gets one entry per call served (see core/call-log.ts). */
+  callLog?: CallLog | undefined;
+}
+
+/** The socket side of a session: frames in, frames out. */
+class StreamLink implements FrameSink {
+  readonly reader: FrameReader;
+  readonly writer: FrameWriter;
+  onFrame: (buf: Buffer, start: number, end: number) => void = () => {};
+  onFailure: (error: RpcError) => void = () => {};
+  private closing = false;
+
+  constructor(readonly socket: Socket, cfg: StreamSessionConfig) {
+    // Until the handshake is done only handshake-sized frames are accepted, so a peer that
+    // has proved nothing cannot make us hold maxFrameBytes per connection.
+    this.reader = new FrameReader(MAX_HANDSHAKE_FRAME, (buf, start, end) => this.onFrame(buf, start, end), (e) => this.onFailure(e), "the handshake frame limit");
+    this.writer = new FrameWriter(socket, cfg.maxWriteBufferBytes, (e) => this.onFailure(e));
+    socket.on("data", (chunk: Buffer) => this.reader.push(chunk));
+    // A reset or broken pipe is followed by 'close', which ends the session with the reason
+    // that matters to callers (UNAVAILABLE); without a listener it would crash the process.
+    socket.on("error", noop);
+  }
+
+  send(frame: Uint8Array): void {
+    this.writer.write(frame);
+  }
+
+  room(): Promise<void> | undefined {
+    if (this.closing || this.writer.pendingBytes + this.socket.writableLength < ROOM_BYTES) return undefined;
+    return new Promise((resolve) => {
+      // Queued frames reach the socket on the next tick; then wait for the socket to drain.
+      setImmediate(() => {
+        if (this.closing || this.socket.destroyed || this.socket.writableLength < ROOM_BYTES) return resolve();
+        const done = (): void => {
+          this.socket.off("drain", done);
+          this.socket.off("close", done);
+          resolve();
+        };
+        this.socket.on("drain", done);
+        this.socket.on("close", done);
+      });
+    });
+  }
+
+  close(): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.reader.stop();
+    this.writer.flush();
+    this.writer.close();
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
+  }
+}
+
+function noop(): void {}
+
+/** Who is on the other end of `socket`. */
+export function peerInfoOf(socket: Socket, transport: string, authenticated: boolean, unixPath?: string): PeerInfo {
+  const info: { -readonly [K in keyof PeerInfo]: PeerInfo[K] } = {
+    transport,
+    address: socket.remoteAddress ?? unixPath ?? "unknown",
+    authenticated,
+  };
+  if (socket.remotePort !== undefined) info.port = socket.remotePort;
+  const tlsSocket = socket as TLSSocket;
+  if (transport === "tls" && tlsSocket.authorized && typeof tlsSocket.getPeerCertificate === "function") {
+    const cert = tlsSocket.getPeerCertificate();
+    if (cert && cert.subject) info.certificateSubject = { ...cert.subject };
+  }
+  return info;
+}
+
+function makePeer(link: StreamLink, cfg: StreamSessionConfig, info: PeerInfo, hooks: Pick<ConstructorParameters<typeof Peer>[1], "onClose" | "onGoaway">): Peer {
+  const peer = new Peer(link, {
+    protocol: createFarcallProtocol(cfg.codec),
+    dispatcher: cfg.dispatcher,
+    info,
+    // Never send a frame our own reader would refuse: the same limit is the peer's default.
+    limits: { ...cfg.limits, maxFrameBytes: cfg.maxFrameBytes },
+    exposeErrorStacks: cfg.exposeErrorStacks,
+    logger: cfg.logger,
+    callLog: cfg.callLog,
+    ...hooks,
+  });
+  link.reader.setLimit(cfg.maxFrameBytes, "maxFrameBytes");
+  link.onFrame = (buf, start, end) => peer.receive(buf, start, end);
+  link.onFailure = (error) => {
+    cfg.logger.warn(`${describe(info)}: closing: ${error.code}: ${error.message}`);
+    peer.close(error);
+  };
+  link.socket.on("close", () => peer.close(new RpcError("UNAVAILABLE", `connection to ${describe(info)} closed`)));
+  return peer;
+}
+
+/**
+ * Listener side, once the sniffer saw the preamble: sends the hello, checks the dialer's
+ * proof, then starts the session. Frames the dialer pipelines after its proof are held
+ * by the reader until the proof has been checked.
+ */
+export function acceptFarcall(
+  socket: Socket,
+  head: Buffer,
+  cfg: StreamSessionConfig,
+  info: Omit<PeerInfo, "authenticated">,
+  hooks: Pick<ConstructorParameters<typeof Peer>[1], "onClose" | "onGoaway">,
+  onSession: (peer: Peer) => void,
+  onRefused: (reason: string) => void,
+): void {
+  const hs = createHandshakeCodec();
+  const codecs = [cfg.codec.name];
+  const { hello, challenge } = listenerHello(cfg.key, codecs);
+  const link = new StreamLink(socket, cfg);
+  const refuse = (reason: string): void => {
+    link.close();
+    onRefused(reason);
+  };
+  link.onFailure = (error) => refuse(`${error.code}: ${error.message}`);
+  link.onFrame = (buf, start, end) => {
+    let doc: unknown;
+    try {
+      doc = hs.decode(buf, start, end);
+    } catch (err) {
+      refuse(`bad handshake: ${RpcError.from(err).message}`);
+      return;
+    }
+    const verdict = listenerCheck(doc, cfg.key, challenge, codecs);
+    link.send(hs.encode(verdict.reply));
+    if (verdict.error) {
+      refuse(verdict.error.message);
+      return;
+    }
+    onSession(makePeer(link, cfg, { ...info, authenticated: cfg.key !== undefined }, hooks));
+  };
+  link.send(hs.encode(hello));
+  link.reader.push(head.subarray(PREAMBLE.length));
+}
+
+/** Dialer side: preamble, handshake, then a Peer. Rejects with UNAUTHENTICATED or UNAVAILABLE. */
+export function dialFarcall(
+  socket: Socket,
+  cfg: StreamSessionConfig,
+  info: PeerInfo,
+  hooks: Pick<ConstructorParameters<typeof Peer>[1], "onClose" | "onGoaway">,
+): Promise<Peer> {
+  return new Promise((resolve, reject) => {
+    const hs = createHandshakeCodec();
+    const link = new StreamLink(socket, cfg);
+    let challenge: Uint8Array | undefined;
+    const fail = (error: RpcError): void => {
+      socket.removeListener("close", onClose);
+      link.close();
+      reject(error);
+    };
+    const onClose = (): void => fail(new RpcError("UNAVAILABLE", `connection to ${describe(info)} closed during the handshake`));
+    socket.once("close", onClose);
+    link.onFailure = fail;
+    link.onFrame = (buf, start, end) => {
+      let doc: unknown;
+      try {
+        doc = hs.decode(buf, start, end);
+      } catch (err) {
+        fail(new RpcError("UNAVAILABLE", `bad handshake from server: ${RpcError.from(err).message}`));
+        return;
+      }
+      if (!challenge) {
+        const step = dialerReply(doc, cfg.key, cfg.codec.name);
+        if ("error" in step) return fail(step.error);
+        challenge = step.challenge;
+        link.send(hs.encode(step.reply));
+        return;
+      }
+      const error = dialerCheck(doc, cfg.key, challenge);
+      if (error) return fail(error);
+      socket.removeListener("close", onClose);
+      resolve(makePeer(link, cfg, info, hooks));
+    };
+    link.writer.writeRaw(PREAMBLE);
+  });
+}

@@ -1,0 +1,57 @@
+/**
+ * Graceful shutdown for HTTP connections, which node:http leaves to its owner: counts the
+ * requests in flight, answers them with `Connection: close` once closing has begun, ends
+ * idle keep-alive connections at once, and says when the last answer has gone out.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import type { NodeHttpHandler } from "./node.js";
+
+export class HttpDrain {
+  /** Requests in flight per connection. */
+  private readonly busy = new Map<Socket, number>();
+  private readonly sockets = new Set<Socket>();
+  private inFlight = 0;
+  private closing = false;
+  private settled: (() => void) | undefined;
+
+  /** Follows an HTTP connection until it closes. */
+  track(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.once("close", () => this.sockets.delete(socket));
+  }
+
+  /** `handler`, counting each request until its answer is sent or abandoned. */
+  wrap(handler: NodeHttpHandler): (req: IncomingMessage, res: ServerResponse) => void {
+    return (req, res) => {
+      const socket = req.socket;
+      this.inFlight++;
+      this.busy.set(socket, (this.busy.get(socket) ?? 0) + 1);
+      res.once("close", () => this.done(socket));
+      if (this.closing) res.setHeader("connection", "close");
+      handler(req, res);
+    };
+  }
+
+  /** Begins closing; resolves when no request is in flight. */
+  drain(): Promise<void> {
+    this.closing = true;
+    for (const socket of this.sockets) if (!this.busy.has(socket)) socket.destroy();
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.settled = resolve));
+  }
+
+  /** Ends every connection still open. */
+  destroyAll(): void {
+    for (const socket of this.sockets) socket.destroy();
+  }
+
+  private done(socket: Socket): void {
+    this.inFlight--;
+    const left = (this.busy.get(socket) ?? 1) - 1;
+    if (left > 0) this.busy.set(socket, left);
+    else this.busy.delete(socket);
+    if (this.closing && left === 0 && socket.writableEnded === false) socket.end();
+    if (this.closing && this.inFlight === 0) this.settled?.();
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * JSON-RPC over HTTP as a node:http request handler: for http.createServer, and as
+ * Express/Connect middleware (mount it at a path: `app.use("/rpc", httpHandler(api))`).
+ * The rules are http-core.ts's.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { TLSSocket } from "node:tls";
+import { Dispatcher } from "../core/dispatcher.js";
+import { RpcError } from "../core/errors.js";
+import type { HttpHandlerOptions } from "../options.js";
+import { resolveHttpConfig } from "./config.js";
+import { HttpRpcCore, type HttpAnswer, type HttpExchange } from "./rpc-core.js";
+
+/** A node:http request listener that also fits Express/Connect's middleware signature. */
+export type NodeHttpHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void;
+
+/**
+ * A node:http handler answering JSON-RPC 2.0 for `api`, and XML-RPC for POSTs whose
+ * Content-Type is text/xml (see xmlrpc-http.ts): POST requests, GET for the OpenRPC
+ * document, bearer auth, size limits (see http-core.ts for every status it answers).
+ * @example http.createServer(httpHandler(api, { authkey: "s3cret" })).listen(8080)
+ */
+export function httpHandler(api: object, options: HttpHandlerOptions<IncomingMessage> = {}): NodeHttpHandler {
+  return nodeHandler(new HttpRpcCore(resolveHttpConfig(new Dispatcher(api), options)));
+}
+
+/** Adapts `core` to node:http. */
+export function nodeHandler(core: HttpRpcCore<IncomingMessage>): NodeHttpHandler {
+  return (req, res, next) => {
+    const controller = new AbortController();
+    res.once("close", () => {
+      // The answer was not fully sent: the caller went away (or the socket died).
+      if (!res.writableFinished) controller.abort();
+    });
+    const socket = req.socket;
+    const peer: HttpExchange<IncomingMessage>["peer"] = {
+      transport: (socket as TLSSocket).encrypted ? "https" : "http",
+      address: socket.remoteAddress ?? "unknown",
+      ...(socket.remotePort !== undefined ? { port: socket.remotePort } : {}),
+    };
+    const exchange: HttpExchange<IncomingMessage> = {
+      request: req,
+      method: req.method ?? "GET",
+      header: (name) => headerOf(req, name),
+      peer,
+      signal: controller.signal,
+      readBody: (max) => readBody(req, max),
+    };
+    core.handle(exchange).then(
+      (answer) => writeAnswer(res, answer),
+      (err: unknown) => (next ? next(err) : res.destroy(err as Error)),
+    );
+  };
+}
+
+function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v.join(", ") : v;
+}
+
+/** Sends `answer` unless the caller is gone. */
+export function writeAnswer(res: ServerResponse, answer: HttpAnswer): void {
+  if (res.destroyed || res.headersSent) return;
+  res.statusCode = answer.status;
+  for (const name in answer.headers) res.setHeader(name, answer.headers[name]!);
+  if (answer.close) res.setHeader("connection", "close");
+  res.end(answer.body);
+}
+
+/**
+ * The body of `req`, refusing it as soon as it passes `max` bytes. A body a framework's
+ * parser read already (Express's `express.json()`, `express.raw()`) is taken from `req.body`.
+ */
+function readBody(req: IncomingMessage, max: number): Promise<Uint8Array> {
+  if (req.readableEnded) return Promise.resolve(parsedBody((req as { body?: unknown }).body));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = (): void => {
+      req.removeListener("data", onData);
+      req.removeListener("end", onEnd);
+      req.removeListener("error", onError);
+      req.removeListener("close", onClose);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > max) {
+        cleanup();
+        req.pause();
+        reject(new RpcError("RESOURCE_EXHAUSTED", `request body exceeds maxBodyBytes ${max} (${size} B read so far)`));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error): void => {
+      cleanup();
+      reject(new RpcError("UNAVAILABLE", `request body could not be read: ${err.message}`));
+    };
+    const onClose = (): void => {
+      cleanup();
+      reject(new RpcError("UNAVAILABLE", "the caller went away while sending the body"));
+    };
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onError);
+    req.on("close", onClose);
+  });
+}
+
+/** A body some earlier middleware read: bytes, text, or a parsed JSON value. */
+function parsedBody(body: unknown): Uint8Array {
+  if (body instanceof Uint8Array) return body;
+  if (typeof body === "string") return Buffer.from(body, "utf8");
+  if (body === undefined) return new Uint8Array(0);
+  return Buffer.from(JSON.stringify(body), "utf8");
+}

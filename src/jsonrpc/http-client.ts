@@ -1,0 +1,150 @@
+/**
+ * The caller side of JSON-RPC over HTTP: each call is one POST, each notification an id-less
+ * request answered 204, and a batch() one POST of a JSON-RPC batch array (see http-post.ts
+ * for how a POST is sent). Requests carry `X-Farcall-Codec: json-ext`, so extended
+ * values round-trip with a farcall server; an outside server ignores the header and gets
+ * plain JSON-RPC.
+ */
+import type { Codec } from "../core/codec.js";
+import { RpcError } from "../core/errors.js";
+import { LIST_METHODS } from "../core/messages.js";
+import type { BatchedCall, CallOptions, Caller } from "../core/remote.js";
+import { createJsonCodec } from "../codecs/json-ext.js";
+import { buildBatch, buildNotification, buildRequest, parseResponse, type JsonRpcOutcome } from "./client-protocol.js";
+import type { JsonRpcRequest } from "./document.js";
+import { DISCOVER_METHOD } from "./protocol.js";
+import type { OpenRpcDocument } from "./openrpc.js";
+import type { MethodInfo } from "../core/dispatcher.js";
+import type { ClientTlsOptions } from "../options.js";
+import { CODEC_HEADER, EXTENDED_CODEC } from "../http/rpc-core.js";
+import { combinedOptions, HttpPoster } from "../http/post.js";
+
+export interface HttpCallerConfig {
+  url: string;
+  key: Uint8Array | undefined;
+  tls: ClientTlsOptions | undefined;
+  /** Default per-call timeout (ms); 0 for none. */
+  timeout: number;
+  maxDepth: number;
+  /** Largest response body read. */
+  maxBodyBytes: number;
+}
+
+export class HttpCaller implements Caller {
+  private readonly poster: HttpPoster;
+  private readonly headers: Record<string, string>;
+  private readonly plain: Codec;
+  private readonly extended: Codec;
+  private nextId = 1;
+
+  constructor(private readonly cfg: HttpCallerConfig) {
+    this.poster = new HttpPoster(new URL(cfg.url), cfg.tls, cfg.maxBodyBytes, "maxFrameBytes");
+    this.headers = { "content-type": "application/json", accept: "application/json", [CODEC_HEADER]: EXTENDED_CODEC };
+    if (cfg.key) this.headers.authorization = `Bearer ${Buffer.from(cfg.key).toString("utf8")}`;
+    this.plain = createJsonCodec({ extended: false, maxDepth: cfg.maxDepth });
+    this.extended = createJsonCodec({ extended: true, maxDepth: cfg.maxDepth });
+  }
+
+  async call(target: string, args: unknown[], options: CallOptions): Promise<unknown> {
+    if (target === LIST_METHODS) return methodsOf(await this.call(DISCOVER_METHOD, [], options));
+    const id = this.nextId++;
+    const outcome = this.outcomes(await this.post(buildRequest(id, target, args), target, options), [id], target).get(id)!;
+    if (outcome.ok) return outcome.value;
+    throw outcome.error;
+  }
+
+  /**
+   * One POST of a JSON-RPC batch array: calls get ids and are settled from the answers,
+   * notifications go id-less and are done once the POST succeeded. One request has one
+   * deadline and one cancellation: the shortest timeout of the members, and any member's
+   * signal aborts it.
+   */
+  batch(calls: readonly BatchedCall[]): void {
+    const requests: JsonRpcRequest[] = [];
+    const ids: number[] = [];
+    for (const c of calls) {
+      const method = c.target === LIST_METHODS ? DISCOVER_METHOD : c.target;
+      if (c.kind === "notify") {
+        requests.push(buildNotification(method, c.args));
+        continue;
+      }
+      const id = this.nextId++;
+      ids.push(id);
+      requests.push(buildRequest(id, method, c.args));
+    }
+    const label = `a batch of ${calls.length}`;
+    let doc: JsonRpcRequest[];
+    try {
+      doc = buildBatch(requests);
+    } catch (err) {
+      return settleAll(calls, RpcError.from(err));
+    }
+    this.post(doc, label, combinedOptions(calls, this.cfg.timeout)).then(
+      (response) => {
+        let outcomes: Map<unknown, JsonRpcOutcome>;
+        try {
+          outcomes = ids.length > 0 ? this.outcomes(response, ids, label) : new Map();
+        } catch (err) {
+          return settleAll(calls, err as RpcError);
+        }
+        let next = 0;
+        for (const c of calls) {
+          if (c.kind === "notify") {
+            c.done?.();
+            continue;
+          }
+          const outcome = outcomes.get(ids[next++])!;
+          if (!outcome.ok) c.reject(outcome.error);
+          else c.resolve(c.target === LIST_METHODS ? methodsOf(outcome.value) : outcome.value);
+        }
+      },
+      (err: RpcError) => settleAll(calls, err),
+    );
+  }
+
+  notify(target: string, args: unknown[], options: CallOptions, done?: (error?: RpcError) => void): void {
+    this.post(buildNotification(target, args), target, options).then(
+      () => done?.(),
+      (err: RpcError) => done?.(err),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.poster.close();
+  }
+
+  /** The outcome of each of `ids` in a response body; throws INTERNAL for a body that is not JSON. */
+  private outcomes(response: { status: number; body: Buffer; extended: boolean }, ids: readonly number[], target: string): Map<unknown, JsonRpcOutcome> {
+    const codec = response.extended ? this.extended : this.plain;
+    let doc: unknown;
+    try {
+      doc = codec.decode(response.body);
+    } catch (err) {
+      throw new RpcError("INTERNAL", `${target}: HTTP ${response.status} with a body that is not JSON-RPC: ${(err as Error).message}`);
+    }
+    return parseResponse(doc, ids);
+  }
+
+  /** POSTs `doc`; answers the status and body, or rejects with an RpcError naming why. */
+  private async post(doc: unknown, target: string, options: CallOptions): Promise<{ status: number; body: Buffer; extended: boolean }> {
+    const payload = this.extended.encode(doc);
+    const { status, headers, body } = await this.poster.post(payload, this.headers, options.timeout ?? this.cfg.timeout, options.signal, target);
+    if (status === 204 || (status >= 200 && status < 300) || headers["content-type"]?.startsWith("application/json")) {
+      return { status, body, extended: headers[CODEC_HEADER] === EXTENDED_CODEC };
+    }
+    throw new RpcError(status >= 500 ? "UNAVAILABLE" : "INVALID_REQUEST", `${target}: HTTP ${status} from ${this.cfg.url}`);
+  }
+}
+
+/** listMethods() over JSON-RPC: the OpenRPC document's methods with their arity. */
+function methodsOf(doc: unknown): MethodInfo[] {
+  return (doc as OpenRpcDocument).methods.map((m) => ({ name: m.name, arity: m.params.length }));
+}
+
+/** Fails every call of a batch with `error`; notifications learn it through `done`. */
+function settleAll(calls: readonly BatchedCall[], error: RpcError): void {
+  for (const c of calls) {
+    if (c.kind === "call") c.reject(error);
+    else c.done?.(error);
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * JSON-RPC 2.0 over a raw stream socket: JSON values in (split by json-stream.ts), one JSON
+ * value per line out, each answer written as soon as it is ready (in order of completion,
+ * as the specification allows: ids pair answers with requests). No credentials travel on
+ * this transport, so serve() only hands it connections its listener trusts.
+ */
+import type { Socket } from "node:net";
+import type { Codec } from "../core/codec.js";
+import type { PeerInfo } from "../core/context.js";
+import type { Dispatcher } from "../core/dispatcher.js";
+import { RpcError } from "../core/errors.js";
+import { invokeMethod } from "../core/invoke.js";
+import type { CallLog } from "../core/call-log.js";
+import type { Logger } from "../core/logger.js";
+import { encodeResponse, errorResponse, handleJsonRpc, type JsonRpcInvoke } from "./protocol.js";
+import type { JsonRpcResponse } from "./document.js";
+import { loggedInvoke } from "./call-log.js";
+import { JsonValueSplitter } from "./json-stream.js";
+
+const NEWLINE = Buffer.from("\n");
+
+/** Time a caller that is hung up on gets to read its error line before the socket goes. */
+const LINGER_MS = 1000;
+
+/** What every raw JSON-RPC connection of a server shares. */
+export interface JsonStreamConfig {
+  dispatcher: Dispatcher;
+  /** The plain JSON codec: raw TCP has no header to ask for the extended one. */
+  codec: Codec;
+  maxBodyBytes: number;
+  maxDepth: number;
+  maxBatch: number;
+  /** Documents answered at once; reading pauses beyond it. */
+  maxInFlight: number;
+  /** Answers queued for a caller that does not read before the connection is closed. */
+  maxWriteBufferBytes: number;
+  /** Time one JSON value may take to arrive, from its first byte (slow loris). */
+  requestTimeoutMs: number;
+  discover: () => unknown;
+  logger: Logger;
+  /** Gets one entry per call (see core/call-log.ts). */
+  callLog?: CallLog | undefined;
+}
+
+export class JsonStreamSession {
+  private readonly splitter: JsonValueSplitter;
+  private readonly controller = new AbortController();
+  private readonly invoke: JsonRpcInvoke;
+  private inFlight = 0;
+  private draining = false;
+  private idle: (() => void) | undefined;
+  /** When the value still arriving was first seen partial (ms since the epoch); 0 when none is. */
+  private partialSince = 0;
+  /** Armed while a value is partial; one timer per slow stretch, not per value. */
+  private lateTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly cfg: JsonStreamConfig,
+    peer: PeerInfo,
+    private readonly where: string,
+  ) {
+    this.splitter = new JsonValueSplitter(cfg.maxBodyBytes, cfg.maxDepth);
+    const signal = this.controller.signal;
+    const invoke: JsonRpcInvoke = (method, args) => invokeMethod(cfg.dispatcher, { method, args, peer, signal });
+    this.invoke = cfg.callLog ? loggedInvoke(invoke, cfg.callLog, cfg.logger, peer) : invoke;
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.once("close", () => {
+      clearTimeout(this.lateTimer);
+      this.controller.abort();
+      this.idle?.();
+    });
+  }
+
+  /** Starts on the bytes read while sniffing. */
+  start(head: Buffer): void {
+    this.onData(head);
+  }
+
+  /** Stops reading, lets documents in flight be answered, then ends the connection. */
+  async drain(): Promise<void> {
+    this.draining = true;
+    this.socket.pause();
+    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+    this.socket.end();
+  }
+
+  /** Ends the connection now; handlers still running see their signal abort. */
+  close(): void {
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.draining) return;
+    try {
+      this.splitter.push(chunk, (value) => this.onValue(value));
+    } catch (err) {
+      this.hangUp(err);
+      return;
+    }
+    // Only values split across reads are timed: whole values cost no clock read. A value
+    // left partial is dated by the first chunk that leaves it so (onValue undates the last).
+    if (this.splitter.partial) {
+      if (this.partialSince === 0) this.partialSince = Date.now();
+      this.lateTimer ??= setTimeout(onLateCheck, this.cfg.requestTimeoutMs - (Date.now() - this.partialSince), this);
+    }
+  }
+
+  /** The timer fired: hang up if the value in progress is overdue, else look again when it would be. */
+  checkLate(): void {
+    this.lateTimer = undefined;
+    if (!this.splitter.partial || this.draining) return;
+    const left = this.cfg.requestTimeoutMs - (Date.now() - this.partialSince);
+    if (left > 0) {
+      this.lateTimer = setTimeout(onLateCheck, left, this);
+      return;
+    }
+    this.hangUp(new RpcError("RESOURCE_EXHAUSTED", `JSON value not complete within ${this.cfg.requestTimeoutMs} ms (requestTimeoutMs)`));
+  }
+
+  /** The byte stream cannot be resynchronised: answer once, then hang up. */
+  private hangUp(err: unknown): void {
+    this.cfg.logger.warn(`${this.where}: closing: ${(err as Error).message}`);
+    this.draining = true;
+    clearTimeout(this.lateTimer);
+    this.write(errorResponse(null, err));
+    this.socket.end();
+    // The caller gets LINGER_MS to read the error; one still sending cannot hold the socket.
+    setTimeout(destroySocket, LINGER_MS, this.socket).unref();
+  }
+
+  private onValue(value: Buffer): void {
+    this.partialSince = 0;
+    let doc: unknown;
+    try {
+      doc = this.cfg.codec.decode(value);
+    } catch (err) {
+      this.write(errorResponse(null, err));
+      return;
+    }
+    this.inFlight++;
+    if (this.inFlight >= this.cfg.maxInFlight) this.socket.pause();
+    handleJsonRpc(doc, this.invoke, { maxBatch: this.cfg.maxBatch, discover: this.cfg.discover, extended: false }).then(
+      (response) => this.settled(response),
+      (err: unknown) => this.settled(errorResponse(null, err)),
+    );
+  }
+
+  private settled(response: JsonRpcResponse | JsonRpcResponse[] | undefined): void {
+    this.inFlight--;
+    if (response !== undefined) this.write(response);
+    if (this.draining) {
+      if (this.inFlight === 0) this.idle?.();
+    } else if (this.inFlight < this.cfg.maxInFlight && this.socket.isPaused()) {
+      this.socket.resume();
+    }
+  }
+
+  private write(response: JsonRpcResponse | JsonRpcResponse[]): void {
+    if (this.socket.destroyed || this.socket.writableEnded) return;
+    this.socket.write(encodeResponse(response, this.cfg.codec));
+    this.socket.write(NEWLINE);
+    if (this.socket.writableLength > this.cfg.maxWriteBufferBytes) {
+      this.cfg.logger.warn(`${this.where}: closing: ${this.socket.writableLength} B of answers unread exceed maxWriteBufferBytes ${this.cfg.maxWriteBufferBytes}`);
+      this.socket.destroy();
+    }
+  }
+}
+
+function destroySocket(socket: Socket): void {
+  socket.destroy();
+}
+
+function onLateCheck(session: JsonStreamSession): void {
+  session.checkLate();
+}
+
+/** Rejects `socket` for raw JSON-RPC with one error line, then closes it. */
+export function refuseJsonStream(socket: Socket, codec: Codec, error: RpcError): void {
+  socket.end(Buffer.concat([encodeResponse(errorResponse(null, error), codec), NEWLINE]));
+}

@@ -1,0 +1,201 @@
+/**
+ * One socket of a Python manager listener: the mutual authkey handshake (the server
+ * challenges first, then answers the client's challenge, as managers.py's `Server`
+ * does), then one request (or, after `accept_connection`, a stream of them), strictly
+ * request then reply. An integer state drives the handshake; the handshake time limit is
+ * one timer per connection, the idle limit the socket's own inactivity timer.
+ */
+import type { Socket } from "node:net";
+import { decodePickle, encodePickle, pickleTuple, recordGlobals, type PickleTuple } from "./pickle/pickle.js";
+import type { RpcError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+import { tracebackReply } from "./errors.js";
+import { pyRepr } from "./repr.js";
+import type { PyManagerConnection, PyManagerService } from "./server.js";
+import { answerChallenge, FAILURE, HANDSHAKE_FRAME_BYTES, isWelcome, makeChallenge, verifyResponse, WELCOME } from "./auth.js";
+import { PyFrameReader, pyFrame } from "./framing.js";
+import type { QuickAck } from "./quickack.js";
+
+/** Limits of one connection (documented with their defaults on PyManagerListenOptions). */
+export interface PyConnectionLimits {
+  maxFrameBytes: number;
+  handshakeTimeoutMs: number;
+  idleTimeoutMs: number;
+  /** Acknowledges each read at once (see pymanager-quickack.ts); absent where unavailable. */
+  quickAck: QuickAck | undefined;
+}
+
+/** Python clients never send a request before the reply to the previous one; this bounds a peer that does. */
+const MAX_QUEUED_REQUESTS = 16;
+
+/** Globals a request may name: a Token (get_methods' argument) and RemoteError, as inert records. */
+const REQUEST_GLOBALS = recordGlobals(["multiprocessing.managers.Token", "multiprocessing.managers.RemoteError"]);
+
+const enum State { AwaitResponse, AwaitChallenge, AwaitVerdict, Ready, Closed }
+
+export class PyManagerSocket implements PyManagerConnection {
+  stream = false;
+  private state = State.AwaitResponse;
+  private readonly reader: PyFrameReader;
+  private readonly challenge = makeChallenge();
+  private readonly handshakeTimer: ReturnType<typeof setTimeout>;
+  /** Requests that arrived while one was running, read from `queueHead` on (no shift()). */
+  private queue: Buffer[] = [];
+  private queueHead = 0;
+  private busy = false;
+  /** Replies use the client's pickle protocol, capped at 4: Python 2.7 reads only 0-2. */
+  private replyProtocol: 2 | 3 | 4 = 4;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly service: PyManagerService,
+    private readonly key: Uint8Array,
+    private readonly limits: PyConnectionLimits,
+    private readonly logger: Logger,
+    readonly peer: PyManagerConnection["peer"],
+    readonly address: PyManagerConnection["address"],
+    private readonly onClosed: (conn: PyManagerSocket) => void,
+    private readonly onShutdown: () => void,
+  ) {
+    this.reader = new PyFrameReader(HANDSHAKE_FRAME_BYTES, "the handshake frame limit", (body) => this.onFrame(body), (error) => this.fail(error));
+    this.handshakeTimer = setTimeout(() => this.abandon(`no handshake within handshakeTimeoutMs ${limits.handshakeTimeoutMs}`), limits.handshakeTimeoutMs);
+    const { quickAck } = limits;
+    socket.on("data", quickAck === undefined ? (chunk: Buffer) => this.reader.push(chunk) : (chunk: Buffer) => {
+      quickAck(socket);
+      this.reader.push(chunk);
+    });
+    socket.on("error", () => this.socket.destroy()); // 'close' follows and does the cleanup
+    socket.on("close", () => this.cleanup());
+    socket.setTimeout(limits.idleTimeoutMs, () => {
+      if (!this.busy) this.abandon(`idle for idleTimeoutMs ${limits.idleTimeoutMs}`);
+    });
+    // The manager protocol's server speaks first.
+    socket.write(pyFrame(this.challenge.frame));
+  }
+
+  /** Closes the connection now. */
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private where(): string {
+    return `pymanager client ${this.peer.address}:${this.peer.port ?? ""}`;
+  }
+
+  private onFrame(body: Buffer): void {
+    switch (this.state) {
+      case State.AwaitResponse:
+        if (!verifyResponse(this.key, this.challenge.message, body)) {
+          this.logger.warn(`${this.where()}: authentication failed (wrong authkey)`);
+          // As Python's server does: the verdict, then a traceback the client may log.
+          this.socket.write(pyFrame(FAILURE));
+          this.socket.end(pyFrame(encodePickle(tracebackReply("multiprocessing.AuthenticationError: digest received was wrong"))));
+          this.close();
+          return;
+        }
+        this.socket.write(pyFrame(WELCOME));
+        this.state = State.AwaitChallenge;
+        return;
+      case State.AwaitChallenge: {
+        const answer = answerChallenge(this.key, body);
+        if (answer === undefined) return this.abandon("the client's challenge is malformed");
+        this.socket.write(pyFrame(answer));
+        this.state = State.AwaitVerdict;
+        return;
+      }
+      case State.AwaitVerdict:
+        if (!isWelcome(body)) return this.abandon("the client refused our answer to its challenge");
+        clearTimeout(this.handshakeTimer);
+        this.reader.setLimit(this.limits.maxFrameBytes, "maxFrameBytes");
+        this.state = State.Ready;
+        return;
+      case State.Ready:
+        if (this.busy) {
+          if (this.queue.length - this.queueHead >= MAX_QUEUED_REQUESTS) return this.abandon(`more than ${MAX_QUEUED_REQUESTS} requests sent without awaiting replies`);
+          // The frame is a view of a buffer the reader may reuse: keep a copy.
+          this.queue.push(Buffer.from(body));
+          return;
+        }
+        this.run(body);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private run(body: Buffer): void {
+    let request: unknown;
+    this.replyProtocol = protocolOf(body);
+    try {
+      request = decodePickle(body, { globals: REQUEST_GLOBALS });
+    } catch (error) {
+      // A refused pickle ends the connection: after it the peer's intent is unknown.
+      this.logger.warn(`${this.where()}: ${(error as Error).message}`);
+      this.send(tracebackReply((error as Error).message));
+      this.socket.end();
+      this.close();
+      return;
+    }
+    this.busy = true;
+    void this.service.handle(this, request).then(({ reply, shutdown }) => {
+      if (this.state === State.Closed) return;
+      this.send(reply);
+      this.busy = false;
+      if (shutdown) this.onShutdown();
+      if (!this.stream) {
+        // One-shot connection: one request, one reply, then the server closes (Python does).
+        this.socket.end();
+        this.close();
+        return;
+      }
+      if (this.queueHead < this.queue.length) {
+        const next = this.queue[this.queueHead++];
+        if (this.queueHead === this.queue.length) {
+          this.queue = [];
+          this.queueHead = 0;
+        }
+        this.run(next);
+      }
+    });
+  }
+
+  private send(reply: PickleTuple): void {
+    let bytes: Uint8Array;
+    try {
+      bytes = encodePickle(reply, { protocol: this.replyProtocol });
+    } catch {
+      const text = `${pyRepr(reply.items[1])} cannot be sent to Python\n`;
+      bytes = encodePickle(pickleTuple("#UNSERIALIZABLE", text), { protocol: this.replyProtocol });
+    }
+    this.socket.write(pyFrame(bytes));
+  }
+
+  private fail(error: RpcError): void {
+    this.abandon(error.message);
+  }
+
+  private abandon(reason: string): void {
+    if (this.state === State.Closed) return;
+    this.logger.warn(`${this.where()}: ${reason}; closing`);
+    this.close();
+    this.socket.destroy();
+  }
+
+  private close(): void {
+    this.state = State.Closed;
+    this.reader.stop();
+    clearTimeout(this.handshakeTimer);
+  }
+
+  private cleanup(): void {
+    this.close();
+    this.service.closed(this);
+    this.onClosed(this);
+  }
+}
+
+/** The protocol to answer a request in: its own PROTO opcode's, from 2 (none before 2 has one) to 4. */
+function protocolOf(body: Uint8Array): 2 | 3 | 4 {
+  if (body[0] !== 0x80 || body.length < 2) return 2;
+  return body[1] <= 2 ? 2 : body[1] === 3 ? 3 : 4;
+}

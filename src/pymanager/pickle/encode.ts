@@ -1,0 +1,326 @@
+/**
+ * Encodes JavaScript values as pickles that Python's default unpickler loads, in the forms
+ * CPython's own pickler writes at the same protocol: 2 (read by Python 2.7 and 3), 3, or 4
+ * (the default of Python 3.8 to 3.13).
+ *
+ * JavaScript to Python: null and undefined are None; a number is an int when it is a safe
+ * integer (never -0), else a float (NaN and the infinities included); a BigInt is an int; a
+ * string is a str; a Uint8Array (Buffer included) is bytes; an array is a list; a plain
+ * object and a Map are dicts; a Set is a set; a Date is a float of seconds since the epoch,
+ * as `time.time()` gives (a datetime would need a global the peer must import); a
+ * {@link PickleTuple} is a tuple and a {@link PickleGlobal} a call of a named global.
+ *
+ * Nothing is memoised: values are written as trees, so a value reached twice is written
+ * twice and a cyclic value is refused (it nests past maxDepth). Protocol 4 is written
+ * without FRAME opcodes, which are optional for an unpickler reading from memory.
+ */
+import { RpcError } from "../../core/errors.js";
+import { MAX_DEPTH_LIMIT } from "./graph.js";
+import * as op from "./opcodes.js";
+import { PickleGlobal, PickleNativeStr, PickleTuple } from "./values.js";
+import { latin1Utf8Length, PickleWriter, utf8Length } from "./writer.js";
+
+/** Options of {@link encodePickle}. */
+export interface PickleEncodeOptions {
+  /** Pickle protocol: 2 for a Python 2.7 peer, 3, or 4. @default 4 */
+  protocol?: 2 | 3 | 4;
+  /** Deepest nesting of containers written, at most 1000; a cyclic value fails here. @default 64 */
+  maxDepth?: number;
+}
+
+/** Defaults of {@link PickleEncodeOptions}. */
+export const PICKLE_ENCODE_DEFAULTS = Object.freeze({ protocol: 4 as 2 | 3 | 4, maxDepth: 64 });
+
+/** CPython writes list, dict and set items in batches of this many (pickle.py _BATCHSIZE). */
+const BATCH = 1000;
+
+interface Encoder {
+  readonly w: PickleWriter;
+  readonly protocol: 2 | 3 | 4;
+  readonly maxDepth: number;
+}
+
+function invalid(message: string): RpcError {
+  return new RpcError("INVALID_PARAMS", `value cannot be pickled: ${message}`);
+}
+
+/**
+ * The pickle of `value`. Throws RpcError INVALID_PARAMS for a value Python could not load
+ * as intended (a function, a class instance, a dict key Python cannot hash, nesting past
+ * maxDepth or a cycle).
+ *
+ * @example encodePickle(pickleTuple("#RETURN", 10))   // 80 04 8c 07 #RETURN 4b 0a 86 2e
+ */
+export function encodePickle(value: unknown, options?: PickleEncodeOptions): Uint8Array {
+  const protocol = options?.protocol ?? PICKLE_ENCODE_DEFAULTS.protocol;
+  if (protocol !== 2 && protocol !== 3 && protocol !== 4) {
+    throw new RangeError(`PickleEncodeOptions.protocol must be 2, 3 or 4, got ${String(protocol)}`);
+  }
+  const maxDepth = options?.maxDepth ?? PICKLE_ENCODE_DEFAULTS.maxDepth;
+  // The encoder recurses once per level: the bound keeps it far from the call-stack limit.
+  if (!Number.isSafeInteger(maxDepth) || maxDepth < 1 || maxDepth > MAX_DEPTH_LIMIT) {
+    throw new RangeError(`PickleEncodeOptions.maxDepth must be an integer from 1 to ${MAX_DEPTH_LIMIT}, got ${String(maxDepth)}`);
+  }
+  // Encoding is synchronous, so one buffer serves every call; a getter that encodes while
+  // an encode runs gets a buffer of its own.
+  const reuse = !writerBusy;
+  const e: Encoder = { w: reuse ? sharedWriter : new PickleWriter(), protocol, maxDepth };
+  writerBusy = true;
+  try {
+    e.w.reset();
+    e.w.byte(op.PROTO);
+    e.w.byte(protocol);
+    save(e, value, 0);
+    e.w.byte(op.STOP);
+    return e.w.result();
+  } finally {
+    if (reuse) {
+      sharedWriter.release();
+      writerBusy = false;
+    }
+  }
+}
+
+const sharedWriter = new PickleWriter();
+let writerBusy = false;
+
+function save(e: Encoder, value: unknown, depth: number): void {
+  switch (typeof value) {
+    case "undefined": e.w.byte(op.NONE); return;
+    case "boolean": e.w.byte(value ? op.NEWTRUE : op.NEWFALSE); return;
+    case "number":
+      if (Number.isSafeInteger(value) && !Object.is(value, -0)) saveInt(e, value);
+      else saveFloat(e, value);
+      return;
+    case "bigint": saveInt(e, value); return;
+    case "string": saveStr(e, value); return;
+    case "object": break;
+    default: throw invalid(`a ${typeof value} has no Python form`);
+  }
+  if (value === null) {
+    e.w.byte(op.NONE);
+    return;
+  }
+  if (depth >= e.maxDepth) throw invalid(`it nests deeper than maxDepth ${e.maxDepth} (or is cyclic)`);
+  if (value instanceof Uint8Array) saveBytes(e, value);
+  else if (Array.isArray(value)) saveList(e, value, depth + 1);
+  else if (value instanceof PickleTuple) saveTuple(e, value.items, depth + 1);
+  else if (value instanceof PickleGlobal) saveGlobalCall(e, value, depth + 1);
+  else if (value instanceof PickleNativeStr) saveNativeStr(e, value.text);
+  else if (value instanceof Map) saveDict(e, [...value], depth + 1);
+  else if (value instanceof Set) saveSet(e, [...value], depth + 1);
+  else if (value instanceof Date) saveFloat(e, value.getTime() / 1000);
+  else if (isPlainObject(value)) saveDict(e, Object.entries(value), depth + 1);
+  else throw invalid(`an instance of ${value.constructor?.name ?? "a class"} has no Python form (use a plain object or PickleGlobal)`);
+}
+
+function isPlainObject(value: object): value is Record<string, unknown> {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function saveInt(e: Encoder, value: number | bigint): void {
+  const w = e.w;
+  if (typeof value === "bigint") {
+    if (value < -0x80000000n || value > 0x7fffffffn) return saveLong(e, value);
+    value = Number(value);
+  }
+  if (value >= 0 && value <= 0xff) {
+    w.byte(op.BININT1);
+    w.byte(value);
+  } else if (value >= 0 && value <= 0xffff) {
+    w.byte(op.BININT2);
+    w.u16(value);
+  } else if (value >= -0x80000000 && value <= 0x7fffffff) {
+    w.byte(op.BININT);
+    w.i32(value);
+  } else {
+    saveLong(e, BigInt(value));
+  }
+}
+
+/** LONG1 or LONG4: the shortest little-endian two's complement, as CPython's encode_long. */
+function saveLong(e: Encoder, value: bigint): void {
+  // A negative x is stored as the bitwise complement of -x - 1, which is non-negative.
+  const negative = value < 0n;
+  let hex = (negative ? -value - 1n : value).toString(16);
+  if (hex.length % 2 === 1) hex = `0${hex}`;
+  const n = hex.length / 2;
+  const signByte = parseInt(hex.slice(0, 2), 16) >= 0x80 ? 1 : 0;
+  const bytes = new Uint8Array(n + signByte);
+  for (let i = 0; i < n; i++) {
+    const b = parseInt(hex.slice(hex.length - 2 * (i + 1), hex.length - 2 * i), 16);
+    bytes[i] = negative ? ~b & 0xff : b;
+  }
+  if (signByte && negative) bytes[n] = 0xff;
+  sized(e, op.LONG1, op.LONG4, bytes.length);
+  e.w.bytes(bytes);
+}
+
+/** An opcode and its length: the one-byte-length form below 256, else the four-byte form. */
+function sized(e: Encoder, short: number, long: number, n: number): void {
+  if (n < 256) {
+    e.w.byte(short);
+    e.w.byte(n);
+  } else {
+    e.w.byte(long);
+    e.w.u32(n);
+  }
+}
+
+function saveFloat(e: Encoder, value: number): void {
+  e.w.byte(op.BINFLOAT);
+  e.w.f64be(value);
+}
+
+function saveStr(e: Encoder, value: string): void {
+  // A JavaScript string is under 2^30 UTF-16 units, so under 4 GiB of UTF-8: BINUNICODE8
+  // (protocol 4, for longer str) is never needed.
+  const signed = utf8Length(value);
+  const n = Math.abs(signed);
+  if (e.protocol >= 4 && n < 256) {
+    e.w.byte(op.SHORT_BINUNICODE);
+    e.w.byte(n);
+  } else {
+    e.w.byte(op.BINUNICODE);
+    e.w.u32(n);
+  }
+  e.w.utf8(value, signed);
+}
+
+function saveNativeStr(e: Encoder, text: string): void {
+  if (e.protocol > 2 || !/^[\x00-\x7f]*$/.test(text)) return saveStr(e, text);
+  sized(e, op.SHORT_BINSTRING, op.BINSTRING, text.length);
+  e.w.utf8(text, text.length);
+}
+
+function saveBytes(e: Encoder, value: Uint8Array): void {
+  const w = e.w;
+  if (e.protocol >= 3) {
+    if (value.length < 256) {
+      w.byte(op.SHORT_BINBYTES);
+      w.byte(value.length);
+    } else if (value.length <= 0xffffffff) {
+      w.byte(op.BINBYTES);
+      w.u32(value.length);
+    } else if (e.protocol >= 4) {
+      w.byte(op.BINBYTES8);
+      w.u64(value.length);
+    } else {
+      throw invalid("bytes over 4 GiB need protocol 4");
+    }
+    w.bytes(value);
+    return;
+  }
+  // Protocol 2 has no bytes opcode; CPython writes bytes() or _codecs.encode(text, "latin1"),
+  // which Python 2.7 reads as a str.
+  if (value.length === 0) {
+    saveGlobal(e, "builtins", "bytes");
+    w.byte(op.EMPTY_TUPLE);
+  } else {
+    saveGlobal(e, "_codecs", "encode");
+    const n = latin1Utf8Length(value);
+    w.byte(op.BINUNICODE);
+    w.u32(n);
+    w.latin1AsUtf8(value, n);
+    saveStr(e, "latin1");
+    w.byte(op.TUPLE2);
+  }
+  w.byte(op.REDUCE);
+}
+
+function saveTuple(e: Encoder, items: readonly unknown[], depth: number): void {
+  const w = e.w;
+  if (items.length === 0) {
+    w.byte(op.EMPTY_TUPLE);
+    return;
+  }
+  if (items.length > 3) w.byte(op.MARK);
+  for (const item of items) save(e, item, depth);
+  w.byte(items.length > 3 ? op.TUPLE : op.TUPLE1 + items.length - 1);
+}
+
+function saveList(e: Encoder, items: readonly unknown[], depth: number): void {
+  e.w.byte(op.EMPTY_LIST);
+  for (let from = 0; from < items.length; from += BATCH) {
+    const to = Math.min(from + BATCH, items.length);
+    if (to - from > 1) e.w.byte(op.MARK);
+    for (let i = from; i < to; i++) save(e, items[i], depth);
+    e.w.byte(to - from > 1 ? op.APPENDS : op.APPEND);
+  }
+}
+
+function saveDict(e: Encoder, entries: ReadonlyArray<readonly [unknown, unknown]>, depth: number): void {
+  e.w.byte(op.EMPTY_DICT);
+  for (let from = 0; from < entries.length; from += BATCH) {
+    const to = Math.min(from + BATCH, entries.length);
+    if (to - from > 1) e.w.byte(op.MARK);
+    for (let i = from; i < to; i++) {
+      const [key, value] = entries[i];
+      checkHashable(key, "a dict key", e.maxDepth);
+      save(e, key, depth);
+      save(e, value, depth);
+    }
+    e.w.byte(to - from > 1 ? op.SETITEMS : op.SETITEM);
+  }
+}
+
+function saveSet(e: Encoder, items: readonly unknown[], depth: number): void {
+  for (const item of items) checkHashable(item, "a set element", e.maxDepth);
+  if (e.protocol < 4) {
+    // Before protocol 4 a set is spelled set([items]), as CPython does.
+    saveGlobal(e, "builtins", "set");
+    saveList(e, items, depth + 1);
+    e.w.byte(op.TUPLE1);
+    e.w.byte(op.REDUCE);
+    return;
+  }
+  e.w.byte(op.EMPTY_SET);
+  for (let from = 0; from < items.length; from += BATCH) {
+    const to = Math.min(from + BATCH, items.length);
+    e.w.byte(op.MARK);
+    for (let i = from; i < to; i++) save(e, items[i], depth);
+    e.w.byte(op.ADDITEMS);
+  }
+}
+
+/** Refuses what Python cannot hash (list, dict, set), which its unpickler would reject. */
+function checkHashable(value: unknown, what: string, maxDepth: number, depth = 0): void {
+  if (typeof value !== "object" || value === null) return;
+  if (value instanceof PickleTuple) {
+    if (depth >= maxDepth) throw invalid(`it nests deeper than maxDepth ${maxDepth} (or is cyclic)`);
+    for (const item of value.items) checkHashable(item, what, maxDepth, depth + 1);
+    return;
+  }
+  if (value instanceof Uint8Array || value instanceof Date || value instanceof PickleGlobal || value instanceof PickleNativeStr) return;
+  const kind = Array.isArray(value) ? "an array (a list)" : value instanceof Set ? "a Set" : "an object or Map (a dict)";
+  throw invalid(`${what} must be hashable in Python, not ${kind}; use pickleTuple for a tuple`);
+}
+
+function saveGlobalCall(e: Encoder, value: PickleGlobal, depth: number): void {
+  saveGlobal(e, value.module, value.name);
+  saveTuple(e, value.args, depth);
+  e.w.byte(value.newobj ? op.NEWOBJ : op.REDUCE);
+  if (value.state !== undefined) {
+    save(e, value.state, depth);
+    e.w.byte(op.BUILD);
+  }
+}
+
+/** A reference to `module`.`name`: STACK_GLOBAL from protocol 4, the GLOBAL text line before. */
+function saveGlobal(e: Encoder, module: string, name: string): void {
+  if (e.protocol >= 4) {
+    saveStr(e, module);
+    saveStr(e, name);
+    e.w.byte(op.STACK_GLOBAL);
+    return;
+  }
+  // CPython's fix_imports: Python 2 calls the builtins module __builtin__.
+  const written = e.protocol === 2 && module === "builtins" ? "__builtin__" : module;
+  const line = `${written}\n${name}\n`;
+  if (/[\n\0]/.test(`${written}${name}`) || (e.protocol === 2 && /[^\x20-\x7e]/.test(line.replace(/\n/g, "")))) {
+    throw invalid(`global ${module}.${name} cannot be written at protocol ${e.protocol}`);
+  }
+  e.w.byte(op.GLOBAL);
+  e.w.utf8(line, utf8Length(line));
+}

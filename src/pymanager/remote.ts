@@ -1,0 +1,78 @@
+/**
+ * A Remote over Python's manager protocol: `remote.get("a")` calls the registered typeid
+ * `get` and answers its value; `remote.kv.get("a")` calls method `get` of a shared object
+ * created once from typeid `kv` and held until the remote is closed. Named arguments are not
+ * expressible through a Remote; positional ones are passed as they are.
+ */
+import { RpcError } from "../core/errors.js";
+import type { Caller, CallOptions } from "../core/remote.js";
+import type { StreamAddress } from "../net/address.js";
+import { connectPyManager, type PyManagerClient, type PyManagerClientOptions, type PyManagerObject } from "./client.js";
+
+/** The scheme of manager URLs: `pymanager://host:port`. */
+export const PYMANAGER_SCHEME = "pymanager:";
+
+/** True for `pymanager://` URLs. */
+export function isPyManagerUrl(url: string): boolean {
+  return url.toLowerCase().startsWith(PYMANAGER_SCHEME);
+}
+
+/** The tcp address behind a `pymanager://host:port` URL. */
+export function parsePyManagerUrl(url: string): StreamAddress {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new TypeError(`invalid address ${JSON.stringify(url)}: expected pymanager://host:port`);
+  }
+  const host = u.hostname.startsWith("[") ? u.hostname.slice(1, -1) : u.hostname;
+  const port = Number(u.port);
+  if (u.protocol !== PYMANAGER_SCHEME || !host || u.port === "" || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new TypeError(`invalid address ${JSON.stringify(url)}: expected pymanager://host:port`);
+  }
+  return { scheme: "tcp", host, port };
+}
+
+class PyManagerCaller implements Caller {
+  private readonly objects = new Map<string, Promise<PyManagerObject>>();
+  private closed = false;
+
+  constructor(private readonly client: PyManagerClient) {}
+
+  async call(target: string, args: unknown[], _options: CallOptions): Promise<unknown> {
+    if (this.closed) throw new RpcError("UNAVAILABLE", `${target}: the client is closed`);
+    const dot = target.lastIndexOf(".");
+    if (dot < 0) return this.client.call(target, args);
+    const typeid = target.slice(0, dot);
+    let object = this.objects.get(typeid);
+    if (!object) {
+      object = this.client.object(typeid);
+      this.objects.set(typeid, object);
+      // A failed creation is not cached: the next call tries again.
+      object.catch(() => this.objects.delete(typeid));
+    }
+    return (await object).call(target.slice(dot + 1), args);
+  }
+
+  notify(target: string, args: unknown[], options: CallOptions, done?: (error?: RpcError) => void): void {
+    // The manager protocol answers every request; a notification is a call whose answer is dropped.
+    this.call(target, args, options).then(
+      () => done?.(),
+      (err: unknown) => done?.(RpcError.from(err)),
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const held = [...this.objects.values()];
+    this.objects.clear();
+    await Promise.allSettled(held.map(async (o) => (await o).release()));
+    this.client.close();
+  }
+}
+
+/** Connects to a Python BaseManager server (or farcall's pymanager listener) as a Caller. */
+export async function pyManagerCaller(url: string, options: PyManagerClientOptions): Promise<Caller> {
+  return new PyManagerCaller(await connectPyManager(parsePyManagerUrl(url), options));
+}

@@ -1,0 +1,226 @@
+/**
+ * The server side of Python's manager protocol as message semantics, with no socket in
+ * sight: one decoded request `(ident, methodname, args, kwds)` in, one reply
+ * `('#RETURN', value)` / `('#ERROR', exception)` / `('#TRACEBACK', text)` out. A connection
+ * starts one-shot (one server method, then the transport closes it) and becomes a stream
+ * after `accept_connection`, where every request calls a method of a referent.
+ *
+ * Every exposed function is a typeid: `create` calls it (named arguments arrive as a
+ * trailing object) and holds the result. Every exposed namespace (`kv` of `{ kv: store }`)
+ * is a typeid too, whose referent is the object itself with its exposed methods.
+ *
+ * A referent's method that returns a class instance (or an object marked with `ref()`)
+ * answers `('#PROXY', (exposed, Token))`, as Python's server does for a method listed in
+ * `method_to_typeid`: the object becomes a referent of its own, and the Token's typeid is
+ * its class's name (`Object` for a plain one), which the Python client must have registered
+ * (`register("Account")`) to build its proxy.
+ */
+import { PickleGlobal, PickleNativeStr, pickleTuple, type PickleTuple } from "./pickle/pickle.js";
+import type { PeerInfo } from "../core/context.js";
+import { Dispatcher } from "../core/dispatcher.js";
+import { RpcError } from "../core/errors.js";
+import { invokeMethod } from "../core/invoke.js";
+import { isMarkedRef } from "../core/ref.js";
+import { errorReply, tracebackReply } from "./errors.js";
+import { ReferentTable, REFERENT_DEFAULTS, type Referent } from "./referents.js";
+import { pyRepr, pyStr } from "./repr.js";
+import { callValueMethod, valueExposed } from "./values.js";
+
+/** Options of a {@link PyManagerService}. */
+export interface PyManagerServiceOptions {
+  /** Most objects held for clients at once. @default 100000 */
+  maxReferents?: number;
+  /** Obey a client's `shutdown` request (the service only reports it; the owner stops). @default false */
+  allowShutdown?: boolean;
+}
+
+/** One connection's protocol state; the transport keeps one per socket. */
+export interface PyManagerConnection {
+  readonly peer: PeerInfo;
+  /** True after `accept_connection`: requests are object calls until the client closes. */
+  stream: boolean;
+  /** The address the client dialled, `(host, port)` or a unix path, for the Tokens of `#PROXY` replies. */
+  readonly address: PickleTuple | string;
+}
+
+/** A typeid clients may `create`: an exposed function, or an exposed namespace object. */
+type TypeEntry = { kind: "function"; path: string } | { kind: "namespace"; prefix: string; exposed: string[] };
+
+const RETURN_NONE = pickleTuple("#RETURN", null);
+
+/** A reply, plus what the transport must do after sending it. */
+export interface PyManagerReply {
+  reply: PickleTuple;
+  /** The client asked the server to stop (only when allowShutdown). */
+  shutdown?: boolean;
+}
+
+export class PyManagerService {
+  readonly referents: ReferentTable;
+  private readonly types = new Map<string, TypeEntry>();
+  private readonly allowShutdown: boolean;
+
+  constructor(private readonly dispatcher: Dispatcher, options: PyManagerServiceOptions = {}) {
+    const maxReferents = options.maxReferents ?? REFERENT_DEFAULTS.maxReferents;
+    if (!Number.isSafeInteger(maxReferents) || maxReferents < 1) {
+      throw new RangeError(`maxReferents must be a positive integer, got ${String(maxReferents)}`);
+    }
+    this.referents = new ReferentTable({ maxReferents });
+    this.allowShutdown = options.allowShutdown ?? false;
+    // The typeid table is built once: every method path is a function typeid, and every
+    // path prefix a namespace typeid offering its direct methods.
+    for (const { name } of dispatcher.list()) {
+      this.types.set(name, { kind: "function", path: name });
+      const dot = name.lastIndexOf(".");
+      if (dot < 0) continue;
+      const prefix = name.slice(0, dot);
+      let entry = this.types.get(prefix);
+      if (entry === undefined) this.types.set(prefix, (entry = { kind: "namespace", prefix: `${prefix}.`, exposed: [] }));
+      if (entry.kind === "namespace" && isIdentifier(name.slice(dot + 1))) entry.exposed.push(name.slice(dot + 1));
+    }
+  }
+
+  /** Answers one decoded request. Never rejects: every failure becomes a reply. */
+  async handle(conn: PyManagerConnection, request: unknown): Promise<PyManagerReply> {
+    if (!Array.isArray(request) || request.length !== 4 || typeof request[1] !== "string" || !Array.isArray(request[2])) {
+      return { reply: tracebackReply("ValueError: a request is (ident, methodname, args, kwds)") };
+    }
+    const [ident, method, args, kwds] = request as [unknown, string, unknown[], unknown];
+    const kwargs = kwargsOf(kwds);
+    if (kwargs === undefined) return { reply: tracebackReply("TypeError: kwds must be a dict with str keys") };
+    try {
+      if (conn.stream) return { reply: await this.callReferent(conn, ident, method, args, kwargs) };
+      return await this.serverMethod(conn, method, args, kwargs);
+    } catch (error) {
+      return { reply: errorReply(error) };
+    }
+  }
+
+  /** The connection closed: a stream's referents die with it unless another stream uses them. */
+  closed(conn: PyManagerConnection): void {
+    if (conn.stream) this.referents.release(conn);
+  }
+
+  private async serverMethod(conn: PyManagerConnection, method: string, args: unknown[], kwargs: Record<string, unknown> | null): Promise<PyManagerReply> {
+    switch (method) {
+      case "dummy":
+        return { reply: RETURN_NONE };
+      case "accept_connection":
+        conn.stream = true;
+        return { reply: RETURN_NONE };
+      case "create":
+        return { reply: await this.create(conn, args, kwargs) };
+      case "incref":
+        this.referents.incref(args[0]);
+        return { reply: RETURN_NONE };
+      case "decref":
+        this.referents.decref(args[0]);
+        return { reply: RETURN_NONE };
+      case "get_methods":
+        return { reply: pickleTuple("#RETURN", pickleTuple(...this.referents.get(tokenIdent(args[0])).exposed)) };
+      case "number_of_objects":
+        return { reply: pickleTuple("#RETURN", this.referents.size) };
+      case "debug_info":
+        return { reply: pickleTuple("#RETURN", this.referents.describe()) };
+      case "shutdown":
+        if (!this.allowShutdown) return { reply: tracebackReply("PermissionError: shutdown is disabled on this server") };
+        return { reply: RETURN_NONE, shutdown: true };
+      default:
+        return { reply: tracebackReply(`AttributeError: no server method ${JSON.stringify(method)}`) };
+    }
+  }
+
+  private async create(conn: PyManagerConnection, args: unknown[], kwargs: Record<string, unknown> | null): Promise<PickleTuple> {
+    const typeid = args[0];
+    const type = typeof typeid === "string" ? this.types.get(typeid) : undefined;
+    if (type === undefined) throw new RpcError("KeyError", `no typeid ${JSON.stringify(String(typeid))} is exposed`);
+    let referent: Referent;
+    if (type.kind === "namespace") {
+      referent = this.referents.add(undefined, this.dispatcher, type.prefix, type.exposed);
+    } else {
+      const callArgs = kwargs === null ? args.slice(1) : [...args.slice(1), kwargs];
+      const value = await invokeMethod(this.dispatcher, { method: type.path, args: callArgs, peer: conn.peer });
+      referent = this.hold(value);
+    }
+    return pickleTuple("#RETURN", pickleTuple(referent.ident, pickleTuple(...referent.exposed)));
+  }
+
+  /** A new referent for a function's result: a class instance or ref() object answers its own methods. */
+  private hold(value: unknown): Referent {
+    if (byReference(value)) {
+      const methods = new Dispatcher(value);
+      return this.referents.add(value, methods, "", methods.list().map((m) => m.name).filter(isIdentifier));
+    }
+    return this.referents.add(value, undefined, "", valueExposed(value));
+  }
+
+  /**
+   * An instance returned by a referent's method, held as a referent of its own and sent as
+   * Python's server sends a `method_to_typeid` result. The client increfs it, then drops the
+   * reference this creation holds; the calling stream holds it too, so a client that dies
+   * before its incref leaves nothing behind.
+   */
+  private proxyReply(conn: PyManagerConnection, value: object): PickleTuple {
+    const referent = this.hold(value);
+    this.referents.hold(referent, conn);
+    // Python 2.7 builds its proxy class with type("AutoProxy[" + typeid + "]"), which refuses unicode.
+    const typeid = new PickleNativeStr(value.constructor?.name || "object");
+    const token = new PickleGlobal("multiprocessing.managers", "Token", { newobj: true, state: pickleTuple(typeid, conn.address, referent.ident) });
+    return pickleTuple("#PROXY", pickleTuple(pickleTuple(...referent.exposed), token));
+  }
+
+  private async callReferent(conn: PyManagerConnection, ident: unknown, method: string, args: unknown[], kwargs: Record<string, unknown> | null): Promise<PickleTuple> {
+    if (ident === null) return tracebackReply("a server method needs its own connection, not an accepted stream");
+    const referent = this.referents.get(ident);
+    this.referents.hold(referent, conn);
+    const callArgs = kwargs === null ? args : [...args, kwargs];
+    if (referent.methods !== undefined && referent.methods.lookup(referent.prefix + method) !== undefined) {
+      const value = await invokeMethod(referent.methods, { method: referent.prefix + method, args: callArgs, peer: conn.peer });
+      return byReference(value) ? this.proxyReply(conn, value) : pickleTuple("#RETURN", value);
+    }
+    // Python's fallbacks for names the object does not expose.
+    if (method === "#GETVALUE") return pickleTuple("#RETURN", referent.value);
+    if (method === "__repr__") return pickleTuple("#RETURN", referent.methods ? objectRepr(referent) : pyRepr(referent.value));
+    if (method === "__str__") return pickleTuple("#RETURN", referent.methods ? objectRepr(referent) : pyStr(referent.value));
+    if (referent.methods !== undefined) throw new RpcError("AttributeError", `method ${JSON.stringify(method)} is not exposed`);
+    return pickleTuple("#RETURN", callValueMethod(referent.value, method, callArgs));
+  }
+}
+
+/** `<kv object>` for a namespace, `<Account object>` for a class instance. */
+function objectRepr(referent: Referent): string {
+  const name = referent.prefix.slice(0, -1) || (referent.value as object | undefined)?.constructor?.name || "object";
+  return `<${name} object>`;
+}
+
+/** kwds as an argument: null when empty, undefined when not a dict of str keys. */
+function kwargsOf(kwds: unknown): Record<string, unknown> | null | undefined {
+  if (kwds === null || kwds === undefined) return null;
+  if (kwds instanceof Map) return kwds.size === 0 ? null : undefined;
+  if (typeof kwds !== "object" || Array.isArray(kwds)) return undefined;
+  return Object.keys(kwds).length === 0 ? null : (kwds as Record<string, unknown>);
+}
+
+/** The ident of a Token record (state `(typeid, address, id)`), or the argument itself. */
+function tokenIdent(token: unknown): unknown {
+  if (typeof token === "object" && token !== null && "state" in token) {
+    const state = (token as { state: unknown }).state;
+    if (Array.isArray(state)) return state[2];
+  }
+  return token;
+}
+
+/** A class instance, or an object marked with ref(): held as an object with methods, not copied. */
+function byReference(value: unknown): value is object {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  if (isMarkedRef(value)) return true;
+  if (value instanceof Map || value instanceof Set || value instanceof Date || ArrayBuffer.isView(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto !== Object.prototype && proto !== null;
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** The client `exec`s each exposed name as a method definition: only identifiers may go. */
+function isIdentifier(name: string): boolean {
+  return IDENTIFIER.test(name);
+}

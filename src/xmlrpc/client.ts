@@ -1,0 +1,156 @@
+/**
+ * The caller side of XML-RPC over HTTP, for `xmlrpc+http://` and `xmlrpc+https://` URLs:
+ * each call is one POST of a methodCall, a batch() one POST of a system.multicall, and a
+ * notification a call whose answer is dropped (XML-RPC has no notifications). listMethods()
+ * asks system.listMethods, then each method's system.methodSignature in one multicall for
+ * its arity (-1 when the server does not know it).
+ */
+import { RpcError } from "../core/errors.js";
+import { LIST_METHODS } from "../core/messages.js";
+import type { MethodInfo } from "../core/dispatcher.js";
+import type { BatchedCall, CallOptions, Caller } from "../core/remote.js";
+import type { XmlRpcDecodeLimits } from "./decode.js";
+import { encodeMethodCall } from "./encode.js";
+import { multicallDocument, multicallElement, readMulticall, readResponse, type XmlRpcOutcome } from "./client-protocol.js";
+import { LIST_METHODS as SYSTEM_LIST_METHODS, METHOD_SIGNATURE } from "./introspection.js";
+import type { HttpCallerConfig } from "../jsonrpc/http-client.js";
+import { combinedOptions, HttpPoster, type PostAnswer } from "../http/post.js";
+import { isXml } from "./http-handler.js";
+
+const SCHEME = /^xmlrpc\+(https?):\/\//i;
+
+/** True for `xmlrpc+http://` and `xmlrpc+https://` URLs. */
+export function isXmlRpcUrl(url: string): boolean {
+  return SCHEME.test(url);
+}
+
+/** HttpCallerConfig's settings, `url` being an `xmlrpc+http(s)://` URL. */
+export interface XmlRpcCallerConfig extends HttpCallerConfig {
+  /** Most elements in one response document. */
+  maxElements: number;
+}
+
+export class XmlRpcCaller implements Caller {
+  private readonly poster: HttpPoster;
+  private readonly headers: Record<string, string>;
+  private readonly limits: XmlRpcDecodeLimits;
+
+  constructor(private readonly cfg: XmlRpcCallerConfig) {
+    let url: URL;
+    try {
+      url = new URL(cfg.url.replace(SCHEME, "$1://"));
+    } catch {
+      throw new TypeError(`invalid address ${JSON.stringify(cfg.url)}: expected xmlrpc+http://host:port/path or xmlrpc+https://host:port/path`);
+    }
+    this.poster = new HttpPoster(url, cfg.tls, cfg.maxBodyBytes, "maxFrameBytes");
+    this.headers = { "content-type": "text/xml", accept: "text/xml", "user-agent": "farcall" };
+    if (cfg.key) this.headers.authorization = `Bearer ${Buffer.from(cfg.key).toString("utf8")}`;
+    // A multicall answer nests each result two levels deeper than the call's own.
+    this.limits = { maxDepth: cfg.maxDepth + 2, maxElements: cfg.maxElements };
+  }
+
+  async call(target: string, args: unknown[], options: CallOptions): Promise<unknown> {
+    if (target === LIST_METHODS) return this.listMethods(options);
+    const document = encodeMethodCall(target, args, this.cfg.maxDepth);
+    const outcome = await this.send(document, target, options);
+    if (outcome.ok) return outcome.value;
+    throw outcome.error;
+  }
+
+  notify(target: string, args: unknown[], options: CallOptions, done?: (error?: RpcError) => void): void {
+    this.call(target, args, options).then(
+      () => done?.(),
+      (err: unknown) => done?.(RpcError.from(err)),
+    );
+  }
+
+  /** One system.multicall POST; a member XML-RPC cannot carry fails alone, before sending. */
+  batch(calls: readonly BatchedCall[]): void {
+    const sent: BatchedCall[] = [];
+    const elements: string[] = [];
+    for (const c of calls) {
+      if (c.target === LIST_METHODS) {
+        settle(c, this.listMethods(c.options));
+        continue;
+      }
+      const element = multicallElement(c.target, c.args, this.cfg.maxDepth);
+      if (!element.ok) {
+        settle(c, Promise.reject(element.error));
+        continue;
+      }
+      sent.push(c);
+      elements.push(element.xml);
+    }
+    if (sent.length === 0) return;
+    const label = `a system.multicall of ${sent.length}`;
+    this.send(multicallDocument(elements), label, combinedOptions(sent, this.cfg.timeout)).then(
+      (outcome) => {
+        const outcomes: XmlRpcOutcome[] = outcome.ok ? readMulticall(outcome.value, sent.length) : sent.map(() => outcome);
+        sent.forEach((c, i) => {
+          const o = outcomes[i]!;
+          settle(c, o.ok ? Promise.resolve(o.value) : Promise.reject(o.error));
+        });
+      },
+      (err: unknown) => {
+        for (const c of sent) settle(c, Promise.reject(err));
+      },
+    );
+  }
+
+  async close(): Promise<void> {
+    this.poster.close();
+  }
+
+  /** POSTs a document and reads its answer. */
+  private async send(document: string, what: string, options: CallOptions): Promise<XmlRpcOutcome> {
+    const answer = await this.poster.post(Buffer.from(document, "utf8"), this.headers, options.timeout ?? this.cfg.timeout, options.signal, what);
+    return this.outcome(answer, what);
+  }
+
+  /** A 200 answer is a methodResponse; so is any XML body (farcall's refusals carry faults); other answers fail by status. */
+  private outcome(answer: PostAnswer, what: string): XmlRpcOutcome {
+    const xml = isXml(answer.headers["content-type"]);
+    if (answer.status === 200 || (xml && answer.body.length > 0)) {
+      const outcome = readResponse(answer.body, this.limits);
+      if (outcome.ok && answer.status !== 200) {
+        return { ok: false, error: new RpcError("INTERNAL", `${what}: HTTP ${answer.status} with a methodResponse from ${this.cfg.url}`) };
+      }
+      return outcome;
+    }
+    const code = answer.status >= 500 ? "UNAVAILABLE" : answer.status === 401 ? "UNAUTHENTICATED" : "INVALID_REQUEST";
+    return { ok: false, error: new RpcError(code, `${what}: HTTP ${answer.status} from ${this.cfg.url}`) };
+  }
+
+  /** system.listMethods, with arities from the signatures the server knows. */
+  private async listMethods(options: CallOptions): Promise<MethodInfo[]> {
+    const names = await this.call(SYSTEM_LIST_METHODS, [], options);
+    if (!Array.isArray(names) || !names.every((n) => typeof n === "string")) {
+      throw new RpcError("INTERNAL", "system.listMethods answered something other than an array of names");
+    }
+    let signatures: XmlRpcOutcome[] = [];
+    if (names.length > 0) {
+      const elements = names.map((n) => multicallElement(METHOD_SIGNATURE, [n], this.cfg.maxDepth));
+      const xml = elements.map((e) => {
+        if (!e.ok) throw e.error;
+        return e.xml;
+      });
+      const outcome = await this.send(multicallDocument(xml), SYSTEM_LIST_METHODS, options);
+      // A server without system.multicall still lists its methods; their arity is just unknown.
+      if (outcome.ok) signatures = readMulticall(outcome.value, names.length);
+    }
+    return names.map((name, i) => ({ name, arity: arityOf(signatures[i]) }));
+  }
+}
+
+/** The parameter count of a method's first signature, or -1 when unknown. */
+function arityOf(outcome: XmlRpcOutcome | undefined): number {
+  const signatures = outcome?.ok ? outcome.value : undefined;
+  const first = Array.isArray(signatures) ? signatures[0] : undefined;
+  return Array.isArray(first) && first.length > 0 ? first.length - 1 : -1;
+}
+
+/** Settles a batch member from a promise: a call resolves or rejects, a notification learns only failures. */
+function settle(c: BatchedCall, result: Promise<unknown>): void {
+  if (c.kind === "call") result.then(c.resolve, c.reject);
+  else result.then(() => c.done?.(), (err: unknown) => c.done?.(RpcError.from(err)));
+}

@@ -1,0 +1,92 @@
+/**
+ * XML-RPC over HTTP, the part after http-core.ts has checked the verb, the credentials and
+ * the body size: a request body in, an HTTP answer out. http-core.ts sends here every POST
+ * whose Content-Type is text/xml or application/xml, so every listener and handler that
+ * answers JSON-RPC answers XML-RPC too.
+ *
+ *   request                                            answer
+ *   -------------------------------------------------  ------------------------------------
+ *   not well-formed, DOCTYPE, entity declaration       200, fault -32700 (PARSE_ERROR)
+ *   nesting deeper than maxDepth, over maxXmlElements  200, fault -32005 (RESOURCE_EXHAUSTED)
+ *   well-formed but not a methodCall                   200, fault -32600 (INVALID_REQUEST)
+ *   a call                                             200, its methodResponse
+ *   HTTP-level refusals (401, 405, 413)                that status, a fault body
+ *
+ * Faults are answered with status 200, as the specification and Python's server do.
+ */
+import type { PeerInfo } from "../core/context.js";
+import type { Dispatcher } from "../core/dispatcher.js";
+import { RpcError } from "../core/errors.js";
+import { invokeMethod } from "../core/invoke.js";
+import { callClock, outcomeOf, writeCallLog, type CallLog } from "../core/call-log.js";
+import type { Logger } from "../core/logger.js";
+import { decodeXmlRpc } from "./decode.js";
+import { faultDocument } from "./encode.js";
+import { faultValue, handleXmlRpc, type XmlRpcInvoke } from "./protocol.js";
+import type { HttpAnswer } from "../http/rpc-core.js";
+
+export interface XmlRpcHttpConfig {
+  dispatcher: Dispatcher;
+  maxDepth: number;
+  maxElements: number;
+  maxBatch: number;
+  logger: Logger;
+  callLog?: CallLog | undefined;
+}
+
+/** The Content-Type of every answer; the XML declaration says UTF-8. */
+const XML_TYPE = "text/xml; charset=utf-8";
+
+/** True when a Content-Type's media type is text/xml or application/xml (parameters ignored). */
+export function isXml(contentType: string | undefined): boolean {
+  if (contentType === undefined) return false;
+  const semi = contentType.indexOf(";");
+  const type = (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
+  return type === "text/xml" || type === "application/xml";
+}
+
+export class XmlRpcHttp {
+  constructor(private readonly cfg: XmlRpcHttpConfig) {}
+
+  /** Answers one request body; never rejects for anything the caller sent. */
+  async answer(body: Uint8Array, peer: PeerInfo, signal: AbortSignal): Promise<HttpAnswer> {
+    const { dispatcher, maxDepth, maxElements, maxBatch } = this.cfg;
+    let call: { method: string; params: unknown[] };
+    try {
+      call = readCall(body, maxDepth, maxElements);
+    } catch (err) {
+      return this.refusal(200, err, false);
+    }
+    let invoke: XmlRpcInvoke = (method, args) => invokeMethod(dispatcher, { method, args, peer, signal });
+    if (this.cfg.callLog) invoke = loggedInvoke(invoke, this.cfg.callLog, this.cfg.logger, peer);
+    const document = await handleXmlRpc(dispatcher, call.method, call.params, invoke, { maxBatch, maxDepth });
+    return { status: 200, headers: { "content-type": XML_TYPE }, body: Buffer.from(document, "utf8"), close: false };
+  }
+
+  /** An answer whose body is a fault document, for refusals before a call could run. */
+  refusal(status: number, error: unknown, close: boolean): HttpAnswer {
+    const document = faultDocument(faultValue(error, this.cfg.maxDepth));
+    return { status, headers: { "content-type": XML_TYPE }, body: Buffer.from(document, "utf8"), close };
+  }
+}
+
+function readCall(body: Uint8Array, maxDepth: number, maxElements: number): { method: string; params: unknown[] } {
+  const doc = decodeXmlRpc(body, { maxDepth, maxElements });
+  if (doc.kind !== "call") throw new RpcError("INVALID_REQUEST", "not an XML-RPC call: a <methodResponse> was sent to the server");
+  return doc;
+}
+
+/** `invoke`, writing one call-log entry (protocol "xmlrpc") per call it runs. */
+function loggedInvoke(invoke: XmlRpcInvoke, log: CallLog, logger: Logger, peer: PeerInfo): XmlRpcInvoke {
+  return async (method, args) => {
+    const started = callClock();
+    try {
+      const result = await invoke(method, args);
+      writeCallLog(log, logger, "xmlrpc", peer, method, started, "ok", false);
+      return result;
+    } catch (err) {
+      writeCallLog(log, logger, "xmlrpc", peer, method, started, outcomeOf(true, err), false);
+      throw err;
+    }
+  };
+}
