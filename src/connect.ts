@@ -4,7 +4,8 @@
  * it is down wait for the reconnection within their deadline (or connectTimeoutMs).
  */
 import { createMsgpackCodec } from "./codecs/msgpack.js";
-import { Dispatcher } from "./core/dispatcher.js";
+import { checkClientInterceptors, InterceptingCaller } from "./core/client-interceptor.js";
+import { exposedPipeline } from "./core/pipeline.js";
 import { RpcError } from "./core/errors.js";
 import { resolveLogger, type Logger } from "./core/logger.js";
 import type { Peer } from "./core/peer.js";
@@ -81,7 +82,7 @@ class Client implements Caller {
       },
       exposeErrorStacks: false,
       logger: this.logger,
-      ...(options.expose !== undefined ? { dispatcher: new Dispatcher(options.expose) } : {}),
+      pipeline: exposedPipeline(options.expose, this.logger),
     };
   }
 
@@ -253,12 +254,14 @@ class Client implements Caller {
  * @example const remote = await connect<Api>("tcp://10.0.0.5:4343", { authkey: "s3cret" })
  */
 export async function connect<T>(url: string, options: ConnectOptions = {}): Promise<Remote<T>> {
+  const use = checkClientInterceptors(options.use);
+  const remoteOf = <R>(caller: Caller): Remote<R> => makeRemote<R>(use ? new InterceptingCaller(caller, use) : caller);
   if (isHttpUrl(url)) {
     // HTTP is request/response: nothing to dial up front; each call is its own POST.
     const limits = resolveLimits(options, CONNECT_DEFAULTS);
     if (options.tls && !url.toLowerCase().startsWith("https:")) throw new TypeError(`tls options were given but ${url} is not an https:// address`);
     const key = options.authkey !== undefined ? keyBytes(options.authkey) : undefined;
-    return makeRemote<T>(new HttpCaller({
+    return remoteOf<T>(new HttpCaller({
       url, key, tls: options.tls,
       timeout: checkInteger("timeout", options.timeout ?? CONNECT_DEFAULTS.timeout, 0),
       maxDepth: limits.maxDepth,
@@ -268,7 +271,7 @@ export async function connect<T>(url: string, options: ConnectOptions = {}): Pro
   if (isXmlRpcUrl(url)) {
     const limits = resolveLimits(options, CONNECT_DEFAULTS);
     if (options.tls && !/^xmlrpc\+https:/i.test(url)) throw new TypeError(`tls options were given but ${url} is not an xmlrpc+https:// address`);
-    return makeRemote<T>(new XmlRpcCaller({
+    return remoteOf<T>(new XmlRpcCaller({
       url, tls: options.tls,
       key: options.authkey !== undefined ? keyBytes(options.authkey) : undefined,
       timeout: checkInteger("timeout", options.timeout ?? CONNECT_DEFAULTS.timeout, 0),
@@ -287,15 +290,15 @@ export async function connect<T>(url: string, options: ConnectOptions = {}): Pro
       handshakeTimeoutMs: checkInteger("connectTimeoutMs", options.connectTimeoutMs ?? CONNECT_DEFAULTS.connectTimeoutMs, 1),
       ...(timeout > 0 ? { callTimeoutMs: timeout } : {}),
     });
-    return makeRemote<T>(caller);
+    return remoteOf<T>(caller);
   }
   if (isNatsUrl(url)) {
     // A service on NATS: each call is a NATS request answered by whichever instance NATS picks.
-    return makeRemote<T>(await natsCaller(url, options));
+    return remoteOf<T>(await natsCaller(url, options));
   }
   const address = parseAddress(url);
   if (options.tls && address.scheme !== "tls") throw new TypeError(`tls options were given but ${url} is not a tls:// address`);
   const client = new Client(url, address, options.tls, options);
   await client.start();
-  return makeRemote<T>(client);
+  return remoteOf<T>(client);
 }

@@ -30,6 +30,13 @@ export type { BatchResults, BatchOutcomes } from "./core/batch.js";
 export { context } from "./core/context.js";
 export type { CallContext, PeerInfo } from "./core/context.js";
 
+/**
+ * Interceptors (middleware): `serve(api, { use })` runs each incoming call through them over
+ * every protocol and transport; `connect(url, { use })` each outgoing call.
+ */
+export type { Interceptor, ServerCall } from "./core/pipeline.js";
+export type { ClientInterceptor, ClientCall } from "./core/client-interceptor.js";
+
 /** The one error class and its codes. */
 export { RpcError, JSON_RPC_CODES } from "./core/errors.js";
 export type { ErrorCode } from "./core/errors.js";

@@ -5,6 +5,8 @@
 import type { IncomingMessage } from "node:http";
 import type { SecureContextOptions } from "node:tls";
 import type { CallLog, CallLogEntry } from "./core/call-log.js";
+import type { ClientInterceptor } from "./core/client-interceptor.js";
+import type { Interceptor } from "./core/pipeline.js";
 import type { Logger } from "./core/logger.js";
 import type { OpenRpcInfo } from "./jsonrpc/openrpc.js";
 import type { NatsOptions } from "./nats/options.js";
@@ -79,6 +81,8 @@ export interface HttpHandlerOptions<R> {
   logger?: Logger | false;
   /** Gets one entry per call (method, duration, outcome, caller); see {@link CallLogEntry}. @default none (nothing is timed) */
   callLog?: CallLog;
+  /** Interceptors every call passes through, outermost first; see {@link Interceptor}. @default none */
+  use?: Interceptor[];
 }
 
 /** Defaults of {@link HttpHandlerOptions}. */
@@ -141,6 +145,11 @@ export interface ServeOptions extends ConnectionLimits {
    * @default none: no call is timed or logged
    */
   callLog?: CallLog;
+  /**
+   * Interceptors (middleware) every call passes through, over every protocol and transport,
+   * outermost first: `(call, next) => ...`; see {@link Interceptor}. @default none
+   */
+  use?: Interceptor[];
   /** Whether raw JSON-RPC over TCP is served; see {@link JsonRpcOverTcp}. @default "auto" */
   jsonRpcOverTcp?: JsonRpcOverTcp;
   /** NATS credentials and TLS for `nats://` listeners; see {@link NatsOptions}. @default none */
@@ -165,6 +174,11 @@ export interface ConnectOptions extends ConnectionLimits {
    * call it through `context().remote()`. @default nothing
    */
   expose?: object;
+  /**
+   * Interceptors every outgoing call passes through, outermost first: `(call, next) => ...`;
+   * see {@link ClientInterceptor}. @default none
+   */
+  use?: ClientInterceptor[];
   /** NATS credentials, TLS and call policy for `nats://` URLs; see {@link NatsOptions}. @default none */
   nats?: NatsOptions;
 }

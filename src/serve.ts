@@ -8,6 +8,7 @@ import type { Socket } from "node:net";
 import { createJsonCodec } from "./codecs/json-ext.js";
 import { createMsgpackCodec } from "./codecs/msgpack.js";
 import { Dispatcher } from "./core/dispatcher.js";
+import { CallPipeline } from "./core/pipeline.js";
 import { RpcError } from "./core/errors.js";
 import { resolveLogger } from "./core/logger.js";
 import { describe } from "./core/describe.js";
@@ -73,8 +74,7 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
   const allowList = options.allow ? new AllowList(options.allow) : undefined;
   const key = options.authkey !== undefined ? keyBytes(options.authkey) : undefined;
   if (key && key.length === 0) throw new RangeError("authkey must not be empty");
-  const callLog = options.callLog;
-  if (callLog !== undefined && typeof callLog !== "function") throw new TypeError("callLog must be a function (entry) => void");
+  const pipeline = new CallPipeline({ dispatcher, use: options.use, callLog: options.callLog, logger });
   const cfg: StreamSessionConfig = {
     codec: createMsgpackCodec({ maxDepth: limits.maxDepth }),
     key,
@@ -83,8 +83,7 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
     limits: peerLimits,
     exposeErrorStacks: options.exposeErrorStacks ?? SERVE_DEFAULTS.exposeErrorStacks,
     logger,
-    dispatcher,
-    callLog,
+    pipeline,
   };
   const urls = Array.isArray(options.listen) ? options.listen : [options.listen ?? SERVE_DEFAULTS.listen];
   if (urls.length === 0) throw new TypeError("listen must name at least one address");
@@ -100,7 +99,7 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
   if (options.auth !== undefined && typeof options.auth !== "function") throw new TypeError("auth must be a function (token, request) => boolean");
   const discover = () => buildOpenRpcDocument(dispatcher.list(), HTTP_DEFAULTS.openrpc);
   const jsonCfg: JsonStreamConfig = {
-    dispatcher,
+    pipeline,
     codec: createJsonCodec({ extended: false, maxDepth: limits.maxDepth }),
     maxBodyBytes,
     maxDepth: limits.maxDepth,
@@ -110,12 +109,11 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
     requestTimeoutMs,
     discover,
     logger,
-    callLog,
   };
   // One HTTP core for every listener: http:// ones and HTTP sniffed on tcp:// and tls://,
   // answering JSON-RPC and, for Content-Type text/xml, XML-RPC.
   const httpCore = new HttpRpcCore<IncomingMessage>({
-    dispatcher, maxBodyBytes, maxDepth: limits.maxDepth, maxBatch, maxXmlElements, openrpc: HTTP_DEFAULTS.openrpc, auth: options.auth, key, logger, callLog,
+    pipeline, maxBodyBytes, maxDepth: limits.maxDepth, maxBatch, maxXmlElements, openrpc: HTTP_DEFAULTS.openrpc, auth: options.auth, key, logger,
   });
   const httpDrain = new HttpDrain();
   const onHttpRequest = httpDrain.wrap(nodeHandler(httpCore));
@@ -276,7 +274,7 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
     for (const address of pyAddresses) {
       // Python's manager protocol: its server speaks first, so it needs a listener of its own.
       pyListeners.push(
-        await listenPyManager(address, dispatcher, {
+        await listenPyManager(address, pipeline, {
           ...(key ? { authkey: key } : {}),
           logger,
           maxFrameBytes: limits.maxFrameBytes,
@@ -290,7 +288,7 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
       if (key) logger.info(`${url}: authkey does not apply to NATS; use NATS credentials (the nats option) and subject permissions`);
       natsListeners.push(
         await listenNats(url, {
-          dispatcher,
+          pipeline,
           codec: cfg.codec,
           json: createJsonCodec({ extended: true, maxDepth: limits.maxDepth }),
           maxFrameBytes: limits.maxFrameBytes,
@@ -301,7 +299,6 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
           connectTimeoutMs: handshakeTimeoutMs,
           exposeErrorStacks: cfg.exposeErrorStacks,
           logger,
-          callLog,
           nats: options.nats,
         }),
       );

@@ -20,3 +20,11 @@ export function deadlineOf(meta: CallMeta | undefined): number | undefined {
   const t = meta?.timeout;
   return typeof t === "number" && t > 0 && Number.isFinite(t) ? Date.now() + t : undefined;
 }
+
+/** The metadata a call carries on the wire: its relative timeout (ms, 0 for none) and the caller's metadata. */
+export function wireMetaOf(timeout: number, metadata: Record<string, unknown> | undefined): CallMeta {
+  const meta: CallMeta = {};
+  if (timeout > 0) meta.timeout = timeout;
+  if (metadata) meta.metadata = metadata;
+  return meta;
+}

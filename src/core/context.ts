@@ -24,6 +24,8 @@ export interface PeerInfo {
 export interface CallContext {
   /** The method path the caller named, e.g. "counter.inc". */
   readonly method: string;
+  /** The protocol the call came in: "farcall/1", "jsonrpc", "xmlrpc" or "pymanager". */
+  readonly protocol: string;
   /** The connection the call came over. */
   readonly peer: PeerInfo;
   /** Aborted when the caller cancels, the deadline passes or the connection drops. */

@@ -19,6 +19,12 @@ export type ErrorCode =
   | "RELEASED";
 
 /** Framework codes mapped to JSON-RPC 2.0 error numbers (spec codes, then -32000..-32099). */
+/**
+ * The JSON-RPC error number (and XML-RPC fault code) that carries an application code the
+ * protocol has no number for; the code itself travels beside it.
+ */
+export const APPLICATION_ERROR_CODE = -32000;
+
 export const JSON_RPC_CODES: Readonly<Record<ErrorCode, number>> = Object.freeze({
   PARSE_ERROR: -32700,
   INVALID_REQUEST: -32600,

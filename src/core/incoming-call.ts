@@ -3,16 +3,20 @@
  * deadline timer are only made if the handler reads `signal`, so a handler that never
  * looks pays for neither.
  */
-import type { CallContext, PeerInfo } from "./context.js";
+import type { PeerInfo } from "./context.js";
+import type { MethodEntry } from "./dispatcher.js";
 import { RpcError } from "./errors.js";
+import type { ServerCall } from "./pipeline.js";
 import { makeRemote, type Caller, type Remote } from "./remote.js";
 import type { ImportedStream } from "./stream-import.js";
 
 const NO_META: Readonly<Record<string, unknown>> = Object.freeze({});
 
-export class IncomingCall implements CallContext {
+export class IncomingCall implements ServerCall {
   readonly meta: Readonly<Record<string, unknown>>;
   readonly deadline: number | undefined;
+  /** The method, when the session resolved it itself (a reference it exported). */
+  entry: MethodEntry | undefined;
   /** Set when the call was cancelled or its peer left; no answer is sent then. */
   abandoned: RpcError | undefined;
   /** When the call arrived (callClock), set only when a call log is kept. */
@@ -22,17 +26,38 @@ export class IncomingCall implements CallContext {
   private controller: AbortController | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private back: Remote<unknown> | undefined;
+  private followed: AbortSignal | undefined;
 
+  /**
+   * @param protocol what brought the call: "farcall/1", "jsonrpc", "xmlrpc", "pymanager"
+   * @param id the caller's id for the call (0 where the protocol has none)
+   * @param caller the way back to the caller, on sessions that have one
+   */
   constructor(
+    readonly protocol: string,
     readonly id: number,
     readonly method: string,
+    public params: unknown[],
     readonly peer: PeerInfo,
     metadata: Record<string, unknown> | undefined,
     deadline: number | undefined,
     private readonly caller?: Caller,
+    readonly notification = false,
   ) {
     this.meta = metadata ?? NO_META;
     this.deadline = deadline;
+  }
+
+  /** Aborts the call (CANCELLED) when `signal` does: an HTTP client that went away, say. */
+  follow(signal: AbortSignal): void {
+    if (signal.aborted) this.abort(new RpcError("CANCELLED", "the caller went away"));
+    else signal.addEventListener("abort", this, { once: true });
+    this.followed = signal;
+  }
+
+  /** EventListener: the signal given to follow() aborted. */
+  handleEvent(): void {
+    this.abort(new RpcError("CANCELLED", "the caller went away"));
   }
 
   remote<T>(): Remote<T> {
@@ -73,6 +98,10 @@ export class IncomingCall implements CallContext {
   /** Releases the deadline timer once the handler has finished, and unread argument streams. */
   finish(): void {
     this.clearTimer();
+    if (this.followed) {
+      this.followed.removeEventListener("abort", this);
+      this.followed = undefined;
+    }
     if (this.streams) for (const s of this.streams) if (!s.consuming) void s.return();
   }
 

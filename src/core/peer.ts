@@ -3,81 +3,35 @@
  * the handlers this side serves, keepalive and draining. A Peer never sees a socket: it
  * gets frames through `receive()` and hands frames to a {@link FrameSink}.
  */
-import { callClock, outcomeOf, writeCallLog, type CallLog } from "./call-log.js";
-import { runInContext, type PeerInfo } from "./context.js";
+import type { PeerInfo } from "./context.js";
 import { describe } from "./describe.js";
-import type { Dispatcher, MethodEntry } from "./dispatcher.js";
 import { RpcError, toErrorPayload, type ErrorPayload } from "./errors.js";
 import { IncomingCall } from "./incoming-call.js";
-import type { Logger } from "./logger.js";
-import { deadlineOf, isThenable, metaOf } from "./call-meta.js";
+import { deadlineOf, metaOf, wireMetaOf } from "./call-meta.js";
 import * as M from "./messages.js";
-import { onDeadline, PendingCall, type CallCanceller } from "./pending-calls.js";
+import { onDeadline, PendingCall, PendingTable, type CallCanceller } from "./pending-calls.js";
 import { Liveness } from "./liveness.js";
-import { MessageError, type MessageProtocol } from "./protocol.js";
+import { NotificationSink, REFUSED_NOTIFICATION } from "./notification-sink.js";
+import type { PeerOptions, FrameSink } from "./peer-options.js";
+import type { CallSink } from "./pipeline.js";
+import { MessageError } from "./protocol.js";
 import { RefSession } from "./ref-session.js";
 import { enterRefs } from "./ref-wire.js";
 import type { Caller } from "./remote.js";
 import { PeerCaller, PeerRefLink } from "./peer-caller.js";
 
-/** Where a peer's frames go: the transport side of a session. */
-export interface FrameSink {
-  send(frame: Uint8Array): void;
-  /**
-   * Undefined while the transport can take more; otherwise a promise that settles once it has
-   * drained (or closed). Stream producers wait on it, so a peer that reads slowly slows them.
-   */
-  room?(): Promise<void> | undefined;
-  /** Closes the connection; the transport need not call back into the peer. */
-  close(): void;
-}
+export type { FrameSink, PeerLimits, PeerOptions } from "./peer-options.js";
 
-/** Limits and liveness settings of a session. Defaults live with the public options. */
-export interface PeerLimits {
-  /** Calls this side serves at once on the connection; more are answered RESOURCE_EXHAUSTED. */
-  maxCallsInFlight: number;
-  /** Ping a silent peer after this long (ms); 0 disables keepalive. */
-  keepaliveIntervalMs: number;
-  /** Close the session when a ping gets no answer within this long (ms). */
-  keepaliveTimeoutMs: number;
-  /** The option a user sets to change the keepalive, named when it ends a session. @default "keepaliveTimeoutMs" */
-  keepaliveOption?: string;
-  /** Close a session with no call in flight for this long (ms); 0 never. */
-  idleTimeoutMs: number;
-  /** References and open streams alive at once in each direction. @default 10000 */
-  maxReferences?: number;
-  /**
-   * Largest frame this side sends. A message over it fails alone (its call, its answer, its
-   * stream) with RESOURCE_EXHAUSTED, instead of reaching a peer that would have to drop the
-   * connection and every call on it. @default unlimited
-   */
-  maxFrameBytes?: number;
-}
-
-export interface PeerOptions {
-  protocol: MessageProtocol;
-  /** What this side exposes; without one every call is METHOD_NOT_FOUND. */
-  dispatcher?: Dispatcher;
-  info: PeerInfo;
-  limits: PeerLimits;
-  /** Send handler stacks to callers (off by default: stacks leak internals). */
-  exposeErrorStacks: boolean;
-  logger: Logger;
-  /** Called once when the session ends, with the reason given to its pending calls. */
-  onClose?: (peer: Peer, reason: RpcError) => void;
-  /** Called when the other side announces it is draining. */
-  onGoaway?: (peer: Peer, reason: string) => void;
-  /** Gets one entry per call served; without it no call is timed. */
-  callLog?: CallLog | undefined;
-}
-
-const MAX_ID = 0x7fffffff;
-
-export class Peer implements CallCanceller {
+export class Peer implements CallCanceller, CallSink {
   readonly info: PeerInfo;
-  private readonly pending = new Map<number, PendingCall>();
+  private readonly pending = new PendingTable();
+  /** Calls this side serves, by id, for CANCEL. */
   private readonly incoming = new Map<number, IncomingCall>();
-  private nextId = 1;
+  /** CallSink: calls this side is serving now (the pipeline counts them). */
+  inFlight = 0;
+  readonly maxInFlight: number;
+  readonly scope = "this connection";
+  private readonly notifications: NotificationSink;
   private closedWith: RpcError | undefined;
   /** This side sent GOAWAY: new incoming calls are refused. */
   private draining = false;
@@ -95,6 +49,8 @@ export class Peer implements CallCanceller {
     private readonly options: PeerOptions,
   ) {
     this.info = options.info;
+    this.maxInFlight = options.limits.maxCallsInFlight;
+    this.notifications = new NotificationSink(this, options.logger);
     const peer = this;
     this.caller = new PeerCaller(this);
     this.refs = new RefSession(new PeerRefLink(this), options.limits.maxReferences ?? DEFAULT_MAX_REFERENCES);
@@ -102,7 +58,7 @@ export class Peer implements CallCanceller {
       {
         // A session holding references or streams is in use even without a call in flight.
         get quiet() {
-          return peer.incoming.size === 0 && peer.pending.size === 0 && peer.refs.size === 0;
+          return peer.inFlight === 0 && peer.notifications.inFlight === 0 && peer.pending.size === 0 && peer.refs.size === 0;
         },
         sendPing: (nonce) => this.sendMessage([M.PING, nonce]),
         onIdle: (idleTimeoutMs) => {
@@ -129,7 +85,7 @@ export class Peer implements CallCanceller {
 
   /** Calls this side is serving right now. */
   get inFlightCount(): number {
-    return this.incoming.size;
+    return this.inFlight;
   }
 
   // ---- calling -------------------------------------------------------------------------
@@ -147,13 +103,8 @@ export class Peer implements CallCanceller {
       timeout = Math.ceil(deadline - Date.now());
       if (timeout <= 0) return Promise.reject(new RpcError("DEADLINE_EXCEEDED", `${target}: the deadline passed before the call was sent`));
     }
-    const id = this.allocateId();
-    let wireMeta: M.CallMeta | undefined;
-    if (timeout > 0 || meta) {
-      wireMeta = {};
-      if (timeout > 0) wireMeta.timeout = timeout;
-      if (meta) wireMeta.metadata = meta;
-    }
+    const id = this.pending.allocateId();
+    const wireMeta = timeout > 0 || meta ? wireMetaOf(timeout, meta) : undefined;
     let frame: Uint8Array;
     try {
       frame = this.encode(wireMeta ? [M.CALL, id, target, args, wireMeta] : [M.CALL, id, target, args]);
@@ -165,7 +116,7 @@ export class Peer implements CallCanceller {
       call.resolve = resolve;
       call.reject = reject;
     });
-    this.pending.set(id, call);
+    this.pending.add(call);
     if (timeout > 0) call.timer = setTimeout(onDeadline, timeout, call, this, timeout);
     if (signal) {
       call.signal = signal;
@@ -195,20 +146,11 @@ export class Peer implements CallCanceller {
 
   /** CallCanceller: the caller gave up on call `id` (deadline or abort). */
   abandon(id: number, error: RpcError): void {
-    const call = this.pending.get(id);
+    const call = this.pending.take(id);
     if (!call) return;
-    this.pending.delete(id);
-    call.dispose();
     call.reject(error);
     if (!this.closedWith) this.sendMessage([M.CANCEL, id]);
     this.checkIdle();
-  }
-
-  private allocateId(): number {
-    let id = this.nextId;
-    while (this.pending.has(id)) id = id >= MAX_ID ? 1 : id + 1;
-    this.nextId = id >= MAX_ID ? 1 : id + 1;
-    return id;
   }
 
   // ---- receiving -----------------------------------------------------------------------
@@ -244,7 +186,7 @@ export class Peer implements CallCanceller {
     }
     switch (msg[0]) {
       case M.CALL:
-        this.serve(msg[1], msg[2], msg[3], msg[4] ?? undefined);
+        this.serve(msg[1], msg[2], msg[3], msg[4] ?? undefined, false);
         break;
       case M.NEXT:
         if (!this.refs.onNext(msg[1], msg[2], end - start)) this.fail(new RpcError("RESOURCE_EXHAUSTED", `stream ${msg[1]}: the producer sent more items than it was granted`));
@@ -265,7 +207,7 @@ export class Peer implements CallCanceller {
         this.settle(msg[1], undefined, RpcError.fromPayload(msg[2]));
         break;
       case M.NOTIFY:
-        this.serveNotification(msg[1], msg[2], msg[3] ?? undefined);
+        this.serve(0, msg[1], msg[2], msg[3] ?? undefined, true);
         break;
       case M.CANCEL:
         this.incoming.get(msg[1])?.abort(new RpcError("CANCELLED", "the caller cancelled the call"));
@@ -283,87 +225,51 @@ export class Peer implements CallCanceller {
   }
 
   private settle(id: number, value: unknown, error: RpcError | undefined): void {
-    const call = this.pending.get(id);
+    const call = this.pending.take(id);
     if (!call) return; // answered after we gave up on it: nothing waits any more
-    this.pending.delete(id);
-    call.dispose();
     if (error) call.reject(error);
     else call.resolve(value);
     this.liveness.callActivity();
     this.checkIdle();
   }
 
-  private serve(id: number, target: string, args: unknown[], meta: M.CallMeta | undefined): void {
+  private serve(id: number, target: string, args: unknown[], meta: M.CallMeta | undefined, notification: boolean): void {
     this.liveness.callActivity();
-    const started = this.options.callLog ? callClock() : 0;
-    if (this.draining) return this.refuse(id, target, started, { code: "UNAVAILABLE", message: "the server is shutting down" });
-    if (this.incoming.has(id)) return this.refuse(id, target, started, { code: "INVALID_REQUEST", message: `call id ${id} is already in flight` });
-    if (this.incoming.size >= this.options.limits.maxCallsInFlight) {
-      const message = `${this.incoming.size} calls in flight on this connection reach maxCallsInFlight ${this.options.limits.maxCallsInFlight}`;
-      return this.refuse(id, target, started, { code: "RESOURCE_EXHAUSTED", message });
+    const call = new IncomingCall("farcall/1", id, target, args, this.info, metaOf(meta), deadlineOf(meta), this.caller, notification);
+    const sink: CallSink = notification ? this.notifications : this;
+    if (this.draining) return this.refuse(call, new RpcError("UNAVAILABLE", "the server is shutting down"), sink);
+    if (!notification) {
+      if (this.incoming.has(id)) return this.refuse(call, new RpcError("INVALID_REQUEST", `call id ${id} is already in flight`), sink);
+      if (target === M.LIST_METHODS) {
+        this.sendMessage([M.RESULT, id, this.options.pipeline.dispatcher?.list() ?? []]);
+        return;
+      }
     }
-    if (target === M.LIST_METHODS) {
-      this.sendMessage([M.RESULT, id, this.options.dispatcher?.list() ?? []]);
-      return;
+    if (target.charCodeAt(0) === 0x24 /* $ */) {
+      try {
+        call.entry = this.refs.lookup(target);
+      } catch (err) {
+        return this.refuse(call, RpcError.from(err), sink);
+      }
     }
-    let entry: MethodEntry | undefined;
-    try {
-      entry = this.lookup(target);
-    } catch (err) {
-      return this.refuse(id, target, started, RpcError.from(err).toPayload());
-    }
-    const call = new IncomingCall(id, target, this.info, metaOf(meta), deadlineOf(meta), this.caller);
-    call.started = started;
     const streams = this.refs.decodedStreams();
     if (streams) {
       call.streams = streams;
       call.watchDeadline();
     }
-    let result: unknown;
-    try {
-      result = runInContext(call, entry.fn, entry.self, args);
-    } catch (err) {
-      this.answer(call, undefined, err, true);
-      return;
-    }
-    if (isThenable(result)) {
-      this.incoming.set(id, call);
-      result.then(
-        (value) => this.answer(call, value, undefined, false),
-        (err: unknown) => this.answer(call, undefined, err, true),
-      );
-    } else {
-      this.answer(call, result, undefined, false);
-    }
+    if (!notification) this.incoming.set(id, call);
+    this.options.pipeline.dispatch(call, sink);
   }
 
-  /** The method `target` names: a served method, or `$id[.path]` on a reference this side exported. */
-  private lookup(target: string): MethodEntry {
-    if (target.charCodeAt(0) === 0x24 /* $ */) return this.refs.lookup(target);
-    const entry = this.options.dispatcher?.lookup(target);
-    if (!entry) throw new RpcError("METHOD_NOT_FOUND", `no method ${JSON.stringify(target)}`);
-    return entry;
-  }
-
-  /** Answers call `id` with an error before any handler ran; what its message brought in is given back. */
-  private refuse(id: number, target: string, started: number, error: ErrorPayload): void {
+  /** Fails `call` before any handler ran; what its message brought in is given back. */
+  private refuse(call: IncomingCall, error: RpcError, sink: CallSink): void {
     this.refs.discardDecoded();
-    this.sendMessage([M.ERROR, id, error]);
-    if (this.options.callLog) writeCallLog(this.options.callLog, this.options.logger, "farcall/1", this.info, target, started, error.code, false);
+    this.options.pipeline.refuse(call, error, call.notification ? REFUSED_NOTIFICATION : sink);
   }
 
-  private answer(call: IncomingCall, value: unknown, error: unknown, failed: boolean): void {
-    call.finish();
-    if (this.options.callLog) {
-      const outcome = call.abandoned ? call.abandoned.code : outcomeOf(failed, error);
-      writeCallLog(this.options.callLog, this.options.logger, "farcall/1", this.info, call.method, call.started, outcome, false);
-    }
+  /** CallSink: a call this side served has its outcome; answer it unless nobody waits. */
+  settled(call: IncomingCall, value: unknown, error: unknown, failed: boolean): void {
     if (this.incoming.get(call.id) === call) this.incoming.delete(call.id);
-    if (call.abandoned?.code === "DEADLINE_EXCEEDED") {
-      // The deadline passed while it ran: whatever the handler made of it, that is the answer.
-      failed = true;
-      error = call.abandoned;
-    }
     if (!this.closedWith && !(call.abandoned && call.abandoned.code !== "DEADLINE_EXCEEDED")) {
       let frame: Uint8Array;
       try {
@@ -380,41 +286,6 @@ export class Peer implements CallCanceller {
     }
     this.liveness.callActivity();
     this.checkIdle();
-  }
-
-  private serveNotification(target: string, args: unknown[], meta: M.CallMeta | undefined): void {
-    this.liveness.callActivity();
-    const started = this.options.callLog ? callClock() : 0;
-    let entry: MethodEntry | undefined;
-    try {
-      entry = this.draining ? undefined : this.lookup(target);
-    } catch (err) {
-      // A notification has no answer, not even an error; only the call log hears of it.
-      this.refs.discardDecoded();
-      this.logNotification(target, started, RpcError.from(err).code);
-      return;
-    }
-    if (!entry) {
-      this.refs.discardDecoded();
-      this.logNotification(target, started, "UNAVAILABLE");
-      return;
-    }
-    const call = new IncomingCall(0, target, this.info, metaOf(meta), deadlineOf(meta), this.caller);
-    const log = (err: unknown): void => {
-      this.options.logger.warn(`${describe(this.info)}: notification ${target} failed: ${RpcError.from(err).message}`);
-      this.logNotification(target, started, outcomeOf(true, err));
-    };
-    try {
-      const result = runInContext(call, entry.fn, entry.self, args);
-      if (isThenable(result)) result.then(this.options.callLog ? () => this.logNotification(target, started, "ok") : undefined, log);
-      else this.logNotification(target, started, "ok");
-    } catch (err) {
-      log(err);
-    }
-  }
-
-  private logNotification(target: string, started: number, outcome: string | number): void {
-    if (this.options.callLog) writeCallLog(this.options.callLog, this.options.logger, "farcall/1", this.info, target, started, outcome, true);
   }
 
   // ---- lifecycle -----------------------------------------------------------------------
@@ -439,7 +310,7 @@ export class Peer implements CallCanceller {
   }
 
   private get idle(): boolean {
-    return this.incoming.size === 0 && this.pending.size === 0 && this.refs.openStreams === 0;
+    return this.inFlight === 0 && this.notifications.inFlight === 0 && this.pending.size === 0 && this.refs.openStreams === 0;
   }
 
   /** Wakes whenIdle() waiters if nothing is in flight any more. */
@@ -456,11 +327,7 @@ export class Peer implements CallCanceller {
     if (this.closedWith) return;
     this.closedWith = reason;
     this.liveness.stop();
-    for (const call of this.pending.values()) {
-      call.dispose();
-      call.reject(reason);
-    }
-    this.pending.clear();
+    this.pending.rejectAll(reason);
     for (const call of this.incoming.values()) call.abort(reason);
     this.incoming.clear();
     this.refs.close(reason);
@@ -538,3 +405,4 @@ export class Peer implements CallCanceller {
 }
 
 const DEFAULT_MAX_REFERENCES = 10_000;
+

@@ -7,9 +7,8 @@ import type { TLSSocket } from "node:tls";
 import { createHandshakeCodec } from "../codecs/msgpack.js";
 import type { Codec } from "../core/codec.js";
 import type { PeerInfo } from "../core/context.js";
-import type { Dispatcher } from "../core/dispatcher.js";
+import type { CallPipeline } from "../core/pipeline.js";
 import { RpcError } from "../core/errors.js";
-import type { CallLog } from "../core/call-log.js";
 import type { Logger } from "../core/logger.js";
 import { describe } from "../core/describe.js";
 import { Peer, type FrameSink, type PeerLimits } from "../core/peer.js";
@@ -32,9 +31,8 @@ export interface StreamSessionConfig {
   limits: PeerLimits;
   exposeErrorStacks: boolean;
   logger: Logger;
-  dispatcher?: Dispatcher;
-  /** Gets one entry per call served (see core/call-log.ts). */
-  callLog?: CallLog | undefined;
+  /** Runs the calls this side serves. */
+  pipeline: CallPipeline;
 }
 
 /** The socket side of a session: frames in, frames out. */
@@ -109,13 +107,12 @@ export function peerInfoOf(socket: Socket, transport: string, authenticated: boo
 function makePeer(link: StreamLink, cfg: StreamSessionConfig, info: PeerInfo, hooks: Pick<ConstructorParameters<typeof Peer>[1], "onClose" | "onGoaway">): Peer {
   const peer = new Peer(link, {
     protocol: createFarcallProtocol(cfg.codec),
-    dispatcher: cfg.dispatcher,
+    pipeline: cfg.pipeline,
     info,
     // Never send a frame our own reader would refuse: the same limit is the peer's default.
     limits: { ...cfg.limits, maxFrameBytes: cfg.maxFrameBytes },
     exposeErrorStacks: cfg.exposeErrorStacks,
     logger: cfg.logger,
-    callLog: cfg.callLog,
     ...hooks,
   });
   link.reader.setLimit(cfg.maxFrameBytes, "maxFrameBytes");

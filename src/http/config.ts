@@ -3,6 +3,7 @@
  * bad option fails at startup naming itself.
  */
 import type { Dispatcher } from "../core/dispatcher.js";
+import { CallPipeline } from "../core/pipeline.js";
 import { resolveLogger } from "../core/logger.js";
 import { keyBytes } from "../net/hmac.js";
 import { MAX_JSON_DEPTH } from "../codecs/json-ext.js";
@@ -12,13 +13,13 @@ import type { HttpCoreConfig } from "./rpc-core.js";
 /** The checked configuration of a JSON-RPC HTTP endpoint serving `dispatcher`. */
 export function resolveHttpConfig<R>(dispatcher: Dispatcher, options: HttpHandlerOptions<R>): HttpCoreConfig<R> {
   if (options.auth !== undefined && typeof options.auth !== "function") throw new TypeError("auth must be a function (token, request) => boolean");
-  if (options.callLog !== undefined && typeof options.callLog !== "function") throw new TypeError("callLog must be a function (entry) => void");
   const key = options.authkey !== undefined ? keyBytes(options.authkey) : undefined;
   if (key && key.length === 0) throw new RangeError("authkey must not be empty");
   const openrpc = options.openrpc ?? HTTP_DEFAULTS.openrpc;
   if (typeof openrpc.title !== "string" || typeof openrpc.version !== "string") throw new TypeError("openrpc needs a string title and version");
+  const logger = resolveLogger(options.logger);
   return {
-    dispatcher,
+    pipeline: new CallPipeline({ dispatcher, use: options.use, callLog: options.callLog, logger }),
     maxBodyBytes: checkInteger("maxBodyBytes", options.maxBodyBytes ?? HTTP_DEFAULTS.maxBodyBytes, 1),
     maxDepth: checkInteger("maxDepth", options.maxDepth ?? HTTP_DEFAULTS.maxDepth, 4, MAX_JSON_DEPTH),
     maxBatch: checkInteger("maxBatch", options.maxBatch ?? HTTP_DEFAULTS.maxBatch, 1),
@@ -26,7 +27,6 @@ export function resolveHttpConfig<R>(dispatcher: Dispatcher, options: HttpHandle
     openrpc,
     auth: options.auth,
     key,
-    logger: resolveLogger(options.logger),
-    callLog: options.callLog,
+    logger,
   };
 }

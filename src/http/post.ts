@@ -102,3 +102,15 @@ export function combinedOptions(calls: readonly { options: CallOptions }[], defa
   const signal = signals.size <= 1 ? signals.values().next().value : AbortSignal.any([...signals]);
   return signal ? { timeout, signal } : { timeout };
 }
+
+/** What an HTTP client (JSON-RPC or XML-RPC) is made with, checked by connect(). */
+export interface HttpCallerConfig {
+  url: string;
+  key: Uint8Array | undefined;
+  tls: ClientTlsOptions | undefined;
+  /** Default per-call timeout (ms); 0 for none. */
+  timeout: number;
+  maxDepth: number;
+  /** Largest response body read. */
+  maxBodyBytes: number;
+}

@@ -29,16 +29,13 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Codec } from "../core/codec.js";
 import type { PeerInfo } from "../core/context.js";
-import type { Dispatcher } from "../core/dispatcher.js";
 import { RpcError } from "../core/errors.js";
-import { invokeMethod } from "../core/invoke.js";
-import type { CallLog } from "../core/call-log.js";
+import type { CallPipeline } from "../core/pipeline.js";
 import type { Logger } from "../core/logger.js";
 import { createJsonCodec } from "../codecs/json-ext.js";
-import { encodeResponse, errorResponse, handleJsonRpc, type JsonRpcInvoke } from "../jsonrpc/protocol.js";
+import { encodeResponse, errorResponse, handleJsonRpc, jsonRpcInvoker } from "../jsonrpc/protocol.js";
 import { buildOpenRpcDocument, type OpenRpcDocument, type OpenRpcInfo } from "../jsonrpc/openrpc.js";
 import type { BearerAuth } from "../options.js";
-import { loggedInvoke } from "../jsonrpc/call-log.js";
 import { isXml, XmlRpcHttp } from "../xmlrpc/http-handler.js";
 
 /** The header a farcall client sets to ask for the extended JSON codec, and its value. */
@@ -75,7 +72,8 @@ export interface HttpAnswer {
 
 /** Everything the core needs, with defaults applied and checked. */
 export interface HttpCoreConfig<R> {
-  dispatcher: Dispatcher;
+  /** Runs every call, JSON-RPC and XML-RPC alike. */
+  pipeline: CallPipeline;
   maxBodyBytes: number;
   maxDepth: number;
   maxBatch: number;
@@ -85,8 +83,6 @@ export interface HttpCoreConfig<R> {
   auth: BearerAuth<R> | undefined;
   key: Uint8Array | undefined;
   logger: Logger;
-  /** Gets one entry per call (see core/call-log.ts). */
-  callLog?: CallLog | undefined;
 }
 
 export class HttpRpcCore<R> {
@@ -97,14 +93,14 @@ export class HttpRpcCore<R> {
   /** SHA-256 of the authkey: comparing digests takes the same time whatever the token's length. */
   private readonly keyDigest: Buffer | undefined;
   private readonly discover = (): OpenRpcDocument =>
-    (this.discovery ??= buildOpenRpcDocument(this.cfg.dispatcher.list(), this.cfg.openrpc));
+    (this.discovery ??= buildOpenRpcDocument(this.cfg.pipeline.dispatcher?.list() ?? [], this.cfg.openrpc));
 
   constructor(private readonly cfg: HttpCoreConfig<R>) {
     this.plain = createJsonCodec({ extended: false, maxDepth: cfg.maxDepth });
     this.extended = createJsonCodec({ extended: true, maxDepth: cfg.maxDepth });
     this.keyDigest = cfg.key ? sha256(cfg.key) : undefined;
     this.xml = new XmlRpcHttp({
-      dispatcher: cfg.dispatcher, maxDepth: cfg.maxDepth, maxElements: cfg.maxXmlElements, maxBatch: cfg.maxBatch, logger: cfg.logger, callLog: cfg.callLog,
+      pipeline: cfg.pipeline, maxDepth: cfg.maxDepth, maxElements: cfg.maxXmlElements, maxBatch: cfg.maxBatch,
     });
   }
 
@@ -161,9 +157,7 @@ export class HttpRpcCore<R> {
       return this.respond(200, encodeResponse(errorResponse(null, err), this.plain), extended, false);
     }
     const peer: PeerInfo = { ...ex.peer, authenticated };
-    const { dispatcher } = this.cfg;
-    let invoke: JsonRpcInvoke = (method, args) => invokeMethod(dispatcher, { method, args, peer, signal: ex.signal });
-    if (this.cfg.callLog) invoke = loggedInvoke(invoke, this.cfg.callLog, this.cfg.logger, peer);
+    const invoke = jsonRpcInvoker(this.cfg.pipeline, peer, ex.signal);
     const response = await handleJsonRpc(doc, invoke, { maxBatch: this.cfg.maxBatch, discover: this.discover, extended });
     if (response === undefined) return { status: 204, headers: {}, close: false };
     return this.respond(200, encodeResponse(response, codec), extended, false);

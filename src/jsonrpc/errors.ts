@@ -17,11 +17,8 @@
  * message, data.data); any other number is kept with its data. Any other thrown value becomes
  * INTERNAL (-32603) with its message only: stacks never leave the server.
  */
-import { isFrameworkCode, JSON_RPC_CODES, RpcError, type ErrorCode } from "../core/errors.js";
+import { APPLICATION_ERROR_CODE, isFrameworkCode, JSON_RPC_CODES, RpcError, type ErrorCode } from "../core/errors.js";
 import { hasMember, isJsonObject, type JsonRpcErrorObject } from "./document.js";
-
-/** The error number that carries application codes JSON-RPC has no number for. */
-export const APPLICATION_ERROR_CODE = -32000;
 
 const CODE_OF_NUMBER: ReadonlyMap<number, ErrorCode> = new Map(
   (Object.keys(JSON_RPC_CODES) as ErrorCode[]).map((code) => [JSON_RPC_CODES[code], code]),

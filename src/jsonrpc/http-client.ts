@@ -15,20 +15,8 @@ import type { JsonRpcRequest } from "./document.js";
 import { DISCOVER_METHOD } from "./protocol.js";
 import type { OpenRpcDocument } from "./openrpc.js";
 import type { MethodInfo } from "../core/dispatcher.js";
-import type { ClientTlsOptions } from "../options.js";
 import { CODEC_HEADER, EXTENDED_CODEC } from "../http/rpc-core.js";
-import { combinedOptions, HttpPoster } from "../http/post.js";
-
-export interface HttpCallerConfig {
-  url: string;
-  key: Uint8Array | undefined;
-  tls: ClientTlsOptions | undefined;
-  /** Default per-call timeout (ms); 0 for none. */
-  timeout: number;
-  maxDepth: number;
-  /** Largest response body read. */
-  maxBodyBytes: number;
-}
+import { combinedOptions, HttpPoster, type HttpCallerConfig } from "../http/post.js";
 
 export class HttpCaller implements Caller {
   private readonly poster: HttpPoster;

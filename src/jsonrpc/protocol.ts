@@ -19,6 +19,9 @@
  * - Errors map to error objects as jsonrpc-errors.ts says.
  */
 import type { Codec } from "../core/codec.js";
+import type { PeerInfo } from "../core/context.js";
+import { IncomingCall } from "../core/incoming-call.js";
+import type { CallPipeline } from "../core/pipeline.js";
 import { RpcError } from "../core/errors.js";
 import {
   hasMember, isJsonObject, isJsonRpcId, JSONRPC_VERSION,
@@ -28,6 +31,15 @@ import { toErrorObject } from "./errors.js";
 
 /** Runs one method: what a transport wires to the dispatcher. Throw RpcError to fail a call. */
 export type JsonRpcInvoke = (method: string, args: unknown[], isNotification: boolean) => unknown;
+
+/** Runs JSON-RPC calls from `peer` through `pipeline`; each is cancelled when `signal` aborts. */
+export function jsonRpcInvoker(pipeline: CallPipeline, peer: PeerInfo, signal: AbortSignal): JsonRpcInvoke {
+  return (method, args, notification) => {
+    const call = new IncomingCall("jsonrpc", 0, method, args, peer, undefined, undefined, undefined, notification);
+    call.follow(signal);
+    return pipeline.invoke(call);
+  };
+}
 
 /** Options of {@link handleJsonRpc}. */
 export interface JsonRpcOptions {

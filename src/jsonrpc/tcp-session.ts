@@ -7,14 +7,11 @@
 import type { Socket } from "node:net";
 import type { Codec } from "../core/codec.js";
 import type { PeerInfo } from "../core/context.js";
-import type { Dispatcher } from "../core/dispatcher.js";
 import { RpcError } from "../core/errors.js";
-import { invokeMethod } from "../core/invoke.js";
-import type { CallLog } from "../core/call-log.js";
 import type { Logger } from "../core/logger.js";
-import { encodeResponse, errorResponse, handleJsonRpc, type JsonRpcInvoke } from "./protocol.js";
+import type { CallPipeline } from "../core/pipeline.js";
+import { encodeResponse, errorResponse, handleJsonRpc, jsonRpcInvoker, type JsonRpcInvoke } from "./protocol.js";
 import type { JsonRpcResponse } from "./document.js";
-import { loggedInvoke } from "./call-log.js";
 import { JsonValueSplitter } from "./json-stream.js";
 
 const NEWLINE = Buffer.from("\n");
@@ -24,7 +21,8 @@ const LINGER_MS = 1000;
 
 /** What every raw JSON-RPC connection of a server shares. */
 export interface JsonStreamConfig {
-  dispatcher: Dispatcher;
+  /** Runs every call. */
+  pipeline: CallPipeline;
   /** The plain JSON codec: raw TCP has no header to ask for the extended one. */
   codec: Codec;
   maxBodyBytes: number;
@@ -38,8 +36,6 @@ export interface JsonStreamConfig {
   requestTimeoutMs: number;
   discover: () => unknown;
   logger: Logger;
-  /** Gets one entry per call (see core/call-log.ts). */
-  callLog?: CallLog | undefined;
 }
 
 export class JsonStreamSession {
@@ -62,8 +58,7 @@ export class JsonStreamSession {
   ) {
     this.splitter = new JsonValueSplitter(cfg.maxBodyBytes, cfg.maxDepth);
     const signal = this.controller.signal;
-    const invoke: JsonRpcInvoke = (method, args) => invokeMethod(cfg.dispatcher, { method, args, peer, signal });
-    this.invoke = cfg.callLog ? loggedInvoke(invoke, cfg.callLog, cfg.logger, peer) : invoke;
+    this.invoke = jsonRpcInvoker(cfg.pipeline, peer, signal);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.once("close", () => {
       clearTimeout(this.lateTimer);

@@ -21,7 +21,8 @@ import type { Msg, MsgHdrs, NatsConnection } from "@nats-io/transport-node";
 import { createJsonCodec } from "../codecs/json-ext.js";
 import { createMsgpackCodec } from "../codecs/msgpack.js";
 import type { Codec } from "../core/codec.js";
-import { Dispatcher } from "../core/dispatcher.js";
+import { InterceptingCaller } from "../core/client-interceptor.js";
+import { exposedPipeline } from "../core/pipeline.js";
 import { RpcError } from "../core/errors.js";
 import { resolveLogger } from "../core/logger.js";
 import type { Peer } from "../core/peer.js";
@@ -163,7 +164,7 @@ export class NatsCaller implements Caller {
 
   /** True when calls go through the full session: one is open, or the client exposes something. */
   private get pinned(): boolean {
-    return this.sessions.current !== undefined || this.cfg.sessions.dispatcher !== undefined;
+    return this.sessions.current !== undefined || this.cfg.sessions.pipeline.dispatcher !== undefined;
   }
 
   /** The full session: the open one, or one opened now on whichever instance answers `$session`. */
@@ -389,6 +390,7 @@ export async function natsCaller(url: string, options: ConnectOptions): Promise<
   const limits = resolveLimits(options, CONNECT_DEFAULTS);
   if (options.tls) throw new TypeError("tls options were given for a nats:// address: TLS to NATS goes in nats.tls");
   const codec = createMsgpackCodec({ maxDepth: limits.maxDepth });
+  const logger = resolveLogger(options.logger);
   // NATS never tells a session that its instance died silently (a lost host): the ping does.
   const keepaliveMs = resolveNatsPolicy(options.nats).sessionKeepaliveMs;
   const cfg: NatsCallerConfig = {
@@ -402,9 +404,9 @@ export async function natsCaller(url: string, options: ConnectOptions): Promise<
     sessions: {
       codec,
       limits: { maxCallsInFlight: CONNECT_DEFAULTS.maxCallsInFlight, keepaliveIntervalMs: keepaliveMs, keepaliveTimeoutMs: keepaliveMs, keepaliveOption: "nats.sessionKeepaliveMs", idleTimeoutMs: 0, maxReferences: limits.maxReferences },
-      dispatcher: options.expose !== undefined ? new Dispatcher(options.expose) : undefined,
+      pipeline: exposedPipeline(options.expose, logger),
       maxFrameBytes: limits.maxFrameBytes,
-      logger: resolveLogger(options.logger),
+      logger,
     },
   };
   const address = natsService(url);
@@ -420,7 +422,8 @@ export async function natsCaller(url: string, options: ConnectOptions): Promise<
  * @example console.log((await natsInstances(remote)).length, "instances answer")
  */
 export function natsInstances(remote: unknown, windowMs?: number): Promise<InstanceHealth[]> {
-  const { caller } = stateOf(remote, "natsInstances()");
+  const { caller: outer } = stateOf(remote, "natsInstances()");
+  const caller = outer instanceof InterceptingCaller ? outer.inner : outer;
   if (!(caller instanceof NatsCaller)) return Promise.reject(new TypeError("natsInstances() needs a remote connected to a nats:// URL"));
   return caller.instances(windowMs);
 }

@@ -10,11 +10,11 @@ import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { Msg, MsgHdrs, NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { Codec } from "../core/codec.js";
-import { callClock, outcomeOf, writeCallLog, type CallLog } from "../core/call-log.js";
 import type { PeerInfo } from "../core/context.js";
 import type { Dispatcher } from "../core/dispatcher.js";
+import { IncomingCall } from "../core/incoming-call.js";
+import type { CallPipeline, CallSink } from "../core/pipeline.js";
 import { RpcError, toErrorPayload } from "../core/errors.js";
-import { invokeMethod } from "../core/invoke.js";
 import type { Logger } from "../core/logger.js";
 import * as M from "../core/messages.js";
 import { methodDoc } from "../core/method-doc.js";
@@ -51,7 +51,8 @@ export interface InstanceHealth {
 
 /** What listenNats needs from serve(). */
 export interface NatsListenConfig {
-  dispatcher: Dispatcher;
+  /** Runs the calls this instance serves. */
+  pipeline: CallPipeline;
   /** farcall/1's codec (MessagePack), with its decode limits. */
   codec: Codec;
   /** Extended JSON, for the metadata header. */
@@ -68,7 +69,6 @@ export interface NatsListenConfig {
   connectTimeoutMs: number;
   exposeErrorStacks: boolean;
   logger: Logger;
-  callLog: CallLog | undefined;
   nats: NatsOptions | undefined;
 }
 
@@ -88,7 +88,7 @@ export interface NatsListener {
 interface Running {
   msg: Msg;
   id: number;
-  abort: AbortController;
+  call: IncomingCall;
 }
 
 /** Starts serving `config.dispatcher` as one instance of the service named by `url`. */
@@ -119,6 +119,10 @@ class NatsService {
   private readonly prefixLength: number;
   private readonly started = Date.now();
   private readonly idempotent: string[];
+  private readonly dispatcher: Dispatcher;
+  /** Calls the pipeline runs now for this instance (CallSink's count, shared by every call). */
+  callsRunning = 0;
+  readonly maxCallsInFlight: number;
   private readonly replyHeaders: MsgHdrs;
   private readonly sessions: NatsSessionHost;
   private calls: Subscription | undefined;
@@ -130,23 +134,26 @@ class NatsService {
   constructor(
     private readonly nc: NatsConnection,
     private readonly service: string,
-    private readonly instance: string,
+    readonly instance: string,
     private readonly cfg: NatsListenConfig,
     private readonly makeHeaders: () => MsgHdrs,
   ) {
     this.prefixLength = service.length + 1;
-    this.idempotent = cfg.dispatcher.list().map((m) => m.name).filter((name) => methodDoc(cfg.dispatcher.lookup(name)!.fn)?.idempotent === true);
+    this.maxCallsInFlight = cfg.maxCallsInFlight;
+    const dispatcher = cfg.pipeline.dispatcher;
+    if (!dispatcher) throw new TypeError("a NATS listener needs something to serve");
+    this.dispatcher = dispatcher;
+    this.idempotent = dispatcher.list().map((m) => m.name).filter((name) => methodDoc(dispatcher.lookup(name)!.fn)?.idempotent === true);
     this.replyHeaders = makeHeaders();
     this.replyHeaders.set(INSTANCE_HEADER, instance);
     this.sessions = new NatsSessionHost(nc, service, instance, {
-      dispatcher: cfg.dispatcher,
+      pipeline: cfg.pipeline,
       codec: cfg.codec,
       limits: sessionLimits(cfg.sessionLimits, resolveNatsPolicy(cfg.nats).sessionKeepaliveMs),
       maxSessions: cfg.maxSessions,
       maxFrameBytes: cfg.maxFrameBytes,
       exposeErrorStacks: cfg.exposeErrorStacks,
       logger: cfg.logger,
-      callLog: cfg.callLog,
     });
   }
 
@@ -244,32 +251,26 @@ class NatsService {
 
   /** Runs one call; resolves to its RESULT or ERROR frame, or undefined for a notification or an abandoned call. */
   private async run(msg: Msg, id: number, method: string, args: unknown[], deadline: number | undefined, meta: Record<string, unknown> | undefined, notification: boolean): Promise<unknown[] | undefined> {
+    if (method.charCodeAt(0) === 0x24 /* $ */) {
+      // The reserved targets an instance answers itself are not calls of the service.
+      try {
+        return notification ? undefined : [M.RESULT, id, this.builtin(method)];
+      } catch (err) {
+        return notification ? undefined : [M.ERROR, id, RpcError.from(err).toPayload()];
+      }
+    }
     const peer: PeerInfo = { transport: "nats", address: callerOf(msg), authenticated: false };
-    if (this.running.size >= this.cfg.maxCallsInFlight) {
-      return notification ? undefined : [M.ERROR, id, new RpcError("RESOURCE_EXHAUSTED", `instance ${this.instance} runs ${this.running.size} calls, maxCallsInFlight is ${this.cfg.maxCallsInFlight}`).toPayload()];
-    }
-    const entry: Running = { msg, id, abort: new AbortController() };
+    const call = new IncomingCall("farcall/1", id, method, args, peer, meta, deadline, undefined, notification);
+    const entry: Running = { msg, id, call };
     this.running.add(entry);
-    const started = this.cfg.callLog ? callClock() : 0;
-    let frame: unknown[] | undefined;
-    let failure: unknown;
-    let failed = false;
-    try {
-      const value = method.charCodeAt(0) === 0x24 /* $ */ ? this.builtin(method) : await invokeMethod(this.cfg.dispatcher, { method, args, peer, meta, deadline, signal: entry.abort.signal });
-      frame = [M.RESULT, id, value];
-    } catch (err) {
-      failed = true;
-      failure = err;
-      frame = [M.ERROR, id, toErrorPayload(err, this.cfg.exposeErrorStacks)];
-    } finally {
-      this.served++;
-      this.running.delete(entry);
-      if (this.running.size === 0) this.wakeDrain?.();
-    }
-    if (this.cfg.callLog) writeCallLog(this.cfg.callLog, this.cfg.logger, "farcall/1", peer, method, started, outcomeOf(failed, failure), notification);
+    const [value, failure, failed] = await new Promise<Outcome>((resolve) => this.cfg.pipeline.dispatch(call, new InstanceSink(this, resolve)));
+    this.served++;
+    this.running.delete(entry);
+    if (this.running.size === 0) this.wakeDrain?.();
     // close() gave up on this call and already answered it UNAVAILABLE.
-    if (entry.abort.signal.aborted && this.closing) return undefined;
-    return notification ? undefined : frame;
+    if (call.abandoned && this.closing) return undefined;
+    if (notification) return undefined;
+    return failed ? [M.ERROR, id, toErrorPayload(failure, this.cfg.exposeErrorStacks)] : [M.RESULT, id, value];
   }
 
   /** `$session`: a session pinned to this instance, answered with its subject in `Farcall-Session`. */
@@ -346,7 +347,7 @@ class NatsService {
     await Promise.race([idle, new Promise<void>((resolve) => (timer = setTimeout(resolve, drainMs)))]);
     clearTimeout(timer);
     for (const entry of this.running) {
-      entry.abort.abort(new RpcError("UNAVAILABLE", "the server closed"));
+      entry.call.abort(new RpcError("UNAVAILABLE", "the server closed"));
       this.answerError(entry.msg, entry.id, new RpcError("UNAVAILABLE", `instance ${this.instance} closed before the call finished`));
     }
     this.sessions.close(new RpcError("UNAVAILABLE", `instance ${this.instance} closed`));
@@ -365,7 +366,7 @@ class NatsService {
   private builtin(method: string): unknown {
     switch (method) {
       case M.LIST_METHODS:
-        return this.cfg.dispatcher.list();
+        return this.dispatcher.list();
       case NATS_IDEMPOTENT:
         return this.idempotent;
       case NATS_HEALTH:
@@ -382,4 +383,30 @@ function callerOf(msg: Msg): string {
   if (!reply) return "nats";
   const dot = reply.lastIndexOf(".");
   return dot > 0 ? reply.slice(0, dot) : reply;
+}
+
+/** A call's value, what it threw, and whether it failed. */
+type Outcome = [unknown, unknown, boolean];
+
+/** One call's sink: the limit is the instance's, shared by every call it runs. */
+class InstanceSink implements CallSink {
+  constructor(
+    private readonly listener: NatsService,
+    private readonly resolve: (outcome: Outcome) => void,
+  ) {}
+  get inFlight(): number {
+    return this.listener.callsRunning;
+  }
+  set inFlight(n: number) {
+    this.listener.callsRunning = n;
+  }
+  get maxInFlight(): number {
+    return this.listener.maxCallsInFlight;
+  }
+  get scope(): string {
+    return `instance ${this.listener.instance}`;
+  }
+  settled(_call: IncomingCall, value: unknown, error: unknown, failed: boolean): void {
+    this.resolve([value, error, failed]);
+  }
 }

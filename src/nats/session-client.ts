@@ -7,7 +7,7 @@
  */
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { Codec } from "../core/codec.js";
-import type { Dispatcher } from "../core/dispatcher.js";
+import type { CallPipeline } from "../core/pipeline.js";
 import { RpcError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import * as M from "../core/messages.js";
@@ -20,8 +20,8 @@ export interface SessionClientConfig {
   codec: Codec;
   /** Per-session limits, keepalive included. */
   limits: PeerLimits;
-  /** What the client exposes to the instance (connect()'s `expose`). */
-  dispatcher: Dispatcher | undefined;
+  /** Runs what the client exposes to the instance (connect()'s `expose`). */
+  pipeline: CallPipeline;
   maxFrameBytes: number;
   logger: Logger;
 }
@@ -71,7 +71,7 @@ export class NatsSessionClient {
     const link = new NatsSessionLink(this.nc, `${this.listen()}.${token}`, subject, this.protocol, this.cfg.logger);
     const peer = new Peer(link, {
       protocol: this.protocol,
-      dispatcher: this.cfg.dispatcher,
+      pipeline: this.cfg.pipeline,
       info: { transport: "nats", address: instance, authenticated: false },
       limits: this.cfg.limits,
       exposeErrorStacks: false,

@@ -8,9 +8,8 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
-import type { CallLog } from "../core/call-log.js";
 import type { Codec } from "../core/codec.js";
-import type { Dispatcher } from "../core/dispatcher.js";
+import type { CallPipeline } from "../core/pipeline.js";
 import { RpcError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import * as M from "../core/messages.js";
@@ -20,7 +19,8 @@ import { endOf, NatsSessionLink, sessionPrefix } from "./session.js";
 
 /** What the sessions of one instance need from its listener. */
 export interface SessionHostConfig {
-  dispatcher: Dispatcher;
+  /** Runs the calls the sessions serve. */
+  pipeline: CallPipeline;
   codec: Codec;
   /** Per-session limits, keepalive included. */
   limits: PeerLimits;
@@ -29,7 +29,6 @@ export interface SessionHostConfig {
   maxFrameBytes: number;
   exposeErrorStacks: boolean;
   logger: Logger;
-  callLog: CallLog | undefined;
 }
 
 interface Hosted {
@@ -43,6 +42,8 @@ export class NatsSessionHost {
   private readonly byCaller = new Map<string, Hosted>();
   private readonly prefix: string;
   private readonly protocol;
+  /** The pipeline of a session that answers calls on its references and nothing else. */
+  private readonly referencesOnly: CallPipeline;
   private sub: Subscription | undefined;
 
   constructor(
@@ -53,6 +54,7 @@ export class NatsSessionHost {
   ) {
     this.prefix = sessionPrefix(service, instance);
     this.protocol = createFarcallProtocol(cfg.codec);
+    this.referencesOnly = cfg.pipeline.derive({ dispatcher: undefined });
   }
 
   /** Sessions alive now. */
@@ -110,12 +112,11 @@ export class NatsSessionHost {
     const peer = new Peer(link, {
       protocol: this.protocol,
       // A reference-only session answers calls on its references and nothing else.
-      dispatcher: referencesOnly ? undefined : this.cfg.dispatcher,
+      pipeline: referencesOnly ? this.referencesOnly : this.cfg.pipeline,
       info: { transport: "nats", address: caller, authenticated: false },
       limits: this.cfg.limits,
       exposeErrorStacks: this.cfg.exposeErrorStacks,
       logger: this.cfg.logger,
-      callLog: this.cfg.callLog,
       onClose: () => {
         this.sessions.delete(sid);
         if (this.byCaller.get(caller) === hosted) this.byCaller.delete(caller);

@@ -9,7 +9,7 @@
  *   { authkey: Buffer.from("password"), logger: consoleLogger });
  */
 import { pickleTuple } from "./pickle/pickle.js";
-import type { Dispatcher } from "../core/dispatcher.js";
+import type { CallPipeline } from "../core/pipeline.js";
 import type { Logger } from "../core/logger.js";
 import { PyManagerService } from "./server.js";
 import type { StreamAddress } from "../net/address.js";
@@ -65,8 +65,8 @@ function positive(value: number | undefined, fallback: number, name: string): nu
   return value;
 }
 
-/** Serves `dispatcher` to Python manager clients on `address` (a tcp or unix address). */
-export async function listenPyManager(address: StreamAddress, dispatcher: Dispatcher, options: PyManagerListenOptions): Promise<PyManagerListener> {
+/** Serves what `pipeline` runs to Python manager clients on `address` (a tcp or unix address). */
+export async function listenPyManager(address: StreamAddress, pipeline: CallPipeline, options: PyManagerListenOptions): Promise<PyManagerListener> {
   if (address.scheme === "tls") throw new TypeError("pymanager:// listens on plain TCP or a unix socket: Python's manager protocol has no TLS");
   const limits = {
     maxFrameBytes: positive(options.maxFrameBytes, PYMANAGER_LISTEN_DEFAULTS.maxFrameBytes, "maxFrameBytes"),
@@ -81,7 +81,7 @@ export async function listenPyManager(address: StreamAddress, dispatcher: Dispat
     limits.quickAck = quickAck;
     if (missing !== undefined) logger.info(`pymanager listener: ${missing}; Python clients may wait ~40 ms for a delayed ACK on each new connection`);
   }
-  const service = new PyManagerService(dispatcher, { maxReferents: options.maxReferents, allowShutdown: options.allowShutdown });
+  const service = new PyManagerService(pipeline, { maxReferents: options.maxReferents, allowShutdown: options.allowShutdown });
   const open = new Set<PyManagerSocket>();
   const onClosed = (conn: PyManagerSocket): void => void open.delete(conn);
   let closing: Promise<void> | undefined;

@@ -17,9 +17,10 @@
  */
 import { PickleGlobal, PickleNativeStr, pickleTuple, type PickleTuple } from "./pickle/pickle.js";
 import type { PeerInfo } from "../core/context.js";
-import { Dispatcher } from "../core/dispatcher.js";
+import { Dispatcher, type MethodEntry } from "../core/dispatcher.js";
 import { RpcError } from "../core/errors.js";
-import { invokeMethod } from "../core/invoke.js";
+import { IncomingCall } from "../core/incoming-call.js";
+import type { CallPipeline } from "../core/pipeline.js";
 import { isMarkedRef } from "../core/ref.js";
 import { errorReply, tracebackReply } from "./errors.js";
 import { ReferentTable, REFERENT_DEFAULTS, type Referent } from "./referents.js";
@@ -59,8 +60,11 @@ export class PyManagerService {
   readonly referents: ReferentTable;
   private readonly types = new Map<string, TypeEntry>();
   private readonly allowShutdown: boolean;
+  private readonly dispatcher: Dispatcher;
 
-  constructor(private readonly dispatcher: Dispatcher, options: PyManagerServiceOptions = {}) {
+  constructor(private readonly pipeline: CallPipeline, options: PyManagerServiceOptions = {}) {
+    if (!pipeline.dispatcher) throw new TypeError("a manager service needs something to serve");
+    const dispatcher = (this.dispatcher = pipeline.dispatcher);
     const maxReferents = options.maxReferents ?? REFERENT_DEFAULTS.maxReferents;
     if (!Number.isSafeInteger(maxReferents) || maxReferents < 1) {
       throw new RangeError(`maxReferents must be a positive integer, got ${String(maxReferents)}`);
@@ -139,10 +143,20 @@ export class PyManagerService {
       referent = this.referents.add(undefined, this.dispatcher, type.prefix, type.exposed);
     } else {
       const callArgs = kwargs === null ? args.slice(1) : [...args.slice(1), kwargs];
-      const value = await invokeMethod(this.dispatcher, { method: type.path, args: callArgs, peer: conn.peer });
+      const value = await this.invoke(conn, type.path, callArgs, undefined);
       referent = this.hold(value);
     }
     return pickleTuple("#RETURN", pickleTuple(referent.ident, pickleTuple(...referent.exposed)));
+  }
+
+  /**
+   * Runs one call through the pipeline. A method of an object held for the client (a class
+   * instance a call returned) comes resolved as `entry`; any other is looked up by name.
+   */
+  private invoke(conn: PyManagerConnection, method: string, args: unknown[], entry: MethodEntry | undefined): Promise<unknown> {
+    const call = new IncomingCall("pymanager", 0, method, args, conn.peer, undefined, undefined);
+    call.entry = entry;
+    return this.pipeline.invoke(call);
   }
 
   /** A new referent for a function's result: a class instance or ref() object answers its own methods. */
@@ -174,8 +188,9 @@ export class PyManagerService {
     const referent = this.referents.get(ident);
     this.referents.hold(referent, conn);
     const callArgs = kwargs === null ? args : [...args, kwargs];
-    if (referent.methods !== undefined && referent.methods.lookup(referent.prefix + method) !== undefined) {
-      const value = await invokeMethod(referent.methods, { method: referent.prefix + method, args: callArgs, peer: conn.peer });
+    const entry = referent.methods?.lookup(referent.prefix + method);
+    if (entry !== undefined) {
+      const value = await this.invoke(conn, referent.prefix + method, callArgs, referent.methods === this.dispatcher ? undefined : entry);
       return byReference(value) ? this.proxyReply(conn, value) : pickleTuple("#RETURN", value);
     }
     // Python's fallbacks for names the object does not expose.

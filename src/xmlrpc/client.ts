@@ -13,8 +13,7 @@ import type { XmlRpcDecodeLimits } from "./decode.js";
 import { encodeMethodCall } from "./encode.js";
 import { multicallDocument, multicallElement, readMulticall, readResponse, type XmlRpcOutcome } from "./client-protocol.js";
 import { LIST_METHODS as SYSTEM_LIST_METHODS, METHOD_SIGNATURE } from "./introspection.js";
-import type { HttpCallerConfig } from "../jsonrpc/http-client.js";
-import { combinedOptions, HttpPoster, type PostAnswer } from "../http/post.js";
+import { combinedOptions, HttpPoster, type HttpCallerConfig, type PostAnswer } from "../http/post.js";
 import { isXml } from "./http-handler.js";
 
 const SCHEME = /^xmlrpc\+(https?):\/\//i;

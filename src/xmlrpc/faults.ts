@@ -17,9 +17,8 @@
  * its framework code; -32000 with a farcallCode becomes that code; anything else (Python's
  * Fault(1, ...), Flask's string codes) is kept as it came.
  */
-import { isFrameworkCode, JSON_RPC_CODES, RpcError, type ErrorCode } from "../core/errors.js";
+import { APPLICATION_ERROR_CODE, isFrameworkCode, JSON_RPC_CODES, RpcError, type ErrorCode } from "../core/errors.js";
 import { isInt32 } from "./scalars.js";
-import { APPLICATION_ERROR_CODE } from "../jsonrpc/errors.js";
 
 /** The fault struct members farcall writes. */
 export interface FaultStruct {

@@ -17,21 +17,19 @@
 import type { PeerInfo } from "../core/context.js";
 import type { Dispatcher } from "../core/dispatcher.js";
 import { RpcError } from "../core/errors.js";
-import { invokeMethod } from "../core/invoke.js";
-import { callClock, outcomeOf, writeCallLog, type CallLog } from "../core/call-log.js";
-import type { Logger } from "../core/logger.js";
+import { IncomingCall } from "../core/incoming-call.js";
+import type { CallPipeline } from "../core/pipeline.js";
 import { decodeXmlRpc } from "./decode.js";
 import { faultDocument } from "./encode.js";
 import { faultValue, handleXmlRpc, type XmlRpcInvoke } from "./protocol.js";
 import type { HttpAnswer } from "../http/rpc-core.js";
 
 export interface XmlRpcHttpConfig {
-  dispatcher: Dispatcher;
+  /** Runs every call (and names the methods introspection lists). */
+  pipeline: CallPipeline;
   maxDepth: number;
   maxElements: number;
   maxBatch: number;
-  logger: Logger;
-  callLog?: CallLog | undefined;
 }
 
 /** The Content-Type of every answer; the XML declaration says UTF-8. */
@@ -46,20 +44,28 @@ export function isXml(contentType: string | undefined): boolean {
 }
 
 export class XmlRpcHttp {
-  constructor(private readonly cfg: XmlRpcHttpConfig) {}
+  private readonly dispatcher: Dispatcher;
+
+  constructor(private readonly cfg: XmlRpcHttpConfig) {
+    if (!cfg.pipeline.dispatcher) throw new TypeError("an XML-RPC endpoint needs something to serve");
+    this.dispatcher = cfg.pipeline.dispatcher;
+  }
 
   /** Answers one request body; never rejects for anything the caller sent. */
   async answer(body: Uint8Array, peer: PeerInfo, signal: AbortSignal): Promise<HttpAnswer> {
-    const { dispatcher, maxDepth, maxElements, maxBatch } = this.cfg;
+    const { pipeline, maxDepth, maxElements, maxBatch } = this.cfg;
     let call: { method: string; params: unknown[] };
     try {
       call = readCall(body, maxDepth, maxElements);
     } catch (err) {
       return this.refusal(200, err, false);
     }
-    let invoke: XmlRpcInvoke = (method, args) => invokeMethod(dispatcher, { method, args, peer, signal });
-    if (this.cfg.callLog) invoke = loggedInvoke(invoke, this.cfg.callLog, this.cfg.logger, peer);
-    const document = await handleXmlRpc(dispatcher, call.method, call.params, invoke, { maxBatch, maxDepth });
+    const invoke: XmlRpcInvoke = (method, args) => {
+      const c = new IncomingCall("xmlrpc", 0, method, args, peer, undefined, undefined);
+      c.follow(signal);
+      return pipeline.invoke(c);
+    };
+    const document = await handleXmlRpc(this.dispatcher, call.method, call.params, invoke, { maxBatch, maxDepth });
     return { status: 200, headers: { "content-type": XML_TYPE }, body: Buffer.from(document, "utf8"), close: false };
   }
 
@@ -74,19 +80,4 @@ function readCall(body: Uint8Array, maxDepth: number, maxElements: number): { me
   const doc = decodeXmlRpc(body, { maxDepth, maxElements });
   if (doc.kind !== "call") throw new RpcError("INVALID_REQUEST", "not an XML-RPC call: a <methodResponse> was sent to the server");
   return doc;
-}
-
-/** `invoke`, writing one call-log entry (protocol "xmlrpc") per call it runs. */
-function loggedInvoke(invoke: XmlRpcInvoke, log: CallLog, logger: Logger, peer: PeerInfo): XmlRpcInvoke {
-  return async (method, args) => {
-    const started = callClock();
-    try {
-      const result = await invoke(method, args);
-      writeCallLog(log, logger, "xmlrpc", peer, method, started, "ok", false);
-      return result;
-    } catch (err) {
-      writeCallLog(log, logger, "xmlrpc", peer, method, started, outcomeOf(true, err), false);
-      throw err;
-    }
-  };
 }

@@ -9,6 +9,7 @@ import { sleep } from "../../src/demo/sleep.js";
 function sleepInCall(ms: unknown, signal: AbortSignal): Promise<void> {
   const ctx: CallContext = {
     method: "sleep",
+    protocol: "farcall/1",
     peer: { transport: "test", address: "in-process", authenticated: false },
     signal,
     deadline: undefined,

@@ -3,12 +3,12 @@
  * unchanged, and a shared object registered the usual way), and against farcall's own
  * pymanager:// listener.
  */
+import { pipelineFor } from "../helpers/pipeline.js";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { Dispatcher } from "../../src/core/dispatcher.js";
 import { RpcError } from "../../src/core/errors.js";
 import { silentLogger } from "../../src/core/logger.js";
 import { connectPyManager, type PyManagerClient } from "../../src/pymanager/client.js";
@@ -227,7 +227,7 @@ describe("pymanager client against Python servers", { skip: python === undefined
 
 describe("pymanager client against farcall's own pymanager:// listener", () => {
   it("calls functions and a shared object, and leaves no referents", async () => {
-    const listener = await listenPyManager({ scheme: "tcp", host: "127.0.0.1", port: 0 }, new Dispatcher({ ...kvApi(), kv: new KeyValue() }), { authkey, logger: silentLogger });
+    const listener = await listenPyManager({ scheme: "tcp", host: "127.0.0.1", port: 0 }, pipelineFor({ ...kvApi(), kv: new KeyValue() }), { authkey, logger: silentLogger });
     const port = Number(listener.url.slice(listener.url.lastIndexOf(":") + 1));
     const client = await connectPyManager({ scheme: "tcp", host: "127.0.0.1", port }, { authkey });
     try {

@@ -3,11 +3,11 @@
  * vectors in PYMANAGER.md, Python's framing, Python's repr, how errors map to Python
  * exceptions, and the request semantics of the server (referents and their counts).
  */
+import { pipelineFor } from "../helpers/pipeline.js";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { decodePickle, encodePickle, PickleGlobal, PickleTuple, recordGlobals } from "../../src/pymanager/pickle/pickle.js";
 import type { PeerInfo } from "../../src/core/context.js";
-import { Dispatcher } from "../../src/core/dispatcher.js";
 import { RpcError } from "../../src/core/errors.js";
 import { ref } from "../../src/core/ref.js";
 import { decodeReply, encodeRequest } from "../../src/pymanager/client-protocol.js";
@@ -157,7 +157,7 @@ describe("pymanager server semantics", () => {
     decodePickle(encodeRequest(ident, method, args, kwds));
 
   it("create holds a function's result with refcount 1; incref and decref move it; it is freed at zero", async () => {
-    const service = new PyManagerService(new Dispatcher(api));
+    const service = new PyManagerService(pipelineFor(api));
     const created = roundTrip((await service.handle(conn(), request(null, "create", ["get", "n"]))).reply) as [string, [string, string[]]];
     assert.equal(created[0], "#RETURN");
     const [ident, exposed] = created[1];
@@ -172,7 +172,7 @@ describe("pymanager server semantics", () => {
   });
 
   it("named arguments arrive as a trailing object", async () => {
-    const service = new PyManagerService(new Dispatcher(api));
+    const service = new PyManagerService(pipelineFor(api));
     const c = conn();
     const [, [ident]] = roundTrip((await service.handle(c, request(null, "create", ["options", 21], { scale: 2 }))).reply) as [string, [string]];
     const stream = conn();
@@ -181,7 +181,7 @@ describe("pymanager server semantics", () => {
   });
 
   it("an exposed namespace and a returned class instance answer their methods on a stream", async () => {
-    const service = new PyManagerService(new Dispatcher(api));
+    const service = new PyManagerService(pipelineFor(api));
     const stream = conn();
     await service.handle(stream, request(null, "accept_connection", ["MainProcess"]));
     for (const typeid of ["kv", "makeStore"]) {
@@ -193,7 +193,7 @@ describe("pymanager server semantics", () => {
   });
 
   it("a stream's referents are freed when it closes; a server method on a stream is refused", async () => {
-    const service = new PyManagerService(new Dispatcher(api));
+    const service = new PyManagerService(pipelineFor(api));
     const stream = conn();
     await service.handle(stream, request(null, "accept_connection", ["MainProcess"]));
     const [, [ident]] = roundTrip((await service.handle(conn(), request(null, "create", ["get", "n"]))).reply) as [string, [string]];
@@ -211,7 +211,7 @@ describe("pymanager server semantics", () => {
         return new Store();
       }
     }
-    const service = new PyManagerService(new Dispatcher({ bank: new Bank() }));
+    const service = new PyManagerService(pipelineFor({ bank: new Bank() }));
     const stream = conn();
     await service.handle(stream, request(null, "accept_connection", ["MainProcess"]));
     const [, [bankIdent]] = roundTrip((await service.handle(conn(), request(null, "create", ["bank"]))).reply) as [string, [string]];
@@ -242,7 +242,7 @@ describe("pymanager server semantics", () => {
       let n = 0;
       return ref({ next: () => ++n });
     };
-    const service = new PyManagerService(new Dispatcher({ counter, factory: { make: counter } }));
+    const service = new PyManagerService(pipelineFor({ counter, factory: { make: counter } }));
     const [, [ident, exposed]] = roundTrip((await service.handle(conn(), request(null, "create", ["counter"]))).reply) as [string, [string, string[]]];
     assert.deepEqual(exposed, ["next"]);
     const stream = conn();
@@ -255,7 +255,7 @@ describe("pymanager server semantics", () => {
   });
 
   it("shutdown is refused unless enabled; maxReferents bounds what clients may hold", async () => {
-    const service = new PyManagerService(new Dispatcher(api), { maxReferents: 1 });
+    const service = new PyManagerService(pipelineFor(api), { maxReferents: 1 });
     assert.equal((roundTrip((await service.handle(conn(), request(null, "shutdown"))).reply) as unknown[])[0], "#TRACEBACK");
     await service.handle(conn(), request(null, "create", ["kv"]));
     const full = roundTrip((await service.handle(conn(), request(null, "create", ["kv"]))).reply) as [string, string];

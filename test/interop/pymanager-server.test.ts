@@ -3,6 +3,7 @@
  * unchanged, shared objects through proxies, errors Python can catch, reference counts,
  * the handshake of 3.11, 3.12+ and 2.7, and hostile peers.
  */
+import { pipelineFor } from "../helpers/pipeline.js";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -11,7 +12,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { Dispatcher } from "../../src/core/dispatcher.js";
 import { silentLogger } from "../../src/core/logger.js";
 import { listenPyManager, type PyManagerListener } from "../../src/pymanager/listener.js";
 import { loadQuickAck } from "../../src/pymanager/quickack.js";
@@ -85,7 +85,7 @@ function portOf(listener: PyManagerListener): string {
 
 /** Runs manager_peer.py's shared scenario against a fresh KeyValue, the client pickling at `protocol`. */
 async function sharedRun(exe: string, protocol: 4 | 5): Promise<string> {
-  const fresh = await listenPyManager(local, new Dispatcher({ kv: new KeyValue() }), { authkey, logger: silentLogger });
+  const fresh = await listenPyManager(local, pipelineFor({ kv: new KeyValue() }), { authkey, logger: silentLogger });
   try {
     const run = await runPython(exe, [PEER, "shared", "127.0.0.1", portOf(fresh)], RUN_MS, { PICKLE_PROTOCOL: String(protocol) });
     assert.equal(run.code, 0, run.stderr);
@@ -98,7 +98,7 @@ async function sharedRun(exe: string, protocol: 4 | 5): Promise<string> {
 
 /** Runs manager_proxies.py in `mode` against a fresh bank; returns its output once the server holds nothing. */
 async function proxiesRun(exe: string, mode: "registered" | "plain" | "unregistered"): Promise<string> {
-  const bank = await listenPyManager(local, new Dispatcher({ bank: new Bank() }), { authkey, logger: silentLogger });
+  const bank = await listenPyManager(local, pipelineFor({ bank: new Bank() }), { authkey, logger: silentLogger });
   try {
     const run = await runPython(exe, [PROXIES, mode, "127.0.0.1", portOf(bank)], RUN_MS);
     assert.equal(run.code, 0, run.stderr);
@@ -129,8 +129,8 @@ describe("pymanager server with Python clients", { skip: python === undefined },
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "farcall-pymanager-"));
-    kv = await listenPyManager(local, new Dispatcher({ ...kvApi(), kv: new KeyValue() }), { authkey, logger: silentLogger });
-    counter = await listenPyManager(local, new Dispatcher(counterApi()), { authkey, logger: silentLogger });
+    kv = await listenPyManager(local, pipelineFor({ ...kvApi(), kv: new KeyValue() }), { authkey, logger: silentLogger });
+    counter = await listenPyManager(local, pipelineFor(counterApi()), { authkey, logger: silentLogger });
   });
   after(async () => {
     await kv?.close();
@@ -221,7 +221,7 @@ describe("pymanager server with Python clients", { skip: python === undefined },
   for (const version of ["3.12", "3.13"]) {
     const exe = findPyenv(version, "the pymanager handshake test");
     it(`Python ${version} (the {sha256} handshake) runs the kv seed client, the shared object (pickle protocols 4 and 5) and returned proxies`, { skip: exe === undefined }, async () => {
-      const fresh = await listenPyManager(local, new Dispatcher({ ...kvApi(), kv: new KeyValue() }), { authkey, logger: silentLogger });
+      const fresh = await listenPyManager(local, pipelineFor({ ...kvApi(), kv: new KeyValue() }), { authkey, logger: silentLogger });
       try {
         const seed = await runPython(exe!, [join(SEEDS, "manager_kv_client.py"), "127.0.0.1", portOf(fresh)], RUN_MS);
         assert.equal(seed.code, 0, seed.stderr);
@@ -269,7 +269,7 @@ describe("pymanager server with Python clients", { skip: python === undefined },
     });
 
     it("a client that never answers the challenge is closed after handshakeTimeoutMs", async () => {
-      const strict = await listenPyManager(local, new Dispatcher(kvApi()), { authkey, logger: silentLogger, handshakeTimeoutMs: 200 });
+      const strict = await listenPyManager(local, pipelineFor(kvApi()), { authkey, logger: silentLogger, handshakeTimeoutMs: 200 });
       try {
         const { closed } = await rawClient(strict);
         await within(closed, 5000, "close of a silent client");
@@ -289,7 +289,7 @@ describe("pymanager server with Python clients", { skip: python === undefined },
     }
 
     it("an authenticated connection that stays silent is closed after idleTimeoutMs", async () => {
-      const strict = await listenPyManager(local, new Dispatcher(kvApi()), { authkey, logger: silentLogger, idleTimeoutMs: 200 });
+      const strict = await listenPyManager(local, pipelineFor(kvApi()), { authkey, logger: silentLogger, idleTimeoutMs: 200 });
       try {
         const client = await dialPyManager({ scheme: "tcp", host: "127.0.0.1", port: Number(portOf(strict)) }, authkey,
           { maxFrameBytes: 1 << 20, handshakeTimeoutMs: 5000, callTimeoutMs: 5000 });
