@@ -15,7 +15,7 @@ import { describe } from "./core/describe.js";
 import type { Peer, PeerLimits } from "./core/peer.js";
 import { keyBytes } from "./net/hmac.js";
 import { checkInteger, HTTP_DEFAULTS, resolveLimits, SERVE_DEFAULTS, type ServeOptions } from "./options.js";
-import { PREAMBLE } from "./farcall/protocol.js";
+import { PREAMBLE } from "./core/farcall-protocol.js";
 import { encodeResponse, errorResponse } from "./jsonrpc/protocol.js";
 import { buildOpenRpcDocument } from "./jsonrpc/openrpc.js";
 import { formatAddress, isLoopback, parseAddress } from "./net/address.js";

@@ -1,6 +1,6 @@
 /**
  * The protocol seam: a Message to a frame's bytes and back. farcall/1 is one
- * implementation (src/farcall/protocol.ts); the peer sees only this interface.
+ * implementation (src/core/farcall-protocol.ts); the peer sees only this interface.
  */
 import type { RpcError } from "./errors.js";
 import type { Message } from "./messages.js";

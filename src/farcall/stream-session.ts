@@ -13,7 +13,7 @@ import type { Logger } from "../core/logger.js";
 import { describe } from "../core/describe.js";
 import { Peer, type FrameSink, type PeerLimits } from "../core/peer.js";
 import { dialerCheck, dialerReply, listenerCheck, listenerHello } from "./handshake.js";
-import { createFarcallProtocol, PREAMBLE } from "./protocol.js";
+import { createFarcallProtocol, PREAMBLE } from "../core/farcall-protocol.js";
 import { FrameReader, FrameWriter } from "../net/framing.js";
 
 /** Largest handshake document; the real ones are about 100 bytes. */

@@ -30,7 +30,7 @@ import * as M from "../core/messages.js";
 import { stateOf, type BatchedCall, type Caller, type CallOptions } from "../core/remote.js";
 import { MessageError } from "../core/protocol.js";
 import { checkInteger, CONNECT_DEFAULTS, resolveLimits, type ConnectOptions } from "../options.js";
-import { validateMessage } from "../farcall/protocol.js";
+import { validateMessage } from "../core/farcall-protocol.js";
 import { callSubject, formatNatsUrl, healthSubject, NATS_BATCH, NATS_IDEMPOTENT, NATS_SESSION, natsService } from "./address.js";
 import { openNats } from "./connection.js";
 import type { InstanceHealth } from "./listener.js";

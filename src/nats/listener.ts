@@ -19,7 +19,7 @@ import type { Logger } from "../core/logger.js";
 import * as M from "../core/messages.js";
 import { methodDoc } from "../core/method-doc.js";
 import { MessageError } from "../core/protocol.js";
-import { validateMessage } from "../farcall/protocol.js";
+import { validateMessage } from "../core/farcall-protocol.js";
 import type { PeerLimits } from "../core/peer.js";
 import { formatNatsUrl, healthSubject, NATS_BATCH, NATS_HEALTH, NATS_IDEMPOTENT, NATS_SESSION, natsService } from "./address.js";
 import { openNats } from "./connection.js";

@@ -14,7 +14,7 @@ import { RpcError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import * as M from "../core/messages.js";
 import { Peer, type PeerLimits } from "../core/peer.js";
-import { createFarcallProtocol } from "../farcall/protocol.js";
+import { createFarcallProtocol } from "../core/farcall-protocol.js";
 import { endOf, NatsSessionLink, sessionPrefix } from "./session.js";
 
 /** What the sessions of one instance need from its listener. */

@@ -2,10 +2,10 @@
  * farcall/1 messages over a codec: validation of every field a peer sent, so the core only
  * ever sees well-formed messages. See DESIGN.md, "Wire protocol farcall/1".
  */
-import type { Codec } from "../core/codec.js";
-import { RpcError } from "../core/errors.js";
-import * as M from "../core/messages.js";
-import { MessageError, type MessageProtocol } from "../core/protocol.js";
+import type { Codec } from "./codec.js";
+import { RpcError } from "./errors.js";
+import * as M from "./messages.js";
+import { MessageError, type MessageProtocol } from "./protocol.js";
 
 /** The dialer's first bytes on a stream transport: ASCII `FARCALL/1`. */
 export const PREAMBLE = new Uint8Array([0x46, 0x41, 0x52, 0x43, 0x41, 0x4c, 0x4c, 0x2f, 0x31]);
