@@ -120,3 +120,21 @@ function deadlineError(call: IncomingCall): RpcError {
 function onIncomingDeadline(call: IncomingCall): void {
   call.abort(deadlineError(call));
 }
+
+/** Where the calls of one request come from, for adapters that run several calls per request (HTTP, a JSON-RPC batch). */
+export interface CallOrigin {
+  readonly peer: PeerInfo;
+  /** Aborts every call of the request (the client went away). */
+  readonly signal?: AbortSignal | undefined;
+  /** The request's metadata, for context().meta. */
+  readonly meta?: Record<string, unknown> | undefined;
+  /** The request's absolute deadline (ms since the epoch, local clock). */
+  readonly deadline?: number | undefined;
+}
+
+/** A call of `origin`'s request, following its signal. */
+export function callFrom(protocol: string, origin: CallOrigin, method: string, params: unknown[], notification = false): IncomingCall {
+  const call = new IncomingCall(protocol, 0, method, params, origin.peer, origin.meta, origin.deadline, undefined, notification);
+  if (origin.signal) call.follow(origin.signal);
+  return call;
+}

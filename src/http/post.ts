@@ -6,6 +6,8 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { META_HEADER, metaHeader, TIMEOUT_HEADER } from "../core/call-headers.js";
+import type { Codec } from "../core/codec.js";
 import { RpcError } from "../core/errors.js";
 import type { CallOptions } from "../core/remote.js";
 import type { ClientTlsOptions } from "../options.js";
@@ -94,13 +96,34 @@ export class HttpPoster {
 export function combinedOptions(calls: readonly { options: CallOptions }[], defaultTimeout: number): CallOptions {
   let timeout = 0;
   const signals = new Set<AbortSignal>();
+  const metas = new Set<Record<string, unknown> | undefined>();
   for (const c of calls) {
     const t = c.options.timeout ?? defaultTimeout;
     if (t > 0 && (timeout === 0 || t < timeout)) timeout = t;
     if (c.options.signal) signals.add(c.options.signal);
+    metas.add(c.options.meta);
   }
+  // One request carries one set of headers: members with different metadata cannot share it.
+  if (metas.size > 1) throw new RpcError("INVALID_PARAMS", `the ${calls.length} calls of an HTTP batch carry different metadata; one request has one Farcall-Meta header`);
+  const meta = metas.values().next().value;
   const signal = signals.size <= 1 ? signals.values().next().value : AbortSignal.any([...signals]);
-  return signal ? { timeout, signal } : { timeout };
+  const options: CallOptions = { timeout };
+  if (signal) options.signal = signal;
+  if (meta) options.meta = meta;
+  return options;
+}
+
+/**
+ * `base` plus the call's deadline (`Farcall-Timeout`, relative ms) and metadata
+ * (`Farcall-Meta`, extended JSON) when it has them, so the server's handler sees both.
+ * @throws RpcError RESOURCE_EXHAUSTED for metadata over the header limit
+ */
+export function callHeaders(base: Record<string, string>, timeout: number, meta: Record<string, unknown> | undefined, json: Codec): Record<string, string> {
+  if (timeout <= 0 && meta === undefined) return base;
+  const headers = { ...base };
+  if (timeout > 0) headers[TIMEOUT_HEADER.toLowerCase()] = String(Math.ceil(timeout));
+  if (meta !== undefined) headers[META_HEADER.toLowerCase()] = metaHeader(meta, json);
+  return headers;
 }
 
 /** What an HTTP client (JSON-RPC or XML-RPC) is made with, checked by connect(). */

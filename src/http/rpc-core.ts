@@ -29,7 +29,9 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Codec } from "../core/codec.js";
 import type { PeerInfo } from "../core/context.js";
+import { deadlineFrom, META_HEADER, metaFrom, TIMEOUT_HEADER } from "../core/call-headers.js";
 import { RpcError } from "../core/errors.js";
+import type { CallOrigin } from "../core/incoming-call.js";
 import type { CallPipeline } from "../core/pipeline.js";
 import type { Logger } from "../core/logger.js";
 import { createJsonCodec } from "../codecs/json-ext.js";
@@ -148,7 +150,18 @@ export class HttpRpcCore<R> {
       if (RpcError.is(err) && err.code === "RESOURCE_EXHAUSTED") return this.tooLarge(err.message, xml);
       throw err;
     }
-    if (xml) return this.xml.answer(body, { ...ex.peer, authenticated }, ex.signal);
+    let origin: CallOrigin;
+    try {
+      origin = {
+        peer: { ...ex.peer, authenticated },
+        signal: ex.signal,
+        meta: metaFrom(ex.header(META_HEADER.toLowerCase()), this.extended),
+        deadline: deadlineFrom(ex.header(TIMEOUT_HEADER.toLowerCase()), Date.now()),
+      };
+    } catch (err) {
+      return this.failure(400, RpcError.from(err), false, xml);
+    }
+    if (xml) return this.xml.answer(body, origin);
     let doc: unknown;
     try {
       doc = codec.decode(body);
@@ -156,8 +169,7 @@ export class HttpRpcCore<R> {
       // PARSE_ERROR (not JSON, not UTF-8) or RESOURCE_EXHAUSTED (too deep): no id can be read.
       return this.respond(200, encodeResponse(errorResponse(null, err), this.plain), extended, false);
     }
-    const peer: PeerInfo = { ...ex.peer, authenticated };
-    const invoke = jsonRpcInvoker(this.cfg.pipeline, peer, ex.signal);
+    const invoke = jsonRpcInvoker(this.cfg.pipeline, origin);
     const response = await handleJsonRpc(doc, invoke, { maxBatch: this.cfg.maxBatch, discover: this.discover, extended });
     if (response === undefined) return { status: 204, headers: {}, close: false };
     return this.respond(200, encodeResponse(response, codec), extended, false);

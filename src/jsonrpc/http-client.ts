@@ -16,7 +16,7 @@ import { DISCOVER_METHOD } from "./protocol.js";
 import type { OpenRpcDocument } from "./openrpc.js";
 import type { MethodInfo } from "../core/dispatcher.js";
 import { CODEC_HEADER, EXTENDED_CODEC } from "../http/rpc-core.js";
-import { combinedOptions, HttpPoster, type HttpCallerConfig } from "../http/post.js";
+import { callHeaders, combinedOptions, HttpPoster, type HttpCallerConfig } from "../http/post.js";
 
 export class HttpCaller implements Caller {
   private readonly poster: HttpPoster;
@@ -62,12 +62,14 @@ export class HttpCaller implements Caller {
     }
     const label = `a batch of ${calls.length}`;
     let doc: JsonRpcRequest[];
+    let options: CallOptions;
     try {
       doc = buildBatch(requests);
+      options = combinedOptions(calls, this.cfg.timeout);
     } catch (err) {
       return settleAll(calls, RpcError.from(err));
     }
-    this.post(doc, label, combinedOptions(calls, this.cfg.timeout)).then(
+    this.post(doc, label, options).then(
       (response) => {
         let outcomes: Map<unknown, JsonRpcOutcome>;
         try {
@@ -116,7 +118,9 @@ export class HttpCaller implements Caller {
   /** POSTs `doc`; answers the status and body, or rejects with an RpcError naming why. */
   private async post(doc: unknown, target: string, options: CallOptions): Promise<{ status: number; body: Buffer; extended: boolean }> {
     const payload = this.extended.encode(doc);
-    const { status, headers, body } = await this.poster.post(payload, this.headers, options.timeout ?? this.cfg.timeout, options.signal, target);
+    const timeout = options.timeout ?? this.cfg.timeout;
+    const request = callHeaders(this.headers, timeout, options.meta, this.extended);
+    const { status, headers, body } = await this.poster.post(payload, request, timeout, options.signal, target);
     if (status === 204 || (status >= 200 && status < 300) || headers["content-type"]?.startsWith("application/json")) {
       return { status, body, extended: headers[CODEC_HEADER] === EXTENDED_CODEC };
     }

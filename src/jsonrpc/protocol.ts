@@ -19,8 +19,7 @@
  * - Errors map to error objects as jsonrpc-errors.ts says.
  */
 import type { Codec } from "../core/codec.js";
-import type { PeerInfo } from "../core/context.js";
-import { IncomingCall } from "../core/incoming-call.js";
+import { callFrom, type CallOrigin } from "../core/incoming-call.js";
 import type { CallPipeline } from "../core/pipeline.js";
 import { RpcError } from "../core/errors.js";
 import {
@@ -32,13 +31,9 @@ import { toErrorObject } from "./errors.js";
 /** Runs one method: what a transport wires to the dispatcher. Throw RpcError to fail a call. */
 export type JsonRpcInvoke = (method: string, args: unknown[], isNotification: boolean) => unknown;
 
-/** Runs JSON-RPC calls from `peer` through `pipeline`; each is cancelled when `signal` aborts. */
-export function jsonRpcInvoker(pipeline: CallPipeline, peer: PeerInfo, signal: AbortSignal): JsonRpcInvoke {
-  return (method, args, notification) => {
-    const call = new IncomingCall("jsonrpc", 0, method, args, peer, undefined, undefined, undefined, notification);
-    call.follow(signal);
-    return pipeline.invoke(call);
-  };
+/** Runs the JSON-RPC calls of one request or connection through `pipeline`. */
+export function jsonRpcInvoker(pipeline: CallPipeline, origin: CallOrigin): JsonRpcInvoke {
+  return (method, args, notification) => pipeline.invoke(callFrom("jsonrpc", origin, method, args, notification));
 }
 
 /** Options of {@link handleJsonRpc}. */

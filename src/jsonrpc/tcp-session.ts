@@ -58,7 +58,7 @@ export class JsonStreamSession {
   ) {
     this.splitter = new JsonValueSplitter(cfg.maxBodyBytes, cfg.maxDepth);
     const signal = this.controller.signal;
-    this.invoke = jsonRpcInvoker(cfg.pipeline, peer, signal);
+    this.invoke = jsonRpcInvoker(cfg.pipeline, { peer, signal });
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.once("close", () => {
       clearTimeout(this.lateTimer);

@@ -13,7 +13,9 @@ import type { XmlRpcDecodeLimits } from "./decode.js";
 import { encodeMethodCall } from "./encode.js";
 import { multicallDocument, multicallElement, readMulticall, readResponse, type XmlRpcOutcome } from "./client-protocol.js";
 import { LIST_METHODS as SYSTEM_LIST_METHODS, METHOD_SIGNATURE } from "./introspection.js";
-import { combinedOptions, HttpPoster, type HttpCallerConfig, type PostAnswer } from "../http/post.js";
+import { callHeaders, combinedOptions, HttpPoster, type HttpCallerConfig, type PostAnswer } from "../http/post.js";
+import { createJsonCodec } from "../codecs/json-ext.js";
+import type { Codec } from "../core/codec.js";
 import { isXml } from "./http-handler.js";
 
 const SCHEME = /^xmlrpc\+(https?):\/\//i;
@@ -32,6 +34,8 @@ export interface XmlRpcCallerConfig extends HttpCallerConfig {
 export class XmlRpcCaller implements Caller {
   private readonly poster: HttpPoster;
   private readonly headers: Record<string, string>;
+  /** Extended JSON, for the Farcall-Meta header. */
+  private readonly json: Codec;
   private readonly limits: XmlRpcDecodeLimits;
 
   constructor(private readonly cfg: XmlRpcCallerConfig) {
@@ -43,6 +47,7 @@ export class XmlRpcCaller implements Caller {
     }
     this.poster = new HttpPoster(url, cfg.tls, cfg.maxBodyBytes, "maxFrameBytes");
     this.headers = { "content-type": "text/xml", accept: "text/xml", "user-agent": "farcall" };
+    this.json = createJsonCodec({ extended: true, maxDepth: cfg.maxDepth });
     if (cfg.key) this.headers.authorization = `Bearer ${Buffer.from(cfg.key).toString("utf8")}`;
     // A multicall answer nests each result two levels deeper than the call's own.
     this.limits = { maxDepth: cfg.maxDepth + 2, maxElements: cfg.maxElements };
@@ -82,7 +87,14 @@ export class XmlRpcCaller implements Caller {
     }
     if (sent.length === 0) return;
     const label = `a system.multicall of ${sent.length}`;
-    this.send(multicallDocument(elements), label, combinedOptions(sent, this.cfg.timeout)).then(
+    let options: CallOptions;
+    try {
+      options = combinedOptions(sent, this.cfg.timeout);
+    } catch (err) {
+      for (const c of sent) settle(c, Promise.reject(RpcError.from(err)));
+      return;
+    }
+    this.send(multicallDocument(elements), label, options).then(
       (outcome) => {
         const outcomes: XmlRpcOutcome[] = outcome.ok ? readMulticall(outcome.value, sent.length) : sent.map(() => outcome);
         sent.forEach((c, i) => {
@@ -102,7 +114,9 @@ export class XmlRpcCaller implements Caller {
 
   /** POSTs a document and reads its answer. */
   private async send(document: string, what: string, options: CallOptions): Promise<XmlRpcOutcome> {
-    const answer = await this.poster.post(Buffer.from(document, "utf8"), this.headers, options.timeout ?? this.cfg.timeout, options.signal, what);
+    const timeout = options.timeout ?? this.cfg.timeout;
+    const headers = callHeaders(this.headers, timeout, options.meta, this.json);
+    const answer = await this.poster.post(Buffer.from(document, "utf8"), headers, timeout, options.signal, what);
     return this.outcome(answer, what);
   }
 

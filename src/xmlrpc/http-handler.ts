@@ -14,10 +14,9 @@
  *
  * Faults are answered with status 200, as the specification and Python's server do.
  */
-import type { PeerInfo } from "../core/context.js";
 import type { Dispatcher } from "../core/dispatcher.js";
 import { RpcError } from "../core/errors.js";
-import { IncomingCall } from "../core/incoming-call.js";
+import { callFrom, type CallOrigin } from "../core/incoming-call.js";
 import type { CallPipeline } from "../core/pipeline.js";
 import { decodeXmlRpc } from "./decode.js";
 import { faultDocument } from "./encode.js";
@@ -52,7 +51,7 @@ export class XmlRpcHttp {
   }
 
   /** Answers one request body; never rejects for anything the caller sent. */
-  async answer(body: Uint8Array, peer: PeerInfo, signal: AbortSignal): Promise<HttpAnswer> {
+  async answer(body: Uint8Array, origin: CallOrigin): Promise<HttpAnswer> {
     const { pipeline, maxDepth, maxElements, maxBatch } = this.cfg;
     let call: { method: string; params: unknown[] };
     try {
@@ -60,11 +59,7 @@ export class XmlRpcHttp {
     } catch (err) {
       return this.refusal(200, err, false);
     }
-    const invoke: XmlRpcInvoke = (method, args) => {
-      const c = new IncomingCall("xmlrpc", 0, method, args, peer, undefined, undefined);
-      c.follow(signal);
-      return pipeline.invoke(c);
-    };
+    const invoke: XmlRpcInvoke = (method, args) => pipeline.invoke(callFrom("xmlrpc", origin, method, args));
     const document = await handleXmlRpc(this.dispatcher, call.method, call.params, invoke, { maxBatch, maxDepth });
     return { status: 200, headers: { "content-type": XML_TYPE }, body: Buffer.from(document, "utf8"), close: false };
   }
