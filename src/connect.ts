@@ -3,6 +3,7 @@
  * restarts. Calls in flight when the link drops reject with UNAVAILABLE; calls made while
  * it is down wait for the reconnection within their deadline (or connectTimeoutMs).
  */
+import "./runtime-node.js";
 import { createMsgpackCodec } from "./codecs/msgpack.js";
 import { Dispatcher } from "./core/dispatcher.js";
 import { RpcError } from "./core/errors.js";
