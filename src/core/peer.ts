@@ -4,6 +4,7 @@
  * gets frames through `receive()` and hands frames to a {@link FrameSink}.
  */
 import { callClock, outcomeOf, writeCallLog, type CallLog } from "./call-log.js";
+import type { Codec } from "./codec.js";
 import { runInContext, type PeerInfo } from "./context.js";
 import { describe } from "./describe.js";
 import type { Dispatcher, MethodEntry } from "./dispatcher.js";
@@ -16,7 +17,6 @@ import { onDeadline, PendingCall, type CallCanceller } from "./pending-calls.js"
 import { Liveness } from "./liveness.js";
 import { MessageError, type MessageProtocol } from "./protocol.js";
 import { RefSession } from "./ref-session.js";
-import { enterRefs } from "./ref-wire.js";
 import type { Caller } from "./remote.js";
 import { PeerCaller, PeerRefLink } from "./peer-caller.js";
 
@@ -218,10 +218,9 @@ export class Peer implements CallCanceller {
     if (this.closedWith) return;
     this.liveness.frameReceived();
     let msg: M.Message;
-    const outer = enterRefs(this.refs);
     try {
       this.refs.beginDecode();
-      msg = this.options.protocol.decode(frame, start, end);
+      msg = this.options.protocol.decode(frame, start, end, this.refs);
     } catch (err) {
       if (err instanceof MessageError) {
         this.refs.discardDecoded();
@@ -239,8 +238,6 @@ export class Peer implements CallCanceller {
         return;
       }
       throw err;
-    } finally {
-      enterRefs(outer);
     }
     switch (msg[0]) {
       case M.CALL:
@@ -489,18 +486,16 @@ export class Peer implements CallCanceller {
    * nothing. Throws RpcError for a message that cannot be sent.
    */
   encode(msg: M.Message): Uint8Array {
-    const outer = enterRefs(this.refs);
     this.refs.beginEncode();
     let sent = false;
     try {
-      const frame = this.options.protocol.encode(msg);
+      const frame = this.options.protocol.encode(msg, this.refs);
       const max = this.options.limits.maxFrameBytes;
       if (max !== undefined && frame.length > max) throw new RpcError("RESOURCE_EXHAUSTED", `a message of ${frame.length} B exceeds maxFrameBytes ${max}`);
       sent = true;
       return frame;
     } finally {
       this.refs.endEncode(sent);
-      enterRefs(outer);
     }
   }
 
@@ -510,19 +505,16 @@ export class Peer implements CallCanceller {
   }
 
   /**
-   * Runs `decode` with this session's references: what it brings in is imported here, and
-   * given back at once if it throws.
+   * Decodes `bytes` with `codec` and this session's references: what the document brings in
+   * is imported here, and given back at once if decoding throws.
    */
-  decodeWith<T>(decode: () => T): T {
-    const outer = enterRefs(this.refs);
+  decodeWith(codec: Codec, bytes: Uint8Array): unknown {
     this.refs.beginDecode();
     try {
-      return decode();
+      return codec.decode(bytes, 0, bytes.length, this.refs);
     } catch (err) {
       this.refs.discardDecoded();
       throw err;
-    } finally {
-      enterRefs(outer);
     }
   }
 

@@ -86,11 +86,11 @@ function peekMsgpackId(b: Uint8Array, s: number, end: number, type: number): num
 export function createFarcallProtocol(codec: Codec): MessageProtocol {
   const msgpack = codec.name === "msgpack";
   return {
-    encode: (message) => codec.encode(message),
-    decode(frame, start, end) {
+    encode: (message, refs) => codec.encode(message, refs),
+    decode(frame, start, end, refs) {
       let doc: unknown;
       try {
-        doc = codec.decode(frame, start, end);
+        doc = codec.decode(frame, start, end, refs);
       } catch (err) {
         const error = RpcError.from(err);
         if (!msgpack) throw new MessageError(error);
