@@ -202,6 +202,7 @@ export function createMsgpackCodec(limits: Partial<DecodeLimits> = {}): Codec {
   });
   return {
     name: "msgpack",
+    syntax: "msgpack",
     encode(value: unknown, refs?: RefContext): Uint8Array {
       // lowerMaps' own bound only stops cycles; the scan below is the exact check.
       const lowered = lowerMaps(value, 0, maxDepth, refs);

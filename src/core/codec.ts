@@ -10,6 +10,12 @@ import type { RefContext } from "./ref-wire.js";
 export interface Codec {
   /** The name both ends agree on during the handshake. */
   readonly name: string;
+  /**
+   * The byte syntax of its documents, for a protocol that reads a few bytes itself (the id of
+   * a message the codec refused): "msgpack" promises standard MessagePack, "json" UTF-8 JSON.
+   * Undefined promises nothing.
+   */
+  readonly syntax?: "msgpack" | "json";
   /** Encodes a value; throws RpcError("INVALID_PARAMS") for a value the codec cannot carry. */
   encode(value: unknown, refs?: RefContext): Uint8Array;
   /**
