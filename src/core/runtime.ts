@@ -1,6 +1,6 @@
 /**
  * The runtime seam: the little the core needs from its host beyond what every JavaScript
- * runtime (browsers included) has. The core never imports a `node:` module; a host that can
+ * runtime (browsers included) has. The core imports no Node module; a host that can
  * do better installs its own hooks once, at startup (the Node entry does, see
  * src/runtime-node.ts).
  */
