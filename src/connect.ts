@@ -3,6 +3,7 @@
  * restarts. Calls in flight when the link drops reject with UNAVAILABLE; calls made while
  * it is down wait for the reconnection within their deadline (or connectTimeoutMs).
  */
+import "./runtime-node.js";
 import { createMsgpackCodec } from "./codecs/msgpack.js";
 import { checkClientInterceptors, InterceptingCaller } from "./core/client-interceptor.js";
 import { exposedPipeline } from "./core/pipeline.js";

@@ -2,6 +2,8 @@
  * farcall: expose plain functions, objects and class instances; call them from another
  * process or machine through a typed proxy. This file is the whole public API.
  */
+/* Node's AsyncLocalStorage behind context(): a handler keeps its call across awaits. */
+import "./runtime-node.js";
 
 /** Serves an API object on one or more listen URLs. */
 export { serve } from "./serve.js";

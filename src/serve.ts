@@ -2,6 +2,7 @@
  * serve(): one server, many listeners, one Peer per connection, every connection answered
  * by the same method table.
  */
+import "./runtime-node.js";
 import { once } from "node:events";
 import { createServer as createHttpServer, type IncomingMessage } from "node:http";
 import type { Socket } from "node:net";

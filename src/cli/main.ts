@@ -3,6 +3,7 @@
  * The `farcall` command: serve a module, call a method, list what a server exposes.
  * Every failure ends here: a message on stderr and a documented exit status (see EXIT).
  */
+import "../runtime-node.js";
 import { readFileSync } from "node:fs";
 import { callCommand } from "./call-command.js";
 import { CliError, EXIT } from "./cli-error.js";

@@ -96,6 +96,7 @@ export function createJsonCodec(options: JsonCodecOptions): Codec {
   }
   return {
     name: extended ? "json-ext" : "json",
+    syntax: "json",
     encode(value: unknown): Uint8Array {
       let text: string | undefined;
       try {

@@ -19,7 +19,7 @@ import type { Codec, DecodeLimits } from "../core/codec.js";
 import { RpcError } from "../core/errors.js";
 import { errorFromWire, errorToWire, type WireError } from "./wire-error.js";
 import { decodeRegistered, registeredTypeOf } from "../core/type-registry.js";
-import { activeRefs, WireRef } from "../core/ref-wire.js";
+import { WireRef, type RefContext } from "../core/ref-wire.js";
 import { isMarkedRef } from "../core/ref.js";
 import { EXT_BUFFER, EXT_ERROR, EXT_MAP, EXT_REF, EXT_REGISTERED, EXT_SET, EXT_UINT8ARRAY, scanMsgpack } from "./msgpack-limits.js";
 
@@ -79,20 +79,27 @@ addExtension({
   write: (r: WireRegistered) => [r.name, r.data],
   read: (pair: unknown) => (Array.isArray(pair) && pair.length === 2 ? decodeRegistered(pair[0], pair[1]) : decodeRegistered(undefined, pair)),
 });
+/**
+ * The references of the document being decoded. msgpackr's extensions are process-wide and
+ * their read callbacks get no context, so decode() sets this for the length of its unpack
+ * (restoring the outer one after, for a decode inside a decode). Encoding needs no such
+ * slot: lowerMaps exports references before msgpackr sees the value.
+ */
+let decodingRefs: RefContext | undefined;
+
 addExtension({
   Class: WireRef,
   type: EXT_REF,
   write: (r: WireRef) => (r.names ? [r.kind, r.id, r.names] : [r.kind, r.id]),
   read: (parts: unknown) => {
-    const refs = activeRefs();
+    const refs = decodingRefs;
     if (!refs) throw new RpcError("PARSE_ERROR", "a reference (function, ref() object or stream) can only be received over a farcall/1 session");
     return Array.isArray(parts) ? refs.importValue(parts[0], parts[1]) : refs.importValue(undefined, undefined);
   },
 });
 
-/** A function, ref() object or stream on its way out: a reference in the active session. */
-function exportRef(value: object): WireRef {
-  const refs = activeRefs();
+/** A function, ref() object or stream on its way out: a reference in `refs`. */
+function exportRef(value: object, refs: RefContext | undefined): WireRef {
   if (!refs) throw new RpcError("INVALID_PARAMS", "functions, ref() objects and streams can only be passed over a farcall/1 session");
   return refs.exportValue(value);
 }
@@ -114,22 +121,22 @@ addExtension({
  * Replaces every Map in `value` by a WireMap, copying only the containers on the path to a
  * Map, so a document without Maps costs one read-only walk and no allocation.
  */
-function lowerMaps(value: unknown, depth: number, maxDepth: number): unknown {
-  if (typeof value !== "object" || value === null) return typeof value === "function" ? exportRef(value) : value;
+function lowerMaps(value: unknown, depth: number, maxDepth: number, refs: RefContext | undefined): unknown {
+  if (typeof value !== "object" || value === null) return typeof value === "function" ? exportRef(value, refs) : value;
   if (depth > maxDepth) {
     throw new RpcError("INVALID_PARAMS", `value nests deeper than ${maxDepth} levels (or is cyclic)`);
   }
-  if (isMarkedRef(value)) return exportRef(value);
+  if (isMarkedRef(value)) return exportRef(value, refs);
   if (value instanceof Map) {
     const entries: unknown[][] = [];
-    for (const [k, v] of value) entries.push([lowerMaps(k, depth + 1, maxDepth), lowerMaps(v, depth + 1, maxDepth)]);
+    for (const [k, v] of value) entries.push([lowerMaps(k, depth + 1, maxDepth, refs), lowerMaps(v, depth + 1, maxDepth, refs)]);
     return new WireMap(entries);
   }
   if (Array.isArray(value)) {
     let copy: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
       const v = value[i];
-      const lowered = lowerMaps(v, depth + 1, maxDepth);
+      const lowered = lowerMaps(v, depth + 1, maxDepth, refs);
       if (lowered !== v) {
         copy ??= value.slice();
         copy[i] = lowered;
@@ -142,7 +149,7 @@ function lowerMaps(value: unknown, depth: number, maxDepth: number): unknown {
     let changed = false;
     const out: unknown[] = [];
     for (const v of value) {
-      const lowered = lowerMaps(v, depth + 1, maxDepth);
+      const lowered = lowerMaps(v, depth + 1, maxDepth, refs);
       if (lowered !== v) changed = true;
       out.push(lowered);
     }
@@ -150,24 +157,24 @@ function lowerMaps(value: unknown, depth: number, maxDepth: number): unknown {
   }
   if (value instanceof Error) {
     if (!RpcError.is(value) || value.data === undefined) return value;
-    const data = lowerMaps(value.data, depth + 1, maxDepth);
+    const data = lowerMaps(value.data, depth + 1, maxDepth, refs);
     return data === value.data ? value : new RpcError(value.code, value.message, data);
   }
   if (Object.getPrototypeOf(value) !== Object.prototype) {
     const registered = registeredTypeOf(value);
     if (registered) {
       const data = (registered.encode as (v: unknown) => unknown)(value);
-      return new WireRegistered(registered.name, lowerMaps(data, depth + 1, maxDepth));
+      return new WireRegistered(registered.name, lowerMaps(data, depth + 1, maxDepth, refs));
     }
     // Async generators, web ReadableStreams, node Readables: a stream with flow control.
-    if (typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === "function") return exportRef(value);
+    if (typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === "function") return exportRef(value, refs);
   }
   let copy: Record<string, unknown> | undefined;
   const obj = value as Record<string, unknown>;
   for (const key in obj) {
     if (!Object.prototype.hasOwnProperty.call(obj, key)) continue;
     const v = obj[key];
-    const lowered = lowerMaps(v, depth + 1, maxDepth);
+    const lowered = lowerMaps(v, depth + 1, maxDepth, refs);
     if (lowered !== v) {
       copy ??= { ...obj };
       copy[key] = lowered;
@@ -195,9 +202,10 @@ export function createMsgpackCodec(limits: Partial<DecodeLimits> = {}): Codec {
   });
   return {
     name: "msgpack",
-    encode(value: unknown): Uint8Array {
+    syntax: "msgpack",
+    encode(value: unknown, refs?: RefContext): Uint8Array {
       // lowerMaps' own bound only stops cycles; the scan below is the exact check.
-      const lowered = lowerMaps(value, 0, maxDepth);
+      const lowered = lowerMaps(value, 0, maxDepth, refs);
       let bytes: Uint8Array;
       try {
         bytes = packr.pack(lowered);
@@ -212,14 +220,18 @@ export function createMsgpackCodec(limits: Partial<DecodeLimits> = {}): Codec {
       if (failure) throw new RpcError("INVALID_PARAMS", `value cannot be sent: ${failure.message}`);
       return bytes;
     },
-    decode(bytes: Uint8Array, start = 0, end = bytes.length): unknown {
+    decode(bytes: Uint8Array, start = 0, end = bytes.length, refs?: RefContext): unknown {
       const failure = scanMsgpack(bytes, maxDepth, start, end);
       if (failure) throw new RpcError(failure.limit ? "RESOURCE_EXHAUSTED" : "PARSE_ERROR", failure.message);
+      const outer = decodingRefs;
+      decodingRefs = refs;
       try {
         return start === 0 && end === bytes.length ? packr.unpack(bytes) : packr.unpack(bytes, { start, end });
       } catch (err) {
         if (RpcError.is(err)) throw err; // a reference refused (limit, released, no session)
         throw new RpcError("PARSE_ERROR", `malformed MessagePack: ${(err as Error).message}`);
+      } finally {
+        decodingRefs = outer;
       }
     },
   };

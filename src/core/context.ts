@@ -1,10 +1,12 @@
 /**
  * `context()`: what a handler knows about the call it is serving, carried through its
- * awaits by AsyncLocalStorage so handlers stay plain functions.
+ * awaits by the runtime's call store (AsyncLocalStorage on Node) so handlers stay plain
+ * functions. Where the runtime has no async context (browsers), only a handler's synchronous
+ * part sees it (core/runtime.ts).
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import { RpcError } from "./errors.js";
 import type { Remote } from "./remote.js";
+import { runtime } from "./runtime.js";
 
 /** Who is on the other end of a connection. */
 export interface PeerInfo {
@@ -42,26 +44,25 @@ export interface CallContext {
   remote<T = Record<string, unknown>>(): Remote<T>;
 }
 
-const storage = new AsyncLocalStorage<CallContext>();
-
 /**
- * The current call, inside a handler (and everything it awaits).
+ * The current call, inside a handler (and everything it awaits; in a browser, only before
+ * the handler's first await).
  * @throws RpcError INTERNAL when called outside a handler.
  */
 export function context(): CallContext {
-  const ctx = storage.getStore();
+  const ctx = runtime.callStore.getStore() as CallContext | undefined;
   if (!ctx) throw new RpcError("INTERNAL", "context() was called outside a farcall handler");
   return ctx;
 }
 
 /** The call being served, or undefined outside a handler. */
 export function currentCall(): CallContext | undefined {
-  return storage.getStore();
+  return runtime.callStore.getStore() as CallContext | undefined;
 }
 
 /** Runs `fn` with `ctx` as the current call. */
 export function runInContext<R>(ctx: CallContext, fn: (...args: unknown[]) => R, self: unknown, args: unknown[]): R {
-  return storage.run(ctx, callWith, fn, self, args) as R;
+  return runtime.callStore.run(ctx, callWith, fn, self, args) as R;
 }
 
 function callWith(fn: (...args: unknown[]) => unknown, self: unknown, args: unknown[]): unknown {

@@ -84,16 +84,17 @@ function peekMsgpackId(b: Uint8Array, s: number, end: number, type: number): num
 
 /** farcall/1 over `codec`. */
 export function createFarcallProtocol(codec: Codec): MessageProtocol {
-  const msgpack = codec.name === "msgpack";
+  // Over MessagePack, a message the codec refuses still shows its id in its first bytes.
+  const peekIds = codec.syntax === "msgpack";
   return {
-    encode: (message) => codec.encode(message),
-    decode(frame, start, end) {
+    encode: (message, refs) => codec.encode(message, refs),
+    decode(frame, start, end, refs) {
       let doc: unknown;
       try {
-        doc = codec.decode(frame, start, end);
+        doc = codec.decode(frame, start, end, refs);
       } catch (err) {
         const error = RpcError.from(err);
-        if (!msgpack) throw new MessageError(error);
+        if (!peekIds) throw new MessageError(error);
         throw new MessageError(error, peekMsgpackId(frame, start, end, M.CALL), peekMsgpackId(frame, start, end, M.RESULT));
       }
       return validateMessage(doc);

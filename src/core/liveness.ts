@@ -4,6 +4,7 @@
  * with what it saw last time.
  */
 import type { PeerLimits } from "./peer.js";
+import { unrefTimer } from "./runtime.js";
 
 /** What the liveness checks need from their session. */
 export interface LivenessHost {
@@ -37,7 +38,7 @@ export class Liveness {
     const period = Math.min(keepaliveIntervalMs || Infinity, idleTimeoutMs ? idleTimeoutMs / 2 : Infinity);
     if (Number.isFinite(period)) {
       this.ticker = setInterval(tick, Math.max(10, period), this);
-      this.ticker.unref();
+      unrefTimer(this.ticker);
     }
   }
 
@@ -78,7 +79,7 @@ export class Liveness {
     if (this.pingTimer) return;
     this.host.sendPing(now % MAX_NONCE);
     this.pingTimer = setTimeout(onPingTimeout, keepaliveTimeoutMs, this, this.frames);
-    this.pingTimer.unref();
+    unrefTimer(this.pingTimer);
   }
 
   /** The ping timer fired: was anything at all received since the ping? */

@@ -3,6 +3,7 @@
  * the handlers this side serves, keepalive and draining. A Peer never sees a socket: it
  * gets frames through `receive()` and hands frames to a {@link FrameSink}.
  */
+import type { Codec } from "./codec.js";
 import type { PeerInfo } from "./context.js";
 import { describe } from "./describe.js";
 import { RpcError, toErrorPayload, type ErrorPayload } from "./errors.js";
@@ -16,7 +17,6 @@ import type { PeerOptions, FrameSink } from "./peer-options.js";
 import type { CallSink } from "./pipeline.js";
 import { MessageError } from "./protocol.js";
 import { RefSession } from "./ref-session.js";
-import { enterRefs } from "./ref-wire.js";
 import type { Caller } from "./remote.js";
 import { PeerCaller, PeerRefLink } from "./peer-caller.js";
 
@@ -160,10 +160,9 @@ export class Peer implements CallCanceller, CallSink {
     if (this.closedWith) return;
     this.liveness.frameReceived();
     let msg: M.Message;
-    const outer = enterRefs(this.refs);
     try {
       this.refs.beginDecode();
-      msg = this.options.protocol.decode(frame, start, end);
+      msg = this.options.protocol.decode(frame, start, end, this.refs);
     } catch (err) {
       if (err instanceof MessageError) {
         this.refs.discardDecoded();
@@ -181,8 +180,6 @@ export class Peer implements CallCanceller, CallSink {
         return;
       }
       throw err;
-    } finally {
-      enterRefs(outer);
     }
     switch (msg[0]) {
       case M.CALL:
@@ -356,18 +353,16 @@ export class Peer implements CallCanceller, CallSink {
    * nothing. Throws RpcError for a message that cannot be sent.
    */
   encode(msg: M.Message): Uint8Array {
-    const outer = enterRefs(this.refs);
     this.refs.beginEncode();
     let sent = false;
     try {
-      const frame = this.options.protocol.encode(msg);
+      const frame = this.options.protocol.encode(msg, this.refs);
       const max = this.options.limits.maxFrameBytes;
       if (max !== undefined && frame.length > max) throw new RpcError("RESOURCE_EXHAUSTED", `a message of ${frame.length} B exceeds maxFrameBytes ${max}`);
       sent = true;
       return frame;
     } finally {
       this.refs.endEncode(sent);
-      enterRefs(outer);
     }
   }
 
@@ -377,19 +372,16 @@ export class Peer implements CallCanceller, CallSink {
   }
 
   /**
-   * Runs `decode` with this session's references: what it brings in is imported here, and
-   * given back at once if it throws.
+   * Decodes `bytes` with `codec` and this session's references: what the document brings in
+   * is imported here, and given back at once if decoding throws.
    */
-  decodeWith<T>(decode: () => T): T {
-    const outer = enterRefs(this.refs);
+  decodeWith(codec: Codec, bytes: Uint8Array): unknown {
     this.refs.beginDecode();
     try {
-      return decode();
+      return codec.decode(bytes, 0, bytes.length, this.refs);
     } catch (err) {
       this.refs.discardDecoded();
       throw err;
-    } finally {
-      enterRefs(outer);
     }
   }
 

@@ -4,11 +4,13 @@
  */
 import type { RpcError } from "./errors.js";
 import type { Message } from "./messages.js";
+import type { RefContext } from "./ref-wire.js";
 
+/** `refs`: the session's references, which the message's values may carry (see Codec). */
 export interface MessageProtocol {
-  encode(message: Message): Uint8Array;
+  encode(message: Message, refs?: RefContext): Uint8Array;
   /** Decodes and validates the message in bytes `start` to `end`; throws {@link MessageError} when it cannot. */
-  decode(frame: Uint8Array, start: number, end: number): Message;
+  decode(frame: Uint8Array, start: number, end: number, refs?: RefContext): Message;
 }
 
 /**

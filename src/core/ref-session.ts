@@ -13,7 +13,7 @@ import { RpcError, type ErrorPayload } from "./errors.js";
 import { makeRemote, remoteRefOf, type CallOptions } from "./remote.js";
 import { isMarkedRef } from "./ref.js";
 import { collected, ImportedRef, StreamCanceller } from "./ref-import.js";
-import { REF_FUNCTION, REF_OBJECT, REF_STREAM, REF_YOURS, WireRef } from "./ref-wire.js";
+import { REF_FUNCTION, REF_OBJECT, REF_STREAM, REF_YOURS, WireRef, type RefContext } from "./ref-wire.js";
 import { ExportedStream, type StreamOutlet } from "./stream-export.js";
 import { ImportedStream, type StreamChannel } from "./stream-import.js";
 
@@ -43,7 +43,7 @@ interface Exported {
   stream?: ExportedStream;
 }
 
-export class RefSession implements StreamChannel, StreamOutlet {
+export class RefSession implements StreamChannel, StreamOutlet, RefContext {
   private readonly exports = new Map<number, Exported>();
   private readonly exportIds = new Map<unknown, number>();
   private readonly imports = new Map<number, WeakRef<object>>();

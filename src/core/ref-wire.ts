@@ -1,10 +1,8 @@
 /**
  * References as the codec sees them: the kinds of the reference extension, the form a
- * reference takes on its way out, and the one slot through which the codec reaches the
- * session of the message being encoded or decoded (encoding and decoding are synchronous,
- * so one slot serves every peer).
+ * reference takes on its way out, and what a codec asks of the session of the message it
+ * encodes or decodes (the peer hands it in with each message: see Codec).
  */
-import type { RefSession } from "./ref-session.js";
 
 /** Kinds of reference on the wire (the first element of a reference extension). */
 export const REF_FUNCTION = 0;
@@ -22,16 +20,13 @@ export class WireRef {
   ) {}
 }
 
-let active: RefSession | undefined;
-
-/** The session of the message being encoded or decoded, if any. */
-export function activeRefs(): RefSession | undefined {
-  return active;
-}
-
-/** Makes `session` the active one; returns the previous one to restore. */
-export function enterRefs(session: RefSession | undefined): RefSession | undefined {
-  const previous = active;
-  active = session;
-  return previous;
+/**
+ * The references of one session, as a codec uses them (a RefSession is one). A codec given
+ * none refuses functions, ref() objects, streams and reference extensions.
+ */
+export interface RefContext {
+  /** The wire form of a function, a ref()-marked object or an async iterable on its way out. */
+  exportValue(value: object): WireRef;
+  /** The local value of a reference that arrived; throws RpcError for one it refuses. */
+  importValue(kind: unknown, id: unknown): unknown;
 }

@@ -3,6 +3,7 @@
  * Express/Connect middleware (mount it at a path: `app.use("/rpc", httpHandler(api))`).
  * The rules are http-core.ts's.
  */
+import "../runtime-node.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import { Dispatcher } from "../core/dispatcher.js";

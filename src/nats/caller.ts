@@ -314,7 +314,7 @@ export class NatsCaller implements Caller {
     if (reply.data.length > this.cfg.maxFrameBytes) throw new RpcError("RESOURCE_EXHAUSTED", `${target}: reply of ${reply.data.length} B exceeds maxFrameBytes ${this.cfg.maxFrameBytes}`);
     try {
       // Inside a session, the references the reply carries are imported there.
-      return session ? session.decodeWith(() => this.cfg.codec.decode(reply.data)) : this.cfg.codec.decode(reply.data);
+      return session ? session.decodeWith(this.cfg.codec, reply.data) : this.cfg.codec.decode(reply.data);
     } catch (err) {
       throw RpcError.from(err);
     }

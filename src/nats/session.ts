@@ -16,7 +16,6 @@ import type { Logger } from "../core/logger.js";
 import * as M from "../core/messages.js";
 import type { FrameSink, Peer, PeerLimits } from "../core/peer.js";
 import { RefSession, type RefLink } from "../core/ref-session.js";
-import { enterRefs } from "../core/ref-wire.js";
 import type { MessageProtocol } from "../core/protocol.js";
 
 /** Reply header: the subject of the session a reply belongs to (its references live there). */
@@ -166,13 +165,10 @@ export function frameHead(frame: Uint8Array): [type: number, id: number] | undef
 export function needsSession(codec: Codec, msg: M.Message): boolean {
   // Encoding only records exports; the link is used once messages flow, which never happens here.
   const scratch = new RefSession(undefined as unknown as RefLink, Number.MAX_SAFE_INTEGER);
-  const outer = enterRefs(scratch);
   try {
-    codec.encode(msg);
+    codec.encode(msg, scratch);
     return true;
   } catch {
     return false;
-  } finally {
-    enterRefs(outer);
   }
 }

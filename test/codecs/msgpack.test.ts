@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createMsgpackCodec } from "../../src/codecs/msgpack.js";
 import { RpcError } from "../../src/core/errors.js";
+import { REF_FUNCTION, WireRef } from "../../src/core/ref-wire.js";
 
 const codec = createMsgpackCodec();
 const roundTrip = (v: unknown): unknown => codec.decode(codec.encode(v));
@@ -56,4 +57,36 @@ test("a __proto__ key from a peer does not change the decoded object's prototype
   const out = codec.decode(bytes) as Record<string, unknown>;
   assert.equal(Object.getPrototypeOf(out), Object.prototype);
   assert.equal((out as { x?: unknown }).x, undefined);
+});
+
+/** A reference table that records what passes through it, as a session's would. */
+function fakeRefs(name: string) {
+  const exported: unknown[] = [];
+  return {
+    exported,
+    exportValue: (value: object) => (exported.push(value), new WireRef(REF_FUNCTION, exported.length)),
+    importValue: (kind: unknown, id: unknown) => ({ from: name, kind, id }),
+  };
+}
+
+test("references go through the reference table handed to encode and decode, and nowhere else", () => {
+  const fn = (): void => {};
+  assert.throws(() => codec.encode([fn]), (e: unknown) => RpcError.is(e) && e.code === "INVALID_PARAMS");
+  const refs = fakeRefs("session");
+  const bytes = codec.encode({ callback: fn, plain: 1 }, refs);
+  assert.deepEqual(refs.exported, [fn]);
+  assert.throws(() => codec.decode(bytes), (e: unknown) => RpcError.is(e) && e.code === "PARSE_ERROR");
+  assert.deepEqual(codec.decode(bytes, 0, bytes.length, refs), { callback: { from: "session", kind: REF_FUNCTION, id: 1 }, plain: 1 });
+});
+
+test("a decode inside a decode uses its own references, and the outer one gets its own back", () => {
+  const outerRefs = fakeRefs("outer");
+  const innerRefs = fakeRefs("inner");
+  const inner = codec.encode([() => {}], innerRefs);
+  const outer = codec.encode([() => {}, () => {}], outerRefs);
+  let nested: unknown;
+  // The first import of the outer document decodes another document, as a registered type's decoder might.
+  const reentrant = { ...outerRefs, importValue: (kind: unknown, id: unknown) => ((nested ??= codec.decode(inner, 0, inner.length, innerRefs)), outerRefs.importValue(kind, id)) };
+  assert.deepEqual(codec.decode(outer, 0, outer.length, reentrant), [{ from: "outer", kind: REF_FUNCTION, id: 1 }, { from: "outer", kind: REF_FUNCTION, id: 2 }]);
+  assert.deepEqual(nested, [{ from: "inner", kind: REF_FUNCTION, id: 1 }]);
 });

@@ -62,7 +62,7 @@ describe("call metadata and deadlines over HTTP", () => {
 
   it("a malformed Farcall-Timeout or Farcall-Meta header is refused with HTTP 400 and INVALID_REQUEST", async () => {
     const doc = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "seen" });
-    for (const headers of [{ "farcall-timeout": "soon" }, { "farcall-meta": "[1]" }]) {
+    for (const headers of [{ "farcall-timeout": "soon" }, { "farcall-meta": "[1]" }] as Record<string, string>[]) {
       const res = await post(server.addresses[0]!, headers, doc);
       assert.equal(res.status, 400);
       assert.equal(JSON.parse(res.body).error.code, -32600);
