@@ -13,7 +13,12 @@ export const WAIT_MS = 3000;
  * How long `slow()` runs when nothing stops it: a protocol that never tells the handler the
  * caller gave up still ends the case, and the case fails on what the caller saw instead.
  */
-export const SLOW_CAP_MS = 2000;
+export const SLOW_CAP_MS = 1000;
+/**
+ * Longest wait for a call-log entry once the caller has its answer: entries are written as
+ * the answer goes out, so a short wait is plenty, and a missing entry fails fast.
+ */
+export const LOG_WAIT_MS = 1000;
 
 /** What the handlers report to the case. */
 export class Probe {
@@ -114,7 +119,7 @@ export class CallLogBook {
         while (!(found = find())) await new Promise<void>((resolve) => (this.wake = resolve));
         return found;
       })(),
-      WAIT_MS,
+      LOG_WAIT_MS,
       `a call-log entry for ${method}${notification ? " (notification)" : ""}; entries so far: ${JSON.stringify(this.entries)}`,
     );
   }
