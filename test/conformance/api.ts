@@ -84,6 +84,9 @@ export function makeApi(probe: Probe) {
     failNotFound: () => {
       throw new RpcError("NOT_FOUND", "no such key");
     },
+    deny: () => {
+      throw new RpcError("PERMISSION_DENIED", "not for you");
+    },
     broken: () => {
       throw new Error("disk on fire");
     },

@@ -151,6 +151,11 @@ export function runConformance(driver: Driver): void {
       });
     }
 
+    it("a framework code thrown by a handler reaches the caller as the protocol maps it", opts, async (t) => {
+      const { remote } = await fixture(t);
+      await rejectsWith(remote.deny(), clientCode("PERMISSION_DENIED"), WAIT_MS, "deny");
+    });
+
     it("a method that is not exposed is METHOD_NOT_FOUND", opts, async (t) => {
       const { remote } = await fixture(t);
       await rejectsWith(callRaw(remote, "nope", []), clientCode("METHOD_NOT_FOUND"), WAIT_MS, "nope");
