@@ -133,14 +133,17 @@ export function callRaw(remote: unknown, method: string, args: unknown[]): Promi
   return stateOf(remote, "callRaw").caller.call(method, args, {});
 }
 
+/** A notification of a method by name, past the remote proxy; resolves with what `done` was told. */
 export function notifyRaw(remote: unknown, method: string, args: unknown[]): Promise<RpcError | undefined> {
   return new Promise((resolve) => stateOf(remote, "notifyRaw").caller.notify(method, args, {}, resolve));
 }
 
+/** notify(fn, args), resolving with what `done` was told (an error, or undefined once handed over). */
 export function notified(fn: unknown, args: unknown[]): Promise<RpcError | undefined> {
   return within(new Promise((resolve) => notify(fn, args, resolve)), WAIT_MS, "notify() handed over");
 }
 
+/** The code of an RpcError, for assertions on abort reasons and settled batch members. */
 export function codeOf(reason: unknown): string {
   return RpcError.is(reason) ? String(reason.code) : `not an RpcError: ${String(reason)}`;
 }
