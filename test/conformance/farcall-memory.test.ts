@@ -1,0 +1,47 @@
+/**
+ * farcall/1 over the in-memory pair (test/helpers/memory-pair.ts): two Peers back to back,
+ * no socket, no handshake. Each connect() makes a new pair whose server side serves the API
+ * with the case's limits and call log. Named params are JSON-RPC's alone. Interceptors are
+ * not registered: serve() and connect() install them, and the pair builds its Peers without
+ * either.
+ */
+import { close as closeRemote, type Remote } from "../../src/index.js";
+import { memoryPair, type MemoryPair } from "../helpers/memory-pair.js";
+import { runConformance } from "./cases.js";
+import type { Endpoint } from "./driver.js";
+
+runConformance({
+  name: "farcall/1 over an in-memory pair",
+  protocol: "farcall/1",
+  transport: "memory",
+  caps: {
+    namedParams: false,
+    notifications: "native",
+    errors: "exact",
+    deadlineReachesHandler: true,
+    cancellation: "carried",
+    inFlightLimit: true,
+    serverInterceptors: false,
+    clientInterceptors: false,
+  },
+  async start(api, options): Promise<Endpoint> {
+    const pairs: MemoryPair<unknown>[] = [];
+    return {
+      async connect<T>(): Promise<Remote<T>> {
+        const pair = memoryPair<T>({
+          serverApi: api,
+          callLog: options.callLog,
+          ...(options.maxCallsInFlight !== undefined ? { limits: { maxCallsInFlight: options.maxCallsInFlight } } : {}),
+        });
+        pairs.push(pair as MemoryPair<unknown>);
+        return pair.clientRemote;
+      },
+      async close() {
+        for (const pair of pairs) {
+          await closeRemote(pair.clientRemote);
+          pair.close();
+        }
+      },
+    };
+  },
+});

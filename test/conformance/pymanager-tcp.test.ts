@@ -1,0 +1,44 @@
+/**
+ * Python's multiprocessing manager protocol: serve(api, { listen: "pymanager://127.0.0.1:0" })
+ * and connect("pymanager://..."), farcall on both ends of the wire Python's BaseManager speaks.
+ *
+ * What the protocol can carry decides the cases:
+ * - errors travel as Python exceptions (src/pymanager/errors.ts): an RpcError whose code names
+ *   a Python exception (NOT_FOUND, PERMISSION_DENIED...) arrives as that exception's name, any
+ *   other as RemoteError with "CODE: message"; data does not survive. An unknown method is a
+ *   `create` of an unknown typeid, which Python's own server answers KeyError.
+ * - no notifications: notify() is a call whose answer the client drops ("emulated").
+ * - no deadlines or cancellation on the wire: both are the client's alone (the handler is
+ *   not told), but withOptions({ timeout, signal }) must still bound the caller's wait.
+ * - no named params (JSON-RPC's alone); no in-flight limit (a manager connection carries one
+ *   request at a time).
+ */
+import type { ErrorCode } from "../../src/index.js";
+import { runConformance } from "./cases.js";
+import { serveDriver } from "./serve-driver.js";
+
+/** What a framework code raised on the server arrives as, through Python's exceptions. */
+const PYTHON_CODES: Partial<Record<ErrorCode, string>> = {
+  METHOD_NOT_FOUND: "KeyError",
+  PERMISSION_DENIED: "PermissionError",
+};
+
+runConformance(
+  serveDriver({
+    name: "pymanager over tcp",
+    protocol: "pymanager",
+    transport: "tcp",
+    caps: {
+      namedParams: false,
+      notifications: "emulated",
+      errors: "python",
+      deadlineReachesHandler: false,
+      cancellation: "client",
+      inFlightLimit: false,
+      serverInterceptors: true,
+      clientInterceptors: true,
+    },
+    listen: () => "pymanager://127.0.0.1:0",
+    clientCode: (code) => PYTHON_CODES[code] ?? code,
+  }),
+);
