@@ -138,6 +138,11 @@ export class CallPipeline {
     sink.settled(call, undefined, error, true);
   }
 
+  /** {@link refuse} as a Promise that rejects with `error`, for adapters that answer one request at a time. */
+  refusal(call: IncomingCall, error: RpcError): Promise<never> {
+    return new Promise<never>((_resolve, reject) => this.refuse(call, error, new PromiseSink(() => {}, reject)));
+  }
+
   /**
    * Runs `call` as a Promise, for adapters that answer one request at a time (HTTP,
    * XML-RPC, the manager protocol): resolves with the result, rejects with what was thrown.

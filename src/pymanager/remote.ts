@@ -39,7 +39,15 @@ class PyManagerCaller implements Caller {
 
   constructor(private readonly client: PyManagerClient) {}
 
-  async call(target: string, args: unknown[], _options: CallOptions): Promise<unknown> {
+  call(target: string, args: unknown[], options: CallOptions): Promise<unknown> {
+    const { timeout, signal } = options;
+    if (signal?.aborted) return Promise.reject(new RpcError("CANCELLED", `${target}: the call was aborted before it was sent`));
+    const running = this.send(target, args);
+    if (!(timeout !== undefined && timeout > 0) && !signal) return running;
+    return bounded(running, target, timeout, signal);
+  }
+
+  private async send(target: string, args: unknown[]): Promise<unknown> {
     if (this.closed) throw new RpcError("UNAVAILABLE", `${target}: the client is closed`);
     const dot = target.lastIndexOf(".");
     if (dot < 0) return this.client.call(target, args);
@@ -70,6 +78,44 @@ class PyManagerCaller implements Caller {
     await Promise.allSettled(held.map(async (o) => (await o).release()));
     this.client.close();
   }
+}
+
+/**
+ * `running`, or DEADLINE_EXCEEDED / CANCELLED when the caller stops waiting first. The
+ * manager protocol has no way to tell the server: its handler runs on, and the connection
+ * stays busy until the late answer arrives (then it is reused), so the wait is the caller's
+ * alone.
+ */
+function bounded(running: Promise<unknown>, target: string, timeout: number | undefined, signal: AbortSignal | undefined): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const onAbort = (): void => {
+      done();
+      const reason: unknown = signal?.reason;
+      reject(new RpcError("CANCELLED", `${target}: ${reason instanceof Error ? reason.message : "the call was aborted by its caller"}`));
+    };
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    };
+    if (timeout !== undefined && timeout > 0) {
+      timer = setTimeout(() => {
+        done();
+        reject(new RpcError("DEADLINE_EXCEEDED", `${target}: no answer within ${timeout} ms`));
+      }, timeout);
+    }
+    signal?.addEventListener("abort", onAbort, { once: true });
+    running.then(
+      (value) => {
+        done();
+        resolve(value);
+      },
+      (error: unknown) => {
+        done();
+        reject(error);
+      },
+    );
+  });
 }
 
 /** Connects to a Python BaseManager server (or farcall's pymanager listener) as a Caller. */

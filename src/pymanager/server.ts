@@ -137,7 +137,12 @@ export class PyManagerService {
   private async create(conn: PyManagerConnection, args: unknown[], kwargs: Record<string, unknown> | null): Promise<PickleTuple> {
     const typeid = args[0];
     const type = typeof typeid === "string" ? this.types.get(typeid) : undefined;
-    if (type === undefined) throw new RpcError("KeyError", `no typeid ${JSON.stringify(String(typeid))} is exposed`);
+    if (type === undefined) {
+      // Python's server answers KeyError; the call log hears of it as any unknown method.
+      const name = String(typeid);
+      await this.pipeline.refusal(this.callOf(conn, name, []), new RpcError("METHOD_NOT_FOUND", `no method ${JSON.stringify(name)}`)).catch(() => {});
+      throw new RpcError("KeyError", `no typeid ${JSON.stringify(name)} is exposed`);
+    }
     let referent: Referent;
     if (type.kind === "namespace") {
       referent = this.referents.add(undefined, this.dispatcher, type.prefix, type.exposed);
@@ -154,9 +159,13 @@ export class PyManagerService {
    * instance a call returned) comes resolved as `entry`; any other is looked up by name.
    */
   private invoke(conn: PyManagerConnection, method: string, args: unknown[], entry: MethodEntry | undefined): Promise<unknown> {
-    const call = new IncomingCall("pymanager", 0, method, args, conn.peer, undefined, undefined);
+    const call = this.callOf(conn, method, args);
     call.entry = entry;
     return this.pipeline.invoke(call);
+  }
+
+  private callOf(conn: PyManagerConnection, method: string, args: unknown[]): IncomingCall {
+    return new IncomingCall("pymanager", 0, method, args, conn.peer, undefined, undefined);
   }
 
   /** A new referent for a function's result: a class instance or ref() object answers its own methods. */
@@ -197,7 +206,11 @@ export class PyManagerService {
     if (method === "#GETVALUE") return pickleTuple("#RETURN", referent.value);
     if (method === "__repr__") return pickleTuple("#RETURN", referent.methods ? objectRepr(referent) : pyRepr(referent.value));
     if (method === "__str__") return pickleTuple("#RETURN", referent.methods ? objectRepr(referent) : pyStr(referent.value));
-    if (referent.methods !== undefined) throw new RpcError("AttributeError", `method ${JSON.stringify(method)} is not exposed`);
+    if (referent.methods !== undefined) {
+      const name = referent.prefix + method;
+      await this.pipeline.refusal(this.callOf(conn, name, callArgs), new RpcError("METHOD_NOT_FOUND", `no method ${JSON.stringify(name)}`)).catch(() => {});
+      throw new RpcError("AttributeError", `method ${JSON.stringify(method)} is not exposed`);
+    }
     return pickleTuple("#RETURN", callValueMethod(referent.value, method, callArgs));
   }
 }

@@ -3,7 +3,8 @@
  * client to it, with the capabilities that decide which cases of cases.ts it runs.
  */
 import type { ErrorCode, Remote } from "../../src/index.js";
-import type { ConnectOptionsWithUse, ServeOptionsWithUse, ServerCall } from "./cases.js";
+import type { ServerCall } from "../../src/index.js";
+import type { ConnectOptionsWithUse, ServeOptionsWithUse } from "./cases.js";
 
 /** What a protocol x transport can carry; cases it cannot are not registered. */
 export interface Capabilities {
@@ -40,7 +41,7 @@ export interface Driver {
   /** "farcall/1 over tcp", ... */
   readonly name: string;
   /** The protocol of call-log entries and interceptor calls. */
-  readonly protocol: ServerCall["protocol"];
+  readonly protocol: ServerCall["protocol"] & ("farcall/1" | "jsonrpc" | "xmlrpc" | "pymanager");
   /** The transport of call-log entries. */
   readonly transport: string;
   readonly caps: Capabilities;

@@ -1,9 +1,9 @@
 /**
  * farcall/1 over the in-memory pair (test/helpers/memory-pair.ts): two Peers back to back,
  * no socket, no handshake. Each connect() makes a new pair whose server side serves the API
- * with the case's limits and call log. Named params are JSON-RPC's alone. Interceptors are
- * not registered: serve() and connect() install them, and the pair builds its Peers without
- * either.
+ * with the case's limits, call log and interceptors. Named params are JSON-RPC's alone.
+ * Client interceptors are not registered: connect() installs them, and the pair makes its
+ * remote without it.
  */
 import { close as closeRemote, type Remote } from "../../src/index.js";
 import { memoryPair, type MemoryPair } from "../helpers/memory-pair.js";
@@ -21,7 +21,7 @@ runConformance({
     deadlineReachesHandler: true,
     cancellation: "carried",
     inFlightLimit: true,
-    serverInterceptors: false,
+    serverInterceptors: true,
     clientInterceptors: false,
   },
   async start(api, options): Promise<Endpoint> {
@@ -31,6 +31,7 @@ runConformance({
         const pair = memoryPair<T>({
           serverApi: api,
           callLog: options.callLog,
+          ...(options.use !== undefined ? { use: options.use } : {}),
           ...(options.maxCallsInFlight !== undefined ? { limits: { maxCallsInFlight: options.maxCallsInFlight } } : {}),
         });
         pairs.push(pair as MemoryPair<unknown>);

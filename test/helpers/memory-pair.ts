@@ -12,8 +12,9 @@ import { Dispatcher } from "../../src/core/dispatcher.js";
 import { RpcError } from "../../src/core/errors.js";
 import { silentLogger, type Logger } from "../../src/core/logger.js";
 import { Peer, type FrameSink, type PeerLimits } from "../../src/core/peer.js";
+import { CallPipeline, type Interceptor } from "../../src/core/pipeline.js";
 import { makeRemote, type Remote } from "../../src/core/remote.js";
-import { createFarcallProtocol } from "../../src/farcall/protocol.js";
+import { createFarcallProtocol } from "../../src/core/farcall-protocol.js";
 
 /** One frame as it went over the wire. */
 export interface RecordedFrame {
@@ -86,6 +87,8 @@ export interface MemoryPairOptions {
   clientLimits?: Partial<PeerLimits>;
   /** The server side's call log. @default none */
   callLog?: CallLog;
+  /** Interceptors the server side runs every call through. */
+  use?: Interceptor[];
   /** The server side sends handler stacks. @default false */
   exposeErrorStacks?: boolean;
   /** @default silent */
@@ -197,17 +200,16 @@ export function memoryPair<T = Record<string, unknown>>(options: MemoryPairOptio
   };
   const server = new Peer(serverToClient, {
     protocol,
-    dispatcher: options.serverApi ? new Dispatcher(options.serverApi) : undefined,
+    pipeline: new CallPipeline({ dispatcher: options.serverApi ? new Dispatcher(options.serverApi) : undefined, use: options.use, callLog: options.callLog, logger }),
     info: options.clientInfo ?? MEMORY_CLIENT_INFO,
     limits: { ...PAIR_LIMITS, ...options.limits },
     exposeErrorStacks: options.exposeErrorStacks ?? false,
     logger,
-    callLog: options.callLog,
     onClose: (_peer, reason) => serverClosed(reason),
   });
   const client = new Peer(clientToServer, {
     protocol,
-    dispatcher: options.clientApi ? new Dispatcher(options.clientApi) : undefined,
+    pipeline: new CallPipeline({ dispatcher: options.clientApi ? new Dispatcher(options.clientApi) : undefined, logger }),
     info: MEMORY_SERVER_INFO,
     limits: { ...PAIR_LIMITS, ...options.clientLimits },
     exposeErrorStacks: false,
