@@ -11,9 +11,9 @@ import type { Logger } from "./logger.js";
 export interface CallLogEntry {
   /** The method path the caller named, e.g. "counter.inc" (as sent, even when not found). */
   method: string;
-  /** "farcall/1" or "jsonrpc". */
+  /** "farcall/1", "jsonrpc", "xmlrpc" or "pymanager". */
   protocol: string;
-  /** The connection's transport: "tcp", "tls", "unix", "http", "https". */
+  /** The connection's transport: "tcp", "tls", "unix", "http", "https", "nats". */
   transport: string;
   /** The caller's address (IP, or the socket path for Unix sockets). */
   address: string;

@@ -10,7 +10,7 @@ import { runtime } from "./runtime.js";
 
 /** Who is on the other end of a connection. */
 export interface PeerInfo {
-  /** Transport the connection came over: "tcp", "tls", "unix". */
+  /** Transport the connection came over: "tcp", "tls", "unix", "http", "https", "nats". */
   readonly transport: string;
   /** Remote address (IP, or the socket path for Unix sockets). */
   readonly address: string;
