@@ -64,6 +64,16 @@ export interface PipelineOptions {
 
 const UNLIMITED_SCOPE = "this request";
 
+/** An in-flight limit shared by the calls of one scope (a connection, an instance). */
+export class CallLimit {
+  inFlight = 0;
+  constructor(
+    readonly maxInFlight: number,
+    /** What the limit counts, for the refusal's message: "this connection". */
+    readonly scope: string,
+  ) {}
+}
+
 export class CallPipeline {
   readonly dispatcher: Dispatcher | undefined;
   private readonly use: readonly Interceptor[] | undefined;
@@ -146,9 +156,10 @@ export class CallPipeline {
   /**
    * Runs `call` as a Promise, for adapters that answer one request at a time (HTTP,
    * XML-RPC, the manager protocol): resolves with the result, rejects with what was thrown.
+   * Calls given the same `limit` share its maxInFlight (a connection's, say).
    */
-  invoke(call: IncomingCall): Promise<unknown> {
-    return new Promise((resolve, reject) => this.dispatch(call, new PromiseSink(resolve, reject)));
+  invoke(call: IncomingCall, limit?: CallLimit): Promise<unknown> {
+    return new Promise((resolve, reject) => this.dispatch(call, new PromiseSink(resolve, reject, limit)));
   }
 
   private finish(call: IncomingCall, sink: CallSink, value: unknown, error: unknown, failed: boolean): void {
@@ -169,13 +180,23 @@ export class CallPipeline {
 
 /** A sink with no limit of its own that settles one Promise. */
 class PromiseSink implements CallSink {
-  inFlight = 0;
-  readonly maxInFlight = Number.POSITIVE_INFINITY;
-  readonly scope = UNLIMITED_SCOPE;
   constructor(
     private readonly resolve: (value: unknown) => void,
     private readonly reject: (error: unknown) => void,
+    private readonly limit: CallLimit = new CallLimit(Number.POSITIVE_INFINITY, UNLIMITED_SCOPE),
   ) {}
+  get inFlight(): number {
+    return this.limit.inFlight;
+  }
+  set inFlight(n: number) {
+    this.limit.inFlight = n;
+  }
+  get maxInFlight(): number {
+    return this.limit.maxInFlight;
+  }
+  get scope(): string {
+    return this.limit.scope;
+  }
   settled(_call: IncomingCall, value: unknown, error: unknown, failed: boolean): void {
     if (failed) this.reject(error);
     else this.resolve(value);

@@ -20,7 +20,7 @@
  */
 import type { Codec } from "../core/codec.js";
 import { callFrom, type CallOrigin } from "../core/incoming-call.js";
-import type { CallPipeline } from "../core/pipeline.js";
+import type { CallLimit, CallPipeline } from "../core/pipeline.js";
 import { RpcError } from "../core/errors.js";
 import {
   hasMember, isJsonObject, isJsonRpcId, JSONRPC_VERSION,
@@ -31,9 +31,9 @@ import { toErrorObject } from "./errors.js";
 /** Runs one method: what a transport wires to the dispatcher. Throw RpcError to fail a call. */
 export type JsonRpcInvoke = (method: string, args: unknown[], isNotification: boolean) => unknown;
 
-/** Runs the JSON-RPC calls of one request or connection through `pipeline`. */
-export function jsonRpcInvoker(pipeline: CallPipeline, origin: CallOrigin): JsonRpcInvoke {
-  return (method, args, notification) => pipeline.invoke(callFrom("jsonrpc", origin, method, args, notification));
+/** Runs the JSON-RPC calls of one request or connection through `pipeline`, within `limit` when given. */
+export function jsonRpcInvoker(pipeline: CallPipeline, origin: CallOrigin, limit?: CallLimit): JsonRpcInvoke {
+  return (method, args, notification) => pipeline.invoke(callFrom("jsonrpc", origin, method, args, notification), limit);
 }
 
 /** Options of {@link handleJsonRpc}. */

@@ -9,7 +9,7 @@ import type { Codec } from "../core/codec.js";
 import type { PeerInfo } from "../core/context.js";
 import { RpcError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
-import type { CallPipeline } from "../core/pipeline.js";
+import { CallLimit, type CallPipeline } from "../core/pipeline.js";
 import { encodeResponse, errorResponse, handleJsonRpc, jsonRpcInvoker, type JsonRpcInvoke } from "./protocol.js";
 import type { JsonRpcResponse } from "./document.js";
 import { JsonValueSplitter } from "./json-stream.js";
@@ -58,7 +58,8 @@ export class JsonStreamSession {
   ) {
     this.splitter = new JsonValueSplitter(cfg.maxBodyBytes, cfg.maxDepth);
     const signal = this.controller.signal;
-    this.invoke = jsonRpcInvoker(cfg.pipeline, { peer, signal });
+    // Calls of this connection share its in-flight limit: a batch's calls count one by one.
+    this.invoke = jsonRpcInvoker(cfg.pipeline, { peer, signal }, new CallLimit(cfg.maxInFlight, "this connection"));
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.once("close", () => {
       clearTimeout(this.lateTimer);

@@ -152,3 +152,28 @@ describe("raw JSON-RPC over TCP and the authkey", () => {
     await assert.rejects(serve({}, { listen: "tcp://127.0.0.1:0", logger: false, jsonRpcOverTcp: "yes" as never }), TypeError);
   });
 });
+
+describe("raw JSON-RPC over TCP and maxCallsInFlight", () => {
+  let server: Server;
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  before(async () => {
+    server = await serve({ hold: () => gate.then(() => "released"), add: (a: number, b: number) => a + b }, { listen: "tcp://127.0.0.1:0", maxCallsInFlight: 2, logger: false });
+  });
+  after(() => server.close());
+
+  it("the calls of a batch count one by one: past the limit they are answered RESOURCE_EXHAUSTED, naming it", async () => {
+    const client = new LineClient(portOf(server));
+    const call = (id: number, method: string, params: unknown[] = []) => ({ jsonrpc: "2.0", id, method, params });
+    client.socket.write(JSON.stringify([call(1, "hold"), call(2, "hold"), call(3, "add", [1, 2])]) + "\n");
+    // The third is refused at once, while the first two still hold: nothing is answered until the batch completes.
+    setImmediate(release);
+    const [answers] = (await client.lines(1)) as [{ id: number; result?: unknown; error?: { code: number; message: string } }[]];
+    const byId = new Map(answers.map((a) => [a.id, a]));
+    assert.equal(byId.get(1)!.result, "released");
+    assert.equal(byId.get(2)!.result, "released");
+    assert.equal(byId.get(3)!.error!.code, -32005);
+    assert.match(byId.get(3)!.error!.message, /2 calls in flight on this connection reach maxCallsInFlight 2/);
+    client.socket.destroy();
+  });
+});
