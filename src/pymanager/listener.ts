@@ -96,7 +96,7 @@ export async function listenPyManager(address: StreamAddress, pipeline: CallPipe
   const stream = await listenStream(address, undefined, limits.handshakeTimeoutMs, {
     admit: () => closing === undefined,
     onSocket: (socket) => {
-      const peer = { transport: address.scheme, address: socket.remoteAddress ?? address.path ?? "", port: socket.remotePort, authenticated: true };
+      const peer = { transport: address.scheme, address: socket.remoteAddress ?? address.path ?? "", port: socket.remotePort, authenticated: key.length > 0 };
       // The address this client dialled, as Python's server names itself in a Token.
       const dialled = address.scheme === "unix" ? address.path ?? "" : pickleTuple(socket.localAddress ?? address.host ?? "", socket.localPort ?? address.port ?? 0);
       open.add(new PyManagerSocket(socket, service, key, limits, logger, peer, dialled, onClosed, () => void close()));
