@@ -57,3 +57,15 @@ export interface Driver {
    */
   clientCode?(code: ErrorCode): string;
 }
+
+/** What farcall/1 carries over a socket: everything but JSON-RPC's named params. */
+export const FARCALL_CAPS: Capabilities = Object.freeze({
+  namedParams: false,
+  notifications: "native",
+  errors: "exact",
+  deadlineReachesHandler: true,
+  cancellation: "carried",
+  inFlightLimit: true,
+  serverInterceptors: true,
+  clientInterceptors: true,
+});

@@ -8,22 +8,14 @@
 import { close as closeRemote, type Remote } from "../../src/index.js";
 import { memoryPair, type MemoryPair } from "../helpers/memory-pair.js";
 import { runConformance } from "./cases.js";
-import type { Endpoint } from "./driver.js";
+import { FARCALL_CAPS, type Endpoint } from "./driver.js";
 
 runConformance({
   name: "farcall/1 over an in-memory pair",
   protocol: "farcall/1",
   transport: "memory",
-  caps: {
-    namedParams: false,
-    notifications: "native",
-    errors: "exact",
-    deadlineReachesHandler: true,
-    cancellation: "carried",
-    inFlightLimit: true,
-    serverInterceptors: true,
-    clientInterceptors: false,
-  },
+  // Client interceptors are connect()'s, which the pair does not use.
+  caps: { ...FARCALL_CAPS, clientInterceptors: false },
   async start(api, options): Promise<Endpoint> {
     const pairs: MemoryPair<unknown>[] = [];
     return {

@@ -3,6 +3,7 @@
  * It carries every case: named params are JSON-RPC's alone, so that one is not registered.
  */
 import { runConformance } from "./cases.js";
+import { FARCALL_CAPS } from "./driver.js";
 import { serveDriver } from "./serve-driver.js";
 
 runConformance(
@@ -10,16 +11,7 @@ runConformance(
     name: "farcall/1 over tcp",
     protocol: "farcall/1",
     transport: "tcp",
-    caps: {
-      namedParams: false,
-      notifications: "native",
-      errors: "exact",
-      deadlineReachesHandler: true,
-      cancellation: "carried",
-      inFlightLimit: true,
-      serverInterceptors: true,
-      clientInterceptors: true,
-    },
+    caps: FARCALL_CAPS,
     listen: () => "tcp://127.0.0.1:0",
   }),
 );

@@ -6,6 +6,7 @@
  */
 import { makeTestCertificates, opensslMissing, type TestCertificates } from "../helpers/certs.js";
 import { runConformance } from "./cases.js";
+import { FARCALL_CAPS } from "./driver.js";
 import { serveDriver } from "./serve-driver.js";
 
 let certs: TestCertificates | undefined;
@@ -16,16 +17,7 @@ runConformance(
     protocol: "farcall/1",
     transport: "tls",
     unavailable: opensslMissing(),
-    caps: {
-      namedParams: false,
-      notifications: "native",
-      errors: "exact",
-      deadlineReachesHandler: true,
-      cancellation: "carried",
-      inFlightLimit: true,
-      serverInterceptors: true,
-      clientInterceptors: true,
-    },
+    caps: FARCALL_CAPS,
     async setup() {
       certs = makeTestCertificates();
     },

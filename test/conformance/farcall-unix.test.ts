@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runConformance } from "./cases.js";
+import { FARCALL_CAPS } from "./driver.js";
 import { serveDriver } from "./serve-driver.js";
 
 let dir = "";
@@ -17,16 +18,7 @@ runConformance(
     name: "farcall/1 over unix",
     protocol: "farcall/1",
     transport: "unix",
-    caps: {
-      namedParams: false,
-      notifications: "native",
-      errors: "exact",
-      deadlineReachesHandler: true,
-      cancellation: "carried",
-      inFlightLimit: true,
-      serverInterceptors: true,
-      clientInterceptors: true,
-    },
+    caps: FARCALL_CAPS,
     async setup() {
       dir = mkdtempSync(join(tmpdir(), "farcall-conformance-"));
     },
