@@ -10,7 +10,7 @@ import { exposedPipeline } from "./core/pipeline.js";
 import { RpcError } from "./core/errors.js";
 import { resolveLogger, type Logger } from "./core/logger.js";
 import type { Peer } from "./core/peer.js";
-import { makeRemote, type Caller, type CallOptions, type Remote } from "./core/remote.js";
+import { labelCaller, makeRemote, type Caller, type CallOptions, type Remote } from "./core/remote.js";
 import { keyBytes } from "./net/hmac.js";
 import { checkInteger, CONNECT_DEFAULTS, HTTP_DEFAULTS, resolveLimits, type ClientTlsOptions, type ConnectOptions } from "./options.js";
 import { parseAddress, type StreamAddress } from "./net/address.js";
@@ -256,7 +256,11 @@ class Client implements Caller {
  */
 export async function connect<T>(url: string, options: ConnectOptions = {}): Promise<Remote<T>> {
   const use = checkClientInterceptors(options.use);
-  const remoteOf = <R>(caller: Caller): Remote<R> => makeRemote<R>(use ? new InterceptingCaller(caller, use) : caller);
+  const remoteOf = <R>(caller: Caller): Remote<R> => {
+    const outer = use ? new InterceptingCaller(caller, use) : caller;
+    labelCaller(outer, withoutCredentials(url));
+    return makeRemote<R>(outer);
+  };
   if (isHttpUrl(url)) {
     // HTTP is request/response: nothing to dial up front; each call is its own POST.
     const limits = resolveLimits(options, CONNECT_DEFAULTS);
@@ -302,4 +306,17 @@ export async function connect<T>(url: string, options: ConnectOptions = {}): Pro
   const client = new Client(url, address, options.tls, options);
   await client.start();
   return remoteOf<T>(client);
+}
+
+/** `url` with any user name and password taken out, for printing. */
+function withoutCredentials(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.username === "" && u.password === "") return url;
+    u.username = "";
+    u.password = "";
+    return u.toString();
+  } catch {
+    return url; // a string the URL parser refuses has no credentials to take out
+  }
 }

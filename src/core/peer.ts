@@ -17,7 +17,7 @@ import type { PeerOptions, FrameSink } from "./peer-options.js";
 import type { CallSink } from "./pipeline.js";
 import { MessageError } from "./protocol.js";
 import { RefSession } from "./ref-session.js";
-import type { Caller } from "./remote.js";
+import { labelCaller, type Caller } from "./remote.js";
 import { PeerCaller, PeerRefLink } from "./peer-caller.js";
 
 export type { FrameSink, PeerLimits, PeerOptions } from "./peer-options.js";
@@ -53,6 +53,7 @@ export class Peer implements CallCanceller, CallSink {
     this.notifications = new NotificationSink(this, options.logger);
     const peer = this;
     this.caller = new PeerCaller(this);
+    labelCaller(this.caller, describe(options.info));
     this.refs = new RefSession(new PeerRefLink(this), options.limits.maxReferences ?? DEFAULT_MAX_REFERENCES);
     this.liveness = new Liveness(
       {

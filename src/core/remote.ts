@@ -114,14 +114,33 @@ const NOT_REMOTE: ReadonlySet<string> = new Set(["then", "toJSON", ...Object.get
 
 type ProxyTarget = { (): void; [STATE]: RemoteState };
 
+/** Where each caller's remotes say they point, for String(remote) and console.log. */
+const labels = new WeakMap<Caller, string>();
+
+/** Names what `caller`'s remotes point at (a URL without credentials), for printing them. */
+export function labelCaller(caller: Caller, label: string): void {
+  labels.set(caller, label);
+}
+
+/** What a remote prints as: `Remote<tcp://127.0.0.1:4343>.counter.inc`. Never a call. */
+function printed(state: RemoteState): string {
+  const where = labels.get(state.caller) ?? (state.ref ? "reference" : "farcall");
+  return `Remote<${where}>${state.path === "" ? "" : `.${state.path}`}`;
+}
+
+const INSPECT = Symbol.for("nodejs.util.inspect.custom");
+
 const handler: ProxyHandler<ProxyTarget> = {
   get(target, prop) {
     const state = target[STATE];
     if (prop === STATE) return state;
     if (typeof prop === "symbol") {
+      if (prop === Symbol.toPrimitive || prop === INSPECT) return () => printed(state);
+      if (prop === Symbol.toStringTag) return printed(state);
       if (state.ref) return prop === DISPOSE || prop === ASYNC_DISPOSE ? () => state.ref!.release() : undefined;
       return prop === ASYNC_DISPOSE && state.path === "" ? () => state.caller.close() : undefined;
     }
+    if (prop === "toString") return () => printed(state);
     if (NOT_REMOTE.has(prop)) return undefined;
     let child = state.children.get(prop);
     if (child === undefined) {
@@ -163,7 +182,10 @@ function inherited(options: CallOptions, ctx: CallContext, path: string): CallOp
 export function makeRemote<T>(caller: Caller, path = "", options: CallOptions = {}, ref?: RefHandle, anchor?: object): Remote<T> {
   const target = function remote() {} as unknown as ProxyTarget;
   const state: RemoteState = { caller, path, options, children: new Map(), ref, anchor };
-  target[STATE] = state;
+  // Non-enumerable, and inspect's hook on the target itself: util.inspect looks at a proxy's
+  // target without running its traps.
+  Object.defineProperty(target, STATE, { value: state });
+  Object.defineProperty(target, INSPECT, { value: () => printed(state) });
   const proxy = new Proxy(target, handler) as unknown as Remote<T>;
   if (ref && !anchor) (state as { anchor: object | undefined }).anchor = proxy;
   return proxy;

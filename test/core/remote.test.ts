@@ -74,3 +74,29 @@ test("the root of a remote is not callable and cannot be modified", async () => 
     remote.x = 1;
   }, TypeError);
 });
+
+test("a remote prints as Remote<where>.path in String(), template literals and util.inspect, and printing calls nothing", async () => {
+  const { inspect } = await import("node:util");
+  const { labelCaller } = await import("../../src/core/remote.js");
+  const { caller, calls } = recorder();
+  labelCaller(caller, "tcp://127.0.0.1:4343");
+  const remote = makeRemote<Api>(caller);
+  assert.equal(String(remote), "Remote<tcp://127.0.0.1:4343>");
+  assert.equal(`${remote.kv.get}`, "Remote<tcp://127.0.0.1:4343>.kv.get");
+  assert.equal(remote.kv + "", "Remote<tcp://127.0.0.1:4343>.kv");
+  assert.equal(inspect(remote.kv), "Remote<tcp://127.0.0.1:4343>.kv");
+  assert.equal(inspect({ r: remote }), "{ r: Remote<tcp://127.0.0.1:4343> }");
+  assert.equal(remote.toString(), "Remote<tcp://127.0.0.1:4343>");
+  assert.equal(Object.prototype.toString.call(remote), "[object Remote<tcp://127.0.0.1:4343>]");
+  assert.deepEqual(calls, []);
+});
+
+test("connect() labels its remote with the URL, credentials taken out", async () => {
+  const { serve, connect, close } = await import("../../src/index.js");
+  const server = await serve({ f: () => 1 }, { listen: "http://127.0.0.1:0", logger: false, authkey: "k" });
+  const url = server.addresses[0]!;
+  const remote = await connect(url.replace("http://", "http://user:k@"), { authkey: "k" });
+  assert.equal(String(remote), `Remote<${url}>`);
+  await close(remote);
+  await server.close();
+});
