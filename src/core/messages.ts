@@ -27,7 +27,8 @@ export type CallMessage = [typeof CALL, id: number, target: string, args: unknow
 export type ResultMessage = [typeof RESULT, id: number, value: unknown];
 export type ErrorMessage = [typeof ERROR, id: number, error: unknown];
 export type NotifyMessage = [typeof NOTIFY, target: string, args: unknown[], meta?: CallMeta];
-export type CancelMessage = [typeof CANCEL, id: number];
+/** `reason` is "DEADLINE_EXCEEDED" when the caller's deadline passed; absent for any other cancel. */
+export type CancelMessage = [typeof CANCEL, id: number, reason?: string];
 export type PingMessage = [typeof PING | typeof PONG, nonce: number];
 export type GoawayMessage = [typeof GOAWAY, reason: string];
 /** One item of stream `streamId`, from its producer. */

@@ -150,7 +150,7 @@ export class Peer implements CallCanceller, CallSink {
     const call = this.pending.take(id);
     if (!call) return;
     call.reject(error);
-    if (!this.closedWith) this.sendMessage([M.CANCEL, id]);
+    if (!this.closedWith) this.sendMessage(error.code === "DEADLINE_EXCEEDED" ? [M.CANCEL, id, "DEADLINE_EXCEEDED"] : [M.CANCEL, id]);
     this.checkIdle();
   }
 
@@ -208,7 +208,7 @@ export class Peer implements CallCanceller, CallSink {
         this.serve(0, msg[1], msg[2], msg[3] ?? undefined, true);
         break;
       case M.CANCEL:
-        this.incoming.get(msg[1])?.abort(new RpcError("CANCELLED", "the caller cancelled the call"));
+        this.incoming.get(msg[1])?.abort(msg[2] === "DEADLINE_EXCEEDED" ? new RpcError("DEADLINE_EXCEEDED", "the caller's deadline passed") : new RpcError("CANCELLED", "the caller cancelled the call"));
         break;
       case M.PING:
         this.sendMessage([M.PONG, msg[1]]);
