@@ -1,0 +1,30 @@
+/** The rate-limited logger (src/core/logger.ts): a flood of refusals cannot flood the log. */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { rateLimited, silentLogger, type Logger } from "../../src/core/logger.js";
+
+function recording(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  return { lines, info: (m) => lines.push(`info ${m}`), warn: (m) => lines.push(`warn ${m}`), error: (m) => lines.push(`error ${m}`) };
+}
+
+test("past its budget a rate-limited logger counts lines instead of writing them, then writes one summary", async () => {
+  const out = recording();
+  const log = rateLimited(out, { lines: 3, intervalMs: 50 });
+  for (let i = 0; i < 5000; i++) log.warn(`refused ${i}`);
+  assert.deepEqual(out.lines, ["warn refused 0", "warn refused 1", "warn refused 2"]);
+  await new Promise((r) => setTimeout(r, 80));
+  assert.deepEqual(out.lines.slice(3), ["warn 4997 more log lines dropped in 50 ms (at most 3 per interval)"]);
+  log.info("next window");
+  assert.equal(out.lines.at(-1), "info next window");
+});
+
+test("errors are never dropped, and the silent logger stays silent", () => {
+  const out = recording();
+  const log = rateLimited(out, { lines: 1, intervalMs: 60_000 });
+  log.warn("a");
+  log.warn("b");
+  for (let i = 0; i < 3; i++) log.error(`failed ${i}`);
+  assert.deepEqual(out.lines, ["warn a", "error failed 0", "error failed 1", "error failed 2"]);
+  assert.equal(rateLimited(silentLogger), silentLogger);
+});
