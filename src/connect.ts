@@ -4,7 +4,8 @@
 import { checkClientInterceptors, InterceptingCaller } from "./core/client-interceptor.js";
 import { makeRemote, type Caller, type Remote } from "./core/remote.js";
 import { keyBytes } from "./net/hmac.js";
-import { checkInteger, CONNECT_DEFAULTS, HTTP_DEFAULTS, resolveLimits, type ConnectOptions } from "./options.js";
+import { checkInteger } from "./core/option-checks.js";
+import { CONNECT_DEFAULTS, HTTP_DEFAULTS, resolveLimits, type ConnectOptions } from "./options.js";
 import { parseAddress } from "./net/address.js";
 import { HttpCaller } from "./jsonrpc/http-client.js";
 import { isHttpUrl } from "./http/listener.js";

@@ -8,6 +8,7 @@ import type { CallLog, CallLogEntry } from "./core/call-log.js";
 import type { ClientInterceptor } from "./core/client-interceptor.js";
 import type { Interceptor } from "./core/pipeline.js";
 import type { Logger } from "./core/logger.js";
+import { checkInteger } from "./core/option-checks.js";
 import type { OpenRpcInfo } from "./jsonrpc/openrpc.js";
 import type { NatsOptions } from "./nats/options.js";
 
@@ -220,14 +221,6 @@ export const CONNECT_DEFAULTS = Object.freeze({
   reconnectMaxDelayMs: 5_000,
   maxCallsInFlight: 10_000,
 });
-
-/** Throws RangeError unless `value` is an integer in [min, max]. */
-export function checkInteger(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${value}`);
-  }
-  return value;
-}
 
 /** The limits of a connection with defaults applied and checked. */
 export function resolveLimits(o: ConnectionLimits, defaults: typeof LIMIT_DEFAULTS) {

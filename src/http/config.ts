@@ -7,7 +7,8 @@ import { CallPipeline } from "../core/pipeline.js";
 import { resolveLogger } from "../core/logger.js";
 import { keyBytes } from "../net/hmac.js";
 import { MAX_JSON_DEPTH } from "../codecs/json-ext.js";
-import { checkInteger, HTTP_DEFAULTS, type HttpHandlerOptions } from "../options.js";
+import { checkInteger } from "../core/option-checks.js";
+import { HTTP_DEFAULTS, type HttpHandlerOptions } from "../options.js";
 import type { HttpCoreConfig } from "./rpc-core.js";
 
 /** The checked configuration of a JSON-RPC HTTP endpoint serving `dispatcher`. */
