@@ -17,12 +17,12 @@ import { keyBytes } from "./net/hmac.js";
 import { checkInteger } from "./core/option-checks.js";
 import { HTTP_DEFAULTS, resolveLimits, SERVE_DEFAULTS, type ServeOptions } from "./options.js";
 import { PREAMBLE } from "./core/farcall-protocol.js";
-import { encodeResponse, errorResponse } from "./jsonrpc/protocol.js";
 import { buildOpenRpcDocument } from "./jsonrpc/openrpc.js";
 import { formatAddress, isLoopback, parseAddress } from "./net/address.js";
 import { AllowList } from "./net/allow-list.js";
 import { acceptFarcall, peerInfoOf, type StreamSessionConfig } from "./farcall/stream-session.js";
 import { HttpRpcCore } from "./http/rpc-core.js";
+import { httpProtocols } from "./http-handlers.js";
 import { HttpDrain } from "./http/drain.js";
 import { isHttpUrl, listenHttp, parseHttpAddress, type HttpAddress, type HttpListener } from "./http/listener.js";
 import { listenPyManager, type PyManagerListener } from "./pymanager/listener.js";
@@ -114,7 +114,8 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
   // One HTTP core for every listener: http:// ones and HTTP sniffed on tcp:// and tls://,
   // answering JSON-RPC and, for Content-Type text/xml, XML-RPC.
   const httpCore = new HttpRpcCore<IncomingMessage>({
-    pipeline, maxBodyBytes, maxDepth: limits.maxDepth, maxBatch, maxXmlElements, openrpc: HTTP_DEFAULTS.openrpc, auth: options.auth, key, logger,
+    protocols: httpProtocols(pipeline, { maxDepth: limits.maxDepth, maxBatch, maxXmlElements, openrpc: HTTP_DEFAULTS.openrpc }),
+    maxBodyBytes, auth: options.auth, key, logger,
   });
   const httpDrain = new HttpDrain();
   const onHttpRequest = httpDrain.wrap(nodeHandler(httpCore));
@@ -236,12 +237,7 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
         // Refused per request, not per connection, so the caller learns why (403).
         if (allowList && !allowList.allows(req.socket.remoteAddress)) {
           logger.warn(`refused ${req.socket.remoteAddress}: not in the allow list`);
-          writeAnswer(res, {
-            status: 403,
-            headers: { "content-type": "application/json" },
-            body: encodeResponse(errorResponse(null, new RpcError("PERMISSION_DENIED", "this address is not in the allow list")), jsonCfg.codec),
-            close: true,
-          });
+          writeAnswer(res, httpCore.refusal(403, new RpcError("PERMISSION_DENIED", "this address is not in the allow list")));
           return;
         }
         onHttpRequest(req, res);

@@ -1,8 +1,9 @@
 /**
- * XML-RPC over HTTP, the part after http-core.ts has checked the verb, the credentials and
- * the body size: a request body in, an HTTP answer out. http-core.ts sends here every POST
- * whose Content-Type is text/xml or application/xml, so every listener and handler that
- * answers JSON-RPC answers XML-RPC too.
+ * XML-RPC over HTTP POST, the part after http/rpc-core.ts has checked the verb, the
+ * credentials and the body size: a request body in, an HTTP answer out. The core sends here
+ * every POST whose Content-Type is text/xml or application/xml; serve(), httpHandler() and
+ * fetchHandler() hand it in beside JSON-RPC, so every listener and handler that answers
+ * JSON-RPC answers XML-RPC too.
  *
  *   request                                            answer
  *   -------------------------------------------------  ------------------------------------
@@ -14,7 +15,6 @@
  *
  * Faults are answered with status 200, as the specification and Python's server do.
  */
-import type { PeerInfo } from "../core/context.js";
 import type { Dispatcher } from "../core/dispatcher.js";
 import { RpcError } from "../core/errors.js";
 import { IncomingCall } from "../core/incoming-call.js";
@@ -22,7 +22,7 @@ import type { CallPipeline } from "../core/pipeline.js";
 import { decodeXmlRpc } from "./decode.js";
 import { faultDocument } from "./encode.js";
 import { faultValue, handleXmlRpc, type XmlRpcInvoke } from "./protocol.js";
-import type { HttpAnswer } from "../http/rpc-core.js";
+import type { HttpAnswer, HttpRpcProtocol, HttpRpcRequest } from "../http/protocol.js";
 
 export interface XmlRpcHttpConfig {
   /** Runs every call (and names the methods introspection lists). */
@@ -43,7 +43,9 @@ export function isXml(contentType: string | undefined): boolean {
   return type === "text/xml" || type === "application/xml";
 }
 
-export class XmlRpcHttp {
+export class XmlRpcHttp implements HttpRpcProtocol {
+  readonly name = "XML-RPC";
+  readonly mediaTypes = "text/xml (XML-RPC)";
   private readonly dispatcher: Dispatcher;
 
   constructor(private readonly cfg: XmlRpcHttpConfig) {
@@ -51,8 +53,13 @@ export class XmlRpcHttp {
     this.dispatcher = cfg.pipeline.dispatcher;
   }
 
+  accepts(contentType: string | undefined): boolean {
+    return isXml(contentType);
+  }
+
   /** Answers one request body; never rejects for anything the caller sent. */
-  async answer(body: Uint8Array, peer: PeerInfo, signal: AbortSignal): Promise<HttpAnswer> {
+  async answer(body: Uint8Array, request: HttpRpcRequest): Promise<HttpAnswer> {
+    const { peer, signal } = request;
     const { pipeline, maxDepth, maxElements, maxBatch } = this.cfg;
     let call: { method: string; params: unknown[] };
     try {
