@@ -222,8 +222,11 @@ export const CONNECT_DEFAULTS = Object.freeze({
   maxCallsInFlight: 10_000,
 });
 
+/** ConnectionLimits with every default applied. */
+export type ResolvedLimits = Required<ConnectionLimits>;
+
 /** The limits of a connection with defaults applied and checked. */
-export function resolveLimits(o: ConnectionLimits, defaults: typeof LIMIT_DEFAULTS) {
+export function resolveLimits(o: ConnectionLimits, defaults: typeof LIMIT_DEFAULTS): ResolvedLimits {
   return {
     maxFrameBytes: checkInteger("maxFrameBytes", o.maxFrameBytes ?? defaults.maxFrameBytes, 64, 0xffffffff),
     maxDepth: checkInteger("maxDepth", o.maxDepth ?? defaults.maxDepth, 4, 10_000),

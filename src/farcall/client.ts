@@ -6,15 +6,26 @@
 import { createMsgpackCodec } from "../codecs/msgpack.js";
 import { exposedPipeline } from "../core/pipeline.js";
 import { RpcError } from "../core/errors.js";
-import { resolveLogger, type Logger } from "../core/logger.js";
+import type { Logger } from "../core/logger.js";
 import type { Peer } from "../core/peer.js";
 import type { Caller, CallOptions } from "../core/remote.js";
-import { keyBytes } from "../net/hmac.js";
-import { checkInteger } from "../core/option-checks.js";
-import { CONNECT_DEFAULTS, resolveLimits, type ClientTlsOptions, type ConnectOptions } from "../options.js";
-import type { StreamAddress } from "../net/address.js";
+import { CONNECT_DEFAULTS, type ClientTlsOptions } from "../options.js";
+import type { ResolvedConnect } from "../connect-options.js";
+import { parseAddress, type StreamAddress } from "../net/address.js";
 import { dialFarcall, peerInfoOf, type StreamSessionConfig } from "./stream-session.js";
 import { dialStream } from "../net/tcp.js";
+
+/**
+ * connect()'s dialer for tcp://, tls:// and unix:// URLs: resolves once the first session
+ * is up and authenticated; UNAUTHENTICATED for a wrong key, UNAVAILABLE when unreachable.
+ */
+export async function farcallCaller(url: string, options: ResolvedConnect): Promise<Caller> {
+  const address = parseAddress(url);
+  if (options.tls && address.scheme !== "tls") throw new TypeError(`tls options were given but ${url} is not a tls:// address`);
+  const client = new Client(url, address, options.tls, options);
+  await client.start();
+  return client;
+}
 
 /** A call waiting for a connection. */
 interface Waiter {
@@ -29,7 +40,8 @@ interface Waiter {
   notifyDone?: ((error?: RpcError) => void) | undefined;
 }
 
-export class Client implements Caller {
+/** One reconnecting farcall/1 client. */
+class Client implements Caller {
   private peer: Peer | undefined;
   private connecting = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -48,23 +60,16 @@ export class Client implements Caller {
     private readonly url: string,
     private readonly address: StreamAddress,
     private readonly tls: ClientTlsOptions | undefined,
-    options: ConnectOptions,
+    options: ResolvedConnect,
   ) {
-    const limits = resolveLimits(options, CONNECT_DEFAULTS);
-    this.logger = resolveLogger(options.logger);
-    this.defaultTimeout = checkInteger("timeout", options.timeout ?? CONNECT_DEFAULTS.timeout, 0);
-    this.connectTimeoutMs = checkInteger("connectTimeoutMs", options.connectTimeoutMs ?? CONNECT_DEFAULTS.connectTimeoutMs, 1);
-    this.reconnect =
-      options.reconnect === false
-        ? undefined
-        : {
-            initialDelayMs: checkInteger("reconnect.initialDelayMs", options.reconnect?.initialDelayMs ?? CONNECT_DEFAULTS.reconnectInitialDelayMs, 1),
-            maxDelayMs: checkInteger("reconnect.maxDelayMs", options.reconnect?.maxDelayMs ?? CONNECT_DEFAULTS.reconnectMaxDelayMs, 1),
-          };
-    const key = options.authkey !== undefined ? keyBytes(options.authkey) : undefined;
+    const { limits } = options;
+    this.logger = options.logger;
+    this.defaultTimeout = options.timeout;
+    this.connectTimeoutMs = options.connectTimeoutMs;
+    this.reconnect = options.reconnect;
     this.cfg = {
       codec: createMsgpackCodec({ maxDepth: limits.maxDepth }),
-      key,
+      key: options.key,
       maxFrameBytes: limits.maxFrameBytes,
       maxWriteBufferBytes: limits.maxWriteBufferBytes,
       limits: {
