@@ -12,7 +12,8 @@ import type { Caller, CallOptions } from "../core/remote.js";
 import { CONNECT_DEFAULTS, type ClientTlsOptions } from "../options.js";
 import type { ResolvedConnect } from "../connect-options.js";
 import { parseAddress, type StreamAddress } from "../net/address.js";
-import { dialFarcall, peerInfoOf, type StreamSessionConfig } from "./stream-session.js";
+import { dialFarcall, type StreamSessionConfig } from "./stream-session.js";
+import { peerInfoOf } from "../net/peer-info.js";
 import { dialStream } from "../net/tcp.js";
 
 /**
