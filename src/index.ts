@@ -50,7 +50,7 @@ export type { Logger } from "./core/logger.js";
 export type { CallLog, CallLogEntry } from "./core/call-log.js";
 export type {
   ServeOptions, ConnectOptions, ConnectionLimits, ServerTlsOptions, ClientTlsOptions,
-  HttpHandlerOptions, BearerAuth, JsonRpcOverTcp,
+  HttpHandlerOptions, BearerAuth, JsonRpcOverTcp, ListenEntry,
 } from "./options.js";
 /** Every default, for documentation and for code that wants to derive its own limits. */
 export { SERVE_DEFAULTS, CONNECT_DEFAULTS, HTTP_DEFAULTS } from "./options.js";

@@ -13,12 +13,15 @@ import { AllowList } from "./net/allow-list.js";
 import { keyBytes } from "./net/hmac.js";
 import {
   resolveLimits, SERVE_DEFAULTS,
-  type BearerAuth, type JsonRpcOverTcp, type ResolvedLimits, type ServeOptions, type ServerTlsOptions,
+  type BearerAuth, type JsonRpcOverTcp, type ListenEntry, type ResolvedLimits, type ServeOptions, type ServerTlsOptions,
 } from "./options.js";
 import type { NatsOptions } from "./nats/options.js";
 
-/** The options a listener's policy holds beside its URL. */
-export type ListenOption = "authkey" | "auth" | "allow" | "tls" | "use" | "jsonRpcOverTcp";
+/** The options a listen entry may set beside `url`. */
+export type ListenOption = Exclude<keyof ListenEntry, "url">;
+
+/** Every option a listen entry may set, for the message naming an unknown one. */
+const LISTEN_OPTIONS: readonly ListenOption[] = ["authkey", "auth", "allow", "tls", "use", "jsonRpcOverTcp"];
 
 const JSON_RPC_OVER_TCP: readonly JsonRpcOverTcp[] = ["auto", "trusted", "off"];
 
@@ -28,7 +31,7 @@ export interface ListenerPolicy {
   readonly url: string;
   /** The listener in messages: `listen[1] (pymanager://0.0.0.0:4344)`. */
   readonly name: string;
-  /** The options set for this listener alone, so a family can refuse those that mean nothing to it. */
+  /** The options the entry set itself, so a family can refuse those that mean nothing to it. */
   readonly own: readonly ListenOption[];
   readonly key: Uint8Array | undefined;
   readonly auth: BearerAuth<IncomingMessage> | undefined;
@@ -103,9 +106,34 @@ function resolveDefaults(options: ServeOptions): Defaults {
   };
 }
 
-/** The policy of `listen[index]`: every server-wide default. */
-function resolveEntry(url: string, index: number, defaults: Defaults): ListenerPolicy {
-  return { url, name: `listen[${index}] (${url})`, own: [], use: undefined, ...defaults };
+/** The policy of `listen[index]`: a URL takes every default, an entry replaces those it sets. */
+function resolveEntry(entry: string | ListenEntry, index: number, defaults: Defaults): ListenerPolicy {
+  if (typeof entry === "string") return { url: entry, name: `listen[${index}] (${entry})`, own: [], use: undefined, ...defaults };
+  if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
+    throw new TypeError(`listen[${index}] must be a URL string or a { url, ... } entry, got ${entry === null ? "null" : typeof entry}`);
+  }
+  if (typeof entry.url !== "string" || entry.url === "") throw new TypeError(`listen[${index}] needs a url string`);
+  const name = `listen[${index}] (${entry.url})`;
+  const own: ListenOption[] = [];
+  for (const option of Object.keys(entry)) {
+    if (option === "url" || (entry as unknown as Record<string, unknown>)[option] === undefined) continue;
+    if (!(LISTEN_OPTIONS as readonly string[]).includes(option)) {
+      throw new TypeError(`${name}: unknown option ${JSON.stringify(option)}; a listen entry takes url, ${LISTEN_OPTIONS.join(", ")}`);
+    }
+    own.push(option as ListenOption);
+  }
+  const has = (option: ListenOption): boolean => own.includes(option);
+  return {
+    url: entry.url,
+    name,
+    own,
+    key: has("authkey") ? checkKey(entry.authkey ?? undefined, `${name}: authkey`) : defaults.key,
+    auth: has("auth") ? checkAuth(entry.auth ?? undefined, `${name}: auth`) : defaults.auth,
+    allow: has("allow") ? checkAllow(entry.allow ?? undefined, name) : defaults.allow,
+    tls: has("tls") ? checkTls(entry.tls, name) : defaults.tls,
+    use: has("use") ? checkUse(entry.use, name) : undefined,
+    jsonRpcOverTcp: has("jsonRpcOverTcp") ? checkJsonRpcOverTcp(entry.jsonRpcOverTcp!, `${name}: jsonRpcOverTcp`) : defaults.jsonRpcOverTcp,
+  };
 }
 
 function checkKey(authkey: unknown, label: string): Uint8Array | undefined {
@@ -119,6 +147,26 @@ function checkKey(authkey: unknown, label: string): Uint8Array | undefined {
 function checkAuth(auth: unknown, label: string): BearerAuth<IncomingMessage> | undefined {
   if (auth !== undefined && typeof auth !== "function") throw new TypeError(`${label} must be a function (token, request) => boolean`);
   return auth as BearerAuth<IncomingMessage> | undefined;
+}
+
+function checkAllow(allow: unknown, name: string): AllowList | undefined {
+  if (allow === undefined) return undefined;
+  if (!Array.isArray(allow)) throw new TypeError(`${name}: allow must be an array of addresses and CIDR ranges`);
+  try {
+    return new AllowList(allow);
+  } catch (err) {
+    throw new TypeError(`${name}: ${(err as Error).message}`);
+  }
+}
+
+function checkTls(tls: unknown, name: string): ServerTlsOptions {
+  if (typeof tls !== "object" || tls === null || Array.isArray(tls)) throw new TypeError(`${name}: tls must be an object of TLS options ({ cert, key, ... })`);
+  return tls as ServerTlsOptions;
+}
+
+function checkUse(use: unknown, name: string): readonly Interceptor[] | undefined {
+  if (!Array.isArray(use) || use.some((fn) => typeof fn !== "function")) throw new TypeError(`${name}: use must be an array of interceptor functions (call, next) => result`);
+  return use.length > 0 ? [...(use as Interceptor[])] : undefined;
 }
 
 function checkJsonRpcOverTcp(value: unknown, label: string): JsonRpcOverTcp {

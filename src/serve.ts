@@ -134,11 +134,12 @@ const http: ListenRow = (policy, shared) => {
 /** pymanager://: Python's manager protocol, whose server speaks first, so it needs a port of its own. */
 const pymanager: ListenRow = (policy, shared) => {
   const address = parsePyManagerUrl(policy.url);
-  only(policy, ["authkey", "use"], "a pymanager:// listener");
+  only(policy, ["authkey", "allow", "use"], "a pymanager:// listener");
   return () => {
     const { options: o } = shared;
     return listenPyManager(address, shared.pipelineFor(policy), {
       ...(policy.key ? { authkey: policy.key } : {}),
+      ...(policy.allow ? { allow: policy.allow } : {}),
       logger: o.logger,
       maxFrameBytes: o.limits.maxFrameBytes,
       handshakeTimeoutMs: o.handshakeTimeoutMs,
