@@ -1,6 +1,6 @@
 /**
  * farcall/1 over a stream socket (TCP, TLS, Unix): the preamble, length framing, the
- * handshake of src/auth, then a Peer. Both the listener's and the dialer's side live here.
+ * handshake of handshake.ts, then a Peer. Both the listener's and the dialer's side live here.
  */
 import type { Socket } from "node:net";
 import { createHandshakeCodec } from "../codecs/msgpack.js";
