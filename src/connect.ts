@@ -1,311 +1,50 @@
 /**
- * connect(): a client that keeps one farcall/1 session to a server and survives its
- * restarts. Calls in flight when the link drops reject with UNAVAILABLE; calls made while
- * it is down wait for the reconnection within their deadline (or connectTimeoutMs).
+ * connect(): a table from URL scheme to a family's dialer. The options are resolved and
+ * checked once, here; the dialer makes a Caller, and the Remote is built over it (through
+ * the client interceptors, when there are any).
  */
 import "./runtime-node.js";
-import { createMsgpackCodec } from "./codecs/msgpack.js";
-import { checkClientInterceptors, InterceptingCaller } from "./core/client-interceptor.js";
-import { exposedPipeline } from "./core/pipeline.js";
-import { RpcError } from "./core/errors.js";
-import { resolveLogger, type Logger } from "./core/logger.js";
-import type { Peer } from "./core/peer.js";
-import { labelCaller, makeRemote, type Caller, type CallOptions, type Remote } from "./core/remote.js";
-import { keyBytes } from "./net/hmac.js";
-import { checkInteger, CONNECT_DEFAULTS, HTTP_DEFAULTS, resolveLimits, type ClientTlsOptions, type ConnectOptions } from "./options.js";
-import { parseAddress, type StreamAddress } from "./net/address.js";
-import { HttpCaller } from "./jsonrpc/http-client.js";
+import { InterceptingCaller } from "./core/client-interceptor.js";
+import { labelCaller, makeRemote, type Caller, type Remote } from "./core/remote.js";
+import type { ConnectOptions } from "./options.js";
+import { resolveConnectOptions, type ResolvedConnect } from "./connect-options.js";
 import { isHttpUrl } from "./http/listener.js";
-import { isPyManagerUrl, pyManagerCaller } from "./pymanager/remote.js";
-import { isXmlRpcUrl, XmlRpcCaller } from "./xmlrpc/client.js";
+import { farcallCaller } from "./farcall/client.js";
+import { jsonRpcCaller } from "./jsonrpc/dial.js";
+import { isXmlRpcUrl } from "./xmlrpc/client.js";
+import { xmlRpcCaller } from "./xmlrpc/dial.js";
+import { isPyManagerUrl } from "./pymanager/remote.js";
+import { pyManagerCaller } from "./pymanager/dial.js";
 import { isNatsUrl } from "./nats/address.js";
 import { natsCaller } from "./nats/caller.js";
-import { dialFarcall, peerInfoOf, type StreamSessionConfig } from "./farcall/stream-session.js";
-import { dialStream } from "./net/tcp.js";
 
-/** A call waiting for a connection. */
-interface Waiter {
-  target: string;
-  args: unknown[];
-  options: CallOptions;
-  deadline: number | undefined;
-  resolve(value: unknown): void;
-  reject(error: RpcError): void;
-  timer: ReturnType<typeof setTimeout>;
-  /** Set for notifications, which have no answer to wait for. */
-  notifyDone?: ((error?: RpcError) => void) | undefined;
-}
+/** A family's dialer: a Caller for `url`, or a rejection (UNAUTHENTICATED, UNAVAILABLE). */
+type Dial = (url: string, options: ResolvedConnect) => Caller | Promise<Caller>;
 
-class Client implements Caller {
-  private peer: Peer | undefined;
-  private connecting = false;
-  private retryTimer: ReturnType<typeof setTimeout> | undefined;
-  private failures = 0;
-  private lastError: RpcError | undefined;
-  private waiters: Waiter[] = [];
-  private closed = false;
-  private readonly others = new Set<Peer>();
-  private readonly defaultTimeout: number;
-  private readonly connectTimeoutMs: number;
-  private readonly reconnect: { initialDelayMs: number; maxDelayMs: number } | undefined;
-  private readonly cfg: StreamSessionConfig;
-  private readonly logger: Logger;
-
-  constructor(
-    private readonly url: string,
-    private readonly address: StreamAddress,
-    private readonly tls: ClientTlsOptions | undefined,
-    options: ConnectOptions,
-  ) {
-    const limits = resolveLimits(options, CONNECT_DEFAULTS);
-    this.logger = resolveLogger(options.logger);
-    this.defaultTimeout = checkInteger("timeout", options.timeout ?? CONNECT_DEFAULTS.timeout, 0);
-    this.connectTimeoutMs = checkInteger("connectTimeoutMs", options.connectTimeoutMs ?? CONNECT_DEFAULTS.connectTimeoutMs, 1);
-    this.reconnect =
-      options.reconnect === false
-        ? undefined
-        : {
-            initialDelayMs: checkInteger("reconnect.initialDelayMs", options.reconnect?.initialDelayMs ?? CONNECT_DEFAULTS.reconnectInitialDelayMs, 1),
-            maxDelayMs: checkInteger("reconnect.maxDelayMs", options.reconnect?.maxDelayMs ?? CONNECT_DEFAULTS.reconnectMaxDelayMs, 1),
-          };
-    const key = options.authkey !== undefined ? keyBytes(options.authkey) : undefined;
-    this.cfg = {
-      codec: createMsgpackCodec({ maxDepth: limits.maxDepth }),
-      key,
-      maxFrameBytes: limits.maxFrameBytes,
-      maxWriteBufferBytes: limits.maxWriteBufferBytes,
-      limits: {
-        maxCallsInFlight: CONNECT_DEFAULTS.maxCallsInFlight,
-        keepaliveIntervalMs: limits.keepaliveIntervalMs,
-        keepaliveTimeoutMs: limits.keepaliveTimeoutMs,
-        idleTimeoutMs: 0,
-        maxReferences: limits.maxReferences,
-      },
-      exposeErrorStacks: false,
-      logger: this.logger,
-      pipeline: exposedPipeline(options.expose, this.logger),
-    };
-  }
-
-  /** The first connection: its failure is connect()'s failure. */
-  async start(): Promise<void> {
-    this.peer = await this.dial();
-  }
-
-  call(target: string, args: unknown[], options: CallOptions): Promise<unknown> {
-    const timeout = options.timeout ?? this.defaultTimeout;
-    const deadline = timeout > 0 ? Date.now() + timeout : undefined;
-    const peer = this.usablePeer();
-    if (peer) return peer.call(target, args, deadline, options.signal, options.meta);
-    if (this.closed) return Promise.reject(new RpcError("UNAVAILABLE", `${target}: the client is closed`));
-    return new Promise((resolve, reject) => this.wait({ target, args, options, deadline, resolve, reject }));
-  }
-
-  notify(target: string, args: unknown[], options: CallOptions, done?: (error?: RpcError) => void): void {
-    const peer = this.usablePeer();
-    if (peer) return peer.notify(target, args, options.meta, done);
-    if (this.closed) {
-      if (done) queueMicrotask(() => done(new RpcError("UNAVAILABLE", `${target}: the client is closed`)));
-      return;
-    }
-    const timeout = options.timeout ?? this.defaultTimeout;
-    this.wait({
-      target,
-      args,
-      options,
-      deadline: timeout > 0 ? Date.now() + timeout : undefined,
-      resolve: () => {},
-      reject: (error) => done?.(error),
-      notifyDone: done ?? (() => {}),
-    });
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    const reason = new RpcError("UNAVAILABLE", "the client was closed");
-    this.failWaiters(reason);
-    this.peer?.close(reason);
-    for (const peer of this.others) peer.close(reason);
-  }
-
-  private usablePeer(): Peer | undefined {
-    const peer = this.peer;
-    return peer && peer.open && !peer.goawayReceived ? peer : undefined;
-  }
-
-  private wait(w: Omit<Waiter, "timer">): void {
-    const waitMs = w.deadline !== undefined ? Math.max(0, w.deadline - Date.now()) : this.connectTimeoutMs;
-    const waiter = w as Waiter;
-    waiter.timer = setTimeout(() => {
-      const i = this.waiters.indexOf(waiter);
-      if (i >= 0) this.waiters.splice(i, 1);
-      const why = this.lastError ? `: ${this.lastError.message}` : "";
-      waiter.reject(
-        w.deadline !== undefined
-          ? new RpcError("DEADLINE_EXCEEDED", `${w.target}: no connection to ${this.url} before the deadline${why}`)
-          : new RpcError("UNAVAILABLE", `${w.target}: no connection to ${this.url} within ${waitMs} ms${why}`),
-      );
-    }, waitMs);
-    this.waiters.push(waiter);
-    this.ensureConnecting();
-  }
-
-  private failWaiters(error: RpcError): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters) {
-      clearTimeout(w.timer);
-      w.reject(error);
-    }
-  }
-
-  private ensureConnecting(): void {
-    if (this.connecting || this.retryTimer || this.closed || this.usablePeer()) return;
-    if (!this.reconnect && this.failures > 0) {
-      this.failWaiters(this.lastError ?? new RpcError("UNAVAILABLE", `not connected to ${this.url}`));
-      return;
-    }
-    this.connecting = true;
-    this.dial().then(
-      (peer) => {
-        this.connecting = false;
-        if (this.closed) {
-          peer.close();
-          return;
-        }
-        this.failures = 0;
-        this.lastError = undefined;
-        this.peer = peer;
-        this.logger.info(`reconnected to ${this.url}`);
-        const waiters = this.waiters;
-        this.waiters = [];
-        for (const w of waiters) {
-          clearTimeout(w.timer);
-          if (w.notifyDone) {
-            peer.notify(w.target, w.args, w.options.meta, w.notifyDone);
-          } else {
-            peer.call(w.target, w.args, w.deadline, w.options.signal, w.options.meta).then(w.resolve, w.reject);
-          }
-        }
-      },
-      (error: RpcError) => {
-        this.connecting = false;
-        this.failures++;
-        this.lastError = error;
-        if (error.code === "UNAUTHENTICATED" || !this.reconnect) {
-          this.failWaiters(error); // a wrong key does not get better by retrying
-          return;
-        }
-        if (this.waiters.length === 0 || this.closed) return;
-        const { initialDelayMs, maxDelayMs } = this.reconnect;
-        const delay = Math.min(maxDelayMs, initialDelayMs * 2 ** Math.min(this.failures - 1, 30));
-        this.retryTimer = setTimeout(() => {
-          this.retryTimer = undefined;
-          if (this.waiters.length > 0) this.ensureConnecting();
-        }, delay);
-        this.retryTimer.unref();
-      },
-    );
-  }
-
-  private async dial(): Promise<Peer> {
-    const started = Date.now();
-    const socket = await dialStream(this.address, this.tls, this.connectTimeoutMs);
-    const info = peerInfoOf(socket, this.address.scheme, this.cfg.key !== undefined, this.address.path);
-    const left = Math.max(1, this.connectTimeoutMs - (Date.now() - started));
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        socket.destroy();
-        reject(new RpcError("UNAVAILABLE", `no handshake with ${this.url} within ${this.connectTimeoutMs} ms`));
-      }, left);
-    });
-    try {
-      return await Promise.race([
-        dialFarcall(socket, this.cfg, info, {
-          onClose: (peer) => {
-            this.others.delete(peer);
-            if (this.peer === peer) this.peer = undefined;
-          },
-          onGoaway: (peer) => {
-            // New calls go to a fresh connection; this one finishes what it has, then closes.
-            if (this.peer === peer) this.peer = undefined;
-            this.others.add(peer);
-            void peer.whenIdle().then(() => peer.close(new RpcError("UNAVAILABLE", "the server went away")));
-            if (this.waiters.length > 0) this.ensureConnecting();
-          },
-        }),
-        timeout,
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-}
+/** URL schemes and their dialers, tried in order; tcp://, tls:// and unix:// are farcall/1's (the fallback, which names unsupported schemes). */
+const DIALERS: readonly (readonly [matches: (url: string) => boolean, dial: Dial])[] = [
+  [isHttpUrl, jsonRpcCaller],
+  [isXmlRpcUrl, xmlRpcCaller],
+  [isPyManagerUrl, pyManagerCaller],
+  [isNatsUrl, natsCaller],
+];
 
 /**
  * Connects to a farcall server and returns its typed remote. An `http://` or `https://` URL
  * calls over JSON-RPC 2.0 POSTs instead (one request per call or per batch(), notifications id-less); an
  * `xmlrpc+http://` or `xmlrpc+https://` URL calls an XML-RPC server (batch() as system.multicall); a
- * `pymanager://` URL calls a Python multiprocessing manager server. Rejects with UNAUTHENTICATED
- * for a wrong key (or a server that cannot prove it holds it) and UNAVAILABLE when the
- * server cannot be reached.
+ * `pymanager://` URL calls a Python multiprocessing manager server; a `nats://` URL a
+ * service on NATS. Rejects with UNAUTHENTICATED for a wrong key (or a server that cannot
+ * prove it holds it) and UNAVAILABLE when the server cannot be reached.
  * @example const remote = await connect<Api>("tcp://10.0.0.5:4343", { authkey: "s3cret" })
  */
 export async function connect<T>(url: string, options: ConnectOptions = {}): Promise<Remote<T>> {
-  const use = checkClientInterceptors(options.use);
-  const remoteOf = <R>(caller: Caller): Remote<R> => {
-    const outer = use ? new InterceptingCaller(caller, use) : caller;
-    labelCaller(outer, withoutCredentials(url));
-    return makeRemote<R>(outer);
-  };
-  if (isHttpUrl(url)) {
-    // HTTP is request/response: nothing to dial up front; each call is its own POST.
-    const limits = resolveLimits(options, CONNECT_DEFAULTS);
-    if (options.tls && !url.toLowerCase().startsWith("https:")) throw new TypeError(`tls options were given but ${url} is not an https:// address`);
-    const key = options.authkey !== undefined ? keyBytes(options.authkey) : undefined;
-    return remoteOf<T>(new HttpCaller({
-      url, key, tls: options.tls,
-      timeout: checkInteger("timeout", options.timeout ?? CONNECT_DEFAULTS.timeout, 0),
-      maxDepth: limits.maxDepth,
-      maxBodyBytes: limits.maxFrameBytes,
-    }));
-  }
-  if (isXmlRpcUrl(url)) {
-    const limits = resolveLimits(options, CONNECT_DEFAULTS);
-    if (options.tls && !/^xmlrpc\+https:/i.test(url)) throw new TypeError(`tls options were given but ${url} is not an xmlrpc+https:// address`);
-    return remoteOf<T>(new XmlRpcCaller({
-      url, tls: options.tls,
-      key: options.authkey !== undefined ? keyBytes(options.authkey) : undefined,
-      timeout: checkInteger("timeout", options.timeout ?? CONNECT_DEFAULTS.timeout, 0),
-      maxDepth: limits.maxDepth,
-      maxBodyBytes: limits.maxFrameBytes,
-      maxElements: HTTP_DEFAULTS.maxXmlElements,
-    }));
-  }
-  if (isPyManagerUrl(url)) {
-    // Python's multiprocessing manager protocol: a BaseManager server, or farcall's own.
-    const limits = resolveLimits(options, CONNECT_DEFAULTS);
-    const timeout = checkInteger("timeout", options.timeout ?? CONNECT_DEFAULTS.timeout, 0);
-    const caller = await pyManagerCaller(url, {
-      ...(options.authkey !== undefined ? { authkey: keyBytes(options.authkey) } : {}),
-      maxFrameBytes: limits.maxFrameBytes,
-      handshakeTimeoutMs: checkInteger("connectTimeoutMs", options.connectTimeoutMs ?? CONNECT_DEFAULTS.connectTimeoutMs, 1),
-      ...(timeout > 0 ? { callTimeoutMs: timeout } : {}),
-    });
-    return remoteOf<T>(caller);
-  }
-  if (isNatsUrl(url)) {
-    // A service on NATS: each call is a NATS request answered by whichever instance NATS picks.
-    return remoteOf<T>(await natsCaller(url, options));
-  }
-  const address = parseAddress(url);
-  if (options.tls && address.scheme !== "tls") throw new TypeError(`tls options were given but ${url} is not a tls:// address`);
-  const client = new Client(url, address, options.tls, options);
-  await client.start();
-  return remoteOf<T>(client);
+  const resolved = resolveConnectOptions(options);
+  const dial = DIALERS.find(([matches]) => matches(url))?.[1] ?? farcallCaller;
+  const caller = await dial(url, resolved);
+  const outer = resolved.use ? new InterceptingCaller(caller, resolved.use) : caller;
+  labelCaller(outer, withoutCredentials(url));
+  return makeRemote<T>(outer);
 }
 
 /** `url` with any user name and password taken out, for printing. */

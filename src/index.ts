@@ -52,17 +52,17 @@ export type { Logger } from "./core/logger.js";
 export type { CallLog, CallLogEntry } from "./core/call-log.js";
 export type {
   ServeOptions, ConnectOptions, ConnectionLimits, ServerTlsOptions, ClientTlsOptions,
-  HttpHandlerOptions, BearerAuth, JsonRpcOverTcp,
+  HttpHandlerOptions, BearerAuth, JsonRpcOverTcp, ListenEntry,
 } from "./options.js";
 /** Every default, for documentation and for code that wants to derive its own limits. */
 export { SERVE_DEFAULTS, CONNECT_DEFAULTS, HTTP_DEFAULTS } from "./options.js";
 
 /** JSON-RPC 2.0 and XML-RPC (Content-Type text/xml) over HTTP as a node:http handler (also Express/Connect middleware). */
-export { httpHandler } from "./http/node.js";
+export { httpHandler } from "./http-handlers.js";
 export type { NodeHttpHandler } from "./http/node.js";
 
 /** JSON-RPC 2.0 and XML-RPC (Content-Type text/xml) over HTTP as a Fetch-API handler (Hono, Bun, Deno, Workers). */
-export { fetchHandler } from "./http/fetch.js";
+export { fetchHandler } from "./http-handlers.js";
 export type { FetchHandler, FetchPeer } from "./http/fetch.js";
 export type { OpenRpcInfo } from "./jsonrpc/openrpc.js";
 

@@ -8,6 +8,7 @@ import type { CallLog, CallLogEntry } from "./core/call-log.js";
 import type { ClientInterceptor } from "./core/client-interceptor.js";
 import type { Interceptor } from "./core/pipeline.js";
 import type { Logger } from "./core/logger.js";
+import { checkInteger } from "./core/option-checks.js";
 import type { OpenRpcInfo } from "./jsonrpc/openrpc.js";
 import type { NatsOptions } from "./nats/options.js";
 
@@ -101,14 +102,44 @@ export const HTTP_DEFAULTS = Object.freeze({
  */
 export type JsonRpcOverTcp = "auto" | "trusted" | "off";
 
+/**
+ * One listener with a policy of its own: the server-wide options of the same names are its
+ * defaults, and what it sets here replaces them on this listener alone (`use` is the
+ * exception: it runs inside the server-wide interceptors, not instead of them). `null`
+ * turns an inherited `authkey`, `auth` or `allow` off for this listener.
+ * @example { url: "pymanager://0.0.0.0:4344", authkey: "password" }
+ */
+export interface ListenEntry {
+  /** Where to listen, as in a plain `listen` string. */
+  url: string;
+  /** Shared secret clients of this listener must prove they hold. @default the server's `authkey` */
+  authkey?: string | Uint8Array | null;
+  /** Bearer-token check for HTTP on this listener. @default the server's `auth` */
+  auth?: BearerAuth<IncomingMessage> | null;
+  /** Client addresses and CIDR ranges allowed on this listener. @default the server's `allow` */
+  allow?: string[] | null;
+  /** Certificate and key of this `tls://` or `https://` listener. @default the server's `tls` */
+  tls?: ServerTlsOptions;
+  /** Interceptors for calls arriving on this listener, run inside the server's `use`. @default none */
+  use?: Interceptor[];
+  /** Whether raw JSON-RPC over TCP is served on this listener. @default the server's `jsonRpcOverTcp` */
+  jsonRpcOverTcp?: JsonRpcOverTcp;
+}
+
 export interface ServeOptions extends ConnectionLimits {
-  /** Where to listen: one URL or several. @default "tcp://127.0.0.1:4343" */
-  listen?: string | string[];
-  /** Shared secret clients must prove they hold (mutual HMAC-SHA256). @default none */
+  /**
+   * Where to listen: URLs, or {@link ListenEntry} objects for listeners with a policy of
+   * their own. @default "tcp://127.0.0.1:4343"
+   */
+  listen?: string | ListenEntry | (string | ListenEntry)[];
+  /** Shared secret clients must prove they hold (mutual HMAC-SHA256); every listener's default. @default none */
   authkey?: string | Uint8Array;
-  /** Client addresses and CIDR ranges allowed to connect; others are refused before any byte is read. @default everyone */
+  /**
+   * Client addresses and CIDR ranges allowed to connect; others are refused before any byte
+   * is read. Every listener's default (unix sockets are not subject to it). @default everyone
+   */
   allow?: string[];
-  /** Certificate and key for `tls://` listeners. */
+  /** Certificate and key for `tls://` and `https://` listeners; every listener's default. */
   tls?: ServerTlsOptions;
   /** Where connection events are logged; false for nowhere. @default stderr */
   logger?: Logger | false;
@@ -137,7 +168,7 @@ export interface ServeOptions extends ConnectionLimits {
    * @default 60000
    */
   requestTimeoutMs?: number;
-  /** Bearer-token check for JSON-RPC over HTTP; see {@link HttpHandlerOptions.auth}. @default none */
+  /** Bearer-token check for JSON-RPC and XML-RPC over HTTP, every listener's default; see {@link HttpHandlerOptions.auth}. @default none */
   auth?: BearerAuth<IncomingMessage>;
   /**
    * Gets one entry per call served, over every protocol: method, duration, outcome ("ok" or
@@ -150,7 +181,7 @@ export interface ServeOptions extends ConnectionLimits {
    * outermost first: `(call, next) => ...`; see {@link Interceptor}. @default none
    */
   use?: Interceptor[];
-  /** Whether raw JSON-RPC over TCP is served; see {@link JsonRpcOverTcp}. @default "auto" */
+  /** Whether raw JSON-RPC over TCP is served, every listener's default; see {@link JsonRpcOverTcp}. @default "auto" */
   jsonRpcOverTcp?: JsonRpcOverTcp;
   /** NATS credentials and TLS for `nats://` listeners; see {@link NatsOptions}. @default none */
   nats?: NatsOptions;
@@ -221,16 +252,11 @@ export const CONNECT_DEFAULTS = Object.freeze({
   maxCallsInFlight: 10_000,
 });
 
-/** Throws RangeError unless `value` is an integer in [min, max]. */
-export function checkInteger(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${value}`);
-  }
-  return value;
-}
+/** ConnectionLimits with every default applied. */
+export type ResolvedLimits = Required<ConnectionLimits>;
 
 /** The limits of a connection with defaults applied and checked. */
-export function resolveLimits(o: ConnectionLimits, defaults: typeof LIMIT_DEFAULTS) {
+export function resolveLimits(o: ConnectionLimits, defaults: typeof LIMIT_DEFAULTS): ResolvedLimits {
   return {
     maxFrameBytes: checkInteger("maxFrameBytes", o.maxFrameBytes ?? defaults.maxFrameBytes, 64, 0xffffffff),
     maxDepth: checkInteger("maxDepth", o.maxDepth ?? defaults.maxDepth, 4, 10_000),

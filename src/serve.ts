@@ -1,44 +1,37 @@
 /**
- * serve(): one server, many listeners, one Peer per connection, every connection answered
- * by the same method table.
+ * serve(): a table from URL scheme to a family's listener, and what the listeners of one
+ * server share: the method table, one call pipeline (derived for a listener that has
+ * interceptors of its own), the connections to count, drain and close. The options are
+ * resolved once, and every URL is checked before anything listens. No protocol logic lives
+ * here: the families bring it.
  */
 import "./runtime-node.js";
-import { once } from "node:events";
-import { createServer as createHttpServer, type IncomingMessage } from "node:http";
-import type { Socket } from "node:net";
+import type { IncomingMessage } from "node:http";
 import { createJsonCodec } from "./codecs/json-ext.js";
 import { createMsgpackCodec } from "./codecs/msgpack.js";
+import type { Codec } from "./core/codec.js";
 import { Dispatcher } from "./core/dispatcher.js";
 import { CallPipeline } from "./core/pipeline.js";
-import { RpcError } from "./core/errors.js";
-import { resolveLogger } from "./core/logger.js";
-import { describe } from "./core/describe.js";
-import type { Peer, PeerLimits } from "./core/peer.js";
-import { keyBytes } from "./net/hmac.js";
-import { checkInteger, HTTP_DEFAULTS, resolveLimits, SERVE_DEFAULTS, type ServeOptions } from "./options.js";
-import { PREAMBLE } from "./core/farcall-protocol.js";
-import { encodeResponse, errorResponse } from "./jsonrpc/protocol.js";
-import { buildOpenRpcDocument } from "./jsonrpc/openrpc.js";
 import { formatAddress, isLoopback, parseAddress } from "./net/address.js";
-import { AllowList } from "./net/allow-list.js";
-import { acceptFarcall, peerInfoOf, type StreamSessionConfig } from "./farcall/stream-session.js";
-import { HttpRpcCore } from "./http/rpc-core.js";
+import { ServerConnections, type Stoppable } from "./net/connections.js";
+import { listenOnePort } from "./net/one-port.js";
 import { HttpDrain } from "./http/drain.js";
-import { isHttpUrl, listenHttp, parseHttpAddress, type HttpAddress, type HttpListener } from "./http/listener.js";
-import { listenPyManager, type PyManagerListener } from "./pymanager/listener.js";
+import { httpEntry, listenHttpUrl } from "./http/listen.js";
+import { isHttpUrl, parseHttpAddress } from "./http/listener.js";
+import { HttpRpcCore } from "./http/rpc-core.js";
+import { httpProtocols } from "./http-handlers.js";
+import { farcallEntry, FarcallSessions } from "./farcall/listen.js";
+import { jsonRpcEntry, JsonRpcSessions } from "./jsonrpc/listen.js";
+import { listenPyManager } from "./pymanager/listener.js";
 import { isPyManagerUrl, parsePyManagerUrl } from "./pymanager/remote.js";
-import { isNatsUrl } from "./nats/address.js";
-import { listenNats, type NatsListener } from "./nats/listener.js";
-import { nodeHandler, writeAnswer } from "./http/node.js";
-import { matchHttpRequestLine, matchJsonValue } from "./http/sniff.js";
-import { JsonStreamSession, refuseJsonStream, type JsonStreamConfig } from "./jsonrpc/tcp-session.js";
-import { refuseClient, requestTimeoutOptions, startRequestTimeouts } from "./http/timeouts.js";
-import { preambleMatcher, sniff, type SniffEntry } from "./net/sniff.js";
-import { listenStream, type StreamListener } from "./net/tcp.js";
+import { isNatsUrl, natsService } from "./nats/address.js";
+import { listenNats } from "./nats/listener.js";
+import { HTTP_DEFAULTS, type ServeOptions } from "./options.js";
+import { resolveServeOptions, type ListenerPolicy, type ListenOption, type ResolvedServe } from "./serve-options.js";
 
 /** A running server. */
 export interface Server {
-  /** The bound listen URLs, with real ports (port 0 picks a free one). */
+  /** The bound listen URLs, in the order of `listen`, with real ports (port 0 picks a free one). */
   readonly addresses: string[];
   /** Connections open now, including those still in their handshake. */
   readonly connections: number;
@@ -49,11 +42,144 @@ export interface Server {
   close(options?: { drainMs?: number }): Promise<void>;
 }
 
-/** Longest close() waits for sockets it has ended to report closed. */
-const CLOSE_WAIT_MS = 2000;
-
 /** Default time close() lets calls in flight finish. */
 const DEFAULT_DRAIN_MS = 5000;
+
+/** A listener as the server holds it. */
+interface Listener extends Stoppable {
+  /** The bound URL, with the real port. */
+  readonly url: string;
+  /** Connections it counts itself, for a listener whose sockets the server does not track (pymanager). */
+  readonly connections?: number;
+}
+
+/** What every listener of one server shares. */
+interface Shared {
+  readonly options: ResolvedServe;
+  readonly connections: ServerConnections;
+  readonly farcall: FarcallSessions;
+  readonly json: JsonRpcSessions;
+  readonly http: HttpDrain;
+  /** farcall/1's codec, with the server's decode limits. */
+  readonly msgpack: Codec;
+  /** The pipeline of a listener: the server's, inside which its own interceptors run. */
+  pipelineFor(policy: ListenerPolicy): CallPipeline;
+}
+
+/** A family's row: it checks a listener's URL and options now, and returns how to start it. */
+type ListenRow = (policy: ListenerPolicy, shared: Shared) => () => Promise<Listener>;
+
+/**
+ * tcp://, tls:// and unix://: farcall/1, HTTP (JSON-RPC, XML-RPC) and raw JSON-RPC on one
+ * port, each with this listener's key, auth and pipeline.
+ */
+const onePort: ListenRow = (policy, shared) => {
+  const address = parseAddress(policy.url);
+  const takes: ListenOption[] = ["authkey", "auth", "use", "jsonRpcOverTcp"];
+  if (address.scheme !== "unix") takes.push("allow");
+  if (address.scheme === "tls") takes.push("tls");
+  only(policy, takes, `a ${address.scheme}:// listener`);
+  return async () => {
+    const { options: o, connections } = shared;
+    const pipeline = shared.pipelineFor(policy);
+    if (!policy.key && !isLoopback(address)) {
+      o.logger.warn(`listening on ${formatAddress(address)} without an authkey: anyone who can reach it can call every exposed method`);
+    }
+    const http = httpEntry({ core: httpCore(policy, pipeline, o), drain: shared.http, requestTimeoutMs: o.requestTimeoutMs, logger: o.logger });
+    connections.addStoppable(http.parser);
+    const farcall = farcallEntry({
+      codec: shared.msgpack,
+      key: policy.key,
+      maxFrameBytes: o.limits.maxFrameBytes,
+      maxWriteBufferBytes: o.limits.maxWriteBufferBytes,
+      limits: o.peerLimits,
+      exposeErrorStacks: o.exposeErrorStacks,
+      logger: o.logger,
+      pipeline,
+    }, shared.farcall);
+    const json = jsonRpcEntry({
+      pipeline,
+      maxBodyBytes: o.maxBodyBytes,
+      maxDepth: o.limits.maxDepth,
+      maxBatch: o.maxBatch,
+      maxInFlight: o.peerLimits.maxCallsInFlight,
+      maxWriteBufferBytes: o.limits.maxWriteBufferBytes,
+      requestTimeoutMs: o.requestTimeoutMs,
+      logger: o.logger,
+    }, { mode: policy.jsonRpcOverTcp, keyed: policy.key !== undefined }, shared.json);
+    const config = { tls: policy.tls, handshakeTimeoutMs: o.handshakeTimeoutMs, allow: policy.allow, connections, logger: o.logger };
+    return listenOnePort(address, config, [farcall, http.entry, json]);
+  };
+};
+
+/** http:// and https://: JSON-RPC and XML-RPC at the URL's path. */
+const http: ListenRow = (policy, shared) => {
+  const address = parseHttpAddress(policy.url);
+  const takes: ListenOption[] = ["authkey", "auth", "allow", "use"];
+  if (address.scheme === "https") takes.push("tls");
+  only(policy, takes, `an ${address.scheme}:// listener`);
+  return () => {
+    const { options: o } = shared;
+    return listenHttpUrl(address, {
+      core: httpCore(policy, shared.pipelineFor(policy), o),
+      drain: shared.http,
+      requestTimeoutMs: o.requestTimeoutMs,
+      logger: o.logger,
+      tls: policy.tls,
+      allow: policy.allow,
+      connections: shared.connections,
+    });
+  };
+};
+
+/** pymanager://: Python's manager protocol, whose server speaks first, so it needs a port of its own. */
+const pymanager: ListenRow = (policy, shared) => {
+  const address = parsePyManagerUrl(policy.url);
+  only(policy, ["authkey", "allow", "use"], "a pymanager:// listener");
+  return () => {
+    const { options: o } = shared;
+    return listenPyManager(address, shared.pipelineFor(policy), {
+      ...(policy.key ? { authkey: policy.key } : {}),
+      ...(policy.allow ? { allow: policy.allow } : {}),
+      logger: o.logger,
+      maxFrameBytes: o.limits.maxFrameBytes,
+      handshakeTimeoutMs: o.handshakeTimeoutMs,
+      ...(o.peerLimits.idleTimeoutMs > 0 ? { idleTimeoutMs: o.peerLimits.idleTimeoutMs } : {}),
+    });
+  };
+};
+
+/** nats://: one instance of a service on NATS. */
+const nats: ListenRow = (policy, shared) => {
+  natsService(policy.url);
+  only(policy, ["use"], "a nats:// listener (NATS authenticates with the nats option and authorizes with subject permissions)");
+  return () => {
+    const { options: o } = shared;
+    // NATS authenticates (the nats option) and its subject permissions authorize; authkey is farcall/1's own.
+    if (policy.key) o.logger.info(`${policy.url}: authkey does not apply to NATS; use NATS credentials (the nats option) and subject permissions`);
+    return listenNats(policy.url, {
+      pipeline: shared.pipelineFor(policy),
+      codec: shared.msgpack,
+      json: createJsonCodec({ extended: true, maxDepth: o.limits.maxDepth }),
+      maxFrameBytes: o.limits.maxFrameBytes,
+      maxBatch: o.maxBatch,
+      maxCallsInFlight: o.peerLimits.maxCallsInFlight,
+      sessionLimits: o.peerLimits,
+      maxSessions: o.maxConnections,
+      connectTimeoutMs: o.handshakeTimeoutMs,
+      exposeErrorStacks: o.exposeErrorStacks,
+      logger: o.logger,
+      nats: o.nats,
+    });
+  };
+};
+
+/** URL schemes and their rows, tried in order; the one-port row takes the rest and names unsupported schemes. */
+const LISTEN_TABLE: readonly (readonly [matches: (url: string) => boolean, row: ListenRow])[] = [
+  [isHttpUrl, http],
+  [isPyManagerUrl, pymanager],
+  [isNatsUrl, nats],
+];
 
 /**
  * Serves `api` (plain functions, nested objects and class instances) on every `listen` URL.
@@ -61,295 +187,55 @@ const DEFAULT_DRAIN_MS = 5000;
  */
 export async function serve(api: object, options: ServeOptions = {}): Promise<Server> {
   const dispatcher = new Dispatcher(api);
-  const logger = resolveLogger(options.logger);
-  const limits = resolveLimits(options, SERVE_DEFAULTS);
-  const handshakeTimeoutMs = checkInteger("handshakeTimeoutMs", options.handshakeTimeoutMs ?? SERVE_DEFAULTS.handshakeTimeoutMs, 1);
-  const maxConnections = checkInteger("maxConnections", options.maxConnections ?? SERVE_DEFAULTS.maxConnections, 1);
-  const peerLimits: PeerLimits = {
-    maxCallsInFlight: checkInteger("maxCallsInFlight", options.maxCallsInFlight ?? SERVE_DEFAULTS.maxCallsInFlight, 1),
-    keepaliveIntervalMs: limits.keepaliveIntervalMs,
-    keepaliveTimeoutMs: limits.keepaliveTimeoutMs,
-    idleTimeoutMs: checkInteger("idleTimeoutMs", options.idleTimeoutMs ?? SERVE_DEFAULTS.idleTimeoutMs, 0),
-    maxReferences: limits.maxReferences,
+  const resolved = resolveServeOptions(options);
+  const pipeline = new CallPipeline({ dispatcher, use: resolved.use, callLog: resolved.callLog, logger: resolved.logger });
+  const connections = new ServerConnections(resolved.maxConnections, resolved.logger);
+  const shared: Shared = {
+    options: resolved,
+    connections,
+    farcall: new FarcallSessions(),
+    json: new JsonRpcSessions(),
+    http: new HttpDrain(),
+    msgpack: createMsgpackCodec({ maxDepth: resolved.limits.maxDepth }),
+    pipelineFor: (policy) => (policy.use ? pipeline.derive({ use: policy.use }) : pipeline),
   };
-  const allowList = options.allow ? new AllowList(options.allow) : undefined;
-  const key = options.authkey !== undefined ? keyBytes(options.authkey) : undefined;
-  if (key && key.length === 0) throw new RangeError("authkey must not be empty");
-  const pipeline = new CallPipeline({ dispatcher, use: options.use, callLog: options.callLog, logger });
-  const cfg: StreamSessionConfig = {
-    codec: createMsgpackCodec({ maxDepth: limits.maxDepth }),
-    key,
-    maxFrameBytes: limits.maxFrameBytes,
-    maxWriteBufferBytes: limits.maxWriteBufferBytes,
-    limits: peerLimits,
-    exposeErrorStacks: options.exposeErrorStacks ?? SERVE_DEFAULTS.exposeErrorStacks,
-    logger,
-    pipeline,
-  };
-  const urls = Array.isArray(options.listen) ? options.listen : [options.listen ?? SERVE_DEFAULTS.listen];
-  if (urls.length === 0) throw new TypeError("listen must name at least one address");
-  const addresses = urls.filter((u) => !isHttpUrl(u) && !isPyManagerUrl(u) && !isNatsUrl(u)).map(parseAddress);
-  const httpAddresses = urls.filter(isHttpUrl).map(parseHttpAddress);
-  const pyAddresses = urls.filter(isPyManagerUrl).map(parsePyManagerUrl);
-  const jsonRpcOverTcp = options.jsonRpcOverTcp ?? SERVE_DEFAULTS.jsonRpcOverTcp;
-  if (!["auto", "trusted", "off"].includes(jsonRpcOverTcp)) throw new TypeError(`jsonRpcOverTcp must be "auto", "trusted" or "off", got ${String(jsonRpcOverTcp)}`);
-  const maxBodyBytes = checkInteger("maxBodyBytes", options.maxBodyBytes ?? SERVE_DEFAULTS.maxBodyBytes, 1);
-  const maxBatch = checkInteger("maxBatch", options.maxBatch ?? SERVE_DEFAULTS.maxBatch, 1);
-  const maxXmlElements = checkInteger("maxXmlElements", options.maxXmlElements ?? SERVE_DEFAULTS.maxXmlElements, 1);
-  const requestTimeoutMs = checkInteger("requestTimeoutMs", options.requestTimeoutMs ?? SERVE_DEFAULTS.requestTimeoutMs, 1);
-  if (options.auth !== undefined && typeof options.auth !== "function") throw new TypeError("auth must be a function (token, request) => boolean");
-  const discover = () => buildOpenRpcDocument(dispatcher.list(), HTTP_DEFAULTS.openrpc);
-  const jsonCfg: JsonStreamConfig = {
-    pipeline,
-    codec: createJsonCodec({ extended: false, maxDepth: limits.maxDepth }),
-    maxBodyBytes,
-    maxDepth: limits.maxDepth,
-    maxBatch,
-    maxInFlight: peerLimits.maxCallsInFlight,
-    maxWriteBufferBytes: limits.maxWriteBufferBytes,
-    requestTimeoutMs,
-    discover,
-    logger,
-  };
-  // One HTTP core for every listener: http:// ones and HTTP sniffed on tcp:// and tls://,
-  // answering JSON-RPC and, for Content-Type text/xml, XML-RPC.
-  const httpCore = new HttpRpcCore<IncomingMessage>({
-    pipeline, maxBodyBytes, maxDepth: limits.maxDepth, maxBatch, maxXmlElements, openrpc: HTTP_DEFAULTS.openrpc, auth: options.auth, key, logger,
-  });
-  const httpDrain = new HttpDrain();
-  const onHttpRequest = httpDrain.wrap(nodeHandler(httpCore));
-  // HTTP arriving on a one-port listener: node's parser, fed sockets by the sniff table.
-  const sniffedHttp = createHttpServer(requestTimeoutOptions(requestTimeoutMs), (req, res) => {
-    clearTimeout(handshakeTimers.get(req.socket));
-    onHttpRequest(req, res);
-  });
-  // It never listens, so node's request-timeout checker must be started by hand.
-  startRequestTimeouts(sniffedHttp);
-  sniffedHttp.on("clientError", (err: Error, socket: Socket) => {
-    clearTimeout(handshakeTimers.get(socket));
-    logger.info(`http ${socket.remoteAddress ?? "client"}:${socket.remotePort ?? ""}: closing: ${refuseClient(err, socket, requestTimeoutMs)}`);
-  });
-  const handshakeTimers = new WeakMap<Socket, ReturnType<typeof setTimeout>>();
-  const jsonSessions = new Set<JsonStreamSession>();
-
-  const sockets = new Set<Socket>();
-  const sessions = new Set<Peer>();
-  let closing = false;
-
-  const onSocket = (socket: Socket, transport: string, unixPath: string | undefined): void => {
-    sockets.add(socket);
-    const where = describe({ transport, address: socket.remoteAddress ?? unixPath ?? "unknown", port: socket.remotePort, authenticated: false });
-    let established = false;
-    const timer = setTimeout(() => {
-      logger.warn(`${where}: closing: no handshake within ${handshakeTimeoutMs} ms (handshakeTimeoutMs)`);
-      socket.destroy();
-    }, handshakeTimeoutMs);
-    handshakeTimers.set(socket, timer);
-    socket.on("close", () => {
-      clearTimeout(timer);
-      sockets.delete(socket);
-    });
-    socket.on("error", (err) => {
-      if (!established) logger.info(`${where}: ${err.message}`);
-    });
-    const farcall: SniffEntry = {
-      name: "farcall/1",
-      match: preambleMatcher(PREAMBLE),
-      accept(s, head) {
-        const { authenticated: _unused, ...info } = peerInfoOf(s, transport, false, unixPath);
-        acceptFarcall(
-          s,
-          head,
-          cfg,
-          info,
-          { onClose: (peer) => sessions.delete(peer) },
-          (peer) => {
-            established = true;
-            clearTimeout(timer);
-            if (closing) {
-              void peer.drain("the server is shutting down");
-            }
-            sessions.add(peer);
-          },
-          (reason) => {
-            clearTimeout(timer);
-            logger.warn(`${where}: refused: ${reason}`);
-          },
-        );
-      },
-    };
-    const http: SniffEntry = {
-      name: "http",
-      match: matchHttpRequestLine,
-      accept(s, head) {
-        // The handshake timer runs on until the first request is complete (see sniffedHttp).
-        established = true;
-        httpDrain.track(s);
-        s.unshift(head);
-        sniffedHttp.emit("connection", s);
-      },
-    };
-    const json: SniffEntry = {
-      name: "jsonrpc",
-      match: matchJsonValue,
-      accept(s, head) {
-        established = true;
-        clearTimeout(timer);
-        if (jsonRpcOverTcp === "off" || (jsonRpcOverTcp === "auto" && key)) {
-          const why = jsonRpcOverTcp === "off" ? "jsonRpcOverTcp is off" : `raw JSON-RPC carries no credentials and this listener has an authkey (serve(api, { jsonRpcOverTcp: "trusted" }) allows it)`;
-          logger.warn(`${where}: refused raw JSON-RPC: ${why}`);
-          refuseJsonStream(s, jsonCfg.codec, new RpcError("UNAUTHENTICATED", `raw JSON-RPC over TCP is refused here: ${why}`));
-          return;
-        }
-        const info = peerInfoOf(s, transport, false, unixPath);
-        const session = new JsonStreamSession(s, jsonCfg, info, where);
-        jsonSessions.add(session);
-        s.once("close", () => jsonSessions.delete(session));
-        if (closing) void session.drain();
-        session.start(head);
-      },
-    };
-    sniff(socket, [farcall, http, json], (head) => {
-      logger.warn(`${where}: closing: unrecognised protocol (first bytes ${head.subarray(0, 16).toString("hex")})`);
-      socket.destroy();
-    });
-  };
-
-  const listeners: StreamListener[] = [];
-  const httpListeners: HttpListener[] = [];
-  const pyListeners: PyManagerListener[] = [];
-  const natsListeners: NatsListener[] = [];
-  const listenHttpAddress = (address: HttpAddress): Promise<HttpListener> =>
-    listenHttp(address, options.tls, requestTimeoutMs, {
-      admit(socket) {
-        if (closing) return false;
-        if (sockets.size >= maxConnections) {
-          logger.warn(`refused ${socket.remoteAddress}: ${sockets.size} connections reach maxConnections ${maxConnections}`);
-          return false;
-        }
-        sockets.add(socket);
-        socket.once("close", () => sockets.delete(socket));
-        httpDrain.track(socket);
-        return true;
-      },
-      onRequest(req, res) {
-        // Refused per request, not per connection, so the caller learns why (403).
-        if (allowList && !allowList.allows(req.socket.remoteAddress)) {
-          logger.warn(`refused ${req.socket.remoteAddress}: not in the allow list`);
-          writeAnswer(res, {
-            status: 403,
-            headers: { "content-type": "application/json" },
-            body: encodeResponse(errorResponse(null, new RpcError("PERMISSION_DENIED", "this address is not in the allow list")), jsonCfg.codec),
-            close: true,
-          });
-          return;
-        }
-        onHttpRequest(req, res);
-      },
-      onError: (err) => logger.warn(err.message),
-    });
+  connections.addGroup(shared.farcall);
+  connections.addGroup(shared.http);
+  connections.addGroup(shared.json);
+  const starts = resolved.listeners.map((policy) => (LISTEN_TABLE.find(([matches]) => matches(policy.url))?.[1] ?? onePort)(policy, shared));
+  const listeners: Listener[] = [];
   try {
-    for (const address of addresses) {
-      if (!key && !isLoopback(address)) {
-        logger.warn(`listening on ${formatAddress(address)} without an authkey: anyone who can reach it can call every exposed method`);
-      }
-      const listener = await listenStream(address, options.tls, handshakeTimeoutMs, {
-        admit(socket) {
-          if (closing) return false;
-          if (sockets.size >= maxConnections) {
-            logger.warn(`refused ${socket.remoteAddress}: ${sockets.size} connections reach maxConnections ${maxConnections}`);
-            return false;
-          }
-          if (allowList && address.scheme !== "unix" && !allowList.allows(socket.remoteAddress)) {
-            logger.warn(`refused ${socket.remoteAddress}: not in the allow list`);
-            return false;
-          }
-          return true;
-        },
-        onSocket: (socket) => onSocket(socket, address.scheme, address.path),
-        onError: (err) => logger.warn(err.message),
-      });
+    for (const start of starts) {
+      const listener = await start();
       listeners.push(listener);
-    }
-    for (const address of httpAddresses) httpListeners.push(await listenHttpAddress(address));
-    for (const address of pyAddresses) {
-      // Python's manager protocol: its server speaks first, so it needs a listener of its own.
-      pyListeners.push(
-        await listenPyManager(address, pipeline, {
-          ...(key ? { authkey: key } : {}),
-          logger,
-          maxFrameBytes: limits.maxFrameBytes,
-          handshakeTimeoutMs,
-          ...(peerLimits.idleTimeoutMs > 0 ? { idleTimeoutMs: peerLimits.idleTimeoutMs } : {}),
-        }),
-      );
-    }
-    for (const url of urls.filter(isNatsUrl)) {
-      // NATS authenticates (the nats option) and its subject permissions authorize; authkey is farcall/1's own.
-      if (key) logger.info(`${url}: authkey does not apply to NATS; use NATS credentials (the nats option) and subject permissions`);
-      natsListeners.push(
-        await listenNats(url, {
-          pipeline,
-          codec: cfg.codec,
-          json: createJsonCodec({ extended: true, maxDepth: limits.maxDepth }),
-          maxFrameBytes: limits.maxFrameBytes,
-          maxBatch,
-          maxCallsInFlight: peerLimits.maxCallsInFlight,
-          sessionLimits: peerLimits,
-          maxSessions: maxConnections,
-          connectTimeoutMs: handshakeTimeoutMs,
-          exposeErrorStacks: cfg.exposeErrorStacks,
-          logger,
-          nats: options.nats,
-        }),
-      );
+      connections.addStoppable(listener);
     }
   } catch (err) {
-    sniffedHttp.close(() => {});
-    await Promise.all([...listeners, ...httpListeners, ...pyListeners].map((l) => l.close()));
-    await Promise.all(natsListeners.map((l) => l.close(0)));
+    await connections.close(0);
     throw err;
   }
-
   return {
-    addresses: listenOrder(urls, listeners, httpListeners, pyListeners, natsListeners),
+    addresses: listeners.map((l) => l.url),
     get connections() {
-      return sockets.size + pyListeners.reduce((n, l) => n + l.connections, 0);
+      return connections.count + listeners.reduce((n, l) => n + (l.connections ?? 0), 0);
     },
-    async close({ drainMs = DEFAULT_DRAIN_MS } = {}) {
-      if (closing) return;
-      closing = true;
-      const stopped = Promise.all([...[...listeners, ...httpListeners, ...pyListeners].map((l) => l.close()), ...natsListeners.map((l) => l.close(drainMs))]);
-      // Stops its request-timeout checker; it never listened, so the error it reports is expected.
-      sniffedHttp.close(() => {});
-      const drained = Promise.all([
-        ...[...sessions].map((peer) => peer.drain("the server is shutting down")),
-        ...[...jsonSessions].map((session) => session.drain()),
-        httpDrain.drain(),
-      ]);
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([drained, new Promise<void>((resolve) => (timer = setTimeout(resolve, drainMs)))]);
-      clearTimeout(timer);
-      const reason = new RpcError("UNAVAILABLE", "the server closed");
-      for (const peer of sessions) peer.close(reason);
-      httpDrain.destroyAll();
-      for (const session of jsonSessions) session.close();
-      // Sessions end their sockets gracefully; whatever is left (handshakes) goes now.
-      for (const socket of sockets) if (socket.writableEnded === false) socket.destroy();
-      await stopped;
-      // Resolve once every connection is gone, so `connections` reads 0 afterwards.
-      const left = [...sockets].map((socket) => (socket.closed ? undefined : once(socket, "close")));
-      await Promise.race([Promise.all(left), new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)))]);
-      clearTimeout(timer);
-    },
+    close: ({ drainMs = DEFAULT_DRAIN_MS } = {}) => connections.close(drainMs),
   };
 }
 
-/** The bound URLs in the order of `listen`, whatever the kind of each listener. */
-function listenOrder(urls: readonly string[], streams: readonly { url: string }[], https: readonly { url: string }[], pys: readonly { url: string }[], nats: readonly { url: string }[]): string[] {
-  let s = 0;
-  let h = 0;
-  let p = 0;
-  let n = 0;
-  return urls.map((u) => (isHttpUrl(u) ? https[h++]! : isPyManagerUrl(u) ? pys[p++]! : isNatsUrl(u) ? nats[n++]! : streams[s++]!).url);
+/** The HTTP core of one listener: JSON-RPC and XML-RPC, with the listener's key and auth. */
+function httpCore(policy: ListenerPolicy, pipeline: CallPipeline, o: ResolvedServe): HttpRpcCore<IncomingMessage> {
+  return new HttpRpcCore<IncomingMessage>({
+    protocols: httpProtocols(pipeline, { maxDepth: o.limits.maxDepth, maxBatch: o.maxBatch, maxXmlElements: o.maxXmlElements, openrpc: HTTP_DEFAULTS.openrpc }),
+    maxBodyBytes: o.maxBodyBytes,
+    auth: policy.auth,
+    key: policy.key,
+    logger: o.logger,
+  });
+}
+
+/** Refuses a listener that sets, for itself, an option its family has no use for. */
+function only(policy: ListenerPolicy, takes: readonly ListenOption[], what: string): void {
+  const stray = policy.own.find((option) => !takes.includes(option));
+  if (stray !== undefined) throw new TypeError(`${policy.name}: ${stray} has no meaning on ${what}; it takes ${takes.join(", ")}`);
 }

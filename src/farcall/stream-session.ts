@@ -3,7 +3,6 @@
  * handshake of handshake.ts, then a Peer. Both the listener's and the dialer's side live here.
  */
 import type { Socket } from "node:net";
-import type { TLSSocket } from "node:tls";
 import { createHandshakeCodec } from "../codecs/msgpack.js";
 import type { Codec } from "../core/codec.js";
 import type { PeerInfo } from "../core/context.js";
@@ -87,22 +86,6 @@ class StreamLink implements FrameSink {
 }
 
 function noop(): void {}
-
-/** Who is on the other end of `socket`. */
-export function peerInfoOf(socket: Socket, transport: string, authenticated: boolean, unixPath?: string): PeerInfo {
-  const info: { -readonly [K in keyof PeerInfo]: PeerInfo[K] } = {
-    transport,
-    address: socket.remoteAddress ?? unixPath ?? "unknown",
-    authenticated,
-  };
-  if (socket.remotePort !== undefined) info.port = socket.remotePort;
-  const tlsSocket = socket as TLSSocket;
-  if (transport === "tls" && tlsSocket.authorized && typeof tlsSocket.getPeerCertificate === "function") {
-    const cert = tlsSocket.getPeerCertificate();
-    if (cert && cert.subject) info.certificateSubject = { ...cert.subject };
-  }
-  return info;
-}
 
 function makePeer(link: StreamLink, cfg: StreamSessionConfig, info: PeerInfo, hooks: Pick<ConstructorParameters<typeof Peer>[1], "onClose" | "onGoaway">): Peer {
   const peer = new Peer(link, {

@@ -5,9 +5,10 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import type { SessionGroup } from "../net/connections.js";
 import type { NodeHttpHandler } from "./node.js";
 
-export class HttpDrain {
+export class HttpDrain implements SessionGroup {
   /** Requests in flight per connection. */
   private readonly busy = new Map<Socket, number>();
   private readonly sockets = new Set<Socket>();
@@ -42,7 +43,7 @@ export class HttpDrain {
   }
 
   /** Ends every connection still open. */
-  destroyAll(): void {
+  close(): void {
     for (const socket of this.sockets) socket.destroy();
   }
 

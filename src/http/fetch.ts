@@ -1,13 +1,10 @@
 /**
- * JSON-RPC over HTTP as a Fetch-API handler, `(Request) => Promise<Response>`: for Hono,
- * Bun, Deno, Cloudflare Workers and anything else that speaks Fetch. The rules are
- * http-core.ts's, the same as the node:http handler's.
+ * An HttpRpcCore as a Fetch-API handler, `(Request) => Promise<Response>`: for Hono, Bun,
+ * Deno, Cloudflare Workers and anything else that speaks Fetch. The rules are rpc-core.ts's,
+ * the same as the node:http handler's.
  */
-import { Dispatcher } from "../core/dispatcher.js";
 import { RpcError } from "../core/errors.js";
-import type { HttpHandlerOptions } from "../options.js";
-import { resolveHttpConfig } from "./config.js";
-import { HttpRpcCore, type HttpExchange } from "./rpc-core.js";
+import type { HttpExchange, HttpRpcCore } from "./rpc-core.js";
 
 /** Who is calling, when the framework knows (Fetch's Request does not carry it). */
 export interface FetchPeer {
@@ -18,14 +15,8 @@ export interface FetchPeer {
 /** A Fetch-API request handler. */
 export type FetchHandler = (request: Request, peer?: FetchPeer) => Promise<Response>;
 
-/**
- * A Fetch-API handler answering JSON-RPC 2.0 for `api`, and XML-RPC for POSTs whose
- * Content-Type is text/xml. `peer` (optional) is the caller's
- * address for context().peer; without it the address is "unknown".
- * @example app.all("/rpc", (c) => handler(c.req.raw))   // Hono
- */
-export function fetchHandler(api: object, options: HttpHandlerOptions<Request> = {}): FetchHandler {
-  const core = new HttpRpcCore(resolveHttpConfig(new Dispatcher(api), options));
+/** Adapts `core` to the Fetch API. */
+export function fetchAdapter(core: HttpRpcCore<Request>): FetchHandler {
   return async (request, peer) => {
     const exchange: HttpExchange<Request> = {
       request,

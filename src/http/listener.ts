@@ -46,7 +46,7 @@ export function formatHttpAddress(a: HttpAddress): string {
 export interface HttpListener {
   /** The bound URL (the real port when 0 was asked for). */
   readonly url: string;
-  /** Stops accepting; open connections are the owner's (see http-drain.ts). */
+  /** Stops accepting; open connections are the owner's (see drain.ts). */
   close(): Promise<void>;
 }
 

@@ -1,29 +1,16 @@
 /**
- * JSON-RPC over HTTP as a node:http request handler: for http.createServer, and as
+ * An HttpRpcCore as a node:http request handler: for http.createServer, and as
  * Express/Connect middleware (mount it at a path: `app.use("/rpc", httpHandler(api))`).
- * The rules are http-core.ts's.
+ * The rules are rpc-core.ts's.
  */
-import "../runtime-node.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
-import { Dispatcher } from "../core/dispatcher.js";
 import { RpcError } from "../core/errors.js";
-import type { HttpHandlerOptions } from "../options.js";
-import { resolveHttpConfig } from "./config.js";
-import { HttpRpcCore, type HttpAnswer, type HttpExchange } from "./rpc-core.js";
+import type { HttpAnswer } from "./protocol.js";
+import type { HttpExchange, HttpRpcCore } from "./rpc-core.js";
 
 /** A node:http request listener that also fits Express/Connect's middleware signature. */
 export type NodeHttpHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void;
-
-/**
- * A node:http handler answering JSON-RPC 2.0 for `api`, and XML-RPC for POSTs whose
- * Content-Type is text/xml (see xmlrpc-http.ts): POST requests, GET for the OpenRPC
- * document, bearer auth, size limits (see http-core.ts for every status it answers).
- * @example http.createServer(httpHandler(api, { authkey: "s3cret" })).listen(8080)
- */
-export function httpHandler(api: object, options: HttpHandlerOptions<IncomingMessage> = {}): NodeHttpHandler {
-  return nodeHandler(new HttpRpcCore(resolveHttpConfig(new Dispatcher(api), options)));
-}
 
 /** Adapts `core` to node:http. */
 export function nodeHandler(core: HttpRpcCore<IncomingMessage>): NodeHttpHandler {

@@ -1,6 +1,5 @@
 /**
- * Sniff-table matchers for the protocols a one-port listener recognises besides farcall/1:
- * an HTTP/1.x request line, and raw JSON-RPC (a JSON object or array).
+ * The sniff-table matcher for HTTP on a one-port listener: an HTTP/1.x request line.
  */
 
 /** Request-line methods recognised; a connection starting with any other word is not HTTP. */
@@ -16,18 +15,4 @@ export function matchHttpRequestLine(head: Buffer): boolean | undefined {
     possible = true;
   }
   return possible ? undefined : false;
-}
-
-/** Whitespace JSON allows before a value (RFC 8259: space, tab, LF, CR). */
-function isJsonSpace(c: number): boolean {
-  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
-}
-
-/** true when the first byte after optional whitespace is `{` or `[`; undefined for whitespace only. */
-export function matchJsonValue(head: Buffer): boolean | undefined {
-  for (const c of head) {
-    if (isJsonSpace(c)) continue;
-    return c === 0x7b || c === 0x5b;
-  }
-  return undefined;
 }

@@ -15,7 +15,7 @@ import type { JsonRpcRequest } from "./document.js";
 import { DISCOVER_METHOD } from "./protocol.js";
 import type { OpenRpcDocument } from "./openrpc.js";
 import type { MethodInfo } from "../core/dispatcher.js";
-import { CODEC_HEADER, EXTENDED_CODEC } from "../http/rpc-core.js";
+import { CODEC_HEADER, EXTENDED_CODEC } from "./http-protocol.js";
 import { callHeaders, combinedOptions, HttpPoster, type HttpCallerConfig } from "../http/post.js";
 
 export class HttpCaller implements Caller {

@@ -24,12 +24,12 @@ import type { Codec } from "../core/codec.js";
 import { InterceptingCaller } from "../core/client-interceptor.js";
 import { exposedPipeline } from "../core/pipeline.js";
 import { RpcError } from "../core/errors.js";
-import { resolveLogger } from "../core/logger.js";
 import type { Peer } from "../core/peer.js";
 import * as M from "../core/messages.js";
 import { stateOf, type BatchedCall, type Caller, type CallOptions } from "../core/remote.js";
 import { MessageError } from "../core/protocol.js";
-import { checkInteger, CONNECT_DEFAULTS, resolveLimits, type ConnectOptions } from "../options.js";
+import { CONNECT_DEFAULTS } from "../options.js";
+import type { ResolvedConnect } from "../connect-options.js";
 import { validateMessage } from "../core/farcall-protocol.js";
 import { callSubject, formatNatsUrl, healthSubject, NATS_BATCH, NATS_IDEMPOTENT, NATS_SESSION, natsService } from "./address.js";
 import { openNats } from "./connection.js";
@@ -385,20 +385,21 @@ function isTimeout(err: unknown): boolean {
   return e?.name === "TimeoutError" || (e?.cause !== undefined && isTimeout(e.cause));
 }
 
-/** Connects to NATS as a caller of the service named by `url`, with connect()'s options. */
-export async function natsCaller(url: string, options: ConnectOptions): Promise<NatsCaller> {
-  const limits = resolveLimits(options, CONNECT_DEFAULTS);
+/** Connects to NATS as a caller of the service named by `url`, with connect()'s resolved options. */
+export async function natsCaller(url: string, options: ResolvedConnect): Promise<NatsCaller> {
+  const { limits } = options;
   if (options.tls) throw new TypeError("tls options were given for a nats:// address: TLS to NATS goes in nats.tls");
   const codec = createMsgpackCodec({ maxDepth: limits.maxDepth });
-  const logger = resolveLogger(options.logger);
+  const logger = options.logger;
+  const policy = resolveNatsPolicy(options.nats);
   // NATS never tells a session that its instance died silently (a lost host): the ping does.
-  const keepaliveMs = resolveNatsPolicy(options.nats).sessionKeepaliveMs;
+  const keepaliveMs = policy.sessionKeepaliveMs;
   const cfg: NatsCallerConfig = {
     codec,
     json: createJsonCodec({ extended: true, maxDepth: limits.maxDepth }),
-    timeout: checkInteger("timeout", options.timeout ?? CONNECT_DEFAULTS.timeout, 0),
-    connectTimeoutMs: checkInteger("connectTimeoutMs", options.connectTimeoutMs ?? CONNECT_DEFAULTS.connectTimeoutMs, 1),
-    reconnect: options.reconnect !== false,
+    timeout: options.timeout,
+    connectTimeoutMs: options.connectTimeoutMs,
+    reconnect: options.reconnect !== undefined,
     maxFrameBytes: limits.maxFrameBytes,
     nats: options.nats,
     sessions: {
@@ -410,7 +411,6 @@ export async function natsCaller(url: string, options: ConnectOptions): Promise<
     },
   };
   const address = natsService(url);
-  const policy = resolveNatsPolicy(cfg.nats);
   const nats = await loadNatsClient();
   const nc = await openNats(address, cfg.nats, { name: `farcall client ${address.name}`, timeoutMs: cfg.connectTimeoutMs, reconnect: cfg.reconnect });
   return new NatsCaller(nc, nats, address.name, formatNatsUrl(address), policy, cfg);

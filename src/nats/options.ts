@@ -4,7 +4,7 @@
  * keeps over NATS (default deadline, retries of idempotent methods, health window, session
  * keepalive).
  */
-import { checkInteger } from "../options.js";
+import { checkInteger } from "../core/option-checks.js";
 
 /** TLS to the NATS servers (the NATS client's own TLS settings: files or PEM text). */
 export interface NatsTlsOptions {

@@ -5,20 +5,34 @@
  */
 import type { Socket } from "node:net";
 
+/** A connection whose protocol is being found out, as the entry that takes it over sees it. */
+export interface SniffedConnection {
+  /** "tcp", "tls" or "unix". */
+  readonly transport: string;
+  /** The socket path of a unix listener, whose sockets have no remote address. */
+  readonly unixPath: string | undefined;
+  /** The connection in log lines. */
+  readonly where: string;
+  /** The protocol has taken over: socket errors are its own to report from now on. */
+  established(): void;
+  /** Its handshake is complete, or refused: the handshake deadline no longer applies. */
+  handshakeDone(): void;
+}
+
 /** One protocol a listener can recognise from a connection's first bytes. */
 export interface SniffEntry {
   readonly name: string;
   /** true: this protocol; false: not this one; undefined: more bytes needed to tell. */
   match(head: Buffer): boolean | undefined;
   /** Takes the connection over; `head` holds every byte read so far. */
-  accept(socket: Socket, head: Buffer): void;
+  accept(socket: Socket, head: Buffer, connection: SniffedConnection): void;
 }
 
 /** Bytes read before a verdict is due; no supported preamble is longer. */
 const MAX_SNIFF_BYTES = 64;
 
 /** Reads the first bytes of `socket` and hands it to the entry they match. */
-export function sniff(socket: Socket, entries: readonly SniffEntry[], onUnknown: (head: Buffer) => void): void {
+export function sniff(socket: Socket, entries: readonly SniffEntry[], connection: SniffedConnection, onUnknown: (head: Buffer) => void): void {
   let head: Buffer = Buffer.alloc(0);
   const onData = (chunk: Buffer): void => {
     head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
@@ -27,7 +41,7 @@ export function sniff(socket: Socket, entries: readonly SniffEntry[], onUnknown:
       const verdict = entry.match(head);
       if (verdict === true) {
         socket.removeListener("data", onData);
-        entry.accept(socket, head);
+        entry.accept(socket, head, connection);
         return;
       }
       if (verdict === undefined) undecided = true;

@@ -15,7 +15,7 @@
 import { RpcError } from "../core/errors.js";
 import { createdReferent, decodeReply, encodeRequest, SharedResult } from "./client-protocol.js";
 import type { StreamAddress } from "../net/address.js";
-import { dialPyManager, type PyClientSocket, type PyDialLimits } from "./dial.js";
+import { dialPyManager, type PyClientSocket, type PyDialLimits } from "./client-socket.js";
 
 /** Options of {@link connectPyManager}. */
 export interface PyManagerClientOptions {

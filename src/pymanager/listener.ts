@@ -13,6 +13,7 @@ import type { CallPipeline } from "../core/pipeline.js";
 import type { Logger } from "../core/logger.js";
 import { PyManagerService } from "./server.js";
 import type { StreamAddress } from "../net/address.js";
+import type { AllowList } from "../net/allow-list.js";
 import { PyManagerSocket } from "./connection.js";
 import { loadQuickAck, type QuickAck } from "./quickack.js";
 import { listenStream } from "../net/tcp.js";
@@ -30,6 +31,8 @@ export interface PyManagerListenOptions {
   idleTimeoutMs?: number;
   /** Most objects held for clients at once. @default 100000 */
   maxReferents?: number;
+  /** Client addresses allowed to connect; others are refused before a byte is read. @default everyone */
+  allow?: AllowList;
   /** Obey a client's `shutdown`: the listener closes itself. @default false */
   allowShutdown?: boolean;
   /**
@@ -94,7 +97,14 @@ export async function listenPyManager(address: StreamAddress, pipeline: CallPipe
     return closing;
   };
   const stream = await listenStream(address, undefined, limits.handshakeTimeoutMs, {
-    admit: () => closing === undefined,
+    admit: (socket) => {
+      if (closing !== undefined) return false;
+      if (options.allow && address.scheme !== "unix" && !options.allow.allows(socket.remoteAddress)) {
+        logger.warn(`refused ${socket.remoteAddress}: not in the allow list`);
+        return false;
+      }
+      return true;
+    },
     onSocket: (socket) => {
       const peer = { transport: address.scheme, address: socket.remoteAddress ?? address.path ?? "", port: socket.remotePort, authenticated: key.length > 0 };
       // The address this client dialled, as Python's server names itself in a Token.

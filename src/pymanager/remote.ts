@@ -7,7 +7,7 @@
 import { RpcError } from "../core/errors.js";
 import type { Caller, CallOptions } from "../core/remote.js";
 import type { StreamAddress } from "../net/address.js";
-import { connectPyManager, type PyManagerClient, type PyManagerClientOptions, type PyManagerObject } from "./client.js";
+import type { PyManagerClient, PyManagerObject } from "./client.js";
 
 /** The scheme of manager URLs: `pymanager://host:port`. */
 export const PYMANAGER_SCHEME = "pymanager:";
@@ -33,7 +33,8 @@ export function parsePyManagerUrl(url: string): StreamAddress {
   return { scheme: "tcp", host, port };
 }
 
-class PyManagerCaller implements Caller {
+/** A Remote's caller over one manager client. */
+export class PyManagerCaller implements Caller {
   private readonly objects = new Map<string, Promise<PyManagerObject>>();
   private closed = false;
 
@@ -116,9 +117,4 @@ function bounded(running: Promise<unknown>, target: string, timeout: number | un
       },
     );
   });
-}
-
-/** Connects to a Python BaseManager server (or farcall's pymanager listener) as a Caller. */
-export async function pyManagerCaller(url: string, options: PyManagerClientOptions): Promise<Caller> {
-  return new PyManagerCaller(await connectPyManager(parsePyManagerUrl(url), options));
 }

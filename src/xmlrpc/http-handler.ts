@@ -1,8 +1,9 @@
 /**
- * XML-RPC over HTTP, the part after http-core.ts has checked the verb, the credentials and
- * the body size: a request body in, an HTTP answer out. http-core.ts sends here every POST
- * whose Content-Type is text/xml or application/xml, so every listener and handler that
- * answers JSON-RPC answers XML-RPC too.
+ * XML-RPC over HTTP POST, the part after http/rpc-core.ts has checked the verb, the
+ * credentials and the body size: a request body in, an HTTP answer out. The core sends here
+ * every POST whose Content-Type is text/xml or application/xml; serve(), httpHandler() and
+ * fetchHandler() hand it in beside JSON-RPC, so every listener and handler that answers
+ * JSON-RPC answers XML-RPC too.
  *
  *   request                                            answer
  *   -------------------------------------------------  ------------------------------------
@@ -16,12 +17,12 @@
  */
 import type { Dispatcher } from "../core/dispatcher.js";
 import { RpcError } from "../core/errors.js";
-import { callFrom, type CallOrigin } from "../core/incoming-call.js";
+import { callFrom } from "../core/incoming-call.js";
 import type { CallPipeline } from "../core/pipeline.js";
 import { decodeXmlRpc } from "./decode.js";
 import { faultDocument } from "./encode.js";
 import { faultValue, handleXmlRpc, type XmlRpcInvoke } from "./protocol.js";
-import type { HttpAnswer } from "../http/rpc-core.js";
+import type { HttpAnswer, HttpRpcProtocol, HttpRpcRequest } from "../http/protocol.js";
 
 export interface XmlRpcHttpConfig {
   /** Runs every call (and names the methods introspection lists). */
@@ -42,7 +43,9 @@ export function isXml(contentType: string | undefined): boolean {
   return type === "text/xml" || type === "application/xml";
 }
 
-export class XmlRpcHttp {
+export class XmlRpcHttp implements HttpRpcProtocol {
+  readonly name = "XML-RPC";
+  readonly mediaTypes = "text/xml (XML-RPC)";
   private readonly dispatcher: Dispatcher;
 
   constructor(private readonly cfg: XmlRpcHttpConfig) {
@@ -50,8 +53,12 @@ export class XmlRpcHttp {
     this.dispatcher = cfg.pipeline.dispatcher;
   }
 
+  accepts(contentType: string | undefined): boolean {
+    return isXml(contentType);
+  }
+
   /** Answers one request body; never rejects for anything the caller sent. */
-  async answer(body: Uint8Array, origin: CallOrigin): Promise<HttpAnswer> {
+  async answer(body: Uint8Array, request: HttpRpcRequest): Promise<HttpAnswer> {
     const { pipeline, maxDepth, maxElements, maxBatch } = this.cfg;
     let call: { method: string; params: unknown[] };
     try {
@@ -59,7 +66,7 @@ export class XmlRpcHttp {
     } catch (err) {
       return this.refusal(200, err, false);
     }
-    const invoke: XmlRpcInvoke = (method, args) => pipeline.invoke(callFrom("xmlrpc", origin, method, args));
+    const invoke: XmlRpcInvoke = (method, args) => pipeline.invoke(callFrom("xmlrpc", request, method, args));
     const document = await handleXmlRpc(this.dispatcher, call.method, call.params, invoke, { maxBatch, maxDepth });
     return { status: 200, headers: { "content-type": XML_TYPE }, body: Buffer.from(document, "utf8"), close: false };
   }

@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { silentLogger } from "../../src/core/logger.js";
 import { listenPyManager, type PyManagerListener } from "../../src/pymanager/listener.js";
 import { loadQuickAck } from "../../src/pymanager/quickack.js";
-import { dialPyManager } from "../../src/pymanager/dial.js";
+import { dialPyManager } from "../../src/pymanager/client-socket.js";
 import { until, within } from "../helpers/bounded.js";
 import { findPyenv, findPython3, runPython } from "../fixtures/pymanager/python-run.js";
 import { Bank, counterApi, KeyValue, kvApi } from "../fixtures/pymanager/seed-api.js";

@@ -1,0 +1,50 @@
+/**
+ * connect()'s options, resolved and checked once, before any family sees them: whatever the
+ * URL, a bad value fails naming its option, and each family's dialer takes the result.
+ */
+import { checkClientInterceptors, type ClientInterceptor } from "./core/client-interceptor.js";
+import { resolveLogger, type Logger } from "./core/logger.js";
+import { checkInteger } from "./core/option-checks.js";
+import { keyBytes } from "./net/hmac.js";
+import { CONNECT_DEFAULTS, resolveLimits, type ClientTlsOptions, type ConnectOptions, type ResolvedLimits } from "./options.js";
+import type { NatsOptions } from "./nats/options.js";
+
+/** ConnectOptions with defaults applied and checked. */
+export interface ResolvedConnect {
+  limits: ResolvedLimits;
+  key: Uint8Array | undefined;
+  tls: ClientTlsOptions | undefined;
+  /** Default per-call timeout (ms); 0 for none. */
+  timeout: number;
+  connectTimeoutMs: number;
+  /** Backoff between reconnection attempts; undefined when the client stays down. */
+  reconnect: { initialDelayMs: number; maxDelayMs: number } | undefined;
+  logger: Logger;
+  expose: object | undefined;
+  /** Interceptors of every outgoing call; undefined when there are none. */
+  use: readonly ClientInterceptor[] | undefined;
+  /** Checked by the NATS family, the only one it means anything to. */
+  nats: NatsOptions | undefined;
+}
+
+/** Applies connect()'s defaults and checks every option; throws TypeError or RangeError naming a bad one. */
+export function resolveConnectOptions(options: ConnectOptions): ResolvedConnect {
+  return {
+    limits: resolveLimits(options, CONNECT_DEFAULTS),
+    key: options.authkey !== undefined ? keyBytes(options.authkey) : undefined,
+    tls: options.tls,
+    timeout: checkInteger("timeout", options.timeout ?? CONNECT_DEFAULTS.timeout, 0),
+    connectTimeoutMs: checkInteger("connectTimeoutMs", options.connectTimeoutMs ?? CONNECT_DEFAULTS.connectTimeoutMs, 1),
+    reconnect:
+      options.reconnect === false
+        ? undefined
+        : {
+            initialDelayMs: checkInteger("reconnect.initialDelayMs", options.reconnect?.initialDelayMs ?? CONNECT_DEFAULTS.reconnectInitialDelayMs, 1),
+            maxDelayMs: checkInteger("reconnect.maxDelayMs", options.reconnect?.maxDelayMs ?? CONNECT_DEFAULTS.reconnectMaxDelayMs, 1),
+          },
+    logger: resolveLogger(options.logger),
+    expose: options.expose,
+    use: checkClientInterceptors(options.use),
+    nats: options.nats,
+  };
+}

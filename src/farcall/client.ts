@@ -1,0 +1,245 @@
+/**
+ * The farcall/1 client behind connect(): it keeps one session to a server and survives its
+ * restarts. Calls in flight when the link drops reject with UNAVAILABLE; calls made while
+ * it is down wait for the reconnection within their deadline (or connectTimeoutMs).
+ */
+import { createMsgpackCodec } from "../codecs/msgpack.js";
+import { exposedPipeline } from "../core/pipeline.js";
+import { RpcError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+import type { Peer } from "../core/peer.js";
+import type { Caller, CallOptions } from "../core/remote.js";
+import { CONNECT_DEFAULTS, type ClientTlsOptions } from "../options.js";
+import type { ResolvedConnect } from "../connect-options.js";
+import { parseAddress, type StreamAddress } from "../net/address.js";
+import { dialFarcall, type StreamSessionConfig } from "./stream-session.js";
+import { peerInfoOf } from "../net/peer-info.js";
+import { dialStream } from "../net/tcp.js";
+
+/**
+ * connect()'s dialer for tcp://, tls:// and unix:// URLs: resolves once the first session
+ * is up and authenticated; UNAUTHENTICATED for a wrong key, UNAVAILABLE when unreachable.
+ */
+export async function farcallCaller(url: string, options: ResolvedConnect): Promise<Caller> {
+  const address = parseAddress(url);
+  if (options.tls && address.scheme !== "tls") throw new TypeError(`tls options were given but ${url} is not a tls:// address`);
+  const client = new Client(url, address, options.tls, options);
+  await client.start();
+  return client;
+}
+
+/** A call waiting for a connection. */
+interface Waiter {
+  target: string;
+  args: unknown[];
+  options: CallOptions;
+  deadline: number | undefined;
+  resolve(value: unknown): void;
+  reject(error: RpcError): void;
+  timer: ReturnType<typeof setTimeout>;
+  /** Set for notifications, which have no answer to wait for. */
+  notifyDone?: ((error?: RpcError) => void) | undefined;
+}
+
+/** One reconnecting farcall/1 client. */
+class Client implements Caller {
+  private peer: Peer | undefined;
+  private connecting = false;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private failures = 0;
+  private lastError: RpcError | undefined;
+  private waiters: Waiter[] = [];
+  private closed = false;
+  private readonly others = new Set<Peer>();
+  private readonly defaultTimeout: number;
+  private readonly connectTimeoutMs: number;
+  private readonly reconnect: { initialDelayMs: number; maxDelayMs: number } | undefined;
+  private readonly cfg: StreamSessionConfig;
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly url: string,
+    private readonly address: StreamAddress,
+    private readonly tls: ClientTlsOptions | undefined,
+    options: ResolvedConnect,
+  ) {
+    const { limits } = options;
+    this.logger = options.logger;
+    this.defaultTimeout = options.timeout;
+    this.connectTimeoutMs = options.connectTimeoutMs;
+    this.reconnect = options.reconnect;
+    this.cfg = {
+      codec: createMsgpackCodec({ maxDepth: limits.maxDepth }),
+      key: options.key,
+      maxFrameBytes: limits.maxFrameBytes,
+      maxWriteBufferBytes: limits.maxWriteBufferBytes,
+      limits: {
+        maxCallsInFlight: CONNECT_DEFAULTS.maxCallsInFlight,
+        keepaliveIntervalMs: limits.keepaliveIntervalMs,
+        keepaliveTimeoutMs: limits.keepaliveTimeoutMs,
+        idleTimeoutMs: 0,
+        maxReferences: limits.maxReferences,
+      },
+      exposeErrorStacks: false,
+      logger: this.logger,
+      pipeline: exposedPipeline(options.expose, this.logger),
+    };
+  }
+
+  /** The first connection: its failure is connect()'s failure. */
+  async start(): Promise<void> {
+    this.peer = await this.dial();
+  }
+
+  call(target: string, args: unknown[], options: CallOptions): Promise<unknown> {
+    const timeout = options.timeout ?? this.defaultTimeout;
+    const deadline = timeout > 0 ? Date.now() + timeout : undefined;
+    const peer = this.usablePeer();
+    if (peer) return peer.call(target, args, deadline, options.signal, options.meta);
+    if (this.closed) return Promise.reject(new RpcError("UNAVAILABLE", `${target}: the client is closed`));
+    return new Promise((resolve, reject) => this.wait({ target, args, options, deadline, resolve, reject }));
+  }
+
+  notify(target: string, args: unknown[], options: CallOptions, done?: (error?: RpcError) => void): void {
+    const peer = this.usablePeer();
+    if (peer) return peer.notify(target, args, options.meta, done);
+    if (this.closed) {
+      if (done) queueMicrotask(() => done(new RpcError("UNAVAILABLE", `${target}: the client is closed`)));
+      return;
+    }
+    const timeout = options.timeout ?? this.defaultTimeout;
+    this.wait({
+      target,
+      args,
+      options,
+      deadline: timeout > 0 ? Date.now() + timeout : undefined,
+      resolve: () => {},
+      reject: (error) => done?.(error),
+      notifyDone: done ?? (() => {}),
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    const reason = new RpcError("UNAVAILABLE", "the client was closed");
+    this.failWaiters(reason);
+    this.peer?.close(reason);
+    for (const peer of this.others) peer.close(reason);
+  }
+
+  private usablePeer(): Peer | undefined {
+    const peer = this.peer;
+    return peer && peer.open && !peer.goawayReceived ? peer : undefined;
+  }
+
+  private wait(w: Omit<Waiter, "timer">): void {
+    const waitMs = w.deadline !== undefined ? Math.max(0, w.deadline - Date.now()) : this.connectTimeoutMs;
+    const waiter = w as Waiter;
+    waiter.timer = setTimeout(() => {
+      const i = this.waiters.indexOf(waiter);
+      if (i >= 0) this.waiters.splice(i, 1);
+      const why = this.lastError ? `: ${this.lastError.message}` : "";
+      waiter.reject(
+        w.deadline !== undefined
+          ? new RpcError("DEADLINE_EXCEEDED", `${w.target}: no connection to ${this.url} before the deadline${why}`)
+          : new RpcError("UNAVAILABLE", `${w.target}: no connection to ${this.url} within ${waitMs} ms${why}`),
+      );
+    }, waitMs);
+    this.waiters.push(waiter);
+    this.ensureConnecting();
+  }
+
+  private failWaiters(error: RpcError): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) {
+      clearTimeout(w.timer);
+      w.reject(error);
+    }
+  }
+
+  private ensureConnecting(): void {
+    if (this.connecting || this.retryTimer || this.closed || this.usablePeer()) return;
+    if (!this.reconnect && this.failures > 0) {
+      this.failWaiters(this.lastError ?? new RpcError("UNAVAILABLE", `not connected to ${this.url}`));
+      return;
+    }
+    this.connecting = true;
+    this.dial().then(
+      (peer) => {
+        this.connecting = false;
+        if (this.closed) {
+          peer.close();
+          return;
+        }
+        this.failures = 0;
+        this.lastError = undefined;
+        this.peer = peer;
+        this.logger.info(`reconnected to ${this.url}`);
+        const waiters = this.waiters;
+        this.waiters = [];
+        for (const w of waiters) {
+          clearTimeout(w.timer);
+          if (w.notifyDone) {
+            peer.notify(w.target, w.args, w.options.meta, w.notifyDone);
+          } else {
+            peer.call(w.target, w.args, w.deadline, w.options.signal, w.options.meta).then(w.resolve, w.reject);
+          }
+        }
+      },
+      (error: RpcError) => {
+        this.connecting = false;
+        this.failures++;
+        this.lastError = error;
+        if (error.code === "UNAUTHENTICATED" || !this.reconnect) {
+          this.failWaiters(error); // a wrong key does not get better by retrying
+          return;
+        }
+        if (this.waiters.length === 0 || this.closed) return;
+        const { initialDelayMs, maxDelayMs } = this.reconnect;
+        const delay = Math.min(maxDelayMs, initialDelayMs * 2 ** Math.min(this.failures - 1, 30));
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = undefined;
+          if (this.waiters.length > 0) this.ensureConnecting();
+        }, delay);
+        this.retryTimer.unref();
+      },
+    );
+  }
+
+  private async dial(): Promise<Peer> {
+    const started = Date.now();
+    const socket = await dialStream(this.address, this.tls, this.connectTimeoutMs);
+    const info = peerInfoOf(socket, this.address.scheme, this.cfg.key !== undefined, this.address.path);
+    const left = Math.max(1, this.connectTimeoutMs - (Date.now() - started));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        socket.destroy();
+        reject(new RpcError("UNAVAILABLE", `no handshake with ${this.url} within ${this.connectTimeoutMs} ms`));
+      }, left);
+    });
+    try {
+      return await Promise.race([
+        dialFarcall(socket, this.cfg, info, {
+          onClose: (peer) => {
+            this.others.delete(peer);
+            if (this.peer === peer) this.peer = undefined;
+          },
+          onGoaway: (peer) => {
+            // New calls go to a fresh connection; this one finishes what it has, then closes.
+            if (this.peer === peer) this.peer = undefined;
+            this.others.add(peer);
+            void peer.whenIdle().then(() => peer.close(new RpcError("UNAVAILABLE", "the server went away")));
+            if (this.waiters.length > 0) this.ensureConnecting();
+          },
+        }),
+        timeout,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

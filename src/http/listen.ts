@@ -1,0 +1,100 @@
+/**
+ * HTTP for serve(): `http://` and `https://` listeners, and the sniff entry that gives HTTP
+ * found on a one-port listener to node's HTTP parser. Both answer through an HttpRpcCore
+ * (the protocols it carries are the caller's choice) and count their requests in the
+ * server's HttpDrain, so close() lets them finish.
+ */
+import { createServer as createHttpServer, type IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
+import { RpcError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+import type { AllowList } from "../net/allow-list.js";
+import type { ServerConnections, Stoppable } from "../net/connections.js";
+import type { SniffedConnection, SniffEntry } from "../net/sniff.js";
+import type { ServerTlsOptions } from "../options.js";
+import type { HttpDrain } from "./drain.js";
+import { listenHttp, type HttpAddress, type HttpListener } from "./listener.js";
+import { nodeHandler, writeAnswer } from "./node.js";
+import type { HttpRpcCore } from "./rpc-core.js";
+import { matchHttpRequestLine } from "./sniff.js";
+import { refuseClient, requestTimeoutOptions, startRequestTimeouts } from "./timeouts.js";
+
+/** What one listener's HTTP needs. */
+export interface HttpServeConfig {
+  /** Answers every request of this listener (its key, its auth, its pipeline). */
+  core: HttpRpcCore<IncomingMessage>;
+  /** The server's, shared by every listener. */
+  drain: HttpDrain;
+  requestTimeoutMs: number;
+  logger: Logger;
+}
+
+/**
+ * The entry for HTTP on a one-port listener, and what stops its parser. The parser is a
+ * node:http server that never listens: the entry feeds it sockets. The handshake deadline
+ * runs on until the connection's first request is complete.
+ */
+export function httpEntry(cfg: HttpServeConfig): { entry: SniffEntry; parser: Stoppable } {
+  const connections = new WeakMap<Socket, SniffedConnection>();
+  const onRequest = cfg.drain.wrap(nodeHandler(cfg.core));
+  const server = createHttpServer(requestTimeoutOptions(cfg.requestTimeoutMs), (req, res) => {
+    connections.get(req.socket)?.handshakeDone();
+    onRequest(req, res);
+  });
+  // It never listens, so node's request-timeout checker must be started by hand.
+  startRequestTimeouts(server);
+  server.on("clientError", (err: Error, socket: Socket) => {
+    connections.get(socket)?.handshakeDone();
+    cfg.logger.info(`http ${socket.remoteAddress ?? "client"}:${socket.remotePort ?? ""}: closing: ${refuseClient(err, socket, cfg.requestTimeoutMs)}`);
+  });
+  return {
+    entry: {
+      name: "http",
+      match: matchHttpRequestLine,
+      accept(socket, head, connection) {
+        connection.established();
+        connections.set(socket, connection);
+        cfg.drain.track(socket);
+        socket.unshift(head);
+        server.emit("connection", socket);
+      },
+    },
+    parser: {
+      close() {
+        // Stops its request-timeout checker; it never listened, so the error it reports is expected.
+        server.close(() => {});
+        return Promise.resolve();
+      },
+    },
+  };
+}
+
+/** What an http:// or https:// listener needs beyond its HTTP. */
+export interface HttpListenConfig extends HttpServeConfig {
+  tls: ServerTlsOptions | undefined;
+  allow: AllowList | undefined;
+  connections: ServerConnections;
+}
+
+/** Listens on an http:// or https:// address, answering at its path. */
+export function listenHttpUrl(address: HttpAddress, cfg: HttpListenConfig): Promise<HttpListener> {
+  const onRequest = cfg.drain.wrap(nodeHandler(cfg.core));
+  return listenHttp(address, cfg.tls, cfg.requestTimeoutMs, {
+    admit(socket) {
+      if (!cfg.connections.admits(socket)) return false;
+      cfg.connections.track(socket);
+      cfg.drain.track(socket);
+      return true;
+    },
+    onRequest(req, res) {
+      // Refused per request, not per connection, so the caller learns why (403).
+      if (cfg.allow && !cfg.allow.allows(req.socket.remoteAddress)) {
+        cfg.logger.warn(`refused ${req.socket.remoteAddress}: not in the allow list`);
+        writeAnswer(res, cfg.core.refusal(403, new RpcError("PERMISSION_DENIED", "this address is not in the allow list")));
+        return;
+      }
+      onRequest(req, res);
+    },
+    onError: (err) => cfg.logger.warn(err.message),
+  });
+}
