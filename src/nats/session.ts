@@ -18,6 +18,7 @@ import type { FrameSink, Peer, PeerLimits } from "../core/peer.js";
 import { RefSession, type RefLink } from "../core/ref-session.js";
 import { enterRefs } from "../core/ref-wire.js";
 import type { MessageProtocol } from "../core/protocol.js";
+import { frameHead } from "../core/farcall-protocol.js";
 
 /** Reply header: the subject of the session a reply belongs to (its references live there). */
 export const SESSION_HEADER = "Farcall-Session";
@@ -134,29 +135,6 @@ export class NatsSessionLink implements FrameSink {
       this.logger.warn(`nats session: dropped a frame of type ${type}: ${error.message}`);
     }
   }
-}
-
-/**
- * The type and id of a farcall/1 frame, read from its first bytes (a MessagePack array whose
- * first two elements are small unsigned integers), without decoding the rest.
- */
-export function frameHead(frame: Uint8Array): [type: number, id: number] | undefined {
-  let at: number;
-  const b = frame[0];
-  if (b === undefined) return undefined;
-  if (b >= 0x92 && b <= 0x9f) at = 1;
-  else if (b === 0xdc) at = 3;
-  else if (b === 0xdd) at = 5;
-  else return undefined;
-  const type = frame[at];
-  const v = frame[at + 1];
-  if (type === undefined || type > 0x7f || v === undefined) return undefined;
-  if (v <= 0x7f) return [type, v];
-  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
-  if (v === 0xcc && frame.length > at + 2) return [type, view.getUint8(at + 2)];
-  if (v === 0xcd && frame.length > at + 3) return [type, view.getUint16(at + 2)];
-  if (v === 0xce && frame.length > at + 5) return [type, view.getUint32(at + 2)];
-  return undefined;
 }
 
 /**
