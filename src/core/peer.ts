@@ -5,6 +5,7 @@
  */
 import type { PeerInfo } from "./context.js";
 import { describe } from "./describe.js";
+import { answerFrame, awaitsAnswer } from "./call-answer.js";
 import { RpcError, toErrorPayload, type ErrorPayload } from "./errors.js";
 import { IncomingCall } from "./incoming-call.js";
 import { deadlineOf, metaOf, wireMetaOf } from "./call-meta.js";
@@ -224,7 +225,12 @@ export class Peer implements CallCanceller, CallSink {
     }
   }
 
-  private settle(id: number, value: unknown, error: RpcError | undefined): void {
+  /**
+   * Settles call `id` with its answer (an error when `error` is set). Frames settle calls
+   * themselves; this is for an answer that came another way: a NATS reply whose references
+   * live in another session, or a transport failure of that one call.
+   */
+  settle(id: number, value: unknown, error: RpcError | undefined): void {
     const call = this.pending.take(id);
     if (!call) return; // answered after we gave up on it: nothing waits any more
     if (error) call.reject(error);
@@ -270,20 +276,7 @@ export class Peer implements CallCanceller, CallSink {
   /** CallSink: a call this side served has its outcome; answer it unless nobody waits. */
   settled(call: IncomingCall, value: unknown, error: unknown, failed: boolean): void {
     if (this.incoming.get(call.id) === call) this.incoming.delete(call.id);
-    if (!this.closedWith && !(call.abandoned && call.abandoned.code !== "DEADLINE_EXCEEDED")) {
-      let frame: Uint8Array;
-      try {
-        frame = this.encode(failed ? [M.ERROR, call.id, toErrorPayload(error, this.options.exposeErrorStacks)] : [M.RESULT, call.id, value]);
-      } catch (err) {
-        // The answer cannot be sent (too large, not encodable, past maxReferences): the caller
-        // still gets one, naming why, and the session goes on.
-        const e = RpcError.from(err);
-        const what = failed ? "threw an error that" : "returned a value that";
-        const message = `${call.method} ${what} cannot be sent: ${e.message}`;
-        frame = this.options.protocol.encode([M.ERROR, call.id, { code: e.code === "INVALID_PARAMS" ? "INTERNAL" : e.code, message }]);
-      }
-      this.sink.send(frame);
-    }
+    if (!this.closedWith && awaitsAnswer(call)) this.sink.send(answerFrame(this, this.options.protocol, call, value, error, failed, this.options.exposeErrorStacks));
     this.liveness.callActivity();
     this.checkIdle();
   }
