@@ -45,3 +45,14 @@ export function metaHeader(meta: Record<string, unknown>, json: Codec): string {
   if (Buffer.byteLength(text) > MAX_META_HEADER_BYTES) throw new RpcError("RESOURCE_EXHAUSTED", `call metadata of ${Buffer.byteLength(text)} B exceeds ${MAX_META_HEADER_BYTES} B`);
   return text;
 }
+
+/**
+ * Who sent a request, as far as NATS shows it: the reply prefix of a client connection's
+ * requests (`_INBOX.<connection>.<request>` without the last token), so one client is one
+ * caller. A reply subject of fewer tokens (a client that makes an inbox per request) names
+ * no connection and stands for itself: two clients never pass for one.
+ */
+export function callerOf(reply: string): string {
+  const dot = reply.lastIndexOf(".");
+  return dot > 0 && reply.indexOf(".") < dot ? reply.slice(0, dot) : reply;
+}
