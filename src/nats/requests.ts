@@ -31,7 +31,7 @@ import * as M from "../core/messages.js";
 import type { CallPipeline, CallSink } from "../core/pipeline.js";
 import { MessageError, type MessageProtocol } from "../core/protocol.js";
 import { NATS_BATCH, NATS_SESSION } from "./address.js";
-import { callerOf, deadlineFrom, META_HEADER, metaFrom, TIMEOUT_HEADER } from "./wire.js";
+import { arrayOf, callerOf, deadlineFrom, META_HEADER, metaFrom, TIMEOUT_HEADER } from "./wire.js";
 
 /** The settings of an instance's one-shot calls, from listenNats' config. */
 export interface RequestsConfig {
@@ -82,20 +82,9 @@ class BatchReply {
     return --this.left === 0;
   }
 
-  /** A MessagePack array of the answers: its header, then the answers as they were encoded. */
+  /** The reply: a MessagePack array of the answers, as they were encoded. */
   encode(): Uint8Array {
-    const n = this.answers.length;
-    const head = n < 16 ? [0x90 | n] : n < 0x10000 ? [0xdc, n >> 8, n & 0xff] : [0xdd, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
-    let size = head.length;
-    for (const a of this.answers) size += a.length;
-    const out = new Uint8Array(size);
-    out.set(head);
-    let at = head.length;
-    for (const a of this.answers) {
-      out.set(a, at);
-      at += a.length;
-    }
-    return out;
+    return arrayOf(this.answers);
   }
 }
 

@@ -138,18 +138,27 @@ export class NatsSessionLink implements FrameSink {
 }
 
 /**
- * Whether `msg` failed to encode only for want of a session: true when it encodes with a
- * scratch reference table. The table is dropped unclosed, so nothing it saw is stopped.
+ * How `msg` fares outside a session: "plain" when it encodes as it is, "session" when only a
+ * session can carry it (it passes functions, ref() objects or streams, so it encodes with a
+ * scratch reference table), else the error that stops it. The scratch table is dropped
+ * unclosed, so nothing it saw is stopped.
  */
-export function needsSession(codec: Codec, msg: M.Message): boolean {
+export function outsideSession(codec: Codec, msg: M.Message): "plain" | "session" | RpcError {
+  let error: RpcError;
+  try {
+    codec.encode(msg);
+    return "plain";
+  } catch (err) {
+    error = RpcError.from(err);
+  }
   // Encoding only records exports; the link is used once messages flow, which never happens here.
   const scratch = new RefSession(undefined as unknown as RefLink, Number.MAX_SAFE_INTEGER);
   const outer = enterRefs(scratch);
   try {
     codec.encode(msg);
-    return true;
+    return "session";
   } catch {
-    return false;
+    return error;
   } finally {
     enterRefs(outer);
   }

@@ -56,3 +56,19 @@ export function callerOf(reply: string): string {
   const dot = reply.lastIndexOf(".");
   return dot > 0 && reply.indexOf(".") < dot ? reply.slice(0, dot) : reply;
 }
+
+/** A MessagePack array of already encoded elements (a batch's frames): its header, then the elements as they are. */
+export function arrayOf(elements: readonly Uint8Array[]): Uint8Array {
+  const n = elements.length;
+  const head = n < 16 ? [0x90 | n] : n < 0x10000 ? [0xdc, n >> 8, n & 0xff] : [0xdd, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
+  let size = head.length;
+  for (const e of elements) size += e.length;
+  const out = new Uint8Array(size);
+  out.set(head);
+  let at = head.length;
+  for (const e of elements) {
+    out.set(e, at);
+    at += e.length;
+  }
+  return out;
+}
