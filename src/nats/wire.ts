@@ -2,10 +2,12 @@
  * What a farcall call looks like on NATS, shared by both ends: the body of a request is one
  * farcall/1 frame (CALL, or NOTIFY for a publish; a batch is a MessagePack array of them),
  * the body of a reply a RESULT or ERROR frame (a batch's reply an array of them), and the
- * call's deadline and metadata travel in headers, where NATS tools can see them.
+ * call's deadline and metadata travel in headers, where NATS tools can see them (a frame's
+ * own meta counts where no header is given). A client asks for its reply on
+ * `<inbox>.<call id>`, so the reply subject names the call it answers.
  *
  * Sessions (callbacks, references, streams) need one partner for their lifetime; they are
- * plain farcall/1 frames on subjects of their own, see nats-session.ts. A reply whose result
+ * plain farcall/1 frames on subjects of their own, see session.ts. A reply whose result
  * lives in a session names it in `Farcall-Session`.
  */
 import type { Codec } from "../core/codec.js";
