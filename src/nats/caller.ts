@@ -104,17 +104,17 @@ export class NatsCaller implements Caller {
   }
 
   notify(target: string, args: unknown[], options: CallOptions, done?: (error?: RpcError) => void): void {
-    let outcome: RpcError | undefined | typeof NOT_SENT = NOT_SENT;
+    let outcome: RpcError | undefined | typeof NOT_SENT;
     try {
       const subject = this.subjectOf(target);
-      if (!this.pinned) outcome = this.link.notify(subject, target, args, this.metaOf(options));
+      outcome = this.pinned ? NOT_SENT : this.link.notify(subject, target, args, this.metaOf(options));
     } catch (err) {
       outcome = RpcError.from(err);
     }
     if (outcome === NOT_SENT) {
+      // Pinned, or the Peer could not encode it as it is: a session, if that is what it lacks.
       const verdict = this.pinned ? "session" : outsideSession(this.cfg.codec, [M.NOTIFY, target, args]);
       if (verdict === "session") {
-        // Functions, ref() objects and streams need one partner for their lifetime: a session.
         this.session(this.deadlineOf(options)).then(
           (peer) => peer.notify(target, args, options.meta, done),
           (err: unknown) => done?.(RpcError.from(err)),
@@ -123,7 +123,10 @@ export class NatsCaller implements Caller {
       }
       outcome = verdict === "plain" ? new RpcError("UNAVAILABLE", `${target}: the client is closed`) : verdict;
     }
-    if (done) queueMicrotask(() => done(outcome as RpcError | undefined));
+    if (done) {
+      const error = outcome;
+      queueMicrotask(() => done(error));
+    }
   }
 
   /** One request on `service.$batch`, each member with its own deadline; never sent twice. */

@@ -23,6 +23,7 @@ import { answerFrame, awaitsAnswer, type AnswerEncoder } from "../core/call-answ
 import { deadlineOf, metaOf } from "../core/call-meta.js";
 import type { Codec } from "../core/codec.js";
 import type { PeerInfo } from "../core/context.js";
+import { describe } from "../core/describe.js";
 import { RpcError } from "../core/errors.js";
 import { createFarcallProtocol, frameHead, validateMessage } from "../core/farcall-protocol.js";
 import { IncomingCall } from "../core/incoming-call.js";
@@ -178,7 +179,7 @@ export class NatsRequests implements CallSink {
     if (!this.running.delete(call)) return;
     this.served++;
     if (call.notification) {
-      if (failed) this.cfg.logger.warn(`nats ${call.peer.address}: notification ${call.method} failed: ${RpcError.from(error).message}`);
+      if (failed) this.cfg.logger.warn(`${describe(call.peer)}: notification ${call.method} failed: ${RpcError.from(error).message}`);
     } else if (awaitsAnswer(call)) {
       this.answer(call, answerFrame(call, this.protocol, call, value, error, failed, this.cfg.exposeErrorStacks));
     }
