@@ -123,6 +123,11 @@ const coresText = (m: Measured): string =>
   Object.entries(m.cores)
     .map(([role, ms]) => `${role} ${(ms / 1000).toFixed(2)}`)
     .join(", ");
+/** CPU time per call, µs, by role: the cost of a call whatever else shares the machine. */
+const perCallText = (m: Measured): string =>
+  Object.entries(m.cores)
+    .map(([role, ms]) => `${role} ${((ms * 1000) / m.callsPerSec).toFixed(1)}`)
+    .join(", ");
 
 const load0 = loadavg();
 const natsPort = await freePort();
@@ -164,18 +169,18 @@ try {
   const lines = [
     `farcall over NATS vs TCP, add(1, 2), ${seconds} s per measurement, best of ${rounds} rounds; ${cpus().length} cores, load average ${load0.map((l) => l.toFixed(2)).join(" ")} before, ${loadavg().map((l) => l.toFixed(2)).join(" ")} after`,
     "",
-    "| W2, 100 in flight | calls/s | x TCP | x NATS 1 instance | CPU used, cores (client, server side) | all cores busy |",
-    "|---|---|---|---|---|---|",
+    "| W2, 100 in flight | calls/s | x TCP | x NATS 1 instance | CPU used, cores (client, server side) | CPU per call, µs | all cores busy |",
+    "|---|---|---|---|---|---|---|",
     ...setups.map((s) => {
       const m = w2(s.name);
-      return `| ${s.name} | ${fmt(m.callsPerSec)} | ${(m.callsPerSec / tcpW2).toFixed(2)}x | ${s.url.startsWith("nats") ? `${(m.callsPerSec / oneW2).toFixed(2)}x` : ""} | ${coresText(m)} | ${m.machineCores.toFixed(2)} of ${cpus().length} |`;
+      return `| ${s.name} | ${fmt(m.callsPerSec)} | ${(m.callsPerSec / tcpW2).toFixed(2)}x | ${s.url.startsWith("nats") ? `${(m.callsPerSec / oneW2).toFixed(2)}x` : ""} | ${coresText(m)} | ${perCallText(m)} | ${m.machineCores.toFixed(2)} of ${cpus().length} |`;
     }),
     "",
-    "| W1, one call at a time | calls/s | p50 µs | p99 µs |",
-    "|---|---|---|---|",
+    "| W1, one call at a time | calls/s | p50 µs | p99 µs | CPU per call, µs |",
+    "|---|---|---|---|---|",
     ...setups.slice(0, 2).map((s) => {
       const m = w1(s.name);
-      return `| ${s.name} | ${fmt(m.callsPerSec)} | ${fmt(m.p50Us!)} | ${fmt(m.p99Us!)} |`;
+      return `| ${s.name} | ${fmt(m.callsPerSec)} | ${fmt(m.p50Us!)} | ${fmt(m.p99Us!)} | ${perCallText(m)} |`;
     }),
   ];
   console.log(lines.join("\n"));

@@ -66,19 +66,27 @@ export function validateMessage(doc: unknown): M.Message {
 }
 
 /**
- * The id of a CALL (fixarray of 4 or 5, type 0) or RESULT (fixarray of 3, type 1) read straight
- * from its MessagePack bytes, so a message whose body breaks a limit fails only its call
- * instead of the connection.
+ * The type and id of a MessagePack farcall/1 frame in bytes `start` to `end`, read from its
+ * first bytes (an array whose first two elements are small unsigned integers) without
+ * decoding the rest: a frame whose body breaks a limit still shows which call it was, and a
+ * transport can route a frame (NATS) without decoding it.
  */
-function peekMsgpackId(b: Uint8Array, s: number, end: number, type: number): number | undefined {
-  const n = end - s;
-  if (n < 3 || b[s + 1] !== type) return undefined;
-  if (type === M.CALL ? b[s] !== 0x94 && b[s] !== 0x95 : b[s] !== 0x93) return undefined;
-  const t = b[s + 2];
-  if (t <= 0x7f) return t;
-  if (t === 0xcc && n > 3) return b[s + 3];
-  if (t === 0xcd && n > 4) return (b[s + 3] << 8) | b[s + 4];
-  if (t === 0xce && n > 6) return b[s + 3] * 0x1000000 + ((b[s + 4] << 16) | (b[s + 5] << 8) | b[s + 6]);
+export function frameHead(frame: Uint8Array, start = 0, end = frame.length): [type: number, id: number] | undefined {
+  if (end - start < 3) return undefined;
+  const b = frame[start];
+  let at: number;
+  if (b >= 0x92 && b <= 0x9f) at = start + 1;
+  else if (b === 0xdc) at = start + 3;
+  else if (b === 0xdd) at = start + 5;
+  else return undefined;
+  if (at + 1 >= end) return undefined;
+  const type = frame[at];
+  const v = frame[at + 1];
+  if (type > 0x7f) return undefined;
+  if (v <= 0x7f) return [type, v];
+  if (v === 0xcc && end > at + 2) return [type, frame[at + 2]];
+  if (v === 0xcd && end > at + 3) return [type, (frame[at + 2] << 8) | frame[at + 3]];
+  if (v === 0xce && end > at + 5) return [type, frame[at + 2] * 0x1000000 + ((frame[at + 3] << 16) | (frame[at + 4] << 8) | frame[at + 5])];
   return undefined;
 }
 
@@ -94,8 +102,11 @@ export function createFarcallProtocol(codec: Codec): MessageProtocol {
         doc = codec.decode(frame, start, end, refs);
       } catch (err) {
         const error = RpcError.from(err);
-        if (!peekIds) throw new MessageError(error);
-        throw new MessageError(error, peekMsgpackId(frame, start, end, M.CALL), peekMsgpackId(frame, start, end, M.RESULT));
+        const head = peekIds ? frameHead(frame, start, end) : undefined;
+        if (head === undefined) throw new MessageError(error);
+        // A call we cannot read is answered for its id; an answer we cannot read fails its call.
+        const [type, id] = head;
+        throw new MessageError(error, type === M.CALL ? id : undefined, type === M.RESULT || type === M.ERROR ? id : undefined);
       }
       return validateMessage(doc);
     },

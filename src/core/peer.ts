@@ -3,9 +3,9 @@
  * the handlers this side serves, keepalive and draining. A Peer never sees a socket: it
  * gets frames through `receive()` and hands frames to a {@link FrameSink}.
  */
-import type { Codec } from "./codec.js";
 import type { PeerInfo } from "./context.js";
 import { describe } from "./describe.js";
+import { answerFrame, awaitsAnswer } from "./call-answer.js";
 import { RpcError, toErrorPayload, type ErrorPayload } from "./errors.js";
 import { IncomingCall } from "./incoming-call.js";
 import { deadlineOf, metaOf, wireMetaOf } from "./call-meta.js";
@@ -17,6 +17,7 @@ import type { PeerOptions, FrameSink } from "./peer-options.js";
 import type { CallSink } from "./pipeline.js";
 import { MessageError } from "./protocol.js";
 import { RefSession } from "./ref-session.js";
+import type { RefContext } from "./ref-wire.js";
 import { labelCaller, type Caller } from "./remote.js";
 import { PeerCaller, PeerRefLink } from "./peer-caller.js";
 
@@ -222,7 +223,12 @@ export class Peer implements CallCanceller, CallSink {
     }
   }
 
-  private settle(id: number, value: unknown, error: RpcError | undefined): void {
+  /**
+   * Settles call `id` with its answer (an error when `error` is set). Frames settle calls
+   * themselves; this is for an answer that came another way: a NATS reply whose references
+   * live in another session, or a transport failure of that one call.
+   */
+  settle(id: number, value: unknown, error: RpcError | undefined): void {
     const call = this.pending.take(id);
     if (!call) return; // answered after we gave up on it: nothing waits any more
     if (error) call.reject(error);
@@ -268,20 +274,7 @@ export class Peer implements CallCanceller, CallSink {
   /** CallSink: a call this side served has its outcome; answer it unless nobody waits. */
   settled(call: IncomingCall, value: unknown, error: unknown, failed: boolean): void {
     if (this.incoming.get(call.id) === call) this.incoming.delete(call.id);
-    if (!this.closedWith && !(call.abandoned && call.abandoned.code !== "DEADLINE_EXCEEDED")) {
-      let frame: Uint8Array;
-      try {
-        frame = this.encode(failed ? [M.ERROR, call.id, toErrorPayload(error, this.options.exposeErrorStacks)] : [M.RESULT, call.id, value]);
-      } catch (err) {
-        // The answer cannot be sent (too large, not encodable, past maxReferences): the caller
-        // still gets one, naming why, and the session goes on.
-        const e = RpcError.from(err);
-        const what = failed ? "threw an error that" : "returned a value that";
-        const message = `${call.method} ${what} cannot be sent: ${e.message}`;
-        frame = this.options.protocol.encode([M.ERROR, call.id, { code: e.code === "INVALID_PARAMS" ? "INTERNAL" : e.code, message }]);
-      }
-      this.sink.send(frame);
-    }
+    if (!this.closedWith && awaitsAnswer(call)) this.sink.send(answerFrame(this, this.options.protocol, call, value, error, failed, this.options.exposeErrorStacks));
     this.liveness.callActivity();
     this.checkIdle();
   }
@@ -373,13 +366,14 @@ export class Peer implements CallCanceller, CallSink {
   }
 
   /**
-   * Decodes `bytes` with `codec` and this session's references: what the document brings in
-   * is imported here, and given back at once if decoding throws.
+   * Decodes `bytes` with `decoder` (a codec, or a message protocol) and this session's
+   * references: what the document brings in is imported here, and given back at once if
+   * decoding throws.
    */
-  decodeWith(codec: Codec, bytes: Uint8Array): unknown {
+  decodeWith<T>(decoder: { decode(bytes: Uint8Array, start: number, end: number, refs?: RefContext): T }, bytes: Uint8Array): T {
     this.refs.beginDecode();
     try {
-      return codec.decode(bytes, 0, bytes.length, this.refs);
+      return decoder.decode(bytes, 0, bytes.length, this.refs);
     } catch (err) {
       this.refs.discardDecoded();
       throw err;

@@ -19,7 +19,7 @@ export const NATS_DEFAULT_PORT = 4222;
 export const NATS_BATCH = "$batch";
 export const NATS_IDEMPOTENT = "$idempotent";
 export const NATS_HEALTH = "$health";
-/** Opens a session pinned to the instance that answers (see nats-session-host.ts). */
+/** Opens a session pinned to the instance that answers (see session-host.ts). */
 export const NATS_SESSION = "$session";
 
 /** A parsed `nats://` URL. */

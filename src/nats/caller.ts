@@ -11,13 +11,15 @@
  * times within its deadline; the client learns which methods those are by asking the
  * service once (`orders.$idempotent`) before its first call.
  *
- * Sessions: a call passing a function, a ref() object or a stream, or any call of a client
- * that exposes something (`expose`), opens a session pinned to one instance (a request on
- * `orders.$session`), and from then on every call of the client goes through it. A plain
- * call whose result holds references joins the reference-only session the instance made
- * for them. See nats-session.ts.
+ * Every call goes through a farcall/1 Peer: one-shot calls through the one Peer of
+ * call-link.ts, whose frames NATS carries as requests; calls of a session through that
+ * session's Peer. A call passing a function, a ref() object or a stream, or any call of a
+ * client that exposes something (`expose`), opens a session pinned to one instance (a
+ * request on `orders.$session`), and from then on every call of the client goes through it.
+ * A plain call whose result holds references joins the reference-only session the instance
+ * made for them. See session.ts.
  */
-import type { Msg, MsgHdrs, NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { createJsonCodec } from "../codecs/json-ext.js";
 import { createMsgpackCodec } from "../codecs/msgpack.js";
 import type { Codec } from "../core/codec.js";
@@ -27,21 +29,17 @@ import { RpcError } from "../core/errors.js";
 import type { Peer } from "../core/peer.js";
 import * as M from "../core/messages.js";
 import { stateOf, type BatchedCall, type Caller, type CallOptions } from "../core/remote.js";
-import { MessageError } from "../core/protocol.js";
 import { CONNECT_DEFAULTS } from "../options.js";
 import type { ResolvedConnect } from "../connect-options.js";
-import { validateMessage } from "../core/farcall-protocol.js";
 import { callSubject, formatNatsUrl, healthSubject, NATS_BATCH, NATS_IDEMPOTENT, NATS_SESSION, natsService } from "./address.js";
+import { NatsCallLink, NOT_SENT } from "./call-link.js";
 import { openNats } from "./connection.js";
 import type { InstanceHealth } from "./listener.js";
 import { loadNatsClient } from "./loader.js";
 import { resolveNatsPolicy, type NatsCallPolicy, type NatsOptions } from "./options.js";
-import { needsSession, SESSION_HEADER, sessionPrefix } from "./session.js";
+import { outsideSession } from "./session.js";
 import { NatsSessionClient, type SessionClientConfig } from "./session-client.js";
-import { INSTANCE_HEADER, META_HEADER, metaHeader, TIMEOUT_HEADER } from "./wire.js";
-
-/** An attempt that got no answer in its time. */
-const TIMED_OUT: unique symbol = Symbol("timed out");
+import { metaHeader } from "../core/call-headers.js";
 
 type NatsModule = Awaited<ReturnType<typeof loadNatsClient>>;
 
@@ -61,97 +59,106 @@ interface NatsCallerConfig {
 }
 
 export class NatsCaller implements Caller {
-  private nextId = 1;
   /** Methods the service marks idempotent; undefined until learned. */
   private idempotent: ReadonlySet<string> | undefined;
   private learning: Promise<void> | undefined;
   private closed = false;
   private readonly sessions: NatsSessionClient;
+  /** The one-shot calls' Peer and its NATS transport. */
+  private readonly link: NatsCallLink;
   /** The full session being opened. */
   private opening: Promise<Peer> | undefined;
 
   constructor(
     private readonly nc: NatsConnection,
-    private readonly nats: NatsModule,
+    nats: NatsModule,
     private readonly service: string,
-    private readonly where: string,
+    where: string,
     private readonly policy: NatsCallPolicy,
     private readonly cfg: NatsCallerConfig,
   ) {
     this.sessions = new NatsSessionClient(nc, () => nats.createInbox(), cfg.sessions);
+    this.link = new NatsCallLink(nc, () => nats.headers(), () => nats.createInbox(), this.sessions, {
+      codec: cfg.codec,
+      service,
+      where,
+      attempts: policy.attempts,
+      attemptTimeoutMs: policy.attemptTimeoutMs,
+      maxFrameBytes: cfg.maxFrameBytes,
+      logger: cfg.sessions.logger,
+    });
   }
 
-  async call(target: string, args: unknown[], options: CallOptions): Promise<unknown> {
-    const subject = this.subjectOf(target);
-    const deadline = this.deadlineOf(options);
-    if (this.pinned) return (await this.session(deadline)).call(target, args, deadline, options.signal, options.meta);
-    const id = this.takeId();
-    let frame: Uint8Array;
+  call(target: string, args: unknown[], options: CallOptions): Promise<unknown> {
+    let subject: string;
     try {
-      frame = this.cfg.codec.encode([M.CALL, id, target, args]);
+      subject = this.subjectOf(target);
     } catch (err) {
-      // Functions, ref() objects and streams need one partner for their lifetime: a session.
-      if (!needsSession(this.cfg.codec, [M.CALL, id, target, args])) throw err;
-      return (await this.session(deadline)).call(target, args, deadline, options.signal, options.meta);
+      return Promise.reject(err);
     }
-    const retry = this.policy.attempts > 1 && (await this.isIdempotent(target, deadline));
-    for (let attempt = 1; ; attempt++) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new RpcError("DEADLINE_EXCEEDED", `${target}: no answer within the deadline (${attempt - 1} attempts)`);
-      const last = !retry || attempt >= this.policy.attempts;
-      const reply = await this.request(subject, frame, last ? left : Math.min(left, this.policy.attemptTimeoutMs), left, options, target);
-      if (reply !== TIMED_OUT) return this.outcome(reply, id, target);
-      if (last) throw new RpcError("DEADLINE_EXCEEDED", `${target}: no answer from ${this.where} within ${Math.round(left)} ms${attempt > 1 ? ` (attempt ${attempt} of ${this.policy.attempts})` : ""}`);
-    }
+    const deadline = this.deadlineOf(options);
+    if (this.pinned) return this.inSession(target, args, deadline, options);
+    // Whether a call may be sent twice is the service's to say: asked once, before the first call.
+    if (this.policy.attempts > 1 && this.idempotent === undefined) return this.learnThenCall(subject, target, args, deadline, options);
+    return this.oneShot(subject, target, args, deadline, options);
   }
 
   notify(target: string, args: unknown[], options: CallOptions, done?: (error?: RpcError) => void): void {
-    let inSession = this.pinned;
+    let outcome: RpcError | undefined | typeof NOT_SENT;
     try {
       const subject = this.subjectOf(target);
-      if (!inSession) {
-        try {
-          this.nc.publish(subject, this.cfg.codec.encode([M.NOTIFY, target, args]), { headers: this.headersOf(undefined, options) });
-        } catch (err) {
-          if (!needsSession(this.cfg.codec, [M.NOTIFY, target, args])) throw err;
-          inSession = true;
-        }
-      }
+      outcome = this.pinned ? NOT_SENT : this.link.notify(subject, target, args, this.metaOf(options));
     } catch (err) {
-      if (done) queueMicrotask(() => done(this.failure(err, target)));
-      return;
+      outcome = RpcError.from(err);
     }
-    if (inSession) {
-      this.session(this.deadlineOf(options)).then(
-        (peer) => peer.notify(target, args, options.meta, done),
-        (err: unknown) => done?.(RpcError.from(err)),
-      );
-    } else if (done) queueMicrotask(() => done());
+    if (outcome === NOT_SENT) {
+      // Pinned, or the Peer could not encode it as it is: a session, if that is what it lacks.
+      const verdict = this.pinned ? "session" : outsideSession(this.cfg.codec, [M.NOTIFY, target, args]);
+      if (verdict === "session") {
+        this.session(this.deadlineOf(options)).then(
+          (peer) => peer.notify(target, args, options.meta, done),
+          (err: unknown) => done?.(RpcError.from(err)),
+        );
+        return;
+      }
+      outcome = verdict === "plain" ? new RpcError("UNAVAILABLE", `${target}: the client is closed`) : verdict;
+    }
+    if (done) {
+      const error = outcome;
+      queueMicrotask(() => done(error));
+    }
   }
 
-  /** One request on `service.$batch`: the shortest deadline of the members, never retried. */
+  /** One request on `service.$batch`, each member with its own deadline; never sent twice. */
   batch(calls: readonly BatchedCall[]): void {
-    if (this.pinned) {
-      // A session multiplexes: its members go one by one, in order, on the one session.
-      for (const c of calls) {
-        if (c.kind === "call") this.call(c.target, c.args, c.options).then(c.resolve, c.reject);
-        else this.notify(c.target, c.args, c.options, c.done);
+    let unsent: readonly BatchedCall[] = calls;
+    if (!this.pinned) {
+      try {
+        for (const c of calls) this.subjectOf(c.target);
+        unsent = this.link.batch(`${this.service}.${NATS_BATCH}`, calls, calls.map((c) => this.deadlineOf(c.options)));
+      } catch (err) {
+        const error = RpcError.from(err);
+        for (const c of calls) {
+          if (c.kind === "call") c.reject(error);
+          else c.done?.(error);
+        }
+        return;
       }
-      return;
     }
-    void this.sendBatch(calls).catch((err: unknown) => {
-      const error = RpcError.from(err);
-      for (const c of calls) {
-        if (c.kind === "call") c.reject(error);
-        else c.done?.(error);
-      }
-    });
+    // A session multiplexes: its members go one by one, in order. So do members that need one,
+    // or that the Peer would not send (each then fails as a call of its own would).
+    for (const c of unsent) {
+      if (c.kind === "call") this.call(c.target, c.args, c.options).then(c.resolve, c.reject);
+      else this.notify(c.target, c.args, c.options, c.done);
+    }
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.sessions.close(new RpcError("UNAVAILABLE", "the client was closed"));
+    const reason = new RpcError("UNAVAILABLE", "the client was closed");
+    this.sessions.close(reason);
+    this.link.peer.close(reason);
     if (this.sessions.used) {
       try {
         await this.nc.flush(); // so the instances hear that the sessions ended
@@ -160,40 +167,6 @@ export class NatsCaller implements Caller {
       }
     }
     await this.nc.close();
-  }
-
-  /** True when calls go through the full session: one is open, or the client exposes something. */
-  private get pinned(): boolean {
-    return this.sessions.current !== undefined || this.cfg.sessions.pipeline.dispatcher !== undefined;
-  }
-
-  /** The full session: the open one, or one opened now on whichever instance answers `$session`. */
-  private session(deadline: number): Promise<Peer> {
-    const current = this.sessions.current;
-    if (current) return Promise.resolve(current);
-    this.opening ??= this.openSession(deadline).finally(() => (this.opening = undefined));
-    return this.opening;
-  }
-
-  private async openSession(deadline: number): Promise<Peer> {
-    const left = deadline - Date.now();
-    const id = this.takeId();
-    const subject = `${this.service}.${NATS_SESSION}`;
-    const reply = await this.request(subject, this.cfg.codec.encode([M.CALL, id, NATS_SESSION, []]), left, left, {}, NATS_SESSION);
-    if (reply === TIMED_OUT) throw new RpcError("DEADLINE_EXCEEDED", `no instance of ${this.where} opened a session within ${Math.round(left)} ms`);
-    const message = this.validate(this.decodeReply(reply, NATS_SESSION), NATS_SESSION);
-    if (message[0] !== M.RESULT || message[1] !== id) throw this.errorOf(message, NATS_SESSION);
-    return this.sessions.join(this.sessionOf(reply, NATS_SESSION), reply.headers!.get(INSTANCE_HEADER), true);
-  }
-
-  /** The session subject a reply names; it must be one of the answering instance's. */
-  private sessionOf(reply: Msg, target: string): string {
-    const subject = reply.headers?.get(SESSION_HEADER) ?? "";
-    const instance = reply.headers?.get(INSTANCE_HEADER) ?? "";
-    if (instance === "" || !subject.startsWith(sessionPrefix(this.service, instance))) {
-      throw new RpcError("INTERNAL", `${target}: the reply from ${this.where} names no session of its instance`);
-    }
-    return subject;
   }
 
   /** Health reports of every instance that answers within `windowMs` (none: an empty list). */
@@ -210,53 +183,61 @@ export class NatsCaller implements Caller {
         }
       }
     } catch (err) {
-      if (!isNoResponders(err)) throw this.failure(err, "instances()");
+      if (!isNoResponders(err)) throw failure(err, "instances()");
     }
     return out.sort((a, b) => (a.instance < b.instance ? -1 : 1));
   }
 
-  private async sendBatch(calls: readonly BatchedCall[]): Promise<void> {
-    const subject = `${this.service}.${NATS_BATCH}`;
-    const frames: unknown[] = [];
-    const ids: number[] = [];
-    let deadline = Infinity;
-    const signals: AbortSignal[] = [];
-    for (const c of calls) {
-      this.subjectOf(c.target);
-      if (c.kind === "notify") {
-        frames.push([M.NOTIFY, c.target, c.args]);
-        continue;
-      }
-      const id = this.takeId();
-      ids.push(id);
-      frames.push([M.CALL, id, c.target, c.args]);
-      deadline = Math.min(deadline, this.deadlineOf(c.options));
-      if (c.options.signal) signals.push(c.options.signal);
+  /** True when calls go through the full session: one is open, or the client exposes something. */
+  private get pinned(): boolean {
+    return this.sessions.current !== undefined || this.cfg.sessions.pipeline.dispatcher !== undefined;
+  }
+
+  /** A call through the one-shot Peer; one that passes references goes through a session instead. */
+  private oneShot(subject: string, target: string, args: unknown[], deadline: number, options: CallOptions): Promise<unknown> {
+    let meta: string | undefined;
+    try {
+      meta = this.metaOf(options);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    if (deadline === Infinity) deadline = this.deadlineOf({});
-    const left = deadline - Date.now();
-    const signal = signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
-    const label = `a batch of ${calls.length}`;
-    const reply = await this.request(subject, this.cfg.codec.encode(frames), left, left, signal ? { signal } : {}, label);
-    if (reply === TIMED_OUT) throw new RpcError("DEADLINE_EXCEEDED", `${label}: no answer from ${this.where} within ${Math.round(left)} ms`);
-    const answers = new Map<number, RpcError | { value: unknown }>();
-    const doc = this.decodeReply(reply, label);
-    if (!Array.isArray(doc) || !Array.isArray(doc[0])) throw this.errorOf(doc, label);
-    for (const item of doc) {
-      const message = this.validate(item, label);
-      if (message[0] === M.RESULT) answers.set(message[1], { value: message[2] });
-      else if (message[0] === M.ERROR) answers.set(message[1], RpcError.fromPayload(message[2]));
+    const retry = this.idempotent?.has(target) === true;
+    const reply = this.link.call(subject, target, args, deadline, options.signal, meta, retry);
+    // Sent, or refused for a reason of its own (aborted, past its deadline): that is the outcome.
+    if (this.link.handed || outsideSession(this.cfg.codec, [M.CALL, 0, target, args]) !== "session") return reply;
+    // Functions, ref() objects and streams need one partner for their lifetime: a session.
+    reply.catch(ignore);
+    return this.inSession(target, args, deadline, options);
+  }
+
+  private async learnThenCall(subject: string, target: string, args: unknown[], deadline: number, options: CallOptions): Promise<unknown> {
+    this.learning ??= this.learn(deadline).finally(() => (this.learning = undefined));
+    await this.learning;
+    return this.oneShot(subject, target, args, deadline, options);
+  }
+
+  /** Asks the service which methods are idempotent, within the call's deadline; unknown for now when nobody answers. */
+  private async learn(deadline: number): Promise<void> {
+    const wait = Math.min(this.policy.attemptTimeoutMs, deadline - Date.now());
+    if (wait <= 0) return;
+    try {
+      const names = await this.link.call(`${this.service}.${NATS_IDEMPOTENT}`, NATS_IDEMPOTENT, [], Date.now() + wait, undefined, undefined, false);
+      if (Array.isArray(names)) this.idempotent = new Set(names.filter((n): n is string => typeof n === "string"));
+    } catch {
+      // No instance yet, or an older server: unknown for now, asked again on the next call.
     }
-    let next = 0;
-    for (const c of calls) {
-      if (c.kind === "notify") {
-        c.done?.();
-        continue;
-      }
-      const answer = answers.get(ids[next++]!) ?? new RpcError("INTERNAL", `${c.target}: the batch reply has no answer for it`);
-      if (RpcError.is(answer)) c.reject(answer);
-      else c.resolve(answer.value);
-    }
+  }
+
+  private async inSession(target: string, args: unknown[], deadline: number, options: CallOptions): Promise<unknown> {
+    return (await this.session(deadline)).call(target, args, deadline, options.signal, options.meta);
+  }
+
+  /** The full session: the open one, or one opened now on whichever instance answers `$session`. */
+  private session(deadline: number): Promise<Peer> {
+    const current = this.sessions.current;
+    if (current) return Promise.resolve(current);
+    this.opening ??= this.link.openSession(`${this.service}.${NATS_SESSION}`, NATS_SESSION, deadline).finally(() => (this.opening = undefined));
+    return this.opening;
   }
 
   private subjectOf(target: string): string {
@@ -271,108 +252,24 @@ export class NatsCaller implements Caller {
     return Date.now() + (timeout > 0 ? timeout : this.policy.callTimeoutMs);
   }
 
-  private takeId(): number {
-    const id = this.nextId;
-    this.nextId = id >= 0xffffffff ? 1 : id + 1;
-    return id;
+  /** The `Farcall-Meta` header of a call's metadata; RESOURCE_EXHAUSTED when it is too large. */
+  private metaOf(options: CallOptions): string | undefined {
+    const meta = options.meta;
+    if (meta === undefined) return undefined;
+    for (const _ in meta) return metaHeader(meta, this.cfg.json);
+    return undefined;
   }
+}
 
-  private headersOf(timeoutMs: number | undefined, options: CallOptions): MsgHdrs {
-    const h = this.nats.headers();
-    if (timeoutMs !== undefined) h.set(TIMEOUT_HEADER, String(Math.max(1, Math.ceil(timeoutMs))));
-    if (options.meta && Object.keys(options.meta).length > 0) h.set(META_HEADER, metaHeader(options.meta, this.cfg.json));
-    return h;
-  }
+function ignore(): void {}
 
-  /** One request; TIMED_OUT when nothing answered within `waitMs`. The server is told the call's whole remaining time. */
-  private request(subject: string, frame: Uint8Array, waitMs: number, leftMs: number, options: CallOptions, target: string): Promise<Msg | typeof TIMED_OUT> {
-    if (options.signal?.aborted) return Promise.reject(new RpcError("CANCELLED", `${target}: cancelled by the caller`));
-    const sent: Promise<Msg | typeof TIMED_OUT> = this.nc.request(subject, frame, { timeout: Math.max(1, Math.ceil(waitMs)), headers: this.headersOf(leftMs, options) }).then(
-      (msg) => msg,
-      (err: unknown): typeof TIMED_OUT => {
-        if (isTimeout(err)) return TIMED_OUT;
-        throw this.failure(err, target);
-      },
-    );
-    const signal = options.signal;
-    if (!signal) return sent;
-    // NATS has no cancel: the call's answer, if it comes, is dropped.
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => reject(new RpcError("CANCELLED", `${target}: cancelled by the caller`));
-      signal.addEventListener("abort", onAbort, { once: true });
-      sent.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-    });
-  }
-
-  private outcome(reply: Msg, id: number, target: string): unknown {
-    const message = this.validate(reply.headers?.get(SESSION_HEADER) ? this.decodeInSession(reply, target) : this.decodeReply(reply, target), target);
-    if (message[0] === M.RESULT && message[1] === id) return message[2];
-    throw this.errorOf(message, target);
-  }
-
-  private decodeReply(reply: Msg, target: string, session?: Peer): unknown {
-    if (reply.data.length > this.cfg.maxFrameBytes) throw new RpcError("RESOURCE_EXHAUSTED", `${target}: reply of ${reply.data.length} B exceeds maxFrameBytes ${this.cfg.maxFrameBytes}`);
-    try {
-      // Inside a session, the references the reply carries are imported there.
-      return session ? session.decodeWith(this.cfg.codec, reply.data) : this.cfg.codec.decode(reply.data);
-    } catch (err) {
-      throw RpcError.from(err);
-    }
-  }
-
-  /** A result holding references: they belong to the instance's reference-only session, joined here. */
-  private decodeInSession(reply: Msg, target: string): unknown {
-    const subject = this.sessionOf(reply, target);
-    return this.decodeReply(reply, target, this.sessions.join(subject, reply.headers!.get(INSTANCE_HEADER), false));
-  }
-
-  private validate(doc: unknown, target: string): M.Message {
-    try {
-      return validateMessage(doc);
-    } catch (err) {
-      throw err instanceof MessageError ? new RpcError("INTERNAL", `${target}: malformed reply: ${err.error.message}`) : err;
-    }
-  }
-
-  /** The error a reply that is not the expected RESULT stands for. */
-  private errorOf(doc: unknown, target: string): RpcError {
-    if (Array.isArray(doc) && doc[0] === M.ERROR) return RpcError.fromPayload(doc[2]);
-    return new RpcError("INTERNAL", `${target}: unexpected reply from ${this.where}`);
-  }
-
-  /** Whether `target` may be sent again; asks the service once, within the call's deadline. */
-  private async isIdempotent(target: string, deadline: number): Promise<boolean> {
-    if (this.idempotent === undefined) {
-      this.learning ??= this.learn(deadline).finally(() => (this.learning = undefined));
-      await this.learning;
-    }
-    return this.idempotent?.has(target) ?? false;
-  }
-
-  private async learn(deadline: number): Promise<void> {
-    const wait = Math.min(this.policy.attemptTimeoutMs, deadline - Date.now());
-    if (wait <= 0) return;
-    const subject = `${this.service}.${NATS_IDEMPOTENT}`;
-    const id = this.takeId();
-    try {
-      const reply = await this.request(subject, this.cfg.codec.encode([M.CALL, id, NATS_IDEMPOTENT, []]), wait, wait, {}, NATS_IDEMPOTENT);
-      if (reply === TIMED_OUT) return;
-      const names = this.outcome(reply, id, NATS_IDEMPOTENT);
-      if (Array.isArray(names)) this.idempotent = new Set(names.filter((n): n is string => typeof n === "string"));
-    } catch {
-      // No instance yet, or an older server: unknown for now, asked again on the next call.
-    }
-  }
-
-  /** A NATS client failure as an RpcError naming the target. */
-  private failure(err: unknown, target: string): RpcError {
-    if (RpcError.is(err)) return err;
-    if (isNoResponders(err)) return new RpcError("UNAVAILABLE", `${target}: no instance of service ${JSON.stringify(this.service)} is listening on ${this.where}`);
-    const name = (err as { name?: unknown })?.name;
-    if (name === "PermissionViolationError") return new RpcError("PERMISSION_DENIED", `${target}: ${(err as Error).message}`);
-    if (name === "ClosedConnectionError" || name === "DrainingConnectionError") return new RpcError("UNAVAILABLE", `${target}: the client is closed`);
-    return new RpcError("UNAVAILABLE", `${target}: ${err instanceof Error ? err.message : String(err)}`, undefined, { cause: err });
-  }
+/** A NATS client failure as an RpcError naming the target. */
+function failure(err: unknown, target: string): RpcError {
+  if (RpcError.is(err)) return err;
+  const name = (err as { name?: unknown })?.name;
+  if (name === "PermissionViolationError") return new RpcError("PERMISSION_DENIED", `${target}: ${(err as Error).message}`);
+  if (name === "ClosedConnectionError" || name === "DrainingConnectionError") return new RpcError("UNAVAILABLE", `${target}: the client is closed`);
+  return new RpcError("UNAVAILABLE", `${target}: ${err instanceof Error ? err.message : String(err)}`, undefined, { cause: err });
 }
 
 function isNoResponders(err: unknown): boolean {
@@ -380,12 +277,7 @@ function isNoResponders(err: unknown): boolean {
   return e?.name === "NoRespondersError" || (typeof e?.isNoResponders === "function" && e.isNoResponders()) || (e?.cause !== undefined && isNoResponders(e.cause));
 }
 
-function isTimeout(err: unknown): boolean {
-  const e = err as { name?: unknown; cause?: unknown };
-  return e?.name === "TimeoutError" || (e?.cause !== undefined && isTimeout(e.cause));
-}
-
-/** Connects to NATS as a caller of the service named by `url`, with connect()'s resolved options. */
+/** Connects to NATS as a caller of the service named by `url`, with connect()'s options. */
 export async function natsCaller(url: string, options: ResolvedConnect): Promise<NatsCaller> {
   const { limits } = options;
   if (options.tls) throw new TypeError("tls options were given for a nats:// address: TLS to NATS goes in nats.tls");

@@ -16,6 +16,7 @@ import * as M from "../core/messages.js";
 import { Peer, type PeerLimits } from "../core/peer.js";
 import { createFarcallProtocol } from "../core/farcall-protocol.js";
 import { endOf, NatsSessionLink, sessionPrefix } from "./session.js";
+import { callerOf } from "./wire.js";
 
 /** What the sessions of one instance need from its listener. */
 export interface SessionHostConfig {
@@ -38,7 +39,7 @@ interface Hosted {
 
 export class NatsSessionHost {
   private readonly sessions = new Map<string, Hosted>();
-  /** Reference-only sessions by caller (see {@link callerKey}). */
+  /** Reference-only sessions by caller (see {@link callerOf}). */
   private readonly byCaller = new Map<string, Hosted>();
   private readonly prefix: string;
   private readonly protocol;
@@ -68,9 +69,9 @@ export class NatsSessionHost {
     });
   }
 
-  /** A new full session for `caller` (a `$session` request); its subject. */
-  open(caller: string): string {
-    return this.create(caller, false).link.subject;
+  /** A new full session for the caller replied to at `reply` (a `$session` request); its subject. */
+  open(reply: string): string {
+    return this.create(callerOf(reply), false).link.subject;
   }
 
   /**
@@ -80,7 +81,7 @@ export class NatsSessionHost {
    */
   encodeResult(reply: string, frame: unknown): { bytes: Uint8Array; subject: string } | undefined {
     if (!Array.isArray(frame) || frame[0] !== M.RESULT) return undefined;
-    const caller = callerKey(reply);
+    const caller = callerOf(reply);
     let hosted = this.byCaller.get(caller);
     const fresh = hosted === undefined || !hosted.peer.open || hosted.peer.goawayReceived;
     if (fresh) hosted = this.create(caller, true);
@@ -145,15 +146,4 @@ export class NatsSessionHost {
     }
     hosted.peer.receive(msg.data);
   }
-}
-
-/**
- * Who a reference-only session belongs to: the reply prefix of a client connection's
- * requests (`_INBOX.<connection>.<request>` without the last token), so one client reuses
- * one session. A reply subject of fewer tokens (a client that makes an inbox per request)
- * names no connection, and its results get a session each: two clients never share one.
- */
-function callerKey(reply: string): string {
-  const dot = reply.lastIndexOf(".");
-  return dot > 0 && reply.indexOf(".") < dot ? reply.slice(0, dot) : reply;
 }

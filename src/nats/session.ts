@@ -17,6 +17,7 @@ import * as M from "../core/messages.js";
 import type { FrameSink, Peer, PeerLimits } from "../core/peer.js";
 import { RefSession, type RefLink } from "../core/ref-session.js";
 import type { MessageProtocol } from "../core/protocol.js";
+import { frameHead } from "../core/farcall-protocol.js";
 
 /** Reply header: the subject of the session a reply belongs to (its references live there). */
 export const SESSION_HEADER = "Farcall-Session";
@@ -136,39 +137,25 @@ export class NatsSessionLink implements FrameSink {
 }
 
 /**
- * The type and id of a farcall/1 frame, read from its first bytes (a MessagePack array whose
- * first two elements are small unsigned integers), without decoding the rest.
+ * How `msg` fares outside a session: "plain" when it encodes as it is, "session" when only a
+ * session can carry it (it passes functions, ref() objects or streams, so it encodes with a
+ * scratch reference table), else the error that stops it. The scratch table is dropped
+ * unclosed, so nothing it saw is stopped.
  */
-export function frameHead(frame: Uint8Array): [type: number, id: number] | undefined {
-  let at: number;
-  const b = frame[0];
-  if (b === undefined) return undefined;
-  if (b >= 0x92 && b <= 0x9f) at = 1;
-  else if (b === 0xdc) at = 3;
-  else if (b === 0xdd) at = 5;
-  else return undefined;
-  const type = frame[at];
-  const v = frame[at + 1];
-  if (type === undefined || type > 0x7f || v === undefined) return undefined;
-  if (v <= 0x7f) return [type, v];
-  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
-  if (v === 0xcc && frame.length > at + 2) return [type, view.getUint8(at + 2)];
-  if (v === 0xcd && frame.length > at + 3) return [type, view.getUint16(at + 2)];
-  if (v === 0xce && frame.length > at + 5) return [type, view.getUint32(at + 2)];
-  return undefined;
-}
-
-/**
- * Whether `msg` failed to encode only for want of a session: true when it encodes with a
- * scratch reference table. The table is dropped unclosed, so nothing it saw is stopped.
- */
-export function needsSession(codec: Codec, msg: M.Message): boolean {
+export function outsideSession(codec: Codec, msg: M.Message): "plain" | "session" | RpcError {
+  let error: RpcError;
+  try {
+    codec.encode(msg);
+    return "plain";
+  } catch (err) {
+    error = RpcError.from(err);
+  }
   // Encoding only records exports; the link is used once messages flow, which never happens here.
   const scratch = new RefSession(undefined as unknown as RefLink, Number.MAX_SAFE_INTEGER);
   try {
     codec.encode(msg, scratch);
-    return true;
+    return "session";
   } catch {
-    return false;
+    return error;
   }
 }

@@ -1,8 +1,12 @@
 /**
  * NATS's own authentication, passed through by serve() and connect(): user/password and
- * token, from the `nats` option block or the URL. A refused credential is UNAUTHENTICATED.
+ * token, from the `nats` option block or the URL. A refused credential is UNAUTHENTICATED;
+ * a subject the caller may not publish on is PERMISSION_DENIED.
  */
 import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { close, connect, serve, type Server } from "../../src/index.js";
 import { rejectsWith } from "../helpers/bounded.js";
@@ -52,5 +56,45 @@ describe("NATS authentication", { skip: skip !== undefined }, () => {
       await close(remote);
     }
     await rejectsWith(connect(`${withToken.url}/math`, { nats: { token: "nope" }, reconnect: false, logger: false }), "UNAUTHENTICATED", WAIT_MS, "wrong token");
+  });
+});
+
+describe("NATS subject permissions", { skip: skip !== undefined }, () => {
+  let nats: NatsServer;
+  let dir: string;
+  let server: Server | undefined;
+  const api2 = { add: (a: number, b: number) => a + b, secret: () => "not for you" };
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "farcall-nats-perms-"));
+    const conf = join(dir, "nats.conf");
+    // The caller may call math.add and nothing else; replies reach it on its inbox.
+    await writeFile(
+      conf,
+      `authorization { users = [
+        { user: svc, password: s3cret }
+        { user: caller, password: c4ller, permissions: { publish: { allow: ["math.add"] }, subscribe: { allow: ["_INBOX.>"] } } }
+      ] }\n`,
+    );
+    nats = await startNatsServer({ jetstream: false, extraArgs: ["-c", conf] });
+    server = await serve(api2, { listen: `${nats.url}/math`, nats: { user: "svc", pass: "s3cret" }, logger: false });
+  });
+
+  after(async () => {
+    await server?.close({ drainMs: 0 });
+    await nats?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("a method the caller may not publish to fails PERMISSION_DENIED at once, and allowed calls go on", async () => {
+    const remote = await connect<typeof api2>(`${nats.url}/math`, { nats: { user: "caller", pass: "c4ller" }, timeout: 60_000, logger: false });
+    try {
+      assert.equal(await remote.add(2, 3), 5);
+      const err = await rejectsWith(remote.secret(), "PERMISSION_DENIED", WAIT_MS, "a call NATS refuses");
+      assert.match(err.message, /math\.secret/);
+      assert.equal(await remote.add(1, 1), 2);
+    } finally {
+      await close(remote);
+    }
   });
 });

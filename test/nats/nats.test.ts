@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { batch, close, connect, context, natsInstances, notify, serve, withOptions, type Remote, type Server } from "../../src/index.js";
+import { batch, batchSettled, close, connect, context, natsInstances, notify, serve, withOptions, type Remote, type Server } from "../../src/index.js";
 import { rejectsWith, within } from "../helpers/bounded.js";
 import { natsServerMissing, startInstances, startNatsServer, type NatsServer } from "../helpers/nats.js";
 import { spawnNode, type TestProcess } from "../helpers/processes.js";
@@ -98,13 +98,17 @@ describe("farcall on NATS", { skip: skip !== undefined }, () => {
           record: (x: unknown) => void seen.push(x),
           add: (a: number, b: number) => a + b,
           echo: (x: unknown) => x,
+          sleep: async (ms: number) => {
+            await new Promise((resolve) => setTimeout(resolve, ms));
+            seen.push(`slept ${ms}`);
+          },
         },
         { listen: `${nats.url}/context`, logger: false },
       );
     });
     after(() => server?.close({ drainMs: 0 }));
 
-    type Ctx = { context(): { meta: Record<string, unknown>; deadline?: number; transport: string }; record(x: unknown): void; add(a: number, b: number): number; echo<T>(x: T): T };
+    type Ctx = { context(): { meta: Record<string, unknown>; deadline?: number; transport: string }; record(x: unknown): void; add(a: number, b: number): number; echo<T>(x: T): T; sleep(ms: number): void };
 
     it("metadata and the deadline reach the handler through NATS headers", async () => {
       const remote = await connect<Ctx>(`${nats.url}/context`, { logger: false });
@@ -129,6 +133,63 @@ describe("farcall on NATS", { skip: skip !== undefined }, () => {
         // The batch was sent after the notification, on the same connection, to the same single instance.
         assert.deepEqual(seen, ["hello"]);
         await rejectsWith((remote as unknown as Remote<{ nope(): void }>).nope(), "METHOD_NOT_FOUND", WAIT_MS, "unknown method");
+      } finally {
+        await close(remote);
+      }
+    });
+
+    it("each member of a batch takes its own metadata and deadline; a member that cannot be sent fails alone", async () => {
+      const remote = await connect<Ctx>(`${nats.url}/context`, { logger: false });
+      try {
+        const before = Date.now();
+        const aborted = AbortSignal.abort();
+        const [a, b, c] = await within(
+          batchSettled(remote, (r) => [withOptions(r, { meta: { n: 1 }, timeout: 5_000 }).context(), withOptions(r, { meta: { n: 2 }, timeout: 20_000 }).context(), withOptions(r, { signal: aborted }).add(1, 2)]),
+          WAIT_MS,
+          "batch",
+        );
+        assert.equal(a.status, "fulfilled");
+        assert.equal(b.status, "fulfilled");
+        if (a.status !== "fulfilled" || b.status !== "fulfilled") return;
+        assert.deepEqual([a.value.meta, b.value.meta], [{ n: 1 }, { n: 2 }]);
+        // One request carries the batch: its deadline is the shortest of its calls.
+        assert.ok(a.value.deadline !== undefined && a.value.deadline <= before + 5_000 + 1_000, `deadline ${a.value.deadline}`);
+        assert.equal(c.status, "rejected");
+        assert.equal((c as PromiseRejectedResult).reason.code, "CANCELLED");
+      } finally {
+        await close(remote);
+      }
+    });
+
+    it("cancelling a call rejects it CANCELLED at once; the instance runs it to its end and the client goes on", async () => {
+      const remote = await connect<Ctx>(`${nats.url}/context`, { logger: false });
+      try {
+        const controller = new AbortController();
+        const call = withOptions(remote, { signal: controller.signal }).sleep(300);
+        setTimeout(() => controller.abort(), 20);
+        const started = Date.now();
+        await rejectsWith(call, "CANCELLED", WAIT_MS, "cancelled call");
+        assert.ok(Date.now() - started < 250, "rejected before the handler finished");
+        assert.equal(await remote.add(1, 2), 3);
+        await within(
+          (async () => {
+            while (!seen.includes("slept 300")) await new Promise((resolve) => setTimeout(resolve, 20));
+          })(),
+          WAIT_MS,
+          "the handler finishing",
+        );
+      } finally {
+        await close(remote);
+      }
+    });
+
+    it("a call still running at its deadline rejects DEADLINE_EXCEEDED then, and the client goes on", async () => {
+      const remote = await connect<Ctx>(`${nats.url}/context`, { logger: false });
+      try {
+        const started = Date.now();
+        await rejectsWith(withOptions(remote, { timeout: 100 }).sleep(1_000), "DEADLINE_EXCEEDED", WAIT_MS, "call past its deadline");
+        assert.ok(Date.now() - started < 900, `rejected after ${Date.now() - started} ms`);
+        assert.equal(await remote.add(2, 2), 4);
       } finally {
         await close(remote);
       }

@@ -9,7 +9,7 @@ import { connect as natsConnect, createInbox, type Msg } from "@nats-io/transpor
 import { createMsgpackCodec } from "../../src/codecs/msgpack.js";
 import { close, connect, natsInstances, ref, serve } from "../../src/index.js";
 import * as M from "../../src/core/messages.js";
-import { frameHead, SESSION_HEADER } from "../../src/nats/session.js";
+import { SESSION_HEADER } from "../../src/nats/session.js";
 import { rejectsWith, within } from "../helpers/bounded.js";
 import { natsServerMissing, startNatsServer, type NatsServer } from "../helpers/nats.js";
 import type { TestProcess } from "../helpers/processes.js";
@@ -17,22 +17,6 @@ import { startSessionInstances, type SessionApi } from "../fixtures/nats/session
 
 const skip = natsServerMissing("NATS session tests");
 const WAIT_MS = 20_000;
-
-describe("frameHead", () => {
-  it("reads the type and id of a frame of any id width, and nothing else", () => {
-    const codec = createMsgpackCodec();
-    for (const id of [0, 5, 127, 200, 65_535, 70_000, 0xffffffff]) {
-      assert.deepEqual(frameHead(codec.encode([M.CALL, id, "a.b", ["x".repeat(100)]])), [M.CALL, id]);
-      assert.deepEqual(frameHead(codec.encode([M.NEXT, id, { big: "y".repeat(70_000) }])), [M.NEXT, id]);
-    }
-    assert.deepEqual(frameHead(codec.encode(Array.from({ length: 20 }, (_, i) => (i === 0 ? M.RESULT : i)))), [M.RESULT, 1]);
-    for (const doc of [{ a: 1 }, [M.CALL], [M.CALL, -1], [M.CALL, 1.5], [M.CALL, "1"], "text", 7]) {
-      assert.equal(frameHead(codec.encode(doc)), undefined, JSON.stringify(doc));
-    }
-    assert.equal(frameHead(new Uint8Array(0)), undefined);
-    assert.equal(frameHead(new Uint8Array([0x92, 0x00, 0xce, 0x01])), undefined);
-  });
-});
 
 describe("sessions over NATS, pinned to one instance", { skip: skip !== undefined }, () => {
   let nats: NatsServer;
