@@ -27,6 +27,8 @@ export class IncomingCall implements ServerCall {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private back: Remote<unknown> | undefined;
   private followed: AbortSignal | undefined;
+  /** The handler has settled: a deadline timer would outlive the call. */
+  private finished = false;
 
   /**
    * @param protocol what brought the call: "farcall/1", "jsonrpc", "xmlrpc", "pymanager"
@@ -71,7 +73,9 @@ export class IncomingCall implements ServerCall {
       this.controller = new AbortController();
       if (this.abandoned) {
         this.controller.abort(this.abandoned);
-      } else if (this.deadline !== undefined) {
+      } else if (this.deadline !== undefined && !this.finished) {
+        // A signal read after the call finished (by an interceptor, or code that kept the
+        // context) arms no timer: nothing is left to stop, and it would outlive the call.
         const left = this.deadline - Date.now();
         if (left <= 0) this.abort(deadlineError(this));
         else this.timer = setTimeout(onIncomingDeadline, left, this);
@@ -97,6 +101,7 @@ export class IncomingCall implements ServerCall {
 
   /** Releases the deadline timer once the handler has finished, and unread argument streams. */
   finish(): void {
+    this.finished = true;
     this.clearTimer();
     if (this.followed) {
       this.followed.removeEventListener("abort", this);

@@ -165,3 +165,14 @@ test("the call log gets one entry per call with its protocol, outcome and notifi
 test("use must be an array of functions", () => {
   assert.throws(() => pipelineFor({}, { use: ["nope" as unknown as Interceptor] }), TypeError);
 });
+
+test("a call's signal read after the call finished arms no deadline timer (nothing would clear it)", async () => {
+  let kept: IncomingCall | undefined;
+  const p = pipelineFor({ f: () => 1 }, { use: [async (call, next) => ((kept = call as IncomingCall), next())] });
+  const call = callOf("f", [], { deadline: Date.now() + 60_000 });
+  await p.invoke(call);
+  const before = (process as unknown as { getActiveResourcesInfo(): string[] }).getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+  assert.equal(kept!.signal.aborted, false);
+  const after = (process as unknown as { getActiveResourcesInfo(): string[] }).getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+  assert.equal(after, before, "no timer was armed");
+});

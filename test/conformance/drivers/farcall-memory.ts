@@ -5,12 +5,11 @@
  * Client interceptors are not registered: connect() installs them, and the pair makes its
  * remote without it.
  */
-import { close as closeRemote, type Remote } from "../../src/index.js";
-import { memoryPair, type MemoryPair } from "../helpers/memory-pair.js";
-import { runConformance } from "./cases.js";
-import { FARCALL_CAPS, type Endpoint } from "./driver.js";
+import { close as closeRemote, type Remote } from "../../../src/index.js";
+import { memoryPair, type MemoryPair } from "../../helpers/memory-pair.js";
+import { FARCALL_CAPS, type Driver, type Endpoint } from "../driver.js";
 
-runConformance({
+export const driver: Driver = {
   name: "farcall/1 over an in-memory pair",
   protocol: "farcall/1",
   transport: "memory",
@@ -37,4 +36,4 @@ runConformance({
       },
     };
   },
-});
+};

@@ -6,25 +6,22 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runConformance } from "./cases.js";
-import { FARCALL_CAPS } from "./driver.js";
-import { serveDriver } from "./serve-driver.js";
+import { FARCALL_CAPS, type Driver } from "../driver.js";
+import { serveDriver } from "../serve-driver.js";
 
 let dir = "";
 let sockets = 0;
 
-runConformance(
-  serveDriver({
-    name: "farcall/1 over unix",
-    protocol: "farcall/1",
-    transport: "unix",
-    caps: FARCALL_CAPS,
-    async setup() {
-      dir = mkdtempSync(join(tmpdir(), "farcall-conformance-"));
-    },
-    async teardown() {
-      rmSync(dir, { recursive: true, force: true });
-    },
-    listen: () => `unix://${join(dir, `s${++sockets}.sock`)}`,
-  }),
-);
+export const driver: Driver = serveDriver({
+  name: "farcall/1 over unix",
+  protocol: "farcall/1",
+  transport: "unix",
+  caps: FARCALL_CAPS,
+  async setup() {
+    dir = mkdtempSync(join(tmpdir(), "farcall-conformance-"));
+  },
+  async teardown() {
+    rmSync(dir, { recursive: true, force: true });
+  },
+  listen: () => `unix://${join(dir, `s${++sockets}.sock`)}`,
+});

@@ -8,25 +8,23 @@
  * deadlines do reach the handler. Named params are sent as a raw POST, since farcall's client
  * only sends positional ones.
  */
-import { runConformance } from "./cases.js";
-import { postJson, serveDriver } from "./serve-driver.js";
+import { postJson, serveDriver } from "../serve-driver.js";
+import type { Driver } from "../driver.js";
 
-runConformance(
-  serveDriver({
-    name: "JSON-RPC over http",
-    protocol: "jsonrpc",
-    transport: "http",
-    caps: {
-      namedParams: true,
-      notifications: "native",
-      errors: "exact",
-      deadlineReachesHandler: true,
-      cancellation: "carried",
-      inFlightLimit: false,
-      serverInterceptors: true,
-      clientInterceptors: true,
-    },
-    listen: () => "http://127.0.0.1:0/rpc",
-    sendJson: postJson,
-  }),
-);
+export const driver: Driver = serveDriver({
+  name: "JSON-RPC over http",
+  protocol: "jsonrpc",
+  transport: "http",
+  caps: {
+    namedParams: true,
+    notifications: "native",
+    errors: "exact",
+    deadlineReachesHandler: true,
+    cancellation: "carried",
+    inFlightLimit: false,
+    serverInterceptors: true,
+    clientInterceptors: true,
+  },
+  listen: () => "http://127.0.0.1:0/rpc",
+  sendJson: postJson,
+});

@@ -12,11 +12,10 @@
  */
 import { once } from "node:events";
 import { connect as tcpConnect } from "node:net";
-import { serve, type Remote } from "../../src/index.js";
-import { makeRemote } from "../../src/core/remote.js";
-import { runConformance } from "./cases.js";
-import type { Endpoint } from "./driver.js";
-import { RawJsonRpcCaller } from "./raw-jsonrpc-client.js";
+import { serve, type Remote } from "../../../src/index.js";
+import { makeRemote } from "../../../src/core/remote.js";
+import type { Driver, Endpoint } from "../driver.js";
+import { RawJsonRpcCaller } from "../raw-jsonrpc-client.js";
 
 /** Sends one document on a connection of its own and answers the first line back, decoded. */
 async function sendJson(port: number, doc: unknown): Promise<unknown> {
@@ -36,7 +35,7 @@ async function sendJson(port: number, doc: unknown): Promise<unknown> {
   }
 }
 
-runConformance({
+export const driver: Driver = {
   name: "JSON-RPC over raw tcp",
   protocol: "jsonrpc",
   transport: "tcp",
@@ -61,4 +60,4 @@ runConformance({
       close: () => server.close({ drainMs: 0 }),
     };
   },
-});
+};

@@ -9,35 +9,33 @@
  * travels in a header and stops the handler; NATS has no cancel message, so cancelling is
  * the client's alone.
  */
-import { natsServerMissing, startNatsServer, type NatsServer } from "../helpers/nats.js";
-import { runConformance } from "./cases.js";
-import { serveDriver } from "./serve-driver.js";
+import { natsServerMissing, startNatsServer, type NatsServer } from "../../helpers/nats.js";
+import { serveDriver } from "../serve-driver.js";
+import type { Driver } from "../driver.js";
 
 let nats: NatsServer | undefined;
 let services = 0;
 
-runConformance(
-  serveDriver({
-    name: "farcall/1 over nats",
-    protocol: "farcall/1",
-    transport: "nats",
-    unavailable: natsServerMissing("NATS conformance tests"),
-    caps: {
-      namedParams: false,
-      notifications: "native",
-      errors: "exact",
-      deadlineReachesHandler: true,
-      cancellation: "client",
-      inFlightLimit: true,
-      serverInterceptors: true,
-      clientInterceptors: true,
-    },
-    async setup() {
-      nats = await startNatsServer({ jetstream: false });
-    },
-    async teardown() {
-      await nats?.stop();
-    },
-    listen: () => `${nats!.url}/conformance${++services}`,
-  }),
-);
+export const driver: Driver = serveDriver({
+  name: "farcall/1 over nats",
+  protocol: "farcall/1",
+  transport: "nats",
+  unavailable: natsServerMissing("NATS conformance tests"),
+  caps: {
+    namedParams: false,
+    notifications: "native",
+    errors: "exact",
+    deadlineReachesHandler: true,
+    cancellation: "client",
+    inFlightLimit: true,
+    serverInterceptors: true,
+    clientInterceptors: true,
+  },
+  async setup() {
+    nats = await startNatsServer({ jetstream: false });
+  },
+  async teardown() {
+    await nats?.stop();
+  },
+  listen: () => `${nats!.url}/conformance${++services}`,
+});

@@ -13,9 +13,9 @@
  * - no named params (JSON-RPC's alone); no in-flight limit (a manager connection carries one
  *   request at a time).
  */
-import type { ErrorCode } from "../../src/index.js";
-import { runConformance } from "./cases.js";
-import { serveDriver } from "./serve-driver.js";
+import type { ErrorCode } from "../../../src/index.js";
+import { serveDriver } from "../serve-driver.js";
+import type { Driver } from "../driver.js";
 
 /** What a framework code raised on the server arrives as, through Python's exceptions. */
 const PYTHON_CODES: Partial<Record<ErrorCode, string>> = {
@@ -23,22 +23,20 @@ const PYTHON_CODES: Partial<Record<ErrorCode, string>> = {
   PERMISSION_DENIED: "PermissionError",
 };
 
-runConformance(
-  serveDriver({
-    name: "pymanager over tcp",
-    protocol: "pymanager",
-    transport: "tcp",
-    caps: {
-      namedParams: false,
-      notifications: "emulated",
-      errors: "python",
-      deadlineReachesHandler: false,
-      cancellation: "client",
-      inFlightLimit: false,
-      serverInterceptors: true,
-      clientInterceptors: true,
-    },
-    listen: () => "pymanager://127.0.0.1:0",
-    clientCode: (code) => PYTHON_CODES[code] ?? code,
-  }),
-);
+export const driver: Driver = serveDriver({
+  name: "pymanager over tcp",
+  protocol: "pymanager",
+  transport: "tcp",
+  caps: {
+    namedParams: false,
+    notifications: "emulated",
+    errors: "python",
+    deadlineReachesHandler: false,
+    cancellation: "client",
+    inFlightLimit: false,
+    serverInterceptors: true,
+    clientInterceptors: true,
+  },
+  listen: () => "pymanager://127.0.0.1:0",
+  clientCode: (code) => PYTHON_CODES[code] ?? code,
+});

@@ -8,25 +8,23 @@
  * runs. Faults carry farcall's code and data in extra members (src/xmlrpc/faults.ts), so
  * errors are exact. Cancellation and deadlines reach the handler by the client hanging up.
  */
-import { runConformance } from "./cases.js";
-import { serveDriver } from "./serve-driver.js";
+import { serveDriver } from "../serve-driver.js";
+import type { Driver } from "../driver.js";
 
-runConformance(
-  serveDriver({
-    name: "XML-RPC over http",
-    protocol: "xmlrpc",
-    transport: "http",
-    caps: {
-      namedParams: false,
-      notifications: "emulated",
-      errors: "exact",
-      deadlineReachesHandler: true,
-      cancellation: "carried",
-      inFlightLimit: false,
-      serverInterceptors: true,
-      clientInterceptors: true,
-    },
-    listen: () => "http://127.0.0.1:0/RPC2",
-    clientUrl: (address) => address.replace(/^http:/, "xmlrpc+http:"),
-  }),
-);
+export const driver: Driver = serveDriver({
+  name: "XML-RPC over http",
+  protocol: "xmlrpc",
+  transport: "http",
+  caps: {
+    namedParams: false,
+    notifications: "emulated",
+    errors: "exact",
+    deadlineReachesHandler: true,
+    cancellation: "carried",
+    inFlightLimit: false,
+    serverInterceptors: true,
+    clientInterceptors: true,
+  },
+  listen: () => "http://127.0.0.1:0/RPC2",
+  clientUrl: (address) => address.replace(/^http:/, "xmlrpc+http:"),
+});
