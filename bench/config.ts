@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import { FRAMEWORKS, type FrameworkName } from "./frameworks.js";
 import { DEFAULT_WORKLOADS, WORKLOADS, type Job, type WorkloadName } from "./jobs.js";
 
-export type JobTemplate = Omit<Job, "port" | "workload">;
+export type JobTemplate = Omit<Job, "port" | "workload" | "serverPid">;
 
 export interface BenchConfig {
   rounds: number;

@@ -41,6 +41,8 @@ export interface Job {
   streamItems: number;
   /** W5b: bytes per streamed chunk; 0 streams the integers 0..streamItems-1 (w5). */
   chunkBytes: number;
+  /** The server process, whose CPU per call the client reads (0: not known). */
+  serverPid: number;
 }
 
 /** A client's measurement of one workload. */
@@ -62,6 +64,9 @@ export interface WorkloadResult {
   wallMs?: number;
   /** W4 (orchestrator): the counter read after every client finished. */
   counter?: number;
+  /** W1-W3: user + system CPU per call of the client process and of the server process, µs. */
+  clientCpuUs?: number;
+  serverCpuUs?: number;
 }
 
 /** The stdout tags of the child protocol. */

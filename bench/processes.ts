@@ -43,6 +43,11 @@ export class ChildRun {
   private exitDescription: string | undefined;
   private readonly exited: Promise<void>;
 
+  /** The child's process id (0 once it could not be started). */
+  get pid(): number {
+    return this.proc.pid ?? 0;
+  }
+
   constructor(
     readonly name: string,
     file: string,

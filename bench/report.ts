@@ -100,9 +100,9 @@ function size(bytes: number): string {
 function columns(shape: Shape): Record<WorkloadName, string[]> {
   const payload = size(shape.payloadBytes);
   return {
-    w1: ["W1 seq add calls/s", "x floor", "p50 µs", "p99 µs"],
-    w2: [`W2 ${shape.inFlight} in flight calls/s`, "x floor"],
-    w3: [`W3 ${payload} echo MB/s`, "x floor"],
+    w1: ["W1 seq add calls/s", "x floor", "p50 µs", "p99 µs", "cpu µs c/s"],
+    w2: [`W2 ${shape.inFlight} in flight calls/s`, "x floor", "cpu µs c/s"],
+    w3: [`W3 ${payload} echo MB/s`, "x floor", "cpu µs c/s"],
     w4: [`W4 ${shape.counterClients}x${shape.counterIterations} wall ms`, "x floor", "counter"],
     w5: ["W5 stream ints items/s", "x floor"],
     w5b: [`W5 stream ${size(shape.chunkBytes)} MB/s`, "x floor"],
@@ -125,11 +125,13 @@ function cells(results: Results, framework: FrameworkName, workload: WorkloadNam
   const ratio = ratioText(ratioToFloor(results, framework, workload));
   switch (workload) {
     case "w1":
-      return [int.format(r.callsPerSec), ratio, oneDecimal.format(r.p50Us ?? NaN), oneDecimal.format(r.p99Us ?? NaN)];
+      return [int.format(r.callsPerSec), ratio, oneDecimal.format(r.p50Us ?? NaN), oneDecimal.format(r.p99Us ?? NaN), cpuText(r)];
     case "w2":
+      return [int.format(r.callsPerSec), ratio, cpuText(r)];
     case "w5":
       return [int.format(r.callsPerSec), ratio];
     case "w3":
+      return [int.format(r.mbPerSec ?? NaN), ratio, cpuText(r)];
     case "w5b":
       return [int.format(r.mbPerSec ?? NaN), ratio];
     case "w4": {
@@ -138,6 +140,12 @@ function cells(results: Results, framework: FrameworkName, workload: WorkloadNam
       return [int.format(r.wallMs ?? NaN), ratio, counter];
     }
   }
+}
+
+/** Client and server CPU per call, µs: "12.3/8.4" (a side that could not be read is "-"). */
+function cpuText(r: WorkloadResult): string {
+  const side = (us: number | undefined): string => (us === undefined ? "-" : oneDecimal.format(us));
+  return `${side(r.clientCpuUs)}/${side(r.serverCpuUs)}`;
 }
 
 function table(rows: string[][]): string {
@@ -157,6 +165,7 @@ export function renderReport(results: Results, frameworks: readonly Framework[],
   lines.push("x floor: figure / the floor's figure in this run (W4: floor wall time / wall time); higher is better.");
   lines.push("The floor of farcall JSON-RPC/HTTP is the bare node:http handler; W2 for both HTTP contenders is at most 64 requests at once over 64 keep-alive connections.");
   lines.push("W3 counts payload bytes in both directions (twice the payload per round trip), MB = 10^6 B.");
+  lines.push("cpu µs c/s: user + system CPU per call of the client process / of the server process over the measured window (the server's from /proc, 10 ms resolution); steadier than calls/s on a busy machine. For HTTP contenders with several connections it is all of the client's calls.");
   if (workloads.some(isStreamWorkload)) {
     lines.push(`W5: one consumer reads server streams of ${int.format(shape.streamInts)} integers or ${int.format(shape.streamChunks)} chunks with for-await, one stream after another; W5 MB/s counts the chunks' bytes (one direction).`);
   }

@@ -68,7 +68,7 @@ async function runTimed(config: BenchConfig, frameworks: readonly Framework[], w
           if (!server || !supports(f, w)) continue;
           const cell = cellOf(results, f.name, w);
           try {
-            const r = await runTimedJob(f, w, config.jobs[w], server.port);
+            const r = await runTimedJob(f, w, config.jobs[w], server);
             cell.rounds.push(r);
             log(`round ${round + 1}/${config.rounds} ${w} ${f.name}: ${describe(w, r)}`);
           } catch (error) {

@@ -27,13 +27,13 @@ export async function startServer(framework: Framework): Promise<RunningServer> 
   }
 }
 
-function jobFor(workload: WorkloadName, template: JobTemplate, port: number): Job {
-  return { ...template, workload, port };
+function jobFor(workload: WorkloadName, template: JobTemplate, port: number, serverPid = 0): Job {
+  return { ...template, workload, port, serverPid };
 }
 
 /** Runs one W1, W2 or W3 client process to completion and returns its result. */
-export async function runTimedJob(framework: Framework, workload: WorkloadName, template: JobTemplate, port: number): Promise<WorkloadResult> {
-  const child = new ChildRun(`${framework.name} ${workload} client`, framework.client, jobFor(workload, template, port));
+export async function runTimedJob(framework: Framework, workload: WorkloadName, template: JobTemplate, server: RunningServer): Promise<WorkloadResult> {
+  const child = new ChildRun(`${framework.name} ${workload} client`, framework.client, jobFor(workload, template, server.port, server.child.pid));
   try {
     return await child.expect<WorkloadResult>(TAG.result, START_TIMEOUT_MS + template.warmupMs + template.durationMs + JOB_SLACK_MS);
   } finally {

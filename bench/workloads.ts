@@ -5,6 +5,7 @@
  */
 import { checkEcho, checkStreamItem, CLOCK_EVERY, makePayload, throughput, type Drivers } from "./drivers.js";
 import { COUNTER_KEY, type Job, type WorkloadResult } from "./jobs.js";
+import { CpuWindow } from "./cpu.js";
 import { latencySummary } from "./stats.js";
 
 /** One framework's client, reduced to the calls the workloads make. */
@@ -46,6 +47,7 @@ async function warmUp(call: () => Promise<void>, job: Job): Promise<void> {
 async function sequentialAdd(client: BenchClient, job: Job): Promise<WorkloadResult> {
   await warmUp(async () => checkSum(await client.add(1, 2)), job);
   const latencies = new Float64Array(job.maxCalls);
+  const cpu = new CpuWindow(job.serverPid);
   const start = performance.now();
   const end = start + job.durationMs;
   let calls = 0;
@@ -57,7 +59,7 @@ async function sequentialAdd(client: BenchClient, job: Job): Promise<WorkloadRes
     checkSum(sum);
     latencies[calls++] = now - sent;
   }
-  return { ...throughput(calls, (now - start) / 1000), ...latencySummary(latencies.subarray(0, calls)) };
+  return { ...throughput(calls, (now - start) / 1000), ...latencySummary(latencies.subarray(0, calls)), ...cpu.perCall(calls) };
 }
 
 /** Keeps `inFlight` calls outstanding until the count or time bound, then waits for the rest. */
@@ -92,13 +94,15 @@ function pipelined(client: BenchClient, inFlight: number, durationMs: number, ma
 
 async function pipelinedAdd(client: BenchClient, job: Job): Promise<WorkloadResult> {
   await pipelined(client, job.inFlight, job.warmupMs, job.warmupCalls);
+  const cpu = new CpuWindow(job.serverPid);
   const { calls, seconds } = await pipelined(client, job.inFlight, job.durationMs, job.maxCalls);
-  return throughput(calls, seconds);
+  return { ...throughput(calls, seconds), ...cpu.perCall(calls) };
 }
 
 async function echo(client: BenchClient, job: Job): Promise<WorkloadResult> {
   const payload = makePayload(job.payloadBytes);
   await warmUp(async () => checkEcho(payload, await client.echo(payload)), job);
+  const cpu = new CpuWindow(job.serverPid);
   const start = performance.now();
   const end = start + job.durationMs;
   let calls = 0;
@@ -108,7 +112,7 @@ async function echo(client: BenchClient, job: Job): Promise<WorkloadResult> {
     calls++;
     now = performance.now();
   }
-  return throughput(calls, (now - start) / 1000, 2 * job.payloadBytes);
+  return { ...throughput(calls, (now - start) / 1000, 2 * job.payloadBytes), ...cpu.perCall(calls) };
 }
 
 async function counter(client: BenchClient, job: Job): Promise<WorkloadResult> {

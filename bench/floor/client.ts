@@ -5,6 +5,7 @@ import { connect } from "node:net";
 import { runClient } from "../client-main.js";
 import { checkEcho, checkStreamItem, makePayload, throughput, type Drivers } from "../drivers.js";
 import { COUNTER_KEY, type Job, type WorkloadResult } from "../jobs.js";
+import { CpuWindow } from "../cpu.js";
 import { latencySummary } from "../stats.js";
 import { FloorConnection, type CallSpec, type StreamSpec } from "./loops.js";
 import { OP, writeAdd, writeEcho, writeKeyOp, writeStop, writeStream } from "./protocol.js";
@@ -22,15 +23,17 @@ async function sequentialAdd(conn: FloorConnection, job: Job): Promise<WorkloadR
   const spec = addSpec(conn);
   await conn.sequential(spec, job.warmupMs, job.warmupCalls);
   const latencies = new Float64Array(job.maxCalls);
+  const cpu = new CpuWindow(job.serverPid);
   const { calls, seconds } = await conn.sequential(spec, job.durationMs, job.maxCalls, latencies);
-  return { ...throughput(calls, seconds), ...latencySummary(latencies.subarray(0, calls)) };
+  return { ...throughput(calls, seconds), ...latencySummary(latencies.subarray(0, calls)), ...cpu.perCall(calls) };
 }
 
 async function pipelinedAdd(conn: FloorConnection, job: Job): Promise<WorkloadResult> {
   const spec = addSpec(conn);
   await conn.pipelined(spec, job.inFlight, job.warmupMs, job.warmupCalls);
+  const cpu = new CpuWindow(job.serverPid);
   const { calls, seconds } = await conn.pipelined(spec, job.inFlight, job.durationMs, job.maxCalls);
-  return throughput(calls, seconds);
+  return { ...throughput(calls, seconds), ...cpu.perCall(calls) };
 }
 
 async function echo(conn: FloorConnection, job: Job): Promise<WorkloadResult> {
@@ -40,8 +43,9 @@ async function echo(conn: FloorConnection, job: Job): Promise<WorkloadResult> {
     check: (reply) => checkEcho(payload, reply),
   };
   await conn.sequential(spec, job.warmupMs, job.warmupCalls);
+  const cpu = new CpuWindow(job.serverPid);
   const { calls, seconds } = await conn.sequential(spec, job.durationMs, job.maxCalls);
-  return throughput(calls, seconds, 2 * job.payloadBytes);
+  return { ...throughput(calls, seconds, 2 * job.payloadBytes), ...cpu.perCall(calls) };
 }
 
 /** Even calls are get, odd calls are inc, as the origin workload alternates them. */

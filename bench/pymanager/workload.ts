@@ -169,7 +169,7 @@ async function pythonClients(port: number, loops: number, timeoutMs: number): Pr
 async function farcallClients(url: string, loops: number, timeBoundMs: number): Promise<Omit<PyRun, "config" | "expected">> {
   const job: CounterJob = {
     url, workload: "w4", port: 0, warmupMs: 0, warmupCalls: 0, durationMs: timeBoundMs,
-    maxCalls: 2 * loops, inFlight: 1, payloadBytes: 0, iterations: loops, streamItems: 0, chunkBytes: 0,
+    maxCalls: 2 * loops, inFlight: 1, payloadBytes: 0, iterations: loops, streamItems: 0, chunkBytes: 0, serverPid: 0,
   };
   const clients = Array.from({ length: CLIENTS }, (_, i) => new ChildRun(`farcall pymanager client ${i + 1}`, FARCALL_CLIENT, job));
   try {
