@@ -3,6 +3,7 @@
  * Nothing is looked up through prototypes at call time, so `__proto__`, `constructor`,
  * `toString` and friends can never be reached by a peer.
  */
+import { callCheckFor, type CallCheck } from "./call-check.js";
 import { RpcError } from "./errors.js";
 import { methodDoc } from "./method-doc.js";
 
@@ -15,6 +16,8 @@ export interface MethodEntry {
   readonly self: unknown;
   /** Declared parameters (`fn.length`). */
   readonly arity: number;
+  /** What the pipeline checks before the handler runs (count, schemas); none for references and unchecked methods. */
+  readonly check?: CallCheck | undefined;
 }
 
 /** What {@link listMethods} answers for each method. */
@@ -84,7 +87,7 @@ export class Dispatcher {
     for (const [name, value] of exposedMembers(target)) {
       const path = prefix + name;
       if (typeof value === "function") {
-        this.table.set(path, { name: path, fn: value as (...args: unknown[]) => unknown, self: target, arity: value.length });
+        this.table.set(path, { name: path, fn: value as (...args: unknown[]) => unknown, self: target, arity: value.length, check: callCheckFor(path, value) });
       } else if (typeof value === "object" && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value)) {
         this.add(value, path + ".", depth + 1, seen);
       }
