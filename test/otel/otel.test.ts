@@ -137,6 +137,37 @@ describe("spans", () => {
   });
 });
 
+describe("every protocol", () => {
+  it("an XML-RPC call carries the trace context: the server span, rpc.system xmlrpc, is the client span's child", async (t) => {
+    const server = await serve(api, { listen: "http://127.0.0.1:0", logger: false, use: [otelServer(options)] });
+    const remote = await connect<typeof api>(server.addresses[0]!.replace(/^http:/, "xmlrpc+http:"), { use: [otelClient({ ...options, system: "xmlrpc" })] });
+    t.after(async () => {
+      await close(remote);
+      await server.close();
+    });
+    spans.reset();
+    assert.equal(await remote.add(2, 2), 4);
+    const client = only("add", SpanKind.CLIENT);
+    const served = only("add", SpanKind.SERVER);
+    assert.equal(served.attributes["rpc.system"], "xmlrpc");
+    assert.equal(parentOf(served), client.spanContext().spanId);
+  });
+
+  it("a call over Python's manager protocol, which has no metadata, gets a server span that starts its own trace", async (t) => {
+    const server = await serve(api, { listen: "pymanager://127.0.0.1:0", logger: false, authkey: "k", use: [otelServer(options)] });
+    const remote = await connect<typeof api>(server.addresses[0]!, { authkey: "k" });
+    t.after(async () => {
+      await close(remote);
+      await server.close();
+    });
+    spans.reset();
+    assert.equal(await remote.add(2, 3), 5);
+    const served = only("add", SpanKind.SERVER);
+    assert.equal(served.attributes["rpc.system"], "pymanager");
+    assert.equal(parentOf(served), undefined);
+  });
+});
+
 describe("metrics", () => {
   /** The data points of `name` after a collection. */
   async function points(name: string): Promise<DataPoint<unknown>[]> {
