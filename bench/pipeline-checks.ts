@@ -15,7 +15,8 @@ import { IncomingCall } from "../src/core/incoming-call.js";
 import { silentLogger } from "../src/core/logger.js";
 import { describeMethod } from "../src/core/method-doc.js";
 import { CallPipeline, type CallSink, type Interceptor } from "../src/core/pipeline.js";
-import { otelServer } from "../src/otel/index.js";
+import { close, connect, serve } from "../src/index.js";
+import { otelClient, otelServer } from "../src/otel/index.js";
 
 const CALLS = Number(process.argv[2] ?? 200_000);
 const ROUNDS = 5;
@@ -77,3 +78,35 @@ for (let round = 0; round < ROUNDS; round++) {
   }
 }
 for (const [name] of variants) console.log(`${name.padEnd(46)} ${best.get(name)!.toFixed(3)} µs CPU/call`);
+
+/**
+ * The same over farcall/1 on loopback TCP, client and server in this process, one call at a
+ * time (W1's shape): CPU of both sides per call, so it includes framing, codec and sockets.
+ */
+async function tcpRound(api: object, serverUse: Interceptor[], clientUse: Parameters<typeof otelClient>[0] | undefined): Promise<number> {
+  const server = await serve(api, { listen: "tcp://127.0.0.1:0", logger: false, use: serverUse });
+  const remote = await connect<{ add(a: number, b: number): number }>(server.addresses[0]!, clientUse ? { use: [otelClient(clientUse)] } : {});
+  const n = CALLS / 20;
+  for (let i = 0; i < 1000; i++) await remote.add(i, 1);
+  const start = process.cpuUsage();
+  for (let i = 0; i < n; i++) await remote.add(i, 1);
+  const used = process.cpuUsage(start);
+  await close(remote);
+  await server.close();
+  return (used.user + used.system) / n;
+}
+
+const tcpVariants: [string, () => Promise<number>][] = [
+  ["tcp: no check, no interceptor", () => tcpRound(apis.unchecked, [], undefined)],
+  ["tcp: zod schemas [number, number]", () => tcpRound(apis.schemas, [], undefined)],
+  ["tcp: otelServer() + otelClient(), no SDK", () => tcpRound(apis.unchecked, [otelServer()], {})],
+  ["tcp: otelServer() + otelClient(), SDK", () => tcpRound(apis.unchecked, [otelServer(sdk)], sdk)],
+];
+const tcpBest = new Map<string, number>();
+for (let round = 0; round < ROUNDS; round++) {
+  for (const [name, run] of tcpVariants) {
+    const us = await run();
+    if (round > 0) tcpBest.set(name, Math.min(tcpBest.get(name) ?? Infinity, us));
+  }
+}
+for (const [name] of tcpVariants) console.log(`${name.padEnd(46)} ${tcpBest.get(name)!.toFixed(2)} µs CPU/call (both sides)`);
