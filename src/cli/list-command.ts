@@ -1,8 +1,10 @@
 /**
  * `farcall list URL`: what a server exposes, one line per method: `name(arity)`, or
- * `name(param, ...)  description` for a method described with describeMethod().
+ * `name(param, ...)  description` for a method described with describeMethod(), with the
+ * JSON Schema type of each parameter and of the result where it has Standard Schemas.
  */
-import { listMethods, natsInstances, type InstanceHealth } from "../index.js";
+import { listMethods, natsInstances, type InstanceHealth, type MethodInfo } from "../index.js";
+import { typeNameOf } from "../core/json-schema.js";
 import { isNatsUrl } from "../nats/address.js";
 import { parseCommandLine } from "./arguments.js";
 import { TLS_USAGE } from "./tls-files.js";
@@ -40,8 +42,24 @@ export async function listCommand(argv: string[]): Promise<void> {
     methods: await listMethods(remote),
     instances: isNatsUrl(url) ? await natsInstances(remote) : undefined,
   }));
-  process.stdout.write(methods.map((m) => `${m.name}(${m.params ? m.params.join(", ") : m.arity})${m.description ? `  ${m.description}` : ""}\n`).join(""));
+  process.stdout.write(methods.map((m) => `${signatureOf(m)}${m.description ? `  ${m.description}` : ""}\n`).join(""));
   if (instances) process.stdout.write(instanceLines(instances).join(""));
+}
+
+/**
+ * `add(a, b)`, `add(a: number, b: integer) -> number` where the method has schemas,
+ * `add(number, integer)` with schemas but no names, `add(2)` with neither.
+ */
+function signatureOf(m: MethodInfo): string {
+  const result = m.resultSchema ? ` -> ${typeNameOf(m.resultSchema) ?? "any"}` : "";
+  if (!m.params && !m.paramSchemas) return `${m.name}(${m.arity})${result}`;
+  const count = m.params?.length ?? m.paramSchemas!.length;
+  const params = Array.from({ length: count }, (_, i) => {
+    const type = m.paramSchemas ? (typeNameOf(m.paramSchemas[i]) ?? "any") : undefined;
+    const name = m.params?.[i];
+    return name !== undefined && type !== undefined ? `${name}: ${type}` : (name ?? type);
+  });
+  return `${m.name}(${params.join(", ")})${result}`;
 }
 
 /** "3 instances answer:" and one line per instance. */

@@ -3,7 +3,10 @@
  * Nothing is looked up through prototypes at call time, so `__proto__`, `constructor`,
  * `toString` and friends can never be reached by a peer.
  */
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { callCheckFor, type CallCheck } from "./call-check.js";
 import { RpcError } from "./errors.js";
+import { jsonSchemaOf, type JsonSchema } from "./json-schema.js";
 import { methodDoc } from "./method-doc.js";
 
 /** One exposed method. */
@@ -15,6 +18,8 @@ export interface MethodEntry {
   readonly self: unknown;
   /** Declared parameters (`fn.length`). */
   readonly arity: number;
+  /** What the pipeline checks before the handler runs (count, schemas); none for references and unchecked methods. */
+  readonly check?: CallCheck | undefined;
 }
 
 /** What {@link listMethods} answers for each method. */
@@ -25,6 +30,10 @@ export interface MethodInfo {
   description?: string;
   /** Parameter names, from {@link describeMethod}. */
   params?: string[];
+  /** The JSON Schema of each parameter, from describeMethod's `input` where its library converts it ({} where it cannot). */
+  paramSchemas?: JsonSchema[];
+  /** The JSON Schema of the result, from describeMethod's `output`. */
+  resultSchema?: JsonSchema;
 }
 
 /** Deepest namespace nesting followed when building the table. */
@@ -74,6 +83,12 @@ export class Dispatcher {
     return [...this.table.values()].map(infoOf).sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
+  /** What {@link list} says of one method, or undefined when there is no such method. */
+  info(name: string): MethodInfo | undefined {
+    const entry = this.table.get(name);
+    return entry && infoOf(entry);
+  }
+
   get size(): number {
     return this.table.size;
   }
@@ -84,7 +99,7 @@ export class Dispatcher {
     for (const [name, value] of exposedMembers(target)) {
       const path = prefix + name;
       if (typeof value === "function") {
-        this.table.set(path, { name: path, fn: value as (...args: unknown[]) => unknown, self: target, arity: value.length });
+        this.table.set(path, { name: path, fn: value as (...args: unknown[]) => unknown, self: target, arity: value.length, check: callCheckFor(path, value) });
       } else if (typeof value === "object" && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value)) {
         this.add(value, path + ".", depth + 1, seen);
       }
@@ -98,6 +113,9 @@ function infoOf(e: MethodEntry): MethodInfo {
   const doc = methodDoc(e.fn);
   if (doc?.description !== undefined) info.description = doc.description;
   if (doc?.params !== undefined) info.params = doc.params.map((p) => p.name);
+  if (doc?.input !== undefined) info.paramSchemas = (Array.isArray(doc.input) ? doc.input : [doc.input]).map((s: StandardSchemaV1) => jsonSchemaOf(s, "input") ?? {});
+  const result = doc?.output !== undefined ? jsonSchemaOf(doc.output, "output") : undefined;
+  if (result !== undefined) info.resultSchema = result;
   return info;
 }
 

@@ -3,14 +3,18 @@
  * types, whether running it twice is safe. Kept in a WeakMap beside the function, so the
  * function itself is untouched and a class method is annotated once on its prototype.
  * Protocols read it: XML-RPC's system.methodHelp and system.methodSignature, OpenRPC, and
- * transports that may retry a call on another instance.
+ * transports that may retry a call on another instance; the call pipeline checks calls
+ * against it (core/call-check.ts).
  */
+import type { StandardSchemaV1 } from "@standard-schema/spec";
 
 /** One parameter of a described method. */
 export interface ParamDoc {
   name: string;
   /** A type name; XML-RPC's names (int, i8, boolean, string, double, dateTime.iso8601, base64, struct, array, nil) where the method is served over XML-RPC. */
   type?: string;
+  /** The caller may leave it out (only trailing parameters can be). @default false */
+  optional?: boolean;
 }
 
 /** What {@link describeMethod} attaches to a function. */
@@ -26,6 +30,20 @@ export interface MethodDoc {
    * on another instance after a failure that leaves its outcome unknown.
    */
   idempotent?: boolean;
+  /**
+   * Standard Schemas (zod, valibot, arktype...) the arguments must pass before the handler
+   * runs: an array checks positional arguments, one per parameter; a single schema checks a
+   * method taking one argument, such as JSON-RPC's named params (one object). The handler
+   * gets what the schemas output. A call that fails answers INVALID_PARAMS with the issues.
+   */
+  input?: readonly StandardSchemaV1[] | StandardSchemaV1;
+  /** A Standard Schema the result must pass; a result that fails is INTERNAL (a server bug). */
+  output?: StandardSchemaV1;
+  /**
+   * The method takes any number of arguments: its declared parameter count is not checked.
+   * @default false
+   */
+  variadic?: boolean;
 }
 
 const docs = new WeakMap<Function, Readonly<MethodDoc>>();
@@ -37,11 +55,28 @@ const docs = new WeakMap<Function, Readonly<MethodDoc>>();
  */
 export function describeMethod<F extends Function>(fn: F, doc: MethodDoc): F {
   if (typeof fn !== "function") throw new TypeError("describeMethod: the first argument must be a function");
-  docs.set(fn, Object.freeze({ ...doc, ...(doc.params ? { params: Object.freeze([...doc.params]) } : {}) }));
+  checkSchemas(doc);
+  docs.set(fn, Object.freeze({ ...doc, ...(doc.params ? { params: Object.freeze([...doc.params]) } : {}), ...(Array.isArray(doc.input) ? { input: Object.freeze([...doc.input]) } : {}) }));
   return fn;
 }
 
 /** The description attached to `fn`, if any. */
 export function methodDoc(fn: Function): Readonly<MethodDoc> | undefined {
   return docs.get(fn);
+}
+
+/** True for a Standard Schema (https://standardschema.dev): a `~standard` with `validate`. */
+export function isStandardSchema(value: unknown): value is StandardSchemaV1 {
+  const props = (value as { "~standard"?: { validate?: unknown } } | null | undefined)?.["~standard"];
+  return typeof props === "object" && props !== null && typeof props.validate === "function";
+}
+
+/** Refuses, at describe time, schemas that are not Standard Schemas. */
+function checkSchemas(doc: MethodDoc): void {
+  const inputs = Array.isArray(doc.input) ? doc.input : doc.input === undefined ? [] : [doc.input];
+  inputs.forEach((schema, i) => {
+    if (!isStandardSchema(schema)) throw new TypeError(`describeMethod: input${Array.isArray(doc.input) ? `[${i}]` : ""} is not a Standard Schema (an object with ~standard.validate)`);
+  });
+  if (doc.output !== undefined && !isStandardSchema(doc.output)) throw new TypeError("describeMethod: output is not a Standard Schema (an object with ~standard.validate)");
+  if (doc.variadic !== undefined && typeof doc.variadic !== "boolean") throw new TypeError("describeMethod: variadic must be a boolean");
 }

@@ -2,13 +2,15 @@
  * The call pipeline: what happens to every incoming call, whatever protocol brought it.
  * A protocol adapter turns its document into an {@link IncomingCall} and hands it here; the
  * pipeline looks the method up, holds the in-flight limit, runs the interceptors and the
- * handler as the call's context(), applies the deadline to the outcome, writes the call log,
+ * handler as the call's context() (the handler behind its argument checks, innermost:
+ * core/call-check.ts), applies the deadline to the outcome, writes the call log,
  * and reports the outcome once to the adapter's {@link CallSink}, which turns it back into a
  * document. No protocol writes any of these steps itself, so none can drift.
  *
  * The path stays synchronous where it can: without interceptors a synchronous handler is
  * answered in the same turn, with no Promise made.
  */
+import { CallCheck } from "./call-check.js";
 import { callClock, outcomeOf, writeCallLog, type CallLog } from "./call-log.js";
 import { isThenable } from "./call-meta.js";
 import { runInContext, type CallContext } from "./context.js";
@@ -121,7 +123,12 @@ export class CallPipeline {
     sink.inFlight++;
     let result: unknown;
     try {
-      result = this.use === undefined ? runInContext(call, entry.fn, entry.self, call.params) : runInContext(call, intercepted as (...args: unknown[]) => Promise<unknown>, this.use, [call, entry]);
+      result =
+        this.use === undefined
+          ? entry.check === undefined
+            ? runInContext(call, entry.fn, entry.self, call.params)
+            : runInContext(call, checkedRun, entry.check, [entry, call.params])
+          : runInContext(call, intercepted as (...args: unknown[]) => Promise<unknown>, this.use, [call, entry]);
     } catch (err) {
       this.finish(call, sink, undefined, err, true);
       return;
@@ -203,12 +210,15 @@ class PromiseSink implements CallSink {
   }
 }
 
+/** The handler behind its checks (core/call-check.ts); called as the call's context(). */
+const checkedRun = CallCheck.prototype.run as (...args: unknown[]) => unknown;
+
 /** Runs the interceptors around the handler; called as the call's context(). */
 function intercepted(this: readonly Interceptor[], call: IncomingCall, entry: MethodEntry): Promise<unknown> {
   const use = this;
   const step = (i: number): Promise<unknown> => {
     try {
-      if (i === use.length) return Promise.resolve(entry.fn.apply(entry.self, call.params));
+      if (i === use.length) return Promise.resolve(entry.check === undefined ? entry.fn.apply(entry.self, call.params) : entry.check.run(entry, call.params));
       let called = false;
       return Promise.resolve(
         use[i]!(call, () => {

@@ -128,9 +128,14 @@ export class HttpCaller implements Caller {
   }
 }
 
-/** listMethods() over JSON-RPC: the OpenRPC document's methods with their arity. */
+/** listMethods() over JSON-RPC: the OpenRPC document's methods with their arity, and their schemas where they are not empty. */
 function methodsOf(doc: unknown): MethodInfo[] {
-  return (doc as OpenRpcDocument).methods.map((m) => ({ name: m.name, arity: m.params.length }));
+  return (doc as OpenRpcDocument).methods.map((m) => {
+    const info: MethodInfo = { name: m.name, arity: m.params.length };
+    if (m.params.some((p) => Object.keys(p.schema).length > 0)) info.paramSchemas = m.params.map((p) => p.schema);
+    if (Object.keys(m.result.schema).length > 0) info.resultSchema = m.result.schema;
+    return info;
+  });
 }
 
 /** Fails every call of a batch with `error`; notifications learn it through `done`. */

@@ -2,9 +2,11 @@
  * The OpenRPC document (https://spec.open-rpc.org, version 1.2) that `rpc.discover` answers:
  * every exposed method with one parameter per declared JavaScript parameter. Names and the
  * description come from describeMethod() where given; otherwise parameters are named `arg0`,
- * `arg1`, ... Every schema is the empty schema (any value).
+ * `arg1`, ... A parameter's or the result's schema is the JSON Schema of describeMethod's
+ * `input`/`output` where the schema library converts it, else the empty schema (any value).
  */
 import type { MethodInfo } from "../core/dispatcher.js";
+import type { JsonSchema } from "../core/json-schema.js";
 
 /** The OpenRPC specification version the document follows. */
 export const OPENRPC_VERSION = "1.2.6";
@@ -19,7 +21,7 @@ export interface OpenRpcInfo {
 /** A Content Descriptor: a named value with a JSON Schema. */
 export interface OpenRpcContentDescriptor {
   name: string;
-  schema: Record<string, never>;
+  schema: JsonSchema;
 }
 
 export interface OpenRpcMethod {
@@ -47,11 +49,11 @@ export function buildOpenRpcDocument(methods: readonly MethodInfo[], info: OpenR
   return {
     openrpc: OPENRPC_VERSION,
     info: outInfo,
-    methods: methods.map(({ name, arity, description, params }) => ({
+    methods: methods.map(({ name, arity, description, params, paramSchemas, resultSchema }) => ({
       name,
       ...(description !== undefined ? { description } : {}),
-      params: Array.from({ length: params?.length ?? arity }, (_, i) => ({ name: params?.[i] ?? `arg${i}`, schema: {} })),
-      result: { name: "result", schema: {} },
+      params: Array.from({ length: params?.length ?? paramSchemas?.length ?? arity }, (_, i) => ({ name: params?.[i] ?? `arg${i}`, schema: paramSchemas?.[i] ?? {} })),
+      result: { name: "result", schema: resultSchema ?? {} },
       paramStructure: "by-position" as const,
     })),
   };

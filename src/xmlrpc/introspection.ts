@@ -1,10 +1,12 @@
 /**
  * XML-RPC introspection (the system.listMethods / methodHelp / methodSignature convention
  * Python's SimpleXMLRPCServer, xmlrpc-c and Apache implement), read from the method table
- * and from what describeMethod() attached to each method.
+ * and from what describeMethod() attached to each method: its params' and result's types,
+ * or else the JSON Schema types of its input and output Standard Schemas.
  */
 import type { Dispatcher } from "../core/dispatcher.js";
 import { RpcError } from "../core/errors.js";
+import type { JsonSchema } from "../core/json-schema.js";
 import { methodDoc } from "../core/method-doc.js";
 
 export const LIST_METHODS = "system.listMethods";
@@ -43,7 +45,19 @@ export function introspect(dispatcher: Dispatcher, method: string, args: readonl
   if (method === METHOD_HELP) return system ? system.help : (docOf(dispatcher, name)?.description ?? "");
   if (system) return [system.signature];
   const doc = docOf(dispatcher, name);
-  const params = doc?.params;
-  if (!params || doc.returns === undefined || params.some((p) => p.type === undefined)) return UNKNOWN_SIGNATURE;
-  return [[doc.returns, ...params.map((p) => p.type!)]];
+  const info = dispatcher.info(name as string)!;
+  const count = doc?.params?.length ?? info.paramSchemas?.length;
+  if (count === undefined) return UNKNOWN_SIGNATURE;
+  const types = Array.from({ length: count }, (_, i) => doc?.params?.[i]?.type ?? xmlRpcTypeOf(info.paramSchemas?.[i]));
+  const returns = doc?.returns ?? xmlRpcTypeOf(info.resultSchema);
+  if (returns === undefined || types.some((t) => t === undefined)) return UNKNOWN_SIGNATURE;
+  return [[returns, ...(types as string[])]];
+}
+
+/** XML-RPC's name for a JSON Schema's type (a method's Standard Schema), when it has exactly one. */
+const XML_RPC_TYPES: Readonly<Record<string, string>> = { integer: "int", number: "double", string: "string", boolean: "boolean", array: "array", object: "struct", null: "nil" };
+
+function xmlRpcTypeOf(schema: JsonSchema | undefined): string | undefined {
+  const type = schema?.type;
+  return typeof type === "string" ? XML_RPC_TYPES[type] : undefined;
 }

@@ -26,6 +26,13 @@ describe("farcall list", () => {
     ]);
   });
 
+  it("shows the JSON Schema type of each parameter and of the result of a method with Standard Schemas", async (t) => {
+    const server = await startServe(t, ["test/fixtures/cli/validated.ts", "--listen", "tcp://127.0.0.1:0"]);
+    const result = await runCli(t, ["list", server.addresses[0]!]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, "scale(n: number, factor: integer) -> number\ntag(string | null)\n");
+  });
+
   it("takes the authkey from --authkey", async (t) => {
     const server = await startServe(t, ["--listen", "tcp://127.0.0.1:0", "--authkey", "k"]);
     const result = await runCli(t, ["list", server.addresses[0]!, "--authkey", "k"]);

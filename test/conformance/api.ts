@@ -3,7 +3,8 @@
  * handlers are plain functions; the probe counts, holds and records so a case can await
  * what happened on the server instead of sleeping.
  */
-import { context, notify, RpcError, type CallLogEntry } from "../../src/index.js";
+import { z } from "zod";
+import { context, describeMethod, notify, RpcError, type CallLogEntry } from "../../src/index.js";
 import { stateOf } from "../../src/core/remote.js";
 import { until, within } from "../helpers/bounded.js";
 
@@ -100,6 +101,10 @@ export function makeApi(probe: Probe) {
       return "secret";
     },
     kv: { get: (k: string) => `value of ${k}` },
+    /** Checked by Standard Schemas (zod): a number and an integer. */
+    scale: describeMethod((n: number, factor: number) => n * factor, { input: [z.number(), z.number().int()], output: z.number() }),
+    /** Checked by one schema: the one object argument (JSON-RPC's named params). */
+    greet: describeMethod((who: { name: string }) => `hello ${who.name}`, { input: z.object({ name: z.string() }) }),
   };
 }
 export type Api = ReturnType<typeof makeApi>;

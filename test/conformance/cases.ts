@@ -118,6 +118,40 @@ export function runConformance(driver: Driver): void {
       });
     }
 
+    // ---- what a method accepts ----
+
+    it("more arguments than a method declares are INVALID_PARAMS, and the handler never runs", opts, async (t) => {
+      const { remote, probe } = await fixture(t);
+      const err = await rejectsWith(callRaw(remote, "record", [1, 2]), clientCode("INVALID_PARAMS"), WAIT_MS, "record(1, 2)");
+      assert.match(err.message, /record takes 1 argument, 2 given/);
+      assert.deepEqual(probe.recorded, []);
+    });
+
+    it("a missing required argument is INVALID_PARAMS", opts, async (t) => {
+      const { remote } = await fixture(t);
+      const err = await rejectsWith(callRaw(remote, "add", [1]), clientCode("INVALID_PARAMS"), WAIT_MS, "add(1)");
+      assert.match(err.message, /add is missing 1 required argument/);
+    });
+
+    it("arguments a method's schemas reject are INVALID_PARAMS naming each argument and issue; valid ones run", opts, async (t) => {
+      const { remote } = await fixture(t);
+      assert.equal(await within(remote.scale(2, 3), WAIT_MS, "scale(2, 3)"), 6);
+      const err = await rejectsWith(callRaw(remote, "scale", ["2", 1.5]), clientCode("INVALID_PARAMS"), WAIT_MS, "scale('2', 1.5)");
+      assert.match(err.message, /^invalid arguments for scale: \[0\]: .*expected number.*; \[1\]: .*expected int/);
+      if (caps.errors === "exact") assert.deepEqual((err.data as { issues: { path: unknown[] }[] }).issues.map((i) => i.path), [[0], [1]]);
+    });
+
+    if (caps.namedParams) {
+      it("named params are checked by a method's one schema, the issues in the error's data", opts, async (t) => {
+        const { endpoint } = await fixture(t);
+        assert.deepEqual(await within(endpoint.sendJson!({ jsonrpc: "2.0", id: 1, method: "greet", params: { name: "ann" } }), WAIT_MS, "greet"), { jsonrpc: "2.0", id: 1, result: "hello ann" });
+        const response = (await within(endpoint.sendJson!({ jsonrpc: "2.0", id: 2, method: "greet", params: { name: 7 } }), WAIT_MS, "greet")) as { error: { code: number; message: string; data: { issues: unknown[] } } };
+        assert.equal(response.error.code, -32602);
+        assert.match(response.error.message, /^invalid arguments for greet: name: /);
+        assert.deepEqual(response.error.data.issues, [{ path: ["name"], message: "Invalid input: expected string, received number" }]);
+      });
+    }
+
     it("a framework code thrown by a handler reaches the caller as the protocol maps it", opts, async (t) => {
       const { remote } = await fixture(t);
       await rejectsWith(remote.deny(), clientCode("PERMISSION_DENIED"), WAIT_MS, "deny");

@@ -29,9 +29,11 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   net: ["core", "codecs", ...OPTION_MODULES],
   http: ["core", "codecs", "net", ...OPTION_MODULES],
   ...Object.fromEntries(FAMILIES.map((family) => [family, ["core", "codecs", "net", "http", ...OPTION_MODULES]])),
+  /** OpenTelemetry interceptors: written against the core's interceptor seams alone. */
+  otel: ["core"],
 };
 /** Folders whose files may not mention a Node module at all. */
-const NODE_FREE = ["core", "codecs"];
+const NODE_FREE = ["core", "codecs", "otel"];
 
 interface Import {
   /** Both relative to src/, as "net/tcp.ts". */

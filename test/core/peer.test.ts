@@ -230,7 +230,7 @@ test("a notification is sent as [NOTIFY, target, args], runs the handler and get
 test("a notification of an unknown method is dropped without an answer, and logged", async (t) => {
   const entries: CallLogEntry[] = [];
   const { pair: p } = pair(t, { callLog: (e) => entries.push(e) });
-  notify(p.clientRemote.echo, []);
+  notify(p.clientRemote.echo, ["x"]);
   p.client.notify("nope", [1]);
   await until(WAIT_MS, "two call-log entries", () => entries.length === 2);
   assert.deepEqual(entries.map((e) => [e.method, e.outcome, e.notification]), [["echo", "ok", true], ["nope", "METHOD_NOT_FOUND", true]]);

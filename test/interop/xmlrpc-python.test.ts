@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
+import { z } from "zod";
 import { describeMethod, RpcError, serve, type Server } from "../../src/index.js";
 import { findPyenv, findPython3, runPython } from "../fixtures/pymanager/python-run.js";
 
@@ -37,6 +38,8 @@ const api = {
     returns: "int",
   }),
   echo: (value: unknown) => value,
+  /** Checked by Standard Schemas (zod): a failing call is a Fault whose string names each issue. */
+  scale: describeMethod((n: number, factor: number) => n * factor, { input: [z.number(), z.number().int()] }),
   /** Larger than 32 bits: sent as i8, which Python reads as int. */
   big: () => [2 ** 40, 2n ** 62n, -(2 ** 53) + 1],
   epoch: () => new Date(Date.UTC(2001, 8, 9, 1, 46, 40, 999)),
@@ -93,7 +96,9 @@ describe("Python's xmlrpc.client calls a farcall server", { skip: python3 === un
     assert.deepEqual(out.internal, { faultCode: -32603, faultString: "undefined is not a function" });
     assert.equal(out.missing.faultCode, -32601);
     assert.equal(out.proto.faultCode, -32601);
-    assert.equal(out.params, null, "echo(1, 2) ignores the extra argument, as JS does");
+    assert.deepEqual(out.params, { faultCode: -32602, faultString: "echo takes 1 argument, 2 given" }, "too many arguments, as Python's own servers answer TypeError");
+    assert.equal(out.schema.faultCode, -32602);
+    assert.match(out.schema.faultString, /^invalid arguments for scale: \[0\]: Invalid input: expected number, received string; \[1\]: Invalid input: expected int, received number$/);
   });
 
   it("MultiCall runs the seed's arithmetic in order, a divide by zero as a fault in its place", async () => {
@@ -104,7 +109,7 @@ describe("Python's xmlrpc.client calls a farcall server", { skip: python3 === un
   it("system.listMethods, methodHelp and methodSignature answer from describeMethod()", async () => {
     const out = await pythonJson("introspection", url);
     assert.deepEqual(out.list, [
-      "add", "big", "crash", "divide", "echo", "epoch", "fail", "failNamed", "multiply", "subtract", "woca",
+      "add", "big", "crash", "divide", "echo", "epoch", "fail", "failNamed", "multiply", "scale", "subtract", "woca",
       "system.listMethods", "system.methodHelp", "system.methodSignature", "system.multicall",
     ].sort());
     assert.equal(out.help, "Adds two integers.");

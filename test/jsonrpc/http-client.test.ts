@@ -3,7 +3,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { close, connect, listMethods, notify, serve, withOptions, type Server } from "../../src/index.js";
+import { z } from "zod";
+import { close, connect, describeMethod, listMethods, notify, serve, withOptions, type Server } from "../../src/index.js";
 import { rejectsWith, within } from "../helpers/bounded.js";
 import { httpTestApi } from "../fixtures/http/test-api.js";
 
@@ -64,6 +65,24 @@ describe("connect() over HTTP", () => {
     const methods = await within(listMethods(remote), WAIT_MS, "listMethods");
     assert.deepEqual(methods.find((m) => m.name === "add"), { name: "add", arity: 2 });
     await close(remote);
+  });
+
+  it("lists a method's parameter and result schemas from the OpenRPC document", async (t) => {
+    const scale = describeMethod((n: number, factor: number) => n * factor, { input: [z.number(), z.number().int()], output: z.number() });
+    const described = await serve({ scale, plain: (x: unknown) => x }, { listen: "http://127.0.0.1:0", logger: false });
+    const remote = await connect<{ scale: typeof scale }>(described.addresses[0]!);
+    t.after(async () => {
+      await close(remote);
+      await described.close();
+    });
+    const methods = await within(listMethods(remote), WAIT_MS, "listMethods");
+    assert.deepEqual(methods.find((m) => m.name === "scale"), {
+      name: "scale",
+      arity: 2,
+      paramSchemas: [{ type: "number" }, { type: "integer", minimum: Number.MIN_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER }],
+      resultSchema: { type: "number" },
+    });
+    assert.deepEqual(methods.find((m) => m.name === "plain"), { name: "plain", arity: 1 }, "empty schemas are left out");
   });
 
   it("a timeout rejects with DEADLINE_EXCEEDED", async () => {

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { z } from "zod";
+import { describeMethod } from "../../src/core/method-doc.js";
 import { createJsonCodec } from "../../src/codecs/json-ext.js";
 import { Dispatcher } from "../../src/core/dispatcher.js";
 import { RpcError } from "../../src/core/errors.js";
@@ -384,6 +386,23 @@ describe("rpc.discover", () => {
       paramStructure: "by-position",
     });
     assert.deepEqual(doc.methods.map((m) => m.name), dispatcher.list().map((m) => m.name));
+  });
+
+  it("gives each parameter and the result the JSON Schema of its Standard Schema, where the library converts it", () => {
+    const api = {
+      scale: describeMethod((n: number, factor: number) => n * factor, { params: [{ name: "n" }, { name: "factor" }], input: [z.number(), z.number().int()], output: z.number() }),
+      create: describeMethod((user: { name: string }) => user.name, { input: z.object({ name: z.string() }) }),
+      shout: describeMethod((s: string) => s, { input: [z.string().transform((s) => s.toUpperCase())], output: z.string() }),
+    };
+    const doc = buildOpenRpcDocument(new Dispatcher(api).list(), info);
+    const byName = new Map(doc.methods.map((m) => [m.name, m]));
+    assert.deepStrictEqual(byName.get("scale")!.params, [
+      { name: "n", schema: { type: "number" } },
+      { name: "factor", schema: { type: "integer", minimum: Number.MIN_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER } },
+    ]);
+    assert.deepStrictEqual(byName.get("scale")!.result, { name: "result", schema: { type: "number" } });
+    assert.deepStrictEqual(byName.get("create")!.params, [{ name: "arg0", schema: { type: "object", properties: { name: { type: "string" } }, required: ["name"] } }]);
+    assert.deepStrictEqual(byName.get("shout")!.params, [{ name: "arg0", schema: { type: "string" } }], "a transform's input is still a string");
   });
 
   it("may be answered asynchronously", async () => {

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { z } from "zod";
 import { describeMethod, RpcError } from "../../src/index.js";
 import { Dispatcher } from "../../src/core/dispatcher.js";
 import { decodeXmlRpc } from "../../src/xmlrpc/decode.js";
@@ -18,6 +19,8 @@ const order: string[] = [];
 const api = {
   add: describeMethod((a: number, b: number) => a + b, { description: "Adds.", params: [{ name: "a", type: "int" }, { name: "b", type: "int" }], returns: "int" }),
   half: describeMethod((n: number) => n / 2, { params: [{ name: "n" }], returns: "double" }),
+  scale: describeMethod((n: number, factor: number) => n * factor, { input: [z.number(), z.number().int()], output: z.number() }),
+  label: describeMethod((n: number) => String(n), { input: [z.number()] }),
   slow: async (name: string) => {
     await new Promise((resolve) => setImmediate(resolve));
     order.push(name);
@@ -131,12 +134,14 @@ describe("XML-RPC server side", () => {
 
   it("introspection reads describeMethod(); other system.* names reach the user's own methods", async () => {
     const list = await answer("system.listMethods", []);
-    assert.deepEqual(list, { ok: true, value: ["add", "fail", "half", "map", "slow", "system.listMethods", "system.methodHelp", "system.methodSignature", "system.multicall", "system.version"] });
+    assert.deepEqual(list, { ok: true, value: ["add", "fail", "half", "label", "map", "scale", "slow", "system.listMethods", "system.methodHelp", "system.methodSignature", "system.multicall", "system.version"] });
     assert.deepEqual(await answer("system.methodHelp", ["add"]), { ok: true, value: "Adds." });
     assert.deepEqual(await answer("system.methodHelp", ["slow"]), { ok: true, value: "" });
     assert.deepEqual(await answer("system.methodSignature", ["add"]), { ok: true, value: [["int", "int", "int"]] });
     assert.deepEqual(await answer("system.methodSignature", ["half"]), { ok: true, value: "undef" }, "a parameter without a type: unknown");
     assert.deepEqual(await answer("system.methodSignature", ["system.multicall"]), { ok: true, value: [["array", "array"]] });
+    assert.deepEqual(await answer("system.methodSignature", ["scale"]), { ok: true, value: [["double", "double", "int"]] }, "from the input and output Standard Schemas");
+    assert.deepEqual(await answer("system.methodSignature", ["label"]), { ok: true, value: "undef" }, "no output schema: the result type is unknown");
     const missing = await answer("system.methodHelp", ["nope"]);
     assert.equal(!missing.ok && missing.error.code, "METHOD_NOT_FOUND");
     assert.deepEqual(await answer("system.version", []), { ok: true, value: "1.0" });

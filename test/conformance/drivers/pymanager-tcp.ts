@@ -21,6 +21,7 @@ import type { Driver } from "../driver.js";
 const PYTHON_CODES: Partial<Record<ErrorCode, string>> = {
   METHOD_NOT_FOUND: "KeyError",
   PERMISSION_DENIED: "PermissionError",
+  INVALID_PARAMS: "TypeError",
 };
 
 export const driver: Driver = serveDriver({
