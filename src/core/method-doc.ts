@@ -1,7 +1,8 @@
 /**
  * What a user says about a method beyond its code: a description, parameter names and
- * types, whether running it twice is safe. Kept in a WeakMap beside the function, so the
- * function itself is untouched and a class method is annotated once on its prototype.
+ * types, whether running it twice is safe. Kept in a WeakMap beside the function (one per
+ * process, see DOCS), so the function itself is untouched and a class method is annotated
+ * once on its prototype.
  * Protocols read it: XML-RPC's system.methodHelp and system.methodSignature, OpenRPC, and
  * transports that may retry a call on another instance; the call pipeline checks calls
  * against it (core/call-check.ts).
@@ -46,7 +47,14 @@ export interface MethodDoc {
   variadic?: boolean;
 }
 
-const docs = new WeakMap<Function, Readonly<MethodDoc>>();
+/**
+ * One table for every copy of farcall loaded in the process (a program that imports the
+ * package while the server runs from another copy, say): kept under a Symbol.for key, so a
+ * description attached by one copy is seen by all.
+ */
+const DOCS = Symbol.for("farcall.methodDocs");
+const holder = globalThis as { [DOCS]?: WeakMap<Function, Readonly<MethodDoc>> };
+const docs: WeakMap<Function, Readonly<MethodDoc>> = (holder[DOCS] ??= new WeakMap());
 
 /**
  * Attaches a description to `fn` and returns `fn` unchanged, so it can wrap a definition in

@@ -160,3 +160,11 @@ test("describeMethod refuses a schema that is not a Standard Schema", () => {
   assert.throws(() => describeMethod(() => 1, { input: [{} as StandardSchemaV1] }), /input\[0\] is not a Standard Schema/);
   assert.throws(() => describeMethod(() => 1, { output: "number" as unknown as StandardSchemaV1 }), /output is not a Standard Schema/);
 });
+
+test("a description attached by one copy of farcall is seen by another copy in the same process", async () => {
+  // A second copy of the module, as a program importing another build of the package would load.
+  const other = (await import(`../../src/core/method-doc.js?copy=${Date.now()}`)) as typeof import("../../src/core/method-doc.js");
+  const fn = (a: number) => a;
+  describeMethod(fn, { description: "doubles nothing" });
+  assert.equal(other.methodDoc(fn)?.description, "doubles nothing");
+});
