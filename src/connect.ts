@@ -10,6 +10,8 @@ import type { ConnectOptions } from "./options.js";
 import { resolveConnectOptions, type ResolvedConnect } from "./connect-options.js";
 import { isHttpUrl } from "./http/listener.js";
 import { farcallCaller } from "./farcall/client.js";
+import { farcallWsCaller } from "./farcall/ws-dial.js";
+import { isWsUrl } from "./ws/dial.js";
 import { jsonRpcCaller } from "./jsonrpc/dial.js";
 import { isXmlRpcUrl } from "./xmlrpc/client.js";
 import { xmlRpcCaller } from "./xmlrpc/dial.js";
@@ -27,6 +29,7 @@ const DIALERS: readonly (readonly [matches: (url: string) => boolean, dial: Dial
   [isXmlRpcUrl, xmlRpcCaller],
   [isPyManagerUrl, pyManagerCaller],
   [isNatsUrl, natsCaller],
+  [isWsUrl, farcallWsCaller],
 ];
 
 /**
@@ -34,7 +37,8 @@ const DIALERS: readonly (readonly [matches: (url: string) => boolean, dial: Dial
  * calls over JSON-RPC 2.0 POSTs instead (one request per call or per batch(), notifications id-less); an
  * `xmlrpc+http://` or `xmlrpc+https://` URL calls an XML-RPC server (batch() as system.multicall); a
  * `pymanager://` URL calls a Python multiprocessing manager server; a `nats://` URL a
- * service on NATS. Rejects with UNAUTHENTICATED for a wrong key (or a server that cannot
+ * service on NATS; a `ws://` or `wss://` URL speaks farcall/1 over a WebSocket (subprotocol
+ * `farcall.v1`), reconnecting like tcp://. Rejects with UNAUTHENTICATED for a wrong key (or a server that cannot
  * prove it holds it) and UNAVAILABLE when the server cannot be reached.
  * @example const remote = await connect<Api>("tcp://10.0.0.5:4343", { authkey: "s3cret" })
  */

@@ -13,6 +13,7 @@ import { CONNECT_DEFAULTS, type ClientTlsOptions } from "../options.js";
 import type { ResolvedConnect } from "../connect-options.js";
 import { parseAddress, type StreamAddress } from "../net/address.js";
 import { dialFarcall, type StreamSessionConfig } from "./stream-session.js";
+import type { SessionHooks } from "./message-session.js";
 import { peerInfoOf } from "../net/peer-info.js";
 import { dialStream } from "../net/tcp.js";
 
@@ -23,9 +24,49 @@ import { dialStream } from "../net/tcp.js";
 export async function farcallCaller(url: string, options: ResolvedConnect): Promise<Caller> {
   const address = parseAddress(url);
   if (options.tls && address.scheme !== "tls") throw new TypeError(`tls options were given but ${url} is not a tls:// address`);
-  const client = new Client(url, address, options.tls, options);
+  return startClient(url, options, streamDialer(url, address, options.tls));
+}
+
+/**
+ * The transport seam of the reconnecting client: opens one connection, runs the handshake
+ * with `cfg` and `hooks`, and resolves with its Peer within `timeoutMs` (or rejects with
+ * UNAUTHENTICATED or UNAVAILABLE). The client calls it for the first session and each
+ * reconnection.
+ */
+export type SessionDialer = (cfg: StreamSessionConfig, hooks: SessionHooks, timeoutMs: number) => Promise<Peer>;
+
+/** A reconnecting farcall/1 client over `dialer`, once its first session is up. */
+export async function startClient(url: string, options: ResolvedConnect, dialer: SessionDialer): Promise<Caller> {
+  const client = new Client(url, dialer, options);
   await client.start();
   return client;
+}
+
+/** TCP, TLS and Unix sockets: the preamble, length framing and the handshake. */
+function streamDialer(url: string, address: StreamAddress, tls: ClientTlsOptions | undefined): SessionDialer {
+  return async (cfg, hooks, timeoutMs) => {
+    const started = Date.now();
+    const socket = await dialStream(address, tls, timeoutMs);
+    const info = peerInfoOf(socket, address.scheme, cfg.key !== undefined, address.path);
+    const left = Math.max(1, timeoutMs - (Date.now() - started));
+    return withTimeout(dialFarcall(socket, cfg, info, hooks), left, () => {
+      socket.destroy();
+      return new RpcError("UNAVAILABLE", `no handshake with ${url} within ${timeoutMs} ms`);
+    });
+  };
+}
+
+/** `promise`, or the error `onTimeout` makes (after giving up on what it waited for) past `ms`. */
+export async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => RpcError): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** A call waiting for a connection. */
@@ -59,8 +100,7 @@ class Client implements Caller {
 
   constructor(
     private readonly url: string,
-    private readonly address: StreamAddress,
-    private readonly tls: ClientTlsOptions | undefined,
+    private readonly dialer: SessionDialer,
     options: ResolvedConnect,
   ) {
     const { limits } = options;
@@ -209,37 +249,19 @@ class Client implements Caller {
     );
   }
 
-  private async dial(): Promise<Peer> {
-    const started = Date.now();
-    const socket = await dialStream(this.address, this.tls, this.connectTimeoutMs);
-    const info = peerInfoOf(socket, this.address.scheme, this.cfg.key !== undefined, this.address.path);
-    const left = Math.max(1, this.connectTimeoutMs - (Date.now() - started));
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        socket.destroy();
-        reject(new RpcError("UNAVAILABLE", `no handshake with ${this.url} within ${this.connectTimeoutMs} ms`));
-      }, left);
-    });
-    try {
-      return await Promise.race([
-        dialFarcall(socket, this.cfg, info, {
-          onClose: (peer) => {
-            this.others.delete(peer);
-            if (this.peer === peer) this.peer = undefined;
-          },
-          onGoaway: (peer) => {
-            // New calls go to a fresh connection; this one finishes what it has, then closes.
-            if (this.peer === peer) this.peer = undefined;
-            this.others.add(peer);
-            void peer.whenIdle().then(() => peer.close(new RpcError("UNAVAILABLE", "the server went away")));
-            if (this.waiters.length > 0) this.ensureConnecting();
-          },
-        }),
-        timeout,
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+  private dial(): Promise<Peer> {
+    return this.dialer(this.cfg, {
+      onClose: (peer) => {
+        this.others.delete(peer);
+        if (this.peer === peer) this.peer = undefined;
+      },
+      onGoaway: (peer) => {
+        // New calls go to a fresh connection; this one finishes what it has, then closes.
+        if (this.peer === peer) this.peer = undefined;
+        this.others.add(peer);
+        void peer.whenIdle().then(() => peer.close(new RpcError("UNAVAILABLE", "the server went away")));
+        if (this.waiters.length > 0) this.ensureConnecting();
+      },
+    }, this.connectTimeoutMs);
   }
 }

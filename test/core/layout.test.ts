@@ -28,7 +28,9 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   codecs: ["core"],
   net: ["core", "codecs", ...OPTION_MODULES],
   http: ["core", "codecs", "net", ...OPTION_MODULES],
-  ...Object.fromEntries(FAMILIES.map((family) => [family, ["core", "codecs", "net", "http", ...OPTION_MODULES]])),
+  // WebSocket is a transport the families share, as net/ is for stream sockets.
+  ws: ["core", "codecs", "net", "http", ...OPTION_MODULES],
+  ...Object.fromEntries(FAMILIES.map((family) => [family, ["core", "codecs", "net", "http", "ws", ...OPTION_MODULES]])),
 };
 /** Folders whose files may not mention a Node module at all. */
 const NODE_FREE = ["core", "codecs"];
