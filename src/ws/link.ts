@@ -10,7 +10,7 @@ const ROOM_BYTES = 1024 * 1024;
 /** How often a waiting producer looks at `bufferedAmount` again; ws has no 'drain' event. */
 const ROOM_POLL_MS = 5;
 /** How long a closing socket may take to say goodbye before it is terminated. */
-const CLOSE_GRACE_MS = 2000;
+export const CLOSE_GRACE_MS = 2000;
 
 /** RFC 6455 close codes used here. */
 export const CLOSE_NORMAL = 1000;

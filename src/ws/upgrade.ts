@@ -8,6 +8,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Logger } from "../core/logger.js";
+import { CLOSE_GRACE_MS, CLOSE_POLICY_VIOLATION } from "./link.js";
 
 /** A family's side of an upgrade: the socket is open and speaks `protocol`. */
 export type UpgradeHandler = (socket: WebSocket, req: IncomingMessage, settled: () => void) => void;
@@ -49,12 +50,18 @@ export class WsUpgrades {
       refuseUpgrade(socket, why);
       return;
     }
+    let upgraded: WebSocket | undefined;
     const timer = setTimeout(() => {
-      this.cfg.logger.warn(`${req.socket.remoteAddress ?? "client"}: closing: no ${protocol} handshake within ${this.cfg.handshakeTimeoutMs} ms (handshakeTimeoutMs)`);
-      socket.destroy();
+      const why = `no ${protocol} handshake within ${this.cfg.handshakeTimeoutMs} ms (handshakeTimeoutMs)`;
+      this.cfg.logger.warn(`${req.socket.remoteAddress ?? "client"}: closing: ${why}`);
+      if (!upgraded) return void socket.destroy();
+      // A close frame tells the client why; a client that does not answer it is cut off.
+      upgraded.close(CLOSE_POLICY_VIOLATION, why);
+      setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
     }, this.cfg.handshakeTimeoutMs);
     socket.once("close", () => clearTimeout(timer));
     this.server.handleUpgrade(req, socket, head, (ws) => {
+      upgraded = ws;
       this.cfg.protocols.get(protocol)!(ws, req, () => clearTimeout(timer));
     });
   };
