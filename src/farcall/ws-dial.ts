@@ -9,6 +9,7 @@ import type { ResolvedConnect } from "../connect-options.js";
 import { openWebSocket } from "../ws/dial.js";
 import { startClient, withTimeout, type SessionDialer } from "./client.js";
 import { dialMessageSession } from "./message-session.js";
+import { nodeSigner } from "./node-signer.js";
 import { FARCALL_WS_PROTOCOL } from "./ws-listen.js";
 
 /** A reconnecting farcall/1 client over WebSocket, once its first session is up. */
@@ -22,7 +23,7 @@ export function farcallWsCaller(url: string, options: ResolvedConnect): Promise<
     const link = await openWebSocket(url, FARCALL_WS_PROTOCOL, { maxFrameBytes: cfg.maxFrameBytes, timeoutMs, tls: options.tls });
     const info = { transport, address: u.hostname, ...(u.port ? { port: Number(u.port) } : {}), authenticated: cfg.key !== undefined };
     const left = Math.max(1, timeoutMs - (Date.now() - started));
-    return withTimeout(dialMessageSession(link, cfg, info, hooks), left, () => {
+    return withTimeout(dialMessageSession(link, cfg, info, hooks, nodeSigner), left, () => {
       link.socket.terminate();
       return new RpcError("UNAVAILABLE", `no handshake with ${url} within ${timeoutMs} ms`);
     });

@@ -10,7 +10,7 @@ import type { Peer } from "../core/peer.js";
 import type { UpgradeHandler } from "../ws/upgrade.js";
 import { WsLink } from "../ws/link.js";
 import type { FarcallSessions } from "./listen.js";
-import { acceptMessageSession } from "./message-session.js";
+import { acceptMessageSession } from "./message-accept.js";
 import type { StreamSessionConfig } from "./stream-session.js";
 
 /** The subprotocol name of farcall/1 over WebSocket: binary messages, one frame each. */
