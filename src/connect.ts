@@ -9,7 +9,7 @@ import { labelCaller, makeRemote, type Caller, type Remote } from "./core/remote
 import type { ConnectOptions } from "./options.js";
 import { resolveConnectOptions, type ResolvedConnect } from "./connect-options.js";
 import { isHttpUrl } from "./http/listener.js";
-import { farcallCaller } from "./farcall/client.js";
+import { farcallCaller } from "./farcall/stream-dial.js";
 import { farcallWsCaller } from "./farcall/ws-dial.js";
 import { isWsUrl } from "./ws/dial.js";
 import { jsonRpcCaller } from "./jsonrpc/dial.js";

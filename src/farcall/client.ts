@@ -1,6 +1,7 @@
 /**
  * The farcall/1 client behind connect(): it keeps one session to a server and survives its
- * restarts. Calls in flight when the link drops reject with UNAVAILABLE; calls made while
+ * restarts, over whatever transport its SessionDialer opens (stream-dial.ts: tcp, tls, unix;
+ * ws-dial.ts and browser-dial.ts: WebSocket). It imports no Node module. Calls in flight when the link drops reject with UNAVAILABLE; calls made while
  * it is down wait for the reconnection within their deadline (or connectTimeoutMs).
  */
 import { createMsgpackCodec } from "../codecs/msgpack.js";
@@ -9,23 +10,11 @@ import { RpcError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { Peer } from "../core/peer.js";
 import type { Caller, CallOptions } from "../core/remote.js";
-import { CONNECT_DEFAULTS, type ClientTlsOptions } from "../options.js";
+import { CONNECT_DEFAULTS } from "../options.js";
+import { unrefTimer } from "../core/runtime.js";
 import type { ResolvedConnect } from "../connect-options.js";
-import { parseAddress, type StreamAddress } from "../net/address.js";
-import { dialFarcall, type StreamSessionConfig } from "./stream-session.js";
+import type { StreamSessionConfig } from "./stream-session.js";
 import type { SessionHooks } from "./message-session.js";
-import { peerInfoOf } from "../net/peer-info.js";
-import { dialStream } from "../net/tcp.js";
-
-/**
- * connect()'s dialer for tcp://, tls:// and unix:// URLs: resolves once the first session
- * is up and authenticated; UNAUTHENTICATED for a wrong key, UNAVAILABLE when unreachable.
- */
-export async function farcallCaller(url: string, options: ResolvedConnect): Promise<Caller> {
-  const address = parseAddress(url);
-  if (options.tls && address.scheme !== "tls") throw new TypeError(`tls options were given but ${url} is not a tls:// address`);
-  return startClient(url, options, streamDialer(url, address, options.tls));
-}
 
 /**
  * The transport seam of the reconnecting client: opens one connection, runs the handshake
@@ -40,20 +29,6 @@ export async function startClient(url: string, options: ResolvedConnect, dialer:
   const client = new Client(url, dialer, options);
   await client.start();
   return client;
-}
-
-/** TCP, TLS and Unix sockets: the preamble, length framing and the handshake. */
-function streamDialer(url: string, address: StreamAddress, tls: ClientTlsOptions | undefined): SessionDialer {
-  return async (cfg, hooks, timeoutMs) => {
-    const started = Date.now();
-    const socket = await dialStream(address, tls, timeoutMs);
-    const info = peerInfoOf(socket, address.scheme, cfg.key !== undefined, address.path);
-    const left = Math.max(1, timeoutMs - (Date.now() - started));
-    return withTimeout(dialFarcall(socket, cfg, info, hooks), left, () => {
-      socket.destroy();
-      return new RpcError("UNAVAILABLE", `no handshake with ${url} within ${timeoutMs} ms`);
-    });
-  };
 }
 
 /** `promise`, or the error `onTimeout` makes (after giving up on what it waited for) past `ms`. */
@@ -244,7 +219,7 @@ class Client implements Caller {
           this.retryTimer = undefined;
           if (this.waiters.length > 0) this.ensureConnecting();
         }, delay);
-        this.retryTimer.unref();
+        unrefTimer(this.retryTimer);
       },
     );
   }
