@@ -26,7 +26,8 @@ import { farcallWsHandler, FARCALL_WS_PROTOCOL } from "./farcall/ws-listen.js";
 import { isWsUrl } from "./ws/dial.js";
 import { listenWs, parseWsListenAddress } from "./ws/listen.js";
 import { WsUpgrades } from "./ws/upgrade.js";
-import { jsonRpcEntry, JsonRpcSessions } from "./jsonrpc/listen.js";
+import { jsonRpcEntry, JsonRpcSessions, type JsonRpcAccess, type JsonRpcListenSettings } from "./jsonrpc/listen.js";
+import { jsonRpcWsHandler, JSONRPC_WS_PROTOCOL } from "./jsonrpc/ws-session.js";
 import { listenPyManager } from "./pymanager/listener.js";
 import { isPyManagerUrl, parsePyManagerUrl } from "./pymanager/remote.js";
 import { isNatsUrl, natsService } from "./nats/address.js";
@@ -94,16 +95,7 @@ const onePort: ListenRow = (policy, shared) => {
     const http = httpEntry({ core: httpCore(policy, pipeline, o), drain: shared.http, requestTimeoutMs: o.requestTimeoutMs, logger: o.logger, upgrade: upgrades.handle });
     connections.addStoppable(http.parser);
     const farcall = farcallEntry(farcallConfig(policy, pipeline, shared), shared.farcall);
-    const json = jsonRpcEntry({
-      pipeline,
-      maxBodyBytes: o.maxBodyBytes,
-      maxDepth: o.limits.maxDepth,
-      maxBatch: o.maxBatch,
-      maxInFlight: o.peerLimits.maxCallsInFlight,
-      maxWriteBufferBytes: o.limits.maxWriteBufferBytes,
-      requestTimeoutMs: o.requestTimeoutMs,
-      logger: o.logger,
-    }, { mode: policy.jsonRpcOverTcp, keyed: policy.key !== undefined }, shared.json);
+    const json = jsonRpcEntry(jsonSettings(pipeline, o), jsonAccess(policy), shared.json);
     const config = { tls: policy.tls, handshakeTimeoutMs: o.handshakeTimeoutMs, allow: policy.allow, connections, logger: o.logger };
     return listenOnePort(address, config, [farcall, http.entry, json]);
   };
@@ -112,7 +104,7 @@ const onePort: ListenRow = (policy, shared) => {
 /** http:// and https://: JSON-RPC and XML-RPC at the URL's path, and WebSocket upgrades. */
 const http: ListenRow = (policy, shared) => {
   const address = parseHttpAddress(policy.url);
-  const takes: ListenOption[] = ["authkey", "auth", "allow", "use"];
+  const takes: ListenOption[] = ["authkey", "auth", "allow", "use", "jsonRpcOverTcp"];
   if (address.scheme === "https") takes.push("tls");
   only(policy, takes, `an ${address.scheme}:// listener`);
   return () => {
@@ -135,7 +127,7 @@ const http: ListenRow = (policy, shared) => {
 /** ws:// and wss://: WebSocket upgrades alone; a plain HTTP request is answered 426. */
 const ws: ListenRow = (policy, shared) => {
   const address = parseWsListenAddress(policy.url);
-  const takes: ListenOption[] = ["authkey", "allow", "use"];
+  const takes: ListenOption[] = ["authkey", "allow", "use", "jsonRpcOverTcp"];
   if (address.scheme === "https") takes.push("tls");
   only(policy, takes, `a ${address.scheme === "https" ? "wss" : "ws"}:// listener`);
   return async () => {
@@ -270,11 +262,35 @@ function farcallConfig(policy: ListenerPolicy, pipeline: CallPipeline, shared: S
   };
 }
 
-/** The WebSocket upgrades of one listener (subprotocol farcall.v1), stopped with the server. */
+/** Raw JSON-RPC's settings on one listener (TCP and WebSocket). */
+function jsonSettings(pipeline: CallPipeline, o: ResolvedServe): JsonRpcListenSettings {
+  return {
+    pipeline,
+    maxBodyBytes: o.maxBodyBytes,
+    maxDepth: o.limits.maxDepth,
+    maxBatch: o.maxBatch,
+    maxInFlight: o.peerLimits.maxCallsInFlight,
+    maxWriteBufferBytes: o.limits.maxWriteBufferBytes,
+    requestTimeoutMs: o.requestTimeoutMs,
+    logger: o.logger,
+  };
+}
+
+function jsonAccess(policy: ListenerPolicy): JsonRpcAccess {
+  return { mode: policy.jsonRpcOverTcp, keyed: policy.key !== undefined };
+}
+
+/**
+ * The WebSocket upgrades of one listener, stopped with the server: subprotocol farcall.v1
+ * (farcall/1) and jsonrpc-2.0 (JSON-RPC, under the listener's jsonRpcOverTcp policy).
+ */
 function wsUpgrades(policy: ListenerPolicy, pipeline: CallPipeline, shared: Shared, transport: "ws" | "wss"): WsUpgrades {
   const o = shared.options;
   const upgrades = new WsUpgrades({
-    protocols: new Map([[FARCALL_WS_PROTOCOL, farcallWsHandler(farcallConfig(policy, pipeline, shared), shared.farcall, transport)]]),
+    protocols: new Map([
+      [FARCALL_WS_PROTOCOL, farcallWsHandler(farcallConfig(policy, pipeline, shared), shared.farcall, transport)],
+      [JSONRPC_WS_PROTOCOL, jsonRpcWsHandler(jsonSettings(pipeline, o), jsonAccess(policy), shared.json, transport)],
+    ]),
     maxFrameBytes: o.limits.maxFrameBytes,
     handshakeTimeoutMs: o.handshakeTimeoutMs,
     logger: o.logger,

@@ -122,6 +122,64 @@ describe("farcall/1 over WebSocket", () => {
   });
 });
 
+/** A raw JSON-RPC client over WebSocket: sends `doc` as text, answers the decoded reply. */
+async function jsonOverWs(socket: WebSocket, doc: unknown): Promise<{ reply: unknown; binary: boolean }> {
+  const reply = once(socket, "message");
+  socket.send(typeof doc === "string" ? doc : JSON.stringify(doc));
+  const [data, binary] = (await within(reply, 5000, "the JSON-RPC answer")) as [Buffer, boolean];
+  return { reply: JSON.parse(data.toString("utf8")), binary };
+}
+
+describe("JSON-RPC 2.0 over WebSocket (subprotocol jsonrpc-2.0)", () => {
+  let open: Server;
+  let keyed: Server;
+
+  before(async () => {
+    open = await serve(api, { listen: ["ws://127.0.0.1:0", "tcp://127.0.0.1:0"], logger: false });
+    keyed = await serve(api, { listen: "tcp://127.0.0.1:0", authkey: KEY, logger: false });
+  });
+  after(async () => {
+    await open.close({ drainMs: 0 });
+    await keyed.close({ drainMs: 0 });
+  });
+
+  it("a request is answered by one text message, on a ws:// listener and on the one port", async () => {
+    for (const url of [open.addresses[0]!, `${open.addresses[1]!.replace(/^tcp:/, "ws:")}/`]) {
+      const socket = new WebSocket(url, ["jsonrpc-2.0"]);
+      await within(once(socket, "open"), 5000, "the upgrade");
+      assert.equal(socket.protocol, "jsonrpc-2.0");
+      const { reply, binary } = await jsonOverWs(socket, { jsonrpc: "2.0", id: 1, method: "add", params: [2, 3] });
+      assert.equal(binary, false);
+      assert.deepEqual(reply, { jsonrpc: "2.0", id: 1, result: 5 });
+      socket.close();
+    }
+  });
+
+  it("a batch gets one message with every answer; bad JSON gets a Parse error and the socket stays open", async () => {
+    const socket = new WebSocket(open.addresses[0]!, ["jsonrpc-2.0"]);
+    await within(once(socket, "open"), 5000, "the upgrade");
+    const batch = await jsonOverWs(socket, [
+      { jsonrpc: "2.0", id: "a", method: "add", params: [1, 1] },
+      { jsonrpc: "2.0", id: "b", method: "nope" },
+    ]);
+    const answers = (batch.reply as { id: string }[]).sort((x, y) => x.id.localeCompare(y.id));
+    assert.deepEqual(answers[0], { jsonrpc: "2.0", id: "a", result: 2 });
+    assert.equal((answers[1] as unknown as { error: { code: number } }).error.code, -32601);
+    const bad = await jsonOverWs(socket, "{not json");
+    assert.equal((bad.reply as { error: { code: number } }).error.code, -32700);
+    const after = await jsonOverWs(socket, { jsonrpc: "2.0", id: 2, method: "echo", params: ["still here"] });
+    assert.deepEqual(after.reply, { jsonrpc: "2.0", id: 2, result: "still here" });
+    socket.close();
+  });
+
+  it("a listener with an authkey refuses it (it carries no credentials) with 1008 naming jsonRpcOverTcp", async () => {
+    const socket = new WebSocket(`${keyed.addresses[0]!.replace(/^tcp:/, "ws:")}/`, ["jsonrpc-2.0"]);
+    const { code, reason } = await closeOf(socket);
+    assert.equal(code, 1008);
+    assert.match(reason, /jsonRpcOverTcp/);
+  });
+});
+
 describe("the ws:// client across a server restart", () => {
   it("a call cut off by the restart rejects with UNAVAILABLE; the next call, once the server is back on the same port, succeeds without a new connect()", async () => {
     const restartable = { ...api, hang: () => new Promise<never>(() => {}) };
