@@ -58,6 +58,7 @@ const api = {
     });
   },
   whenSlowStarted: () => slowStarted.promise,
+  hang: () => new Promise<never>(() => {}),
 };
 
 describe("the browser build in Chromium", { skip }, () => {
@@ -66,9 +67,11 @@ describe("the browser build in Chromium", { skip }, () => {
   let browser: Awaited<ReturnType<typeof launchChromium>>;
   let page: Page;
   let wsUrl: string;
+  let tcpUrl: string;
 
   before(async () => {
     server = await serve(api, { listen: "tcp://127.0.0.1:0", authkey: KEY, logger: false });
+    tcpUrl = server.addresses[0]!;
     wsUrl = `${server.addresses[0]!.replace(/^tcp:/, "ws:")}/`;
     const bundle = await bundleBrowserBuild();
     pages = createServer((req, res) => {
@@ -176,5 +179,22 @@ describe("the browser build in Chromium", { skip }, () => {
     }, { url: wsUrl, key: KEY });
     assert.equal(code, "CANCELLED");
     assert.equal(await within(slowAborted.promise, 5000, "the handler's signal"), "CANCELLED");
+  });
+
+  it("the server restarted under the page: a call cut off rejects with UNAVAILABLE, and the page's next call succeeds without a reload or a new connect()", async () => {
+    await page.evaluate(async ({ url, key }) => {
+      const g = globalThis as unknown as PageGlobals & { kept: unknown; cut: Promise<string> };
+      const remote = await g.farcall.connect<typeof api>(url, { authkey: key, reconnect: { initialDelayMs: 20, maxDelayMs: 200 } });
+      g.kept = remote;
+      g.cut = remote.hang().then(() => "resolved", (err: RpcError) => String(err.code));
+    }, { url: wsUrl, key: KEY });
+    await server.close({ drainMs: 0 });
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { cut: Promise<string> }).cut), "UNAVAILABLE");
+    server = await serve(api, { listen: tcpUrl, authkey: KEY, logger: false });
+    const sum = await page.evaluate(() => {
+      const remote = (globalThis as unknown as { kept: { add(a: number, b: number): Promise<number> } }).kept;
+      return remote.add(20, 22);
+    });
+    assert.equal(sum, 42);
   });
 });
