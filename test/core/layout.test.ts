@@ -16,7 +16,7 @@ const SRC = resolve(dirname(fileURLToPath(import.meta.url)), "../../src");
 /** Longest file, in lines (STYLE.md: a file is reviewed in one sitting). */
 const MAX_LINES = 400;
 /** One folder per protocol family. */
-const FAMILIES = ["farcall", "jsonrpc", "xmlrpc", "pymanager", "nats"];
+const FAMILIES = ["farcall", "jsonrpc", "xmlrpc", "pymanager", "nats", "worker"];
 /**
  * What each layer may import besides itself. The root option modules hold option types,
  * defaults and their checks, and import no family's code, so any layer outside core/ and
