@@ -2,6 +2,7 @@
  * A `ws` WebSocket as a message link: one binary message per frame, backpressure on
  * `bufferedAmount`, text messages refused with close code 1003 (unsupported data).
  */
+import type { Duplex } from "node:stream";
 import type { WebSocket, RawData } from "ws";
 import { RpcError } from "../core/errors.js";
 
@@ -64,8 +65,21 @@ export class WsLink {
 
   send(frame: Uint8Array): void {
     if (this.closing) return;
+    if (!this.corked) {
+      // Frames sent in one turn of the event loop leave in one write, as on TCP (framing.ts):
+      // ws writes each message on its own, a syscall per small call under load.
+      const raw = rawSocketOf(this.socket);
+      if (raw) {
+        this.corked = true;
+        raw.cork();
+        process.nextTick(uncork, this, raw);
+      }
+    }
     this.socket.send(frame, { binary: true });
   }
+
+  /** Set while the raw socket is corked for this turn's frames. */
+  corked = false;
 
   room(): Promise<void> | undefined {
     if (this.closing || this.socket.bufferedAmount < ROOM_BYTES) return undefined;
@@ -92,6 +106,20 @@ export class WsLink {
     this.socket.close(code, clip(reason));
     setTimeout(() => this.socket.terminate(), CLOSE_GRACE_MS).unref();
   }
+}
+
+/**
+ * The TCP socket under a `ws` WebSocket. ws keeps it in `_socket` (not public API, but stable
+ * since ws 1.x); without it frames are simply written one by one.
+ */
+function rawSocketOf(socket: WebSocket): Duplex | undefined {
+  const raw = (socket as unknown as { _socket?: Duplex })._socket;
+  return raw && typeof raw.cork === "function" ? raw : undefined;
+}
+
+function uncork(link: WsLink, raw: Duplex): void {
+  link.corked = false;
+  raw.uncork();
 }
 
 function onSocketMessage(link: WsLink, data: RawData, isBinary: boolean): void {
