@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
 import { context, RpcError, serve, type Server } from "../../src/index.js";
-import { bundleBrowserBuild } from "../helpers/browser-bundle.js";
+import { bundleBrowserBuild, bundleWorkerScript } from "../helpers/browser-bundle.js";
 import { within } from "../helpers/bounded.js";
 import { chromiumMissing, launchChromium } from "../helpers/chromium.js";
 
@@ -22,6 +22,17 @@ function signal<T = void>(): { promise: Promise<T>; resolve(value: T): void } {
   const promise = new Promise<T>((r) => (resolve = r));
   return { promise, resolve };
 }
+
+/** A Web Worker serving an API to the page with servePort(api, self). */
+const WORKER_SOURCE = `
+import { RpcError, servePort } from "farcall";
+servePort({
+  add: (a, b) => a + b,
+  fail: () => { throw new RpcError("IN_WORKER", "thrown in the worker", { where: "worker" }); },
+  async fire(n, cb) { for (let i = 0; i < n; i++) await cb(i); return n; },
+  async *numbers(n) { for (let i = 0; i < n; i++) yield i; },
+}, self);
+`;
 
 /** What the page's module puts on its global object: the browser build. */
 type PageGlobals = { farcall: typeof import("../../src/index.browser.js") };
@@ -74,7 +85,13 @@ describe("the browser build in Chromium", { skip }, () => {
     tcpUrl = server.addresses[0]!;
     wsUrl = `${server.addresses[0]!.replace(/^tcp:/, "ws:")}/`;
     const bundle = await bundleBrowserBuild();
+    const workerScript = await bundleWorkerScript(WORKER_SOURCE);
     pages = createServer((req, res) => {
+      if (req.url === "/worker.js") {
+        res.setHeader("content-type", "text/javascript");
+        res.end(workerScript);
+        return;
+      }
       if (req.url === "/farcall.js") {
         res.setHeader("content-type", "text/javascript");
         res.end(bundle.code);
@@ -196,5 +213,28 @@ describe("the browser build in Chromium", { skip }, () => {
       return remote.add(20, 22);
     });
     assert.equal(sum, 42);
+  });
+
+  it("a Web Worker serves with servePort(api, self) and the page calls it with connect(worker): calls, errors, callbacks, streams", async () => {
+    const outcome = await page.evaluate(async () => {
+      const { connect, RpcError } = (globalThis as unknown as PageGlobals).farcall;
+      const WorkerCtor = (globalThis as unknown as { Worker: new (url: string, options: { type: string }) => unknown }).Worker;
+      type WorkerApi = { add(a: number, b: number): number; fail(): void; fire(n: number, cb: (i: number) => Promise<void>): Promise<number>; numbers(n: number): AsyncGenerator<number> };
+      const remote = await connect<WorkerApi>(new WorkerCtor("/worker.js", { type: "module" }) as never);
+      const sum = await remote.add(2, 3);
+      let error: unknown;
+      try {
+        await remote.fail();
+      } catch (err) {
+        const e = err as RpcError;
+        error = { isRpcError: e instanceof RpcError, code: e.code, data: e.data };
+      }
+      const seen: number[] = [];
+      const fired = await remote.fire(100, async (i: number) => void seen.push(i));
+      const read: number[] = [];
+      for await (const n of await remote.numbers(3)) read.push(n);
+      return { sum, error, fired, inOrder: seen.every((v, i) => v === i) && seen.length === 100, read };
+    });
+    assert.deepEqual(outcome, { sum: 5, error: { isRpcError: true, code: "IN_WORKER", data: { where: "worker" } }, fired: 100, inOrder: true, read: [0, 1, 2] });
   });
 });

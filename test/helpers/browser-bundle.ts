@@ -32,3 +32,18 @@ export async function bundleBrowserBuild(): Promise<BrowserBundle> {
   const metafile: Metafile = result.metafile;
   return { code, minified: code.length, gzipped: gzipSync(code, { level: 9 }).length, inputs: Object.keys(metafile.inputs) };
 }
+
+/** A Web Worker script serving `source`'s API with servePort(api, self); `source` imports "farcall". */
+export async function bundleWorkerScript(source: string): Promise<Uint8Array> {
+  const result = await build({
+    stdin: { contents: source, resolveDir: fileURLToPath(new URL(".", import.meta.url)), loader: "ts" },
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    minify: true,
+    write: false,
+    logLevel: "silent",
+    alias: { farcall: ENTRY },
+  });
+  return result.outputFiles[0]!.contents;
+}
