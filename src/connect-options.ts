@@ -5,7 +5,7 @@
 import { checkClientInterceptors, type ClientInterceptor } from "./core/client-interceptor.js";
 import { resolveLogger, type Logger } from "./core/logger.js";
 import { checkInteger } from "./core/option-checks.js";
-import { keyBytes } from "./net/hmac.js";
+import { keyBytes } from "./core/authkey.js";
 import { CONNECT_DEFAULTS, resolveLimits, type ClientTlsOptions, type ConnectOptions, type ResolvedLimits } from "./options.js";
 import type { NatsOptions } from "./nats/options.js";
 

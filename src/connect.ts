@@ -9,7 +9,11 @@ import { labelCaller, makeRemote, type Caller, type Remote } from "./core/remote
 import type { ConnectOptions } from "./options.js";
 import { resolveConnectOptions, type ResolvedConnect } from "./connect-options.js";
 import { isHttpUrl } from "./http/listener.js";
-import { farcallCaller } from "./farcall/client.js";
+import { farcallCaller } from "./farcall/stream-dial.js";
+import { farcallWsCaller } from "./farcall/ws-dial.js";
+import { isWsUrl } from "./ws/dial.js";
+import { portCaller } from "./worker/port-dial.js";
+import type { PortEndpoint } from "./worker/port-link.js";
 import { jsonRpcCaller } from "./jsonrpc/dial.js";
 import { isXmlRpcUrl } from "./xmlrpc/client.js";
 import { xmlRpcCaller } from "./xmlrpc/dial.js";
@@ -27,6 +31,7 @@ const DIALERS: readonly (readonly [matches: (url: string) => boolean, dial: Dial
   [isXmlRpcUrl, xmlRpcCaller],
   [isPyManagerUrl, pyManagerCaller],
   [isNatsUrl, natsCaller],
+  [isWsUrl, farcallWsCaller],
 ];
 
 /**
@@ -34,16 +39,17 @@ const DIALERS: readonly (readonly [matches: (url: string) => boolean, dial: Dial
  * calls over JSON-RPC 2.0 POSTs instead (one request per call or per batch(), notifications id-less); an
  * `xmlrpc+http://` or `xmlrpc+https://` URL calls an XML-RPC server (batch() as system.multicall); a
  * `pymanager://` URL calls a Python multiprocessing manager server; a `nats://` URL a
- * service on NATS. Rejects with UNAUTHENTICATED for a wrong key (or a server that cannot
+ * service on NATS; a `ws://` or `wss://` URL speaks farcall/1 over a WebSocket (subprotocol
+ * `farcall.v1`), reconnecting like tcp://. A Worker, MessagePort or Web Worker instead of a
+ * URL calls what the other side serves with servePort(). Rejects with UNAUTHENTICATED for a wrong key (or a server that cannot
  * prove it holds it) and UNAVAILABLE when the server cannot be reached.
  * @example const remote = await connect<Api>("tcp://10.0.0.5:4343", { authkey: "s3cret" })
  */
-export async function connect<T>(url: string, options: ConnectOptions = {}): Promise<Remote<T>> {
+export async function connect<T>(url: string | PortEndpoint, options: ConnectOptions = {}): Promise<Remote<T>> {
   const resolved = resolveConnectOptions(options);
-  const dial = DIALERS.find(([matches]) => matches(url))?.[1] ?? farcallCaller;
-  const caller = await dial(url, resolved);
+  const caller = typeof url === "string" ? await (DIALERS.find(([matches]) => matches(url))?.[1] ?? farcallCaller)(url, resolved) : portCaller(url, resolved);
   const outer = resolved.use ? new InterceptingCaller(caller, resolved.use) : caller;
-  labelCaller(outer, withoutCredentials(url));
+  labelCaller(outer, typeof url === "string" ? withoutCredentials(url) : "worker");
   return makeRemote<T>(outer);
 }
 

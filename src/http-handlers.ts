@@ -11,7 +11,7 @@ import { CallPipeline } from "./core/pipeline.js";
 import { resolveLogger } from "./core/logger.js";
 import { checkInteger } from "./core/option-checks.js";
 import { MAX_JSON_DEPTH } from "./codecs/json-ext.js";
-import { keyBytes } from "./net/hmac.js";
+import { keyBytes } from "./core/authkey.js";
 import type { HttpRpcProtocol } from "./http/protocol.js";
 import { HttpRpcCore, type HttpCoreConfig } from "./http/rpc-core.js";
 import { nodeHandler, type NodeHttpHandler } from "./http/node.js";

@@ -12,6 +12,11 @@ export type { Server } from "./serve.js";
 /** Connects to a server and returns its typed remote. */
 export { connect } from "./connect.js";
 
+/** Serves an API on a MessagePort, a worker's parentPort or a Web Worker's self; connect(worker) calls it. */
+export { servePort } from "./worker/port-dial.js";
+export type { PortServer } from "./worker/port-dial.js";
+export type { PortEndpoint } from "./worker/port-link.js";
+
 /** Per-call options, notifications, introspection and closing, as free functions over a remote. */
 export { withOptions, notify, listMethods, close, release } from "./core/remote.js";
 export type { Remote, RemoteFunction, RemoteCallback, RemoteObject, Received, CallOptions } from "./core/remote.js";

@@ -122,7 +122,7 @@ export interface ListenEntry {
   tls?: ServerTlsOptions;
   /** Interceptors for calls arriving on this listener, run inside the server's `use`. @default none */
   use?: Interceptor[];
-  /** Whether raw JSON-RPC over TCP is served on this listener. @default the server's `jsonRpcOverTcp` */
+  /** Whether raw JSON-RPC over TCP (and over WebSocket, subprotocol `jsonrpc-2.0`) is served on this listener. @default the server's `jsonRpcOverTcp` */
   jsonRpcOverTcp?: JsonRpcOverTcp;
 }
 
@@ -181,7 +181,7 @@ export interface ServeOptions extends ConnectionLimits {
    * outermost first: `(call, next) => ...`; see {@link Interceptor}. @default none
    */
   use?: Interceptor[];
-  /** Whether raw JSON-RPC over TCP is served, every listener's default; see {@link JsonRpcOverTcp}. @default "auto" */
+  /** Whether raw JSON-RPC over TCP (and over WebSocket, subprotocol `jsonrpc-2.0`) is served, every listener's default; see {@link JsonRpcOverTcp}. @default "auto" */
   jsonRpcOverTcp?: JsonRpcOverTcp;
   /** NATS credentials and TLS for `nats://` listeners; see {@link NatsOptions}. @default none */
   nats?: NatsOptions;

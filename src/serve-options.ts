@@ -10,7 +10,7 @@ import { checkInteger } from "./core/option-checks.js";
 import type { PeerLimits } from "./core/peer-options.js";
 import type { Interceptor } from "./core/pipeline.js";
 import { AllowList } from "./net/allow-list.js";
-import { keyBytes } from "./net/hmac.js";
+import { keyBytes } from "./core/authkey.js";
 import {
   resolveLimits, SERVE_DEFAULTS,
   type BearerAuth, type JsonRpcOverTcp, type ListenEntry, type ResolvedLimits, type ServeOptions, type ServerTlsOptions,

@@ -21,7 +21,13 @@ import { isHttpUrl, parseHttpAddress } from "./http/listener.js";
 import { HttpRpcCore } from "./http/rpc-core.js";
 import { httpProtocols } from "./http-handlers.js";
 import { farcallEntry, FarcallSessions } from "./farcall/listen.js";
-import { jsonRpcEntry, JsonRpcSessions } from "./jsonrpc/listen.js";
+import type { StreamSessionConfig } from "./farcall/stream-session.js";
+import { farcallWsHandler, FARCALL_WS_PROTOCOL } from "./farcall/ws-listen.js";
+import { isWsUrl } from "./ws/dial.js";
+import { listenWs, parseWsListenAddress } from "./ws/listen.js";
+import { WsUpgrades } from "./ws/upgrade.js";
+import { jsonRpcEntry, JsonRpcSessions, type JsonRpcAccess, type JsonRpcListenSettings } from "./jsonrpc/listen.js";
+import { jsonRpcWsHandler, JSONRPC_WS_PROTOCOL } from "./jsonrpc/ws-session.js";
 import { listenPyManager } from "./pymanager/listener.js";
 import { isPyManagerUrl, parsePyManagerUrl } from "./pymanager/remote.js";
 import { isNatsUrl, natsService } from "./nats/address.js";
@@ -85,43 +91,29 @@ const onePort: ListenRow = (policy, shared) => {
     if (!policy.key && !isLoopback(address)) {
       o.logger.warn(`listening on ${formatAddress(address)} without an authkey: anyone who can reach it can call every exposed method`);
     }
-    const http = httpEntry({ core: httpCore(policy, pipeline, o), drain: shared.http, requestTimeoutMs: o.requestTimeoutMs, logger: o.logger });
+    const upgrades = wsUpgrades(policy, pipeline, shared, address.scheme === "tls" ? "wss" : "ws");
+    const http = httpEntry({ core: httpCore(policy, pipeline, o), drain: shared.http, requestTimeoutMs: o.requestTimeoutMs, logger: o.logger, upgrade: upgrades.handle });
     connections.addStoppable(http.parser);
-    const farcall = farcallEntry({
-      codec: shared.msgpack,
-      key: policy.key,
-      maxFrameBytes: o.limits.maxFrameBytes,
-      maxWriteBufferBytes: o.limits.maxWriteBufferBytes,
-      limits: o.peerLimits,
-      exposeErrorStacks: o.exposeErrorStacks,
-      logger: o.logger,
-      pipeline,
-    }, shared.farcall);
-    const json = jsonRpcEntry({
-      pipeline,
-      maxBodyBytes: o.maxBodyBytes,
-      maxDepth: o.limits.maxDepth,
-      maxBatch: o.maxBatch,
-      maxInFlight: o.peerLimits.maxCallsInFlight,
-      maxWriteBufferBytes: o.limits.maxWriteBufferBytes,
-      requestTimeoutMs: o.requestTimeoutMs,
-      logger: o.logger,
-    }, { mode: policy.jsonRpcOverTcp, keyed: policy.key !== undefined }, shared.json);
+    const farcall = farcallEntry(farcallConfig(policy, pipeline, shared), shared.farcall);
+    const json = jsonRpcEntry(jsonSettings(pipeline, o), jsonAccess(policy), shared.json);
     const config = { tls: policy.tls, handshakeTimeoutMs: o.handshakeTimeoutMs, allow: policy.allow, connections, logger: o.logger };
     return listenOnePort(address, config, [farcall, http.entry, json]);
   };
 };
 
-/** http:// and https://: JSON-RPC and XML-RPC at the URL's path. */
+/** http:// and https://: JSON-RPC and XML-RPC at the URL's path, and WebSocket upgrades. */
 const http: ListenRow = (policy, shared) => {
   const address = parseHttpAddress(policy.url);
-  const takes: ListenOption[] = ["authkey", "auth", "allow", "use"];
+  const takes: ListenOption[] = ["authkey", "auth", "allow", "use", "jsonRpcOverTcp"];
   if (address.scheme === "https") takes.push("tls");
   only(policy, takes, `an ${address.scheme}:// listener`);
   return () => {
     const { options: o } = shared;
+    const pipeline = shared.pipelineFor(policy);
+    const upgrades = wsUpgrades(policy, pipeline, shared, address.scheme === "https" ? "wss" : "ws");
     return listenHttpUrl(address, {
-      core: httpCore(policy, shared.pipelineFor(policy), o),
+      upgrade: upgrades.handle,
+      core: httpCore(policy, pipeline, o),
       drain: shared.http,
       requestTimeoutMs: o.requestTimeoutMs,
       logger: o.logger,
@@ -129,6 +121,26 @@ const http: ListenRow = (policy, shared) => {
       allow: policy.allow,
       connections: shared.connections,
     });
+  };
+};
+
+/** ws:// and wss://: WebSocket upgrades alone; a plain HTTP request is answered 426. */
+const ws: ListenRow = (policy, shared) => {
+  const address = parseWsListenAddress(policy.url);
+  const takes: ListenOption[] = ["authkey", "allow", "use", "jsonRpcOverTcp"];
+  if (address.scheme === "https") takes.push("tls");
+  only(policy, takes, `a ${address.scheme === "https" ? "wss" : "ws"}:// listener`);
+  return async () => {
+    const { options: o } = shared;
+    const upgrades = wsUpgrades(policy, shared.pipelineFor(policy), shared, address.scheme === "https" ? "wss" : "ws");
+    const listener = await listenWs(address, upgrades, {
+      tls: policy.tls,
+      allow: policy.allow,
+      connections: shared.connections,
+      requestTimeoutMs: o.requestTimeoutMs,
+      logger: o.logger,
+    });
+    return listener;
   };
 };
 
@@ -177,6 +189,7 @@ const nats: ListenRow = (policy, shared) => {
 /** URL schemes and their rows, tried in order; the one-port row takes the rest and names unsupported schemes. */
 const LISTEN_TABLE: readonly (readonly [matches: (url: string) => boolean, row: ListenRow])[] = [
   [isHttpUrl, http],
+  [isWsUrl, ws],
   [isPyManagerUrl, pymanager],
   [isNatsUrl, nats],
 ];
@@ -232,6 +245,58 @@ function httpCore(policy: ListenerPolicy, pipeline: CallPipeline, o: ResolvedSer
     key: policy.key,
     logger: o.logger,
   });
+}
+
+/** farcall/1's session settings on one listener. */
+function farcallConfig(policy: ListenerPolicy, pipeline: CallPipeline, shared: Shared): StreamSessionConfig {
+  const o = shared.options;
+  return {
+    codec: shared.msgpack,
+    key: policy.key,
+    maxFrameBytes: o.limits.maxFrameBytes,
+    maxWriteBufferBytes: o.limits.maxWriteBufferBytes,
+    limits: o.peerLimits,
+    exposeErrorStacks: o.exposeErrorStacks,
+    logger: o.logger,
+    pipeline,
+  };
+}
+
+/** Raw JSON-RPC's settings on one listener (TCP and WebSocket). */
+function jsonSettings(pipeline: CallPipeline, o: ResolvedServe): JsonRpcListenSettings {
+  return {
+    pipeline,
+    maxBodyBytes: o.maxBodyBytes,
+    maxDepth: o.limits.maxDepth,
+    maxBatch: o.maxBatch,
+    maxInFlight: o.peerLimits.maxCallsInFlight,
+    maxWriteBufferBytes: o.limits.maxWriteBufferBytes,
+    requestTimeoutMs: o.requestTimeoutMs,
+    logger: o.logger,
+  };
+}
+
+function jsonAccess(policy: ListenerPolicy): JsonRpcAccess {
+  return { mode: policy.jsonRpcOverTcp, keyed: policy.key !== undefined };
+}
+
+/**
+ * The WebSocket upgrades of one listener, stopped with the server: subprotocol farcall.v1
+ * (farcall/1) and jsonrpc-2.0 (JSON-RPC, under the listener's jsonRpcOverTcp policy).
+ */
+function wsUpgrades(policy: ListenerPolicy, pipeline: CallPipeline, shared: Shared, transport: "ws" | "wss"): WsUpgrades {
+  const o = shared.options;
+  const upgrades = new WsUpgrades({
+    protocols: new Map([
+      [FARCALL_WS_PROTOCOL, farcallWsHandler(farcallConfig(policy, pipeline, shared), shared.farcall, transport)],
+      [JSONRPC_WS_PROTOCOL, jsonRpcWsHandler(jsonSettings(pipeline, o), jsonAccess(policy), shared.json, transport)],
+    ]),
+    maxFrameBytes: o.limits.maxFrameBytes,
+    handshakeTimeoutMs: o.handshakeTimeoutMs,
+    logger: o.logger,
+  });
+  shared.connections.addStoppable(upgrades);
+  return upgrades;
 }
 
 /** Refuses a listener that sets, for itself, an option its family has no use for. */

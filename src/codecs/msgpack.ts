@@ -72,6 +72,11 @@ if (typeof Buffer === "function") {
       return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     },
   });
+} else {
+  // Where Buffer does not exist (a browser), a Node peer's Buffer arrives as the Uint8Array
+  // it is a subclass of, as in json-ext; without this the handshake's challenge (a Buffer
+  // from the Node server's HMAC module) could not even be read.
+  addExtension({ type: EXT_BUFFER, unpack: (view: Uint8Array) => bytesOf(view) });
 }
 addExtension({
   Class: WireRegistered,

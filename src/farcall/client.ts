@@ -1,6 +1,7 @@
 /**
  * The farcall/1 client behind connect(): it keeps one session to a server and survives its
- * restarts. Calls in flight when the link drops reject with UNAVAILABLE; calls made while
+ * restarts, over whatever transport its SessionDialer opens (stream-dial.ts: tcp, tls, unix;
+ * ws-dial.ts and browser-dial.ts: WebSocket). It imports no Node module. Calls in flight when the link drops reject with UNAVAILABLE; calls made while
  * it is down wait for the reconnection within their deadline (or connectTimeoutMs).
  */
 import { createMsgpackCodec } from "../codecs/msgpack.js";
@@ -9,23 +10,38 @@ import { RpcError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { Peer } from "../core/peer.js";
 import type { Caller, CallOptions } from "../core/remote.js";
-import { CONNECT_DEFAULTS, type ClientTlsOptions } from "../options.js";
+import { CONNECT_DEFAULTS } from "../options.js";
+import { unrefTimer } from "../core/runtime.js";
 import type { ResolvedConnect } from "../connect-options.js";
-import { parseAddress, type StreamAddress } from "../net/address.js";
-import { dialFarcall, type StreamSessionConfig } from "./stream-session.js";
-import { peerInfoOf } from "../net/peer-info.js";
-import { dialStream } from "../net/tcp.js";
+import type { StreamSessionConfig } from "./stream-session.js";
+import type { SessionHooks } from "./message-session.js";
 
 /**
- * connect()'s dialer for tcp://, tls:// and unix:// URLs: resolves once the first session
- * is up and authenticated; UNAUTHENTICATED for a wrong key, UNAVAILABLE when unreachable.
+ * The transport seam of the reconnecting client: opens one connection, runs the handshake
+ * with `cfg` and `hooks`, and resolves with its Peer within `timeoutMs` (or rejects with
+ * UNAUTHENTICATED or UNAVAILABLE). The client calls it for the first session and each
+ * reconnection.
  */
-export async function farcallCaller(url: string, options: ResolvedConnect): Promise<Caller> {
-  const address = parseAddress(url);
-  if (options.tls && address.scheme !== "tls") throw new TypeError(`tls options were given but ${url} is not a tls:// address`);
-  const client = new Client(url, address, options.tls, options);
+export type SessionDialer = (cfg: StreamSessionConfig, hooks: SessionHooks, timeoutMs: number) => Promise<Peer>;
+
+/** A reconnecting farcall/1 client over `dialer`, once its first session is up. */
+export async function startClient(url: string, options: ResolvedConnect, dialer: SessionDialer): Promise<Caller> {
+  const client = new Client(url, dialer, options);
   await client.start();
   return client;
+}
+
+/** `promise`, or the error `onTimeout` makes (after giving up on what it waited for) past `ms`. */
+export async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => RpcError): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** A call waiting for a connection. */
@@ -59,8 +75,7 @@ class Client implements Caller {
 
   constructor(
     private readonly url: string,
-    private readonly address: StreamAddress,
-    private readonly tls: ClientTlsOptions | undefined,
+    private readonly dialer: SessionDialer,
     options: ResolvedConnect,
   ) {
     const { limits } = options;
@@ -204,42 +219,24 @@ class Client implements Caller {
           this.retryTimer = undefined;
           if (this.waiters.length > 0) this.ensureConnecting();
         }, delay);
-        this.retryTimer.unref();
+        unrefTimer(this.retryTimer);
       },
     );
   }
 
-  private async dial(): Promise<Peer> {
-    const started = Date.now();
-    const socket = await dialStream(this.address, this.tls, this.connectTimeoutMs);
-    const info = peerInfoOf(socket, this.address.scheme, this.cfg.key !== undefined, this.address.path);
-    const left = Math.max(1, this.connectTimeoutMs - (Date.now() - started));
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        socket.destroy();
-        reject(new RpcError("UNAVAILABLE", `no handshake with ${this.url} within ${this.connectTimeoutMs} ms`));
-      }, left);
-    });
-    try {
-      return await Promise.race([
-        dialFarcall(socket, this.cfg, info, {
-          onClose: (peer) => {
-            this.others.delete(peer);
-            if (this.peer === peer) this.peer = undefined;
-          },
-          onGoaway: (peer) => {
-            // New calls go to a fresh connection; this one finishes what it has, then closes.
-            if (this.peer === peer) this.peer = undefined;
-            this.others.add(peer);
-            void peer.whenIdle().then(() => peer.close(new RpcError("UNAVAILABLE", "the server went away")));
-            if (this.waiters.length > 0) this.ensureConnecting();
-          },
-        }),
-        timeout,
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+  private dial(): Promise<Peer> {
+    return this.dialer(this.cfg, {
+      onClose: (peer) => {
+        this.others.delete(peer);
+        if (this.peer === peer) this.peer = undefined;
+      },
+      onGoaway: (peer) => {
+        // New calls go to a fresh connection; this one finishes what it has, then closes.
+        if (this.peer === peer) this.peer = undefined;
+        this.others.add(peer);
+        void peer.whenIdle().then(() => peer.close(new RpcError("UNAVAILABLE", "the server went away")));
+        if (this.waiters.length > 0) this.ensureConnecting();
+      },
+    }, this.connectTimeoutMs);
   }
 }

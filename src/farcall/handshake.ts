@@ -6,9 +6,11 @@
  * Both sides verify: a server without the key cannot pass itself off as one with it.
  */
 import { RpcError } from "../core/errors.js";
-import { CHALLENGE_BYTES, DIALER_LABEL, LISTENER_LABEL, makeChallenge, proof, verifyProof } from "../net/hmac.js";
+import { DIALER_LABEL, LISTENER_LABEL, makeChallenge, proof, verifyProof } from "../net/hmac.js";
+import { AUTH_SCHEME } from "./auth-scheme.js";
+import { badServerProof, checkHello, checkVerdict, dialerReplyDoc } from "./handshake-dialer.js";
 
-export const AUTH_SCHEME = "hmac-sha256";
+export { AUTH_SCHEME };
 
 interface Hello {
   farcall: 1;
@@ -51,35 +53,16 @@ export function dialerReply(
   key: Uint8Array | undefined,
   codec: string,
 ): { reply: Record<string, unknown>; challenge: Uint8Array } | { error: RpcError } {
-  if (typeof doc !== "object" || doc === null) return { error: new RpcError("UNAVAILABLE", "the server's hello is not a map") };
-  const h = doc as Partial<Hello>;
-  if (h.farcall !== 1) return { error: new RpcError("UNAVAILABLE", `the server speaks farcall/${String(h.farcall)}, not farcall/1`) };
-  if (!Array.isArray(h.codecs) || !h.codecs.includes(codec)) return { error: new RpcError("UNAVAILABLE", `the server does not offer codec ${codec}`) };
-  if (!(h.challenge instanceof Uint8Array) || h.challenge.length !== CHALLENGE_BYTES) {
-    return { error: new RpcError("UNAVAILABLE", "the server's challenge is malformed") };
-  }
-  if (h.auth === AUTH_SCHEME && !key) return { error: new RpcError("UNAUTHENTICATED", "the server requires an authkey and none was given") };
-  if (h.auth !== AUTH_SCHEME && h.auth !== null) return { error: new RpcError("UNAUTHENTICATED", `unsupported auth scheme ${JSON.stringify(h.auth)}`) };
-  if (h.auth === null && key) {
-    return { error: new RpcError("UNAUTHENTICATED", "the server does not authenticate, so it cannot prove it holds the authkey; refusing to talk to it") };
-  }
+  const hello = checkHello(doc, key, codec);
+  if ("error" in hello) return hello;
   const challenge = makeChallenge();
-  const reply: Record<string, unknown> = { codec, challenge };
-  if (key) reply.proof = proof(key, DIALER_LABEL, h.challenge);
-  return { reply, challenge };
+  return { reply: dialerReplyDoc(codec, challenge, key ? proof(key, DIALER_LABEL, hello.challenge) : undefined), challenge };
 }
 
 /** Dialer, step 3 received: undefined when the session may start, else why not. */
 export function dialerCheck(doc: unknown, key: Uint8Array | undefined, challenge: Uint8Array): RpcError | undefined {
-  if (typeof doc !== "object" || doc === null) return new RpcError("UNAVAILABLE", "the server's verdict is not a map");
-  const d = doc as Record<string, unknown>;
-  if (d.ok !== true) {
-    const e = (d.error ?? {}) as Record<string, unknown>;
-    const code = e.code === "INVALID_REQUEST" ? "UNAVAILABLE" : "UNAUTHENTICATED";
-    return new RpcError(code, `the server refused the handshake: ${typeof e.message === "string" ? e.message : "no reason given"}`);
-  }
-  if (key && !verifyProof(key, LISTENER_LABEL, challenge, d.proof)) {
-    return new RpcError("UNAUTHENTICATED", "the server could not prove it holds the authkey");
-  }
+  const verdict = checkVerdict(doc);
+  if ("error" in verdict) return verdict.error;
+  if (key && !verifyProof(key, LISTENER_LABEL, challenge, verdict.proof)) return badServerProof();
   return undefined;
 }

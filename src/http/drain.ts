@@ -22,6 +22,14 @@ export class HttpDrain implements SessionGroup {
     socket.once("close", () => this.sockets.delete(socket));
   }
 
+  /**
+   * Stops following a connection that became a WebSocket: its session drains it (GOAWAY),
+   * not this group, which would end it at once for having no request in flight.
+   */
+  release(socket: Socket): void {
+    this.sockets.delete(socket);
+  }
+
   /** `handler`, counting each request until its answer is sent or abandoned. */
   wrap(handler: NodeHttpHandler): (req: IncomingMessage, res: ServerResponse) => void {
     return (req, res) => {

@@ -6,6 +6,7 @@
  */
 import { createServer as createHttpServer, type IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { RpcError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { AllowList } from "../net/allow-list.js";
@@ -27,6 +28,8 @@ export interface HttpServeConfig {
   drain: HttpDrain;
   requestTimeoutMs: number;
   logger: Logger;
+  /** HTTP Upgrade requests (WebSocket); without it such connections are closed. */
+  upgrade?: ((req: IncomingMessage, socket: Duplex, head: Buffer) => void) | undefined;
 }
 
 /**
@@ -43,6 +46,15 @@ export function httpEntry(cfg: HttpServeConfig): { entry: SniffEntry; parser: St
   });
   // It never listens, so node's request-timeout checker must be started by hand.
   startRequestTimeouts(server);
+  const upgrade = cfg.upgrade;
+  if (upgrade) {
+    server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      // The upgrade handler bounds the WebSocket's own handshake from here on.
+      connections.get(socket)?.handshakeDone();
+      cfg.drain.release(socket);
+      upgrade(req, socket, head);
+    });
+  }
   server.on("clientError", (err: Error, socket: Socket) => {
     connections.get(socket)?.handshakeDone();
     cfg.logger.info(`http ${socket.remoteAddress ?? "client"}:${socket.remotePort ?? ""}: closing: ${refuseClient(err, socket, cfg.requestTimeoutMs)}`);
@@ -96,5 +108,19 @@ export function listenHttpUrl(address: HttpAddress, cfg: HttpListenConfig): Prom
       onRequest(req, res);
     },
     onError: (err) => cfg.logger.warn(err.message),
+    ...(cfg.upgrade ? { onUpgrade: allowedUpgrade(cfg, cfg.upgrade) } : {}),
   });
+}
+
+/** `upgrade` behind the listener's allow list, refusing with 403 as requests are. */
+function allowedUpgrade(cfg: HttpListenConfig, upgrade: NonNullable<HttpServeConfig["upgrade"]>): NonNullable<HttpServeConfig["upgrade"]> {
+  return (req, socket, head) => {
+    if (cfg.allow && !cfg.allow.allows(req.socket.remoteAddress)) {
+      cfg.logger.warn(`refused ${req.socket.remoteAddress}: not in the allow list`);
+      socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
+    cfg.drain.release(req.socket);
+    upgrade(req, socket, head);
+  };
 }

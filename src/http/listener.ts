@@ -5,6 +5,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import type { ServerTlsOptions } from "../options.js";
 import { refuseClient, requestTimeoutOptions } from "./timeouts.js";
 
@@ -56,6 +57,8 @@ export interface HttpListenHandlers {
   /** A request for the endpoint's path. */
   onRequest(req: IncomingMessage, res: ServerResponse): void;
   onError(error: Error): void;
+  /** An HTTP Upgrade request (WebSocket); without it node:http closes such connections. */
+  onUpgrade?(req: IncomingMessage, socket: Duplex, head: Buffer): void;
 }
 
 /**
@@ -86,6 +89,7 @@ export async function listenHttp(address: HttpAddress, tls: ServerTlsOptions | u
   server.prependListener("connection", (socket: Socket) => {
     if (!handlers.admit(socket)) socket.destroy();
   });
+  if (handlers.onUpgrade) server.on("upgrade", handlers.onUpgrade);
   server.on("clientError", (err: Error, socket: Socket) => {
     const where = `${socket.remoteAddress ?? "client"}:${socket.remotePort ?? ""}`;
     handlers.onError(new Error(`http ${where}: closing: ${refuseClient(err, socket, requestTimeoutMs)}`));

@@ -13,18 +13,24 @@ import { buildOpenRpcDocument } from "./openrpc.js";
 import { matchJsonValue } from "./sniff.js";
 import { JsonStreamSession, refuseJsonStream, type JsonStreamConfig } from "./tcp-session.js";
 
+/** A raw JSON-RPC session (TCP or WebSocket) as its server drains and closes it. */
+interface JsonSession {
+  drain(): Promise<void>;
+  close(): void;
+}
+
 /** The raw JSON-RPC sessions of a server, on all its listeners. */
 export class JsonRpcSessions implements SessionGroup {
-  private readonly sessions = new Set<JsonStreamSession>();
+  private readonly sessions = new Set<JsonSession>();
   private draining = false;
 
   /** A session about to start; one starting during close() drains at once. */
-  add(session: JsonStreamSession): void {
+  add(session: JsonSession): void {
     this.sessions.add(session);
     if (this.draining) void session.drain();
   }
 
-  delete(session: JsonStreamSession): void {
+  delete(session: JsonSession): void {
     this.sessions.delete(session);
   }
 

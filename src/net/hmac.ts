@@ -5,10 +5,9 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 
-export const DIALER_LABEL = "farcall/1 dialer";
-export const LISTENER_LABEL = "farcall/1 listener";
-/** Bytes of a challenge: 256 bits, so a proof can never be reused on another connection. */
-export const CHALLENGE_BYTES = 32;
+import { CHALLENGE_BYTES } from "../core/authkey.js";
+
+export { CHALLENGE_BYTES, DIALER_LABEL, LISTENER_LABEL } from "../core/authkey.js";
 
 /** A fresh random challenge. */
 export function makeChallenge(): Buffer {
@@ -26,7 +25,3 @@ export function verifyProof(key: Uint8Array, label: string, challenge: Uint8Arra
   return timingSafeEqual(proof(key, label, challenge), candidate);
 }
 
-/** The key bytes of an authkey given as text (UTF-8) or bytes. */
-export function keyBytes(authkey: string | Uint8Array): Uint8Array {
-  return typeof authkey === "string" ? Buffer.from(authkey, "utf8") : authkey;
-}

@@ -16,7 +16,7 @@ const SRC = resolve(dirname(fileURLToPath(import.meta.url)), "../../src");
 /** Longest file, in lines (STYLE.md: a file is reviewed in one sitting). */
 const MAX_LINES = 400;
 /** One folder per protocol family. */
-const FAMILIES = ["farcall", "jsonrpc", "xmlrpc", "pymanager", "nats"];
+const FAMILIES = ["farcall", "jsonrpc", "xmlrpc", "pymanager", "nats", "worker"];
 /**
  * What each layer may import besides itself. The root option modules hold option types,
  * defaults and their checks, and import no family's code, so any layer outside core/ and
@@ -28,7 +28,9 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   codecs: ["core"],
   net: ["core", "codecs", ...OPTION_MODULES],
   http: ["core", "codecs", "net", ...OPTION_MODULES],
-  ...Object.fromEntries(FAMILIES.map((family) => [family, ["core", "codecs", "net", "http", ...OPTION_MODULES]])),
+  // WebSocket is a transport the families share, as net/ is for stream sockets.
+  ws: ["core", "codecs", "net", "http", ...OPTION_MODULES],
+  ...Object.fromEntries(FAMILIES.map((family) => [family, ["core", "codecs", "net", "http", "ws", ...OPTION_MODULES]])),
   /** OpenTelemetry interceptors: written against the core's interceptor seams alone. */
   otel: ["core"],
 };

@@ -1,0 +1,141 @@
+/**
+ * A `ws` WebSocket as a message link: one binary message per frame, backpressure on
+ * `bufferedAmount`, text messages refused with close code 1003 (unsupported data).
+ */
+import type { Duplex } from "node:stream";
+import type { WebSocket, RawData } from "ws";
+import { RpcError } from "../core/errors.js";
+
+/** Bytes queued on the socket above which stream producers wait for it to drain. */
+const ROOM_BYTES = 1024 * 1024;
+/** How often a waiting producer looks at `bufferedAmount` again; ws has no 'drain' event. */
+const ROOM_POLL_MS = 5;
+/** How long a closing socket may take to say goodbye before it is terminated. */
+export const CLOSE_GRACE_MS = 2000;
+
+/** RFC 6455 close codes used here. */
+export const CLOSE_NORMAL = 1000;
+export const CLOSE_UNSUPPORTED_DATA = 1003;
+export const CLOSE_POLICY_VIOLATION = 1008;
+export const CLOSE_TOO_BIG = 1009;
+
+/** The longest close reason RFC 6455 allows (the control frame's 125 bytes less the code). */
+const MAX_REASON_BYTES = 123;
+
+/** Messages held for a link nobody listens to yet; the handshake needs one or two. */
+const MAX_EARLY_MESSAGES = 8;
+
+export class WsLink {
+  onClose: (error: RpcError) => void = () => {};
+  private closing = false;
+  private handler: ((data: Uint8Array) => void) | undefined;
+  /**
+   * Messages that arrived before a session listened: the server's hello can come in the same
+   * TCP segment as its 101 answer, and so be parsed before the dialer's `await` resumes.
+   */
+  private early: Uint8Array[] = [];
+
+  get onMessage(): (data: Uint8Array) => void {
+    return this.handler ?? this.hold;
+  }
+
+  set onMessage(handler: (data: Uint8Array) => void) {
+    this.handler = handler;
+    const early = this.early;
+    this.early = [];
+    for (const data of early) this.handler(data);
+  }
+
+  private readonly hold = (data: Uint8Array): void => {
+    if (this.early.length >= MAX_EARLY_MESSAGES) return this.closeWith(CLOSE_POLICY_VIOLATION, `more than ${MAX_EARLY_MESSAGES} messages before the handshake`);
+    this.early.push(data);
+  };
+
+  constructor(readonly socket: WebSocket, readonly where: string) {
+    socket.binaryType = "nodebuffer";
+    socket.on("message", onSocketMessage.bind(null, this));
+    socket.on("close", (code: number, reason: Buffer) => {
+      const why = reason.length > 0 ? `: ${reason.toString("utf8")}` : "";
+      this.onClose(new RpcError("UNAVAILABLE", `websocket to ${this.where} closed (${code}${why})`));
+    });
+    // ws reports a frame over maxPayload as an error (code WS_ERR_UNSUPPORTED_MESSAGE_LENGTH), then
+    // closes with 1009; 'close' ends the session, so the error needs a listener, not an action.
+    socket.on("error", noop);
+  }
+
+  send(frame: Uint8Array): void {
+    if (this.closing) return;
+    if (!this.corked) {
+      // Frames sent in one turn of the event loop leave in one write, as on TCP (framing.ts):
+      // ws writes each message on its own, a syscall per small call under load.
+      const raw = rawSocketOf(this.socket);
+      if (raw) {
+        this.corked = true;
+        raw.cork();
+        process.nextTick(uncork, this, raw);
+      }
+    }
+    this.socket.send(frame, { binary: true });
+  }
+
+  /** Set while the raw socket is corked for this turn's frames. */
+  corked = false;
+
+  room(): Promise<void> | undefined {
+    if (this.closing || this.socket.bufferedAmount < ROOM_BYTES) return undefined;
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (this.closing || this.socket.readyState !== this.socket.OPEN || this.socket.bufferedAmount < ROOM_BYTES) resolve();
+        else setTimeout(check, ROOM_POLL_MS);
+      };
+      setTimeout(check, ROOM_POLL_MS);
+    });
+  }
+
+  close(): void {
+    this.closeWith(CLOSE_NORMAL, "");
+  }
+
+  refuse(reason: string): void {
+    this.closeWith(CLOSE_POLICY_VIOLATION, reason);
+  }
+
+  closeWith(code: number, reason: string): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.socket.close(code, clip(reason));
+    setTimeout(() => this.socket.terminate(), CLOSE_GRACE_MS).unref();
+  }
+}
+
+/**
+ * The TCP socket under a `ws` WebSocket. ws keeps it in `_socket` (not public API, but stable
+ * since ws 1.x); without it frames are simply written one by one.
+ */
+function rawSocketOf(socket: WebSocket): Duplex | undefined {
+  const raw = (socket as unknown as { _socket?: Duplex })._socket;
+  return raw && typeof raw.cork === "function" ? raw : undefined;
+}
+
+function uncork(link: WsLink, raw: Duplex): void {
+  link.corked = false;
+  raw.uncork();
+}
+
+function onSocketMessage(link: WsLink, data: RawData, isBinary: boolean): void {
+  if (!isBinary) {
+    link.closeWith(CLOSE_UNSUPPORTED_DATA, "farcall/1 takes binary messages only, got a text message");
+    return;
+  }
+  // binaryType "nodebuffer" makes every binary message one Buffer.
+  link.onMessage(data as Buffer);
+}
+
+/** `reason` cut to what a close frame can carry, on a character boundary. */
+function clip(reason: string): string {
+  let out = reason;
+  while (Buffer.byteLength(out) > MAX_REASON_BYTES) out = out.slice(0, -1);
+  return out;
+}
+
+function noop(): void {}

@@ -1,0 +1,94 @@
+/**
+ * WebSocket upgrades for serve(): an HTTP Upgrade request (on a one-port listener's HTTP, an
+ * http:// listener, or a ws:// listener) is handed to the `ws` server, and the subprotocol
+ * the client asks for picks the family that takes the socket. A request offering none of
+ * ours is answered 400 naming the ones there are, before any WebSocket exists.
+ */
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, type WebSocket } from "ws";
+import type { Logger } from "../core/logger.js";
+import { CLOSE_GRACE_MS, CLOSE_POLICY_VIOLATION } from "./link.js";
+
+/** A family's side of an upgrade: the socket is open and speaks `protocol`. */
+export type UpgradeHandler = (socket: WebSocket, req: IncomingMessage, settled: () => void) => void;
+
+export interface WsUpgradeConfig {
+  /** Subprotocol name → the family that speaks it (e.g. "farcall.v1"). */
+  protocols: ReadonlyMap<string, UpgradeHandler>;
+  /** Largest message accepted (ws's maxPayload): the server's maxFrameBytes. */
+  maxFrameBytes: number;
+  /** Time from the Upgrade request to the end of the family's own handshake. */
+  handshakeTimeoutMs: number;
+  logger: Logger;
+}
+
+/** The `ws` server of one listener; it never listens itself: upgrades are handed to it. */
+export class WsUpgrades {
+  private readonly server: WebSocketServer;
+
+  constructor(private readonly cfg: WsUpgradeConfig) {
+    this.server = new WebSocketServer({
+      noServer: true,
+      maxPayload: cfg.maxFrameBytes,
+      // Compression costs a zlib context per socket and lets a small message inflate past
+      // what its frame header said; farcall's frames are already compact.
+      perMessageDeflate: false,
+      clientTracking: false,
+      handleProtocols: (offered) => pickProtocol(offered, cfg.protocols),
+    });
+  }
+
+  /** node:http's 'upgrade' event; a bound method, so it can be passed as the listener. */
+  readonly handle = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const offered = parseProtocols(req.headers["sec-websocket-protocol"]);
+    const protocol = pickProtocol(offered, this.cfg.protocols);
+    if (protocol === false) {
+      const names = [...this.cfg.protocols.keys()].join(", ");
+      const why = `no supported WebSocket subprotocol: offered ${offered.size > 0 ? [...offered].join(", ") : "none"}; this server speaks ${names}`;
+      this.cfg.logger.warn(`${req.socket.remoteAddress ?? "client"}: refused upgrade: ${why}`);
+      refuseUpgrade(socket, why);
+      return;
+    }
+    let upgraded: WebSocket | undefined;
+    const timer = setTimeout(() => {
+      const why = `no ${protocol} handshake within ${this.cfg.handshakeTimeoutMs} ms (handshakeTimeoutMs)`;
+      this.cfg.logger.warn(`${req.socket.remoteAddress ?? "client"}: closing: ${why}`);
+      if (!upgraded) return void socket.destroy();
+      // A close frame tells the client why; a client that does not answer it is cut off.
+      upgraded.close(CLOSE_POLICY_VIOLATION, why);
+      setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+    }, this.cfg.handshakeTimeoutMs);
+    socket.once("close", () => clearTimeout(timer));
+    this.server.handleUpgrade(req, socket, head, (ws) => {
+      upgraded = ws;
+      this.cfg.protocols.get(protocol)!(ws, req, () => clearTimeout(timer));
+    });
+  };
+
+  close(): Promise<void> {
+    // Its sockets belong to the sessions, which the server drains and closes.
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** The Sec-WebSocket-Protocol header's names. */
+function parseProtocols(header: string | undefined): Set<string> {
+  const names = new Set<string>();
+  for (const part of (header ?? "").split(",")) {
+    const name = part.trim();
+    if (name) names.add(name);
+  }
+  return names;
+}
+
+/** The first offered name we speak, in the client's order of preference, or false. */
+function pickProtocol(offered: Set<string>, protocols: ReadonlyMap<string, UpgradeHandler>): string | false {
+  for (const name of offered) if (protocols.has(name)) return name;
+  return false;
+}
+
+function refuseUpgrade(socket: Duplex, why: string): void {
+  const body = `${why}\n`;
+  socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+}
