@@ -1,0 +1,34 @@
+/**
+ * Values come back as they went: a real Python client stores each value of a table through
+ * farcall's pymanager:// listener (the demo service's put) and reads it back (get, then the
+ * proxy's _getvalue()), and test/fixtures/pymanager/value_table.py compares the exact Python
+ * type, recursively: tuple, list, dict with str/int/tuple keys, set, frozenset, bytes,
+ * bytearray, big ints, float, date, naive and aware datetimes with microseconds. It also
+ * compares what printing the proxy shows (the server's repr) with Python's repr.
+ */
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { after, before, describe, it } from "node:test";
+import { serve, type Server } from "../../src/index.js";
+import { createDemoService } from "../../src/demo/service.js";
+import { findPython3, runPython } from "../fixtures/pymanager/python-run.js";
+
+const python = findPython3("pymanager value round trips");
+const TABLE = fileURLToPath(new URL("../fixtures/pymanager/value_table.py", import.meta.url));
+
+describe("a Python client's values through farcall's manager listener come back with their exact type", { skip: python === undefined }, () => {
+  let server: Server;
+  before(async () => {
+    server = await serve(createDemoService(), { listen: [{ url: "pymanager://127.0.0.1:0", authkey: "password" }], logger: false });
+  });
+  after(() => server.close());
+
+  it("every value of the table, and its repr", async () => {
+    const port = server.addresses[0]!.slice(server.addresses[0]!.lastIndexOf(":") + 1);
+    const run = await runPython(python!, [TABLE, "127.0.0.1", port, "password"], 60_000);
+    assert.equal(run.code, 0, run.stderr);
+    const lines = run.stdout.trim().split("\n");
+    assert.deepEqual(lines.filter((l) => !l.startsWith("ok ")), [], "every value came back with its type and repr");
+    assert.equal(lines.length, 26, "the whole table ran");
+  });
+});
