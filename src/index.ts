@@ -53,6 +53,14 @@ export type { MethodInfo } from "./core/dispatcher.js";
 /** A description, parameter types and idempotence attached to a method, for introspection and retries. */
 export { describeMethod } from "./core/method-doc.js";
 export type { MethodDoc, ParamDoc } from "./core/method-doc.js";
+
+/**
+ * Python's types that JavaScript values cannot tell apart, kept as a mark on the natural
+ * value (a tuple is an array marked "tuple"; frozenset, bytearray, date and datetime too), so
+ * Python's manager clients get back what they stored.
+ */
+export { tuple, isTuple, pythonTypeOf } from "./pymanager/pickle/python-types.js";
+export type { PythonTypeMark } from "./pymanager/pickle/python-types.js";
 export type { Logger } from "./core/logger.js";
 export type { CallLog, CallLogEntry } from "./core/call-log.js";
 export type {

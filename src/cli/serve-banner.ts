@@ -31,3 +31,18 @@ export function demoUsageLines(address: string, withAuthkey: boolean): string[] 
     "",
   ];
 }
+
+/**
+ * How Python's manager clients reach the demo's pymanager:// listener at `address`: with
+ * `seedKey` when that is the key (the seeds' own, so printing it gives nothing away), else
+ * with the key the operator chose, which is never printed.
+ */
+export function pymanagerUsageLines(address: string, seedKey: string | undefined): string[] {
+  const { hostname, port } = new URL(address);
+  const key = seedKey === undefined ? "the key in --authkey or FARCALL_AUTHKEY" : `the key ${JSON.stringify(seedKey)}`;
+  return [
+    `Python's manager clients (multiprocessing.managers) connect to ${hostname}:${port} with ${key}:`,
+    `  python3 manager_kv_client.py ${hostname} ${port}`,
+    "",
+  ];
+}

@@ -12,7 +12,8 @@ import { CliError, EXIT } from "./cli-error.js";
 import { loadModule, pickExport } from "./load-module.js";
 import { isNatsUrl } from "../nats/address.js";
 import { serverTls, TLS_OPTIONS, TLS_USAGE } from "./tls-files.js";
-import { demoUsageLines, listeningLines } from "./serve-banner.js";
+import { demoUsageLines, listeningLines, pymanagerUsageLines } from "./serve-banner.js";
+import { demoListeners, parseDemoPorts, SEED_AUTHKEY } from "./demo-listeners.js";
 
 /** Time calls in flight get to finish after SIGINT/SIGTERM. */
 const DRAIN_MS = 5000;
@@ -28,7 +29,10 @@ module's only export; otherwise every export of the module, each under its own n
 TypeScript modules need Node's type stripping or the "tsx" package.
 
 Options:
-  --listen URL     where to listen; repeat for several (default ${SERVE_DEFAULTS.listen})
+  --listen URL     where to listen; repeat for several (default ${SERVE_DEFAULTS.listen};
+                   for the demo service, tcp://127.0.0.1:4343 and, for Python's
+                   manager clients, pymanager://127.0.0.1:4344 with the key
+                   "${SEED_AUTHKEY}" unless --authkey or $FARCALL_AUTHKEY gives one)
                    tcp://HOST:PORT, tls://HOST:PORT, unix:///PATH.sock, or
                    http://HOST:PORT/PATH for JSON-RPC and XML-RPC over HTTP; port 0
                    picks a free port;
@@ -37,6 +41,8 @@ Options:
   --store URL      where the demo service keeps its keys and counters: nats://HOST:PORT/BUCKET
                    for a NATS JetStream key-value bucket shared by every instance
                    (default: process memory)
+  --demo-ports T,P the demo's two ports when no --listen is given (default 4343,4344;
+                   0 picks a free port)
   --authkey KEY    shared secret clients must prove they hold (default: $FARCALL_AUTHKEY)
   --export NAME    serve this export of the module
   --log FILE       append one JSON line per call to FILE (time, method, durationMs,
@@ -58,6 +64,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     export: { type: "string" },
     log: { type: "string" },
     store: { type: "string" },
+    "demo-ports": { type: "string" },
     ...TLS_OPTIONS,
   });
   if (values.help) {
@@ -68,11 +75,15 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const file = positionals[0];
   if (file === undefined && values.export !== undefined) throw new CliError("--export needs a module to pick the export from");
   if (file !== undefined && values.store !== undefined) throw new CliError("--store is for the demo service; a module keeps its own state");
+  if (values["demo-ports"] !== undefined && (file !== undefined || values.listen !== undefined)) {
+    throw new CliError("--demo-ports is for the demo service's default listeners; with --listen or a module, give the addresses with --listen");
+  }
 
   const state = await openStore(values.store);
   const api = file === undefined ? createDemoService(state) : pickExport(await loadModule(file), file, values.export);
   const authkey = resolveAuthkey(values.authkey);
-  const listen = values.listen ?? [SERVE_DEFAULTS.listen];
+  const demoLayout = file === undefined && values.listen === undefined;
+  const listen = demoLayout ? demoListeners(authkey, parseDemoPorts(values["demo-ports"])) : (values.listen ?? [SERVE_DEFAULTS.listen]);
   const tls = serverTls(values);
   const callLog = values.log !== undefined ? openCallLogFile(values.log) : undefined;
 
@@ -82,16 +93,19 @@ export async function serveCommand(argv: string[]): Promise<void> {
   } catch (err) {
     await callLog?.close();
     await state.close();
-    throw new CliError(`cannot serve on ${listen.join(", ")}: ${err instanceof Error ? err.message : String(err)}`);
+    const where = listen.map((entry) => (typeof entry === "string" ? entry : entry.url)).join(", ");
+    throw new CliError(`cannot serve on ${where}: ${err instanceof Error ? err.message : String(err)}`);
   }
 
   // Before anything is printed: whoever reads the address may signal us right away.
   stopOnSignals(server, callLog, state);
   const out = listeningLines(server.addresses);
   if (file === undefined) out.push(...demoUsageLines(server.addresses[0] ?? SERVE_DEFAULTS.listen, authkey !== undefined));
+  if (demoLayout) out.push(...pymanagerUsageLines(server.addresses[1]!, authkey === undefined ? SEED_AUTHKEY : undefined));
   process.stdout.write(`${out.join("\n")}\n`);
-  if (authkey === undefined && !listen.every(isNatsUrl)) {
-    process.stderr.write("farcall: warning: no authkey: every process that can reach these addresses can call every method (use --authkey or FARCALL_AUTHKEY)\n");
+  if (authkey === undefined && !listen.every((entry) => typeof entry === "string" && isNatsUrl(entry))) {
+    const where = demoLayout ? `${server.addresses[0]} (the pymanager:// listener has the seeds' key)` : "these addresses";
+    process.stderr.write(`farcall: warning: no authkey: every process that can reach ${where} can call every method (use --authkey or FARCALL_AUTHKEY)\n`);
   }
 }
 

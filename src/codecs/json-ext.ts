@@ -22,7 +22,8 @@
  *
  * Plain-mode decoding is JSON.parse after the depth check, with these consequences:
  * integers beyond 2^53 arrive as the nearest double, a number literal beyond the double range
- * (`1e400`) arrives as ±Infinity, and the non-standard tokens `NaN` and `Infinity` that
+ * (`1e400`, a million digits) is PARSE_ERROR naming where it sits (json-numbers.ts), and the
+ * non-standard tokens `NaN` and `Infinity` that
  * Python's json.dumps writes by default (allow_nan=True) are refused with PARSE_ERROR, as
  * RFC 8259 and every strict parser refuse them. A byte-order mark is skipped; invalid UTF-8
  * is PARSE_ERROR.
@@ -58,6 +59,7 @@ import { revive } from "./json-revive.js";
 import { HAS_BUFFER, setOwn, T_BIGINT, T_BUFFER, T_BYTES, T_DATE, T_ERROR, T_ESCAPED, T_MAP, T_NUMBER, T_SET, T_TYPE, TAG_PREFIX, toBase64, UNDEFINED_TAG } from "./json-tags.js";
 import { registeredTypeOf } from "../core/type-registry.js";
 import { errorToWire } from "./wire-error.js";
+import { checkParsedNumbers } from "./json-numbers.js";
 
 export { MAX_BIGINT_CHARS, TAG_PREFIX } from "./json-tags.js";
 
@@ -123,6 +125,7 @@ export function createJsonCodec(options: JsonCodecOptions): Codec {
       } catch (err) {
         throw new RpcError("PARSE_ERROR", `invalid JSON: ${(err as Error).message}`);
       }
+      checkParsedNumbers(text, doc);
       if (!extended) return doc;
       try {
         return revive(doc);

@@ -8,6 +8,7 @@ import { sleep } from "./sleep.js";
 import { memoryState, type DemoState, type Maybe } from "./store-backend.js";
 import { requireName, requireSafeInteger } from "./validate.js";
 import { describeMethod } from "../core/method-doc.js";
+import { add, divide, get_uname, multiply, search, subtract } from "./seed-functions.js";
 
 /**
  * A fresh demo service with its own empty state:
@@ -17,7 +18,12 @@ import { describeMethod } from "../core/method-doc.js";
  *   `counter.add(name, n)`, both returning the new value, atomic under any concurrency;
  * - `uname()` (the server's OS, release and CPU), `echo(x)` (its argument, unchanged) and
  *   `sleep(ms)` (honours cancellation);
- * - `account`: a remote {@link Account} (`deposit`, `withdraw`, `balance`).
+ * - `account`: a remote {@link Account} (`deposit`, `withdraw`, `balance`);
+ * - the origin programs' functions, so their clients run unchanged: `inc(k)` (adds 1 to the
+ *   integer under key k, a missing key counting from 0, atomically; with `get` and `put` the
+ *   manager seeds' store), `get_uname()`, `add`, `subtract`, `multiply`, `divide` (XML-RPC
+ *   seed; division by zero is INVALID_PARAMS), and `search(number?, last_name?, first_name?)`
+ *   over a small table, by position or by name (JSON-RPC seed).
  *
  * The keys and counters live in `state`: process memory by default, or a store shared by
  * every instance (`farcall serve --store nats://...`), where the methods answer Promises.
@@ -32,6 +38,9 @@ export function createDemoService(state: DemoState = memoryState()) {
     },
     put(key: string, value: unknown): Maybe<void> {
       return store.put(requireName(key, "key"), value);
+    },
+    inc(key: string): Maybe<number> {
+      return store.increment(requireName(key, "key"));
     },
     delete(key: string): Maybe<boolean> {
       return store.delete(requireName(key, "key"));
@@ -58,6 +67,12 @@ export function createDemoService(state: DemoState = memoryState()) {
     },
     sleep,
     account: new Account(),
+    get_uname,
+    add,
+    subtract,
+    multiply,
+    divide,
+    search,
   };
   describeAll(service);
   return service;
@@ -78,6 +93,19 @@ function describeAll(s: DemoApi): void {
   describeMethod(s.counter.add, { description: "Adds n to the counter, atomically; returns the new value.", params: [str("name"), { name: "n", type: "int" }], returns: "int" });
   describeMethod(s.uname, { description: "The server's operating system, release and CPU.", params: [], returns: "string", idempotent: true });
   describeMethod(s.echo, { description: "Its argument, unchanged.", params: [{ name: "value" }], idempotent: true });
+  describeMethod(s.inc, { description: "Adds 1 to the integer under key (a missing key counts from 0), atomically; returns the new value.", params: [str("key")], returns: "int" });
+  describeMethod(s.get_uname, { description: "str(os.uname()) as Python prints it on the server.", params: [], returns: "string", idempotent: true });
+  const xy = [{ name: "x", type: "double" }, { name: "y", type: "double" }];
+  describeMethod(s.add, { description: "x + y.", params: xy, idempotent: true });
+  describeMethod(s.subtract, { description: "x - y.", params: xy, idempotent: true });
+  describeMethod(s.multiply, { description: "x * y.", params: xy, idempotent: true });
+  describeMethod(s.divide, { description: "x / y; division by zero is INVALID_PARAMS.", params: xy, returns: "double", idempotent: true });
+  describeMethod(s.search, {
+    description: "The people matching every criterion given (by position or by name); none lists them all.",
+    params: [str("number"), str("last_name"), str("first_name")],
+    returns: "array",
+    idempotent: true,
+  });
 }
 
 /** The type of the demo service, for `connect<DemoApi>(url)`. */

@@ -15,6 +15,8 @@ export interface KeyValueBackend {
   /** The value under `key`, or undefined. */
   get(key: string): Maybe<unknown>;
   put(key: string, value: unknown): Maybe<void>;
+  /** Adds 1 to the integer under `key` (missing counts as 0), atomically; answers the new value. */
+  increment(key: string): Maybe<number>;
   /** True when `key` was there. */
   delete(key: string): Maybe<boolean>;
   /** Every key, sorted. */

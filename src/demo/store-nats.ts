@@ -11,6 +11,7 @@
 import type { KV, KvEntry } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { createMsgpackCodec } from "../codecs/msgpack.js";
+import { nextCount } from "./kv-store.js";
 import { RpcError } from "../core/errors.js";
 import { parseNatsUrl, formatNatsUrl } from "../nats/address.js";
 import { openNats } from "../nats/connection.js";
@@ -90,6 +91,13 @@ class NatsKeyValueStore implements KeyValueBackend {
     }
   }
 
+  increment(key: string): Promise<number> {
+    return compareAndSet(this.kv, keyOf("k.", key), `inc(${JSON.stringify(key)})`, (entry) => {
+      const next = nextCount(key, live(entry) ? codec.decode(entry.value) : undefined);
+      return [next, codec.encode(next)];
+    });
+  }
+
   async delete(key: string): Promise<boolean> {
     const k = keyOf("k.", key);
     try {
@@ -128,29 +136,39 @@ class NatsCounters implements CountersBackend {
   }
 
   async add(name: string, n: number): Promise<number> {
-    const key = keyOf("c.", name);
-    for (let round = 1; round <= MAX_CAS_ROUNDS; round++) {
-      let next: number;
-      try {
-        const entry = await this.kv.get(key);
-        const current = live(entry) ? Number(entry.string()) : 0;
-        next = current + n;
-        if (!Number.isSafeInteger(next)) {
-          throw new RpcError("INVALID_PARAMS", `counter ${JSON.stringify(name)} would reach ${next}, past the safe-integer range`, { value: current });
-        }
-        // create() succeeds only where no live entry exists; update() only at the revision read.
-        if (live(entry)) await this.kv.update(key, encoder.encode(String(next)), entry.revision);
-        else await this.kv.create(key, encoder.encode(String(next)));
-        return next;
-      } catch (err) {
-        if (!isConflict(err)) throw storeError(err, `counter.add(${JSON.stringify(name)})`);
+    return compareAndSet(this.kv, keyOf("c.", name), `counter.add(${JSON.stringify(name)})`, (entry) => {
+      const current = live(entry) ? Number(entry.string()) : 0;
+      const next = current + n;
+      if (!Number.isSafeInteger(next)) {
+        throw new RpcError("INVALID_PARAMS", `counter ${JSON.stringify(name)} would reach ${next}, past the safe-integer range`, { value: current });
       }
-      // Another writer won this round. Losing twice in a row means writers collide in step: a
-      // little jitter (at most a few ms, timers are coarse) spreads them out.
-      if (round > 1) await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(round, 4)));
-    }
-    throw new RpcError("UNAVAILABLE", `counter ${JSON.stringify(name)}: still contended after ${MAX_CAS_ROUNDS} compare-and-set rounds`);
+      return [next, encoder.encode(String(next))];
+    });
   }
+}
+
+/**
+ * Writes what `step` computes from the entry under `key`, on condition that no other writer
+ * changed the entry in between; retries a lost round, at most MAX_CAS_ROUNDS times.
+ * `step` answers the result and the bytes to store, or throws to give up.
+ */
+async function compareAndSet<T>(kv: KV, key: string, what: string, step: (entry: KvEntry | null) => [T, Uint8Array]): Promise<T> {
+  for (let round = 1; round <= MAX_CAS_ROUNDS; round++) {
+    try {
+      const entry = await kv.get(key);
+      const [result, bytes] = step(entry);
+      // create() succeeds only where no live entry exists; update() only at the revision read.
+      if (live(entry)) await kv.update(key, bytes, entry.revision);
+      else await kv.create(key, bytes);
+      return result;
+    } catch (err) {
+      if (!isConflict(err)) throw storeError(err, what);
+    }
+    // Another writer won this round. Losing twice in a row means writers collide in step: a
+    // little jitter (at most a few ms, timers are coarse) spreads them out.
+    if (round > 1) await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(round, 4)));
+  }
+  throw new RpcError("UNAVAILABLE", `${what}: still contended after ${MAX_CAS_ROUNDS} compare-and-set rounds`);
 }
 
 /**

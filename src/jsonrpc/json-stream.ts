@@ -10,6 +10,13 @@
  * kept. Brackets inside strings do not count; UTF-8 never uses ASCII bytes inside a
  * multi-byte character, so scanning bytes is exact. Whether the value is valid JSON is left
  * to the decoder.
+ *
+ * Malformed framing is reported and the stream resynchronises at the next line, so a caller
+ * always gets an answer: a byte that cannot start a value is reported and the rest of its
+ * line skipped; a value still open when a line starts with `{` or `[` (a new value; a
+ * pretty-printer indents everything but the outermost brackets) is reported unterminated, and
+ * the new line starts afresh; so is a value whose string holds a raw line feed, which JSON
+ * never allows in a string. Only the limits end the stream.
  */
 import { RpcError } from "../core/errors.js";
 
@@ -22,6 +29,10 @@ export class JsonValueSplitter {
   private depth = 0;
   private inString = false;
   private escaped = false;
+  /** Discarding the rest of a line that held a byte no value can start with. */
+  private skipping = false;
+  /** The previous byte was a line feed: a value starting here is a new one. */
+  private lineStart = false;
 
   constructor(
     private readonly maxBytes: number,
@@ -34,25 +45,38 @@ export class JsonValueSplitter {
   }
 
   /**
-   * Feeds `chunk`, calling `onValue` with each value it completes, in order. Throws
-   * PARSE_ERROR for a byte that cannot start a value and RESOURCE_EXHAUSTED for a value over
-   * a limit; the stream cannot be resynchronised after either.
+   * Feeds `chunk`, calling `onValue` with each value it completes and `onMalformed` with a
+   * PARSE_ERROR for each stretch it had to drop, in order. Throws RESOURCE_EXHAUSTED for a
+   * value over a limit; the stream cannot be resynchronised after that.
    */
-  push(chunk: Buffer, onValue: (value: Buffer) => void): void {
+  push(chunk: Buffer, onValue: (value: Buffer) => void, onMalformed: (err: RpcError) => void): void {
     let start = this.depth > 0 ? 0 : -1;
     for (let i = 0; i < chunk.length; i++) {
       const c = chunk[i]!;
+      if (this.skipping) {
+        if (c === 0x0a) this.skipping = false;
+        continue;
+      }
+      if (this.depth > 0 && this.lineStart && (c === 0x7b || c === 0x5b) && !this.inString) {
+        onMalformed(this.drop(i - start, "a new value starts on the next line"));
+      }
+      this.lineStart = c === 0x0a;
       if (this.depth === 0) {
         if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue;
         if (c !== 0x7b /* { */ && c !== 0x5b /* [ */) {
-          throw new RpcError("PARSE_ERROR", `expected a JSON object or array, got byte 0x${c.toString(16).padStart(2, "0")}`);
+          onMalformed(new RpcError("PARSE_ERROR", `expected a JSON object or array, got byte 0x${c.toString(16).padStart(2, "0")}; the rest of the line is skipped`));
+          this.skipping = c !== 0x0a;
+          continue;
         }
         start = i;
         this.depth = 1;
         continue;
       }
       if (this.inString) {
-        if (this.escaped) this.escaped = false;
+        if (c === 0x0a) {
+          onMalformed(this.drop(i - start, "a string holds a raw line feed"));
+          start = -1;
+        } else if (this.escaped) this.escaped = false;
         else if (c === 0x5c /* \ */) this.escaped = true;
         else if (c === 0x22 /* " */) this.inString = false;
         continue;
@@ -82,6 +106,20 @@ export class JsonValueSplitter {
       this.pieces.push(chunk.subarray(start));
       this.held += rest;
     }
+  }
+
+  /**
+   * Forgets the open value (`inChunk` of its bytes are in the current chunk) and answers the
+   * error reporting it; a `{` or `[` being looked at then starts a new value.
+   */
+  private drop(inChunk: number, why: string): RpcError {
+    const size = this.held + Math.max(inChunk, 0);
+    this.pieces = [];
+    this.held = 0;
+    this.depth = 0;
+    this.inString = false;
+    this.escaped = false;
+    return new RpcError("PARSE_ERROR", `JSON value of ${size} B unterminated at the end of its line (${why}); it is dropped and reading goes on at the next line`);
   }
 
   private checkSize(size: number): void {

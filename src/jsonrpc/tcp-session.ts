@@ -89,7 +89,7 @@ export class JsonStreamSession {
   private onData(chunk: Buffer): void {
     if (this.draining) return;
     try {
-      this.splitter.push(chunk, (value) => this.onValue(value));
+      this.splitter.push(chunk, (value) => this.onValue(value), (err) => this.onMalformed(err));
     } catch (err) {
       this.hangUp(err);
       return;
@@ -114,15 +114,23 @@ export class JsonStreamSession {
     this.hangUp(new RpcError("RESOURCE_EXHAUSTED", `JSON value not complete within ${this.cfg.requestTimeoutMs} ms (requestTimeoutMs)`));
   }
 
-  /** The byte stream cannot be resynchronised: answer once, then hang up. */
+  /** A stretch of the stream was dropped (json-stream.ts): say so; reading goes on. */
+  private onMalformed(err: RpcError): void {
+    this.partialSince = 0;
+    this.write(errorResponse(null, err));
+  }
+
+  /**
+   * The byte stream cannot be resynchronised: answer once, let the documents already read be
+   * answered too, then hang up.
+   */
   private hangUp(err: unknown): void {
     this.cfg.logger.warn(`${this.where}: closing: ${(err as Error).message}`);
     this.draining = true;
     clearTimeout(this.lateTimer);
     this.write(errorResponse(null, err));
-    this.socket.end();
-    // The caller gets LINGER_MS to read the error; one still sending cannot hold the socket.
-    setTimeout(destroySocket, LINGER_MS, this.socket).unref();
+    if (this.inFlight === 0) endLingering(this.socket);
+    else this.idle = () => endLingering(this.socket);
   }
 
   private onValue(value: Buffer): void {
@@ -165,6 +173,12 @@ export class JsonStreamSession {
 
 function destroySocket(socket: Socket): void {
   socket.destroy();
+}
+
+/** Ends `socket`; the caller gets LINGER_MS to read what was written, one still sending cannot hold it. */
+function endLingering(socket: Socket): void {
+  socket.end();
+  setTimeout(destroySocket, LINGER_MS, socket).unref();
 }
 
 function onLateCheck(session: JsonStreamSession): void {

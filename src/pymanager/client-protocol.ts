@@ -49,6 +49,27 @@ export function pythonError(exception: unknown): RpcError {
   return new RpcError(type, exceptionText(exception.args), { type, args: exception.args });
 }
 
+/** The last line of a Python traceback: `KeyError: 'nope'`, `module.Error: text`, or a bare type name. */
+const EXCEPTION_LINE = /^([A-Za-z_][\w.]*)(?::[ \t]*(.*))?$/;
+
+/** Longest message taken from a traceback's last line; the whole text stays in `data`. */
+const MAX_MESSAGE = 1000;
+
+/**
+ * An RpcError for a `#TRACEBACK` reply: the code is the exception's type name read from the
+ * traceback's last line (`KeyError`), the message that line's text, and the whole traceback
+ * is in `data.traceback`, never the message. Text that does not end as a traceback does is
+ * `RemoteError` with its last line.
+ */
+export function tracebackError(kind: string, text: string): RpcError {
+  const lines = text.split("\n").filter((l) => l.trim() !== "");
+  const last = lines[lines.length - 1] ?? "";
+  const match = text.startsWith("Traceback") ? EXCEPTION_LINE.exec(last) : null;
+  const type = match ? match[1]!.slice(match[1]!.lastIndexOf(".") + 1) : "RemoteError";
+  const message = (match ? (match[2] ?? match[1]!) : last || "the server raised an error").slice(0, MAX_MESSAGE);
+  return new RpcError(type, message, { kind, traceback: text });
+}
+
 /**
  * A `#PROXY` reply: the method's result is a new shared object on the server (a method in
  * the server's `method_to_typeid`), held there with one reference that the caller must drop.
@@ -85,7 +106,7 @@ export function replyValue(reply: unknown): unknown {
       throw pythonError(result);
     case "#TRACEBACK":
     case "#UNSERIALIZABLE":
-      throw new RpcError("RemoteError", typeof result === "string" ? result : String(result), { kind });
+      throw tracebackError(kind, typeof result === "string" ? result : String(result));
     default:
       throw new RpcError("PARSE_ERROR", `unknown reply kind ${JSON.stringify(kind).slice(0, 40)}`);
   }

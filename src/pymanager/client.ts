@@ -29,6 +29,13 @@ export interface PyManagerClientOptions {
   callTimeoutMs?: number;
   /** Streams kept open for object calls; more calls in flight wait for one. @default 8 */
   maxStreams?: number;
+  /**
+   * One-shot connections (`create`, `decref`, server methods) open at once; more wait in
+   * order. With maxStreams, this caps the client's connections to the server at
+   * maxStreams + maxDials. Kept under Python's listen backlog of 16, which refuses more.
+   * @default 8
+   */
+  maxDials?: number;
   /** Pickle protocol of requests: 2 for a Python 2.7 server. @default 4 */
   protocol?: 2 | 3 | 4;
 }
@@ -38,6 +45,7 @@ export const PYMANAGER_CLIENT_DEFAULTS = Object.freeze({
   handshakeTimeoutMs: 10_000,
   callTimeoutMs: 30_000,
   maxStreams: 8,
+  maxDials: 8,
   protocol: 4 as 2 | 3 | 4,
 });
 
@@ -76,7 +84,8 @@ export async function connectPyManager(address: StreamAddress, options: PyManage
     callTimeoutMs: positive(options.callTimeoutMs, PYMANAGER_CLIENT_DEFAULTS.callTimeoutMs, "callTimeoutMs"),
   };
   const client = new ManagerClient(address, options.authkey ?? new Uint8Array(0), limits,
-    positive(options.maxStreams, PYMANAGER_CLIENT_DEFAULTS.maxStreams, "maxStreams"), options.protocol ?? PYMANAGER_CLIENT_DEFAULTS.protocol);
+    positive(options.maxStreams, PYMANAGER_CLIENT_DEFAULTS.maxStreams, "maxStreams"), options.protocol ?? PYMANAGER_CLIENT_DEFAULTS.protocol,
+    positive(options.maxDials, PYMANAGER_CLIENT_DEFAULTS.maxDials, "maxDials"));
   await client.serverCall("dummy");
   return client;
 }
@@ -88,6 +97,9 @@ class ManagerClient implements PyManagerClient {
   private waitHead = 0;
   private streams = 0;
   private closed = false;
+  /** One-shot connections open now (serverCall), at most maxDials. */
+  private dialing = 0;
+  private readonly dialWaiters: Array<() => void> = [];
 
   constructor(
     private readonly address: StreamAddress,
@@ -95,25 +107,57 @@ class ManagerClient implements PyManagerClient {
     private readonly limits: PyDialLimits,
     private readonly maxStreams: number,
     private readonly protocol: 2 | 3 | 4,
+    private readonly maxDials: number,
   ) {}
 
+  /**
+   * One request on a connection of its own, as Python's server takes `create`, `decref` and
+   * its other methods (it answers one request, then closes). At most `maxDials` are open at
+   * once; the rest wait in order, since Python's server accepts on one thread with a listen
+   * backlog of 16, and connections past it are refused.
+   */
   async serverCall(method: string, args: readonly unknown[] = [], kwargs?: Record<string, unknown>): Promise<unknown> {
     if (this.closed) throw new RpcError("UNAVAILABLE", "the manager client is closed");
-    const socket = await dialPyManager(this.address, this.key, this.limits);
+    if (this.dialing >= this.maxDials) {
+      await new Promise<void>((resolve) => this.dialWaiters.push(resolve));
+      if (this.closed) throw new RpcError("UNAVAILABLE", "the manager client is closed");
+    } else {
+      this.dialing++;
+    }
     try {
-      return decodeReply(await socket.request(encodeRequest(null, method, args, kwargs, this.protocol)));
+      const socket = await dialPyManager(this.address, this.key, this.limits);
+      try {
+        return decodeReply(await socket.request(encodeRequest(null, method, args, kwargs, this.protocol)));
+      } finally {
+        socket.close();
+      }
     } finally {
-      socket.close();
+      // The slot passes straight to the next waiter, so `dialing` counts it still.
+      const next = this.dialWaiters.shift();
+      if (next !== undefined) next();
+      else this.dialing--;
     }
   }
 
   async call(typeid: string, args: readonly unknown[] = [], kwargs?: Record<string, unknown>): Promise<unknown> {
-    const { ident } = createdReferent(await this.serverCall("create", [typeid, ...args], kwargs));
+    const { ident } = createdReferent(await this.create(typeid, args, kwargs));
     return this.valueOf(ident);
   }
 
+  /** `create`; Python's server answers an unknown typeid with a KeyError traceback: METHOD_NOT_FOUND. */
+  private async create(typeid: string, args: readonly unknown[], kwargs: Record<string, unknown> | undefined): Promise<unknown> {
+    try {
+      return await this.serverCall("create", [typeid, ...args], kwargs);
+    } catch (err) {
+      if (RpcError.is(err) && err.code === "KeyError" && (err.data as { traceback?: unknown } | undefined)?.traceback !== undefined) {
+        throw new RpcError("METHOD_NOT_FOUND", `no typeid ${JSON.stringify(typeid)} on the manager server`, err.data, { cause: err });
+      }
+      throw err;
+    }
+  }
+
   async object(typeid: string, args: readonly unknown[] = [], kwargs?: Record<string, unknown>): Promise<PyManagerObject> {
-    const { ident, exposed } = createdReferent(await this.serverCall("create", [typeid, ...args], kwargs));
+    const { ident, exposed } = createdReferent(await this.create(typeid, args, kwargs));
     let released = false;
     return {
       ident,
@@ -135,6 +179,8 @@ class ManagerClient implements PyManagerClient {
     for (const s of this.idle.splice(0)) s.close();
     const error = new RpcError("UNAVAILABLE", "the manager client is closed");
     for (let i = this.waitHead; i < this.waiters.length; i++) this.waiters[i](error);
+    // Waiting one-shot calls wake, see the client closed and reject.
+    for (const wake of this.dialWaiters.splice(0)) wake();
     this.waiters = [];
     this.waitHead = 0;
   }

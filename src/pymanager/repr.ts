@@ -4,6 +4,8 @@
  * `__repr__`) sees exactly what Python's own server would print.
  */
 
+import { FixedOffset, pythonTypeOf, Timedelta } from "./pickle/python-types.js";
+
 /** Containers nested deeper than this print as `[...]`, as Python does for recursion. */
 const MAX_REPR_DEPTH = 32;
 
@@ -21,15 +23,56 @@ export function pyRepr(value: unknown, depth = 0): string {
   }
   if (depth >= MAX_REPR_DEPTH) return "[...]";
   const d = depth + 1;
-  if (value instanceof Uint8Array) return bytesRepr(value);
-  if (Array.isArray(value)) return `[${value.map((v) => pyRepr(v, d)).join(", ")}]`;
+  const mark = pythonTypeOf(value);
+  if (value instanceof Uint8Array) return mark === "bytearray" ? `bytearray(${bytesRepr(value)})` : bytesRepr(value);
+  if (Array.isArray(value)) {
+    const items = value.map((v) => pyRepr(v, d));
+    if (mark !== "tuple") return `[${items.join(", ")}]`;
+    return items.length === 1 ? `(${items[0]},)` : `(${items.join(", ")})`;
+  }
   if (value instanceof Map) return `{${[...value].map(([k, v]) => `${pyRepr(k, d)}: ${pyRepr(v, d)}`).join(", ")}}`;
-  if (value instanceof Set) return value.size === 0 ? "set()" : `{${[...value].map((v) => pyRepr(v, d)).join(", ")}}`;
+  if (value instanceof Set) {
+    const items = `{${[...value].map((v) => pyRepr(v, d)).join(", ")}}`;
+    if (mark === "frozenset") return value.size === 0 ? "frozenset()" : `frozenset(${items})`;
+    return value.size === 0 ? "set()" : items;
+  }
+  if (value instanceof Date) return dateRepr(value);
+  if (value instanceof Timedelta) return timedeltaRepr(value);
+  if (value instanceof FixedOffset) return timezoneRepr(value);
   const proto = Object.getPrototypeOf(value);
   if (proto === Object.prototype || proto === null) {
     return `{${Object.entries(value).map(([k, v]) => `${strRepr(k)}: ${pyRepr(v, d)}`).join(", ")}}`;
   }
   return `<${(value as object).constructor?.name ?? "object"} object>`;
+}
+
+/** Python 3.7+'s repr of a datetime.date or datetime.datetime (see pickle/datetime.ts for the marks). */
+function dateRepr(d: Date): string {
+  const mark = pythonTypeOf(d);
+  if (mark === "date") return `datetime.date(${d.getUTCFullYear()}, ${d.getUTCMonth() + 1}, ${d.getUTCDate()})`;
+  const details = typeof mark === "object" ? mark : undefined;
+  const tz = details === undefined ? UTC_REPR : details.utcOffset;
+  const wall = tz === null || tz === UTC_REPR ? d : new Date(d.getTime() + Number((tz as FixedOffset).offset.totalMicroseconds() / 1000n));
+  const ms = wall.getUTCMilliseconds();
+  const micro = details !== undefined && Math.floor(details.microsecond / 1000) === ms ? details.microsecond : ms * 1000;
+  const fields = [wall.getUTCFullYear(), wall.getUTCMonth() + 1, wall.getUTCDate(), wall.getUTCHours(), wall.getUTCMinutes(), wall.getUTCSeconds(), micro];
+  // Python leaves out a zero microsecond, then a zero second too.
+  if (fields[6] === 0) fields.pop();
+  if (fields.length === 6 && fields[5] === 0) fields.pop();
+  const zone = tz === null ? "" : `, tzinfo=${tz === UTC_REPR ? "datetime.timezone.utc" : timezoneRepr(tz as FixedOffset)}`;
+  return `datetime.datetime(${fields.join(", ")}${zone})`;
+}
+
+const UTC_REPR = Symbol("utc");
+
+function timedeltaRepr(t: Timedelta): string {
+  const parts = [t.days ? `days=${t.days}` : "", t.seconds ? `seconds=${t.seconds}` : "", t.microseconds ? `microseconds=${t.microseconds}` : ""].filter(Boolean);
+  return `datetime.timedelta(${parts.length === 0 ? "0" : parts.join(", ")})`;
+}
+
+function timezoneRepr(tz: FixedOffset): string {
+  if (tz.name === undefined && tz.offset.totalMicroseconds() === 0n) return "datetime.timezone.utc";
+  return `datetime.timezone(${timedeltaRepr(tz.offset)}${tz.name === undefined ? "" : `, ${strRepr(tz.name)}`})`;
 }
 
 /** Python's `str(value)`: the text itself for a str, repr for everything else. */

@@ -17,6 +17,8 @@
 import type { Dispatcher } from "../core/dispatcher.js";
 import { RpcError } from "../core/errors.js";
 import { arrayOfValues, encodeValue, faultDocument, responseDocument } from "./encode.js";
+import { methodDoc } from "../core/method-doc.js";
+import { formatDouble } from "./scalars.js";
 import { toFault } from "./faults.js";
 import { introspect, isIntrospection, MULTICALL } from "./introspection.js";
 
@@ -41,9 +43,23 @@ export function faultValue(thrown: unknown, maxDepth: number): string {
   }
 }
 
+/**
+ * Whether `method` declares a double result (`describeMethod(fn, { returns: "double" })`):
+ * JavaScript cannot tell 2.0 from 2, so an integral result of such a method is still sent as
+ * `<double>2.0</double>`, the type a client of the method expects.
+ */
+function returnsDouble(dispatcher: Dispatcher, method: string): boolean {
+  const entry = dispatcher.lookup(method);
+  return entry !== undefined && methodDoc(entry.fn)?.returns === "double";
+}
+
 /** The `<value>` of a result, or an INTERNAL fault's when XML-RPC cannot carry it. */
-function resultValue(result: unknown, maxDepth: number, wrap: boolean): { xml: string; fault: boolean } {
+function resultValue(result: unknown, maxDepth: number, wrap: boolean, double = false): { xml: string; fault: boolean } {
   try {
+    if (double && typeof result === "number") {
+      const xml = `<value><double>${formatDouble(result)}</double></value>`;
+      return { xml: wrap ? arrayOfValues([xml]) : xml, fault: false };
+    }
     return { xml: encodeValue(wrap ? [result] : result, maxDepth, "result"), fault: false };
   } catch (err) {
     return { xml: faultValue(new RpcError("INTERNAL", `the result cannot be sent: ${(err as Error).message}`), maxDepth), fault: true };
@@ -65,7 +81,7 @@ export async function handleXmlRpc(
     return faultDocument(faultValue(err, options.maxDepth));
   }
   if (method === MULTICALL) return responseDocument(arrayOfValues(result as string[]));
-  const answer = resultValue(result, options.maxDepth, false);
+  const answer = resultValue(result, options.maxDepth, false, returnsDouble(dispatcher, method));
   return answer.fault ? faultDocument(answer.xml) : responseDocument(answer.xml);
 }
 
@@ -83,14 +99,16 @@ async function multicall(dispatcher: Dispatcher, params: unknown[], invoke: XmlR
   const answers: string[] = [];
   for (const call of calls) {
     let result: unknown;
+    let double = false;
     try {
       const { methodName, args } = checkElement(call);
+      double = returnsDouble(dispatcher, methodName);
       result = await run(dispatcher, methodName, args, invoke);
     } catch (err) {
       answers.push(faultValue(err, options.maxDepth));
       continue;
     }
-    answers.push(resultValue(result, options.maxDepth, true).xml);
+    answers.push(resultValue(result, options.maxDepth, true, double).xml);
   }
   return answers;
 }

@@ -26,12 +26,29 @@ export function isInt64(n: bigint): boolean {
   return n >= INT64_MIN && n <= INT64_MAX;
 }
 
-/** A double as text: the shortest round-tripping form, with a decimal point; Python's spellings of the non-finite ones. */
+/**
+ * A double as text in decimal-point notation, the only one the XML-RPC spec allows (never
+ * `1e+21`): the shortest round-tripping digits, written out positionally, always with a
+ * point; Python's spellings of the non-finite ones, which the spec has none for.
+ */
 export function formatDouble(n: number): string {
   if (Number.isNaN(n)) return "nan";
   if (!Number.isFinite(n)) return n > 0 ? "inf" : "-inf";
-  const s = String(n);
-  return /[.e]/.test(s) ? s : `${s}.0`;
+  const s = Object.is(n, -0) ? "-0" : String(n);
+  const e = s.indexOf("e");
+  if (e < 0) return s.includes(".") ? s : `${s}.0`;
+  // Shortest digits and exponent, e.g. "-1.5e-7": place the point by hand.
+  const negative = s.startsWith("-");
+  const mantissa = s.slice(negative ? 1 : 0, e);
+  const exponent = Number(s.slice(e + 1));
+  const point = mantissa.indexOf(".");
+  const digits = mantissa.replace(".", "");
+  const intDigits = (point < 0 ? mantissa.length : point) + exponent;
+  let out: string;
+  if (intDigits <= 0) out = `0.${"0".repeat(-intDigits)}${digits}`;
+  else if (intDigits >= digits.length) out = `${digits}${"0".repeat(intDigits - digits.length)}.0`;
+  else out = `${digits.slice(0, intDigits)}.${digits.slice(intDigits)}`;
+  return negative ? `-${out}` : out;
 }
 
 function pad(n: number, width: number): string {

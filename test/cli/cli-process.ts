@@ -69,12 +69,12 @@ export interface Serving {
 
 /**
  * Starts `farcall serve ...args` and resolves once it printed every address it listens on
- * (one per --listen, or one when none is given). Rejects if it exits first.
+ * (`expected`: by default one per --listen, or one when none is given). Rejects if it exits
+ * first.
  */
-export function startServe(t: TestContext, args: string[], env?: Record<string, string>): Promise<Serving> {
+export function startServe(t: TestContext, args: string[], env?: Record<string, string>, expected = Math.max(1, args.filter((a) => a === "--listen").length)): Promise<Serving> {
   const child = spawn(process.execPath, [MAIN, "serve", ...args], { cwd: REPO, env: childEnv(env), stdio: ["ignore", "pipe", "pipe"] });
   killAfter(t, child);
-  const expected = Math.max(1, args.filter((a) => a === "--listen").length);
   const exited = finished(child);
   let out = "";
   let err = "";

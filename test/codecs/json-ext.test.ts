@@ -135,12 +135,17 @@ describe("plain mode", () => {
     assert.deepStrictEqual(plain.decode(utf8(`{"$farcall:bigint":"1"}`)), { "$farcall:bigint": "1" });
   });
 
-  it("refuses Python's non-standard NaN and Infinity tokens with PARSE_ERROR; a literal beyond double range is Infinity", () => {
+  it("refuses Python's non-standard NaN and Infinity tokens with PARSE_ERROR; a literal beyond the double range is PARSE_ERROR naming where it sits", () => {
     for (const doc of ["NaN", "Infinity", "-Infinity", "[1, NaN]", `{"x": Infinity}`]) {
       assert.throws(() => plain.decode(utf8(doc)), isRpcError("PARSE_ERROR"), doc);
       assert.throws(() => ext.decode(utf8(doc)), isRpcError("PARSE_ERROR"), doc);
     }
-    assert.deepStrictEqual(plain.decode(utf8("[1e400, -1e400]")), [Infinity, -Infinity]);
+    for (const [doc, at] of [["[1e400]", "\\[0\\]"], [`{"params": [1, {"x": -1e400}]}`, "params\\[1\\]\\.x"], [`{"a": ${"9".repeat(1_000_000)}}`, "a"], ["1E+999", "the document"]]) {
+      for (const codec of [plain, createJsonCodec({ extended: true })]) {
+        assert.throws(() => codec.decode(utf8(doc)), (e: unknown) => RpcError.is(e) && e.code === "PARSE_ERROR" && new RegExp(`number at ${at} is outside the double range`).test(e.message), doc.slice(0, 40));
+      }
+    }
+    assert.deepStrictEqual(plain.decode(utf8(`["1e400", 1e300, 1e-400]`)), ["1e400", 1e300, 0], "a string, a large finite number and an underflow to 0 are values");
     assert.equal(plain.decode(utf8("18446744073709551616")), 18446744073709552000, "integers beyond 2^53 arrive as the nearest double");
   });
 });

@@ -11,7 +11,7 @@ function isCode(code: string) {
 }
 
 describe("createDemoService", () => {
-  it("exposes the key-value store, counters, uname, echo, sleep and the account, with their arity", () => {
+  it("exposes the key-value store, counters, uname, echo, sleep, the account and the origin programs' functions, with their arity", () => {
     const methods = new Dispatcher(createDemoService()).list();
     assert.deepEqual(
       methods.map((m) => `${m.name}(${m.arity})`),
@@ -19,15 +19,22 @@ describe("createDemoService", () => {
         "account.balance(0)",
         "account.deposit(1)",
         "account.withdraw(1)",
+        "add(2)",
         "counter.add(2)",
         "counter.get(1)",
         "counter.inc(1)",
         "delete(1)",
+        "divide(2)",
         "echo(1)",
         "get(1)",
+        "get_uname(0)",
+        "inc(1)",
         "keys(0)",
+        "multiply(2)",
         "put(2)",
+        "search(3)",
         "sleep(1)",
+        "subtract(2)",
         "uname(0)",
       ],
     );

@@ -84,6 +84,17 @@ describe("pymanager client against Python servers", { skip: python === undefined
     }
   });
 
+  it("500 concurrent puts, then 500 concurrent gets, against the seed's manager_kv_server.py all succeed: one-shot connections are bounded (maxDials 8)", async () => {
+    const { client } = await startSeedServer(py, "manager_kv_server.py");
+    try {
+      await Promise.all(Array.from({ length: 500 }, (_, i) => client.call("put", [`k${i}`, i])));
+      const values = await Promise.all(Array.from({ length: 500 }, (_, i) => client.call("get", [`k${i}`])));
+      assert.deepEqual(values, Array.from({ length: 500 }, (_, i) => i));
+    } finally {
+      client.close();
+    }
+  });
+
   it(`${WORKERS} farcall client processes x ${LOOPS} (get, inc) against manager_counter_server.py count ${WORKERS * LOOPS}`, { timeout: WORKLOAD_MS }, async () => {
     const { client, port } = await startSeedServer(py, "manager_counter_server.py");
     try {
@@ -200,9 +211,25 @@ describe("pymanager client against Python servers", { skip: python === undefined
       }
     });
 
-    it("named arguments travel as kwds, and a failing create is a RemoteError with the traceback", async () => {
+    it("named arguments travel as kwds, and a failing create is coded by its exception type, the traceback in data, not the message", async () => {
       assert.equal(await client.call("scale", [21], { factor: 2 }), 42);
-      await assert.rejects(client.call("divide", [1, 0]), (e: unknown) => RpcError.is(e) && e.code === "RemoteError" && /ZeroDivisionError/.test(e.message));
+      await assert.rejects(client.call("divide", [1, 0]), (e: unknown) => {
+        assert.ok(RpcError.is(e));
+        assert.equal(e.code, "ZeroDivisionError");
+        assert.equal(e.message, "division by zero");
+        assert.match((e.data as { traceback: string }).traceback, /^Traceback \(most recent call last\):[\s\S]*ZeroDivisionError: division by zero\n$/);
+        return true;
+      });
+    });
+
+    it("an unknown typeid is METHOD_NOT_FOUND naming it, Python's KeyError traceback in data", async () => {
+      await assert.rejects(client.call("no_such_typeid"), (e: unknown) => {
+        assert.ok(RpcError.is(e));
+        assert.equal(e.code, "METHOD_NOT_FOUND");
+        assert.equal(e.message, 'no typeid "no_such_typeid" on the manager server');
+        assert.match((e.data as { traceback: string }).traceback, /KeyError: 'no_such_typeid'/);
+        return true;
+      });
     });
 
     it("several calls in flight use several connections", async () => {

@@ -99,6 +99,56 @@ describe("one tcp:// port answers farcall/1, HTTP JSON-RPC and raw TCP JSON-RPC"
     line.socket.destroy();
   });
 
+  type Line = { result?: unknown; error?: { code: number; message: string }; id: unknown };
+  const call = (id: number, param: unknown = id): string => JSON.stringify({ jsonrpc: "2.0", method: "echo", params: [param], id });
+
+  it("raw TCP: a value left open when a new one starts on the next line (an unterminated batch) is answered -32700, and the next is served", async () => {
+    const line = new LineClient(portOf(server));
+    line.socket.write(`[${call(1)},\n${call(2)}\n`);
+    const answers = (await line.lines(2)) as Line[];
+    const bad = answers.find((a) => a.error !== undefined)!;
+    assert.equal(bad.error!.code, -32700);
+    assert.match(bad.error!.message, /unterminated at the end of its line/);
+    assert.deepEqual(answers.find((a) => a.id === 2), { jsonrpc: "2.0", result: 2, id: 2 });
+    line.socket.write(`${call(3)}\n`);
+    assert.deepEqual((await line.lines(3))[2], { jsonrpc: "2.0", result: 3, id: 3 }, "the connection stays usable");
+    line.socket.destroy();
+  });
+
+  it("raw TCP: stray bytes after a value are answered -32700, the value before and the line after still get their answers", async () => {
+    const line = new LineClient(portOf(server));
+    line.socket.write(`${call(1)}} trailing\n${call(2)}\n`);
+    const answers = (await line.lines(3)) as Line[];
+    assert.deepEqual(answers.filter((a) => a.error === undefined).map((a) => a.result).sort(), [1, 2]);
+    assert.match(answers.find((a) => a.error !== undefined)!.error!.message, /expected a JSON object or array, got byte 0x7d; the rest of the line is skipped/);
+    line.socket.destroy();
+  });
+
+  it("raw TCP: a raw line feed inside a string ends that value with -32700; reading goes on at the next value", async () => {
+    const line = new LineClient(portOf(server));
+    line.socket.write(`{"jsonrpc": "2.0", "method": "echo", "params": ["a\nb"], "id": 1}\n${call(2)}\n`);
+    const answers = (await line.lines(3)) as Line[];
+    assert.equal(answers.filter((a) => a.error?.code === -32700).length, 2, "the open value, then the rest of its broken line");
+    assert.deepEqual(answers.find((a) => a.id === 2), { jsonrpc: "2.0", result: 2, id: 2 });
+    line.socket.destroy();
+  });
+
+  it("raw TCP: a pretty-printed value over several lines is one value", async () => {
+    const line = new LineClient(portOf(server));
+    line.socket.write(`${JSON.stringify(JSON.parse(call(5, { a: [1, 2] })), null, 2)}\n`);
+    assert.deepEqual(await line.lines(1), [{ jsonrpc: "2.0", result: { a: [1, 2] }, id: 5 }]);
+    line.socket.destroy();
+  });
+
+  it("raw TCP: a number outside the double range is -32700 naming where it sits, never null", async () => {
+    const line = new LineClient(portOf(server));
+    line.socket.write('{"jsonrpc": "2.0", "method": "echo", "params": [1e400], "id": 1}\n');
+    const [answer] = (await line.lines(1)) as Line[];
+    assert.equal(answer!.error!.code, -32700);
+    assert.match(answer!.error!.message, /number at params\[0\] is outside the double range/);
+    line.socket.destroy();
+  });
+
   it("raw TCP nesting past maxDepth is answered once, then the connection is closed", async () => {
     const line = new LineClient(portOf(server));
     line.socket.write("[".repeat(100_000));

@@ -12,7 +12,7 @@ import { spawnNode, type TestProcess } from "../helpers/processes.js";
 const skip = natsServerMissing("NATS JetStream store tests");
 const WAIT_MS = 20_000;
 
-type Demo = { counter: { inc(name: string): number; get(name: string): number }; put(k: string, v: unknown): void; get(k: string): unknown; keys(): string[]; delete(k: string): boolean };
+type Demo = { counter: { inc(name: string): number; get(name: string): number }; inc(k: string): number; put(k: string, v: unknown): void; get(k: string): unknown; keys(): string[]; delete(k: string): boolean };
 
 describe("the demo service on a JetStream store", { skip: skip !== undefined }, () => {
   let nats: NatsServer;
@@ -53,6 +53,17 @@ describe("the demo service on a JetStream store", { skip: skip !== undefined }, 
       assert.equal(await remote.delete("greeting"), false);
       assert.equal(await remote.get("greeting"), null);
       assert.deepEqual(await remote.keys(), ["ünïcode key with spaces"]);
+    } finally {
+      await close(remote);
+    }
+  });
+
+  it("500 concurrent top-level inc(\"hits\") spread over three instances lose none, and get reads the count", async () => {
+    const remote = await connect<Demo>(service, { logger: false });
+    try {
+      const answers = await within(Promise.all(Array.from({ length: 500 }, () => remote.inc("hits"))), 60_000, "500 inc calls");
+      assert.deepEqual([...answers].sort((a, b) => a - b), Array.from({ length: 500 }, (_, i) => i + 1), "each increment answers a distinct new value");
+      assert.equal(await remote.get("hits"), 500);
     } finally {
       await close(remote);
     }

@@ -5,6 +5,7 @@ import {
   type PickleGlobals,
 } from "../../src/pymanager/pickle/pickle.js";
 import { RpcError } from "../../src/core/errors.js";
+import { FixedOffset, isTuple, markPython, pythonTypeOf, Timedelta, tuple } from "../../src/pymanager/pickle/python-types.js";
 import { Prng } from "../fixtures/hostile/prng.js";
 import {
   hex, MANAGER_GLOBALS, mutate, p, protoKeyed, richDecoded, richValue, TEXT_PICKLE, throwsRpc,
@@ -443,9 +444,37 @@ describe("encodePickle", () => {
     assert.equal(encodePickle(2n ** 2100n)[2], 0x8b, "LONG4 past 255 bytes");
   });
 
-  it("writes a Date as a float of seconds since the epoch, and undefined as None", () => {
-    assert.equal(decodePickle(encodePickle(new Date(1700000000123))), 1700000000.123);
+  it("writes a Date as an aware datetime in UTC (naive UTC at protocol 2, for Python 2.7), and undefined as None", () => {
+    const back = decodePickle(encodePickle(new Date(1700000000123))) as Date;
+    assert.equal(back.getTime(), 1700000000123);
+    assert.deepEqual(pythonTypeOf(back), { kind: "datetime", microsecond: 123000, utcOffset: new FixedOffset(new Timedelta(0, 0, 0)) });
+    const py2 = decodePickle(encodePickle(new Date(1700000000123), { protocol: 2 })) as Date;
+    assert.equal(py2.getTime(), 1700000000123);
+    assert.equal((pythonTypeOf(py2) as { utcOffset: unknown }).utcOffset, null);
     assert.equal(decodePickle(encodePickle(undefined)), null);
+  });
+
+  it("keeps the Python types JavaScript cannot tell apart: tuple, frozenset, bytearray, date, datetime with microseconds and offset", () => {
+    const plus2 = new FixedOffset(new Timedelta(0, 7200, 0));
+    const aware = markPython(new Date(Date.UTC(2024, 1, 29, 10, 0, 0, 123)), { kind: "datetime", microsecond: 123456, utcOffset: plus2 });
+    const naive = markPython(new Date(Date.UTC(1999, 11, 31, 23, 59, 59, 999)), { kind: "datetime", microsecond: 999999, utcOffset: null });
+    const values: unknown[] = [tuple(1, tuple()), markPython(new Set(["a"]), "frozenset"), markPython(Uint8Array.of(1, 2), "bytearray"),
+      markPython(new Date(Date.UTC(2024, 0, 2)), "date"), aware, naive, new Map([[tuple(1, 2), "t"]])];
+    for (const protocol of [2, 3, 4] as const) {
+      for (const value of values) {
+        const back = decodePickle(encodePickle(value, { protocol }));
+        assert.deepStrictEqual(back, value, `protocol ${protocol}`);
+        // Python 2.7 has no datetime.timezone: at protocol 2 an aware datetime goes as naive UTC.
+        const mark = protocol === 2 && value === aware ? { kind: "datetime", microsecond: 123456, utcOffset: null } : pythonTypeOf(value);
+        assert.deepStrictEqual(pythonTypeOf(back), mark, `protocol ${protocol}: the mark`);
+        if (value instanceof Map) assert.ok(isTuple([...(back as Map<unknown, unknown>).keys()][0]), "a tuple key stays a tuple");
+      }
+    }
+  });
+
+  it("refuses a bytearray as a dict key (unhashable in Python) and a Date outside Python's years", () => {
+    assert.throws(() => encodePickle(new Map([[markPython(Uint8Array.of(1), "bytearray"), 1]])), /hashable in Python, not a bytearray/);
+    assert.throws(() => encodePickle(new Date(Date.UTC(10000, 0, 1))), /year 10000 is outside/);
   });
 
   it("writes bytes as protocol 2 spells them: _codecs.encode(text, 'latin1'), or bytes()", () => {

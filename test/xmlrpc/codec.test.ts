@@ -46,6 +46,16 @@ describe("XML-RPC values: JS to XML", () => {
     assert.equal(encodeValue(1.5, 4), "<value><double>1.5</double></value>");
     assert.equal(encodeValue(NaN, 4), "<value><double>nan</double></value>");
     assert.equal(encodeValue(-Infinity, 4), "<value><double>-inf</double></value>");
+  });
+
+  it("doubles are written in decimal-point notation only, as the spec requires, and read back exactly", () => {
+    const cases: Array<[number, string]> = [[1e21, "1000000000000000000000.0"], [-2.5e25, "-25000000000000000000000000.0"], [1e-7, "0.0000001"], [-1.5e-7, "-0.00000015"], [2.5, "2.5"]];
+    for (const [n, text] of cases) assert.equal(encodeValue(n, 4), `<value><double>${text}</double></value>`);
+    for (const n of [1e300, 5e-324, 1.7976931348623157e308, 1.2345678901234567e-300, 2 ** 53 + 2]) {
+      const xml = encodeValue(n, 4);
+      assert.match(xml, /^<value><double>-?\d+\.\d+<\/double><\/value>$/, `${n} has no exponent`);
+      assert.equal(read(xml.slice("<value>".length, -"</value>".length)), n);
+    }
     assert.equal(encodeValue(2n ** 63n - 1n, 4), "<value><i8>9223372036854775807</i8></value>");
   });
 

@@ -44,6 +44,16 @@ async function answer(method: string, params: unknown[]) {
   return readResponse(Buffer.from(document), LIMITS);
 }
 
+describe("XML-RPC results of a method described as returning a double", () => {
+  it("an integral result still goes as <double>, alone and inside system.multicall", async () => {
+    const alone = await handleXmlRpc(dispatcher, "half", [4], invoke, OPTIONS);
+    assert.match(alone, /<value><double>2\.0<\/double><\/value>/);
+    const multi = await handleXmlRpc(dispatcher, "system.multicall", [[{ methodName: "half", params: [4] }, { methodName: "add", params: [1, 1] }]], invoke, OPTIONS);
+    assert.match(multi, /<array><data><value><double>2\.0<\/double><\/value><\/data><\/array>/);
+    assert.match(multi, /<int>2<\/int>/, "a method described as int keeps <int>");
+  });
+});
+
 describe("XML-RPC faults", () => {
   it("framework codes go as their JSON-RPC numbers and come back as the same codes", () => {
     assert.deepEqual(toFault(new RpcError("METHOD_NOT_FOUND", "no")), { faultCode: -32601, faultString: "no" });

@@ -24,6 +24,7 @@ import { legacyText, PickleReader } from "./reader.js";
 import { decodeEscapedString, decodeRawUnicodeEscape, parseDecimal, parseFloatText } from "./scalars.js";
 import { DICT, LIST, OTHER, RECORD, SET, TUPLE, UnpicklingStack } from "./stack.js";
 import type { PickleGlobals } from "./values.js";
+import { markPython, tuple } from "./python-types.js";
 
 /** Options of {@link decodePickle}. */
 export interface PickleDecodeOptions {
@@ -170,7 +171,8 @@ function run(r: PickleReader, s: UnpicklingStack, limits: Limits): unknown {
       }
       case op.SHORT_BINBYTES: s.push(r.bytes(r.u8()), 0); break;
       case op.BINBYTES: s.push(r.bytes(r.u32()), 0); break;
-      case op.BINBYTES8: case op.BYTEARRAY8: s.push(r.bytes(r.u64()), 0); break;
+      case op.BINBYTES8: s.push(r.bytes(r.u64()), 0); break;
+      case op.BYTEARRAY8: s.push(markPython(r.bytes(r.u64()), "bytearray"), 0); break;
       case op.SHORT_BINSTRING: s.push(r.legacyString(r.u8()), 0); break;
       case op.BINSTRING: {
         const n = r.u32() | 0;
@@ -187,15 +189,15 @@ function run(r: PickleReader, s: UnpicklingStack, limits: Limits): unknown {
         break;
       }
 
-      case op.EMPTY_TUPLE: s.push([], 1, TUPLE); break;
+      case op.EMPTY_TUPLE: s.push(tuple(), 1, TUPLE); break;
       case op.TUPLE1: case op.TUPLE2: case op.TUPLE3: {
         const items = s.popN(code - op.TUPLE1 + 1);
-        s.push(items, s.nested(s.itemsDepth), TUPLE);
+        s.push(markPython(items, "tuple"), s.nested(s.itemsDepth), TUPLE);
         break;
       }
       case op.TUPLE: {
         const items = s.popMark();
-        s.push(items, s.nested(s.itemsDepth), TUPLE);
+        s.push(markPython(items, "tuple"), s.nested(s.itemsDepth), TUPLE);
         break;
       }
       case op.EMPTY_LIST: s.push([], 1, LIST); break;
@@ -249,7 +251,7 @@ function run(r: PickleReader, s: UnpicklingStack, limits: Limits): unknown {
       }
       case op.FROZENSET: {
         const items = s.popMark();
-        s.push(new Set(items), s.nested(s.itemsDepth));
+        s.push(markPython(new Set(items), "frozenset"), s.nested(s.itemsDepth));
         break;
       }
 

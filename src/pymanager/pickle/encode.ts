@@ -6,9 +6,10 @@
  * JavaScript to Python: null and undefined are None; a number is an int when it is a safe
  * integer (never -0), else a float (NaN and the infinities included); a BigInt is an int; a
  * string is a str; a Uint8Array (Buffer included) is bytes; an array is a list; a plain
- * object and a Map are dicts; a Set is a set; a Date is a float of seconds since the epoch,
- * as `time.time()` gives (a datetime would need a global the peer must import); a
- * {@link PickleTuple} is a tuple and a {@link PickleGlobal} a call of a named global.
+ * object and a Map are dicts; a Set is a set; a Date is a `datetime.datetime` (aware, UTC)
+ * unless marked otherwise; values marked by python-types.ts keep their Python type (an array
+ * marked as a tuple is a tuple, and so on); a {@link PickleTuple} is a tuple and a
+ * {@link PickleGlobal} a call of a named global.
  *
  * Nothing is memoised: values are written as trees, so a value reached twice is written
  * twice and a cyclic value is refused (it nests past maxDepth). Protocol 4 is written
@@ -18,6 +19,8 @@ import { RpcError } from "../../core/errors.js";
 import { MAX_DEPTH_LIMIT } from "./graph.js";
 import * as op from "./opcodes.js";
 import { PickleGlobal, PickleNativeStr, PickleTuple } from "./values.js";
+import { dateGlobal, timedeltaGlobal, timezoneGlobal } from "./datetime.js";
+import { FixedOffset, isTuple, pythonTypeOf, Timedelta } from "./python-types.js";
 import { latin1Utf8Length, PickleWriter, utf8Length } from "./writer.js";
 
 /** Options of {@link encodePickle}. */
@@ -102,14 +105,23 @@ function save(e: Encoder, value: unknown, depth: number): void {
     return;
   }
   if (depth >= e.maxDepth) throw invalid(`it nests deeper than maxDepth ${e.maxDepth} (or is cyclic)`);
-  if (value instanceof Uint8Array) saveBytes(e, value);
-  else if (Array.isArray(value)) saveList(e, value, depth + 1);
+  if (value instanceof Uint8Array) {
+    if (pythonTypeOf(value) === "bytearray") saveByteArray(e, value);
+    else saveBytes(e, value);
+  } else if (Array.isArray(value)) {
+    if (isTuple(value)) saveTuple(e, value, depth + 1);
+    else saveList(e, value, depth + 1);
+  }
   else if (value instanceof PickleTuple) saveTuple(e, value.items, depth + 1);
   else if (value instanceof PickleGlobal) saveGlobalCall(e, value, depth + 1);
   else if (value instanceof PickleNativeStr) saveNativeStr(e, value.text);
   else if (value instanceof Map) saveDict(e, [...value], depth + 1);
-  else if (value instanceof Set) saveSet(e, [...value], depth + 1);
-  else if (value instanceof Date) saveFloat(e, value.getTime() / 1000);
+  else if (value instanceof Set) {
+    if (pythonTypeOf(value) === "frozenset") saveFrozenSet(e, [...value], depth + 1);
+    else saveSet(e, [...value], depth + 1);
+  } else if (value instanceof Date) saveGlobalCall(e, dateGlobal(value, e.protocol), depth + 1);
+  else if (value instanceof Timedelta) saveGlobalCall(e, timedeltaGlobal(value), depth + 1);
+  else if (value instanceof FixedOffset) saveGlobalCall(e, timezoneGlobal(value), depth + 1);
   else if (isPlainObject(value)) saveDict(e, Object.entries(value), depth + 1);
   else throw invalid(`an instance of ${value.constructor?.name ?? "a class"} has no Python form (use a plain object or PickleGlobal)`);
 }
@@ -229,6 +241,40 @@ function saveBytes(e: Encoder, value: Uint8Array): void {
   w.byte(op.REDUCE);
 }
 
+/** bytearray(bytes) as CPython writes it below protocol 5; bytearray(str, "latin-1") for Python 2. */
+function saveByteArray(e: Encoder, value: Uint8Array): void {
+  saveGlobal(e, "builtins", "bytearray");
+  if (value.length === 0) {
+    e.w.byte(op.EMPTY_TUPLE);
+  } else if (e.protocol >= 3) {
+    saveBytes(e, value);
+    e.w.byte(op.TUPLE1);
+  } else {
+    const n = latin1Utf8Length(value);
+    e.w.byte(op.BINUNICODE);
+    e.w.u32(n);
+    e.w.latin1AsUtf8(value, n);
+    saveStr(e, "latin-1");
+    e.w.byte(op.TUPLE2);
+  }
+  e.w.byte(op.REDUCE);
+}
+
+/** FROZENSET from protocol 4; frozenset([items]) before, as CPython does. */
+function saveFrozenSet(e: Encoder, items: readonly unknown[], depth: number): void {
+  for (const item of items) checkHashable(item, "a frozenset element", e.maxDepth);
+  if (e.protocol < 4) {
+    saveGlobal(e, "builtins", "frozenset");
+    saveList(e, items, depth + 1);
+    e.w.byte(op.TUPLE1);
+    e.w.byte(op.REDUCE);
+    return;
+  }
+  e.w.byte(op.MARK);
+  for (const item of items) save(e, item, depth);
+  e.w.byte(op.FROZENSET);
+}
+
 function saveTuple(e: Encoder, items: readonly unknown[], depth: number): void {
   const w = e.w;
   if (items.length === 0) {
@@ -287,14 +333,16 @@ function saveSet(e: Encoder, items: readonly unknown[], depth: number): void {
 /** Refuses what Python cannot hash (list, dict, set), which its unpickler would reject. */
 function checkHashable(value: unknown, what: string, maxDepth: number, depth = 0): void {
   if (typeof value !== "object" || value === null) return;
-  if (value instanceof PickleTuple) {
+  const items = value instanceof PickleTuple ? value.items : isTuple(value) || pythonTypeOf(value) === "frozenset" ? [...(value as Iterable<unknown>)] : undefined;
+  if (items !== undefined) {
     if (depth >= maxDepth) throw invalid(`it nests deeper than maxDepth ${maxDepth} (or is cyclic)`);
-    for (const item of value.items) checkHashable(item, what, maxDepth, depth + 1);
+    for (const item of items) checkHashable(item, what, maxDepth, depth + 1);
     return;
   }
-  if (value instanceof Uint8Array || value instanceof Date || value instanceof PickleGlobal || value instanceof PickleNativeStr) return;
-  const kind = Array.isArray(value) ? "an array (a list)" : value instanceof Set ? "a Set" : "an object or Map (a dict)";
-  throw invalid(`${what} must be hashable in Python, not ${kind}; use pickleTuple for a tuple`);
+  if (value instanceof Uint8Array && pythonTypeOf(value) !== "bytearray") return;
+  if (value instanceof Date || value instanceof Timedelta || value instanceof FixedOffset || value instanceof PickleGlobal || value instanceof PickleNativeStr) return;
+  const kind = value instanceof Uint8Array ? "a bytearray" : Array.isArray(value) ? "an array (a list)" : value instanceof Set ? "a Set" : "an object or Map (a dict)";
+  throw invalid(`${what} must be hashable in Python, not ${kind}; use tuple() for a tuple`);
 }
 
 function saveGlobalCall(e: Encoder, value: PickleGlobal, depth: number): void {

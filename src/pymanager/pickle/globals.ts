@@ -3,14 +3,17 @@
  * decode time: a GLOBAL, STACK_GLOBAL or INST naming a pair not in this table is refused on
  * the spot, before any object is built. Besides the caller's entries, the table always holds
  * the few globals CPython's protocols 0 to 3 use to spell plain data (bytes, bytearray, set,
- * frozenset), each accepting only the argument shapes CPython writes.
+ * frozenset) and the datetime module's value types (datetime, date, timedelta, timezone),
+ * each accepting only the argument shapes CPython writes.
  */
 import { RpcError } from "../../core/errors.js";
 import { PickleGlobalRef, type PickleFactory, type PickleGlobals } from "./values.js";
+import { decodeDate, decodeDatetime, decodeTimedelta, decodeTimezone } from "./datetime.js";
+import { markPython } from "./python-types.js";
 
 /** What applying a global yields, which decides how the decoder treats the result. */
 export const GlobalKind = {
-  /** bytes or bytearray: a leaf. */
+  /** bytes, bytearray or a datetime value: a leaf. */
   Bytes: 0,
   /** set: a mutable set, so ADDITEMS may follow. */
   Set: 1,
@@ -80,9 +83,9 @@ function emptyBytes(args: unknown[]): Uint8Array {
 
 // Python 3 writes bytearray(bytes) or bytearray(); Python 2.7 writes bytearray(unicode, "latin-1").
 function byteArray(args: unknown[]): Uint8Array {
-  if (args.length === 0) return new Uint8Array(0);
-  if (args.length === 1 && args[0] instanceof Uint8Array) return new Uint8Array(args[0]);
-  if (args.length === 2 && isLatin1Name(args[1])) return latin1Bytes(args[0], "builtins.bytearray");
+  if (args.length === 0) return markPython(new Uint8Array(0), "bytearray");
+  if (args.length === 1 && args[0] instanceof Uint8Array) return markPython(new Uint8Array(args[0]), "bytearray");
+  if (args.length === 2 && isLatin1Name(args[1])) return markPython(latin1Bytes(args[0], "builtins.bytearray"), "bytearray");
   throw refuse("builtins.bytearray is allowed only with bytes, or (str, 'latin-1')");
 }
 
@@ -97,7 +100,11 @@ const DATA_GLOBALS: ReadonlyArray<[string, string, GlobalKind, PickleFactory]> =
   ["builtins", "bytes", GlobalKind.Bytes, emptyBytes],
   ["builtins", "bytearray", GlobalKind.Bytes, byteArray],
   ["builtins", "set", GlobalKind.Set, (args) => setOf(args, "builtins.set")],
-  ["builtins", "frozenset", GlobalKind.FrozenSet, (args) => setOf(args, "builtins.frozenset")],
+  ["builtins", "frozenset", GlobalKind.FrozenSet, (args) => markPython(setOf(args, "builtins.frozenset"), "frozenset")],
+  ["datetime", "datetime", GlobalKind.Bytes, decodeDatetime],
+  ["datetime", "date", GlobalKind.Bytes, decodeDate],
+  ["datetime", "timedelta", GlobalKind.Bytes, decodeTimedelta],
+  ["datetime", "timezone", GlobalKind.Bytes, decodeTimezone],
 ];
 
 function compile(globals: PickleGlobals | undefined): AllowList {
