@@ -102,7 +102,9 @@ function describeAll(s: DemoApi): void {
   describeMethod(s.divide, { description: "x / y; division by zero is INVALID_PARAMS.", params: xy, returns: "double", idempotent: true });
   describeMethod(s.search, {
     description: "The people matching every criterion given (by position or by name); none lists them all.",
-    params: [str("number"), str("last_name"), str("first_name")],
+    // Every criterion may be left out, as the seed's Python defaults say (and one object of
+    // them is JSON-RPC's named params).
+    params: [str("number"), str("last_name"), str("first_name")].map((p) => ({ ...p, optional: true })),
     returns: "array",
     idempotent: true,
   });
