@@ -153,6 +153,18 @@ export interface ServeOptions extends ConnectionLimits {
   maxConnections?: number;
   /** Calls served at once per connection; more are answered RESOURCE_EXHAUSTED. @default 10000 */
   maxCallsInFlight?: number;
+  /**
+   * Calls running at once over every connection and listener of the server; more are
+   * answered RESOURCE_EXHAUSTED, so many connections each under maxCallsInFlight cannot add
+   * up past it. @default 50000
+   */
+  maxServerCallsInFlight?: number;
+  /**
+   * Answer bytes queued for peers over every farcall/1 and raw JSON-RPC connection of the
+   * server: an answer that would pass it fails alone with RESOURCE_EXHAUSTED, as one past a
+   * connection's maxWriteBufferBytes does. @default 268435456 (256 MiB)
+   */
+  maxServerWriteBufferBytes?: number;
   /** Largest JSON-RPC request (an HTTP body, or one JSON value over raw TCP). @default 16777216 (16 MiB) */
   maxBodyBytes?: number;
   /** Most requests in one JSON-RPC batch or XML-RPC system.multicall. @default 1000 */
@@ -231,6 +243,10 @@ export const SERVE_DEFAULTS = Object.freeze({
   idleTimeoutMs: 300_000,
   maxConnections: 10_000,
   maxCallsInFlight: 10_000,
+  /** Five connections' worth of maxCallsInFlight: many busy clients, not one per call. */
+  maxServerCallsInFlight: 50_000,
+  /** Four connections' worth of maxWriteBufferBytes. */
+  maxServerWriteBufferBytes: 256 * 1024 * 1024,
   exposeErrorStacks: false,
   maxBodyBytes: HTTP_DEFAULTS.maxBodyBytes,
   maxBatch: HTTP_DEFAULTS.maxBatch,

@@ -11,9 +11,10 @@ import { createJsonCodec } from "./codecs/json-ext.js";
 import { createMsgpackCodec } from "./codecs/msgpack.js";
 import type { Codec } from "./core/codec.js";
 import { Dispatcher } from "./core/dispatcher.js";
-import { CallPipeline } from "./core/pipeline.js";
+import { CallLimit, CallPipeline } from "./core/pipeline.js";
 import { formatAddress, isLoopback, parseAddress } from "./net/address.js";
 import { ServerConnections, type Stoppable } from "./net/connections.js";
+import { WriteBudget } from "./net/framing.js";
 import { listenOnePort } from "./net/one-port.js";
 import { HttpDrain } from "./http/drain.js";
 import { httpEntry, listenHttpUrl } from "./http/listen.js";
@@ -60,6 +61,8 @@ interface Shared {
   readonly farcall: FarcallSessions;
   readonly json: JsonRpcSessions;
   readonly http: HttpDrain;
+  /** Answer bytes queued over all connections (maxServerWriteBufferBytes). */
+  readonly writeBudget: WriteBudget;
   /** farcall/1's codec, with the server's decode limits. */
   readonly msgpack: Codec;
   /** The pipeline of a listener: the server's, inside which its own interceptors run. */
@@ -92,6 +95,7 @@ const onePort: ListenRow = (policy, shared) => {
       key: policy.key,
       maxFrameBytes: o.limits.maxFrameBytes,
       maxWriteBufferBytes: o.limits.maxWriteBufferBytes,
+      writeBudget: shared.writeBudget,
       limits: o.peerLimits,
       exposeErrorStacks: o.exposeErrorStacks,
       logger: o.logger,
@@ -104,6 +108,7 @@ const onePort: ListenRow = (policy, shared) => {
       maxBatch: o.maxBatch,
       maxInFlight: o.peerLimits.maxCallsInFlight,
       maxWriteBufferBytes: o.limits.maxWriteBufferBytes,
+      writeBudget: shared.writeBudget,
       requestTimeoutMs: o.requestTimeoutMs,
       logger: o.logger,
     }, { mode: policy.jsonRpcOverTcp, keyed: policy.key !== undefined }, shared.json);
@@ -188,7 +193,8 @@ const LISTEN_TABLE: readonly (readonly [matches: (url: string) => boolean, row: 
 export async function serve(api: object, options: ServeOptions = {}): Promise<Server> {
   const dispatcher = new Dispatcher(api);
   const resolved = resolveServeOptions(options);
-  const pipeline = new CallPipeline({ dispatcher, use: resolved.use, callLog: resolved.callLog, logger: resolved.logger });
+  const limit = new CallLimit(resolved.maxServerCallsInFlight, "this server");
+  const pipeline = new CallPipeline({ dispatcher, use: resolved.use, callLog: resolved.callLog, logger: resolved.logger, limit });
   const connections = new ServerConnections(resolved.maxConnections, resolved.logger);
   const shared: Shared = {
     options: resolved,
@@ -196,6 +202,7 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
     farcall: new FarcallSessions(),
     json: new JsonRpcSessions(),
     http: new HttpDrain(),
+    writeBudget: new WriteBudget(resolved.maxServerWriteBufferBytes),
     msgpack: createMsgpackCodec({ maxDepth: resolved.limits.maxDepth }),
     pipelineFor: (policy) => (policy.use ? pipeline.derive({ use: policy.use }) : pipeline),
   };

@@ -16,6 +16,12 @@ export interface FrameSink {
    * drained (or closed). Stream producers wait on it, so a peer that reads slowly slows them.
    */
   room?(): Promise<void> | undefined;
+  /**
+   * Why a frame of `bytes` cannot be queued now (a write-buffer limit, and what is held), or
+   * undefined when it can. A peer asks before sending an answer or a call, so that one
+   * message fails alone; a frame sent past the limit anyway closes the connection.
+   */
+  overLimit?(bytes: number): string | undefined;
   /** Closes the connection; the transport need not call back into the peer. */
   close(): void;
 }

@@ -5,7 +5,7 @@
  */
 import type { PeerInfo } from "./context.js";
 import { describe } from "./describe.js";
-import { answerFrame, awaitsAnswer } from "./call-answer.js";
+import { awaitsAnswer, queuedAnswer } from "./call-answer.js";
 import { RpcError, toErrorPayload, type ErrorPayload } from "./errors.js";
 import { IncomingCall } from "./incoming-call.js";
 import { deadlineOf, metaOf, wireMetaOf } from "./call-meta.js";
@@ -113,6 +113,8 @@ export class Peer implements CallCanceller, CallSink {
     } catch (err) {
       return Promise.reject(RpcError.from(err));
     }
+    const over = this.sink.overLimit?.(frame.length);
+    if (over !== undefined) return Promise.reject(new RpcError("RESOURCE_EXHAUSTED", `${target}: a call of ${frame.length} B cannot be queued: ${over}`));
     const call = new PendingCall(id, target, this);
     const promise = new Promise<unknown>((resolve, reject) => {
       call.resolve = resolve;
@@ -137,7 +139,10 @@ export class Peer implements CallCanceller, CallSink {
     let error: RpcError | undefined = this.closedWith;
     if (!error) {
       try {
-        this.sink.send(this.encode(meta ? [M.NOTIFY, target, args, { metadata: meta }] : [M.NOTIFY, target, args]));
+        const frame = this.encode(meta ? [M.NOTIFY, target, args, { metadata: meta }] : [M.NOTIFY, target, args]);
+        const over = this.sink.overLimit?.(frame.length);
+        if (over !== undefined) throw new RpcError("RESOURCE_EXHAUSTED", `${target}: a notification of ${frame.length} B cannot be queued: ${over}`);
+        this.sink.send(frame);
         this.liveness.callActivity();
       } catch (err) {
         error = RpcError.from(err);
@@ -274,7 +279,7 @@ export class Peer implements CallCanceller, CallSink {
   /** CallSink: a call this side served has its outcome; answer it unless nobody waits. */
   settled(call: IncomingCall, value: unknown, error: unknown, failed: boolean): void {
     if (this.incoming.get(call.id) === call) this.incoming.delete(call.id);
-    if (!this.closedWith && awaitsAnswer(call)) this.sink.send(answerFrame(this, this.options.protocol, call, value, error, failed, this.options.exposeErrorStacks));
+    if (!this.closedWith && awaitsAnswer(call)) this.sink.send(queuedAnswer(this.sink, this, this.options.protocol, call, value, error, failed, this.options.exposeErrorStacks));
     this.liveness.callActivity();
     this.checkIdle();
   }
@@ -392,4 +397,3 @@ export class Peer implements CallCanceller, CallSink {
 }
 
 const DEFAULT_MAX_REFERENCES = 10_000;
-

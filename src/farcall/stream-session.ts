@@ -13,7 +13,7 @@ import { describe } from "../core/describe.js";
 import { Peer, type FrameSink, type PeerLimits } from "../core/peer.js";
 import { dialerCheck, dialerReply, listenerCheck, listenerHello } from "./handshake.js";
 import { createFarcallProtocol, PREAMBLE } from "../core/farcall-protocol.js";
-import { FrameReader, FrameWriter } from "../net/framing.js";
+import { FrameReader, FrameWriter, type WriteBudget } from "../net/framing.js";
 
 /** Largest handshake document; the real ones are about 100 bytes. */
 const MAX_HANDSHAKE_FRAME = 4096;
@@ -27,6 +27,8 @@ export interface StreamSessionConfig {
   key: Uint8Array | undefined;
   maxFrameBytes: number;
   maxWriteBufferBytes: number;
+  /** The server's cap on bytes queued over all its connections; none on a client. */
+  writeBudget?: WriteBudget | undefined;
   limits: PeerLimits;
   exposeErrorStacks: boolean;
   logger: Logger;
@@ -46,7 +48,7 @@ class StreamLink implements FrameSink {
     // Until the handshake is done only handshake-sized frames are accepted, so a peer that
     // has proved nothing cannot make us hold maxFrameBytes per connection.
     this.reader = new FrameReader(MAX_HANDSHAKE_FRAME, (buf, start, end) => this.onFrame(buf, start, end), (e) => this.onFailure(e), "the handshake frame limit");
-    this.writer = new FrameWriter(socket, cfg.maxWriteBufferBytes, (e) => this.onFailure(e));
+    this.writer = new FrameWriter(socket, cfg.maxWriteBufferBytes, (e) => this.onFailure(e), cfg.writeBudget);
     socket.on("data", (chunk: Buffer) => this.reader.push(chunk));
     // A reset or broken pipe is followed by 'close', which ends the session with the reason
     // that matters to callers (UNAVAILABLE); without a listener it would crash the process.
@@ -55,6 +57,10 @@ class StreamLink implements FrameSink {
 
   send(frame: Uint8Array): void {
     this.writer.write(frame);
+  }
+
+  overLimit(bytes: number): string | undefined {
+    return this.writer.overLimit(bytes);
   }
 
   room(): Promise<void> | undefined {

@@ -284,7 +284,7 @@ describe("FrameWriter", () => {
     assert.equal(overflows.length, 1);
     assert.ok(RpcError.is(overflows[0]));
     assert.equal(overflows[0].code, "RESOURCE_EXHAUSTED");
-    assert.match(overflows[0].message, /1104 B queued exceeds maxWriteBufferBytes 1024/);
+    assert.match(overflows[0].message, /^peer is not reading: 1000 B already queued for this peer \+ 104 B exceed maxWriteBufferBytes 1024$/);
     assert.equal(socket.writes.length, 0);
     writer.write(new Uint8Array(1));
     await afterTick();
