@@ -22,7 +22,11 @@ export interface ConnectionLimits {
   keepaliveIntervalMs?: number;
   /** A ping unanswered for this many ms ends the connection (UNAVAILABLE). @default 10000 */
   keepaliveTimeoutMs?: number;
-  /** Bytes queued for a peer that does not read before the connection is closed. @default 67108864 (64 MiB) */
+  /**
+   * Bytes queued for one peer (unsent and waiting), counted as each frame is queued: an
+   * answer or call that would pass it fails alone with RESOURCE_EXHAUSTED; a peer that does
+   * not read even those short errors is disconnected. @default 67108864 (64 MiB)
+   */
   maxWriteBufferBytes?: number;
   /**
    * References (functions, ref() objects) and open streams alive at once on one session, in
