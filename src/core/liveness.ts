@@ -18,26 +18,38 @@ export interface LivenessHost {
 }
 
 const MAX_NONCE = 0x7fffffff;
+/**
+ * Ticks per keepalive interval. A ping goes out after this many ticks in a row without a
+ * frame, so at most one interval after the last frame (the tick that saw it may come a whole
+ * tick later): a stopped peer is noticed within interval + timeout, not 2 x interval + timeout
+ * as with one tick per interval.
+ */
+const TICKS_PER_INTERVAL = 4;
 
 export class Liveness {
   /** Frames received so far; a ping counts as answered when this moves. */
   private frames = 0;
   private receivedSinceTick = true;
+  /** Ticks in a row that saw no frame. */
+  private silentTicks = 0;
   /** Calls sent, received or answered. */
   private calls = 0;
   private callsSeen = 0;
   private lastActiveAt = Date.now();
   private ticker: ReturnType<typeof setInterval> | undefined;
   private pingTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Time between ticks (ms). */
+  private readonly period: number;
 
   constructor(
     private readonly host: LivenessHost,
     private readonly limits: PeerLimits,
   ) {
     const { keepaliveIntervalMs, idleTimeoutMs } = limits;
-    const period = Math.min(keepaliveIntervalMs || Infinity, idleTimeoutMs ? idleTimeoutMs / 2 : Infinity);
+    const period = Math.min(keepaliveIntervalMs ? keepaliveIntervalMs / TICKS_PER_INTERVAL : Infinity, idleTimeoutMs ? idleTimeoutMs / 2 : Infinity);
+    this.period = Math.max(10, period);
     if (Number.isFinite(period)) {
-      this.ticker = setInterval(tick, Math.max(10, period), this);
+      this.ticker = setInterval(tick, this.period, this);
       unrefTimer(this.ticker);
     }
   }
@@ -74,9 +86,11 @@ export class Liveness {
     if (keepaliveIntervalMs <= 0) return;
     if (this.receivedSinceTick) {
       this.receivedSinceTick = false;
+      this.silentTicks = 0;
       return;
     }
-    if (this.pingTimer) return;
+    // Idle timeouts may tick faster than the keepalive needs: count silence in intervals.
+    if (++this.silentTicks * this.period < keepaliveIntervalMs * (1 - 1 / TICKS_PER_INTERVAL) || this.pingTimer) return;
     this.host.sendPing(now % MAX_NONCE);
     this.pingTimer = setTimeout(onPingTimeout, keepaliveTimeoutMs, this, this.frames);
     unrefTimer(this.pingTimer);
