@@ -214,6 +214,14 @@ export interface ConnectOptions extends ConnectionLimits {
   connectTimeoutMs?: number;
   /** Reconnection after the link drops: capped exponential backoff; false to stay down. @default { initialDelayMs: 100, maxDelayMs: 5000 } */
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number } | false;
+  /**
+   * With false, a call made while the client is disconnected fails at once with UNAVAILABLE
+   * once a connection attempt has failed, instead of waiting for a reconnection (gRPC's
+   * waitForReady); reconnection goes on in the background. Calls made while a session is
+   * being replaced after the server's GOAWAY still wait. tcp://, tls:// and unix:// only.
+   * @default true
+   */
+  waitForReady?: boolean;
   /** Where connection events are logged; false for nowhere. @default stderr */
   logger?: Logger | false;
   /**
