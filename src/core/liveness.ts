@@ -3,6 +3,7 @@
  * hot path only bumps two counters (no clock read per message); the ticker compares them
  * with what it saw last time.
  */
+import { RpcError } from "./errors.js";
 import type { PeerLimits } from "./peer.js";
 import { unrefTimer } from "./runtime.js";
 
@@ -15,6 +16,8 @@ export interface LivenessHost {
   onIdle(idleTimeoutMs: number): void;
   /** A ping went unanswered (nothing at all arrived) for keepaliveTimeoutMs. */
   onUnresponsive(keepaliveTimeoutMs: number): void;
+  /** This process stood still past the keepalive bound (see {@link Liveness.stalled}): end the session, unread input dropped. */
+  onStalled(error: RpcError): void;
 }
 
 const MAX_NONCE = 0x7fffffff;
@@ -40,6 +43,8 @@ export class Liveness {
   private pingTimer: ReturnType<typeof setTimeout> | undefined;
   /** Time between ticks (ms). */
   private readonly period: number;
+  /** When the ticker last ran: a clock read per tick, not per message. */
+  private lastTickAt = Date.now();
 
   constructor(
     private readonly host: LivenessHost,
@@ -72,8 +77,28 @@ export class Liveness {
     this.pingTimer = undefined;
   }
 
+  /**
+   * Whether this process stood still (SIGSTOP, a suspended VM) longer than a peer with the
+   * same keepalive waits before it fails its calls: the ticker missed its turns for more
+   * than keepaliveIntervalMs + keepaliveTimeoutMs. Calls read now may already have been
+   * reported failed to their callers, so they must not run. Read once per chunk of input.
+   */
+  stalled(now: number): RpcError | undefined {
+    const { keepaliveIntervalMs, keepaliveTimeoutMs } = this.limits;
+    const stood = Math.round(now - this.lastTickAt - this.period);
+    if (keepaliveIntervalMs <= 0 || this.ticker === undefined || stood <= keepaliveIntervalMs + keepaliveTimeoutMs) return undefined;
+    return new RpcError("UNAVAILABLE", `this process stood still for ${stood} ms, past keepaliveIntervalMs + keepaliveTimeoutMs: calls read now may have been reported failed to their callers`);
+  }
+
   /** Run by the ticker. */
   onTick(now: number): void {
+    // After a stop the timers may run before the input that waited is read: end it here.
+    const stalled = this.stalled(now);
+    this.lastTickAt = now;
+    if (stalled) {
+      this.host.onStalled(stalled);
+      return;
+    }
     const { keepaliveIntervalMs, keepaliveTimeoutMs, idleTimeoutMs } = this.limits;
     if (this.calls !== this.callsSeen) {
       this.callsSeen = this.calls;

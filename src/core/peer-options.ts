@@ -22,8 +22,12 @@ export interface FrameSink {
    * message fails alone; a frame sent past the limit anyway closes the connection.
    */
   overLimit?(bytes: number): string | undefined;
-  /** Closes the connection; the transport need not call back into the peer. */
-  close(): void;
+  /**
+   * Closes the connection; the transport need not call back into the peer. With `abort`,
+   * calls this side sent were just reported failed: what is still on its way to the other
+   * side must be discarded, not delivered (a stream socket is reset, not ended).
+   */
+  close(abort?: boolean): void;
 }
 
 /** Limits and liveness settings of a session. Defaults live with the public options. */

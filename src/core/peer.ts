@@ -68,6 +68,7 @@ export class Peer implements CallCanceller, CallSink {
           this.sendMessage([M.GOAWAY, "idle"]);
           this.close(new RpcError("UNAVAILABLE", "the connection was idle"));
         },
+        onStalled: (error) => this.fail(error, true),
         onUnresponsive: (timeoutMs) =>
           this.fail(new RpcError("UNAVAILABLE", `the peer did not answer a keepalive ping within ${timeoutMs} ms (${this.options.limits.keepaliveOption ?? "keepaliveTimeoutMs"})`)),
       },
@@ -286,11 +287,7 @@ export class Peer implements CallCanceller, CallSink {
 
   // ---- lifecycle -----------------------------------------------------------------------
 
-  /**
-   * Announces that this side is draining: calls already accepted finish, new ones are
-   * answered UNAVAILABLE. Resolves when no call is in flight and no stream open in either
-   * direction.
-   */
+  /** Sends GOAWAY: accepted calls finish, new ones get UNAVAILABLE; resolves once no call or stream is open either way. */
   drain(reason: string): Promise<void> {
     if (!this.draining && !this.closedWith) {
       this.draining = true;
@@ -318,16 +315,17 @@ export class Peer implements CallCanceller, CallSink {
     }
   }
 
-  /** Ends the session: pending calls reject with `reason`, running handlers are aborted. */
-  close(reason: RpcError = new RpcError("UNAVAILABLE", "the connection was closed")): void {
+  /** Ends the session: pending calls reject, handlers abort; with `discard` (or calls pending) unsent and unread frames are dropped. */
+  close(reason: RpcError = new RpcError("UNAVAILABLE", "the connection was closed"), discard = false): void {
     if (this.closedWith) return;
     this.closedWith = reason;
     this.liveness.stop();
+    const abort = discard || this.pending.size > 0; // calls reported failed must not be delivered later
     this.pending.rejectAll(reason);
     for (const call of this.incoming.values()) call.abort(reason);
     this.incoming.clear();
     this.refs.close(reason);
-    this.sink.close();
+    this.sink.close(abort);
     this.checkIdle();
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
@@ -335,10 +333,15 @@ export class Peer implements CallCanceller, CallSink {
     this.options.onClose?.(this, reason);
   }
 
+  /** See Liveness.stalled: the error ending a session this process stood still too long to keep. */
+  stallError(): RpcError | undefined {
+    return this.liveness.stalled(Date.now());
+  }
+
   /** Closes because the other side broke the protocol or a limit; logs one line. */
-  private fail(reason: RpcError): void {
+  private fail(reason: RpcError, discard = false): void {
     this.options.logger.warn(`${describe(this.info)}: closing: ${reason.code}: ${reason.message}`);
-    this.close(reason);
+    this.close(reason, discard);
   }
 
   /** Sends `msg`; throws (sending nothing) when it cannot be encoded. */
@@ -370,11 +373,7 @@ export class Peer implements CallCanceller, CallSink {
     return this.closedWith ? undefined : this.sink.room?.();
   }
 
-  /**
-   * Decodes `bytes` with `decoder` (a codec, or a message protocol) and this session's
-   * references: what the document brings in is imported here, and given back at once if
-   * decoding throws.
-   */
+  /** Decodes `bytes` with `decoder` (a codec or message protocol) and this session's references, given back if it throws. */
   decodeWith<T>(decoder: { decode(bytes: Uint8Array, start: number, end: number, refs?: RefContext): T }, bytes: Uint8Array): T {
     this.refs.beginDecode();
     try {

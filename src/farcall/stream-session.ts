@@ -42,6 +42,8 @@ class StreamLink implements FrameSink {
   readonly writer: FrameWriter;
   onFrame: (buf: Buffer, start: number, end: number) => void = () => {};
   onFailure: (error: RpcError) => void = () => {};
+  /** Whether input must be dropped unread because this process stood still (the session's check). */
+  stalled: () => boolean = () => false;
   private closing = false;
 
   constructor(readonly socket: Socket, cfg: StreamSessionConfig) {
@@ -49,7 +51,9 @@ class StreamLink implements FrameSink {
     // has proved nothing cannot make us hold maxFrameBytes per connection.
     this.reader = new FrameReader(MAX_HANDSHAKE_FRAME, (buf, start, end) => this.onFrame(buf, start, end), (e) => this.onFailure(e), "the handshake frame limit");
     this.writer = new FrameWriter(socket, cfg.maxWriteBufferBytes, (e) => this.onFailure(e), cfg.writeBudget);
-    socket.on("data", (chunk: Buffer) => this.reader.push(chunk));
+    socket.on("data", (chunk: Buffer) => {
+      if (!this.stalled()) this.reader.push(chunk);
+    });
     // A reset or broken pipe is followed by 'close', which ends the session with the reason
     // that matters to callers (UNAVAILABLE); without a listener it would crash the process.
     socket.on("error", noop);
@@ -80,10 +84,16 @@ class StreamLink implements FrameSink {
     });
   }
 
-  close(): void {
+  close(abort = false): void {
     if (this.closing) return;
     this.closing = true;
     this.reader.stop();
+    if (abort) {
+      // A reset makes both kernels drop what is still unsent or unread; an end would deliver it.
+      this.writer.close();
+      this.socket.resetAndDestroy();
+      return;
+    }
     this.writer.flush();
     this.writer.close();
     this.socket.end();
@@ -106,6 +116,13 @@ function makePeer(link: StreamLink, cfg: StreamSessionConfig, info: PeerInfo, ho
   });
   link.reader.setLimit(cfg.maxFrameBytes, "maxFrameBytes");
   link.onFrame = (buf, start, end) => peer.receive(buf, start, end);
+  link.stalled = () => {
+    const error = peer.stallError();
+    if (error === undefined) return false;
+    cfg.logger.warn(`${describe(info)}: closing: ${error.code}: ${error.message}`);
+    peer.close(error, true); // reset: nothing read from this connection runs
+    return true;
+  };
   link.onFailure = (error) => {
     cfg.logger.warn(`${describe(info)}: closing: ${error.code}: ${error.message}`);
     peer.close(error);

@@ -63,6 +63,42 @@ describe("keepalive", () => {
   });
 });
 
+describe("a call reported failed never runs afterwards", () => {
+  it("calls a client gave up on when the server froze (SIGSTOP past keepalive) do not run when it continues: applied == successes", async (t) => {
+    // The server's keepalive is the client's: it knows how long a caller waits before giving up.
+    const proc = spawnTs(FIXTURE, ["tcp://127.0.0.1:0", "200", "300"]);
+    t.after(() => proc.stop());
+    const [, url] = await proc.nextLine(/^LISTENING (\S+)$/, START_MS);
+    const remote = await connectTo(t, url, { keepaliveIntervalMs: 200, keepaliveTimeoutMs: 300, reconnect: false });
+    let successes = 0;
+    let failures = 0;
+    let warmedUp!: () => void;
+    const warm = new Promise<void>((resolve) => (warmedUp = resolve));
+    // Callers calling in a loop, several calls each in flight, until the session fails them.
+    const worker = async (): Promise<void> => {
+      for (;;) {
+        const batch = await Promise.allSettled(Array.from({ length: 20 }, () => remote.inc()));
+        for (const outcome of batch) {
+          if (outcome.status === "fulfilled") successes++;
+          else failures++;
+        }
+        if (successes >= 2000) warmedUp();
+        if (batch.some((o) => o.status === "rejected")) return;
+      }
+    };
+    const workers = Array.from({ length: 10 }, worker);
+    await within(warm, 10_000, "2000 calls");
+    proc.child.kill("SIGSTOP");
+    await within(Promise.all(workers), 5000, "the keepalive failing every call in flight");
+    assert.ok(failures > 0, "calls were in flight when the server froze");
+    // Stopped past its own keepalive bound (200 + 300 ms), as the client's keepalive saw.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    proc.child.kill("SIGCONT");
+    const after = await connectTo(t, url);
+    assert.equal(await after.applied(), successes, `${failures} calls were reported failed`);
+  });
+});
+
 describe("server restarts", () => {
   it("calls in flight when the server is killed reject with UNAVAILABLE, and the same client reaches the restarted server", async (t) => {
     const first = await startServer(t);
