@@ -19,6 +19,8 @@ export interface ResolvedConnect {
   connectTimeoutMs: number;
   /** Backoff between reconnection attempts; undefined when the client stays down. */
   reconnect: { initialDelayMs: number; maxDelayMs: number } | undefined;
+  /** Calls wait for a connection while disconnected; false fails them at once (UNAVAILABLE). */
+  waitForReady: boolean;
   logger: Logger;
   expose: object | undefined;
   /** Interceptors of every outgoing call; undefined when there are none. */
@@ -42,9 +44,15 @@ export function resolveConnectOptions(options: ConnectOptions): ResolvedConnect 
             initialDelayMs: checkInteger("reconnect.initialDelayMs", options.reconnect?.initialDelayMs ?? CONNECT_DEFAULTS.reconnectInitialDelayMs, 1),
             maxDelayMs: checkInteger("reconnect.maxDelayMs", options.reconnect?.maxDelayMs ?? CONNECT_DEFAULTS.reconnectMaxDelayMs, 1),
           },
+    waitForReady: checkBoolean("waitForReady", options.waitForReady ?? true),
     logger: resolveLogger(options.logger),
     expose: options.expose,
     use: checkClientInterceptors(options.use),
     nats: options.nats,
   };
+}
+
+function checkBoolean(name: string, value: unknown): boolean {
+  if (typeof value !== "boolean") throw new TypeError(`${name} must be true or false, got ${typeof value}`);
+  return value;
 }

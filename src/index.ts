@@ -61,7 +61,13 @@ export type { MethodDoc, ParamDoc } from "./core/method-doc.js";
  */
 export { tuple, isTuple, pythonTypeOf } from "./pymanager/pickle/python-types.js";
 export type { PythonTypeMark } from "./pymanager/pickle/python-types.js";
-export type { Logger } from "./core/logger.js";
+export type { Logger, LogLimit } from "./core/logger.js";
+/**
+ * Wraps a logger so that `info` and `warn` write at most `lines` per `intervalMs` (20 per
+ * 10 s by default) and then one line counting what was dropped; the default stderr logger is
+ * wrapped so already.
+ */
+export { rateLimited } from "./core/logger.js";
 export type { CallLog, CallLogEntry } from "./core/call-log.js";
 export type {
   ServeOptions, ConnectOptions, ConnectionLimits, ServerTlsOptions, ClientTlsOptions,

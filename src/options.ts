@@ -22,7 +22,11 @@ export interface ConnectionLimits {
   keepaliveIntervalMs?: number;
   /** A ping unanswered for this many ms ends the connection (UNAVAILABLE). @default 10000 */
   keepaliveTimeoutMs?: number;
-  /** Bytes queued for a peer that does not read before the connection is closed. @default 67108864 (64 MiB) */
+  /**
+   * Bytes queued for one peer (unsent and waiting), counted as each frame is queued: an
+   * answer or call that would pass it fails alone with RESOURCE_EXHAUSTED; a peer that does
+   * not read even those short errors is disconnected. @default 67108864 (64 MiB)
+   */
   maxWriteBufferBytes?: number;
   /**
    * References (functions, ref() objects) and open streams alive at once on one session, in
@@ -153,6 +157,18 @@ export interface ServeOptions extends ConnectionLimits {
   maxConnections?: number;
   /** Calls served at once per connection; more are answered RESOURCE_EXHAUSTED. @default 10000 */
   maxCallsInFlight?: number;
+  /**
+   * Calls running at once over every connection and listener of the server; more are
+   * answered RESOURCE_EXHAUSTED, so many connections each under maxCallsInFlight cannot add
+   * up past it. @default 50000
+   */
+  maxServerCallsInFlight?: number;
+  /**
+   * Answer bytes queued for peers over every farcall/1 and raw JSON-RPC connection of the
+   * server: an answer that would pass it fails alone with RESOURCE_EXHAUSTED, as one past a
+   * connection's maxWriteBufferBytes does. @default 268435456 (256 MiB)
+   */
+  maxServerWriteBufferBytes?: number;
   /** Largest JSON-RPC request (an HTTP body, or one JSON value over raw TCP). @default 16777216 (16 MiB) */
   maxBodyBytes?: number;
   /** Most requests in one JSON-RPC batch or XML-RPC system.multicall. @default 1000 */
@@ -198,6 +214,14 @@ export interface ConnectOptions extends ConnectionLimits {
   connectTimeoutMs?: number;
   /** Reconnection after the link drops: capped exponential backoff; false to stay down. @default { initialDelayMs: 100, maxDelayMs: 5000 } */
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number } | false;
+  /**
+   * With false, a call made while the client is disconnected fails at once with UNAVAILABLE
+   * once a connection attempt has failed, instead of waiting for a reconnection (gRPC's
+   * waitForReady); reconnection goes on in the background. Calls made while a session is
+   * being replaced after the server's GOAWAY still wait. tcp://, tls:// and unix:// only.
+   * @default true
+   */
+  waitForReady?: boolean;
   /** Where connection events are logged; false for nowhere. @default stderr */
   logger?: Logger | false;
   /**
@@ -231,6 +255,10 @@ export const SERVE_DEFAULTS = Object.freeze({
   idleTimeoutMs: 300_000,
   maxConnections: 10_000,
   maxCallsInFlight: 10_000,
+  /** Five connections' worth of maxCallsInFlight: many busy clients, not one per call. */
+  maxServerCallsInFlight: 50_000,
+  /** Four connections' worth of maxWriteBufferBytes. */
+  maxServerWriteBufferBytes: 256 * 1024 * 1024,
   exposeErrorStacks: false,
   maxBodyBytes: HTTP_DEFAULTS.maxBodyBytes,
   maxBatch: HTTP_DEFAULTS.maxBatch,

@@ -50,6 +50,8 @@ export interface ResolvedServe {
   readonly peerLimits: PeerLimits;
   readonly handshakeTimeoutMs: number;
   readonly maxConnections: number;
+  readonly maxServerCallsInFlight: number;
+  readonly maxServerWriteBufferBytes: number;
   readonly maxBodyBytes: number;
   readonly maxBatch: number;
   readonly maxXmlElements: number;
@@ -81,6 +83,8 @@ export function resolveServeOptions(options: ServeOptions): ResolvedServe {
     },
     handshakeTimeoutMs: checkInteger("handshakeTimeoutMs", options.handshakeTimeoutMs ?? SERVE_DEFAULTS.handshakeTimeoutMs, 1),
     maxConnections: checkInteger("maxConnections", options.maxConnections ?? SERVE_DEFAULTS.maxConnections, 1),
+    maxServerCallsInFlight: checkInteger("maxServerCallsInFlight", options.maxServerCallsInFlight ?? SERVE_DEFAULTS.maxServerCallsInFlight, 1),
+    maxServerWriteBufferBytes: checkInteger("maxServerWriteBufferBytes", options.maxServerWriteBufferBytes ?? SERVE_DEFAULTS.maxServerWriteBufferBytes, 1024),
     maxBodyBytes: checkInteger("maxBodyBytes", options.maxBodyBytes ?? SERVE_DEFAULTS.maxBodyBytes, 1),
     maxBatch: checkInteger("maxBatch", options.maxBatch ?? SERVE_DEFAULTS.maxBatch, 1),
     maxXmlElements: checkInteger("maxXmlElements", options.maxXmlElements ?? SERVE_DEFAULTS.maxXmlElements, 1),

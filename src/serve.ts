@@ -11,9 +11,10 @@ import { createJsonCodec } from "./codecs/json-ext.js";
 import { createMsgpackCodec } from "./codecs/msgpack.js";
 import type { Codec } from "./core/codec.js";
 import { Dispatcher } from "./core/dispatcher.js";
-import { CallPipeline } from "./core/pipeline.js";
+import { CallLimit, CallPipeline } from "./core/pipeline.js";
 import { formatAddress, isLoopback, parseAddress } from "./net/address.js";
 import { ServerConnections, type Stoppable } from "./net/connections.js";
+import { WriteBudget } from "./net/framing.js";
 import { listenOnePort } from "./net/one-port.js";
 import { HttpDrain } from "./http/drain.js";
 import { httpEntry, listenHttpUrl } from "./http/listen.js";
@@ -66,6 +67,8 @@ interface Shared {
   readonly farcall: FarcallSessions;
   readonly json: JsonRpcSessions;
   readonly http: HttpDrain;
+  /** Answer bytes queued over all connections (maxServerWriteBufferBytes). */
+  readonly writeBudget: WriteBudget;
   /** farcall/1's codec, with the server's decode limits. */
   readonly msgpack: Codec;
   /** The pipeline of a listener: the server's, inside which its own interceptors run. */
@@ -95,7 +98,7 @@ const onePort: ListenRow = (policy, shared) => {
     const http = httpEntry({ core: httpCore(policy, pipeline, o), drain: shared.http, requestTimeoutMs: o.requestTimeoutMs, logger: o.logger, upgrade: upgrades.handle });
     connections.addStoppable(http.parser);
     const farcall = farcallEntry(farcallConfig(policy, pipeline, shared), shared.farcall);
-    const json = jsonRpcEntry(jsonSettings(pipeline, o), jsonAccess(policy), shared.json);
+    const json = jsonRpcEntry(jsonSettings(pipeline, shared), jsonAccess(policy), shared.json);
     const config = { tls: policy.tls, handshakeTimeoutMs: o.handshakeTimeoutMs, allow: policy.allow, connections, logger: o.logger };
     return listenOnePort(address, config, [farcall, http.entry, json]);
   };
@@ -201,7 +204,8 @@ const LISTEN_TABLE: readonly (readonly [matches: (url: string) => boolean, row: 
 export async function serve(api: object, options: ServeOptions = {}): Promise<Server> {
   const dispatcher = new Dispatcher(api);
   const resolved = resolveServeOptions(options);
-  const pipeline = new CallPipeline({ dispatcher, use: resolved.use, callLog: resolved.callLog, logger: resolved.logger });
+  const limit = new CallLimit(resolved.maxServerCallsInFlight, "this server");
+  const pipeline = new CallPipeline({ dispatcher, use: resolved.use, callLog: resolved.callLog, logger: resolved.logger, limit });
   const connections = new ServerConnections(resolved.maxConnections, resolved.logger);
   const shared: Shared = {
     options: resolved,
@@ -209,6 +213,7 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
     farcall: new FarcallSessions(),
     json: new JsonRpcSessions(),
     http: new HttpDrain(),
+    writeBudget: new WriteBudget(resolved.maxServerWriteBufferBytes),
     msgpack: createMsgpackCodec({ maxDepth: resolved.limits.maxDepth }),
     pipelineFor: (policy) => (policy.use ? pipeline.derive({ use: policy.use }) : pipeline),
   };
@@ -255,6 +260,7 @@ function farcallConfig(policy: ListenerPolicy, pipeline: CallPipeline, shared: S
     key: policy.key,
     maxFrameBytes: o.limits.maxFrameBytes,
     maxWriteBufferBytes: o.limits.maxWriteBufferBytes,
+    writeBudget: shared.writeBudget,
     limits: o.peerLimits,
     exposeErrorStacks: o.exposeErrorStacks,
     logger: o.logger,
@@ -263,7 +269,8 @@ function farcallConfig(policy: ListenerPolicy, pipeline: CallPipeline, shared: S
 }
 
 /** Raw JSON-RPC's settings on one listener (TCP and WebSocket). */
-function jsonSettings(pipeline: CallPipeline, o: ResolvedServe): JsonRpcListenSettings {
+function jsonSettings(pipeline: CallPipeline, shared: Shared): JsonRpcListenSettings {
+  const o = shared.options;
   return {
     pipeline,
     maxBodyBytes: o.maxBodyBytes,
@@ -271,6 +278,7 @@ function jsonSettings(pipeline: CallPipeline, o: ResolvedServe): JsonRpcListenSe
     maxBatch: o.maxBatch,
     maxInFlight: o.peerLimits.maxCallsInFlight,
     maxWriteBufferBytes: o.limits.maxWriteBufferBytes,
+    writeBudget: shared.writeBudget,
     requestTimeoutMs: o.requestTimeoutMs,
     logger: o.logger,
   };
@@ -289,7 +297,7 @@ function wsUpgrades(policy: ListenerPolicy, pipeline: CallPipeline, shared: Shar
   const upgrades = new WsUpgrades({
     protocols: new Map([
       [FARCALL_WS_PROTOCOL, farcallWsHandler(farcallConfig(policy, pipeline, shared), shared.farcall, transport)],
-      [JSONRPC_WS_PROTOCOL, jsonRpcWsHandler(jsonSettings(pipeline, o), jsonAccess(policy), shared.json, transport)],
+      [JSONRPC_WS_PROTOCOL, jsonRpcWsHandler(jsonSettings(pipeline, shared), jsonAccess(policy), shared.json, transport)],
     ]),
     maxFrameBytes: o.limits.maxFrameBytes,
     handshakeTimeoutMs: o.handshakeTimeoutMs,

@@ -18,9 +18,13 @@ const noop = (): void => {};
 /** Discards everything (`logger: false`). */
 export const silentLogger: Logger = { info: noop, warn: noop, error: noop };
 
-/** The logger an options object asks for. */
+/**
+ * The logger an options object asks for. The default (stderr) is rate-limited, so a flood of
+ * refusals cannot fill a terminal or a disk; a logger passed in gets every line (wrap it in
+ * {@link rateLimited} for the same protection).
+ */
 export function resolveLogger(option: Logger | false | undefined): Logger {
-  return option === false ? silentLogger : option ?? consoleLogger;
+  return option === false ? silentLogger : option ?? rateLimited(consoleLogger);
 }
 
 /** How many lines a rate-limited logger writes per interval before it only counts. */

@@ -16,8 +16,18 @@ export interface FrameSink {
    * drained (or closed). Stream producers wait on it, so a peer that reads slowly slows them.
    */
   room?(): Promise<void> | undefined;
-  /** Closes the connection; the transport need not call back into the peer. */
-  close(): void;
+  /**
+   * Why a frame of `bytes` cannot be queued now (a write-buffer limit, and what is held), or
+   * undefined when it can. A peer asks before sending an answer or a call, so that one
+   * message fails alone; a frame sent past the limit anyway closes the connection.
+   */
+  overLimit?(bytes: number): string | undefined;
+  /**
+   * Closes the connection; the transport need not call back into the peer. With `abort`,
+   * calls this side sent were just reported failed: what is still on its way to the other
+   * side must be discarded, not delivered (a stream socket is reset, not ended).
+   */
+  close(abort?: boolean): void;
 }
 
 /** Limits and liveness settings of a session. Defaults live with the public options. */

@@ -5,7 +5,7 @@
  */
 import type { PeerInfo } from "./context.js";
 import { describe } from "./describe.js";
-import { answerFrame, awaitsAnswer } from "./call-answer.js";
+import { awaitsAnswer, queuedAnswer } from "./call-answer.js";
 import { RpcError, toErrorPayload, type ErrorPayload } from "./errors.js";
 import { IncomingCall } from "./incoming-call.js";
 import { deadlineOf, metaOf, wireMetaOf } from "./call-meta.js";
@@ -68,6 +68,7 @@ export class Peer implements CallCanceller, CallSink {
           this.sendMessage([M.GOAWAY, "idle"]);
           this.close(new RpcError("UNAVAILABLE", "the connection was idle"));
         },
+        onStalled: (error) => this.fail(error, true),
         onUnresponsive: (timeoutMs) =>
           this.fail(new RpcError("UNAVAILABLE", `the peer did not answer a keepalive ping within ${timeoutMs} ms (${this.options.limits.keepaliveOption ?? "keepaliveTimeoutMs"})`)),
       },
@@ -113,6 +114,8 @@ export class Peer implements CallCanceller, CallSink {
     } catch (err) {
       return Promise.reject(RpcError.from(err));
     }
+    const over = this.sink.overLimit?.(frame.length);
+    if (over !== undefined) return Promise.reject(new RpcError("RESOURCE_EXHAUSTED", `${target}: a call of ${frame.length} B cannot be queued: ${over}`));
     const call = new PendingCall(id, target, this);
     const promise = new Promise<unknown>((resolve, reject) => {
       call.resolve = resolve;
@@ -137,7 +140,10 @@ export class Peer implements CallCanceller, CallSink {
     let error: RpcError | undefined = this.closedWith;
     if (!error) {
       try {
-        this.sink.send(this.encode(meta ? [M.NOTIFY, target, args, { metadata: meta }] : [M.NOTIFY, target, args]));
+        const frame = this.encode(meta ? [M.NOTIFY, target, args, { metadata: meta }] : [M.NOTIFY, target, args]);
+        const over = this.sink.overLimit?.(frame.length);
+        if (over !== undefined) throw new RpcError("RESOURCE_EXHAUSTED", `${target}: a notification of ${frame.length} B cannot be queued: ${over}`);
+        this.sink.send(frame);
         this.liveness.callActivity();
       } catch (err) {
         error = RpcError.from(err);
@@ -274,18 +280,14 @@ export class Peer implements CallCanceller, CallSink {
   /** CallSink: a call this side served has its outcome; answer it unless nobody waits. */
   settled(call: IncomingCall, value: unknown, error: unknown, failed: boolean): void {
     if (this.incoming.get(call.id) === call) this.incoming.delete(call.id);
-    if (!this.closedWith && awaitsAnswer(call)) this.sink.send(answerFrame(this, this.options.protocol, call, value, error, failed, this.options.exposeErrorStacks));
+    if (!this.closedWith && awaitsAnswer(call)) this.sink.send(queuedAnswer(this.sink, this, this.options.protocol, call, value, error, failed, this.options.exposeErrorStacks));
     this.liveness.callActivity();
     this.checkIdle();
   }
 
   // ---- lifecycle -----------------------------------------------------------------------
 
-  /**
-   * Announces that this side is draining: calls already accepted finish, new ones are
-   * answered UNAVAILABLE. Resolves when no call is in flight and no stream open in either
-   * direction.
-   */
+  /** Sends GOAWAY: accepted calls finish, new ones get UNAVAILABLE; resolves once no call or stream is open either way. */
   drain(reason: string): Promise<void> {
     if (!this.draining && !this.closedWith) {
       this.draining = true;
@@ -313,16 +315,17 @@ export class Peer implements CallCanceller, CallSink {
     }
   }
 
-  /** Ends the session: pending calls reject with `reason`, running handlers are aborted. */
-  close(reason: RpcError = new RpcError("UNAVAILABLE", "the connection was closed")): void {
+  /** Ends the session: pending calls reject, handlers abort; with `discard` (or calls pending) unsent and unread frames are dropped. */
+  close(reason: RpcError = new RpcError("UNAVAILABLE", "the connection was closed"), discard = false): void {
     if (this.closedWith) return;
     this.closedWith = reason;
     this.liveness.stop();
+    const abort = discard || this.pending.size > 0; // calls reported failed must not be delivered later
     this.pending.rejectAll(reason);
     for (const call of this.incoming.values()) call.abort(reason);
     this.incoming.clear();
     this.refs.close(reason);
-    this.sink.close();
+    this.sink.close(abort);
     this.checkIdle();
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
@@ -330,10 +333,15 @@ export class Peer implements CallCanceller, CallSink {
     this.options.onClose?.(this, reason);
   }
 
+  /** See Liveness.stalled: the error ending a session this process stood still too long to keep. */
+  stallError(): RpcError | undefined {
+    return this.liveness.stalled(Date.now());
+  }
+
   /** Closes because the other side broke the protocol or a limit; logs one line. */
-  private fail(reason: RpcError): void {
+  private fail(reason: RpcError, discard = false): void {
     this.options.logger.warn(`${describe(this.info)}: closing: ${reason.code}: ${reason.message}`);
-    this.close(reason);
+    this.close(reason, discard);
   }
 
   /** Sends `msg`; throws (sending nothing) when it cannot be encoded. */
@@ -365,11 +373,7 @@ export class Peer implements CallCanceller, CallSink {
     return this.closedWith ? undefined : this.sink.room?.();
   }
 
-  /**
-   * Decodes `bytes` with `decoder` (a codec, or a message protocol) and this session's
-   * references: what the document brings in is imported here, and given back at once if
-   * decoding throws.
-   */
+  /** Decodes `bytes` with `decoder` (a codec or message protocol) and this session's references, given back if it throws. */
   decodeWith<T>(decoder: { decode(bytes: Uint8Array, start: number, end: number, refs?: RefContext): T }, bytes: Uint8Array): T {
     this.refs.beginDecode();
     try {
@@ -392,4 +396,3 @@ export class Peer implements CallCanceller, CallSink {
 }
 
 const DEFAULT_MAX_REFERENCES = 10_000;
-

@@ -62,6 +62,11 @@ export interface PipelineOptions {
   /** Gets one entry per call; without it no clock is read. */
   callLog?: CallLog | undefined;
   logger: Logger;
+  /**
+   * Calls in flight over every sink of this pipeline and those derived from it (a server's
+   * maxServerCallsInFlight), checked beside each sink's own limit. @default none
+   */
+  limit?: CallLimit | undefined;
 }
 
 const UNLIMITED_SCOPE = "this request";
@@ -81,6 +86,7 @@ export class CallPipeline {
   private readonly use: readonly Interceptor[] | undefined;
   private readonly callLog: CallLog | undefined;
   private readonly logger: Logger;
+  private readonly limit: CallLimit | undefined;
 
   constructor(options: PipelineOptions) {
     this.dispatcher = options.dispatcher;
@@ -90,6 +96,7 @@ export class CallPipeline {
     this.callLog = options.callLog;
     if (this.callLog !== undefined && typeof this.callLog !== "function") throw new TypeError("callLog must be a function (entry) => void");
     this.logger = options.logger;
+    this.limit = options.limit;
   }
 
   /**
@@ -103,6 +110,7 @@ export class CallPipeline {
       use: [...(this.use ?? []), ...(changes.use ?? [])],
       callLog: this.callLog,
       logger: this.logger,
+      limit: this.limit,
     });
   }
 
@@ -118,9 +126,15 @@ export class CallPipeline {
       const message = `${sink.inFlight} calls in flight on ${sink.scope} reach maxCallsInFlight ${sink.maxInFlight}`;
       return this.refuse(call, new RpcError("RESOURCE_EXHAUSTED", message), sink);
     }
+    const limit = this.limit;
+    if (limit && limit.inFlight >= limit.maxInFlight) {
+      const message = `${limit.inFlight} calls in flight on ${limit.scope} reach maxServerCallsInFlight ${limit.maxInFlight}`;
+      return this.refuse(call, new RpcError("RESOURCE_EXHAUSTED", message), sink);
+    }
     const entry = call.entry ?? this.dispatcher?.lookup(call.method);
     if (entry === undefined) return this.refuse(call, new RpcError("METHOD_NOT_FOUND", `no method ${JSON.stringify(call.method)}`), sink);
     sink.inFlight++;
+    if (limit) limit.inFlight++;
     let result: unknown;
     try {
       result =
@@ -171,6 +185,7 @@ export class CallPipeline {
 
   private finish(call: IncomingCall, sink: CallSink, value: unknown, error: unknown, failed: boolean): void {
     sink.inFlight--;
+    if (this.limit) this.limit.inFlight--;
     call.finish();
     if (call.abandoned?.code === "DEADLINE_EXCEEDED") {
       // The deadline passed while it ran: whatever the handler made of it, that is the outcome.

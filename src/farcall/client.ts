@@ -70,6 +70,7 @@ class Client implements Caller {
   private readonly defaultTimeout: number;
   private readonly connectTimeoutMs: number;
   private readonly reconnect: { initialDelayMs: number; maxDelayMs: number } | undefined;
+  private readonly waitForReady: boolean;
   private readonly cfg: StreamSessionConfig;
   private readonly logger: Logger;
 
@@ -83,6 +84,7 @@ class Client implements Caller {
     this.defaultTimeout = options.timeout;
     this.connectTimeoutMs = options.connectTimeoutMs;
     this.reconnect = options.reconnect;
+    this.waitForReady = options.waitForReady;
     this.cfg = {
       codec: createMsgpackCodec({ maxDepth: limits.maxDepth }),
       key: options.key,
@@ -112,14 +114,17 @@ class Client implements Caller {
     const peer = this.usablePeer();
     if (peer) return peer.call(target, args, deadline, options.signal, options.meta);
     if (this.closed) return Promise.reject(new RpcError("UNAVAILABLE", `${target}: the client is closed`));
+    const notReady = this.notReady(target);
+    if (notReady) return Promise.reject(notReady);
     return new Promise((resolve, reject) => this.wait({ target, args, options, deadline, resolve, reject }));
   }
 
   notify(target: string, args: unknown[], options: CallOptions, done?: (error?: RpcError) => void): void {
     const peer = this.usablePeer();
     if (peer) return peer.notify(target, args, options.meta, done);
-    if (this.closed) {
-      if (done) queueMicrotask(() => done(new RpcError("UNAVAILABLE", `${target}: the client is closed`)));
+    const refused = this.closed ? new RpcError("UNAVAILABLE", `${target}: the client is closed`) : this.notReady(target);
+    if (refused) {
+      if (done) queueMicrotask(() => done(refused));
       return;
     }
     const timeout = options.timeout ?? this.defaultTimeout;
@@ -142,6 +147,16 @@ class Client implements Caller {
     this.failWaiters(reason);
     this.peer?.close(reason);
     for (const peer of this.others) peer.close(reason);
+  }
+
+  /**
+   * With waitForReady false, the error a call gets at once while the last connection attempt
+   * failed (the next attempt starts in the background, after its backoff); else undefined.
+   */
+  private notReady(target: string): RpcError | undefined {
+    if (this.waitForReady || this.failures === 0) return undefined;
+    this.ensureConnecting();
+    return new RpcError("UNAVAILABLE", `${target}: not connected to ${this.url} (waitForReady: false): ${this.lastError?.message ?? "no connection"}`);
   }
 
   private usablePeer(): Peer | undefined {
@@ -212,12 +227,16 @@ class Client implements Caller {
           this.failWaiters(error); // a wrong key does not get better by retrying
           return;
         }
-        if (this.waiters.length === 0 || this.closed) return;
+        // Without waitForReady the calls that waited for this attempt fail with it; the
+        // backoff still runs, so calls failing fast do not dial in a loop.
+        if (!this.waitForReady) this.failWaiters(error);
+        else if (this.waiters.length === 0) return;
+        if (this.closed) return;
         const { initialDelayMs, maxDelayMs } = this.reconnect;
         const delay = Math.min(maxDelayMs, initialDelayMs * 2 ** Math.min(this.failures - 1, 30));
         this.retryTimer = setTimeout(() => {
           this.retryTimer = undefined;
-          if (this.waiters.length > 0) this.ensureConnecting();
+          if (this.waiters.length > 0 || !this.waitForReady) this.ensureConnecting();
         }, delay);
         unrefTimer(this.retryTimer);
       },

@@ -16,6 +16,8 @@ const DRAIN_REASON = "the server is shutting down";
 /** The farcall/1 sessions of a server, on all its listeners. */
 export class FarcallSessions implements SessionGroup {
   private readonly peers = new Set<Peer>();
+  /** Drains waiting for a session's connection to close, by session. */
+  private readonly closeWaiters = new Map<Peer, () => void>();
   private draining = false;
 
   /** A session whose handshake just completed; one completing during close() drains at once. */
@@ -26,12 +28,24 @@ export class FarcallSessions implements SessionGroup {
 
   delete(peer: Peer): void {
     this.peers.delete(peer);
+    this.closeWaiters.get(peer)?.();
+    this.closeWaiters.delete(peer);
   }
 
-  /** Sends GOAWAY to every session; resolves when their calls and streams are done. */
+  /**
+   * Sends GOAWAY to every session; resolves when their calls and streams are done and the
+   * client has closed the connection. Calls it sent before it read the GOAWAY are still
+   * arriving until then: each is answered UNAVAILABLE (retriable), where closing at once
+   * would drop them with the connection. Bounded by close()'s drainMs.
+   */
   async drain(): Promise<void> {
     this.draining = true;
-    await Promise.all([...this.peers].map((peer) => peer.drain(DRAIN_REASON)));
+    await Promise.all([...this.peers].map((peer) => peer.drain(DRAIN_REASON).then(() => this.whenClosed(peer))));
+  }
+
+  private whenClosed(peer: Peer): Promise<void> {
+    if (!this.peers.has(peer)) return Promise.resolve();
+    return new Promise((resolve) => this.closeWaiters.set(peer, resolve));
   }
 
   close(): void {

@@ -13,7 +13,7 @@ import { describe } from "../core/describe.js";
 import { Peer, type FrameSink, type PeerLimits } from "../core/peer.js";
 import { dialerCheck, dialerReply, listenerCheck, listenerHello } from "./handshake.js";
 import { createFarcallProtocol, PREAMBLE } from "../core/farcall-protocol.js";
-import { FrameReader, FrameWriter } from "../net/framing.js";
+import { FrameReader, FrameWriter, type WriteBudget } from "../net/framing.js";
 
 /** Largest handshake document; the real ones are about 100 bytes. */
 const MAX_HANDSHAKE_FRAME = 4096;
@@ -27,6 +27,8 @@ export interface StreamSessionConfig {
   key: Uint8Array | undefined;
   maxFrameBytes: number;
   maxWriteBufferBytes: number;
+  /** The server's cap on bytes queued over all its connections; none on a client. */
+  writeBudget?: WriteBudget | undefined;
   limits: PeerLimits;
   exposeErrorStacks: boolean;
   logger: Logger;
@@ -40,14 +42,18 @@ class StreamLink implements FrameSink {
   readonly writer: FrameWriter;
   onFrame: (buf: Buffer, start: number, end: number) => void = () => {};
   onFailure: (error: RpcError) => void = () => {};
+  /** Whether input must be dropped unread because this process stood still (the session's check). */
+  stalled: () => boolean = () => false;
   private closing = false;
 
   constructor(readonly socket: Socket, cfg: StreamSessionConfig) {
     // Until the handshake is done only handshake-sized frames are accepted, so a peer that
     // has proved nothing cannot make us hold maxFrameBytes per connection.
     this.reader = new FrameReader(MAX_HANDSHAKE_FRAME, (buf, start, end) => this.onFrame(buf, start, end), (e) => this.onFailure(e), "the handshake frame limit");
-    this.writer = new FrameWriter(socket, cfg.maxWriteBufferBytes, (e) => this.onFailure(e));
-    socket.on("data", (chunk: Buffer) => this.reader.push(chunk));
+    this.writer = new FrameWriter(socket, cfg.maxWriteBufferBytes, (e) => this.onFailure(e), cfg.writeBudget);
+    socket.on("data", (chunk: Buffer) => {
+      if (!this.stalled()) this.reader.push(chunk);
+    });
     // A reset or broken pipe is followed by 'close', which ends the session with the reason
     // that matters to callers (UNAVAILABLE); without a listener it would crash the process.
     socket.on("error", noop);
@@ -55,6 +61,10 @@ class StreamLink implements FrameSink {
 
   send(frame: Uint8Array): void {
     this.writer.write(frame);
+  }
+
+  overLimit(bytes: number): string | undefined {
+    return this.writer.overLimit(bytes);
   }
 
   room(): Promise<void> | undefined {
@@ -74,10 +84,16 @@ class StreamLink implements FrameSink {
     });
   }
 
-  close(): void {
+  close(abort = false): void {
     if (this.closing) return;
     this.closing = true;
     this.reader.stop();
+    if (abort) {
+      // A reset makes both kernels drop what is still unsent or unread; an end would deliver it.
+      this.writer.close();
+      this.socket.resetAndDestroy();
+      return;
+    }
     this.writer.flush();
     this.writer.close();
     this.socket.end();
@@ -100,6 +116,13 @@ function makePeer(link: StreamLink, cfg: StreamSessionConfig, info: PeerInfo, ho
   });
   link.reader.setLimit(cfg.maxFrameBytes, "maxFrameBytes");
   link.onFrame = (buf, start, end) => peer.receive(buf, start, end);
+  link.stalled = () => {
+    const error = peer.stallError();
+    if (error === undefined) return false;
+    cfg.logger.warn(`${describe(info)}: closing: ${error.code}: ${error.message}`);
+    peer.close(error, true); // reset: nothing read from this connection runs
+    return true;
+  };
   link.onFailure = (error) => {
     cfg.logger.warn(`${describe(info)}: closing: ${error.code}: ${error.message}`);
     peer.close(error);

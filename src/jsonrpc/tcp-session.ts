@@ -13,6 +13,7 @@ import { CallLimit, type CallPipeline } from "../core/pipeline.js";
 import { encodeResponse, errorResponse, handleJsonRpc, jsonRpcInvoker, type JsonRpcInvoke } from "./protocol.js";
 import type { JsonRpcResponse } from "./document.js";
 import { JsonValueSplitter } from "./json-stream.js";
+import type { WriteBudget } from "../net/framing.js";
 
 const NEWLINE = Buffer.from("\n");
 
@@ -32,6 +33,8 @@ export interface JsonStreamConfig {
   maxInFlight: number;
   /** Answers queued for a caller that does not read before the connection is closed. */
   maxWriteBufferBytes: number;
+  /** The server's cap on answer bytes queued over all its connections. */
+  writeBudget?: WriteBudget | undefined;
   /** Time one JSON value may take to arrive, from its first byte (slow loris). */
   requestTimeoutMs: number;
   discover: () => unknown;
@@ -49,6 +52,8 @@ export class JsonStreamSession {
   private partialSince = 0;
   /** Armed while a value is partial; one timer per slow stretch, not per value. */
   private lateTimer: ReturnType<typeof setTimeout> | undefined;
+  /** What this connection holds of the server's write budget: written, not yet taken by the kernel. */
+  private charged = 0;
 
   constructor(
     private readonly socket: Socket,
@@ -64,6 +69,7 @@ export class JsonStreamSession {
     socket.once("close", () => {
       clearTimeout(this.lateTimer);
       this.controller.abort();
+      this.release(this.charged);
       this.idle?.();
     });
   }
@@ -160,16 +166,53 @@ export class JsonStreamSession {
     }
   }
 
+  /**
+   * Writes one answer line. An answer that would pass maxWriteBufferBytes or the server's
+   * budget is replaced by RESOURCE_EXHAUSTED errors for its ids; when even those do not fit,
+   * the caller is not reading and the connection is closed.
+   */
   private write(response: JsonRpcResponse | JsonRpcResponse[]): void {
     if (this.socket.destroyed || this.socket.writableEnded) return;
-    this.socket.write(encodeResponse(response, this.cfg.codec));
-    this.socket.write(NEWLINE);
-    if (this.socket.writableLength > this.cfg.maxWriteBufferBytes) {
-      this.cfg.logger.warn(`${this.where}: closing: ${this.socket.writableLength} B of answers unread exceed maxWriteBufferBytes ${this.cfg.maxWriteBufferBytes}`);
-      this.socket.destroy();
+    let line = encodeResponse(response, this.cfg.codec);
+    let over = this.overLimit(line.length + ERROR_LINE_ROOM);
+    if (over !== undefined) {
+      const error = new RpcError("RESOURCE_EXHAUSTED", `an answer of ${line.length} B cannot be queued: ${over}`);
+      line = encodeResponse(Array.isArray(response) ? response.map((r) => errorResponse(r.id, error)) : errorResponse(response.id, error), this.cfg.codec);
+      over = this.overLimit(line.length);
+      if (over !== undefined) {
+        this.cfg.logger.warn(`${this.where}: closing: caller is not reading: ${over}`);
+        this.socket.destroy();
+        return;
+      }
     }
+    const bytes = line.length + 1;
+    if (this.cfg.writeBudget) {
+      this.cfg.writeBudget.used += bytes;
+      this.charged += bytes;
+    }
+    this.socket.write(line);
+    this.socket.write(NEWLINE, this.cfg.writeBudget ? () => this.release(bytes) : undefined);
+  }
+
+  private overLimit(bytes: number): string | undefined {
+    const held = this.socket.writableLength;
+    if (held + bytes + 1 > this.cfg.maxWriteBufferBytes) return `${held} B already queued for this caller + ${bytes + 1} B exceed maxWriteBufferBytes ${this.cfg.maxWriteBufferBytes}`;
+    const budget = this.cfg.writeBudget;
+    if (budget && budget.used + bytes + 1 > budget.max) return `${budget.used} B already queued for all callers + ${bytes + 1} B exceed ${budget.option} ${budget.max}`;
+    return undefined;
+  }
+
+  /** Gives `bytes` back to the server's budget, never more than this connection took. */
+  private release(bytes: number): void {
+    const n = Math.min(bytes, this.charged);
+    if (n === 0 || !this.cfg.writeBudget) return;
+    this.charged -= n;
+    this.cfg.writeBudget.used -= n;
   }
 }
+
+/** Room an answer must leave under the limits for the error lines that would replace it. */
+const ERROR_LINE_ROOM = 1024;
 
 function destroySocket(socket: Socket): void {
   socket.destroy();

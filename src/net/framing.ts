@@ -92,28 +92,84 @@ export class FrameReader {
 /** Frames smaller than this are copied into one buffer per flush; larger ones are written as they are. */
 const COALESCE_LIMIT = 64 * 1024;
 
-/** Queues frames and writes them once per event-loop turn. */
+/**
+ * Bytes queued toward peers across every connection of a server, against one cap, so many
+ * connections that each stay under maxWriteBufferBytes cannot add up to more than the server
+ * was told to hold. A writer charges its frames as they are queued and is credited when the
+ * socket has handed them to the kernel (or is gone).
+ */
+export class WriteBudget {
+  used = 0;
+  constructor(
+    readonly max: number,
+    /** The option that sets `max`, named in refusals. */
+    readonly option = "maxServerWriteBufferBytes",
+  ) {}
+}
+
+/** Queued frames from this size up must not pin a buffer much larger than themselves. */
+const EXACT_COPY_BYTES = 64 * 1024;
+
+/**
+ * Queues frames and writes them once per event-loop turn. Every frame is counted as it is
+ * queued, against maxWriteBufferBytes (this socket's unsent bytes plus the queue) and the
+ * server's {@link WriteBudget}: one that would pass either closes the connection before it
+ * is held, so a peer that never reads cannot make us keep more than the caps say. Callers
+ * that can fail one message instead (an answer, a call) ask {@link overLimit} first.
+ */
 export class FrameWriter {
   private queue: Uint8Array[] = [];
   private queuedBytes = 0;
   private scheduled = false;
   private closed = false;
+  /** What this writer holds of `budget.used`: queued, or written and not yet taken by the kernel. */
+  private charged = 0;
 
   constructor(
     private readonly socket: Socket,
     private readonly maxQueuedBytes: number,
     private readonly onOverflow: (error: RpcError) => void,
-  ) {}
+    private readonly budget?: WriteBudget,
+  ) {
+    if (budget) socket.once("close", () => this.release(this.charged));
+  }
 
   /** Bytes written this tick and not yet handed to the socket. */
   get pendingBytes(): number {
     return this.queuedBytes;
   }
 
+  /**
+   * Why a frame of `bytes` cannot be queued now (which limit, what is held), or undefined
+   * when it can.
+   */
+  overLimit(bytes: number): string | undefined {
+    const held = this.socket.writableLength + this.queuedBytes;
+    if (held + HEADER + bytes > this.maxQueuedBytes) return `${held} B already queued for this peer + ${HEADER + bytes} B exceed maxWriteBufferBytes ${this.maxQueuedBytes}`;
+    const budget = this.budget;
+    if (budget && budget.used + HEADER + bytes > budget.max) return `${budget.used} B already queued for all peers + ${HEADER + bytes} B exceed ${budget.option} ${budget.max}`;
+    return undefined;
+  }
+
   write(frame: Uint8Array): void {
     if (this.closed) return;
+    const over = this.overLimit(frame.length);
+    if (over !== undefined) {
+      this.closed = true;
+      this.dropQueue();
+      this.onOverflow(new RpcError("RESOURCE_EXHAUSTED", `peer is not reading: ${over}`));
+      return;
+    }
+    // A large frame that is a view of a much larger buffer (msgpackr packs into one that
+    // grows by doubling and is shared by the next packs) would pin what the limits do not
+    // count: it is queued as an exact copy. Only frames that are queued pay for the copy.
+    if (frame.length >= EXACT_COPY_BYTES && frame.buffer.byteLength >= 2 * frame.length) frame = Buffer.from(frame);
     this.queue.push(frame);
     this.queuedBytes += HEADER + frame.length;
+    if (this.budget) {
+      this.budget.used += HEADER + frame.length;
+      this.charged += HEADER + frame.length;
+    }
     if (!this.scheduled) {
       this.scheduled = true;
       process.nextTick(flush, this);
@@ -133,19 +189,17 @@ export class FrameWriter {
     const total = this.queuedBytes;
     this.queue = [];
     this.queuedBytes = 0;
-    if (this.socket.writableLength + total > this.maxQueuedBytes) {
-      this.closed = true;
-      this.onOverflow(new RpcError("RESOURCE_EXHAUSTED", `peer is not reading: ${this.socket.writableLength + total} B queued exceeds maxWriteBufferBytes ${this.maxQueuedBytes}`));
-      return;
-    }
+    // The budget is credited once the kernel has the bytes: one callback per flush, not per frame.
+    const done = this.budget ? () => this.release(total) : undefined;
     if (total <= COALESCE_LIMIT) {
-      this.socket.write(concatFrames(queue, total));
+      this.socket.write(concatFrames(queue, total), done);
       return;
     }
     this.socket.cork();
     let small: Uint8Array[] = [];
     let smallBytes = 0;
-    for (const frame of queue) {
+    for (let i = 0; i < queue.length; i++) {
+      const frame = queue[i]!;
       if (frame.length >= COALESCE_LIMIT) {
         if (smallBytes > 0) {
           this.socket.write(concatFrames(small, smallBytes));
@@ -155,20 +209,34 @@ export class FrameWriter {
         const header = Buffer.allocUnsafe(HEADER);
         header.writeUInt32BE(frame.length, 0);
         this.socket.write(header);
-        this.socket.write(frame);
+        // Writes complete in order: the last one's callback means all of them are done.
+        this.socket.write(frame, i === queue.length - 1 ? done : undefined);
       } else {
         small.push(frame);
         smallBytes += HEADER + frame.length;
       }
     }
-    if (smallBytes > 0) this.socket.write(concatFrames(small, smallBytes));
+    if (smallBytes > 0) this.socket.write(concatFrames(small, smallBytes), done);
     this.socket.uncork();
   }
 
   close(): void {
     this.closed = true;
+    this.dropQueue();
+  }
+
+  private dropQueue(): void {
+    this.release(this.queuedBytes);
     this.queue = [];
     this.queuedBytes = 0;
+  }
+
+  /** Gives `bytes` back to the server's budget, never more than this writer took. */
+  private release(bytes: number): void {
+    const n = Math.min(bytes, this.charged);
+    if (n === 0 || !this.budget) return;
+    this.charged -= n;
+    this.budget.used -= n;
   }
 }
 

@@ -539,7 +539,7 @@ describe("a farcall/1 server facing hostile references and streams", () => {
       await expectLog(
         ownLog,
         r.peer.port,
-        `closing: (RESOURCE_EXHAUSTED: peer is not reading: \\d+ B queued exceeds maxWriteBufferBytes ${MAX_WRITE_BUFFER_BYTES}|UNAVAILABLE: the peer did not answer a keepalive ping within 300 ms \\(keepaliveTimeoutMs\\))$`,
+        `closing: (RESOURCE_EXHAUSTED: peer is not reading: \\d+ B already queued for this peer \\+ \\d+ B exceed maxWriteBufferBytes ${MAX_WRITE_BUFFER_BYTES}|UNAVAILABLE: the peer did not answer a keepalive ping within 300 ms \\(keepaliveTimeoutMs\\))$`,
         10_000,
       );
       const produced = own.state.produced;

@@ -27,14 +27,14 @@ export class TestProcess {
   private stderr = "";
   private wake: (() => void) | undefined;
 
-  constructor(args: string[]) {
+  constructor(args: string[], env?: Record<string, string>) {
     if (!exitHookInstalled) {
       exitHookInstalled = true;
       process.once("exit", () => {
         for (const child of running) child.kill("SIGKILL");
       });
     }
-    this.child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    this.child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: env ? { ...process.env, ...env } : process.env });
     running.add(this.child);
     this.child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
       const parts = (this.partial + chunk).split("\n");
@@ -109,9 +109,9 @@ export class TestProcess {
   }
 }
 
-/** Starts `node <args>` in the repository root. */
-export function spawnNode(args: string[]): TestProcess {
-  return new TestProcess(args);
+/** Starts `node <args>` in the repository root, with `env` over this process's environment. */
+export function spawnNode(args: string[], env?: Record<string, string>): TestProcess {
+  return new TestProcess(args, env);
 }
 
 /** Starts a TypeScript file (a path relative to the repository root, or absolute) under tsx. */

@@ -227,3 +227,37 @@ describe("raw JSON-RPC over TCP and maxCallsInFlight", () => {
     client.socket.destroy();
   });
 });
+
+describe("raw JSON-RPC over TCP and maxWriteBufferBytes", () => {
+  let server: Server;
+  const warnings: string[] = [];
+  const push = (line: string): void => void warnings.push(line);
+  before(async () => {
+    server = await serve({ text: (n: number) => "x".repeat(n) }, { listen: "tcp://127.0.0.1:0", maxWriteBufferBytes: 1024 * 1024, logger: { info: push, warn: push, error: push } });
+  });
+  after(() => server.close());
+
+  it("answers that would pass maxWriteBufferBytes for a caller not reading fail alone with RESOURCE_EXHAUSTED; every id is answered", async () => {
+    const client = new LineClient(portOf(server));
+    client.socket.pause();
+    // 200 answers of 512 KiB: 100 MiB unbounded, past what the kernel's socket buffers take.
+    const requests = Array.from({ length: 200 }, (_, i) => JSON.stringify({ jsonrpc: "2.0", id: i, method: "text", params: [512 * 1024] }) + "\n");
+    client.socket.write(requests.join(""));
+    // A call sent after them is answered after them: then every answer has been written or refused.
+    const probe = await connect<{ text(n: number): string }>(server.addresses[0]!, { logger: false });
+    assert.equal(await probe.text(3), "xxx");
+    await close(probe);
+    client.socket.resume();
+    const answers = (await client.lines(200)) as { id: number; result?: string; error?: { code: number; message: string } }[];
+    assert.deepEqual(answers.map((a) => a.id).sort((x, y) => x - y), Array.from({ length: 200 }, (_, i) => i));
+    const refused = answers.filter((a) => a.error);
+    assert.ok(refused.length > 0, "some answers did not fit");
+    for (const a of refused) {
+      assert.equal(a.error!.code, -32005);
+      assert.match(a.error!.message, /^an answer of \d+ B cannot be queued: \d+ B already queued for this caller \+ \d+ B exceed maxWriteBufferBytes 1048576$/);
+    }
+    for (const a of answers.filter((x) => !x.error)) assert.equal(a.result!.length, 512 * 1024);
+    assert.deepEqual(warnings, []);
+    client.socket.destroy();
+  });
+});

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { Socket } from "node:net";
 import { describe, it } from "node:test";
 import { RpcError } from "../../src/core/errors.js";
-import { FrameReader, FrameWriter } from "../../src/net/framing.js";
+import { FrameReader, FrameWriter, WriteBudget } from "../../src/net/framing.js";
 import { Prng } from "../fixtures/hostile/prng.js";
 
 /** A 4-byte big-endian length prefix followed by `body`. */
@@ -50,11 +50,29 @@ class FakeSocket {
   readonly writes: Uint8Array[] = [];
   readonly events: string[] = [];
   writableLength = 0;
+  /** Write callbacks not yet called: the kernel has not taken those bytes. */
+  readonly unflushed: (() => void)[] = [];
+  private closeListener: (() => void) | undefined;
 
-  write(bytes: Uint8Array): boolean {
+  write(bytes: Uint8Array, done?: () => void): boolean {
     this.writes.push(bytes);
     this.events.push(`write ${bytes.length}`);
+    if (done) this.unflushed.push(done);
     return true;
+  }
+
+  once(event: string, listener: () => void): this {
+    if (event === "close") this.closeListener = listener;
+    return this;
+  }
+
+  /** The kernel took every byte written so far. */
+  drain(): void {
+    for (const done of this.unflushed.splice(0)) done();
+  }
+
+  close(): void {
+    this.closeListener?.();
   }
 
   cork(): void {
@@ -284,7 +302,7 @@ describe("FrameWriter", () => {
     assert.equal(overflows.length, 1);
     assert.ok(RpcError.is(overflows[0]));
     assert.equal(overflows[0].code, "RESOURCE_EXHAUSTED");
-    assert.match(overflows[0].message, /1104 B queued exceeds maxWriteBufferBytes 1024/);
+    assert.match(overflows[0].message, /^peer is not reading: 1000 B already queued for this peer \+ 104 B exceed maxWriteBufferBytes 1024$/);
     assert.equal(socket.writes.length, 0);
     writer.write(new Uint8Array(1));
     await afterTick();
@@ -319,5 +337,27 @@ describe("FrameWriter", () => {
     writer.write(Buffer.from("ignored"));
     await afterTick();
     assert.equal(socket.writes.length, 0);
+  });
+
+  it("writers sharing a WriteBudget are refused past the server's cap, naming it, and get it back as the kernel takes their bytes or their socket closes", async () => {
+    const budget = new WriteBudget(2048);
+    const a = new FakeSocket();
+    const b = new FakeSocket();
+    const writerA = new FrameWriter(a.asSocket(), 1 << 20, () => assert.fail("no overflow on a"), budget);
+    const writerB = new FrameWriter(b.asSocket(), 1 << 20, () => assert.fail("no overflow on b"), budget);
+    writerA.write(new Uint8Array(1500));
+    assert.equal(budget.used, 1504);
+    assert.equal(writerB.overLimit(1000), "1504 B already queued for all peers + 1004 B exceed maxServerWriteBufferBytes 2048");
+    assert.equal(writerB.overLimit(500), undefined);
+    await afterTick();
+    assert.equal(budget.used, 1504, "written but not yet taken by the kernel");
+    a.drain();
+    assert.equal(budget.used, 0);
+    writerB.write(new Uint8Array(1000));
+    await afterTick();
+    b.close();
+    assert.equal(budget.used, 0, "a closed socket gives back what it held");
+    b.drain();
+    assert.equal(budget.used, 0, "and is not credited twice");
   });
 });

@@ -45,6 +45,36 @@ test("calls beyond maxCallsInFlight get RESOURCE_EXHAUSTED and the connection st
   assert.equal(await remote.ping(), "pong", "the same connection answers again once calls finish");
 });
 
+test("calls beyond maxServerCallsInFlight over all connections and listeners get RESOURCE_EXHAUSTED; each connection keeps working", async (t) => {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const api = { wait: () => gate.then(() => "done"), ping: () => "pong" };
+  const server = await serve(api, { listen: ["tcp://127.0.0.1:0", "http://127.0.0.1:0/rpc"], maxServerCallsInFlight: 3, logger: false });
+  t.after(() => server.close());
+  const a = await connect<typeof api>(server.addresses[0]);
+  const b = await connect<typeof api>(server.addresses[0]);
+  const overHttp = await connect<typeof api>(server.addresses[1]);
+  t.after(() => Promise.all([close(a), close(b), close(overHttp)]));
+  const waiting = [a.wait(), a.wait(), b.wait()];
+  for (const remote of [b, overHttp]) {
+    const over = await remote.wait().then(
+      () => assert.fail("a call past the server's limit should be refused"),
+      (e: unknown) => e,
+    );
+    assert.ok(RpcError.is(over));
+    assert.equal(over.code, "RESOURCE_EXHAUSTED");
+    assert.equal(over.message, "3 calls in flight on this server reach maxServerCallsInFlight 3");
+  }
+  release();
+  assert.deepEqual(await Promise.all(waiting), ["done", "done", "done"]);
+  assert.deepEqual(await Promise.all([a.ping(), b.ping(), overHttp.ping()]), ["pong", "pong", "pong"]);
+});
+
+test("maxServerCallsInFlight and maxServerWriteBufferBytes are checked at startup", async () => {
+  await assert.rejects(serve({}, { listen: "tcp://127.0.0.1:0", maxServerCallsInFlight: 0 }), /maxServerCallsInFlight/);
+  await assert.rejects(serve({}, { listen: "tcp://127.0.0.1:0", maxServerWriteBufferBytes: 10 }), /maxServerWriteBufferBytes/);
+});
+
 test("a bad option fails at startup, naming the option", async () => {
   await assert.rejects(serve({}, { listen: "tcp://127.0.0.1:0", maxFrameBytes: -1 }), /maxFrameBytes/);
   await assert.rejects(serve({}, { listen: "tcp://127.0.0.1:0", handshakeTimeoutMs: 1.5 }), /handshakeTimeoutMs/);
