@@ -9,7 +9,7 @@ import type { PeerInfo } from "../core/context.js";
 import { describe } from "../core/describe.js";
 import { RpcError } from "../core/errors.js";
 import { createFarcallProtocol } from "../core/farcall-protocol.js";
-import { Peer, type FrameSink } from "../core/peer.js";
+import { Peer, type FrameSink, type PeerOptions } from "../core/peer.js";
 import { DIALER_LABEL, LISTENER_LABEL } from "../core/authkey.js";
 import { badServerProof, checkHello, checkVerdict, dialerReplyDoc, randomChallenge, sameProof, type ProofSigner } from "./handshake-dialer.js";
 import type { StreamSessionConfig } from "./stream-session.js";
@@ -32,18 +32,23 @@ export interface MessageLink extends FrameSink {
 /** The Peer's hooks a session owner may set. */
 export type SessionHooks = Pick<ConstructorParameters<typeof Peer>[1], "onClose" | "onGoaway">;
 
-/** The session, once the handshake is done: the link's messages go to a new Peer. */
-export function startPeer(link: MessageLink, cfg: StreamSessionConfig, info: PeerInfo, hooks: SessionHooks): Peer {
-  const peer = new Peer(link, {
+/** A farcall/1 session's Peer options, over any transport. */
+export function sessionPeerOptions(cfg: StreamSessionConfig, info: PeerInfo, hooks: SessionHooks): PeerOptions {
+  return {
     protocol: createFarcallProtocol(cfg.codec),
     pipeline: cfg.pipeline,
     info,
-    // The transport refuses messages over maxFrameBytes (ws: maxPayload); never send one.
+    // The transport refuses frames over maxFrameBytes (ws: maxPayload); never send one.
     limits: { ...cfg.limits, maxFrameBytes: cfg.maxFrameBytes },
     exposeErrorStacks: cfg.exposeErrorStacks,
     logger: cfg.logger,
     ...hooks,
-  });
+  };
+}
+
+/** The session, once the handshake is done: the link's messages go to a new Peer. */
+export function startPeer(link: MessageLink, cfg: StreamSessionConfig, info: PeerInfo, hooks: SessionHooks): Peer {
+  const peer = new Peer(link, sessionPeerOptions(cfg, info, hooks));
   link.onMessage = (data) => peer.receive(data);
   link.onClose = (error) => peer.close(error);
   return peer;

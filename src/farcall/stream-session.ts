@@ -12,7 +12,8 @@ import type { Logger } from "../core/logger.js";
 import { describe } from "../core/describe.js";
 import { Peer, type FrameSink, type PeerLimits } from "../core/peer.js";
 import { dialerCheck, dialerReply, listenerCheck, listenerHello } from "./handshake.js";
-import { createFarcallProtocol, PREAMBLE } from "../core/farcall-protocol.js";
+import { PREAMBLE } from "../core/farcall-protocol.js";
+import { sessionPeerOptions, type SessionHooks } from "./message-session.js";
 import { FrameReader, FrameWriter, type WriteBudget } from "../net/framing.js";
 
 /** Largest handshake document; the real ones are about 100 bytes. */
@@ -103,17 +104,8 @@ class StreamLink implements FrameSink {
 
 function noop(): void {}
 
-function makePeer(link: StreamLink, cfg: StreamSessionConfig, info: PeerInfo, hooks: Pick<ConstructorParameters<typeof Peer>[1], "onClose" | "onGoaway">): Peer {
-  const peer = new Peer(link, {
-    protocol: createFarcallProtocol(cfg.codec),
-    pipeline: cfg.pipeline,
-    info,
-    // Never send a frame our own reader would refuse: the same limit is the peer's default.
-    limits: { ...cfg.limits, maxFrameBytes: cfg.maxFrameBytes },
-    exposeErrorStacks: cfg.exposeErrorStacks,
-    logger: cfg.logger,
-    ...hooks,
-  });
+function makePeer(link: StreamLink, cfg: StreamSessionConfig, info: PeerInfo, hooks: SessionHooks): Peer {
+  const peer = new Peer(link, sessionPeerOptions(cfg, info, hooks));
   link.reader.setLimit(cfg.maxFrameBytes, "maxFrameBytes");
   link.onFrame = (buf, start, end) => peer.receive(buf, start, end);
   link.stalled = () => {

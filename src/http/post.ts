@@ -11,6 +11,7 @@ import type { Codec } from "../core/codec.js";
 import { RpcError } from "../core/errors.js";
 import type { CallOptions } from "../core/remote.js";
 import type { ClientTlsOptions } from "../options.js";
+import type { ResolvedConnect } from "../connect-options.js";
 
 /** What came back. */
 export interface PostAnswer {
@@ -136,4 +137,20 @@ export interface HttpCallerConfig {
   maxDepth: number;
   /** Largest response body read. */
   maxBodyBytes: number;
+}
+
+/**
+ * An HTTP client's settings from connect()'s resolved options, for a URL whose scheme `secure`
+ * says is TLS; tls options for a plain URL are a TypeError naming the URL.
+ */
+export function httpCallerConfig(url: string, options: ResolvedConnect, secure: RegExp, scheme: string): HttpCallerConfig {
+  if (options.tls && !secure.test(url)) throw new TypeError(`tls options were given but ${url} is not an ${scheme} address`);
+  return {
+    url,
+    key: options.key,
+    tls: options.tls,
+    timeout: options.timeout,
+    maxDepth: options.limits.maxDepth,
+    maxBodyBytes: options.limits.maxFrameBytes,
+  };
 }

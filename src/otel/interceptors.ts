@@ -53,19 +53,7 @@ export function otelServer(options: OtelOptions = {}): Interceptor {
     const spanAttributes = serverAttributes(attributes, call.peer, call.notification);
     const span = tracer.startSpan(call.method, { kind: SpanKind.SERVER, attributes: spanAttributes }, parent);
     const started = measure.started(attributes);
-    return context.with(trace.setSpan(parent, span), next).then(
-      (value) => {
-        ended(span, undefined);
-        measure.ended(attributes, started, undefined);
-        return value;
-      },
-      (error: unknown) => {
-        const type = errorTypeOf(error);
-        ended(span, type, error);
-        measure.ended(attributes, started, type);
-        throw error;
-      },
-    );
+    return settled(context.with(trace.setSpan(parent, span), next), span, measure, attributes, started);
   };
 }
 
@@ -87,20 +75,25 @@ export function otelClient(options: OtelClientOptions = {}): ClientInterceptor {
     propagation.inject(active, meta, metaSetter);
     call.options = { ...call.options, meta };
     const started = measure.started(attributes);
-    return context.with(active, next).then(
-      (value) => {
-        ended(span, undefined);
-        measure.ended(attributes, started, undefined);
-        return value;
-      },
-      (error: unknown) => {
-        const type = errorTypeOf(error);
-        ended(span, type, error);
-        measure.ended(attributes, started, type);
-        throw error;
-      },
-    );
+    return settled(context.with(active, next), span, measure, attributes, started);
   };
+}
+
+/** `running`, with its span ended and its metrics written when it settles, either way. */
+function settled(running: Promise<unknown>, span: Span, measure: CallMetrics, attributes: Attributes, started: number): Promise<unknown> {
+  return running.then(
+    (value) => {
+      ended(span, undefined);
+      measure.ended(attributes, started, undefined);
+      return value;
+    },
+    (error: unknown) => {
+      const type = errorTypeOf(error);
+      ended(span, type, error);
+      measure.ended(attributes, started, type);
+      throw error;
+    },
+  );
 }
 
 function ended(span: Span, errorType: string | undefined, error?: unknown): void {

@@ -5,18 +5,13 @@
 import type { Caller } from "../core/remote.js";
 import type { ResolvedConnect } from "../connect-options.js";
 import { HTTP_DEFAULTS } from "../options.js";
+import { httpCallerConfig } from "../http/post.js";
 import { XmlRpcCaller } from "./client.js";
 
 /** A caller of the XML-RPC endpoint at `url`. */
 export function xmlRpcCaller(url: string, options: ResolvedConnect): Caller {
-  if (options.tls && !/^xmlrpc\+https:/i.test(url)) throw new TypeError(`tls options were given but ${url} is not an xmlrpc+https:// address`);
   return new XmlRpcCaller({
-    url,
-    key: options.key,
-    tls: options.tls,
-    timeout: options.timeout,
-    maxDepth: options.limits.maxDepth,
-    maxBodyBytes: options.limits.maxFrameBytes,
+    ...httpCallerConfig(url, options, /^xmlrpc\+https:/i, "xmlrpc+https://"),
     // What a server may send back is bounded as farcall's own server bounds what it reads.
     maxElements: HTTP_DEFAULTS.maxXmlElements,
   });
