@@ -22,6 +22,7 @@ export function farcallWsHandler(cfg: StreamSessionConfig, sessions: FarcallSess
   return (socket: WebSocket, req: IncomingMessage, settled: () => void) => {
     const info = { transport, address: req.socket.remoteAddress ?? "unknown", ...(req.socket.remotePort !== undefined ? { port: req.socket.remotePort } : {}) };
     const link = new WsLink(socket, describe({ ...info, authenticated: false }));
+    link.maxBufferedBytes = cfg.maxWriteBufferBytes;
     acceptMessageSession(link, cfg, info, hooks).then(
       (peer) => {
         settled();

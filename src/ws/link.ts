@@ -27,6 +27,12 @@ const MAX_EARLY_MESSAGES = 8;
 
 export class WsLink {
   onClose: (error: RpcError) => void = () => {};
+  /**
+   * Most bytes this side lets wait unsent for the peer (maxWriteBufferBytes): an answer that
+   * would pass it fails alone (see overLimit); a frame sent past it anyway closes the
+   * connection, so a peer that never reads cannot make us hold more.
+   */
+  maxBufferedBytes = Number.POSITIVE_INFINITY;
   private closing = false;
   private handler: ((data: Uint8Array) => void) | undefined;
   /**
@@ -63,8 +69,17 @@ export class WsLink {
     socket.on("error", noop);
   }
 
+  /** Why a frame of `bytes` cannot wait for the peer now, or undefined when it can. */
+  overLimit(bytes: number): string | undefined {
+    const held = this.socket.bufferedAmount;
+    if (held + bytes > this.maxBufferedBytes) return `${held} B already queued for this peer + ${bytes} B exceed maxWriteBufferBytes ${this.maxBufferedBytes}`;
+    return undefined;
+  }
+
   send(frame: Uint8Array): void {
     if (this.closing) return;
+    const over = this.overLimit(frame.length);
+    if (over !== undefined) return this.closeWith(CLOSE_POLICY_VIOLATION, `peer is not reading: ${over}`);
     if (!this.corked) {
       // Frames sent in one turn of the event loop leave in one write, as on TCP (framing.ts):
       // ws writes each message on its own, a syscall per small call under load.

@@ -199,3 +199,53 @@ describe("the ws:// client across a server restart", () => {
     }
   });
 });
+
+describe("what a ws:// server lets wait for one peer (maxWriteBufferBytes)", () => {
+  let server: Server;
+  const sized = { bytes: (n: number) => new Uint8Array(n), add: (a: number, b: number) => a + b };
+  before(async () => {
+    server = await serve(sized, { listen: "ws://127.0.0.1:0", maxWriteBufferBytes: 256 * 1024, logger: false });
+  });
+  after(() => server.close({ drainMs: 0 }));
+
+  it("an answer larger than the limit fails alone with RESOURCE_EXHAUSTED naming it, and the connection carries on", async () => {
+    const remote = await connect<typeof sized>(server.addresses[0]!, { logger: false });
+    assert.equal((await remote.bytes(1000)).length, 1000);
+    const refused = await rejection(remote.bytes(1024 * 1024), 5000, "a 1 MiB answer");
+    assert.equal(refused.code, "RESOURCE_EXHAUSTED");
+    assert.match(refused.message, /maxWriteBufferBytes 262144/);
+    assert.equal(await remote.add(2, 3), 5);
+    await (remote as unknown as { [Symbol.asyncDispose](): Promise<void> })[Symbol.asyncDispose]();
+  });
+});
+
+describe("a ws link whose peer does not read", () => {
+  it("refuses what would pass maxBufferedBytes, and a frame sent past it anyway closes the connection with 1008", async () => {
+    const { WsLink } = await import("../../src/ws/link.js");
+    const sent: number[] = [];
+    const closed: [number, string][] = [];
+    const fake = {
+      bufferedAmount: 0,
+      binaryType: "",
+      on() {},
+      send(frame: Uint8Array) {
+        sent.push(frame.length);
+        fake.bufferedAmount += frame.length; // the peer reads nothing
+      },
+      close(code: number, reason: string) {
+        closed.push([code, reason]);
+      },
+      terminate() {},
+    };
+    const link = new WsLink(fake as never, "test peer");
+    link.maxBufferedBytes = 1000;
+    link.send(new Uint8Array(600));
+    assert.equal(link.overLimit(300), undefined);
+    assert.match(link.overLimit(500) ?? "", /600 B already queued for this peer \+ 500 B exceed maxWriteBufferBytes 1000/);
+    link.send(new Uint8Array(500));
+    assert.deepEqual(sent, [600], "the frame past the limit was not sent");
+    assert.equal(closed.length, 1);
+    assert.equal(closed[0]![0], 1008);
+    assert.match(closed[0]![1], /peer is not reading/);
+  });
+});
