@@ -17,7 +17,7 @@
  *   Set                          array of its values
  *   Error                        {"name", "message"}, plus "code" and "data" for an RpcError
  *   undefined, function, symbol  null in arrays and at the top level, member omitted in objects
- *   NaN, Infinity, -Infinity     null;  -0 is 0
+ *   NaN, Infinity, -Infinity     INVALID_PARAMS naming where it sits (JSON has none); -0 is 0
  *   object with toJSON()         what toJSON() returns, as JSON.stringify does
  *
  * Plain-mode decoding is JSON.parse after the depth check, with these consequences:
@@ -104,6 +104,7 @@ export function createJsonCodec(options: JsonCodecOptions): Codec {
       try {
         text = JSON.stringify(lower(value, 0, extended, maxDepth));
       } catch (err) {
+        if (err === NON_FINITE) throw nonFiniteError(value);
         if (RpcError.is(err)) throw err;
         throw new RpcError("INVALID_PARAMS", `value cannot be encoded as JSON: ${(err as Error).message}`);
       }
@@ -175,6 +176,34 @@ function isEscaped(b: Uint8Array, from: number, pos: number): boolean {
 
 // ---- encoding ------------------------------------------------------------------------------
 
+/** Thrown inside the walk; the encoder then names where the number sits (a second walk, on failure only). */
+const NON_FINITE = Symbol("non-finite number");
+
+function nonFiniteError(value: unknown): RpcError {
+  const at = nonFinitePath(value, "value", 0);
+  return new RpcError("INVALID_PARAMS", `${at ?? "a number"} cannot be carried in plain JSON, which has no NaN or Infinity (send it as a string, or use a farcall client, whose extended codec carries it)`);
+}
+
+/** Where the first NaN or Infinity in `v` sits ("value.result[2].x"), looking as lower() does. */
+function nonFinitePath(v: unknown, path: string, depth: number): string | undefined {
+  if (typeof v === "number") return v !== v || v === Infinity || v === -Infinity ? `${path} (${v})` : undefined;
+  if (typeof v !== "object" || v === null || depth > MAX_JSON_DEPTH) return undefined;
+  if (Array.isArray(v) || v instanceof Set) {
+    let i = 0;
+    for (const item of v) {
+      const found = nonFinitePath(item, `${path}[${i++}]`, depth + 1);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  const entries = v instanceof Map ? [...v.entries()] : ArrayBuffer.isView(v) ? [] : Object.entries(v);
+  for (const [key, item] of entries) {
+    const found = nonFinitePath(item, `${path}.${String(key)}`, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 function tooDeep(maxDepth: number): RpcError {
   return new RpcError("INVALID_PARAMS", `value nests deeper than maxDepth ${maxDepth} JSON levels (or is cyclic)`);
 }
@@ -191,7 +220,12 @@ function lower(v: unknown, depth: number, ext: boolean, max: number): unknown {
     case "boolean":
       return v;
     case "number":
-      if (!ext || (v === v && v !== Infinity && v !== -Infinity && (v !== 0 || 1 / v > 0))) return v;
+      if (!ext) {
+        // RFC 8259 has no NaN or Infinity, and JSON.stringify would write null: refuse instead.
+        if (v !== v || v === Infinity || v === -Infinity) throw NON_FINITE;
+        return v;
+      }
+      if (v === v && v !== Infinity && v !== -Infinity && (v !== 0 || 1 / v > 0)) return v;
       return tag(T_NUMBER, v !== v ? "NaN" : v === 0 ? "-0" : String(v), depth, max);
     case "bigint":
       if (ext) return tag(T_BIGINT, v.toString(), depth, max);

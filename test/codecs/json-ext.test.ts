@@ -107,6 +107,13 @@ describe("extended mode", () => {
 });
 
 describe("plain mode", () => {
+  it("refuses NaN and the infinities, which JSON has no way to write, naming where they sit (never a quiet null)", () => {
+    const plain = createJsonCodec({ extended: false });
+    for (const [value, where] of [[[1, NaN], "value[1] (NaN)"], [{ a: { b: Infinity } }, "value.a.b (Infinity)"], [new Map([["k", [-Infinity]]]), "value.k[0] (-Infinity)"]] as const) {
+      assert.throws(() => plain.encode(value), (e: unknown) => RpcError.is(e) && e.code === "INVALID_PARAMS" && e.message.startsWith(where), where);
+    }
+  });
+
   it("writes values JSON cannot carry as the comment table says", () => {
     assert.equal(plainText(new Date(Date.UTC(2023, 10, 14, 22, 13, 20, 123))), `"2023-11-14T22:13:20.123Z"`);
     assert.equal(plainText(new Date(NaN)), "null");
@@ -125,7 +132,7 @@ describe("plain mode", () => {
     assert.equal(plainText([undefined, () => 1, Symbol("s")]), `[null,null,null]`);
     assert.equal(plainText({ a: undefined, f: () => 1, b: 1 }), `{"b":1}`);
     assert.equal(plainText(undefined), "null");
-    assert.equal(plainText([NaN, Infinity, -Infinity, -0]), `[null,null,null,0]`);
+    assert.equal(plainText([-0]), `[0]`);
     assert.equal(plainText({ toJSON: () => ({ big: 1n }) }), `{"big":1}`);
     assert.equal(plainText({ "$farcall:date": "x" }), `{"$farcall:date":"x"}`, "plain mode has no tags and escapes nothing");
   });

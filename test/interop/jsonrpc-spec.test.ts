@@ -41,7 +41,7 @@ const api = {
   search: (options: { last_name: string }) => ({ found: options.last_name }),
   types: () => ({
     date: new Date(0), big: 2n ** 64n, small: 5n, map: new Map([["a", 1]]), pairs: new Map([[1, "x"]]),
-    set: new Set([1, 2]), bytes: new Uint8Array([1, 2, 3]), nan: NaN, inf: -Infinity, undef: undefined,
+    set: new Set([1, 2]), bytes: new Uint8Array([1, 2, 3]), undef: undefined,
     list: [undefined], err: new RpcError("E", "m"),
   }),
   fail: () => {
@@ -138,7 +138,7 @@ describe("JSON-RPC with Python's json module as the outside peer", { skip: missi
   it("values JSON cannot carry reach Python in the plain forms the codec documents", () => {
     assert.deepStrictEqual((seenByPython("types") as { result: unknown }).result, {
       date: "1970-01-01T00:00:00.000Z", big: "18446744073709551616", small: 5, map: { a: 1 }, pairs: [[1, "x"]],
-      set: [1, 2], bytes: "AQID", nan: null, inf: null, list: [null], err: { name: "RpcError", message: "m", code: "E" },
+      set: [1, 2], bytes: "AQID", list: [null], err: { name: "RpcError", message: "m", code: "E" },
     });
   });
 

@@ -328,6 +328,17 @@ describe("errors", () => {
     assert.equal(await handleJsonRpc({ jsonrpc: "2.0", method: "m" }, rejecting), undefined);
   });
 
+  it("a NaN or Infinity in a result fails that call alone with INTERNAL naming where it sits, never a quiet null", async () => {
+    const answer = await handleJsonRpc(
+      [{ jsonrpc: "2.0", method: "ratio", id: 1 }, { jsonrpc: "2.0", method: "fine", id: 2 }],
+      (method) => (method === "ratio" ? { mean: 0 / 0 } : "ok"),
+    );
+    const sent = JSON.parse(new TextDecoder().decode(encodeResponse(answer!, plain))) as { error?: { code: number; message: string }; result?: unknown }[];
+    assert.equal(sent[0]!.error!.code, -32603);
+    assert.match(sent[0]!.error!.message, /result\.mean \(NaN\) cannot be carried in plain JSON/);
+    assert.equal(sent[1]!.result, "ok");
+  });
+
   it("a result the codec cannot carry fails that call alone with INTERNAL", async () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
