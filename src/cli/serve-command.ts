@@ -33,9 +33,11 @@ Options:
                    for the demo service, tcp://127.0.0.1:4343 and, for Python's
                    manager clients, pymanager://127.0.0.1:4344 with the key
                    "${SEED_AUTHKEY}" unless --authkey or $FARCALL_AUTHKEY gives one)
-                   tcp://HOST:PORT, tls://HOST:PORT, unix:///PATH.sock, or
-                   http://HOST:PORT/PATH for JSON-RPC and XML-RPC over HTTP; port 0
-                   picks a free port;
+                   tcp://HOST:PORT, tls://HOST:PORT, unix:///PATH.sock (every protocol
+                   that can share a port, WebSocket upgrades included), ws://HOST:PORT
+                   or wss://HOST:PORT (WebSocket alone), http://HOST:PORT/PATH for
+                   JSON-RPC and XML-RPC over HTTP, pymanager://HOST:PORT for Python's
+                   manager clients; port 0 picks a free port;
                    nats://HOST:PORT/SERVICE to join a service on NATS (start as many
                    instances as needed: NATS spreads the calls among them)
   --store URL      where the demo service keeps its keys and counters: nats://HOST:PORT/BUCKET

@@ -28,7 +28,8 @@ export function parseAddress(url: string): StreamAddress {
     return { scheme, path };
   }
   if (scheme !== "tcp" && scheme !== "tls") {
-    throw new TypeError(`unsupported transport ${JSON.stringify(scheme)} in ${JSON.stringify(url)}: use tcp://, tls:// or unix://`);
+    // serve() and connect() try every other family's scheme before this one: name them all.
+    throw new TypeError(`unsupported transport ${JSON.stringify(scheme)} in ${JSON.stringify(url)}: use tcp://, tls://, unix://, ws://, wss://, http://, https://, pymanager:// or nats:// (clients also take xmlrpc+http:// and xmlrpc+https://)`);
   }
   const host = u.hostname.startsWith("[") ? u.hostname.slice(1, -1) : u.hostname;
   const port = u.port === "" ? NaN : Number(u.port);

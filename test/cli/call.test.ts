@@ -84,7 +84,7 @@ describe("farcall call", () => {
 
   const usage: Array<[string, string[], RegExp]> = [
     ["a URL that is not one", ["call", "not-a-url", "get", "a"], /invalid address "not-a-url"/],
-    ["an unsupported transport", ["call", "ftp://127.0.0.1:21", "get"], /unsupported transport "ftp"/],
+    ["an unsupported transport, naming every supported one", ["call", "ftp://127.0.0.1:21", "get"], /unsupported transport "ftp".*ws:\/\/.*pymanager:\/\/ or nats:\/\/ \(clients also take xmlrpc\+http/],
     ["a missing METHOD", ["call", "tcp://127.0.0.1:4343"], /call needs a URL and a METHOD/],
     ["an empty path segment in METHOD", ["call", "tcp://127.0.0.1:4343", "counter..inc"], /invalid method name "counter..inc"/],
     ["a --timeout that is not a number", ["call", "tcp://127.0.0.1:4343", "get", "--timeout", "soon"], /--timeout must be a whole number/],
