@@ -9,11 +9,8 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { Msg, MsgHdrs, NatsConnection, Subscription } from "@nats-io/transport-node";
-import type { Codec } from "../core/codec.js";
 import type { Dispatcher } from "../core/dispatcher.js";
-import type { CallPipeline } from "../core/pipeline.js";
 import { RpcError } from "../core/errors.js";
-import type { Logger } from "../core/logger.js";
 import * as M from "../core/messages.js";
 import { methodDoc } from "../core/method-doc.js";
 import type { PeerLimits } from "../core/peer.js";
@@ -21,7 +18,7 @@ import { formatNatsUrl, healthSubject, NATS_HEALTH, NATS_IDEMPOTENT, natsService
 import { openNats } from "./connection.js";
 import { loadNatsClient } from "./loader.js";
 import { resolveNatsPolicy, type NatsOptions } from "./options.js";
-import { NatsRequests, type RequestHost } from "./requests.js";
+import { NatsRequests, type RequestHost, type RequestsConfig } from "./requests.js";
 import { SESSION_HEADER, sessionLimits } from "./session.js";
 import { NatsSessionHost } from "./session-host.js";
 import { INSTANCE_HEADER } from "./wire.js";
@@ -46,26 +43,14 @@ export interface InstanceHealth {
   sessions: number;
 }
 
-/** What listenNats needs from serve(). */
-export interface NatsListenConfig {
-  /** Runs the calls this instance serves. */
-  pipeline: CallPipeline;
-  /** farcall/1's codec (MessagePack), with its decode limits. */
-  codec: Codec;
-  /** Extended JSON, for the metadata header. */
-  json: Codec;
-  maxFrameBytes: number;
-  maxBatch: number;
-  /** Calls this instance runs at once; more are answered RESOURCE_EXHAUSTED. */
-  maxCallsInFlight: number;
+/** What listenNats needs from serve(): its one-shot calls' settings, and its sessions'. */
+export interface NatsListenConfig extends RequestsConfig {
   /** Limits of each session pinned to this instance (keepalive comes from `nats.sessionKeepaliveMs`). */
   sessionLimits: PeerLimits;
   /** Sessions pinned to this instance at once. */
   maxSessions: number;
   /** Time to reach NATS, ms. */
   connectTimeoutMs: number;
-  exposeErrorStacks: boolean;
-  logger: Logger;
   nats: NatsOptions | undefined;
 }
 
