@@ -122,15 +122,9 @@ export class CallPipeline {
    */
   dispatch(call: IncomingCall, sink: CallSink): void {
     if (this.callLog) call.started = callClock();
-    if (sink.inFlight >= sink.maxInFlight) {
-      const message = `${sink.inFlight} calls in flight on ${sink.scope} reach maxCallsInFlight ${sink.maxInFlight}`;
-      return this.refuse(call, new RpcError("RESOURCE_EXHAUSTED", message), sink);
-    }
     const limit = this.limit;
-    if (limit && limit.inFlight >= limit.maxInFlight) {
-      const message = `${limit.inFlight} calls in flight on ${limit.scope} reach maxServerCallsInFlight ${limit.maxInFlight}`;
-      return this.refuse(call, new RpcError("RESOURCE_EXHAUSTED", message), sink);
-    }
+    const full = reached(sink, "maxCallsInFlight") ?? (limit && reached(limit, "maxServerCallsInFlight"));
+    if (full) return this.refuse(call, full, sink);
     const entry = call.entry ?? this.dispatcher?.lookup(call.method);
     if (entry === undefined) return this.refuse(call, new RpcError("METHOD_NOT_FOUND", `no method ${JSON.stringify(call.method)}`), sink);
     sink.inFlight++;
@@ -198,6 +192,12 @@ export class CallPipeline {
     }
     sink.settled(call, value, error, failed);
   }
+}
+
+/** RESOURCE_EXHAUSTED naming `option` when `limit` has no room for one more call. */
+function reached(limit: { readonly inFlight: number; readonly maxInFlight: number; readonly scope: string }, option: string): RpcError | undefined {
+  if (limit.inFlight < limit.maxInFlight) return undefined;
+  return new RpcError("RESOURCE_EXHAUSTED", `${limit.inFlight} calls in flight on ${limit.scope} reach ${option} ${limit.maxInFlight}`);
 }
 
 /** A sink with no limit of its own that settles one Promise. */
