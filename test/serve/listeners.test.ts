@@ -4,8 +4,11 @@ import assert from "node:assert/strict";
 import { connect as netConnect } from "node:net";
 import { once } from "node:events";
 import { test } from "node:test";
-import { close, connect, RpcError, serve, type Interceptor, type Logger } from "../../src/index.js";
+import { close, connect, serve, type Interceptor, type Logger } from "../../src/index.js";
+import { rejection } from "../helpers/bounded.js";
 import { freePort } from "../helpers/ports.js";
+
+const WAIT_MS = 5000;
 
 const api = { add: (a: number, b: number) => a + b };
 
@@ -13,16 +16,6 @@ function capture(): { logger: Logger; lines: string[] } {
   const lines: string[] = [];
   const push = (m: string) => void lines.push(m);
   return { logger: { info: push, warn: push, error: push }, lines };
-}
-
-async function rejection(p: Promise<unknown>): Promise<RpcError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(RpcError.is(err), `expected an RpcError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail("expected a rejection");
 }
 
 /** Calls add(1, 2) over a fresh connection to `url`. */
@@ -51,10 +44,10 @@ test("a keyless client is refused UNAUTHENTICATED on the listener with a key, an
   t.after(() => server.close());
   const [open, keyed] = server.addresses as [string, string];
   assert.equal(await add(open), 3);
-  assert.equal((await rejection(add(keyed))).code, "UNAUTHENTICATED");
+  assert.equal((await rejection(add(keyed), WAIT_MS, "add")).code, "UNAUTHENTICATED");
   assert.equal(await add(keyed, "password"), 3);
   // A client with the key refuses a listener that cannot prove it holds one.
-  assert.equal((await rejection(add(open, "password"))).code, "UNAUTHENTICATED");
+  assert.equal((await rejection(add(open, "password"), WAIT_MS, "add")).code, "UNAUTHENTICATED");
 });
 
 test("an entry's authkey: null turns the server-wide key off on that listener alone", async (t) => {
@@ -62,7 +55,7 @@ test("an entry's authkey: null turns the server-wide key off on that listener al
   t.after(() => server.close());
   const [open, keyed] = server.addresses as [string, string];
   assert.equal(await add(open), 3);
-  assert.equal((await rejection(add(keyed))).code, "UNAUTHENTICATED");
+  assert.equal((await rejection(add(keyed), WAIT_MS, "add")).code, "UNAUTHENTICATED");
 });
 
 test("HTTP found on a listener answers with that listener's key", async (t) => {
@@ -105,9 +98,9 @@ test("each listener admits the addresses of its own allow list", async (t) => {
   t.after(() => server.close());
   const [listed, unlisted, everyone, inherited] = server.addresses as [string, string, string, string];
   assert.equal(await add(listed), 3);
-  assert.equal((await rejection(add(unlisted))).code, "UNAVAILABLE");
+  assert.equal((await rejection(add(unlisted), WAIT_MS, "add")).code, "UNAVAILABLE");
   assert.equal(await add(everyone), 3, "allow: null lets everyone in despite the server-wide list");
-  assert.equal((await rejection(add(inherited))).code, "UNAVAILABLE", "a plain URL takes the server-wide list");
+  assert.equal((await rejection(add(inherited), WAIT_MS, "add")).code, "UNAVAILABLE", "a plain URL takes the server-wide list");
   assert.equal(lines.filter((l) => l.includes("not in the allow list")).length, 2, lines.join("\n"));
 });
 
@@ -118,7 +111,7 @@ test("a listener's allow list guards its pymanager:// and http:// listeners too"
   });
   t.after(() => server.close());
   const [py, http] = server.addresses as [string, string];
-  assert.equal((await rejection(add(py, "password"))).code, "UNAVAILABLE");
+  assert.equal((await rejection(add(py, "password"), WAIT_MS, "add")).code, "UNAVAILABLE");
   assert.equal(await postAdd(http), 403);
 });
 
