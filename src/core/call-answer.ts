@@ -58,7 +58,9 @@ const SIZE_WALK_NODES = 1000;
  */
 export function queuedAnswer(sink: FrameSink, encoder: AnswerEncoder, protocol: MessageProtocol, call: IncomingCall, value: unknown, error: unknown, failed: boolean, exposeErrorStacks: boolean): Uint8Array {
   if (sink.overLimit === undefined) return answerFrame(encoder, protocol, call, value, error, failed, exposeErrorStacks);
-  if (!failed) {
+  // A number, boolean or null answer is a few bytes: the check after encoding is all it needs,
+  // so the common small answer walks nothing and asks the limits once.
+  if (!failed && (typeof value === "string" || (typeof value === "object" && value !== null))) {
     const least = leastEncodedBytes(value);
     const over = sink.overLimit(least + ERROR_FRAME_ROOM);
     if (over !== undefined) return exhausted(protocol, call, `at least ${least}`, over);
