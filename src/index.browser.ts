@@ -17,7 +17,7 @@ export type { PortEndpoint } from "./worker/port-link.js";
 
 /** Per-call options, notifications, introspection and closing, as free functions over a remote. */
 export { withOptions, notify, listMethods, close, release } from "./core/remote.js";
-export type { Remote, RemoteFunction, RemoteCallback, RemoteObject, Received, CallOptions } from "./core/remote.js";
+export type { Remote, RemoteFunction, RemoteCallback, RemoteObject, Received, RegisteredTypes, CallOptions } from "./core/remote.js";
 
 /** Passing by reference: ref() marks an object to travel as a remote object; streams are async iterables. */
 export { ref } from "./core/ref.js";
@@ -37,6 +37,10 @@ export type { ClientInterceptor, ClientCall } from "./core/client-interceptor.js
 /** The one error class and its codes. */
 export { RpcError, JSON_RPC_CODES } from "./core/errors.js";
 export type { ErrorCode } from "./core/errors.js";
+
+/** Typed errors: isRpcError(e, remote.method, "CODE") narrows `data` to what the method declares. */
+export { isRpcError } from "./core/error-contract.js";
+export type { TypedRpcError, DeclaredError, ErrorDeclaration } from "./core/error-contract.js";
 
 export type { Logger } from "./core/logger.js";
 export type { ConnectOptions, ConnectionLimits } from "./options.js";

@@ -19,7 +19,7 @@ export type { PortEndpoint } from "./worker/port-link.js";
 
 /** Per-call options, notifications, introspection and closing, as free functions over a remote. */
 export { withOptions, notify, listMethods, close, release } from "./core/remote.js";
-export type { Remote, RemoteFunction, RemoteCallback, RemoteObject, Received, CallOptions } from "./core/remote.js";
+export type { Remote, RemoteFunction, RemoteCallback, RemoteObject, Received, RegisteredTypes, CallOptions } from "./core/remote.js";
 
 /** Passing by reference: ref() marks an object to travel as a remote object; streams are async iterables. */
 export { ref } from "./core/ref.js";
@@ -48,7 +48,11 @@ export type { ClientInterceptor, ClientCall } from "./core/client-interceptor.js
 export { RpcError, JSON_RPC_CODES } from "./core/errors.js";
 export type { ErrorCode } from "./core/errors.js";
 
-export type { MethodInfo } from "./core/dispatcher.js";
+/** Typed errors: isRpcError(e, remote.method, "CODE") narrows `data` to what the method declares. */
+export { isRpcError } from "./core/error-contract.js";
+export type { TypedRpcError, DeclaredError, ErrorDeclaration } from "./core/error-contract.js";
+
+export type { MethodInfo, ErrorInfo } from "./core/dispatcher.js";
 
 /** A description, parameter types and idempotence attached to a method, for introspection and retries. */
 export { describeMethod } from "./core/method-doc.js";

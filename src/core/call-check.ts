@@ -10,12 +10,17 @@
  * looked at, one that rewrites arguments has its output checked, and every interceptor (the
  * call log, tracing) sees an invalid call as a call that failed INVALID_PARAMS.
  *
+ * A method that declares its errors has what it throws checked too: a declared code whose
+ * data its schema refuses becomes INTERNAL (the handler broke its contract); any other
+ * error passes unchanged (the pipeline logs an undeclared application code).
+ *
  * Synchronous schemas keep a synchronous handler synchronous; a schema whose validate()
  * answers a Promise makes the call asynchronous.
  */
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { isThenable } from "./call-meta.js";
-import { RpcError } from "./errors.js";
+import { dataSchemaOf } from "./error-contract.js";
+import { isFrameworkCode, RpcError } from "./errors.js";
 import { methodDoc, type MethodDoc } from "./method-doc.js";
 import { declaredParamCount, type ParamCount } from "./param-count.js";
 
@@ -49,10 +54,51 @@ export class CallCheck {
     /** True when `input` is the one schema of a method taking one argument (named params). */
     readonly single: boolean,
     readonly output: StandardSchemaV1 | undefined,
+    /** Declared application codes and the schema of each one's data (undefined: no data checked). */
+    readonly errors: ReadonlyMap<string, StandardSchemaV1 | undefined> | undefined,
   ) {}
 
-  /** Checks `params`, runs the handler with what the schemas output, checks its result. */
+  /** Checks `params`, runs the handler with what the schemas output, checks its result and what it throws. */
   run(handler: Handler, params: unknown[]): unknown {
+    if (this.errors === undefined) return this.runChecked(handler, params);
+    let result: unknown;
+    try {
+      result = this.runChecked(handler, params);
+    } catch (err) {
+      const checked = this.thrown(err);
+      if (isThenable(checked)) return checked;
+      throw checked;
+    }
+    return isThenable(result) ? result.then(undefined, (err: unknown) => this.rejection(err)) : result;
+  }
+
+  /** True when `err` carries an application code this method does not declare. */
+  undeclared(err: unknown): boolean {
+    return this.errors !== undefined && RpcError.is(err) && !isFrameworkCode(err.code) && !this.errors.has(String(err.code));
+  }
+
+  private rejection(err: unknown): Promise<never> {
+    const checked = this.thrown(err);
+    return isThenable(checked) ? (checked as Promise<never>) : Promise.reject(checked);
+  }
+
+  /** What the handler threw, its data checked against its code's schema: the error, or a Promise rejecting with it. */
+  private thrown(err: unknown): unknown {
+    const schema = RpcError.is(err) ? this.errors!.get(String(err.code)) : undefined;
+    if (schema === undefined) return err;
+    const error = err as RpcError;
+    const outcome = schema["~standard"].validate(error.data);
+    if (isThenable(outcome)) return outcome.then((r) => Promise.reject(this.errorOf(error, r)));
+    return this.errorOf(error, outcome);
+  }
+
+  private errorOf(error: RpcError, result: StandardSchemaV1.Result<unknown>): RpcError {
+    if (!result.issues) return result.value === error.data ? error : new RpcError(error.code, error.message, result.value, { cause: error });
+    const issues = result.issues.map((issue) => ({ path: pathOf(issue), message: issue.message }));
+    return new RpcError("INTERNAL", `the data of ${error.code} thrown by ${this.method} does not match its declared schema: ${issueText(issues)}`, { issues } satisfies InvalidParamsData, { cause: error });
+  }
+
+  private runChecked(handler: Handler, params: unknown[]): unknown {
     if (this.count !== undefined) this.checkCount(params.length);
     if (this.input === undefined) return this.checked(handler.fn.apply(handler.self, params));
     // A missing argument is checked as undefined: an optional schema accepts it.
@@ -118,8 +164,9 @@ export function callCheckFor(method: string, fn: Function): CallCheck | undefine
   const count = doc?.variadic ? undefined : countOf(doc, fn);
   const single = doc?.input !== undefined && !Array.isArray(doc.input);
   const input = doc?.input === undefined ? undefined : single ? [doc.input as StandardSchemaV1] : (doc.input as readonly StandardSchemaV1[]);
-  if (count === undefined && input === undefined && doc?.output === undefined) return undefined;
-  return new CallCheck(method, count, input, single, doc?.output);
+  const errors = doc?.errors === undefined ? undefined : new Map(Object.entries(doc.errors).map(([code, decl]) => [code, dataSchemaOf(decl)]));
+  if (count === undefined && input === undefined && doc?.output === undefined && errors === undefined) return undefined;
+  return new CallCheck(method, count, input, single, doc?.output, errors);
 }
 
 function countOf(doc: Readonly<MethodDoc> | undefined, fn: Function): ParamCount | undefined {

@@ -5,6 +5,7 @@
  */
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { callCheckFor, type CallCheck } from "./call-check.js";
+import { dataSchemaOf, descriptionOf, type ErrorDeclaration } from "./error-contract.js";
 import { RpcError } from "./errors.js";
 import { jsonSchemaOf, type JsonSchema } from "./json-schema.js";
 import { methodDoc } from "./method-doc.js";
@@ -34,6 +35,15 @@ export interface MethodInfo {
   paramSchemas?: JsonSchema[];
   /** The JSON Schema of the result, from describeMethod's `output`. */
   resultSchema?: JsonSchema;
+  /** The application error codes the method declares (describeMethod's `errors`). */
+  errors?: ErrorInfo[];
+}
+
+/** One declared error code: its description and the JSON Schema of its data, where given. */
+export interface ErrorInfo {
+  code: string;
+  description?: string;
+  dataSchema?: JsonSchema;
 }
 
 /** Deepest namespace nesting followed when building the table. */
@@ -116,6 +126,17 @@ function infoOf(e: MethodEntry): MethodInfo {
   if (doc?.input !== undefined) info.paramSchemas = (Array.isArray(doc.input) ? doc.input : [doc.input]).map((s: StandardSchemaV1) => jsonSchemaOf(s, "input") ?? {});
   const result = doc?.output !== undefined ? jsonSchemaOf(doc.output, "output") : undefined;
   if (result !== undefined) info.resultSchema = result;
+  if (doc?.errors !== undefined) info.errors = Object.entries(doc.errors).map(([code, decl]) => errorInfoOf(code, decl));
+  return info;
+}
+
+function errorInfoOf(code: string, decl: ErrorDeclaration): ErrorInfo {
+  const info: ErrorInfo = { code };
+  const description = descriptionOf(decl);
+  if (description !== undefined) info.description = description;
+  const schema = dataSchemaOf(decl);
+  const dataSchema = schema !== undefined ? (jsonSchemaOf(schema, "output") ?? {}) : undefined;
+  if (dataSchema !== undefined) info.dataSchema = dataSchema;
   return info;
 }
 

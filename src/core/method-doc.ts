@@ -8,6 +8,7 @@
  * against it (core/call-check.ts).
  */
 import type { StandardSchemaV1 } from "@standard-schema/spec";
+import type { DeclaredErrors, DeclaresErrors, ErrorDeclarations } from "./error-contract.js";
 
 /** One parameter of a described method. */
 export interface ParamDoc {
@@ -45,6 +46,14 @@ export interface MethodDoc {
    * @default false
    */
   variadic?: boolean;
+  /**
+   * The application error codes the method may throw: for each, a Standard Schema of its
+   * `data`, or `true`/a description when it carries none. Callers see them in the type
+   * (isRpcError(e, remote.method, "CODE") narrows `data`), OpenRPC and `farcall list` show
+   * them. A declared code thrown with data its schema refuses answers INTERNAL (a server
+   * bug, as for `output`); a code not declared still reaches the caller and is logged.
+   */
+  errors?: ErrorDeclarations;
 }
 
 /**
@@ -61,11 +70,11 @@ const docs: WeakMap<Function, Readonly<MethodDoc>> = (holder[DOCS] ??= new WeakM
  * place.
  * @example const api = { add: describeMethod((a: number, b: number) => a + b, { description: "Adds two numbers", params: [{ name: "a", type: "int" }, { name: "b", type: "int" }], returns: "int" }) };
  */
-export function describeMethod<F extends Function>(fn: F, doc: MethodDoc): F {
+export function describeMethod<F extends Function, const E extends ErrorDeclarations = {}>(fn: F, doc: MethodDoc & { errors?: E }): {} extends E ? F : F & DeclaresErrors<DeclaredErrors<E>> {
   if (typeof fn !== "function") throw new TypeError("describeMethod: the first argument must be a function");
   checkSchemas(doc);
-  docs.set(fn, Object.freeze({ ...doc, ...(doc.params ? { params: Object.freeze([...doc.params]) } : {}), ...(Array.isArray(doc.input) ? { input: Object.freeze([...doc.input]) } : {}) }));
-  return fn;
+  docs.set(fn, Object.freeze({ ...doc, ...(doc.params ? { params: Object.freeze([...doc.params]) } : {}), ...(Array.isArray(doc.input) ? { input: Object.freeze([...doc.input]) } : {}), ...(doc.errors ? { errors: Object.freeze({ ...doc.errors }) } : {}) }));
+  return fn as {} extends E ? F : F & DeclaresErrors<DeclaredErrors<E>>;
 }
 
 /** The description attached to `fn`, if any. */
@@ -87,4 +96,17 @@ function checkSchemas(doc: MethodDoc): void {
   });
   if (doc.output !== undefined && !isStandardSchema(doc.output)) throw new TypeError("describeMethod: output is not a Standard Schema (an object with ~standard.validate)");
   if (doc.variadic !== undefined && typeof doc.variadic !== "boolean") throw new TypeError("describeMethod: variadic must be a boolean");
+  if (doc.errors !== undefined) checkErrors(doc.errors);
+}
+
+function checkErrors(errors: unknown): void {
+  if (typeof errors !== "object" || errors === null || Array.isArray(errors)) throw new TypeError("describeMethod: errors must be an object of CODE: schema | true | description");
+  for (const [code, decl] of Object.entries(errors)) {
+    const ok =
+      decl === true ||
+      typeof decl === "string" ||
+      isStandardSchema(decl) ||
+      (typeof decl === "object" && decl !== null && (decl.description === undefined || typeof decl.description === "string") && (decl.data === undefined || isStandardSchema(decl.data)));
+    if (!ok) throw new TypeError(`describeMethod: errors.${code} must be a Standard Schema, true, a description, or { description, data }`);
+  }
 }

@@ -138,13 +138,13 @@ export class CallPipeline {
             : runInContext(call, checkedRun, entry.check, [entry, call.params])
           : runInContext(call, intercepted as (...args: unknown[]) => Promise<unknown>, this.use, [call, entry]);
     } catch (err) {
-      this.finish(call, sink, undefined, err, true);
+      this.failed(call, sink, entry, err);
       return;
     }
     if (isThenable(result)) {
       result.then(
         (value) => this.finish(call, sink, value, undefined, false),
-        (err: unknown) => this.finish(call, sink, undefined, err, true),
+        (err: unknown) => this.failed(call, sink, entry, err),
       );
     } else {
       this.finish(call, sink, result, undefined, false);
@@ -175,6 +175,15 @@ export class CallPipeline {
    */
   invoke(call: IncomingCall, limit?: CallLimit): Promise<unknown> {
     return new Promise((resolve, reject) => this.dispatch(call, new PromiseSink(resolve, reject, limit)));
+  }
+
+  /**
+   * A handler failed. An application code its method does not declare still reaches the
+   * caller (a contract is a promise to callers, not a filter), but the log names it.
+   */
+  private failed(call: IncomingCall, sink: CallSink, entry: MethodEntry, err: unknown): void {
+    if (entry.check?.undeclared(err)) this.logger.warn(`${call.method} threw ${String((err as RpcError).code)}, a code its describeMethod errors do not declare`);
+    this.finish(call, sink, undefined, err, true);
   }
 
   private finish(call: IncomingCall, sink: CallSink, value: unknown, error: unknown, failed: boolean): void {

@@ -8,6 +8,7 @@
 import { RpcError } from "./errors.js";
 import { currentCall, type CallContext } from "./context.js";
 import type { MethodInfo } from "./dispatcher.js";
+import type { DeclaresErrors, ErrorsOf } from "./error-contract.js";
 import { LIST_METHODS } from "./messages.js";
 import { ASYNC_DISPOSE, DISPOSE, type Ref, type RemoteStream } from "./ref.js";
 
@@ -49,19 +50,46 @@ export interface Caller {
 type AnyFunction = (...args: any[]) => any;
 
 /**
+ * Classes whose instances cross the wire as themselves (registerType). Declare them here,
+ * under any key, so that `Remote<T>` keeps their methods:
+ * @example declare module "farcall" { interface RegisteredTypes { point: Point } }
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface RegisteredTypes {}
+
+/** Values the codecs carry as themselves. */
+type Intact = Date | Map<unknown, unknown> | Set<unknown> | ArrayBufferView | ArrayBuffer | Error | RegisteredTypes[keyof RegisteredTypes];
+
+/**
  * What a value of type `T` becomes on the other side: an object marked with ref() a remote
- * object, a function a remote function, an async iterable a stream; data stays data.
+ * object, a function a remote function, an async iterable a stream, Date, Map, Set, bytes,
+ * errors and registered types themselves; any other object arrives as its data fields only.
+ * A class's methods live on its prototype and are not sent, and a type cannot tell a method
+ * from a function-valued field, so a data object's function members are left out of the type
+ * (return `ref(obj)`, or the function itself, to call them remotely).
  */
 export type Received<T> = T extends Ref<infer O>
   ? RemoteObject<O>
   : T extends AnyFunction
     ? RemoteCallback<T>
-    : T extends AsyncIterable<infer Y>
-      ? RemoteStream<Y>
-      : T;
+    : T extends Intact
+      ? T
+      : T extends AsyncIterable<infer Y>
+        ? RemoteStream<Received<Y>>
+        : T extends readonly unknown[]
+          ? { -readonly [K in keyof T]: Received<T[K]> }
+          : T extends object
+            ? DataOf<T>
+            : T;
 
-/** The remote form of a function: same parameters, result always a Promise. */
-export type RemoteFunction<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promise<Received<Awaited<R>>> : never;
+/** An object as it arrives by copy: its data members, received in turn. */
+export type DataOf<T> = { [K in keyof T as K extends symbol ? never : T[K] extends AnyFunction ? never : K]: Received<T[K]> };
+
+/**
+ * The remote form of a function: same parameters, result always a Promise. The error codes
+ * a described method declares come along (see isRpcError).
+ */
+export type RemoteFunction<F> = F extends (...args: infer A) => infer R ? ((...args: A) => Promise<Received<Awaited<R>>>) & DeclaresErrors<ErrorsOf<F>> : never;
 
 /** A function passed by reference: call it, and release it when done (or let GC do it). */
 export type RemoteCallback<F> = RemoteFunction<F> & Disposable;

@@ -2,10 +2,10 @@
 import { Dispatcher } from "../../src/core/dispatcher.js";
 import { CallPipeline, type Interceptor } from "../../src/core/pipeline.js";
 import type { CallLog } from "../../src/core/call-log.js";
-import { silentLogger } from "../../src/core/logger.js";
+import { silentLogger, type Logger } from "../../src/core/logger.js";
 
 
 
-export function pipelineFor(api: object, options: { use?: Interceptor[]; callLog?: CallLog } = {}): CallPipeline {
+export function pipelineFor(api: object, options: { use?: Interceptor[]; callLog?: CallLog; logger?: Logger } = {}): CallPipeline {
   return new CallPipeline({ dispatcher: new Dispatcher(api), logger: silentLogger, ...options });
 }
