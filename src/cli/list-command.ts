@@ -4,7 +4,7 @@
  * JSON Schema type of each parameter and of the result where it has Standard Schemas.
  */
 import { listMethods, natsInstances, type InstanceHealth, type MethodInfo } from "../index.js";
-import { typeNameOf } from "../core/json-schema.js";
+import { typeNameOf, type JsonSchema } from "../core/json-schema.js";
 import { isNatsUrl } from "../nats/address.js";
 import { parseCommandLine } from "./arguments.js";
 import { TLS_USAGE } from "./tls-files.js";
@@ -15,7 +15,8 @@ import { CLIENT_OPTIONS, clientFlags, withRemote } from "./connect-remote.js";
 export const LIST_USAGE = `Usage: farcall list URL [options]
 
 Prints the methods the server at URL exposes, sorted, one per line with the number of
-parameters each declares: counter.inc(1). For a service on NATS (nats://HOST:PORT/SERVICE),
+parameters each declares: counter.inc(1), or with the names, types and description given
+by describeMethod, followed by one "! CODE {data}" line per error code the method declares. For a service on NATS (nats://HOST:PORT/SERVICE),
 then prints how many instances answer a health request, one line per instance: its id,
 host and process, uptime, calls served and calls in flight.
 
@@ -42,7 +43,7 @@ export async function listCommand(argv: string[]): Promise<void> {
     methods: await listMethods(remote),
     instances: isNatsUrl(url) ? await natsInstances(remote) : undefined,
   }));
-  process.stdout.write(methods.map((m) => `${signatureOf(m)}${m.description ? `  ${m.description}` : ""}\n`).join(""));
+  process.stdout.write(methods.map((m) => `${signatureOf(m)}${m.description ? `  ${m.description}` : ""}\n${errorLines(m)}`).join(""));
   if (instances) process.stdout.write(instanceLines(instances).join(""));
 }
 
@@ -60,6 +61,20 @@ function signatureOf(m: MethodInfo): string {
     return name !== undefined && type !== undefined ? `${name}: ${type}` : (name ?? type);
   });
   return `${m.name}(${params.join(", ")})${result}`;
+}
+
+/** One indented line per declared error: `  ! INSUFFICIENT_FUNDS {balance: number}  description`. */
+function errorLines(m: MethodInfo): string {
+  return (m.errors ?? []).map((e) => `  ! ${e.code}${e.dataSchema ? ` ${dataShape(e.dataSchema)}` : ""}${e.description ? `  ${e.description}` : ""}\n`).join("");
+}
+
+/** `{balance: number, needed: number}` for an object schema, else its type name. */
+function dataShape(schema: JsonSchema): string {
+  const props = schema.properties;
+  if (schema.type === "object" && typeof props === "object" && props !== null) {
+    return `{${Object.entries(props as Record<string, JsonSchema>).map(([k, v]) => `${k}: ${typeNameOf(v) ?? "any"}`).join(", ")}}`;
+  }
+  return typeNameOf(schema) ?? "any";
 }
 
 /** "3 instances answer:" and one line per instance. */

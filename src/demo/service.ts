@@ -6,7 +6,7 @@ import os from "node:os";
 import { Account } from "./account.js";
 import { sleep } from "./sleep.js";
 import { memoryState, type DemoState, type Maybe } from "./store-backend.js";
-import { requireName, requireSafeInteger } from "./validate.js";
+import { balanceData, requireName, requireSafeInteger } from "./validate.js";
 import { describeMethod } from "../core/method-doc.js";
 import { add, divide, get_uname, multiply, search, subtract } from "./seed-functions.js";
 
@@ -100,6 +100,15 @@ function describeAll(s: DemoApi): void {
   describeMethod(s.subtract, { description: "x - y.", params: xy, idempotent: true });
   describeMethod(s.multiply, { description: "x * y.", params: xy, idempotent: true });
   describeMethod(s.divide, { description: "x / y; division by zero is INVALID_PARAMS.", params: xy, returns: "double", idempotent: true });
+  describeMethod(s.sleep, { description: "Resolves after ms milliseconds (0 to one hour); a caller that cancels or times out stops it.", params: [{ name: "ms", type: "int" }], returns: "nil", idempotent: true });
+  describeMethod(s.account.deposit, { description: "Adds amount (a positive integer, in cents) to the shared account; returns the new balance.", params: [{ name: "amount", type: "int" }], returns: "int" });
+  describeMethod(s.account.withdraw, {
+    description: "Takes amount (a positive integer, in cents) out of the shared account; returns the new balance.",
+    params: [{ name: "amount", type: "int" }],
+    returns: "int",
+    errors: { INSUFFICIENT_FUNDS: { description: "amount exceeds the balance", data: balanceData } },
+  });
+  describeMethod(s.account.balance, { description: "The shared account's balance, in cents.", params: [], returns: "int", idempotent: true });
   describeMethod(s.search, {
     description: "The people matching every criterion given (by position or by name); none lists them all.",
     // Every criterion may be left out, as the seed's Python defaults say (and one object of

@@ -2,6 +2,7 @@
  * Argument checks of the demo service. Remote callers send anything the codec can carry, so
  * every exposed method checks its arguments and answers INVALID_PARAMS naming the value.
  */
+import type { StandardJSONSchemaV1, StandardSchemaV1 } from "@standard-schema/spec";
 import { RpcError } from "../core/errors.js";
 import { MAX_NAME_LENGTH } from "./limits.js";
 
@@ -32,3 +33,25 @@ export function describe(value: unknown): string {
   if (Array.isArray(value)) return "an array";
   return typeof value === "object" ? "an object" : typeof value;
 }
+
+/**
+ * A Standard Schema (https://standardschema.dev) for `{ balance }`, the data of the demo
+ * account's INSUFFICIENT_FUNDS: written out, as the demo depends on no schema library, with
+ * its JSON Schema so introspection can show it.
+ */
+export const balanceData: StandardSchemaV1<{ balance: number }> & StandardJSONSchemaV1<{ balance: number }> = {
+  "~standard": {
+    version: 1,
+    vendor: "farcall-demo",
+    validate: (value) =>
+      typeof value === "object" && value !== null && Number.isSafeInteger((value as { balance?: unknown }).balance)
+        ? { value: { balance: (value as { balance: number }).balance } }
+        : { issues: [{ message: `expected { balance: integer }, got ${describe(value)}` }] },
+    jsonSchema: {
+      input: () => BALANCE_JSON_SCHEMA,
+      output: () => BALANCE_JSON_SCHEMA,
+    },
+  },
+};
+
+const BALANCE_JSON_SCHEMA = { type: "object", properties: { balance: { type: "integer" } }, required: ["balance"] };

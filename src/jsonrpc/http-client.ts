@@ -13,7 +13,7 @@ import { createJsonCodec } from "../codecs/json-ext.js";
 import { buildBatch, buildNotification, buildRequest, parseResponse, type JsonRpcOutcome } from "./client-protocol.js";
 import type { JsonRpcRequest } from "./document.js";
 import { DISCOVER_METHOD } from "./protocol.js";
-import type { OpenRpcDocument } from "./openrpc.js";
+import { errorInfosOf, type OpenRpcDocument } from "./openrpc.js";
 import type { MethodInfo } from "../core/dispatcher.js";
 import { CODEC_HEADER, EXTENDED_CODEC } from "./http-protocol.js";
 import { callHeaders, combinedOptions, HttpPoster, type HttpCallerConfig } from "../http/post.js";
@@ -128,12 +128,21 @@ export class HttpCaller implements Caller {
   }
 }
 
-/** listMethods() over JSON-RPC: the OpenRPC document's methods with their arity, and their schemas where they are not empty. */
+/**
+ * listMethods() over JSON-RPC: the OpenRPC document's methods with their arity, and what
+ * they were described with: description, parameter names (unless all are the generated
+ * `argN`), schemas where they are not empty, declared errors.
+ */
 function methodsOf(doc: unknown): MethodInfo[] {
   return (doc as OpenRpcDocument).methods.map((m) => {
     const info: MethodInfo = { name: m.name, arity: m.params.length };
+    if (typeof m.description === "string") info.description = m.description;
+    // A described method without parameters lists as `name()`, as over farcall/1.
+    if (m.params.some((p, i) => p.name !== `arg${i}`) || (m.params.length === 0 && info.description !== undefined)) info.params = m.params.map((p) => p.name);
     if (m.params.some((p) => Object.keys(p.schema).length > 0)) info.paramSchemas = m.params.map((p) => p.schema);
     if (Object.keys(m.result.schema).length > 0) info.resultSchema = m.result.schema;
+    const errors = errorInfosOf(m.errors);
+    if (errors !== undefined) info.errors = errors;
     return info;
   });
 }

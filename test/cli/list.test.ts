@@ -10,9 +10,10 @@ describe("farcall list", () => {
     const result = await runCli(t, ["list", server.addresses[0]!]);
     assert.equal(result.code, 0);
     assert.deepEqual(result.stdout.trimEnd().split("\n"), [
-      "account.balance(0)",
-      "account.deposit(1)",
-      "account.withdraw(1)",
+      "account.balance()  The shared account's balance, in cents.",
+      "account.deposit(amount)  Adds amount (a positive integer, in cents) to the shared account; returns the new balance.",
+      "account.withdraw(amount)  Takes amount (a positive integer, in cents) out of the shared account; returns the new balance.",
+      "  ! INSUFFICIENT_FUNDS {balance: integer}  amount exceeds the balance",
       "add(x, y)  x + y.",
       "counter.add(name, n)  Adds n to the counter, atomically; returns the new value.",
       "counter.get(name)  The counter's value (0 when it was never incremented).",
@@ -27,10 +28,19 @@ describe("farcall list", () => {
       "multiply(x, y)  x * y.",
       "put(key, value)  Stores value under key.",
       "search(number, last_name, first_name)  The people matching every criterion given (by position or by name); none lists them all.",
-      "sleep(1)",
+      "sleep(ms)  Resolves after ms milliseconds (0 to one hour); a caller that cancels or times out stops it.",
       "subtract(x, y)  x - y.",
       "uname()  The server's operating system, release and CPU.",
     ]);
+  });
+
+  it("over http:// prints the same descriptions, parameter names and declared errors as over tcp://", async (t) => {
+    const server = await startServe(t, ["--listen", "tcp://127.0.0.1:0", "--listen", "http://127.0.0.1:0"]);
+    const overTcp = await runCli(t, ["list", server.addresses[0]!]);
+    const overHttp = await runCli(t, ["list", server.addresses[1]!]);
+    assert.equal(overHttp.code, 0, overHttp.stderr);
+    assert.match(overHttp.stdout, /^account\.withdraw\(amount\)  Takes amount/m);
+    assert.equal(overHttp.stdout, overTcp.stdout);
   });
 
   it("shows the JSON Schema type of each parameter and of the result of a method with Standard Schemas", async (t) => {
