@@ -40,6 +40,19 @@ describe("createDemoService", () => {
     );
   });
 
+  it("every exposed method has a description and named parameters, for introspection", () => {
+    const undescribed = new Dispatcher(createDemoService())
+      .list()
+      .filter((m) => m.description === undefined || m.params === undefined)
+      .map((m) => m.name);
+    assert.deepEqual(undescribed, []);
+  });
+
+  it("account.withdraw declares INSUFFICIENT_FUNDS with its data", () => {
+    const withdraw = new Dispatcher(createDemoService()).info("account.withdraw");
+    assert.deepEqual(withdraw?.errors, [{ code: "INSUFFICIENT_FUNDS", description: "amount exceeds the balance", dataSchema: { type: "object", properties: { balance: { type: "integer" } }, required: ["balance"] } }]);
+  });
+
   it("each service has its own state", () => {
     const a = createDemoService();
     a.put("k", 1);
