@@ -1,6 +1,6 @@
 /**
  * Command-line parsing shared by every command: node's util.parseArgs with farcall's rules
- * (bad usage exits 2 and points at --help), and the JSON-or-string reading of call arguments.
+ * (bad usage exits 2 and points at --help), and the reading of call arguments (JSON, or --raw strings).
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { CliError } from "./cli-error.js";
@@ -39,16 +39,26 @@ export function parseCommandLine<O extends Options>(command: string, argv: strin
 }
 
 /**
- * A call argument as typed: JSON when it parses (`10`, `true`, `"10"`, `{"a":1}`), otherwise
- * the text itself, so `farcall call URL counter.inc views` needs no quotes around `views`.
+ * Call argument number `position` (from 1) read as JSON (`10`, `true`, `null`, `"10"`,
+ * `[1,2]`, `{"a":1}`). Text that is not JSON is refused rather than taken as a string: a
+ * typo such as `[1,2` or `{a:1}` would otherwise reach the method as text, silently.
  */
-export function parseValue(text: string): unknown {
+export function parseValue(text: string, position = 1): unknown {
   try {
     return JSON.parse(text);
-  } catch {
-    // Not JSON: the argument is the plain string the user typed.
-    return text;
+  } catch (err) {
+    const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
+    throw new CliError(
+      `argument ${position} (${JSON.stringify(shown)}) is not JSON: ${(err as Error).message}\n` +
+        `Quote a string as JSON (${text.includes("'") || text.length > 40 ? `'"views"'` : `'${JSON.stringify(text)}'`} in a shell), or pass --raw to take every argument as a plain string.`,
+    );
   }
+}
+
+/** A call argument taken as the plain string typed (`--raw`). */
+export function rawValue(text: string): string {
+  // parseCommandLine put a space before a negative number to keep it from parseArgs.
+  return text.startsWith(" ") && NEGATIVE_NUMBER.test(text.slice(1)) ? text.slice(1) : text;
 }
 
 /** The authkey: `--authkey`, else FARCALL_AUTHKEY; an empty value counts as none. */

@@ -1,11 +1,13 @@
 /**
  * `farcall call URL METHOD [ARGS...]`: one call from the shell, its result as JSON on stdout.
  */
-import { parseCommandLine, parseValue } from "./arguments.js";
+import { parseCommandLine, parseValue, rawValue } from "./arguments.js";
 import { TLS_USAGE } from "./tls-files.js";
 import { CliError } from "./cli-error.js";
 import { CLIENT_OPTIONS, clientFlags, withRemote } from "./connect-remote.js";
 import { renderJson } from "./render-json.js";
+
+const CALL_OPTIONS = { ...CLIENT_OPTIONS, raw: { type: "boolean" } } as const;
 
 /** `farcall call --help`. */
 export const CALL_USAGE = `Usage: farcall call URL METHOD [ARG...] [options]
@@ -13,10 +15,12 @@ export const CALL_USAGE = `Usage: farcall call URL METHOD [ARG...] [options]
 Calls METHOD (a dotted path such as counter.inc) on the server at URL and prints the
 result as JSON on stdout.
 
-Each ARG is read as JSON when it parses (10, true, null, "10", [1,2], {"a":1}) and as a
-plain string otherwise, so these are the same call:
-  farcall call tcp://127.0.0.1:4343 put greeting hello
-  farcall call tcp://127.0.0.1:4343 put greeting '"hello"'
+Each ARG is JSON (10, true, null, "10", [1,2], {"a":1}); an ARG that is not JSON is
+refused, naming it. A string is quoted as JSON, or --raw takes every ARG as a plain string,
+so these are the same call:
+  farcall call tcp://127.0.0.1:4343 put '"greeting"' '"hello"'
+  farcall call tcp://127.0.0.1:4343 put greeting hello --raw
+More ARGs than the method declares are refused by the server (INVALID_PARAMS).
 URL is tcp://, tls://, unix://, http(s):// (JSON-RPC), xmlrpc+http(s):// (XML-RPC),
 pymanager:// or nats://.
 
@@ -28,6 +32,7 @@ Options:
   --authkey KEY    the server's shared secret (default: $FARCALL_AUTHKEY; prefer the
                    variable: command lines are visible to other users in ps)
   --timeout MS     give up on connecting and on the call after MS milliseconds
+  --raw            take every ARG as a plain string, not JSON
 ${TLS_USAGE.client}
   -h, --help       show this help
 
@@ -37,7 +42,7 @@ server cannot be reached or refuses the key.`;
 
 /** Runs `farcall call` with the arguments after "call". */
 export async function callCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseCommandLine("call", argv, CLIENT_OPTIONS);
+  const { values, positionals } = parseCommandLine("call", argv, CALL_OPTIONS);
   if (values.help) {
     process.stdout.write(`${CALL_USAGE}\n`);
     return;
@@ -45,7 +50,7 @@ export async function callCommand(argv: string[]): Promise<void> {
   const [url, method, ...rawArgs] = positionals;
   if (url === undefined || method === undefined) throw new CliError('call needs a URL and a METHOD\nRun "farcall call --help" for usage.');
   if (method === "" || method.split(".").includes("")) throw new CliError(`invalid method name ${JSON.stringify(method)}: expected a dotted path such as counter.inc`);
-  const args = rawArgs.map(parseValue);
+  const args = values.raw ? rawArgs.map(rawValue) : rawArgs.map((text, i) => parseValue(text, i + 1));
   const flags = clientFlags(values);
 
   const result = await withRemote(url, flags, (remote) => {

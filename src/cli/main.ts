@@ -25,8 +25,8 @@ The authkey comes from --authkey or the FARCALL_AUTHKEY environment variable.
 Exit status: 0 success, 1 the remote method failed, 2 bad usage or no connection.
 
 Quick start:
-  farcall serve                                        # the demo service on tcp://127.0.0.1:4343
-  farcall call tcp://127.0.0.1:4343 counter.inc views  # in another terminal`;
+  farcall serve                                              # the demo service on tcp://127.0.0.1:4343
+  farcall call tcp://127.0.0.1:4343 counter.inc '"views"'    # in another terminal (ARGs are JSON)`;
 
 const COMMANDS: Readonly<Record<string, (argv: string[]) => Promise<void>>> = {
   serve: serveCommand,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { AUTHKEY_OPTION, COMMON_OPTIONS, parseCommandLine, parseTimeout, parseValue, resolveAuthkey } from "../../src/cli/arguments.js";
+import { AUTHKEY_OPTION, COMMON_OPTIONS, parseCommandLine, parseTimeout, parseValue, rawValue, resolveAuthkey } from "../../src/cli/arguments.js";
 import { CliError } from "../../src/cli/cli-error.js";
 
 function isUsageError(message: RegExp) {
@@ -17,11 +17,20 @@ describe("parseValue", () => {
     assert.deepEqual(parseValue('{"a":[1,2]}'), { a: [1, 2] });
   });
 
-  it("takes anything that is not JSON as the plain string typed", () => {
-    assert.equal(parseValue("views"), "views");
-    assert.equal(parseValue("hello world"), "hello world");
-    assert.equal(parseValue("{not json"), "{not json");
-    assert.equal(parseValue(""), "");
+  it("refuses what is not JSON, naming the argument and pointing at quoting and --raw", () => {
+    assert.throws(() => parseValue("views", 2), isUsageError(/^argument 2 \("views"\) is not JSON: .*\nQuote a string as JSON \('"views"' in a shell\), or pass --raw/));
+    assert.throws(() => parseValue("[1,2"), isUsageError(/^argument 1 \("\[1,2"\) is not JSON/));
+    assert.throws(() => parseValue("{a:1}"), isUsageError(/is not JSON/));
+    assert.throws(() => parseValue(""), isUsageError(/^argument 1 \(""\) is not JSON/));
+  });
+});
+
+describe("rawValue", () => {
+  it("takes the text as typed, a negative number included", () => {
+    assert.equal(rawValue("hello world"), "hello world");
+    assert.equal(rawValue("[1,2"), "[1,2");
+    const { positionals } = parseCommandLine("call", ["-5"], { ...COMMON_OPTIONS });
+    assert.equal(rawValue(positionals[0]!), "-5");
   });
 });
 
@@ -29,8 +38,8 @@ describe("parseCommandLine", () => {
   const options = { ...COMMON_OPTIONS, ...AUTHKEY_OPTION, timeout: { type: "string" } } as const;
 
   it("keeps negative numbers as positionals, never as options", () => {
-    const { positionals } = parseCommandLine("call", ["url", "counter.add", "views", "-5", "-0.5"], options);
-    assert.deepEqual(positionals.map(parseValue), ["url", "counter.add", "views", -5, -0.5]);
+    const { positionals } = parseCommandLine("call", ["url", "counter.add", '"views"', "-5", "-0.5"], options);
+    assert.deepEqual(positionals.slice(2).map((text) => parseValue(text)), ["views", -5, -0.5]);
   });
 
   it("reads options anywhere on the line", () => {

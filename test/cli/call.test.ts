@@ -23,26 +23,48 @@ describe("farcall call", () => {
 
   it("prints the result as JSON on stdout and exits 0; get of a missing key is null", async (t) => {
     const url = await demoServer(t);
-    assert.deepEqual(await runCli(t, ["call", url, "get", "a"]), { code: 0, signal: null, stdout: "null\n", stderr: "" });
-    await runCli(t, ["call", url, "put", "a", "10"]);
-    assert.equal((await runCli(t, ["call", url, "get", "a"])).stdout, "10\n");
+    assert.deepEqual(await runCli(t, ["call", url, "get", '"a"']), { code: 0, signal: null, stdout: "null\n", stderr: "" });
+    await runCli(t, ["call", url, "put", '"a"', "10"]);
+    assert.equal((await runCli(t, ["call", url, "get", '"a"'])).stdout, "10\n");
   });
 
-  it("reads each argument as JSON, or as a plain string when it is not JSON", async (t) => {
+  it("reads each argument as JSON", async (t) => {
     const url = await demoServer(t);
     const echo = async (arg: string) => (await runCli(t, ["call", url, "echo", arg])).stdout;
     assert.equal(await echo("10"), "10\n");
     assert.equal(await echo('"10"'), '"10"\n');
-    assert.equal(await echo("views"), '"views"\n');
     assert.equal(await echo("true"), "true\n");
+    assert.equal(await echo("null"), "null\n");
     assert.equal(await echo("-2.5"), "-2.5\n");
+    assert.equal(await echo("[1,2]"), "[\n  1,\n  2\n]\n");
     assert.equal(await echo('{"a":[1,null]}'), '{\n  "a": [\n    1,\n    null\n  ]\n}\n');
+  });
+
+  it("refuses an argument that is not JSON before connecting, naming it and suggesting --raw; exits 2", async (t) => {
+    const result = await runCli(t, ["call", "tcp://127.0.0.1:1", "put", '"a"', "hello"]);
+    assert.equal(result.code, 2);
+    assert.equal(result.stdout, "");
+    assert.match(result.stderr, /^farcall: argument 2 \("hello"\) is not JSON: [^\n]*\nQuote a string as JSON \('"hello"' in a shell\), or pass --raw to take every argument as a plain string\.\n$/);
+  });
+
+  it("--raw takes every argument as the plain string typed", async (t) => {
+    const url = await demoServer(t);
+    assert.equal((await runCli(t, ["call", url, "put", "greeting", "10", "--raw"])).code, 0);
+    assert.equal((await runCli(t, ["call", url, "get", '"greeting"'])).stdout, '"10"\n');
+    assert.equal((await runCli(t, ["call", url, "echo", "--raw", "-5"])).stdout, '"-5"\n');
+  });
+
+  it("more arguments than the method declares exit 1 with INVALID_PARAMS", async (t) => {
+    const url = await demoServer(t);
+    const result = await runCli(t, ["call", url, "echo", '"hello"', '"world"']);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^INVALID_PARAMS: echo takes 1 argument, 2 given/);
   });
 
   it("calls nested methods by their dotted path, negative numbers included", async (t) => {
     const url = await demoServer(t);
-    assert.equal((await runCli(t, ["call", url, "counter.inc", "views"])).stdout, "1\n");
-    assert.equal((await runCli(t, ["call", url, "counter.add", "views", "-5"])).stdout, "-4\n");
+    assert.equal((await runCli(t, ["call", url, "counter.inc", '"views"'])).stdout, "1\n");
+    assert.equal((await runCli(t, ["call", url, "counter.add", '"views"', "-5"])).stdout, "-4\n");
   });
 
   it("a remote error prints CODE: message and its data on stderr, and exits 1", async (t) => {
@@ -70,20 +92,20 @@ describe("farcall call", () => {
   });
 
   it("an unreachable server exits 2 with UNAVAILABLE", async (t) => {
-    const result = await runCli(t, ["call", `tcp://127.0.0.1:${await closedPort()}`, "get", "a"]);
+    const result = await runCli(t, ["call", `tcp://127.0.0.1:${await closedPort()}`, "get", '"a"']);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /^farcall: UNAVAILABLE: /);
   });
 
   it("a wrong authkey exits 2 with UNAUTHENTICATED", async (t) => {
     const url = await demoServer(t, { FARCALL_AUTHKEY: "right" });
-    const result = await runCli(t, ["call", url, "get", "a"], { FARCALL_AUTHKEY: "wrong" });
+    const result = await runCli(t, ["call", url, "get", '"a"'], { FARCALL_AUTHKEY: "wrong" });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /^farcall: UNAUTHENTICATED: /);
   });
 
   const usage: Array<[string, string[], RegExp]> = [
-    ["a URL that is not one", ["call", "not-a-url", "get", "a"], /invalid address "not-a-url"/],
+    ["a URL that is not one", ["call", "not-a-url", "get", '"a"'], /invalid address "not-a-url"/],
     ["an unsupported transport, naming every supported one", ["call", "ftp://127.0.0.1:21", "get"], /unsupported transport "ftp".*ws:\/\/.*pymanager:\/\/ or nats:\/\/ \(clients also take xmlrpc\+http/],
     ["a missing METHOD", ["call", "tcp://127.0.0.1:4343"], /call needs a URL and a METHOD/],
     ["an empty path segment in METHOD", ["call", "tcp://127.0.0.1:4343", "counter..inc"], /invalid method name "counter..inc"/],

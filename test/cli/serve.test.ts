@@ -15,10 +15,10 @@ describe("farcall serve", () => {
     const [url] = server.addresses;
     assert.match(url!, /^tcp:\/\/127\.0\.0\.1:\d+$/);
     assert.ok(!url!.endsWith(":0"), "the real port is printed");
-    assert.match(server.stdout(), new RegExp(`farcall call ${url} counter.inc views`));
+    assert.match(server.stdout(), new RegExp(`farcall call ${url} counter.inc views --raw`));
     assert.match(server.stdout(), new RegExp(`farcall list ${url}`));
     assert.match(server.stdout(), /await connect/);
-    const call = await runCli(t, ["call", url!, "counter.inc", "views"]);
+    const call = await runCli(t, ["call", url!, "counter.inc", "views", "--raw"]);
     assert.equal(call.stdout, "1\n");
     assert.match(server.stderr(), /warning: no authkey/);
   });
@@ -34,7 +34,7 @@ describe("farcall serve", () => {
     const [url] = server.addresses;
     const list = await runCli(t, ["list", url!]);
     assert.equal(list.stdout, "greet(1)\nmath.add(2)\n");
-    const call = await runCli(t, ["call", url!, "greet", "world"]);
+    const call = await runCli(t, ["call", url!, "greet", '"world"']);
     assert.deepEqual(JSON.parse(call.stdout), { text: "hello, world", length: 12 });
     assert.doesNotMatch(server.stdout(), /demo service/, "the demo usage is printed only for the demo");
   });
@@ -55,9 +55,9 @@ describe("farcall serve", () => {
     const env = { FARCALL_AUTHKEY: "s3cret" };
     const server = await startServe(t, ["--listen", ANY_PORT], env);
     const [url] = server.addresses;
-    assert.equal((await runCli(t, ["call", url!, "get", "a"], env)).stdout, "null\n");
-    assert.equal((await runCli(t, ["call", url!, "get", "a", "--authkey", "s3cret"])).code, 0);
-    const keyless = await runCli(t, ["call", url!, "get", "a"]);
+    assert.equal((await runCli(t, ["call", url!, "get", '"a"'], env)).stdout, "null\n");
+    assert.equal((await runCli(t, ["call", url!, "get", '"a"', "--authkey", "s3cret"])).code, 0);
+    const keyless = await runCli(t, ["call", url!, "get", '"a"']);
     assert.equal(keyless.code, 2);
     assert.match(keyless.stderr, /UNAUTHENTICATED/);
     assert.doesNotMatch(server.stderr(), /no authkey/);

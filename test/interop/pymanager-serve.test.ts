@@ -79,7 +79,7 @@ describe("pymanager through serve() and connect()", { skip: python === undefined
       out += chunk;
     }
     const url = /listening on (pymanager:\/\/\S+)/.exec(out)![1]!;
-    const call = spawn(process.execPath, [MAIN, "call", url, "counter.inc", "views", "--authkey", "password"], { stdio: ["ignore", "pipe", "pipe"] });
+    const call = spawn(process.execPath, [MAIN, "call", url, "counter.inc", '"views"', "--authkey", "password"], { stdio: ["ignore", "pipe", "pipe"] });
     let result = "";
     call.stdout!.setEncoding("utf8").on("data", (d: string) => (result += d));
     const [code] = (await once(call, "exit")) as [number];
