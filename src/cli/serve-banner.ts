@@ -46,3 +46,21 @@ export function pymanagerUsageLines(address: string, seedKey: string | undefined
     "",
   ];
 }
+
+/**
+ * The listening addresses other machines may reach: where serving without a key deserves a
+ * warning. Loopback hosts and Unix sockets are this machine's only; a nats:// service is
+ * reached through the NATS server's own accounts.
+ */
+export function beyondLoopback(addresses: readonly string[]): string[] {
+  return addresses.filter((url) => {
+    if (/^(unix|nats):/i.test(url)) return false;
+    let host: string;
+    try {
+      host = new URL(url).hostname.replace(/^\[|\]$/g, "");
+    } catch {
+      return true; // an address we cannot read is not known to be local
+    }
+    return !(host === "localhost" || host === "::1" || host.startsWith("127."));
+  });
+}

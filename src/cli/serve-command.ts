@@ -12,7 +12,7 @@ import { CliError, EXIT } from "./cli-error.js";
 import { loadModule, pickExport } from "./load-module.js";
 import { isNatsUrl } from "../nats/address.js";
 import { serverTls, TLS_OPTIONS, TLS_USAGE } from "./tls-files.js";
-import { demoUsageLines, listeningLines, pymanagerUsageLines } from "./serve-banner.js";
+import { beyondLoopback, demoUsageLines, listeningLines, pymanagerUsageLines } from "./serve-banner.js";
 import { demoListeners, parseDemoPorts, SEED_AUTHKEY } from "./demo-listeners.js";
 
 /** Time calls in flight get to finish after SIGINT/SIGTERM. */
@@ -105,9 +105,10 @@ export async function serveCommand(argv: string[]): Promise<void> {
   if (file === undefined) out.push(...demoUsageLines(server.addresses[0] ?? SERVE_DEFAULTS.listen, authkey !== undefined));
   if (demoLayout) out.push(...pymanagerUsageLines(server.addresses[1]!, authkey === undefined ? SEED_AUTHKEY : undefined));
   process.stdout.write(`${out.join("\n")}\n`);
-  if (authkey === undefined && !listen.every((entry) => typeof entry === "string" && isNatsUrl(entry))) {
-    const where = demoLayout ? `${server.addresses[0]} (the pymanager:// listener has the seeds' key)` : "these addresses";
-    process.stderr.write(`farcall: warning: no authkey: every process that can reach ${where} can call every method (use --authkey or FARCALL_AUTHKEY)\n`);
+  // The demo layout's pymanager:// listener has the seeds' key.
+  const exposed = authkey === undefined ? beyondLoopback(demoLayout ? server.addresses.slice(0, 1) : server.addresses) : [];
+  if (exposed.length > 0) {
+    process.stderr.write(`farcall: warning: no authkey: every process that can reach ${exposed.join(", ")} can call every method (use --authkey or FARCALL_AUTHKEY)\n`);
   }
 }
 

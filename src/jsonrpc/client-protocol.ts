@@ -63,6 +63,12 @@ function failed(message: string): JsonRpcOutcome {
  * A document that is not a response at all fails every call with INTERNAL. Responses to ids
  * not pending are ignored. The map lists the ids in the order of `pendingIds`.
  */
+/** The outcome of one response document, or undefined when it is no JSON-RPC response. */
+export function readResponse(doc: unknown): JsonRpcOutcome | undefined {
+  const r = read(doc);
+  return "malformed" in r ? undefined : r.outcome;
+}
+
 export function parseResponse(doc: unknown, pendingIds: Iterable<JsonRpcId>): Map<JsonRpcId, JsonRpcOutcome> {
   const pending = new Set(pendingIds);
   const answered = new Map<JsonRpcId, JsonRpcOutcome>();

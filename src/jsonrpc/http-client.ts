@@ -10,13 +10,14 @@ import { RpcError } from "../core/errors.js";
 import { LIST_METHODS } from "../core/messages.js";
 import type { BatchedCall, CallOptions, Caller } from "../core/remote.js";
 import { createJsonCodec } from "../codecs/json-ext.js";
-import { buildBatch, buildNotification, buildRequest, parseResponse, type JsonRpcOutcome } from "./client-protocol.js";
+import { buildBatch, buildNotification, buildRequest, parseResponse, readResponse, type JsonRpcOutcome } from "./client-protocol.js";
 import type { JsonRpcRequest } from "./document.js";
 import { DISCOVER_METHOD } from "./protocol.js";
 import { errorInfosOf, type OpenRpcDocument } from "./openrpc.js";
 import type { MethodInfo } from "../core/dispatcher.js";
 import { CODEC_HEADER, EXTENDED_CODEC } from "./http-protocol.js";
-import { callHeaders, combinedOptions, HttpPoster, type HttpCallerConfig } from "../http/post.js";
+import { callHeaders, combinedOptions, HttpPoster, type HttpCallerConfig, type PostAnswer } from "../http/post.js";
+import { checkEndpoint, type EndpointReading } from "../http/endpoint-check.js";
 
 export class HttpCaller implements Caller {
   private readonly poster: HttpPoster;
@@ -101,6 +102,24 @@ export class HttpCaller implements Caller {
 
   async close(): Promise<void> {
     this.poster.close();
+  }
+
+  /** One rpc.discover, at connect: rejects as a TCP connect does when this is no endpoint that takes us (http/endpoint-check.ts). */
+  checkEndpoint(timeout: number): Promise<void> {
+    const payload = this.plain.encode(buildRequest(0, DISCOVER_METHOD, []));
+    return checkEndpoint(this.poster, { kind: "JSON-RPC", url: this.cfg.url, payload, headers: this.headers, read: (answer) => this.reading(answer) }, timeout);
+  }
+
+  private reading(answer: PostAnswer): EndpointReading {
+    let doc: unknown;
+    try {
+      doc = (answer.headers[CODEC_HEADER] === EXTENDED_CODEC ? this.extended : this.plain).decode(answer.body);
+    } catch {
+      // Not JSON: an HTML error page, a plain-text 404. Not an endpoint, which the caller says.
+      return undefined;
+    }
+    const outcome = readResponse(doc);
+    return outcome === undefined ? undefined : outcome.ok ? {} : { error: outcome.error };
   }
 
   /** The outcome of each of `ids` in a response body; throws INTERNAL for a body that is not JSON. */

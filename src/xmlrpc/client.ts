@@ -9,7 +9,9 @@ import { RpcError } from "../core/errors.js";
 import { LIST_METHODS } from "../core/messages.js";
 import type { MethodInfo } from "../core/dispatcher.js";
 import type { BatchedCall, CallOptions, Caller } from "../core/remote.js";
-import type { XmlRpcDecodeLimits } from "./decode.js";
+import { decodeXmlRpc, type XmlRpcDecodeLimits } from "./decode.js";
+import { fromFault } from "./faults.js";
+import { checkEndpoint, type EndpointReading } from "../http/endpoint-check.js";
 import { encodeMethodCall } from "./encode.js";
 import { multicallDocument, multicallElement, readMulticall, readResponse, type XmlRpcOutcome } from "./client-protocol.js";
 import { LIST_METHODS as SYSTEM_LIST_METHODS, METHOD_SIGNATURE } from "./introspection.js";
@@ -110,6 +112,26 @@ export class XmlRpcCaller implements Caller {
 
   async close(): Promise<void> {
     this.poster.close();
+  }
+
+  /** One system.listMethods, at connect: rejects as a TCP connect does when this is no endpoint that takes us (http/endpoint-check.ts). */
+  checkEndpoint(timeout: number): Promise<void> {
+    const payload = Buffer.from(encodeMethodCall(SYSTEM_LIST_METHODS, [], this.cfg.maxDepth), "utf8");
+    return checkEndpoint(this.poster, { kind: "XML-RPC", url: this.cfg.url, payload, headers: this.headers, read: (answer) => this.reading(answer) }, timeout);
+  }
+
+  /** A methodResponse (a fault included) in any answer, or undefined. */
+  private reading(answer: PostAnswer): EndpointReading {
+    if (answer.status !== 200 && !isXml(answer.headers["content-type"])) return undefined;
+    let doc;
+    try {
+      doc = decodeXmlRpc(answer.body, this.limits);
+    } catch {
+      // Not an XML-RPC document: an HTML page served with 200, say. Not an endpoint.
+      return undefined;
+    }
+    if (doc.kind === "fault") return { error: fromFault(doc.fault) };
+    return doc.kind === "response" ? {} : undefined;
   }
 
   /** POSTs a document and reads its answer. */

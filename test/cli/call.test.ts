@@ -104,6 +104,29 @@ describe("farcall call", () => {
     assert.match(result.stderr, /^farcall: UNAUTHENTICATED: /);
   });
 
+  it("exit codes are the same over every scheme: a wrong key and a dead port exit 2, a remote error 1", async (t) => {
+    const server = await startServe(t, ["--listen", "tcp://127.0.0.1:0", "--listen", "http://127.0.0.1:0"], { FARCALL_AUTHKEY: "right" });
+    const [tcp, http] = server.addresses as [string, string];
+    const port = new URL(http).port;
+    const dead = await closedPort();
+    for (const url of [tcp, http, `xmlrpc+http://127.0.0.1:${port}/`]) {
+      const wrongKey = await runCli(t, ["call", url, "get", '"a"'], { FARCALL_AUTHKEY: "wrong" });
+      assert.equal(wrongKey.code, 2, `${url}: ${wrongKey.stderr}`);
+      assert.match(wrongKey.stderr, /^farcall: UNAUTHENTICATED: /, url);
+      const failed = await runCli(t, ["call", url, "account.withdraw", "100"], { FARCALL_AUTHKEY: "right" });
+      assert.equal(failed.code, 1, `${url}: ${failed.stderr}`);
+      assert.match(failed.stderr, /^INSUFFICIENT_FUNDS: /, url);
+    }
+    for (const url of [`tcp://127.0.0.1:${dead}`, `http://127.0.0.1:${dead}/`, `xmlrpc+http://127.0.0.1:${dead}/`]) {
+      const unreachable = await runCli(t, ["list", url]);
+      assert.equal(unreachable.code, 2, `${url}: ${unreachable.stderr}`);
+      assert.match(unreachable.stderr, /^farcall: UNAVAILABLE: /, url);
+    }
+    const wrongPath = await runCli(t, ["list", `${http}wrong`], { FARCALL_AUTHKEY: "right" });
+    assert.equal(wrongPath.code, 2);
+    assert.match(wrongPath.stderr, /^farcall: INVALID_REQUEST: http:\/\/127\.0\.0\.1:\d+\/wrong is not a farcall or JSON-RPC endpoint/);
+  });
+
   const usage: Array<[string, string[], RegExp]> = [
     ["a URL that is not one", ["call", "not-a-url", "get", '"a"'], /invalid address "not-a-url"/],
     ["an unsupported transport, naming every supported one", ["call", "ftp://127.0.0.1:21", "get"], /unsupported transport "ftp".*ws:\/\/.*pymanager:\/\/ or nats:\/\/ \(clients also take xmlrpc\+http/],

@@ -62,8 +62,7 @@ describe("farcall's XML-RPC client against a farcall server", () => {
     assert.equal(res.status, 401);
     assert.match(res.headers.get("content-type") ?? "", /^text\/xml/);
     assert.match(await res.text(), /<name>faultCode<\/name><value><int>-32001<\/int>/);
-    const remote = await connect<CounterApi>(server.addresses[0]!.replace("http://", "xmlrpc+http://"));
-    await rejectsWith(remote.get(), "UNAUTHENTICATED", CALL_MS, "a call without the key");
+    await rejectsWith(connect<CounterApi>(server.addresses[0]!.replace("http://", "xmlrpc+http://")), "UNAUTHENTICATED", CALL_MS, "connect without the key");
   });
 
   it("with the authkey, calls, batches and notifications work, and string codes come back with their data", async () => {
