@@ -2,6 +2,11 @@ import { unrefTimer } from "./runtime.js";
 
 /** Where farcall reports what happened to connections: one line per event. */
 export interface Logger {
+  /**
+   * Routine events nobody needs to act on (a client reconnected). Optional, and absent from
+   * the default logger, so they are off unless a logger that has it is passed in.
+   */
+  debug?(message: string): void;
   info(message: string): void;
   warn(message: string): void;
   error(message: string): void;
@@ -19,13 +24,18 @@ const noop = (): void => {};
 export const silentLogger: Logger = { info: noop, warn: noop, error: noop };
 
 /**
- * The logger an options object asks for. The default (stderr) is rate-limited, so a flood of
- * refusals cannot fill a terminal or a disk; a logger passed in gets every line (wrap it in
- * {@link rateLimited} for the same protection).
+ * The logger an options object asks for: the default (stderr) or the one passed in, rate-
+ * limited either way (at the defaults, unless it came from {@link rateLimited} already), so a flood of refusals cannot fill a terminal, a disk or a log service.
+ * `error` lines, which mean the server itself failed, all get through.
  */
 export function resolveLogger(option: Logger | false | undefined): Logger {
-  return option === false ? silentLogger : option ?? rateLimited(consoleLogger);
+  if (option === false) return silentLogger;
+  // One made by rateLimited() keeps the budget its owner chose.
+  return option !== undefined && limitedLoggers.has(option) ? option : rateLimited(option ?? consoleLogger);
 }
+
+/** The loggers rateLimited() made. */
+const limitedLoggers = new WeakSet<Logger>();
 
 /** How many lines a rate-limited logger writes per interval before it only counts. */
 export interface LogLimit {
@@ -39,7 +49,7 @@ export interface LogLimit {
 export const LOG_LIMIT_DEFAULTS: Readonly<LogLimit> = Object.freeze({ lines: 20, intervalMs: 10_000 });
 
 /**
- * `logger`, with `info` and `warn` written at most `limit.lines` times per interval: a flood
+ * `logger`, with `debug`, `info` and `warn` written at most `limit.lines` times per interval: a flood
  * of refusals (thousands of idle sockets, a peer sending bad frames in a loop) becomes one
  * summary line per interval counting what was dropped, so logs cannot be used to fill a
  * disk. `error` lines, which mean the server itself failed, are never dropped.
@@ -72,9 +82,12 @@ export function rateLimited(logger: Logger, limit: LogLimit = LOG_LIMIT_DEFAULTS
     }
     return false;
   };
-  return {
+  const limited: Logger = {
     info: (m) => admit() && logger.info(m),
     warn: (m) => admit() && logger.warn(m),
     error: (m) => logger.error(m),
   };
+  if (logger.debug) limited.debug = (m) => admit() && logger.debug!(m);
+  limitedLoggers.add(limited);
+  return limited;
 }

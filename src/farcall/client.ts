@@ -207,7 +207,8 @@ class Client implements Caller {
         this.failures = 0;
         this.lastError = undefined;
         this.peer = peer;
-        this.logger.info(`reconnected to ${this.url}`);
+        // Routine, and the caller's own stderr is not ours to write on: debug, off by default.
+        this.logger.debug?.(`reconnected to ${this.url}`);
         const waiters = this.waiters;
         this.waiters = [];
         for (const w of waiters) {

@@ -1,7 +1,7 @@
 /** The rate-limited logger (src/core/logger.ts): a flood of refusals cannot flood the log. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { rateLimited, silentLogger, type Logger } from "../../src/core/logger.js";
+import { LOG_LIMIT_DEFAULTS, rateLimited, resolveLogger, silentLogger, type Logger } from "../../src/core/logger.js";
 
 function recording(): Logger & { lines: string[] } {
   const lines: string[] = [];
@@ -27,4 +27,30 @@ test("errors are never dropped, and the silent logger stays silent", () => {
   for (let i = 0; i < 3; i++) log.error(`failed ${i}`);
   assert.deepEqual(out.lines, ["warn a", "error failed 0", "error failed 1", "error failed 2"]);
   assert.equal(rateLimited(silentLogger), silentLogger);
+});
+
+test("a logger passed in is rate-limited too, as the default is", () => {
+  const out = recording();
+  const log = resolveLogger(out);
+  for (let i = 0; i < 1000; i++) log.warn(`refused ${i}`);
+  assert.equal(out.lines.length, LOG_LIMIT_DEFAULTS.lines);
+  assert.equal(resolveLogger(false), silentLogger);
+});
+
+test("debug lines reach only a logger that has debug, within the same budget", () => {
+  const plain = resolveLogger(recording());
+  assert.equal(plain.debug, undefined);
+  const lines: string[] = [];
+  const withDebug = rateLimited({ ...recording(), debug: (m) => lines.push(m) }, { lines: 2, intervalMs: 60_000 });
+  for (let i = 0; i < 5; i++) withDebug.debug?.(`event ${i}`);
+  assert.deepEqual(lines, ["event 0", "event 1"]);
+});
+
+test("a logger already made by rateLimited() keeps the budget its owner chose", () => {
+  const out = recording();
+  const mine = rateLimited(out, { lines: 50, intervalMs: 60_000 });
+  assert.equal(resolveLogger(mine), mine);
+  const log = resolveLogger(mine);
+  for (let i = 0; i < 100; i++) log.info(`line ${i}`);
+  assert.equal(out.lines.length, 50);
 });
