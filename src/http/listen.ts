@@ -34,8 +34,10 @@ export interface HttpServeConfig {
 
 /**
  * The entry for HTTP on a one-port listener, and what stops its parser. The parser is a
- * node:http server that never listens: the entry feeds it sockets. The handshake deadline
- * runs on until the connection's first request is complete.
+ * node:http server that never listens: the entry feeds it sockets. Once a request line is
+ * recognised the connection is HTTP's, and HTTP's own deadline (requestTimeoutMs, answered
+ * 408) replaces the handshake deadline, as on an http:// listener: a slow client learns why
+ * it was cut off instead of seeing a bare close.
  */
 export function httpEntry(cfg: HttpServeConfig): { entry: SniffEntry; parser: Stoppable } {
   const connections = new WeakMap<Socket, SniffedConnection>();
@@ -65,6 +67,7 @@ export function httpEntry(cfg: HttpServeConfig): { entry: SniffEntry; parser: St
       match: matchHttpRequestLine,
       accept(socket, head, connection) {
         connection.established();
+        connection.handshakeDone();
         connections.set(socket, connection);
         cfg.drain.track(socket);
         socket.unshift(head);
