@@ -251,7 +251,7 @@ describe("a farcall/1 server facing hostile references and streams", () => {
   }
 
   before(async () => {
-    server = await serve(api, { listen: "tcp://127.0.0.1:0", authkey: KEY, logger: log, maxWriteBufferBytes: MAX_WRITE_BUFFER_BYTES });
+    server = await serve(api, { listen: "tcp://127.0.0.1:0", authkey: KEY, logger: log.everyLine, maxWriteBufferBytes: MAX_WRITE_BUFFER_BYTES });
     port = portOf(server);
     remote = await connect<Api>(server.addresses[0], { authkey: KEY, logger: false });
     friendAccount = await remote.accounts.open("friend");
@@ -523,7 +523,7 @@ describe("a farcall/1 server facing hostile references and streams", () => {
       const ownServer = await serve(own.api, {
         listen: "tcp://127.0.0.1:0",
         authkey: KEY,
-        logger: ownLog,
+        logger: ownLog.everyLine,
         maxWriteBufferBytes: MAX_WRITE_BUFFER_BYTES,
         keepaliveIntervalMs: 200,
         keepaliveTimeoutMs: 300,

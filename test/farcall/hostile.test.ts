@@ -90,7 +90,7 @@ describe("a farcall/1 server facing hostile peers", () => {
     server = await serve(api, {
       listen: "tcp://127.0.0.1:0",
       authkey: KEY,
-      logger: log,
+      logger: log.everyLine,
       handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
       maxFrameBytes: MAX_FRAME_BYTES,
       maxWriteBufferBytes: MAX_WRITE_BUFFER_BYTES,
@@ -317,7 +317,7 @@ describe("a farcall/1 server facing hostile peers", () => {
       const keepalive = await serve(makeApi().api, {
         listen: "tcp://127.0.0.1:0",
         authkey: KEY,
-        logger: keepaliveLog,
+        logger: keepaliveLog.everyLine,
         keepaliveIntervalMs: 100,
         keepaliveTimeoutMs: 200,
       });
@@ -361,7 +361,7 @@ describe("2,000 idle connections opened at once", () => {
     const server = await serve(makeApi().api, {
       listen: "tcp://127.0.0.1:0",
       authkey: KEY,
-      logger: log,
+      logger: log.everyLine,
       handshakeTimeoutMs: timeoutMs,
       maxFrameBytes: MAX_FRAME_BYTES,
     });

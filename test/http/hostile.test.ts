@@ -114,7 +114,7 @@ describe("hostile JSON-RPC input over HTTP and raw TCP", () => {
   before(async () => {
     server = await serve(api, {
       listen: ["http://127.0.0.1:0/rpc", "tcp://127.0.0.1:0"],
-      logger: log,
+      logger: log.everyLine,
       requestTimeoutMs: REQUEST_TIMEOUT_MS,
       // Far above requestTimeoutMs: a sniffed connection must be cut by the request timeout.
       handshakeTimeoutMs: 30_000,
