@@ -1,5 +1,5 @@
 /**
- * CPU per call that argument checks and OpenTelemetry add to the call pipeline, measured in
+ * CPU per call that argument checks, declared errors and OpenTelemetry add to the call pipeline, measured in
  * one process with no transport: each variant dispatches the same two-number `add` through
  * a CallPipeline, and the figure is process CPU time (user + system) over the calls. What a
  * variant adds is its figure minus its baseline's, measured in the same run.
@@ -11,6 +11,7 @@ import { BasicTracerProvider, SimpleSpanProcessor, type SpanExporter } from "@op
 import { z } from "zod";
 import "../src/runtime-node.js"; // context() on AsyncLocalStorage, as in a served process
 import { Dispatcher } from "../src/core/dispatcher.js";
+import { RpcError } from "../src/core/errors.js";
 import { IncomingCall } from "../src/core/incoming-call.js";
 import { silentLogger } from "../src/core/logger.js";
 import { describeMethod } from "../src/core/method-doc.js";
@@ -27,6 +28,11 @@ const apis = {
   unchecked: { add: describeMethod((a: number, b: number) => a + b, { variadic: true }) },
   counted: { add },
   schemas: { add: describeMethod((a: number, b: number) => a + b, { input: [z.number(), z.number()] }) },
+  declared: { add: describeMethod((a: number, b: number) => a + b, { errors: { OVERFLOW: z.object({ limit: z.number() }) } }) },
+  throws: { add: (a: number, b: number): number => { throw new RpcError("OVERFLOW", "too big", { limit: a + b }); } },
+  throwsDeclared: {
+    add: describeMethod((a: number, b: number): number => { throw new RpcError("OVERFLOW", "too big", { limit: a + b }); }, { errors: { OVERFLOW: z.object({ limit: z.number() }) } }),
+  },
 };
 
 /** A span exporter that drops everything: the SDK's own cost, without I/O. */
@@ -65,6 +71,9 @@ const variants: [string, () => number | Promise<number>][] = [
   ["sync: no check (variadic)", () => syncRound(pipeline(apis.unchecked))],
   ["sync: argument count", () => syncRound(pipeline(apis.counted))],
   ["sync: zod schemas [number, number]", () => syncRound(pipeline(apis.schemas))],
+  ["sync: errors declared, call succeeds", () => syncRound(pipeline(apis.declared))],
+  ["sync: throws RpcError, nothing declared", () => syncRound(pipeline(apis.throws))],
+  ["sync: throws a declared code, zod data checked", () => syncRound(pipeline(apis.throwsDeclared))],
   ["async: pass-through interceptor", () => asyncRound(pipeline(apis.unchecked, [passThrough]))],
   ["async: otelServer(), no SDK", () => asyncRound(pipeline(apis.unchecked, [otelServer()]))],
   ["async: otelServer(), SDK, dropping exporter", () => asyncRound(pipeline(apis.unchecked, [otelServer(sdk)]))],

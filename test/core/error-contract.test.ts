@@ -135,3 +135,16 @@ test("the OpenRPC document lists declared errors as Error Objects under -32000 w
   ]);
   assert.equal(doc.result.methods.find((m) => m.name === "plain")!.errors, undefined);
 });
+
+test("the caller gets the data as the declared schema outputs it: keys the schema does not name are stripped", async () => {
+  const api = {
+    fail: describeMethod(
+      (): never => {
+        throw new RpcError("LIMIT", "over", { limit: 5, internal: "not for callers" });
+      },
+      { errors: { LIMIT: z.object({ limit: z.number() }) } },
+    ),
+  };
+  const e = await thrown(pipelineFor(api).invoke(call("fail", [])));
+  assert.deepEqual(e.data, { limit: 5 });
+});
