@@ -36,9 +36,10 @@ Options:
 ${TLS_USAGE.client}
   -h, --help       show this help
 
-Exit status: 0 with the result on stdout; 1 when the method failed ("CODE: message" on
-stderr, then "data: JSON" when the error carries data); 2 for bad usage or when the
-server cannot be reached or refuses the key.`;
+Exit status, the same for every URL scheme: 0 with the result on stdout; 1 when the
+method failed ("CODE: message" on stderr, then "data: JSON" when the error carries data);
+2 for bad usage (an ARG that is not JSON included), or when the server cannot be reached,
+refuses the key, or is not an RPC endpoint.`;
 
 /** Runs `farcall call` with the arguments after "call". */
 export async function callCommand(argv: string[]): Promise<void> {

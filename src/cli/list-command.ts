@@ -26,8 +26,8 @@ Options:
 ${TLS_USAGE.client}
   -h, --help       show this help
 
-Exit status: 0 with the list on stdout; 2 for bad usage or when the server cannot be
-reached or refuses the key.`;
+Exit status, the same for every URL scheme: 0 with the list on stdout; 2 for bad usage
+or when the server cannot be reached, refuses the key, or is not an RPC endpoint.`;
 
 /** Runs `farcall list` with the arguments after "list". */
 export async function listCommand(argv: string[]): Promise<void> {
