@@ -1,6 +1,7 @@
 // Compile-time checks that Remote<T> types what crosses the wire as what arrives, run by
 // `npm run typecheck` (part of `npm test`). Each @ts-expect-error line must fail to compile.
 import { ref, type Remote, type RemoteStream } from "../../src/index.js";
+import { Point } from "../fixtures/point.js";
 
 class Account {
   owner = "alice";
@@ -11,16 +12,7 @@ class Account {
   }
 }
 
-class Point {
-  constructor(
-    readonly x: number,
-    readonly y: number,
-  ) {}
-  norm(): number {
-    return Math.hypot(this.x, this.y);
-  }
-}
-
+// Point is registered with registerType() in type-registry.test.ts; this declares it to the types.
 declare module "../../src/index.js" {
   interface RegisteredTypes {
     point: Point;

@@ -4,16 +4,7 @@ import { createJsonCodec } from "../../src/codecs/json-ext.js";
 import { createMsgpackCodec } from "../../src/codecs/msgpack.js";
 import { registerType } from "../../src/core/type-registry.js";
 import { close, connect, serve } from "../../src/index.js";
-
-class Point {
-  constructor(
-    readonly x: number,
-    readonly y: number,
-  ) {}
-  norm(): number {
-    return Math.hypot(this.x, this.y);
-  }
-}
+import { Point } from "../fixtures/point.js";
 
 class Segment {
   constructor(
