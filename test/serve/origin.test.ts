@@ -55,18 +55,16 @@ test("5 client processes with all 5000 increments in flight at once leave the co
   assert.equal(await remote.counter.get("views"), 5000);
 });
 
-test("10,000 concurrent sleep(200) calls from 100 connections all complete in well under 10 x 200 ms", async (t) => {
+test("10,000 concurrent sleep(200) calls from 100 connections all run at once and all complete", async (t) => {
   const url = await startServer(t);
   const remotes = await Promise.all(Array.from({ length: 100 }, () => connect<Api>(url, { authkey: "password" })));
   t.after(() => Promise.all(remotes.map((r) => close(r))));
-  // One round first, so connection setup is not what gets measured.
-  await Promise.all(remotes.map((r) => r.uname()));
-  const started = performance.now();
   const results = await Promise.all(
-    remotes.flatMap((r) => Array.from({ length: 100 }, () => withOptions(r, { timeout: 10_000 }).sleep(200))),
+    remotes.flatMap((r) => Array.from({ length: 100 }, () => withOptions(r, { timeout: 60_000 }).sleep(200))),
   );
-  const elapsed = performance.now() - started;
   assert.equal(results.length, 10_000);
   assert.ok(results.every((r) => r === "slept"));
-  assert.ok(elapsed < 2000, `10,000 sleeps took ${Math.round(elapsed)} ms; blocking would take far longer`);
+  // Counted by the server, not timed: a server that ran calls one after another (or one per
+  // connection at a time) would never have more than 1 (or 100) asleep at once.
+  assert.equal(await remotes[0].peakSleeping(), 10_000);
 });
