@@ -43,6 +43,8 @@ export interface HttpExchange<R> {
   readonly peer: Omit<PeerInfo, "authenticated">;
   /** Aborted when the caller goes away before the answer is sent. */
   readonly signal: AbortSignal;
+  /** True once the caller went away, where that can be told without making `signal`. */
+  readonly aborted?: boolean;
   /** Reads the whole body; rejects with RESOURCE_EXHAUSTED as soon as it passes `maxBytes`. */
   readBody(maxBytes: number): Promise<Uint8Array>;
 }
@@ -101,7 +103,7 @@ export class HttpRpcCore<R> {
     const type = ex.header("content-type");
     const protocol = this.cfg.protocols.find((p) => p.accepts(type));
     const speaks = protocol ?? this.fallback;
-    const discovery = verb === "GET" ? this.discoveries.find((d) => d.wants(ex.header)) : undefined;
+    const discovery = verb === "GET" ? this.discoveries.find((d) => d.wants((name) => ex.header(name))) : undefined;
     if (verb !== "POST" && !discovery) {
       const answer = speaks.refusal(405, new RpcError("INVALID_REQUEST", `HTTP ${verb} is not supported: ${this.usage}`), verb !== "GET" && verb !== "HEAD");
       answer.headers.allow = ALLOW;
@@ -115,13 +117,12 @@ export class HttpRpcCore<R> {
     }
     let request: HttpRpcRequest;
     try {
-      request = {
-        header: ex.header,
-        peer: { ...ex.peer, authenticated },
-        signal: ex.signal,
-        meta: metaFrom(ex.header(META_HEADER.toLowerCase()), this.metaCodec),
-        deadline: deadlineFrom(ex.header(TIMEOUT_HEADER.toLowerCase()), Date.now()),
-      };
+      request = new AdmittedRequest(
+        ex,
+        { ...ex.peer, authenticated },
+        metaFrom(ex.header(META_HEADER_NAME), this.metaCodec),
+        deadlineFrom(ex.header(TIMEOUT_HEADER_NAME), Date.now()),
+      );
     } catch (err) {
       return speaks.refusal(400, RpcError.from(err), false);
     }
@@ -155,6 +156,28 @@ export class HttpRpcCore<R> {
     if (token === undefined) return undefined;
     if (auth) return (await auth(token, ex.request)) === true ? true : undefined;
     return timingSafeEqual(sha256(Buffer.from(token, "utf8")), this.keyDigest!) ? true : undefined;
+  }
+}
+
+const META_HEADER_NAME = META_HEADER.toLowerCase();
+const TIMEOUT_HEADER_NAME = TIMEOUT_HEADER.toLowerCase();
+
+/** A request past the core's checks; its signal is the exchange's, made only if read. */
+class AdmittedRequest<R> implements HttpRpcRequest {
+  constructor(
+    private readonly ex: HttpExchange<R>,
+    readonly peer: PeerInfo,
+    readonly meta: Record<string, unknown> | undefined,
+    readonly deadline: number | undefined,
+  ) {}
+  header(name: string): string | undefined {
+    return this.ex.header(name);
+  }
+  get signal(): AbortSignal {
+    return this.ex.signal;
+  }
+  get aborted(): boolean {
+    return this.ex.aborted ?? this.ex.signal.aborted;
   }
 }
 
