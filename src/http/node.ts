@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import { RpcError } from "../core/errors.js";
 import type { HttpAnswer } from "./protocol.js";
+import { drainOf } from "./drain.js";
 import type { HttpExchange, HttpRpcCore } from "./rpc-core.js";
 
 /** A node:http request listener that also fits Express/Connect's middleware signature. */
@@ -17,9 +18,9 @@ export function nodeHandler(core: HttpRpcCore<IncomingMessage>): NodeHttpHandler
   return (req, res, next) => {
     const exchange = new NodeExchange(req);
     (res as ExchangeResponse)[EXCHANGE] = exchange;
-    res.once("close", onResponseClose);
+    res.on("close", onResponseClose);
     core.handle(exchange).then(
-      (answer) => writeAnswer(res, answer),
+      (answer) => writeAnswer(res, withinBudget(core, res, answer)),
       (err: unknown) => (next ? next(err) : res.destroy(err as Error)),
     );
   };
@@ -86,6 +87,16 @@ class NodeExchange implements HttpExchange<IncomingMessage> {
 function headerOf(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v.join(", ") : v;
+}
+
+/**
+ * `answer`, or a RESOURCE_EXHAUSTED refusal when its body would take the server's queued
+ * answer bytes past maxServerWriteBufferBytes (counted until the response is sent).
+ */
+function withinBudget(core: HttpRpcCore<IncomingMessage>, res: ServerResponse, answer: HttpAnswer): HttpAnswer {
+  const drain = drainOf(res);
+  const over = drain && answer.body ? drain.charge(res, answer.body.length) : undefined;
+  return over === undefined ? answer : core.overBudget(answer.body!.length, over);
 }
 
 /** Sends `answer` unless the caller is gone. */

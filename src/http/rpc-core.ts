@@ -24,7 +24,7 @@ import type { PeerInfo } from "../core/context.js";
 import { deadlineFrom, META_HEADER, metaFrom, TIMEOUT_HEADER } from "../core/call-headers.js";
 import { RpcError } from "../core/errors.js";
 import { createJsonCodec } from "../codecs/json-ext.js";
-import type { Logger } from "../core/logger.js";
+import { rateLimited, type Logger } from "../core/logger.js";
 import type { BearerAuth } from "../options.js";
 import type { HttpAnswer, HttpDiscovery, HttpRpcProtocol, HttpRpcRequest } from "./protocol.js";
 
@@ -69,12 +69,15 @@ export class HttpRpcCore<R> {
   private readonly accepted: string;
   /** Extended JSON at its default depth, for the Farcall-Meta header (at most 16 KiB). */
   private readonly metaCodec = createJsonCodec({ extended: true });
+  /** Where refusals a flood could repeat are logged. */
+  private readonly refusals: Logger;
 
   constructor(private readonly cfg: HttpCoreConfig<R>) {
     if (cfg.protocols.length === 0) throw new TypeError("an HTTP endpoint needs at least one protocol");
     this.fallback = cfg.protocols[0]!;
     this.discoveries = cfg.protocols.flatMap((p) => (p.discovery ? [p.discovery] : []));
     this.keyDigest = cfg.key ? sha256(cfg.key) : undefined;
+    this.refusals = rateLimited(cfg.logger);
     const names = cfg.protocols.map((p) => p.name).join(" or ");
     this.usage = [`POST a ${names} request`, ...this.discoveries.map((d) => d.hint)].join(", or ");
     this.accepted = cfg.protocols.map((p) => p.mediaTypes).join(" or ");
@@ -88,6 +91,16 @@ export class HttpRpcCore<R> {
       this.cfg.logger.error(`http ${ex.peer.address}: ${(err as Error).message}`);
       return this.fallback.refusal(500, new RpcError("INTERNAL", "the server failed to answer"), true);
     }
+  }
+
+  /**
+   * The answer to a request whose own answer of `bytes` the server's write budget cannot
+   * hold now (`over` says why): 503 RESOURCE_EXHAUSTED, logged at a bounded rate.
+   */
+  overBudget(bytes: number, over: string): HttpAnswer {
+    const message = `an answer of ${bytes} B cannot be queued: ${over}`;
+    this.refusals.warn(`http: refused: ${message}`);
+    return this.fallback.refusal(503, new RpcError("RESOURCE_EXHAUSTED", message), false);
   }
 
   /**
@@ -109,7 +122,8 @@ export class HttpRpcCore<R> {
       answer.headers.allow = ALLOW;
       return answer;
     }
-    const authenticated = await this.authenticate(ex);
+    // Only an `auth` function can be asynchronous: the key check needs no await.
+    const authenticated = this.cfg.auth ? await this.authenticate(ex) : this.checkKey(ex);
     if (authenticated === undefined) {
       const answer = speaks.refusal(401, new RpcError("UNAUTHENTICATED", "missing or wrong bearer token (Authorization: Bearer ..., or Basic with the token as the password)"), verb === "POST");
       answer.headers["www-authenticate"] = 'Bearer realm="farcall", Basic realm="farcall"';
@@ -150,12 +164,17 @@ export class HttpRpcCore<R> {
    * must be refused. Without auth and authkey every caller may call, unauthenticated.
    */
   private async authenticate(ex: HttpExchange<R>): Promise<boolean | undefined> {
-    const { auth } = this.cfg;
-    if (!auth && !this.keyDigest) return false;
     const token = credential(ex.header("authorization"));
     if (token === undefined) return undefined;
-    if (auth) return (await auth(token, ex.request)) === true ? true : undefined;
-    return timingSafeEqual(sha256(Buffer.from(token, "utf8")), this.keyDigest!) ? true : undefined;
+    return (await this.cfg.auth!(token, ex.request)) === true ? true : undefined;
+  }
+
+  /** {@link authenticate} without an `auth` function: the authkey, or nothing to check. */
+  private checkKey(ex: HttpExchange<R>): boolean | undefined {
+    if (!this.keyDigest) return false;
+    const token = credential(ex.header("authorization"));
+    if (token === undefined) return undefined;
+    return timingSafeEqual(sha256(Buffer.from(token, "utf8")), this.keyDigest) ? true : undefined;
   }
 }
 
