@@ -19,7 +19,7 @@ const CLK_TCK = ((): number => {
 })();
 
 /** User + system CPU of process `pid` in µs, or undefined where /proc cannot tell. */
-function processCpuUs(pid: number): number | undefined {
+export function processCpuUs(pid: number): number | undefined {
   if (!pid) return undefined;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");

@@ -1,11 +1,12 @@
 /**
- * The contenders: the raw-socket floor, farcall, and two peer frameworks. Each is a server
- * file and a client file that speak the child protocol (child.ts, client-main.ts).
+ * The contenders: the raw-socket floor, farcall, and the peer frameworks. Each is a server
+ * file and a client file that speak the child protocol (child.ts, client-main.ts; the
+ * Python files speak it too).
  */
 import { fileURLToPath } from "node:url";
 import { isStreamWorkload, type WorkloadName } from "./jobs.js";
 
-export type FrameworkName = "floor" | "farcall" | "grpc" | "jsonrpc-ws" | "http-floor" | "farcall-http" | "jayson-http";
+export type FrameworkName = "floor" | "farcall" | "grpc" | "jsonrpc-ws" | "http-floor" | "farcall-http" | "jayson-http" | "python-manager";
 
 export interface Framework {
   name: FrameworkName;
@@ -19,6 +20,8 @@ export interface Framework {
   floor?: FrameworkName;
   /** Its client implements the W5 server streams. @default false */
   streams?: boolean;
+  /** The only workloads it takes part in. @default every workload it can run */
+  only?: readonly WorkloadName[];
 }
 
 function file(path: string): string {
@@ -34,6 +37,8 @@ export const FRAMEWORKS: readonly Framework[] = [
   { name: "http-floor", label: "HTTP floor (bare node:http)", server: file("./jsonrpc-http/floor-server.ts"), client: file("./jsonrpc-http/client.ts"), peer: false },
   { name: "farcall-http", label: "farcall JSON-RPC/HTTP", server: file("./jsonrpc-http/farcall-server.ts"), client: file("./jsonrpc-http/client.ts"), peer: false, floor: "http-floor" },
   { name: "jayson-http", label: "jayson (HTTP)", server: file("./jsonrpc-http/jayson-server.ts"), client: file("./jsonrpc-http/client.ts"), peer: false, floor: "http-floor" },
+  // Python's own manager on the seed's own workload: W4 only, in python3 (processes.ts).
+  { name: "python-manager", label: "Python BaseManager (proxy)", server: file("./python-manager/server.py"), client: file("./python-manager/client.py"), peer: true, only: ["w4"] },
 ];
 
 /** The contender whose figures `name`'s ratios are against. */
@@ -41,7 +46,8 @@ export function floorOf(name: FrameworkName): FrameworkName {
   return FRAMEWORKS.find((f) => f.name === name)?.floor ?? "floor";
 }
 
-/** Whether `framework` takes part in `workload`: every one does W1-W4, only some stream. */
+/** Whether `framework` takes part in `workload`: most do W1-W4, only some stream. */
 export function supports(framework: Framework, workload: WorkloadName): boolean {
+  if (framework.only) return framework.only.includes(workload);
   return !isStreamWorkload(workload) || framework.streams === true;
 }

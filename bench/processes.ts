@@ -1,6 +1,6 @@
 /**
  * The orchestrator side of the child protocol: start a server or client file in its own
- * Node process (with tsx), read its tagged stdout lines, talk to it on stdin, and make sure
+ * process (Node with tsx, or python3 for a .py file), read its tagged stdout lines, talk to it on stdin, and make sure
  * none outlives the run, whether it ends normally, throws, or is interrupted.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -54,7 +54,8 @@ export class ChildRun {
     job?: Job,
   ) {
     const env = { ...ALLOCATOR_ENV, ...process.env, BENCH_JOB: job ? JSON.stringify(job) : "" };
-    this.proc = spawn(process.execPath, [...EXTRA_NODE_ARGS, "--import", "tsx", file], { stdio: ["pipe", "pipe", "pipe"], env });
+    const [command, args] = file.endsWith(".py") ? ["python3", [file]] : [process.execPath, [...EXTRA_NODE_ARGS, "--import", "tsx", file]];
+    this.proc = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"], env });
     live.add(this.proc);
     createInterface({ input: this.proc.stdout! }).on("line", (line) => this.onLine(line));
     this.proc.stderr!.on("data", (chunk: Buffer) => {

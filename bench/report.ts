@@ -103,7 +103,7 @@ function columns(shape: Shape): Record<WorkloadName, string[]> {
     w1: ["W1 seq add calls/s", "x floor", "p50 µs", "p99 µs", "cpu µs c/s"],
     w2: [`W2 ${shape.inFlight} in flight calls/s`, "x floor", "cpu µs c/s"],
     w3: [`W3 ${payload} echo MB/s`, "x floor", "cpu µs c/s"],
-    w4: [`W4 ${shape.counterClients}x${shape.counterIterations} wall ms`, "x floor", "counter"],
+    w4: [`W4 ${shape.counterClients}x${shape.counterIterations} wall ms`, "x floor", "counter", "cpu µs c/s"],
     w5: ["W5 stream ints items/s", "x floor"],
     w5b: [`W5 stream ${size(shape.chunkBytes)} MB/s`, "x floor"],
   };
@@ -137,7 +137,7 @@ function cells(results: Results, framework: FrameworkName, workload: WorkloadNam
     case "w4": {
       const bad = cell!.rounds.find((x) => x.counter !== expectedCounter || x.complete === false);
       const counter = bad ? `${bad.counter} FAIL` : `${r.counter} ok`;
-      return [int.format(r.wallMs ?? NaN), ratio, counter];
+      return [int.format(r.wallMs ?? NaN), ratio, counter, cpuText(r)];
     }
   }
 }
@@ -165,7 +165,7 @@ export function renderReport(results: Results, frameworks: readonly Framework[],
   lines.push("x floor: figure / the floor's figure in this run (W4: floor wall time / wall time); higher is better.");
   lines.push("The floor of farcall JSON-RPC/HTTP is the bare node:http handler; W2 for both HTTP contenders is at most 64 requests at once over 64 keep-alive connections.");
   lines.push("W3 counts payload bytes in both directions (twice the payload per round trip), MB = 10^6 B.");
-  lines.push("cpu µs c/s: user + system CPU per call of the client process / of the server process over the measured window (the server's from /proc, 10 ms resolution); steadier than calls/s on a busy machine. For HTTP contenders with several connections it is all of the client's calls.");
+  lines.push("cpu µs c/s: user + system CPU per call of the client process / of the server process over the measured window (the server's from /proc, 10 ms resolution); steadier than calls/s on a busy machine. For HTTP contenders with several connections it is all of the client's calls; for W4 all five client processes together, per call.");
   if (workloads.some(isStreamWorkload)) {
     lines.push(`W5: one consumer reads server streams of ${int.format(shape.streamInts)} integers or ${int.format(shape.streamChunks)} chunks with for-await, one stream after another; W5 MB/s counts the chunks' bytes (one direction).`);
   }

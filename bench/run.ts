@@ -54,6 +54,7 @@ async function runTimed(config: BenchConfig, frameworks: readonly Framework[], w
   const servers = new Map<FrameworkName, RunningServer>();
   try {
     for (const f of frameworks) {
+      if (!workloads.some((w) => supports(f, w))) continue;
       try {
         servers.set(f.name, await startServer(f));
       } catch (error) {

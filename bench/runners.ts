@@ -5,6 +5,7 @@
 import type { BenchConfig, JobTemplate } from "./config.js";
 import type { Framework } from "./frameworks.js";
 import { COMMAND, TAG, type Job, type WorkloadName, type WorkloadResult } from "./jobs.js";
+import { processCpuUs } from "./cpu.js";
 import { ChildRun } from "./processes.js";
 
 /** Starting a process under tsx, loading its imports and binding takes well under this. */
@@ -56,10 +57,14 @@ export async function runCounterRound(framework: Framework, config: BenchConfig)
     }
     await allOrFirstError(clients.map((c) => c.expect(TAG.ready, START_TIMEOUT_MS)));
     const results = clients.map((c) => c.expect<WorkloadResult>(TAG.result, template.durationMs + JOB_SLACK_MS));
+    // CPU from /proc on both sides, the same way for every contender (Python's included):
+    // a finished client waits for CHECK, so reading all of them after the last is done is exact.
+    const cpuBefore = cpuOf(server.child, clients);
     const start = performance.now();
     for (const c of clients) c.send(COMMAND.go);
     const done = await allOrFirstError(results.map((r) => r.then((result) => ({ result, at: performance.now() }))));
     const wallMs = Math.max(...done.map((d) => d.at)) - start;
+    const cpuAfter = cpuOf(server.child, clients);
     const counterReading = clients[0].expect<number>(TAG.counter, JOB_SLACK_MS);
     clients[0].send(COMMAND.check);
     const counter = await counterReading;
@@ -71,12 +76,25 @@ export async function runCounterRound(framework: Framework, config: BenchConfig)
       wallMs,
       counter,
       complete: done.every((d) => d.result.complete === true),
+      ...(cpuBefore && cpuAfter && calls > 0 ? { clientCpuUs: (cpuAfter.clients - cpuBefore.clients) / calls, serverCpuUs: (cpuAfter.server - cpuBefore.server) / calls } : {}),
     };
   } finally {
     for (const c of clients) c.send(COMMAND.exit);
     await Promise.all(clients.map((c) => c.stop()));
     await server.child.stop();
   }
+}
+
+/** CPU µs used so far by the server and by all the clients together, or undefined where /proc cannot tell. */
+function cpuOf(server: ChildRun, clients: readonly ChildRun[]): { server: number; clients: number } | undefined {
+  const serverUs = processCpuUs(server.pid);
+  let clientsUs = 0;
+  for (const c of clients) {
+    const us = processCpuUs(c.pid);
+    if (us === undefined) return undefined;
+    clientsUs += us;
+  }
+  return serverUs === undefined ? undefined : { server: serverUs, clients: clientsUs };
 }
 
 /**

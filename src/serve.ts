@@ -207,13 +207,14 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
   const limit = new CallLimit(resolved.maxServerCallsInFlight, "this server");
   const pipeline = new CallPipeline({ dispatcher, use: resolved.use, callLog: resolved.callLog, logger: resolved.logger, limit });
   const connections = new ServerConnections(resolved.maxConnections, resolved.logger);
+  const writeBudget = new WriteBudget(resolved.maxServerWriteBufferBytes);
   const shared: Shared = {
     options: resolved,
     connections,
     farcall: new FarcallSessions(),
     json: new JsonRpcSessions(),
-    http: new HttpDrain(),
-    writeBudget: new WriteBudget(resolved.maxServerWriteBufferBytes),
+    writeBudget,
+    http: new HttpDrain(writeBudget),
     msgpack: createMsgpackCodec({ maxDepth: resolved.limits.maxDepth }),
     pipelineFor: (policy) => (policy.use ? pipeline.derive({ use: policy.use }) : pipeline),
   };

@@ -123,6 +123,20 @@ addExtension({
 })
 
 /**
+ * Byte arrays from this size up are "large": a document holding them is packed into a buffer
+ * of its own size (see encode), not into msgpackr's shared one.
+ */
+const LARGE_BYTES = 64 * 1024;
+/** Room beside the large byte arrays for the rest of such a document (ids, names, headers). */
+const LARGE_DOCUMENT_SLACK = 16 * 1024;
+/** Bytes in large byte arrays seen by lowerMaps, counted while it walks a document anyway. */
+let largeBytes = 0;
+
+function allocate(bytes: number): Uint8Array {
+  return typeof Buffer === "function" ? Buffer.allocUnsafeSlow(bytes) : new Uint8Array(bytes);
+}
+
+/**
  * Replaces every Map in `value` by a WireMap, copying only the containers on the path to a
  * Map, so a document without Maps costs one read-only walk and no allocation.
  */
@@ -149,7 +163,11 @@ function lowerMaps(value: unknown, depth: number, maxDepth: number, refs: RefCon
     }
     return copy ?? value;
   }
-  if (ArrayBuffer.isView(value) || value instanceof Date) return value;
+  if (ArrayBuffer.isView(value)) {
+    if (value.byteLength >= LARGE_BYTES) largeBytes += value.byteLength;
+    return value;
+  }
+  if (value instanceof Date) return value;
   if (value instanceof Set) {
     let changed = false;
     const out: unknown[] = [];
@@ -188,6 +206,9 @@ function lowerMaps(value: unknown, depth: number, maxDepth: number, refs: RefCon
   return copy ?? value;
 }
 
+/** msgpackr's own starting size for its pack buffer. */
+const SMALL_PACK_BUFFER = 8192;
+
 /** Defaults for {@link createMsgpackCodec}. */
 export const MSGPACK_DEFAULTS: Readonly<DecodeLimits> = Object.freeze({ maxDepth: 64 });
 
@@ -210,12 +231,23 @@ export function createMsgpackCodec(limits: Partial<DecodeLimits> = {}): Codec {
     syntax: "msgpack",
     encode(value: unknown, refs?: RefContext): Uint8Array {
       // lowerMaps' own bound only stops cycles; the scan below is the exact check.
+      const before = largeBytes;
       const lowered = lowerMaps(value, 0, maxDepth, refs);
+      const large = largeBytes - before;
+      largeBytes = before;
+      // msgpackr packs into one buffer shared by the packs that follow, growing it fourfold
+      // when a document does not fit: a large document would land in a buffer several times
+      // its size, which the frame writer must then copy out to exact size before queueing it
+      // (to bound memory). Packing it into a buffer of about its own size saves that copy and
+      // the oversized buffers; the next pack starts a small buffer again.
+      if (large > 0) packr.useBuffer(allocate(large + LARGE_DOCUMENT_SLACK));
       let bytes: Uint8Array;
       try {
         bytes = packr.pack(lowered);
       } catch (err) {
         throw new RpcError("INVALID_PARAMS", `value cannot be encoded: ${(err as Error).message}`);
+      } finally {
+        if (large > 0) packr.useBuffer(allocate(SMALL_PACK_BUFFER));
       }
       // Never send what our own decoder (with the same limits) would refuse: the peer would
       // have to drop the connection, failing every call on it. A document of at most

@@ -27,6 +27,8 @@ export class IncomingCall implements ServerCall {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private back: Remote<unknown> | undefined;
   private followed: AbortSignal | undefined;
+  /** The request this call came in, followed only once someone reads `signal`. */
+  origin: CallOrigin | undefined;
   /** The handler has settled: a deadline timer would outlive the call. */
   private finished = false;
 
@@ -71,6 +73,8 @@ export class IncomingCall implements ServerCall {
   get signal(): AbortSignal {
     if (!this.controller) {
       this.controller = new AbortController();
+      const followed = this.origin?.signal;
+      if (followed && !this.finished) this.follow(followed);
       if (this.abandoned) {
         this.controller.abort(this.abandoned);
       } else if (this.deadline !== undefined && !this.finished) {
@@ -103,6 +107,9 @@ export class IncomingCall implements ServerCall {
   finish(): void {
     this.finished = true;
     this.clearTimer();
+    // A caller that left while a handler ran without reading its signal: still an abandoned call.
+    const origin = this.origin;
+    if (origin && !this.abandoned && (origin.aborted ?? origin.signal?.aborted) === true) this.abandoned = new RpcError("CANCELLED", "the caller went away");
     if (this.followed) {
       this.followed.removeEventListener("abort", this);
       this.followed = undefined;
@@ -129,17 +136,23 @@ function onIncomingDeadline(call: IncomingCall): void {
 /** Where the calls of one request come from, for adapters that run several calls per request (HTTP, a JSON-RPC batch). */
 export interface CallOrigin {
   readonly peer: PeerInfo;
-  /** Aborts every call of the request (the client went away). */
+  /** Aborts every call of the request (the client went away). Read only when a handler reads its own signal. */
   readonly signal?: AbortSignal | undefined;
+  /** True once the client went away, where that can be told without making `signal`. */
+  readonly aborted?: boolean | undefined;
   /** The request's metadata, for context().meta. */
   readonly meta?: Record<string, unknown> | undefined;
   /** The request's absolute deadline (ms since the epoch, local clock). */
   readonly deadline?: number | undefined;
 }
 
-/** A call of `origin`'s request, following its signal. */
+/**
+ * A call of `origin`'s request. Its signal follows the request's, linked only when a handler
+ * reads it: a listener (and, over HTTP, an AbortController) per call is paid for by handlers
+ * that look, not by every call.
+ */
 export function callFrom(protocol: string, origin: CallOrigin, method: string, params: unknown[], notification = false): IncomingCall {
   const call = new IncomingCall(protocol, 0, method, params, origin.peer, origin.meta, origin.deadline, undefined, notification);
-  if (origin.signal) call.follow(origin.signal);
+  call.origin = origin;
   return call;
 }

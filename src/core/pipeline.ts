@@ -209,12 +209,15 @@ function reached(limit: { readonly inFlight: number; readonly maxInFlight: numbe
   return new RpcError("RESOURCE_EXHAUSTED", `${limit.inFlight} calls in flight on ${limit.scope} reach ${option} ${limit.maxInFlight}`);
 }
 
+/** The limit of sinks that have none: shared, since it never refuses, so no call allocates one. */
+const UNLIMITED = new CallLimit(Number.POSITIVE_INFINITY, UNLIMITED_SCOPE);
+
 /** A sink with no limit of its own that settles one Promise. */
 class PromiseSink implements CallSink {
   constructor(
     private readonly resolve: (value: unknown) => void,
     private readonly reject: (error: unknown) => void,
-    private readonly limit: CallLimit = new CallLimit(Number.POSITIVE_INFINITY, UNLIMITED_SCOPE),
+    private readonly limit: CallLimit = UNLIMITED,
   ) {}
   get inFlight(): number {
     return this.limit.inFlight;

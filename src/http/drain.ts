@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { SessionGroup } from "../net/connections.js";
+import type { WriteBudget } from "../net/framing.js";
 import type { NodeHttpHandler } from "./node.js";
 
 export class HttpDrain implements SessionGroup {
@@ -15,6 +16,9 @@ export class HttpDrain implements SessionGroup {
   private inFlight = 0;
   private closing = false;
   private settled: (() => void) | undefined;
+
+  /** @param budget the server's cap on answer bytes queued toward callers, which HTTP answers count against */
+  constructor(private readonly budget?: WriteBudget) {}
 
   /** Follows an HTTP connection until it closes. */
   track(socket: Socket): void {
@@ -36,7 +40,9 @@ export class HttpDrain implements SessionGroup {
       const socket = req.socket;
       this.inFlight++;
       this.busy.set(socket, (this.busy.get(socket) ?? 0) + 1);
-      res.once("close", () => this.done(socket));
+      // One module-level listener reaching this group through the response: no closure per request.
+      (res as DrainedResponse)[DRAIN] = this;
+      res.on("close", onResponseClose);
       if (this.closing) res.setHeader("connection", "close");
       handler(req, res);
     };
@@ -55,7 +61,22 @@ export class HttpDrain implements SessionGroup {
     for (const socket of this.sockets) socket.destroy();
   }
 
-  private done(socket: Socket): void {
+  /**
+   * Counts an answer of `bytes` against the server's write budget until the response is
+   * sent or abandoned; says why not (which limit, what is held) when it would pass the cap.
+   */
+  charge(res: ServerResponse, bytes: number): string | undefined {
+    const budget = this.budget;
+    if (!budget || bytes === 0) return undefined;
+    if (budget.used + bytes > budget.max) return `${budget.used} B already queued for all callers + ${bytes} B exceed ${budget.option} ${budget.max}`;
+    budget.used += bytes;
+    (res as DrainedResponse)[CHARGED] = bytes;
+    return undefined;
+  }
+
+  /** A request's answer was sent or abandoned. */
+  done(socket: Socket, charged: number): void {
+    if (charged > 0 && this.budget) this.budget.used -= charged;
     this.inFlight--;
     const left = (this.busy.get(socket) ?? 1) - 1;
     if (left > 0) this.busy.set(socket, left);
@@ -63,4 +84,19 @@ export class HttpDrain implements SessionGroup {
     if (this.closing && left === 0 && socket.writableEnded === false) socket.end();
     if (this.closing && this.inFlight === 0) this.settled?.();
   }
+}
+
+const DRAIN = Symbol("farcall.drain");
+/** The answer bytes a response holds of the write budget. */
+const CHARGED = Symbol("farcall.charged");
+type DrainedResponse = ServerResponse & { [DRAIN]?: HttpDrain; [CHARGED]?: number };
+
+// 'close' comes once the answer has been handed to the kernel, or the caller left.
+function onResponseClose(this: DrainedResponse): void {
+  this[DRAIN]?.done(this.req.socket as Socket, this[CHARGED] ?? 0);
+}
+
+/** The drain (and so the write budget) of a response, when it came through {@link HttpDrain.wrap}. */
+export function drainOf(res: ServerResponse): HttpDrain | undefined {
+  return (res as DrainedResponse)[DRAIN];
 }

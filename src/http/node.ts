@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import { RpcError } from "../core/errors.js";
 import type { HttpAnswer } from "./protocol.js";
+import { drainOf } from "./drain.js";
 import type { HttpExchange, HttpRpcCore } from "./rpc-core.js";
 
 /** A node:http request listener that also fits Express/Connect's middleware signature. */
@@ -15,35 +16,87 @@ export type NodeHttpHandler = (req: IncomingMessage, res: ServerResponse, next?:
 /** Adapts `core` to node:http. */
 export function nodeHandler(core: HttpRpcCore<IncomingMessage>): NodeHttpHandler {
   return (req, res, next) => {
-    const controller = new AbortController();
-    res.once("close", () => {
-      // The answer was not fully sent: the caller went away (or the socket died).
-      if (!res.writableFinished) controller.abort();
-    });
-    const socket = req.socket;
-    const peer: HttpExchange<IncomingMessage>["peer"] = {
-      transport: (socket as TLSSocket).encrypted ? "https" : "http",
-      address: socket.remoteAddress ?? "unknown",
-      ...(socket.remotePort !== undefined ? { port: socket.remotePort } : {}),
-    };
-    const exchange: HttpExchange<IncomingMessage> = {
-      request: req,
-      method: req.method ?? "GET",
-      header: (name) => headerOf(req, name),
-      peer,
-      signal: controller.signal,
-      readBody: (max) => readBody(req, max),
-    };
+    const exchange = new NodeExchange(req);
+    (res as ExchangeResponse)[EXCHANGE] = exchange;
+    res.on("close", onResponseClose);
     core.handle(exchange).then(
-      (answer) => writeAnswer(res, answer),
+      (answer) => writeAnswer(res, withinBudget(core, res, answer)),
       (err: unknown) => (next ? next(err) : res.destroy(err as Error)),
     );
   };
 }
 
+/** The exchange a response answers, for the module-level close listener. */
+const EXCHANGE = Symbol("farcall.exchange");
+type ExchangeResponse = ServerResponse & { [EXCHANGE]?: NodeExchange };
+
+/** The caller's address, worked out once per connection rather than once per request. */
+const PEER = Symbol("farcall.peer");
+type PeerSocket = IncomingMessage["socket"] & { [PEER]?: HttpExchange<IncomingMessage>["peer"] };
+
+function onResponseClose(this: ExchangeResponse): void {
+  // The answer was not fully sent: the caller went away (or the socket died).
+  if (!this.writableFinished) this[EXCHANGE]?.callerGone();
+}
+
+/**
+ * One request. Its AbortSignal is made only when something reads it (a handler's
+ * context().signal): most handlers never look, and an AbortController per request was the
+ * largest single cost of the HTTP path. A caller that leaves first is remembered and the
+ * signal, when made, starts aborted.
+ */
+class NodeExchange implements HttpExchange<IncomingMessage> {
+  readonly method: string;
+  readonly peer: HttpExchange<IncomingMessage>["peer"];
+  /** The caller went away before the answer was sent. */
+  aborted = false;
+  private controller: AbortController | undefined;
+
+  constructor(readonly request: IncomingMessage) {
+    this.method = request.method ?? "GET";
+    const socket = request.socket as PeerSocket;
+    this.peer = socket[PEER] ??= {
+      transport: (socket as TLSSocket).encrypted ? "https" : "http",
+      address: socket.remoteAddress ?? "unknown",
+      ...(socket.remotePort !== undefined ? { port: socket.remotePort } : {}),
+    };
+  }
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort();
+    }
+    return this.controller.signal;
+  }
+
+  callerGone(): void {
+    this.aborted = true;
+    this.controller?.abort();
+  }
+
+  header(name: string): string | undefined {
+    return headerOf(this.request, name);
+  }
+
+  readBody(max: number): Promise<Uint8Array> {
+    return readBody(this.request, max);
+  }
+}
+
 function headerOf(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v.join(", ") : v;
+}
+
+/**
+ * `answer`, or a RESOURCE_EXHAUSTED refusal when its body would take the server's queued
+ * answer bytes past maxServerWriteBufferBytes (counted until the response is sent).
+ */
+function withinBudget(core: HttpRpcCore<IncomingMessage>, res: ServerResponse, answer: HttpAnswer): HttpAnswer {
+  const drain = drainOf(res);
+  const over = drain && answer.body ? drain.charge(res, answer.body.length) : undefined;
+  return over === undefined ? answer : core.overBudget(answer.body!.length, over);
 }
 
 /** Sends `answer` unless the caller is gone. */

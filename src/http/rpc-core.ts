@@ -24,7 +24,7 @@ import type { PeerInfo } from "../core/context.js";
 import { deadlineFrom, META_HEADER, metaFrom, TIMEOUT_HEADER } from "../core/call-headers.js";
 import { RpcError } from "../core/errors.js";
 import { createJsonCodec } from "../codecs/json-ext.js";
-import type { Logger } from "../core/logger.js";
+import { rateLimited, type Logger } from "../core/logger.js";
 import type { BearerAuth } from "../options.js";
 import type { HttpAnswer, HttpDiscovery, HttpRpcProtocol, HttpRpcRequest } from "./protocol.js";
 
@@ -43,6 +43,8 @@ export interface HttpExchange<R> {
   readonly peer: Omit<PeerInfo, "authenticated">;
   /** Aborted when the caller goes away before the answer is sent. */
   readonly signal: AbortSignal;
+  /** True once the caller went away, where that can be told without making `signal`. */
+  readonly aborted?: boolean;
   /** Reads the whole body; rejects with RESOURCE_EXHAUSTED as soon as it passes `maxBytes`. */
   readBody(maxBytes: number): Promise<Uint8Array>;
 }
@@ -67,12 +69,15 @@ export class HttpRpcCore<R> {
   private readonly accepted: string;
   /** Extended JSON at its default depth, for the Farcall-Meta header (at most 16 KiB). */
   private readonly metaCodec = createJsonCodec({ extended: true });
+  /** Where refusals a flood could repeat are logged. */
+  private readonly refusals: Logger;
 
   constructor(private readonly cfg: HttpCoreConfig<R>) {
     if (cfg.protocols.length === 0) throw new TypeError("an HTTP endpoint needs at least one protocol");
     this.fallback = cfg.protocols[0]!;
     this.discoveries = cfg.protocols.flatMap((p) => (p.discovery ? [p.discovery] : []));
     this.keyDigest = cfg.key ? sha256(cfg.key) : undefined;
+    this.refusals = rateLimited(cfg.logger);
     const names = cfg.protocols.map((p) => p.name).join(" or ");
     this.usage = [`POST a ${names} request`, ...this.discoveries.map((d) => d.hint)].join(", or ");
     this.accepted = cfg.protocols.map((p) => p.mediaTypes).join(" or ");
@@ -89,6 +94,16 @@ export class HttpRpcCore<R> {
   }
 
   /**
+   * The answer to a request whose own answer of `bytes` the server's write budget cannot
+   * hold now (`over` says why): 503 RESOURCE_EXHAUSTED, logged at a bounded rate.
+   */
+  overBudget(bytes: number, over: string): HttpAnswer {
+    const message = `an answer of ${bytes} B cannot be queued: ${over}`;
+    this.refusals.warn(`http: refused: ${message}`);
+    return this.fallback.refusal(503, new RpcError("RESOURCE_EXHAUSTED", message), false);
+  }
+
+  /**
    * A refusal in the form of the first protocol (JSON-RPC for serve()), for callers turned
    * away before the core sees the request (an address outside the allow list).
    */
@@ -101,13 +116,14 @@ export class HttpRpcCore<R> {
     const type = ex.header("content-type");
     const protocol = this.cfg.protocols.find((p) => p.accepts(type));
     const speaks = protocol ?? this.fallback;
-    const discovery = verb === "GET" ? this.discoveries.find((d) => d.wants(ex.header)) : undefined;
+    const discovery = verb === "GET" ? this.discoveries.find((d) => d.wants((name) => ex.header(name))) : undefined;
     if (verb !== "POST" && !discovery) {
       const answer = speaks.refusal(405, new RpcError("INVALID_REQUEST", `HTTP ${verb} is not supported: ${this.usage}`), verb !== "GET" && verb !== "HEAD");
       answer.headers.allow = ALLOW;
       return answer;
     }
-    const authenticated = await this.authenticate(ex);
+    // Only an `auth` function can be asynchronous: the key check needs no await.
+    const authenticated = this.cfg.auth ? await this.authenticate(ex) : this.checkKey(ex);
     if (authenticated === undefined) {
       const answer = speaks.refusal(401, new RpcError("UNAUTHENTICATED", "missing or wrong bearer token (Authorization: Bearer ..., or Basic with the token as the password)"), verb === "POST");
       answer.headers["www-authenticate"] = 'Bearer realm="farcall", Basic realm="farcall"';
@@ -115,13 +131,12 @@ export class HttpRpcCore<R> {
     }
     let request: HttpRpcRequest;
     try {
-      request = {
-        header: ex.header,
-        peer: { ...ex.peer, authenticated },
-        signal: ex.signal,
-        meta: metaFrom(ex.header(META_HEADER.toLowerCase()), this.metaCodec),
-        deadline: deadlineFrom(ex.header(TIMEOUT_HEADER.toLowerCase()), Date.now()),
-      };
+      request = new AdmittedRequest(
+        ex,
+        { ...ex.peer, authenticated },
+        metaFrom(ex.header(META_HEADER_NAME), this.metaCodec),
+        deadlineFrom(ex.header(TIMEOUT_HEADER_NAME), Date.now()),
+      );
     } catch (err) {
       return speaks.refusal(400, RpcError.from(err), false);
     }
@@ -149,12 +164,39 @@ export class HttpRpcCore<R> {
    * must be refused. Without auth and authkey every caller may call, unauthenticated.
    */
   private async authenticate(ex: HttpExchange<R>): Promise<boolean | undefined> {
-    const { auth } = this.cfg;
-    if (!auth && !this.keyDigest) return false;
     const token = credential(ex.header("authorization"));
     if (token === undefined) return undefined;
-    if (auth) return (await auth(token, ex.request)) === true ? true : undefined;
-    return timingSafeEqual(sha256(Buffer.from(token, "utf8")), this.keyDigest!) ? true : undefined;
+    return (await this.cfg.auth!(token, ex.request)) === true ? true : undefined;
+  }
+
+  /** {@link authenticate} without an `auth` function: the authkey, or nothing to check. */
+  private checkKey(ex: HttpExchange<R>): boolean | undefined {
+    if (!this.keyDigest) return false;
+    const token = credential(ex.header("authorization"));
+    if (token === undefined) return undefined;
+    return timingSafeEqual(sha256(Buffer.from(token, "utf8")), this.keyDigest) ? true : undefined;
+  }
+}
+
+const META_HEADER_NAME = META_HEADER.toLowerCase();
+const TIMEOUT_HEADER_NAME = TIMEOUT_HEADER.toLowerCase();
+
+/** A request past the core's checks; its signal is the exchange's, made only if read. */
+class AdmittedRequest<R> implements HttpRpcRequest {
+  constructor(
+    private readonly ex: HttpExchange<R>,
+    readonly peer: PeerInfo,
+    readonly meta: Record<string, unknown> | undefined,
+    readonly deadline: number | undefined,
+  ) {}
+  header(name: string): string | undefined {
+    return this.ex.header(name);
+  }
+  get signal(): AbortSignal {
+    return this.ex.signal;
+  }
+  get aborted(): boolean {
+    return this.ex.aborted ?? this.ex.signal.aborted;
   }
 }
 

@@ -66,20 +66,31 @@ const RESERVED_PREFIX = "rpc.";
  * Answers one decoded JSON-RPC document: the response document, or undefined when nothing
  * must be sent (notifications, a batch of notifications only).
  */
-export async function handleJsonRpc(
+export function handleJsonRpc(
   doc: unknown,
   invoke: JsonRpcInvoke,
   options: Partial<JsonRpcOptions> = {},
 ): Promise<JsonRpcResponse | JsonRpcResponse[] | undefined> {
   const maxBatch = options.maxBatch ?? JSONRPC_DEFAULTS.maxBatch;
-  if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError(`maxBatch must be a positive integer, got ${maxBatch}`);
+  if (!Number.isInteger(maxBatch) || maxBatch < 1) return Promise.reject(new RangeError(`maxBatch must be a positive integer, got ${maxBatch}`));
   const extended = options.extended ?? JSONRPC_DEFAULTS.extended;
+  // A single request, the common case, is one async frame (answer's), not two.
   if (!Array.isArray(doc)) return answer(doc, invoke, options.discover, extended);
+  return answerBatch(doc, invoke, options.discover, extended, maxBatch);
+}
+
+async function answerBatch(
+  doc: unknown[],
+  invoke: JsonRpcInvoke,
+  discover: (() => unknown) | undefined,
+  extended: boolean,
+  maxBatch: number,
+): Promise<JsonRpcResponse | JsonRpcResponse[] | undefined> {
   if (doc.length === 0) return errorResponse(null, new RpcError("INVALID_REQUEST", "a batch must hold at least one request"));
   if (doc.length > maxBatch) {
     return errorResponse(null, new RpcError("RESOURCE_EXHAUSTED", `batch of ${doc.length} requests exceeds maxBatch ${maxBatch}`));
   }
-  const settled = await Promise.all(doc.map((item) => answer(item, invoke, options.discover, extended)));
+  const settled = await Promise.all(doc.map((item) => answer(item, invoke, discover, extended)));
   const responses = settled.filter((r): r is JsonRpcResponse => r !== undefined);
   return responses.length > 0 ? responses : undefined;
 }

@@ -90,3 +90,13 @@ test("a decode inside a decode uses its own references, and the outer one gets i
   assert.deepEqual(codec.decode(outer, 0, outer.length, reentrant), [{ from: "outer", kind: REF_FUNCTION, id: 1 }, { from: "outer", kind: REF_FUNCTION, id: 2 }]);
   assert.deepEqual(nested, [{ from: "inner", kind: REF_FUNCTION, id: 1 }]);
 });
+
+test("a document holding a large byte array is packed into a buffer of about its own size, and the next small one into a small buffer", () => {
+  const payload = new Uint8Array(1024 * 1024).fill(7);
+  const large = codec.encode([1, 5, payload]);
+  assert.ok(large.buffer.byteLength < 1.1 * large.length, `packed ${large.length} B into a buffer of ${large.buffer.byteLength} B`);
+  const small = codec.encode([1, 6, 3]);
+  assert.ok(small.buffer.byteLength <= 64 * 1024, `packed ${small.length} B into a buffer of ${small.buffer.byteLength} B`);
+  assert.deepStrictEqual(codec.decode(large), [1, 5, payload]);
+  assert.deepStrictEqual(codec.decode(small), [1, 6, 3]);
+});

@@ -126,3 +126,36 @@ describe("the call log", () => {
     await assert.rejects(serve(api, { listen: "tcp://127.0.0.1:0", logger: false, callLog: "calls.log" as never }), /callLog must be a function/);
   });
 });
+
+describe("the call log over HTTP, for a caller that leaves", () => {
+  it("logs CANCELLED for a call whose HTTP caller went away while a handler that never reads its signal ran", async (t) => {
+    const entries = new Entries();
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let started: () => void = () => {};
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const server = await serve(
+      {
+        slow: async () => {
+          started();
+          await released;
+          return "late";
+        },
+      },
+      { listen: "http://127.0.0.1:0/rpc", logger: false, callLog: entries.log },
+    );
+    t.after(() => server.close({ drainMs: 0 }));
+    const controller = new AbortController();
+    const call = fetch(server.addresses[0]!, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "slow" }), signal: controller.signal });
+    call.catch(() => {}); // aborted on purpose below
+    await within(running, WAIT_MS, "the handler to start");
+    controller.abort();
+    // The handler finishes only once the server has seen the connection go.
+    await within((async () => {
+      while (server.connections > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    })(), WAIT_MS, "the server to see the caller leave");
+    release();
+    const [entry] = await entries.next(1);
+    assert.deepEqual({ method: entry!.method, outcome: entry!.outcome }, { method: "slow", outcome: "CANCELLED" });
+  });
+});

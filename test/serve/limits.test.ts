@@ -116,3 +116,17 @@ test("an error whose data cannot be sent still answers its call, naming why", as
   assert.match(err.message, /fail threw an error that cannot be sent/);
   assert.equal(await remote.ok(), "ok");
 });
+
+test("HTTP answers count against maxServerWriteBufferBytes: one that would pass it is refused with 503 RESOURCE_EXHAUSTED, and the bytes are given back once sent", async (t) => {
+  const server = await serve({ text: (n: number) => "x".repeat(n) }, { listen: "http://127.0.0.1:0/rpc", logger: false, maxServerWriteBufferBytes: 2048 });
+  t.after(() => server.close());
+  const post = async (n: number): Promise<{ status: number; doc: { result?: string; error?: { message: string; data?: { code?: string } } } }> => {
+    const res = await fetch(server.addresses[0]!, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "text", params: [n] }) });
+    return { status: res.status, doc: (await res.json()) as never };
+  };
+  const refused = await post(4096);
+  assert.equal(refused.status, 503);
+  assert.match(refused.doc.error!.message, /an answer of \d+ B cannot be queued: 0 B already queued for all callers \+ \d+ B exceed maxServerWriteBufferBytes 2048/);
+  // Answers under the cap go through one after another: each gives its bytes back once sent.
+  for (let i = 0; i < 5; i++) assert.equal((await post(1500)).doc.result?.length, 1500);
+});
