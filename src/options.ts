@@ -88,6 +88,12 @@ export interface HttpHandlerOptions<R> {
   callLog?: CallLog;
   /** Interceptors every call passes through, outermost first; see {@link Interceptor}. @default none */
   use?: Interceptor[];
+  /**
+   * Answer a browser's GET (Accept: text/html) with the explorer page, which lists the
+   * methods and calls them with the bearer key the user types. Off by default here, as the
+   * handler lives inside someone else's site. @default false
+   */
+  explorer?: boolean;
 }
 
 /** Defaults of {@link HttpHandlerOptions}. */
@@ -96,6 +102,7 @@ export const HTTP_DEFAULTS = Object.freeze({
   maxDepth: 64,
   maxBatch: 1000,
   maxXmlElements: 500_000,
+  explorer: false,
   openrpc: Object.freeze({ title: "farcall", version: "1.0.0" }),
 });
 
@@ -201,6 +208,14 @@ export interface ServeOptions extends ConnectionLimits {
   jsonRpcOverTcp?: JsonRpcOverTcp;
   /** NATS credentials and TLS for `nats://` listeners; see {@link NatsOptions}. @default none */
   nats?: NatsOptions;
+  /**
+   * Answer a browser's GET (Accept: text/html) on tcp://, tls:// and http(s):// listeners
+   * with the explorer page: the methods with their descriptions and parameters, a form to
+   * call each with JSON arguments, and the `farcall call` and `curl` lines for the call.
+   * The page asks for the authkey and sends it as a bearer token; false turns it off.
+   * @default true
+   */
+  explorer?: boolean;
 }
 
 export interface ConnectOptions extends ConnectionLimits {
@@ -269,6 +284,7 @@ export const SERVE_DEFAULTS = Object.freeze({
    */
   requestTimeoutMs: 60_000,
   jsonRpcOverTcp: "auto" as JsonRpcOverTcp,
+  explorer: true,
 });
 
 export const CONNECT_DEFAULTS = Object.freeze({

@@ -6,7 +6,7 @@
 import type { IncomingMessage } from "node:http";
 import type { CallLog } from "./core/call-log.js";
 import { resolveLogger, type Logger } from "./core/logger.js";
-import { checkInteger } from "./core/option-checks.js";
+import { checkBoolean, checkInteger } from "./core/option-checks.js";
 import type { PeerLimits } from "./core/peer-options.js";
 import type { Interceptor } from "./core/pipeline.js";
 import { AllowList } from "./net/allow-list.js";
@@ -57,6 +57,8 @@ export interface ResolvedServe {
   readonly maxXmlElements: number;
   readonly requestTimeoutMs: number;
   readonly exposeErrorStacks: boolean;
+  /** Serve the explorer page on HTTP endpoints. */
+  readonly explorer: boolean;
   readonly callLog: CallLog | undefined;
   /** The server-wide interceptors, checked by the call pipeline. */
   readonly use: Interceptor[] | undefined;
@@ -90,6 +92,7 @@ export function resolveServeOptions(options: ServeOptions): ResolvedServe {
     maxXmlElements: checkInteger("maxXmlElements", options.maxXmlElements ?? SERVE_DEFAULTS.maxXmlElements, 1),
     requestTimeoutMs: checkInteger("requestTimeoutMs", options.requestTimeoutMs ?? SERVE_DEFAULTS.requestTimeoutMs, 1),
     exposeErrorStacks: options.exposeErrorStacks ?? SERVE_DEFAULTS.exposeErrorStacks,
+    explorer: checkBoolean("explorer", options.explorer ?? SERVE_DEFAULTS.explorer),
     callLog: options.callLog,
     use: options.use,
     nats: options.nats,

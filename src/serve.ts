@@ -20,6 +20,7 @@ import { HttpDrain } from "./http/drain.js";
 import { httpEntry, listenHttpUrl } from "./http/listen.js";
 import { isHttpUrl, parseHttpAddress } from "./http/listener.js";
 import { HttpRpcCore } from "./http/rpc-core.js";
+import { explorerPage } from "./http/explorer.js";
 import { httpProtocols } from "./http-handlers.js";
 import { farcallEntry, FarcallSessions } from "./farcall/listen.js";
 import type { StreamSessionConfig } from "./farcall/stream-session.js";
@@ -249,8 +250,12 @@ function httpCore(policy: ListenerPolicy, pipeline: CallPipeline, o: ResolvedSer
     auth: policy.auth,
     key: policy.key,
     logger: o.logger,
+    page: o.explorer ? EXPLORER : undefined,
   });
 }
+
+/** Built once: the page is the same for every server. */
+const EXPLORER = explorerPage();
 
 /** farcall/1's session settings on one listener. */
 function farcallConfig(policy: ListenerPolicy, pipeline: CallPipeline, shared: Shared): StreamSessionConfig {
