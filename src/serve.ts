@@ -25,6 +25,7 @@ import { httpProtocols } from "./http-handlers.js";
 import { farcallEntry, FarcallSessions } from "./farcall/listen.js";
 import type { StreamSessionConfig } from "./farcall/stream-session.js";
 import { farcallWsHandler, FARCALL_WS_PROTOCOL } from "./farcall/ws-listen.js";
+import { MAX_HANDSHAKE_MESSAGE } from "./farcall/message-session.js";
 import { isWsUrl } from "./ws/dial.js";
 import { listenWs, parseWsListenAddress } from "./ws/listen.js";
 import { WsUpgrades } from "./ws/upgrade.js";
@@ -305,6 +306,7 @@ function wsUpgrades(policy: ListenerPolicy, pipeline: CallPipeline, shared: Shar
       [JSONRPC_WS_PROTOCOL, jsonRpcWsHandler(jsonSettings(pipeline, shared), jsonAccess(policy), shared.json, transport)],
     ]),
     maxFrameBytes: o.limits.maxFrameBytes,
+    maxHandshakeBytes: MAX_HANDSHAKE_MESSAGE,
     handshakeTimeoutMs: o.handshakeTimeoutMs,
     logger: o.logger,
   });
