@@ -85,6 +85,10 @@ export { fetchHandler } from "./http-handlers.js";
 export type { FetchHandler, FetchPeer } from "./http/fetch.js";
 export type { OpenRpcInfo } from "./jsonrpc/openrpc.js";
 
+/** farcall's WebSocket upgrades (farcall.v1 and jsonrpc-2.0) on an app's own node:http(s) server, such as Express's. */
+export { attachWebSocket } from "./ws-attach.js";
+export type { AttachWebSocketOptions, AttachedWebSocket } from "./ws-attach.js";
+
 /**
  * Services on NATS (`nats://host:4222/service`): the `nats` option block of serve() and
  * connect(), and the health of every instance of a service.

@@ -52,7 +52,7 @@ export interface Server {
 }
 
 /** Default time close() lets calls in flight finish. */
-const DEFAULT_DRAIN_MS = 5000;
+export const DEFAULT_DRAIN_MS = 5000;
 
 /** A listener as the server holds it. */
 interface Listener extends Stoppable {
@@ -63,7 +63,7 @@ interface Listener extends Stoppable {
 }
 
 /** What every listener of one server shares. */
-interface Shared {
+export interface Shared {
   readonly options: ResolvedServe;
   readonly connections: ServerConnections;
   readonly farcall: FarcallSessions;
@@ -204,24 +204,8 @@ const LISTEN_TABLE: readonly (readonly [matches: (url: string) => boolean, row: 
  * @example const server = await serve({ add: (a: number, b: number) => a + b }, { listen: "tcp://0.0.0.0:4343", authkey: "s3cret" })
  */
 export async function serve(api: object, options: ServeOptions = {}): Promise<Server> {
-  const dispatcher = new Dispatcher(api);
-  const resolved = resolveServeOptions(options);
-  const limit = new CallLimit(resolved.maxServerCallsInFlight, "this server");
-  const pipeline = new CallPipeline({ dispatcher, use: resolved.use, callLog: resolved.callLog, logger: resolved.logger, limit });
-  const connections = new ServerConnections(resolved.maxConnections, resolved.logger);
-  const shared: Shared = {
-    options: resolved,
-    connections,
-    farcall: new FarcallSessions(),
-    json: new JsonRpcSessions(),
-    http: new HttpDrain(),
-    writeBudget: new WriteBudget(resolved.maxServerWriteBufferBytes),
-    msgpack: createMsgpackCodec({ maxDepth: resolved.limits.maxDepth }),
-    pipelineFor: (policy) => (policy.use ? pipeline.derive({ use: policy.use }) : pipeline),
-  };
-  connections.addGroup(shared.farcall);
-  connections.addGroup(shared.http);
-  connections.addGroup(shared.json);
+  const shared = serverShared(api, resolveServeOptions(options));
+  const { options: resolved, connections } = shared;
   const starts = resolved.listeners.map((policy) => (LISTEN_TABLE.find(([matches]) => matches(policy.url))?.[1] ?? onePort)(policy, shared));
   const listeners: Listener[] = [];
   try {
@@ -241,6 +225,28 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
     },
     close: ({ drainMs = DEFAULT_DRAIN_MS } = {}) => connections.close(drainMs),
   };
+}
+
+/** What the listeners of one server share, before any of them listens. */
+export function serverShared(api: object, resolved: ResolvedServe): Shared {
+  const dispatcher = new Dispatcher(api);
+  const limit = new CallLimit(resolved.maxServerCallsInFlight, "this server");
+  const pipeline = new CallPipeline({ dispatcher, use: resolved.use, callLog: resolved.callLog, logger: resolved.logger, limit });
+  const connections = new ServerConnections(resolved.maxConnections, resolved.logger);
+  const shared: Shared = {
+    options: resolved,
+    connections,
+    farcall: new FarcallSessions(),
+    json: new JsonRpcSessions(),
+    http: new HttpDrain(),
+    writeBudget: new WriteBudget(resolved.maxServerWriteBufferBytes),
+    msgpack: createMsgpackCodec({ maxDepth: resolved.limits.maxDepth }),
+    pipelineFor: (policy) => (policy.use ? pipeline.derive({ use: policy.use }) : pipeline),
+  };
+  connections.addGroup(shared.farcall);
+  connections.addGroup(shared.http);
+  connections.addGroup(shared.json);
+  return shared;
 }
 
 /** The HTTP core of one listener: JSON-RPC and XML-RPC, with the listener's key and auth. */
@@ -298,7 +304,7 @@ function jsonAccess(policy: ListenerPolicy): JsonRpcAccess {
  * The WebSocket upgrades of one listener, stopped with the server: subprotocol farcall.v1
  * (farcall/1) and jsonrpc-2.0 (JSON-RPC, under the listener's jsonRpcOverTcp policy).
  */
-function wsUpgrades(policy: ListenerPolicy, pipeline: CallPipeline, shared: Shared, transport: "ws" | "wss"): WsUpgrades {
+export function wsUpgrades(policy: ListenerPolicy, pipeline: CallPipeline, shared: Shared, transport: "ws" | "wss"): WsUpgrades {
   const o = shared.options;
   const upgrades = new WsUpgrades({
     protocols: new Map([

@@ -73,6 +73,11 @@ export class WsUpgrades {
     });
   };
 
+  /** True when `req` offers a subprotocol one of our families speaks. */
+  speaksAny(req: IncomingMessage): boolean {
+    return pickProtocol(parseProtocols(req.headers["sec-websocket-protocol"]), this.cfg.protocols) !== false;
+  }
+
   close(): Promise<void> {
     // Its sockets belong to the sessions, which the server drains and closes.
     return new Promise((resolve) => this.server.close(() => resolve()));

@@ -32,10 +32,15 @@ const api = {
 /** The RGBA pixel at (x, y) of a PNG, decoded by the browser. */
 async function pixel(page: Page, png: Buffer, x: number, y: number): Promise<number[]> {
   return page.evaluate(async ({ b64, x, y }) => {
+    // The project's types carry no DOM: the browser's globals, as far as this uses them.
+    type Bitmap = { width: number; height: number };
+    const dom = globalThis as unknown as {
+      createImageBitmap(blob: Blob): Promise<Bitmap>;
+      OffscreenCanvas: new (w: number, h: number) => { getContext(kind: "2d"): { drawImage(b: Bitmap, x: number, y: number): void; getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+    };
     const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-    const bitmap = await createImageBitmap(new Blob([bytes], { type: "image/png" }));
-    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-    const g = canvas.getContext("2d")!;
+    const bitmap = await dom.createImageBitmap(new Blob([bytes], { type: "image/png" }));
+    const g = new dom.OffscreenCanvas(bitmap.width, bitmap.height).getContext("2d");
     g.drawImage(bitmap, 0, 0);
     return [...g.getImageData(x, y, 1, 1).data];
   }, { b64: png.toString("base64"), x, y });
@@ -128,7 +133,10 @@ describe("the explorer page in Chromium", { skip }, () => {
     for (const [method, rgb] of [["add", [0x2e, 0x8b, 0x57]], ["reserve", [0xc0, 0x39, 0x2b]]] as const) {
       const out = page.locator(`section[data-method="${method}"] pre.out`);
       const box = (await out.boundingBox())!;
-      const scroll = await page.evaluate(() => ({ x: scrollX, y: scrollY }));
+      const scroll = await page.evaluate(() => {
+        const w = globalThis as unknown as { scrollX: number; scrollY: number };
+        return { x: w.scrollX, y: w.scrollY };
+      });
       // The left border, 2 px in, halfway down the box.
       const got = await pixel(page, shot, Math.round(box.x + scroll.x + 2), Math.round(box.y + scroll.y + box.height / 2));
       assert.deepEqual(got.slice(0, 3), rgb, `${method}'s output border`);
@@ -161,6 +169,6 @@ describe("the explorer page in Chromium", { skip }, () => {
     assert.equal(bumps, before, "the method never ran");
     // The same call from a same-origin page goes through: the refusal is about the origin.
     const direct = await fetch(openUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "bump", params: [] }) });
-    assert.equal((await direct.json()).result, before + 1);
+    assert.equal(((await direct.json()) as { result: number }).result, before + 1);
   });
 });

@@ -59,14 +59,14 @@ describe("the explorer page", () => {
     await withServer({ listen: "tcp://127.0.0.1:0", explorer: false }, async (base) => {
       const res = await fetch(`${base}/`, { headers: HTML });
       assert.equal(res.status, 405);
-      assert.match((await res.json()).error.message, /HTTP GET is not supported: POST a JSON-RPC/);
+      assert.match(((await res.json()) as { error: { message: string } }).error.message, /HTTP GET is not supported: POST a JSON-RPC/);
     });
   });
 
   it("GET with Accept: application/json still gets the OpenRPC document", async () => {
     await withServer({ listen: "tcp://127.0.0.1:0" }, async (base) => {
       const res = await fetch(`${base}/`, { headers: { accept: "application/json" } });
-      assert.equal((await res.json()).methods[0].name, "secretMethodName");
+      assert.equal(((await res.json()) as { methods: { name: string }[] }).methods[0]!.name, "secretMethodName");
     });
   });
 
