@@ -129,7 +129,7 @@ export class HttpCaller implements Caller {
 }
 
 /** listMethods() over JSON-RPC: the OpenRPC document's methods with their arity, and their schemas where they are not empty. */
-function methodsOf(doc: unknown): MethodInfo[] {
+export function methodsOf(doc: unknown): MethodInfo[] {
   return (doc as OpenRpcDocument).methods.map((m) => {
     const info: MethodInfo = { name: m.name, arity: m.params.length };
     if (m.params.some((p) => Object.keys(p.schema).length > 0)) info.paramSchemas = m.params.map((p) => p.schema);
