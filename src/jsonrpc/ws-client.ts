@@ -16,7 +16,7 @@ import { LIST_METHODS } from "../core/messages.js";
 import type { BatchedCall, CallOptions, Caller } from "../core/remote.js";
 import type { ResolvedConnect } from "../connect-options.js";
 import { openWebSocketAs } from "../ws/dial.js";
-import { buildBatch, buildNotification, buildRequest, parseResponse } from "./client-protocol.js";
+import { batchRequests, buildBatch, buildNotification, buildRequest, parseResponse } from "./client-protocol.js";
 import { isJsonObject, type JsonRpcRequest } from "./document.js";
 import { DISCOVER_METHOD } from "./protocol.js";
 import { JSONRPC_WS_PROTOCOL } from "./ws-session.js";
@@ -69,18 +69,12 @@ class JsonRpcWsCaller implements Caller {
   }
 
   batch(calls: readonly BatchedCall[]): void {
-    const requests: JsonRpcRequest[] = [];
-    const ids: number[] = [];
+    const { requests, ids } = batchRequests(calls, this.nextId);
+    this.nextId += ids.length;
+    let next = 0;
     for (const c of calls) {
-      const method = c.target === LIST_METHODS ? DISCOVER_METHOD : c.target;
-      if (c.kind === "notify") {
-        requests.push(buildNotification(method, c.args));
-        continue;
-      }
-      const id = this.nextId++;
-      ids.push(id);
-      requests.push(buildRequest(id, method, c.args));
-      this.expect(id, method, c.options).then((v) => c.resolve(c.target === LIST_METHODS ? methodsOf(v) : v), c.reject);
+      if (c.kind === "notify") continue;
+      this.expect(ids[next++]!, c.target, c.options).then((v) => c.resolve(c.target === LIST_METHODS ? methodsOf(v) : v), c.reject);
     }
     let doc: JsonRpcRequest[];
     try {
