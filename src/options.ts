@@ -216,6 +216,14 @@ export interface ServeOptions extends ConnectionLimits {
    * @default true
    */
   explorer?: boolean;
+  /**
+   * Web page origins ("http://localhost:5173") allowed to open WebSockets that carry no key
+   * on a listener (farcall.v1 without an authkey, jsonrpc-2.0): a browser lets any page open
+   * a WebSocket anywhere, so by default only the listener's own origin may. Requests without
+   * an Origin header (programs, not pages) and farcall.v1 on a listener with an authkey are
+   * not affected. @default [] (same origin only)
+   */
+  allowOrigins?: string[];
 }
 
 export interface ConnectOptions extends ConnectionLimits {

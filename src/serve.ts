@@ -315,6 +315,7 @@ export function wsUpgrades(policy: ListenerPolicy, pipeline: CallPipeline, share
     maxHandshakeBytes: MAX_HANDSHAKE_MESSAGE,
     handshakeTimeoutMs: o.handshakeTimeoutMs,
     logger: o.logger,
+    origins: { allowOrigins: o.allowOrigins, authenticated: new Set(policy.key ? [FARCALL_WS_PROTOCOL] : []) },
   });
   shared.connections.addStoppable(upgrades);
   return upgrades;

@@ -8,6 +8,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Logger } from "../core/logger.js";
+import { refusedOrigin, type OriginPolicy } from "./origin.js";
 import { CLOSE_GRACE_MS, CLOSE_POLICY_VIOLATION, CLOSE_TOO_BIG } from "./link.js";
 
 /** A family's side of an upgrade: the socket is open and speaks `protocol`. */
@@ -23,6 +24,8 @@ export interface WsUpgradeConfig {
   /** Largest message taken before the family's handshake is done (farcall/1's 4,096 B). */
   maxHandshakeBytes: number;
   logger: Logger;
+  /** Which pages may open which subprotocols (see origin.ts). */
+  origins: OriginPolicy;
 }
 
 /** The `ws` server of one listener; it never listens itself: upgrades are handed to it. */
@@ -50,6 +53,12 @@ export class WsUpgrades {
       const why = `no supported WebSocket subprotocol: offered ${offered.size > 0 ? [...offered].join(", ") : "none"}; this server speaks ${names}`;
       this.cfg.logger.warn(`${req.socket.remoteAddress ?? "client"}: refused upgrade: ${why}`);
       refuseUpgrade(socket, why);
+      return;
+    }
+    const foreign = refusedOrigin(req, protocol, this.cfg.origins);
+    if (foreign !== undefined) {
+      this.cfg.logger.warn(`${req.socket.remoteAddress ?? "client"}: refused upgrade: ${foreign}`);
+      refuseUpgrade(socket, foreign, "403 Forbidden");
       return;
     }
     let upgraded: WebSocket | undefined;
@@ -132,7 +141,7 @@ function pickProtocol(offered: Set<string>, protocols: ReadonlyMap<string, Upgra
   return false;
 }
 
-function refuseUpgrade(socket: Duplex, why: string): void {
+function refuseUpgrade(socket: Duplex, why: string, status = "400 Bad Request"): void {
   const body = `${why}\n`;
-  socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }

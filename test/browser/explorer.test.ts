@@ -162,10 +162,18 @@ describe("the explorer page in Chromium", { skip }, () => {
       // A "simple" request goes out without asking, but is refused before its body is read.
       await fetch(url, { method: "POST", mode: "no-cors", headers: { "content-type": "text/plain" }, body: doc });
       results.push("text: sent");
+      // A WebSocket has no CORS at all: the server refuses pages of other origins itself.
+      const Ws = (globalThis as unknown as { WebSocket: new (url: string, protocol: string) => { send(s: string): void; onopen: () => void; onmessage: () => void; onclose: () => void } }).WebSocket;
+      results.push(await new Promise<string>((resolve) => {
+        const ws = new Ws(url.replace(/^http/, "ws"), "jsonrpc-2.0");
+        ws.onopen = () => ws.send(doc);
+        ws.onmessage = () => resolve("ws: answered");
+        ws.onclose = () => resolve("ws: refused");
+      }));
       return results;
     }, openUrl);
     await evil.close();
-    assert.deepEqual(outcome, ["json: TypeError", "text: sent"]);
+    assert.deepEqual(outcome, ["json: TypeError", "text: sent", "ws: refused"]);
     assert.equal(bumps, before, "the method never ran");
     // The same call from a same-origin page goes through: the refusal is about the origin.
     const direct = await fetch(openUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "bump", params: [] }) });
