@@ -17,6 +17,7 @@ const EXPECTED: Readonly<Record<string, RegExp>> = {
   "http-node.ts": /^node:http says: hello, node:http$/m,
   "interceptors.ts": /^user reset views -> PERMISSION_DENIED\nadmin over HTTP inc views -> 2\nadmin over HTTP reset views -> 0\nuser inc views after a notification -> 2\nfarcall\/1 counter.inc\nfarcall\/1 counter.reset\njsonrpc counter.inc\njsonrpc counter.reset\nfarcall\/1 counter.inc\nfarcall\/1 counter.inc$/m,
   "kv-store.ts": /^get null\nput undefined\nget 10\ngetUname \S+/m,
+  "ws-express.ts": /^express \/health says ok\nover ws: 3, 2, 1, liftoff$/m,
   "xmlrpc-express.ts": /^express \/api says: Hello, farcall!\nwoca\(""\) is fault 7: nobody to greet$/m,
   "tracing.ts": /^  name: 'double',[\s\S]*^  name: 'quadruple',[\s\S]*^quadruple\(3\) = 12 in trace [0-9a-f]{32}$/m,
   "references.ts": /^progress 100%\nconverted: report.pdf\nviews 1\nviews 2\nalice has 15\napp: line 1\napp: line 2\napp: line 3\nserver: tail stopped\nuploaded big.bin: 65536 bytes$/m,
