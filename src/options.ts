@@ -172,7 +172,7 @@ export interface ServeOptions extends ConnectionLimits {
   maxServerCallsInFlight?: number;
   /**
    * Answer bytes queued for peers over every farcall/1 and raw JSON-RPC connection of the
-   * server: an answer that would pass it fails alone with RESOURCE_EXHAUSTED, as one past a
+   * server, over TCP and WebSocket: an answer that would pass it fails alone with RESOURCE_EXHAUSTED, as one past a
    * connection's maxWriteBufferBytes does. @default 268435456 (256 MiB)
    */
   maxServerWriteBufferBytes?: number;

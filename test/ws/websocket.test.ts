@@ -338,3 +338,21 @@ describe("WebSocket sessions and the server's write budget (maxServerWriteBuffer
     assert.equal(budget.used, 0);
   });
 });
+
+describe("JSON-RPC over WebSocket and the server's write budget", () => {
+  it("an answer that would pass maxServerWriteBufferBytes is answered RESOURCE_EXHAUSTED for its id, and the socket carries on", async () => {
+    const sized = { text: (n: number) => "x".repeat(n), add: (a: number, b: number) => a + b };
+    const server = await serve(sized, { listen: "ws://127.0.0.1:0", maxServerWriteBufferBytes: 64 * 1024, logger: false });
+    try {
+      const remote = await connect<typeof sized>(server.addresses[0]!.replace(/^ws:/, "jsonrpc+ws:"), { logger: false });
+      assert.equal((await remote.text(1000)).length, 1000);
+      const refused = await rejection(remote.text(128 * 1024), 5000, "an answer over the server's budget");
+      assert.equal(refused.code, "RESOURCE_EXHAUSTED");
+      assert.match(refused.message, /maxServerWriteBufferBytes 65536/);
+      assert.equal(await remote.add(2, 3), 5);
+      await (remote as unknown as { [Symbol.asyncDispose](): Promise<void> })[Symbol.asyncDispose]();
+    } finally {
+      await server.close({ drainMs: 0 });
+    }
+  });
+});
