@@ -277,21 +277,24 @@ describe("a ws link whose peer does not read", () => {
 });
 
 describe("WebSocket sessions and the server's write budget (maxServerWriteBufferBytes)", () => {
-  it("an answer that would pass the server-wide budget fails alone with RESOURCE_EXHAUSTED naming it", async () => {
-    const sized = { bytes: (n: number) => new Uint8Array(n), add: (a: number, b: number) => a + b };
-    const server = await serve(sized, { listen: "tcp://127.0.0.1:0", maxServerWriteBufferBytes: 64 * 1024, logger: false });
-    try {
-      const remote = await connect<typeof sized>(`${server.addresses[0]!.replace(/^tcp:/, "ws:")}/`, { logger: false });
-      assert.equal((await remote.bytes(1000)).length, 1000);
-      const refused = await rejection(remote.bytes(128 * 1024), 5000, "an answer over the server's budget");
-      assert.equal(refused.code, "RESOURCE_EXHAUSTED");
-      assert.match(refused.message, /maxServerWriteBufferBytes 65536/);
-      assert.equal(await remote.add(2, 3), 5);
-      await (remote as unknown as { [Symbol.asyncDispose](): Promise<void> })[Symbol.asyncDispose]();
-    } finally {
-      await server.close({ drainMs: 0 });
-    }
-  });
+  // farcall/1 over ws:// (bytes), and JSON-RPC over WebSocket (text, answered for its id).
+  for (const [protocol, scheme] of [["farcall/1", "ws:"], ["JSON-RPC", "jsonrpc+ws:"]] as const) {
+    it(`${protocol}: an answer that would pass the server-wide budget fails alone with RESOURCE_EXHAUSTED naming it`, async () => {
+      const sized = { text: (n: number) => "x".repeat(n), add: (a: number, b: number) => a + b };
+      const server = await serve(sized, { listen: "ws://127.0.0.1:0", maxServerWriteBufferBytes: 64 * 1024, logger: false });
+      try {
+        const remote = await connect<typeof sized>(server.addresses[0]!.replace(/^ws:/, scheme), { logger: false });
+        assert.equal((await remote.text(1000)).length, 1000);
+        const refused = await rejection(remote.text(128 * 1024), 5000, "an answer over the server's budget");
+        assert.equal(refused.code, "RESOURCE_EXHAUSTED");
+        assert.match(refused.message, /maxServerWriteBufferBytes 65536/);
+        assert.equal(await remote.add(2, 3), 5);
+        await (remote as unknown as { [Symbol.asyncDispose](): Promise<void> })[Symbol.asyncDispose]();
+      } finally {
+        await server.close({ drainMs: 0 });
+      }
+    });
+  }
 
   it("links sharing a budget are refused past it, and credited once ws has written their bytes or their socket closed", async () => {
     const { WsLink } = await import("../../src/ws/link.js");
@@ -336,23 +339,5 @@ describe("WebSocket sessions and the server's write budget (maxServerWriteBuffer
     assert.equal(budget.used, 200, "late write reports after the close give nothing back twice");
     a.written.shift()!();
     assert.equal(budget.used, 0);
-  });
-});
-
-describe("JSON-RPC over WebSocket and the server's write budget", () => {
-  it("an answer that would pass maxServerWriteBufferBytes is answered RESOURCE_EXHAUSTED for its id, and the socket carries on", async () => {
-    const sized = { text: (n: number) => "x".repeat(n), add: (a: number, b: number) => a + b };
-    const server = await serve(sized, { listen: "ws://127.0.0.1:0", maxServerWriteBufferBytes: 64 * 1024, logger: false });
-    try {
-      const remote = await connect<typeof sized>(server.addresses[0]!.replace(/^ws:/, "jsonrpc+ws:"), { logger: false });
-      assert.equal((await remote.text(1000)).length, 1000);
-      const refused = await rejection(remote.text(128 * 1024), 5000, "an answer over the server's budget");
-      assert.equal(refused.code, "RESOURCE_EXHAUSTED");
-      assert.match(refused.message, /maxServerWriteBufferBytes 65536/);
-      assert.equal(await remote.add(2, 3), 5);
-      await (remote as unknown as { [Symbol.asyncDispose](): Promise<void> })[Symbol.asyncDispose]();
-    } finally {
-      await server.close({ drainMs: 0 });
-    }
   });
 });
