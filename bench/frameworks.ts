@@ -6,7 +6,7 @@
 import { fileURLToPath } from "node:url";
 import { isStreamWorkload, type WorkloadName } from "./jobs.js";
 
-export type FrameworkName = "floor" | "farcall" | "grpc" | "jsonrpc-ws" | "http-floor" | "farcall-http" | "jayson-http" | "python-manager";
+export type FrameworkName = "floor" | "farcall" | "farcall-ws" | "capnweb" | "grpc" | "jsonrpc-ws" | "http-floor" | "farcall-http" | "jayson-http" | "python-manager";
 
 export interface Framework {
   name: FrameworkName;
@@ -31,6 +31,9 @@ function file(path: string): string {
 export const FRAMEWORKS: readonly Framework[] = [
   { name: "floor", label: "floor (raw TCP)", server: file("./floor/server.ts"), client: file("./floor/client.ts"), peer: false, streams: true },
   { name: "farcall", label: "farcall", server: file("./farcall/server.ts"), client: file("./farcall/client.ts"), peer: false, streams: true },
+  // The same server as farcall, dialled as ws:// on its one port.
+  { name: "farcall-ws", label: "farcall ws://", server: file("./farcall/server.ts"), client: file("./farcall/ws-client.ts"), peer: false, streams: true },
+  { name: "capnweb", label: "capnweb + ws", server: file("./capnweb/server.ts"), client: file("./capnweb/client.ts"), peer: true },
   { name: "grpc", label: "@grpc/grpc-js", server: file("./grpc/server.ts"), client: file("./grpc/client.ts"), peer: true, streams: true },
   { name: "jsonrpc-ws", label: "json-rpc-2.0 + ws", server: file("./jsonrpc-ws/server.ts"), client: file("./jsonrpc-ws/client.ts"), peer: true },
   // JSON-RPC over HTTP is measured against its own floor, a bare node:http handler.

@@ -57,7 +57,10 @@ export function counterFailures(results: Results, expected: number): string[] {
   return failures;
 }
 
-/** farcall's targets: W1 >= 0.8x floor, W2 >= 0.5x floor and >= 3x the best peer, W3 >= 0.7x floor. */
+/**
+ * farcall's targets: W1 >= 0.8x floor, W2 >= 0.5x floor and >= 3x the best peer, W3 >= 0.7x
+ * floor; over ws://, W2 >= 0.8x farcall over tcp:// and >= 3x capnweb over ws.
+ */
 export function targets(results: Results, frameworks: readonly Framework[]): Target[] {
   const out: Target[] = [];
   const vsFloor = (workload: WorkloadName, target: number): void => {
@@ -77,6 +80,13 @@ export function targets(results: Results, frameworks: readonly Framework[]): Tar
     out.push({ workload: "w2", what: "farcall / best peer", value, target: 3, met: value >= 3 });
   }
   vsFloor("w3", 0.7);
+  const ratio = (what: string, a: FrameworkName, b: FrameworkName, target: number): void => {
+    const x = best(results, a, "w2");
+    const y = best(results, b, "w2");
+    if (x && y && score(y) > 0) out.push({ workload: "w2", what, value: score(x) / score(y), target, met: score(x) / score(y) >= target });
+  };
+  ratio("farcall ws / tcp", "farcall-ws", "farcall", 0.8);
+  ratio("farcall ws / capnweb", "farcall-ws", "capnweb", 3);
   return out;
 }
 

@@ -15,6 +15,7 @@ import { isWsUrl } from "./ws/dial.js";
 import { portCaller } from "./worker/port-dial.js";
 import type { PortEndpoint } from "./worker/port-link.js";
 import { jsonRpcCaller } from "./jsonrpc/dial.js";
+import { isJsonRpcWsUrl, jsonRpcWsCaller } from "./jsonrpc/ws-client.js";
 import { isXmlRpcUrl } from "./xmlrpc/client.js";
 import { xmlRpcCaller } from "./xmlrpc/dial.js";
 import { isPyManagerUrl } from "./pymanager/remote.js";
@@ -32,6 +33,7 @@ const DIALERS: readonly (readonly [matches: (url: string) => boolean, dial: Dial
   [isPyManagerUrl, pyManagerCaller],
   [isNatsUrl, natsCaller],
   [isWsUrl, farcallWsCaller],
+  [isJsonRpcWsUrl, jsonRpcWsCaller],
 ];
 
 /**
@@ -40,7 +42,8 @@ const DIALERS: readonly (readonly [matches: (url: string) => boolean, dial: Dial
  * `xmlrpc+http://` or `xmlrpc+https://` URL calls an XML-RPC server (batch() as system.multicall); a
  * `pymanager://` URL calls a Python multiprocessing manager server; a `nats://` URL a
  * service on NATS; a `ws://` or `wss://` URL speaks farcall/1 over a WebSocket (subprotocol
- * `farcall.v1`), reconnecting like tcp://. A Worker, MessagePort or Web Worker instead of a
+ * `farcall.v1`), reconnecting like tcp://; a `jsonrpc+ws://` or `jsonrpc+wss://` URL calls
+ * JSON-RPC 2.0 over a WebSocket (subprotocol `jsonrpc-2.0`), any such server's. A Worker, MessagePort or Web Worker instead of a
  * URL calls what the other side serves with servePort(). Rejects with UNAUTHENTICATED for a wrong key (or a server that cannot
  * prove it holds it) and UNAVAILABLE when the server cannot be reached.
  * @example const remote = await connect<Api>("tcp://10.0.0.5:4343", { authkey: "s3cret" })

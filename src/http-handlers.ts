@@ -9,7 +9,7 @@ import type { IncomingMessage } from "node:http";
 import { Dispatcher } from "./core/dispatcher.js";
 import { CallPipeline } from "./core/pipeline.js";
 import { resolveLogger } from "./core/logger.js";
-import { checkInteger } from "./core/option-checks.js";
+import { checkBoolean, checkInteger } from "./core/option-checks.js";
 import { MAX_JSON_DEPTH } from "./codecs/json-ext.js";
 import { keyBytes } from "./core/authkey.js";
 import type { HttpRpcProtocol } from "./http/protocol.js";
@@ -20,6 +20,7 @@ import { JsonRpcHttp } from "./jsonrpc/http-protocol.js";
 import type { OpenRpcInfo } from "./jsonrpc/openrpc.js";
 import { XmlRpcHttp } from "./xmlrpc/http-handler.js";
 import { HTTP_DEFAULTS, type HttpHandlerOptions } from "./options.js";
+import { explorerPage } from "./http/explorer.js";
 
 /** What the protocols over HTTP need beyond the pipeline. */
 export interface HttpProtocolLimits {
@@ -76,6 +77,7 @@ function handlerCore<R>(api: object, options: HttpHandlerOptions<R>): HttpRpcCor
     openrpc,
   };
   const pipeline = new CallPipeline({ dispatcher: new Dispatcher(api), use: options.use, callLog: options.callLog, logger });
-  const config: HttpCoreConfig<R> = { protocols: httpProtocols(pipeline, limits), maxBodyBytes, auth: options.auth, key, logger };
+  const explorer = checkBoolean("explorer", options.explorer ?? HTTP_DEFAULTS.explorer);
+  const config: HttpCoreConfig<R> = { protocols: httpProtocols(pipeline, limits), maxBodyBytes, auth: options.auth, key, logger, page: explorer ? explorerPage() : undefined };
   return new HttpRpcCore(config);
 }

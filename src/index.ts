@@ -14,6 +14,8 @@ export { connect } from "./connect.js";
 
 /** Serves an API on a MessagePort, a worker's parentPort or a Web Worker's self; connect(worker) calls it. */
 export { servePort } from "./worker/port-dial.js";
+/** Marks an ArrayBuffer to be moved, not copied, across a MessagePort or worker (the sender's copy is detached). */
+export { transfer } from "./core/transfer.js";
 export type { PortServer } from "./worker/port-dial.js";
 export type { PortEndpoint } from "./worker/port-link.js";
 
@@ -88,6 +90,10 @@ export type { NodeHttpHandler } from "./http/node.js";
 export { fetchHandler } from "./http-handlers.js";
 export type { FetchHandler, FetchPeer } from "./http/fetch.js";
 export type { OpenRpcInfo } from "./jsonrpc/openrpc.js";
+
+/** farcall's WebSocket upgrades (farcall.v1 and jsonrpc-2.0) on an app's own node:http(s) server, such as Express's. */
+export { attachWebSocket } from "./ws-attach.js";
+export type { AttachWebSocketOptions, AttachedWebSocket } from "./ws-attach.js";
 
 /**
  * Services on NATS (`nats://host:4222/service`): the `nats` option block of serve() and

@@ -88,6 +88,12 @@ export interface HttpHandlerOptions<R> {
   callLog?: CallLog;
   /** Interceptors every call passes through, outermost first; see {@link Interceptor}. @default none */
   use?: Interceptor[];
+  /**
+   * Answer a browser's GET (Accept: text/html) with the explorer page, which lists the
+   * methods and calls them with the bearer key the user types. Off by default here, as the
+   * handler lives inside someone else's site. @default false
+   */
+  explorer?: boolean;
 }
 
 /** Defaults of {@link HttpHandlerOptions}. */
@@ -96,6 +102,7 @@ export const HTTP_DEFAULTS = Object.freeze({
   maxDepth: 64,
   maxBatch: 1000,
   maxXmlElements: 500_000,
+  explorer: false,
   openrpc: Object.freeze({ title: "farcall", version: "1.0.0" }),
 });
 
@@ -165,7 +172,7 @@ export interface ServeOptions extends ConnectionLimits {
   maxServerCallsInFlight?: number;
   /**
    * Answer bytes queued for peers over every farcall/1 and raw JSON-RPC connection of the
-   * server: an answer that would pass it fails alone with RESOURCE_EXHAUSTED, as one past a
+   * server, over TCP and WebSocket: an answer that would pass it fails alone with RESOURCE_EXHAUSTED, as one past a
    * connection's maxWriteBufferBytes does. @default 268435456 (256 MiB)
    */
   maxServerWriteBufferBytes?: number;
@@ -201,6 +208,22 @@ export interface ServeOptions extends ConnectionLimits {
   jsonRpcOverTcp?: JsonRpcOverTcp;
   /** NATS credentials and TLS for `nats://` listeners; see {@link NatsOptions}. @default none */
   nats?: NatsOptions;
+  /**
+   * Answer a browser's GET (Accept: text/html) on tcp://, tls:// and http(s):// listeners
+   * with the explorer page: the methods with their descriptions and parameters, a form to
+   * call each with JSON arguments, and the `farcall call` and `curl` lines for the call.
+   * The page asks for the authkey and sends it as a bearer token; false turns it off.
+   * @default true
+   */
+  explorer?: boolean;
+  /**
+   * Web page origins ("http://localhost:5173") allowed to open WebSockets that carry no key
+   * on a listener (farcall.v1 without an authkey, jsonrpc-2.0): a browser lets any page open
+   * a WebSocket anywhere, so by default only the listener's own origin may. Requests without
+   * an Origin header (programs, not pages) and farcall.v1 on a listener with an authkey are
+   * not affected. @default [] (same origin only)
+   */
+  allowOrigins?: string[];
 }
 
 export interface ConnectOptions extends ConnectionLimits {
@@ -269,6 +292,7 @@ export const SERVE_DEFAULTS = Object.freeze({
    */
   requestTimeoutMs: 60_000,
   jsonRpcOverTcp: "auto" as JsonRpcOverTcp,
+  explorer: true,
 });
 
 export const CONNECT_DEFAULTS = Object.freeze({

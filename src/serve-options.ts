@@ -6,7 +6,7 @@
 import type { IncomingMessage } from "node:http";
 import type { CallLog } from "./core/call-log.js";
 import { resolveLogger, type Logger } from "./core/logger.js";
-import { checkInteger } from "./core/option-checks.js";
+import { checkBoolean, checkInteger } from "./core/option-checks.js";
 import type { PeerLimits } from "./core/peer-options.js";
 import type { Interceptor } from "./core/pipeline.js";
 import { AllowList } from "./net/allow-list.js";
@@ -57,6 +57,10 @@ export interface ResolvedServe {
   readonly maxXmlElements: number;
   readonly requestTimeoutMs: number;
   readonly exposeErrorStacks: boolean;
+  /** Serve the explorer page on HTTP endpoints. */
+  readonly explorer: boolean;
+  /** Page origins allowed to open keyless WebSockets, besides each listener's own. */
+  readonly allowOrigins: ReadonlySet<string>;
   readonly callLog: CallLog | undefined;
   /** The server-wide interceptors, checked by the call pipeline. */
   readonly use: Interceptor[] | undefined;
@@ -90,6 +94,8 @@ export function resolveServeOptions(options: ServeOptions): ResolvedServe {
     maxXmlElements: checkInteger("maxXmlElements", options.maxXmlElements ?? SERVE_DEFAULTS.maxXmlElements, 1),
     requestTimeoutMs: checkInteger("requestTimeoutMs", options.requestTimeoutMs ?? SERVE_DEFAULTS.requestTimeoutMs, 1),
     exposeErrorStacks: options.exposeErrorStacks ?? SERVE_DEFAULTS.exposeErrorStacks,
+    explorer: checkBoolean("explorer", options.explorer ?? SERVE_DEFAULTS.explorer),
+    allowOrigins: checkOrigins(options.allowOrigins ?? []),
     callLog: options.callLog,
     use: options.use,
     nats: options.nats,
@@ -176,4 +182,19 @@ function checkUse(use: unknown, name: string): readonly Interceptor[] | undefine
 function checkJsonRpcOverTcp(value: unknown, label: string): JsonRpcOverTcp {
   if (!(JSON_RPC_OVER_TCP as readonly unknown[]).includes(value)) throw new TypeError(`${label} must be "auto", "trusted" or "off", got ${String(value)}`);
   return value as JsonRpcOverTcp;
+}
+
+/** The allowOrigins option as a set; each must be an origin exactly as a browser sends it. */
+function checkOrigins(origins: unknown): ReadonlySet<string> {
+  if (!Array.isArray(origins)) throw new TypeError(`allowOrigins must be an array of origins such as "http://localhost:5173", got ${JSON.stringify(origins)}`);
+  for (const origin of origins) {
+    let parsed: string | undefined;
+    try {
+      parsed = typeof origin === "string" ? new URL(origin).origin : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed !== origin) throw new TypeError(`allowOrigins: ${JSON.stringify(origin)} is not an origin (scheme://host[:port], no path), as a browser sends it`);
+  }
+  return new Set(origins as string[]);
 }

@@ -20,10 +20,12 @@ import { HttpDrain } from "./http/drain.js";
 import { httpEntry, listenHttpUrl } from "./http/listen.js";
 import { isHttpUrl, parseHttpAddress } from "./http/listener.js";
 import { HttpRpcCore } from "./http/rpc-core.js";
+import { explorerPage } from "./http/explorer.js";
 import { httpProtocols } from "./http-handlers.js";
 import { farcallEntry, FarcallSessions } from "./farcall/listen.js";
 import type { StreamSessionConfig } from "./farcall/stream-session.js";
 import { farcallWsHandler, FARCALL_WS_PROTOCOL } from "./farcall/ws-listen.js";
+import { MAX_HANDSHAKE_MESSAGE } from "./farcall/message-session.js";
 import { isWsUrl } from "./ws/dial.js";
 import { listenWs, parseWsListenAddress } from "./ws/listen.js";
 import { WsUpgrades } from "./ws/upgrade.js";
@@ -50,7 +52,7 @@ export interface Server {
 }
 
 /** Default time close() lets calls in flight finish. */
-const DEFAULT_DRAIN_MS = 5000;
+export const DEFAULT_DRAIN_MS = 5000;
 
 /** A listener as the server holds it. */
 interface Listener extends Stoppable {
@@ -61,7 +63,7 @@ interface Listener extends Stoppable {
 }
 
 /** What every listener of one server shares. */
-interface Shared {
+export interface Shared {
   readonly options: ResolvedServe;
   readonly connections: ServerConnections;
   readonly farcall: FarcallSessions;
@@ -202,25 +204,8 @@ const LISTEN_TABLE: readonly (readonly [matches: (url: string) => boolean, row: 
  * @example const server = await serve({ add: (a: number, b: number) => a + b }, { listen: "tcp://0.0.0.0:4343", authkey: "s3cret" })
  */
 export async function serve(api: object, options: ServeOptions = {}): Promise<Server> {
-  const dispatcher = new Dispatcher(api);
-  const resolved = resolveServeOptions(options);
-  const limit = new CallLimit(resolved.maxServerCallsInFlight, "this server");
-  const pipeline = new CallPipeline({ dispatcher, use: resolved.use, callLog: resolved.callLog, logger: resolved.logger, limit });
-  const connections = new ServerConnections(resolved.maxConnections, resolved.logger);
-  const writeBudget = new WriteBudget(resolved.maxServerWriteBufferBytes);
-  const shared: Shared = {
-    options: resolved,
-    connections,
-    farcall: new FarcallSessions(),
-    json: new JsonRpcSessions(),
-    writeBudget,
-    http: new HttpDrain(writeBudget),
-    msgpack: createMsgpackCodec({ maxDepth: resolved.limits.maxDepth }),
-    pipelineFor: (policy) => (policy.use ? pipeline.derive({ use: policy.use }) : pipeline),
-  };
-  connections.addGroup(shared.farcall);
-  connections.addGroup(shared.http);
-  connections.addGroup(shared.json);
+  const shared = serverShared(api, resolveServeOptions(options));
+  const { options: resolved, connections } = shared;
   const starts = resolved.listeners.map((policy) => (LISTEN_TABLE.find(([matches]) => matches(policy.url))?.[1] ?? onePort)(policy, shared));
   const listeners: Listener[] = [];
   try {
@@ -242,6 +227,29 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
   };
 }
 
+/** What the listeners of one server share, before any of them listens. */
+export function serverShared(api: object, resolved: ResolvedServe): Shared {
+  const dispatcher = new Dispatcher(api);
+  const limit = new CallLimit(resolved.maxServerCallsInFlight, "this server");
+  const pipeline = new CallPipeline({ dispatcher, use: resolved.use, callLog: resolved.callLog, logger: resolved.logger, limit });
+  const connections = new ServerConnections(resolved.maxConnections, resolved.logger);
+  const writeBudget = new WriteBudget(resolved.maxServerWriteBufferBytes);
+  const shared: Shared = {
+    options: resolved,
+    connections,
+    farcall: new FarcallSessions(),
+    json: new JsonRpcSessions(),
+    writeBudget,
+    http: new HttpDrain(writeBudget),
+    msgpack: createMsgpackCodec({ maxDepth: resolved.limits.maxDepth }),
+    pipelineFor: (policy) => (policy.use ? pipeline.derive({ use: policy.use }) : pipeline),
+  };
+  connections.addGroup(shared.farcall);
+  connections.addGroup(shared.http);
+  connections.addGroup(shared.json);
+  return shared;
+}
+
 /** The HTTP core of one listener: JSON-RPC and XML-RPC, with the listener's key and auth. */
 function httpCore(policy: ListenerPolicy, pipeline: CallPipeline, o: ResolvedServe): HttpRpcCore<IncomingMessage> {
   return new HttpRpcCore<IncomingMessage>({
@@ -250,8 +258,12 @@ function httpCore(policy: ListenerPolicy, pipeline: CallPipeline, o: ResolvedSer
     auth: policy.auth,
     key: policy.key,
     logger: o.logger,
+    page: o.explorer ? EXPLORER : undefined,
   });
 }
+
+/** Built once: the page is the same for every server. */
+const EXPLORER = explorerPage();
 
 /** farcall/1's session settings on one listener. */
 function farcallConfig(policy: ListenerPolicy, pipeline: CallPipeline, shared: Shared): StreamSessionConfig {
@@ -293,7 +305,7 @@ function jsonAccess(policy: ListenerPolicy): JsonRpcAccess {
  * The WebSocket upgrades of one listener, stopped with the server: subprotocol farcall.v1
  * (farcall/1) and jsonrpc-2.0 (JSON-RPC, under the listener's jsonRpcOverTcp policy).
  */
-function wsUpgrades(policy: ListenerPolicy, pipeline: CallPipeline, shared: Shared, transport: "ws" | "wss"): WsUpgrades {
+export function wsUpgrades(policy: ListenerPolicy, pipeline: CallPipeline, shared: Shared, transport: "ws" | "wss"): WsUpgrades {
   const o = shared.options;
   const upgrades = new WsUpgrades({
     protocols: new Map([
@@ -301,8 +313,10 @@ function wsUpgrades(policy: ListenerPolicy, pipeline: CallPipeline, shared: Shar
       [JSONRPC_WS_PROTOCOL, jsonRpcWsHandler(jsonSettings(pipeline, shared), jsonAccess(policy), shared.json, transport)],
     ]),
     maxFrameBytes: o.limits.maxFrameBytes,
+    maxHandshakeBytes: MAX_HANDSHAKE_MESSAGE,
     handshakeTimeoutMs: o.handshakeTimeoutMs,
     logger: o.logger,
+    origins: { allowOrigins: o.allowOrigins, authenticated: new Set(policy.key ? [FARCALL_WS_PROTOCOL] : []) },
   });
   shared.connections.addStoppable(upgrades);
   return upgrades;

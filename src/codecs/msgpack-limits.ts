@@ -15,6 +15,8 @@ export const EXT_ERROR = 3;
 export const EXT_REGISTERED = 4;
 /** A reference (function, ref() object, stream): tag ext 7 followed by [kind, id, names?]. */
 export const EXT_REF = 7;
+/** Tag: an ArrayBuffer moved beside the frame (a MessagePort's transfer list), by its index. */
+export const EXT_TRANSFER = 8;
 /** Raw-byte extension types: the payload is the bytes themselves, decoded as a view. */
 export const EXT_UINT8ARRAY = 5;
 export const EXT_BUFFER = 6;
@@ -113,7 +115,7 @@ export function scanMsgpack(buf: Uint8Array, maxDepth: number, start = 0, end = 
           const type = (buf[pos] << 24) >> 24;
           const size = 1 << (b - 0xd4);
           pos += 1;
-          if (b === 0xd4 && (type === EXT_MAP || type === EXT_SET || type === EXT_ERROR || type === EXT_REGISTERED || type === EXT_REF)) {
+          if (b === 0xd4 && (type === EXT_MAP || type === EXT_SET || type === EXT_ERROR || type === EXT_REGISTERED || type === EXT_REF || type === EXT_TRANSFER)) {
             count = 1; // a tag: the tagged value follows as the next document element
           } else if (!extensionAllowed(type, size)) {
             return fail(`extension type ${type} of ${size} bytes is not accepted`);

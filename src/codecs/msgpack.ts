@@ -21,7 +21,8 @@ import { errorFromWire, errorToWire, type WireError } from "./wire-error.js";
 import { decodeRegistered, registeredTypeOf } from "../core/type-registry.js";
 import { WireRef, type RefContext } from "../core/ref-wire.js";
 import { isMarkedRef } from "../core/ref.js";
-import { EXT_BUFFER, EXT_ERROR, EXT_MAP, EXT_REF, EXT_REGISTERED, EXT_SET, EXT_UINT8ARRAY, scanMsgpack } from "./msgpack-limits.js";
+import { EXT_BUFFER, EXT_ERROR, EXT_MAP, EXT_REF, EXT_REGISTERED, EXT_SET, EXT_TRANSFER, EXT_UINT8ARRAY, scanMsgpack } from "./msgpack-limits.js";
+import { takeTransferMark } from "../core/transfer.js";
 
 /** Holds a Map's entries on the way out: msgpackr writes every real Map as a plain map. */
 class WireMap {
@@ -103,6 +104,22 @@ addExtension({
   },
 });
 
+/** An ArrayBuffer moved beside its frame (see core/transfer.ts), by its index there. */
+export class WireTransfer {
+  constructor(readonly index: number) {}
+}
+
+addExtension({
+  Class: WireTransfer,
+  type: EXT_TRANSFER,
+  write: (t: WireTransfer) => t.index,
+  read: (index: unknown) => {
+    const refs = decodingRefs;
+    if (!refs?.transferIn) throw new RpcError("PARSE_ERROR", "a transferred ArrayBuffer can only be received over a MessagePort session");
+    return refs.transferIn(index);
+  },
+});
+
 /** A function, ref() object or stream on its way out: a reference in `refs`. */
 function exportRef(value: object, refs: RefContext | undefined): WireRef {
   if (!refs) throw new RpcError("INVALID_PARAMS", "functions, ref() objects and streams can only be passed over a farcall/1 session");
@@ -168,6 +185,7 @@ function lowerMaps(value: unknown, depth: number, maxDepth: number, refs: RefCon
     return value;
   }
   if (value instanceof Date) return value;
+  if (value instanceof ArrayBuffer) return refs?.transferOut && takeTransferMark(value) ? refs.transferOut(value) : value;
   if (value instanceof Set) {
     let changed = false;
     const out: unknown[] = [];

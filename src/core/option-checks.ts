@@ -10,3 +10,9 @@ export function checkInteger(name: string, value: number, min: number, max = Num
   }
   return value;
 }
+
+/** Throws TypeError naming `name` unless `value` is a boolean. */
+export function checkBoolean(name: string, value: unknown): boolean {
+  if (typeof value !== "boolean") throw new TypeError(`${name} must be true or false, got ${JSON.stringify(value)}`);
+  return value;
+}

@@ -29,4 +29,11 @@ export interface RefContext {
   exportValue(value: object): WireRef;
   /** The local value of a reference that arrived; throws RpcError for one it refuses. */
   importValue(kind: unknown, id: unknown): unknown;
+  /**
+   * Over a MessagePort only: moves a buffer marked with transfer() beside the frame and
+   * answers its wire form (its index there); absent elsewhere, where buffers are copied.
+   */
+  transferOut?(buffer: ArrayBuffer): object;
+  /** Over a MessagePort only: the buffer moved beside the frame being decoded, by index. */
+  transferIn?(index: unknown): ArrayBuffer;
 }

@@ -23,6 +23,7 @@ export function farcallWsHandler(cfg: StreamSessionConfig, sessions: FarcallSess
     const info = { transport, address: req.socket.remoteAddress ?? "unknown", ...(req.socket.remotePort !== undefined ? { port: req.socket.remotePort } : {}) };
     const link = new WsLink(socket, describe({ ...info, authenticated: false }));
     link.maxBufferedBytes = cfg.maxWriteBufferBytes;
+    if (cfg.writeBudget) link.chargeTo(cfg.writeBudget);
     acceptMessageSession(link, cfg, info, hooks).then(
       (peer) => {
         settled();

@@ -10,6 +10,7 @@
  *   verb other than POST and GET                      405, Allow: POST, GET
  *   GET that no protocol's discovery wants            405, Allow: POST, GET
  *   missing or wrong bearer token (auth configured)   401, WWW-Authenticate
+ *   GET with Accept: text/html, when a page is set    200, the page (no credentials asked)
  *   GET a protocol's discovery wants                  200, its description
  *   POST whose Content-Type no protocol accepts       415
  *   body over maxBodyBytes (declared or streamed)     413
@@ -27,6 +28,7 @@ import { createJsonCodec } from "../codecs/json-ext.js";
 import { rateLimited, type Logger } from "../core/logger.js";
 import type { BearerAuth } from "../options.js";
 import type { HttpAnswer, HttpDiscovery, HttpRpcProtocol, HttpRpcRequest } from "./protocol.js";
+import type { HttpPage } from "./explorer.js";
 
 /** Verbs the endpoint answers, for the Allow header of a 405. */
 const ALLOW = "POST, GET";
@@ -57,6 +59,8 @@ export interface HttpCoreConfig<R> {
   auth: BearerAuth<R> | undefined;
   key: Uint8Array | undefined;
   logger: Logger;
+  /** The page a browser gets at this endpoint (the explorer), or none. */
+  page?: HttpPage | undefined;
 }
 
 export class HttpRpcCore<R> {
@@ -113,6 +117,7 @@ export class HttpRpcCore<R> {
 
   private async answer(ex: HttpExchange<R>): Promise<HttpAnswer> {
     const verb = ex.method;
+    if (verb === "GET" && this.cfg.page?.wants(ex.header)) return this.cfg.page.answer();
     const type = ex.header("content-type");
     const protocol = this.cfg.protocols.find((p) => p.accepts(type));
     const speaks = protocol ?? this.fallback;

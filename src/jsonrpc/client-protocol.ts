@@ -9,6 +9,9 @@ import {
   type JsonRpcId, type JsonRpcRequest,
 } from "./document.js";
 import { fromErrorObject } from "./errors.js";
+import { LIST_METHODS } from "../core/messages.js";
+import type { BatchedCall } from "../core/remote.js";
+import { DISCOVER_METHOD } from "./protocol.js";
 
 /** How one call ended. A result may itself be an Error (extended mode), hence the flag. */
 export type JsonRpcOutcome = { ok: true; value: unknown } | { ok: false; error: RpcError };
@@ -35,6 +38,26 @@ export function buildNotification(method: string, args: readonly unknown[]): Jso
 export function buildBatch(requests: readonly JsonRpcRequest[]): JsonRpcRequest[] {
   if (requests.length === 0) throw new RpcError("INVALID_REQUEST", "a batch must hold at least one request");
   return [...requests];
+}
+
+/**
+ * The requests of a batch(): each call gets the next id from `firstId` on (returned in the
+ * calls' order), each notification none; listMethods() is asked as rpc.discover.
+ */
+export function batchRequests(calls: readonly BatchedCall[], firstId: number): { requests: JsonRpcRequest[]; ids: number[] } {
+  const requests: JsonRpcRequest[] = [];
+  const ids: number[] = [];
+  for (const c of calls) {
+    const method = c.target === LIST_METHODS ? DISCOVER_METHOD : c.target;
+    if (c.kind === "notify") {
+      requests.push(buildNotification(method, c.args));
+      continue;
+    }
+    const id = firstId + ids.length;
+    ids.push(id);
+    requests.push(buildRequest(id, method, c.args));
+  }
+  return { requests, ids };
 }
 
 /** One response read from a document, or the reason it is not one. */

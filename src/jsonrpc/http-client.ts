@@ -10,7 +10,7 @@ import { RpcError } from "../core/errors.js";
 import { LIST_METHODS } from "../core/messages.js";
 import type { BatchedCall, CallOptions, Caller } from "../core/remote.js";
 import { createJsonCodec } from "../codecs/json-ext.js";
-import { buildBatch, buildNotification, buildRequest, parseResponse, readResponse, type JsonRpcOutcome } from "./client-protocol.js";
+import { batchRequests, buildBatch, buildNotification, buildRequest, parseResponse, readResponse, type JsonRpcOutcome } from "./client-protocol.js";
 import type { JsonRpcRequest } from "./document.js";
 import { DISCOVER_METHOD } from "./protocol.js";
 import { errorInfosOf, type OpenRpcDocument } from "./openrpc.js";
@@ -49,18 +49,8 @@ export class HttpCaller implements Caller {
    * signal aborts it.
    */
   batch(calls: readonly BatchedCall[]): void {
-    const requests: JsonRpcRequest[] = [];
-    const ids: number[] = [];
-    for (const c of calls) {
-      const method = c.target === LIST_METHODS ? DISCOVER_METHOD : c.target;
-      if (c.kind === "notify") {
-        requests.push(buildNotification(method, c.args));
-        continue;
-      }
-      const id = this.nextId++;
-      ids.push(id);
-      requests.push(buildRequest(id, method, c.args));
-    }
+    const { requests, ids } = batchRequests(calls, this.nextId);
+    this.nextId += ids.length;
     const label = `a batch of ${calls.length}`;
     let doc: JsonRpcRequest[];
     let options: CallOptions;
@@ -152,7 +142,7 @@ export class HttpCaller implements Caller {
  * they were described with: description, parameter names (unless all are the generated
  * `argN`), schemas where they are not empty, declared errors.
  */
-function methodsOf(doc: unknown): MethodInfo[] {
+export function methodsOf(doc: unknown): MethodInfo[] {
   return (doc as OpenRpcDocument).methods.map((m) => {
     const info: MethodInfo = { name: m.name, arity: m.params.length };
     if (typeof m.description === "string") info.description = m.description;

@@ -13,6 +13,7 @@ import { CallLimit } from "../core/pipeline.js";
 import { HTTP_DEFAULTS } from "../options.js";
 import type { UpgradeHandler } from "../ws/upgrade.js";
 import { CLOSE_POLICY_VIOLATION, CLOSE_TOO_BIG } from "../ws/link.js";
+import { WriteCharge } from "../ws/write-charge.js";
 import type { JsonRpcAccess, JsonRpcListenSettings, JsonRpcSessions } from "./listen.js";
 import { buildOpenRpcDocument } from "./openrpc.js";
 import { encodeResponse, errorResponse, handleJsonRpc, jsonRpcInvoker, type JsonRpcInvoke } from "./protocol.js";
@@ -54,16 +55,20 @@ class JsonWsSession {
   private readonly controller = new AbortController();
   private readonly invoke: JsonRpcInvoke;
   private readonly where: string;
+  /** This socket's share of the server's maxServerWriteBufferBytes, when it has one. */
+  private readonly charge: WriteCharge | undefined;
   private inFlight = 0;
   private draining = false;
   private idle: (() => void) | undefined;
 
   constructor(private readonly socket: WebSocket, private readonly cfg: JsonStreamConfig, info: { transport: string; address: string; authenticated: boolean; port?: number }) {
     this.where = describe(info);
+    this.charge = cfg.writeBudget ? new WriteCharge(cfg.writeBudget) : undefined;
     this.invoke = jsonRpcInvoker(cfg.pipeline, { peer: info, signal: this.controller.signal }, new CallLimit(cfg.maxInFlight, "this connection"));
     socket.on("message", (data: RawData) => this.onMessage(data as Buffer));
     socket.on("error", noop); // 'close' follows and aborts what is running
     socket.once("close", () => {
+      this.charge?.releaseAll();
       this.controller.abort();
       this.idle?.();
     });
@@ -116,7 +121,20 @@ class JsonWsSession {
 
   private send(response: JsonRpcResponse | JsonRpcResponse[]): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
-    this.socket.send(encodeResponse(response, this.cfg.codec), { binary: false });
+    let message = encodeResponse(response, this.cfg.codec);
+    const over = this.charge?.overLimit(message.length);
+    if (over !== undefined) {
+      // As over raw TCP: the answer fails alone; its short errors go out even so (the
+      // bufferedAmount check below still cuts off a caller that does not read).
+      const error = new RpcError("RESOURCE_EXHAUSTED", `an answer of ${message.length} B cannot be queued: ${over}`);
+      message = encodeResponse(Array.isArray(response) ? response.map((r) => errorResponse(r.id, error)) : errorResponse(response.id, error), this.cfg.codec);
+    }
+    if (this.charge) {
+      this.charge.charge(message.length);
+      this.socket.send(message, { binary: false }, this.charge.onSent);
+    } else {
+      this.socket.send(message, { binary: false });
+    }
     if (this.socket.bufferedAmount > this.cfg.maxWriteBufferBytes) {
       this.cfg.logger.warn(`${this.where}: closing: ${this.socket.bufferedAmount} B of answers unread exceed maxWriteBufferBytes ${this.cfg.maxWriteBufferBytes}`);
       this.socket.terminate();

@@ -29,7 +29,7 @@ export function parseAddress(url: string): StreamAddress {
   }
   if (scheme !== "tcp" && scheme !== "tls") {
     // serve() and connect() try every other family's scheme before this one: name them all.
-    throw new TypeError(`unsupported transport ${JSON.stringify(scheme)} in ${JSON.stringify(url)}: use tcp://, tls://, unix://, ws://, wss://, http://, https://, pymanager:// or nats:// (clients also take xmlrpc+http:// and xmlrpc+https://)`);
+    throw new TypeError(`unsupported transport ${JSON.stringify(scheme)} in ${JSON.stringify(url)}: use tcp://, tls://, unix://, ws://, wss://, http://, https://, pymanager:// or nats:// (clients also take xmlrpc+http://, xmlrpc+https://, jsonrpc+ws:// and jsonrpc+wss://)`);
   }
   const host = u.hostname.startsWith("[") ? u.hostname.slice(1, -1) : u.hostname;
   const port = u.port === "" ? NaN : Number(u.port);

@@ -6,6 +6,13 @@
  */
 import { RpcError } from "../core/errors.js";
 import type { FrameSink } from "../core/peer.js";
+import { MAX_TRANSFERS, PortTransfers } from "./transfers.js";
+
+/** A frame sent with buffers moved beside it (transfer()); a frame alone is sent bare. */
+interface FrameWithTransfers {
+  frame: Uint8Array;
+  buffers: ArrayBuffer[];
+}
 
 /**
  * What a port needs: `postMessage`, and either `addEventListener` (browsers, Node's
@@ -13,7 +20,7 @@ import type { FrameSink } from "../core/peer.js";
  * other end is gone).
  */
 export interface PortEndpoint {
-  postMessage(message: unknown): void;
+  postMessage(message: unknown, transfer?: ArrayBuffer[]): void;
   addEventListener?(type: "message", listener: (event: Event) => void): void;
   on?(event: "message", listener: (data: unknown) => void): unknown;
   /** MessagePort: starts delivery (needed after addEventListener) and ends the channel. */
@@ -24,11 +31,17 @@ export interface PortEndpoint {
 export class PortLink implements FrameSink {
   onMessage: (data: Uint8Array) => void = () => {};
   onClose: (error: RpcError) => void = () => {};
+  /** Buffers moved beside frames, shared with the session's codec. */
+  readonly transfers = new PortTransfers();
   private closed = false;
 
   constructor(private readonly endpoint: PortEndpoint, what: string) {
     const onData = (data: unknown): void => {
       if (this.closed) return;
+      if (isFrameWithTransfers(data)) {
+        this.transfers.received(data.frame, data.buffers);
+        data = data.frame;
+      }
       if (!(data instanceof Uint8Array)) {
         this.fail(new RpcError("INVALID_REQUEST", `${what}: a message that is not a farcall/1 frame (${typeof data}); is something else using this port?`));
         return;
@@ -52,9 +65,12 @@ export class PortLink implements FrameSink {
 
   send(frame: Uint8Array): void {
     if (this.closed) return;
-    // Copied by the structured clone, not transferred: the codec may hand out a view of a
-    // buffer it reuses, which a transfer would detach.
-    this.endpoint.postMessage(frame);
+    // The frame is copied by the structured clone, not transferred: the codec may hand out a
+    // view of a buffer it reuses, which a transfer would detach. Buffers marked with
+    // transfer() are moved beside it.
+    const buffers = this.transfers.sending(frame);
+    if (buffers) this.endpoint.postMessage({ frame, buffers } satisfies FrameWithTransfers, buffers);
+    else this.endpoint.postMessage(frame);
   }
 
   close(): void {
@@ -68,4 +84,10 @@ export class PortLink implements FrameSink {
     this.closed = true;
     this.onClose(error);
   }
+}
+
+function isFrameWithTransfers(data: unknown): data is FrameWithTransfers {
+  if (typeof data !== "object" || data === null || data instanceof Uint8Array) return false;
+  const { frame, buffers } = data as Partial<FrameWithTransfers>;
+  return frame instanceof Uint8Array && Array.isArray(buffers) && buffers.length <= MAX_TRANSFERS && buffers.every((b) => b instanceof ArrayBuffer);
 }

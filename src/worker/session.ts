@@ -25,7 +25,7 @@ export function portPeer(endpoint: PortEndpoint, what: string, options: PortSess
   const link = new PortLink(endpoint, what);
   const info: PeerInfo = { transport: "port", address: what, authenticated: false };
   const peer = new Peer(link, {
-    protocol: createFarcallProtocol(createMsgpackCodec({ maxDepth: options.maxDepth })),
+    protocol: createFarcallProtocol(link.transfers.codec(createMsgpackCodec({ maxDepth: options.maxDepth }))),
     pipeline: exposedPipeline(options.expose, options.logger),
     info,
     limits: {

@@ -24,6 +24,14 @@ export function isWsUrl(url: string): boolean {
 
 /** An open WebSocket to `url` speaking `protocol`, as a link (so no early message is lost). */
 export function openWebSocket(url: string, protocol: string, options: WsDialOptions): Promise<WsLink> {
+  return openWebSocketAs(url, protocol, options, (socket) => new WsLink(socket, url));
+}
+
+/**
+ * An open WebSocket to `url` speaking `protocol`, handed to `take` in its 'open' event, so
+ * that whatever listens to it does so before any message can be parsed.
+ */
+export function openWebSocketAs<T>(url: string, protocol: string, options: WsDialOptions, take: (socket: WebSocket) => T): Promise<T> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url, [protocol], {
       maxPayload: options.maxFrameBytes,
@@ -39,8 +47,8 @@ export function openWebSocket(url: string, protocol: string, options: WsDialOpti
     };
     socket.once("open", () => {
       socket.removeAllListeners();
-      // Made now, in the 'open' event, so that messages parsed right after it are held.
-      resolve(new WsLink(socket, url));
+      // Taken now, in the 'open' event, so that messages parsed right after it are held.
+      resolve(take(socket));
     });
     socket.once("error", (err: Error) => fail(new RpcError("UNAVAILABLE", `cannot open a WebSocket to ${url}: ${err.message}`)));
     socket.once("unexpected-response", (_req: unknown, res: IncomingMessage) => {

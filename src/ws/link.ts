@@ -5,6 +5,8 @@
 import type { Duplex } from "node:stream";
 import type { WebSocket, RawData } from "ws";
 import { RpcError } from "../core/errors.js";
+import type { WriteBudget } from "../net/framing.js";
+import { WriteCharge } from "./write-charge.js";
 
 /** Bytes queued on the socket above which stream producers wait for it to drain. */
 const ROOM_BYTES = 1024 * 1024;
@@ -33,6 +35,8 @@ export class WsLink {
    * connection, so a peer that never reads cannot make us hold more.
    */
   maxBufferedBytes = Number.POSITIVE_INFINITY;
+  /** This socket's share of the server's maxServerWriteBufferBytes, when it has one. */
+  private charge: WriteCharge | undefined;
   private closing = false;
   private handler: ((data: Uint8Array) => void) | undefined;
   /**
@@ -61,6 +65,7 @@ export class WsLink {
     socket.binaryType = "nodebuffer";
     socket.on("message", onSocketMessage.bind(null, this));
     socket.on("close", (code: number, reason: Buffer) => {
+      this.charge?.releaseAll();
       const why = reason.length > 0 ? `: ${reason.toString("utf8")}` : "";
       this.onClose(new RpcError("UNAVAILABLE", `websocket to ${this.where} closed (${code}${why})`));
     });
@@ -69,11 +74,16 @@ export class WsLink {
     socket.on("error", noop);
   }
 
+  /** Charges every frame sent from now on to the server-wide `budget`. */
+  chargeTo(budget: WriteBudget): void {
+    this.charge = new WriteCharge(budget);
+  }
+
   /** Why a frame of `bytes` cannot wait for the peer now, or undefined when it can. */
   overLimit(bytes: number): string | undefined {
     const held = this.socket.bufferedAmount;
     if (held + bytes > this.maxBufferedBytes) return `${held} B already queued for this peer + ${bytes} B exceed maxWriteBufferBytes ${this.maxBufferedBytes}`;
-    return undefined;
+    return this.charge?.overLimit(bytes);
   }
 
   send(frame: Uint8Array): void {
@@ -90,7 +100,13 @@ export class WsLink {
         process.nextTick(uncork, this, raw);
       }
     }
-    this.socket.send(frame, { binary: true });
+    const charge = this.charge;
+    if (charge) {
+      charge.charge(frame.length);
+      this.socket.send(frame, { binary: true }, charge.onSent);
+    } else {
+      this.socket.send(frame, { binary: true });
+    }
   }
 
   /** Set while the raw socket is corked for this turn's frames. */

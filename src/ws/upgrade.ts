@@ -8,7 +8,8 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Logger } from "../core/logger.js";
-import { CLOSE_GRACE_MS, CLOSE_POLICY_VIOLATION } from "./link.js";
+import { refusedOrigin, type OriginPolicy } from "./origin.js";
+import { CLOSE_GRACE_MS, CLOSE_POLICY_VIOLATION, CLOSE_TOO_BIG } from "./link.js";
 
 /** A family's side of an upgrade: the socket is open and speaks `protocol`. */
 export type UpgradeHandler = (socket: WebSocket, req: IncomingMessage, settled: () => void) => void;
@@ -20,7 +21,11 @@ export interface WsUpgradeConfig {
   maxFrameBytes: number;
   /** Time from the Upgrade request to the end of the family's own handshake. */
   handshakeTimeoutMs: number;
+  /** Largest message taken before the family's handshake is done (farcall/1's 4,096 B). */
+  maxHandshakeBytes: number;
   logger: Logger;
+  /** Which pages may open which subprotocols (see origin.ts). */
+  origins: OriginPolicy;
 }
 
 /** The `ws` server of one listener; it never listens itself: upgrades are handed to it. */
@@ -50,6 +55,12 @@ export class WsUpgrades {
       refuseUpgrade(socket, why);
       return;
     }
+    const foreign = refusedOrigin(req, protocol, this.cfg.origins);
+    if (foreign !== undefined) {
+      this.cfg.logger.warn(`${req.socket.remoteAddress ?? "client"}: refused upgrade: ${foreign}`);
+      refuseUpgrade(socket, foreign, "403 Forbidden");
+      return;
+    }
     let upgraded: WebSocket | undefined;
     const timer = setTimeout(() => {
       const why = `no ${protocol} handshake within ${this.cfg.handshakeTimeoutMs} ms (handshakeTimeoutMs)`;
@@ -62,15 +73,57 @@ export class WsUpgrades {
     socket.once("close", () => clearTimeout(timer));
     this.server.handleUpgrade(req, socket, head, (ws) => {
       upgraded = ws;
-      this.cfg.protocols.get(protocol)!(ws, req, () => clearTimeout(timer));
+      // No byte has been parsed yet: ws reads the socket from its next 'data' event.
+      const lift = limitUntilHandshake(ws, this.cfg.maxHandshakeBytes, this.cfg.maxFrameBytes);
+      this.cfg.protocols.get(protocol)!(ws, req, () => {
+        clearTimeout(timer);
+        lift();
+      });
     });
   };
+
+  /** True when `req` offers a subprotocol one of our families speaks. */
+  speaksAny(req: IncomingMessage): boolean {
+    return pickProtocol(parseProtocols(req.headers["sec-websocket-protocol"]), this.cfg.protocols) !== false;
+  }
 
   close(): Promise<void> {
     // Its sockets belong to the sessions, which the server drains and closes.
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 }
+
+/** ws's receiver, whose maxPayload is read as each frame's length is known (not public API). */
+interface Receiver {
+  _maxPayload: number;
+  prependListener(event: "error", listener: (err: Error & { code?: string }) => void): void;
+}
+
+/**
+ * Takes messages of at most `small` bytes on `ws` until the returned function is called,
+ * then of `large`. ws has one maxPayload per server, so a client could otherwise make us
+ * buffer a whole maxFrameBytes message before a handshake that takes 100 bytes; the receiver
+ * checks its limit against the length in the frame header, before the body is buffered. A
+ * message over it closes the socket with 1009 and a reason naming the handshake limit. The
+ * receiver's field is private to ws (stable since ws 2); without it the family's own check
+ * after the message arrives is the only bound, so this degrades, never breaks.
+ */
+function limitUntilHandshake(ws: WebSocket, small: number, large: number): () => void {
+  const receiver = (ws as unknown as { _receiver?: Receiver })._receiver;
+  if (!receiver || typeof receiver._maxPayload !== "number") return noop;
+  let open = false;
+  receiver._maxPayload = small;
+  receiver.prependListener("error", (err) => {
+    // ws's own listener closes with 1009 and no reason right after this one.
+    if (!open && err.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH") ws.close(CLOSE_TOO_BIG, `handshake message exceeds the handshake limit ${small} B`);
+  });
+  return () => {
+    open = true;
+    receiver._maxPayload = large;
+  };
+}
+
+function noop(): void {}
 
 /** The Sec-WebSocket-Protocol header's names. */
 function parseProtocols(header: string | undefined): Set<string> {
@@ -88,7 +141,7 @@ function pickProtocol(offered: Set<string>, protocols: ReadonlyMap<string, Upgra
   return false;
 }
 
-function refuseUpgrade(socket: Duplex, why: string): void {
+function refuseUpgrade(socket: Duplex, why: string, status = "400 Bad Request"): void {
   const body = `${why}\n`;
-  socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }

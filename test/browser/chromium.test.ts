@@ -25,8 +25,12 @@ function signal<T = void>(): { promise: Promise<T>; resolve(value: T): void } {
 
 /** A Web Worker serving an API to the page with servePort(api, self). */
 const WORKER_SOURCE = `
-import { RpcError, servePort } from "farcall";
+import { RpcError, servePort, transfer } from "farcall";
+let made;
 servePort({
+  sumBuffer: (b) => ({ isArrayBuffer: b instanceof ArrayBuffer, sum: new Uint8Array(b).reduce((a, x) => a + x, 0) }),
+  makeBuffer: (n) => transfer((made = new Uint8Array(n).fill(7).buffer)),
+  madeByteLength: () => made.byteLength,
   add: (a, b) => a + b,
   fail: () => { throw new RpcError("IN_WORKER", "thrown in the worker", { where: "worker" }); },
   async fire(n, cb) { for (let i = 0; i < n; i++) await cb(i); return n; },
@@ -236,5 +240,29 @@ describe("the browser build in Chromium", { skip }, () => {
       return { sum, error, fired, inOrder: seen.every((v, i) => v === i) && seen.length === 100, read };
     });
     assert.deepEqual(outcome, { sum: 5, error: { isRpcError: true, code: "IN_WORKER", data: { where: "worker" } }, fired: 100, inOrder: true, read: [0, 1, 2] });
+  });
+
+  it("an ArrayBuffer marked with transfer() is moved to a Web Worker and back, detaching the sender's", async () => {
+    const outcome = await page.evaluate(async () => {
+      const { connect, transfer } = (globalThis as unknown as PageGlobals).farcall;
+      const WorkerCtor = (globalThis as unknown as { Worker: new (url: string, options: { type: string }) => unknown }).Worker;
+      type WorkerApi = { sumBuffer(b: ArrayBuffer): { isArrayBuffer: boolean; sum: number }; makeBuffer(n: number): ArrayBuffer; madeByteLength(): number };
+      const remote = await connect<WorkerApi>(new WorkerCtor("/worker.js", { type: "module" }) as never);
+      const moved = new Uint8Array(1 << 20).fill(1).buffer;
+      const there = await remote.sumBuffer(transfer(moved));
+      const copied = new Uint8Array(10).fill(1).buffer;
+      const copiedThere = await remote.sumBuffer(copied);
+      const back = await remote.makeBuffer(4096);
+      return {
+        there, movedLength: moved.byteLength, copiedThere, copiedLength: copied.byteLength,
+        back: { isArrayBuffer: back instanceof ArrayBuffer, length: back.byteLength, last: new Uint8Array(back)[4095] },
+        workerLength: await remote.madeByteLength(),
+      };
+    });
+    assert.deepEqual(outcome, {
+      there: { isArrayBuffer: true, sum: 1 << 20 }, movedLength: 0,
+      copiedThere: { isArrayBuffer: true, sum: 10 }, copiedLength: 10,
+      back: { isArrayBuffer: true, length: 4096, last: 7 }, workerLength: 0,
+    });
   });
 });

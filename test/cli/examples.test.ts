@@ -17,6 +17,7 @@ const EXPECTED: Readonly<Record<string, RegExp>> = {
   "http-node.ts": /^node:http says: hello, node:http$/m,
   "interceptors.ts": /^user reset views -> PERMISSION_DENIED\nadmin over HTTP inc views -> 2\nadmin over HTTP reset views -> 0\nuser inc views after a notification -> 2\nfarcall\/1 counter.inc\nfarcall\/1 counter.reset\njsonrpc counter.inc\njsonrpc counter.reset\nfarcall\/1 counter.inc\nfarcall\/1 counter.inc$/m,
   "kv-store.ts": /^get null\nput undefined\nget 10\ngetUname \S+/m,
+  "ws-express.ts": /^express \/health says ok\nover ws: 3, 2, 1, liftoff$/m,
   "xmlrpc-express.ts": /^express \/api says: Hello, farcall!\nwoca\(""\) is fault 7: nobody to greet$/m,
   "typed-errors.ts": /^withdraw 500 -> INSUFFICIENT_FUNDS: balance 70, needed 500\ndeclared: INSUFFICIENT_FUNDS \(amount exceeds the balance\)$/m,
   "tracing.ts": /^  name: 'double',[\s\S]*^  name: 'quadruple',[\s\S]*^quadruple\(3\) = 12 in trace [0-9a-f]{32}$/m,

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { MessageChannel, Worker } from "node:worker_threads";
-import { close, connect, servePort, type Remote } from "../../src/index.js";
+import { close, connect, serve, servePort, transfer, type Remote } from "../../src/index.js";
 import { rejection } from "../helpers/bounded.js";
 import type { Service } from "../fixtures/worker/service.js";
 
@@ -51,6 +51,26 @@ describe("connect(worker) to a worker_threads worker serving on parentPort", () 
     assert.equal(await remote.bytes(new Uint8Array(70_000)), 70_000);
   });
 
+  it("an ArrayBuffer marked with transfer() is moved to the worker: the caller's buffer is detached and the worker reads every byte", async () => {
+    const buffer = new Uint8Array(1024 * 1024).fill(1).buffer;
+    assert.deepEqual(await remote.sumBuffer(transfer(buffer)), { isArrayBuffer: true, sum: 1024 * 1024 });
+    assert.equal(buffer.byteLength, 0, "detached: moved, not copied");
+  });
+
+  it("an ArrayBuffer the worker returns with transfer() is moved back: the worker's buffer is detached", async () => {
+    const got = await remote.makeBuffer(4096);
+    assert.ok(got instanceof ArrayBuffer);
+    assert.equal(got.byteLength, 4096);
+    assert.equal(new Uint8Array(got)[4095], 7);
+    assert.equal(await remote.madeByteLength(), 0);
+  });
+
+  it("an ArrayBuffer not marked is copied: the caller keeps its buffer", async () => {
+    const buffer = new Uint8Array(1000).fill(2).buffer;
+    assert.deepEqual(await remote.sumBuffer(buffer), { isArrayBuffer: true, sum: 2000 });
+    assert.equal(buffer.byteLength, 1000);
+  });
+
   it("when the worker exits, calls fail with UNAVAILABLE naming the exit code", async () => {
     const other = serviceWorker();
     const doomed = await connect<Service>(other, { logger: false });
@@ -72,5 +92,24 @@ describe("both ends of one MessageChannel", () => {
       await close(remote);
       served.close();
     }
+  });
+});
+
+describe("transfer() over a socket", () => {
+  it("means nothing over tcp://: the bytes are copied and the sender keeps its buffer", async () => {
+    const server = await serve({ sum: (b: ArrayBuffer) => new Uint8Array(b).reduce((a, x) => a + x, 0) }, { listen: "tcp://127.0.0.1:0", logger: false });
+    const remote = await connect<{ sum(b: ArrayBuffer): number }>(server.addresses[0]!, { logger: false });
+    try {
+      const buffer = new Uint8Array(100).fill(3).buffer;
+      assert.equal(await remote.sum(transfer(buffer)), 300);
+      assert.equal(buffer.byteLength, 100);
+    } finally {
+      await close(remote);
+      await server.close({ drainMs: 0 });
+    }
+  });
+
+  it("refuses what is not an ArrayBuffer, naming it", () => {
+    assert.throws(() => transfer(new Uint8Array(4) as unknown as ArrayBuffer), /transfer\(\) takes an ArrayBuffer, got \[object Uint8Array\]/);
   });
 });

@@ -5,6 +5,7 @@
 // reason, HTTP status, error code) and that the server keeps serving everyone else.
 import assert from "node:assert/strict";
 import { once } from "node:events";
+import { createConnection } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { WebSocket } from "ws";
 import { connect, serve, type Server } from "../../src/index.js";
@@ -32,6 +33,11 @@ async function rawClient(url: string): Promise<WebSocket> {
   const socket = new WebSocket(url, ["farcall.v1"]);
   await within(once(socket, "message"), 5000, "the server's hello");
   return socket;
+}
+
+/** Resolves once `done()` holds, looking every few ms (bounded by the caller's within()). */
+async function waitFor(done: () => boolean): Promise<void> {
+  while (!done()) await new Promise((r) => setTimeout(r, 5));
 }
 
 /** The close code and reason a raw client gets. */
@@ -97,12 +103,32 @@ describe("farcall/1 over WebSocket", () => {
     assert.match(reason, /handshakeTimeoutMs/);
   });
 
-  it("a handshake message over the handshake limit is refused with 1008", async () => {
+  it("a handshake message over the handshake limit is refused with 1009 naming the limit", async () => {
     const socket = await rawClient(ws);
     socket.send(Buffer.alloc(5000));
     const { code, reason } = await closeOf(socket);
-    assert.equal(code, 1008);
-    assert.match(reason, /exceeds the handshake limit 4096/);
+    assert.equal(code, 1009);
+    assert.match(reason, /handshake message exceeds the handshake limit 4096 B/);
+  });
+
+  it("a message announced larger than the handshake limit is refused from its frame header, before its body is sent", async () => {
+    // By hand, so that only the header of a maxFrameBytes message goes out.
+    const socket = createConnection({ host: "127.0.0.1", port: Number(new URL(onePort).port) });
+    await once(socket, "connect");
+    socket.write("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: farcall.v1\r\n\r\n");
+    let received = Buffer.alloc(0);
+    socket.on("data", (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
+    await within(waitFor(() => received.includes("\r\n\r\n")), 5000, "the 101 answer");
+    assert.match(received.toString("latin1"), /^HTTP\/1.1 101 /);
+    // A masked binary frame announcing MAX_FRAME_BYTES (16-bit length), with no body.
+    const header = Buffer.from([0x82, 0x80 | 126, MAX_FRAME_BYTES >> 8, MAX_FRAME_BYTES & 0xff, 1, 2, 3, 4]);
+    socket.write(header);
+    // The close frame: 0x88, its length, then the code 1009.
+    await within(waitFor(() => received.includes(Buffer.from([0x03, 0xf1]))), 5000, "a close frame with 1009");
+    const at = received.lastIndexOf(0x88);
+    assert.equal(received.readUInt16BE(at + 2), 1009);
+    assert.match(received.subarray(at + 4).toString("utf8"), /handshake limit 4096 B/);
+    socket.destroy();
   });
 
   it("a wrong authkey is UNAUTHENTICATED, as over tcp://", async () => {
@@ -247,5 +273,71 @@ describe("a ws link whose peer does not read", () => {
     assert.equal(closed.length, 1);
     assert.equal(closed[0]![0], 1008);
     assert.match(closed[0]![1], /peer is not reading/);
+  });
+});
+
+describe("WebSocket sessions and the server's write budget (maxServerWriteBufferBytes)", () => {
+  // farcall/1 over ws:// (bytes), and JSON-RPC over WebSocket (text, answered for its id).
+  for (const [protocol, scheme] of [["farcall/1", "ws:"], ["JSON-RPC", "jsonrpc+ws:"]] as const) {
+    it(`${protocol}: an answer that would pass the server-wide budget fails alone with RESOURCE_EXHAUSTED naming it`, async () => {
+      const sized = { text: (n: number) => "x".repeat(n), add: (a: number, b: number) => a + b };
+      const server = await serve(sized, { listen: "ws://127.0.0.1:0", maxServerWriteBufferBytes: 64 * 1024, logger: false });
+      try {
+        const remote = await connect<typeof sized>(server.addresses[0]!.replace(/^ws:/, scheme), { logger: false });
+        assert.equal((await remote.text(1000)).length, 1000);
+        const refused = await rejection(remote.text(128 * 1024), 5000, "an answer over the server's budget");
+        assert.equal(refused.code, "RESOURCE_EXHAUSTED");
+        assert.match(refused.message, /maxServerWriteBufferBytes 65536/);
+        assert.equal(await remote.add(2, 3), 5);
+        await (remote as unknown as { [Symbol.asyncDispose](): Promise<void> })[Symbol.asyncDispose]();
+      } finally {
+        await server.close({ drainMs: 0 });
+      }
+    });
+  }
+
+  it("links sharing a budget are refused past it, and credited once ws has written their bytes or their socket closed", async () => {
+    const { WsLink } = await import("../../src/ws/link.js");
+    const { WriteBudget } = await import("../../src/net/framing.js");
+    const budget = new WriteBudget(1000);
+    /** A socket that reports writes done only when told, and closes when told. */
+    const fakeSocket = () => {
+      const written: (() => void)[] = [];
+      const listeners = new Map<string, (...args: unknown[]) => void>();
+      const socket = {
+        bufferedAmount: 0,
+        binaryType: "",
+        on(event: string, fn: (...args: unknown[]) => void) {
+          listeners.set(event, fn);
+        },
+        send(_frame: Uint8Array, _options: unknown, done?: () => void) {
+          if (done) written.push(done);
+        },
+        close() {},
+        terminate() {},
+      };
+      return { socket, written, closeNow: () => listeners.get("close")!(1006, Buffer.alloc(0)) };
+    };
+    const a = fakeSocket();
+    const b = fakeSocket();
+    const linkA = new WsLink(a.socket as never, "a");
+    const linkB = new WsLink(b.socket as never, "b");
+    linkA.chargeTo(budget);
+    linkB.chargeTo(budget);
+    linkA.send(new Uint8Array(400));
+    linkA.send(new Uint8Array(200));
+    assert.equal(budget.used, 600);
+    assert.match(linkB.overLimit(500) ?? "", /600 B already queued for all peers \+ 500 B exceed maxServerWriteBufferBytes 1000/);
+    a.written.shift()!();
+    assert.equal(budget.used, 200, "the first message written gives its 400 B back");
+    assert.equal(linkB.overLimit(500), undefined);
+    linkB.send(new Uint8Array(500));
+    assert.equal(budget.used, 700);
+    b.closeNow();
+    assert.equal(budget.used, 200, "a closed socket gives back all it held");
+    for (const done of b.written) done();
+    assert.equal(budget.used, 200, "late write reports after the close give nothing back twice");
+    a.written.shift()!();
+    assert.equal(budget.used, 0);
   });
 });
