@@ -22,6 +22,7 @@ import { isHttpUrl, parseHttpAddress } from "./http/listener.js";
 import { HttpRpcCore } from "./http/rpc-core.js";
 import { httpProtocols } from "./http-handlers.js";
 import { farcallEntry, FarcallSessions } from "./farcall/listen.js";
+import { ResumeRegistry } from "./farcall/resume-registry.js";
 import type { StreamSessionConfig } from "./farcall/stream-session.js";
 import { farcallWsHandler, FARCALL_WS_PROTOCOL } from "./farcall/ws-listen.js";
 import { isWsUrl } from "./ws/dial.js";
@@ -207,13 +208,14 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
   const limit = new CallLimit(resolved.maxServerCallsInFlight, "this server");
   const pipeline = new CallPipeline({ dispatcher, use: resolved.use, callLog: resolved.callLog, logger: resolved.logger, limit });
   const connections = new ServerConnections(resolved.maxConnections, resolved.logger);
+  const writeBudget = new WriteBudget(resolved.maxServerWriteBufferBytes);
   const shared: Shared = {
     options: resolved,
     connections,
-    farcall: new FarcallSessions(),
+    farcall: new FarcallSessions(resolved.resume && new ResumeRegistry(resolved.resume, resolved.logger, writeBudget)),
     json: new JsonRpcSessions(),
     http: new HttpDrain(),
-    writeBudget: new WriteBudget(resolved.maxServerWriteBufferBytes),
+    writeBudget,
     msgpack: createMsgpackCodec({ maxDepth: resolved.limits.maxDepth }),
     pipelineFor: (policy) => (policy.use ? pipeline.derive({ use: policy.use }) : pipeline),
   };
@@ -261,6 +263,7 @@ function farcallConfig(policy: ListenerPolicy, pipeline: CallPipeline, shared: S
     maxFrameBytes: o.limits.maxFrameBytes,
     maxWriteBufferBytes: o.limits.maxWriteBufferBytes,
     writeBudget: shared.writeBudget,
+    resume: shared.farcall.resume,
     limits: o.peerLimits,
     exposeErrorStacks: o.exposeErrorStacks,
     logger: o.logger,
