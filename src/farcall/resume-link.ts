@@ -133,7 +133,7 @@ export class ResumableLink implements FrameSink {
       this.keptBytes += frame.length;
       const over = this.overBounds(0);
       if (over !== undefined) {
-        if (this.transport === undefined) return this.peer.close(new RpcError("UNAVAILABLE", `the session could not wait for its resumption: ${over}`));
+        if (this.transport === undefined) return this.end(new RpcError("UNAVAILABLE", `the session could not wait for its resumption: ${over}`));
         this.stopKeeping(over);
       } else if (this.transport === undefined) {
         this.charge(frame.length);
@@ -188,7 +188,7 @@ export class ResumableLink implements FrameSink {
   /** The other side has received `count` messages: those need not be kept any more. */
   private acknowledged(count: number): void {
     if (count > this.sent) {
-      this.peer.close(new RpcError("INVALID_REQUEST", `protocol violation: ${this.where} acknowledged ${count} messages of the ${this.sent} sent`));
+      this.end(new RpcError("INVALID_REQUEST", `protocol violation: ${this.where} acknowledged ${count} messages of the ${this.sent} sent`));
       return;
     }
     if (this.notResumable !== undefined) return;
@@ -225,7 +225,7 @@ export class ResumableLink implements FrameSink {
     const budget = this.budget;
     if (!budget) return;
     if (budget.used + bytes > budget.max) {
-      this.peer.close(new RpcError("UNAVAILABLE", `the session could not wait for its resumption: ${bytes} B more would pass ${budget.option} ${budget.max} (${budget.used} B held)`));
+      this.end(new RpcError("UNAVAILABLE", `the session could not wait for its resumption: ${bytes} B more would pass ${budget.option} ${budget.max} (${budget.used} B held)`));
       return;
     }
     budget.used += bytes;
@@ -247,7 +247,7 @@ export class ResumableLink implements FrameSink {
     this.transport = undefined;
     const refusal = this.notResumable ?? this.hooks.detaching?.(this);
     if (refusal !== undefined) {
-      this.peer.close(new RpcError(error.code, `${error.message}; the session could not wait for its resumption: ${refusal}`));
+      this.end(new RpcError(error.code, `${error.message}; the session could not wait for its resumption: ${refusal}`));
       return;
     }
     if (this.ackTimer !== undefined) clearTimeout(this.ackTimer);
@@ -293,6 +293,13 @@ export class ResumableLink implements FrameSink {
     this.hooks.settled?.(this);
   }
 
+  /** Ends the session, saying why in one log line. */
+  end(reason: RpcError): void {
+    if (this.closed) return;
+    this.logger.warn(`${this.where}: ending the session: ${reason.code}: ${reason.message}`);
+    this.peer.close(reason);
+  }
+
   close(abort?: boolean): void {
     if (this.closed) return;
     this.closed = true;
@@ -318,5 +325,5 @@ function sendAckLater(link: ResumableLink): void {
 }
 
 function expire(link: ResumableLink, error: RpcError): void {
-  link.peer.close(new RpcError("UNAVAILABLE", `${error.message}; the session was not resumed within resumeWindowMs ${link.limits.windowMs}`));
+  link.end(new RpcError("UNAVAILABLE", `${error.message}; the session was not resumed within resumeWindowMs ${link.limits.windowMs}`));
 }

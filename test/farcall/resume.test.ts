@@ -3,9 +3,12 @@
 // repeated. Connections are cut by a proxy that resets both sides, never by a clean close.
 import assert from "node:assert/strict";
 import { describe, it, type TestContext } from "node:test";
-import { close, connect, serve, type ServeOptions } from "../../src/index.js";
-import { rejectsWith, within } from "../helpers/bounded.js";
+import { close, connect, serve, withOptions, type RpcError, type ServeOptions } from "../../src/index.js";
+import { later, rejectsWith, until, within } from "../helpers/bounded.js";
 import { CutProxy } from "../helpers/cut-proxy.js";
+
+/** What the server saw of the callbacks fireLater() made, by outcome ("ok" or the error code). */
+const fireOutcomes = new Map<string, number>();
 
 function makeApi() {
   return {
@@ -24,6 +27,13 @@ function makeApi() {
     async slow(ms: number, value: string) {
       await new Promise((resolve) => setTimeout(resolve, ms));
       return value;
+    },
+    /** `delayMs` from now, calls `cb` with 0..n-1 without waiting between them, counting outcomes in fireOutcomes. */
+    fireLater(cb: (i: number) => Promise<void>, n: number, delayMs: number) {
+      const count = (outcome: string) => fireOutcomes.set(outcome, (fireOutcomes.get(outcome) ?? 0) + 1);
+      setTimeout(() => {
+        for (let i = 0; i < n; i++) cb(i).then(() => count("ok"), (err: RpcError) => count(err.code));
+      }, delayMs);
     },
     ping: () => "pong",
   };
@@ -93,3 +103,87 @@ for (const scheme of ["tcp", "ws"] as const) {
     });
   });
 }
+
+/** A logger that keeps its lines. */
+function recordingLogger() {
+  const lines: string[] = [];
+  const log = (line: string) => void lines.push(line);
+  return { lines, logger: { info: log, warn: log, error: log } };
+}
+
+describe("resumption's bounds", () => {
+  it("past maxDetachedSessions a dropped session ends at once: its client's call fails with UNAVAILABLE while the other resumes", async (t) => {
+    const { lines, logger } = recordingLogger();
+    const { proxy, remote: first, server } = await setup(t, "tcp", { maxDetachedSessions: 1, logger });
+    const second = await connect<Api>(`tcp://127.0.0.1:${proxy.port}`, { resume: true, reconnect: { initialDelayMs: 10, maxDelayMs: 50 }, ...QUIET });
+    t.after(() => close(second));
+    const calls = [first.slow(300, "first"), second.slow(300, "second")];
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    proxy.refuse(true);
+    proxy.cut();
+    await until(5000, "the server noticed both drops", () => lines.filter((l) => /connection lost|maxDetachedSessions/.test(l)).length >= 2);
+    proxy.refuse(false);
+    const outcomes = await within(Promise.allSettled(calls), 10_000, "both calls");
+    const failed = outcomes.filter((o) => o.status === "rejected");
+    assert.equal(failed.length, 1, `one session resumed, one ended: ${JSON.stringify(outcomes)}`);
+    const error = (failed[0] as PromiseRejectedResult).reason as RpcError;
+    assert.equal(error.code, "UNAVAILABLE");
+    assert.match(error.message, /could not be resumed/);
+    assert.ok(lines.some((l) => /maxDetachedSessions 1 sessions already wait/.test(l)), lines.join("\n"));
+    void server;
+  });
+
+  it("a call's deadline still counts while the session waits for its resumption", async (t) => {
+    const { proxy, remote } = await setup(t, "tcp");
+    const call = withOptions(remote, { timeout: 200 }).slow(2000, "late");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    proxy.refuse(true);
+    proxy.cut();
+    const started = Date.now();
+    await rejectsWith(call, "DEADLINE_EXCEEDED", 5000, "a call whose deadline passed while detached");
+    assert.ok(Date.now() - started < 1000, "the deadline was kept, not the resumption's");
+    proxy.refuse(false);
+    assert.equal(await within(remote.ping(), 5000, "a call after the resumption"), "pong");
+  });
+
+  it("a callback past resumeBufferFrames while detached fails alone with RESOURCE_EXHAUSTED; those kept arrive after the resumption, in order", async (t) => {
+    fireOutcomes.clear();
+    const { proxy, remote } = await setup(t, "tcp", { resumeBufferFrames: 100 });
+    const seen: number[] = [];
+    await remote.fireLater((i: number) => void seen.push(i), 500, 100);
+    proxy.refuse(true);
+    proxy.cut();
+    await until(5000, "the server fired every callback", () => (fireOutcomes.get("RESOURCE_EXHAUSTED") ?? 0) > 0);
+    proxy.refuse(false);
+    await until(5000, "the kept callbacks were answered", () => (fireOutcomes.get("ok") ?? 0) + (fireOutcomes.get("RESOURCE_EXHAUSTED") ?? 0) === 500);
+    assert.ok(seen.length >= 90 && seen.length <= 100, `about resumeBufferFrames callbacks were kept: ${seen.length}`);
+    assert.deepEqual(seen, Array.from({ length: seen.length }, (_, i) => i));
+    assert.equal(fireOutcomes.get("ok"), seen.length);
+    assert.equal(await remote.ping(), "pong");
+  });
+
+  it("a client without resume, against a server keeping sessions, fails its calls in flight with UNAVAILABLE on a drop, as before", async (t) => {
+    const { proxy } = await setup(t, "tcp");
+    const plain = await connect<Api>(`tcp://127.0.0.1:${proxy.port}`, { reconnect: { initialDelayMs: 10, maxDelayMs: 50 }, ...QUIET });
+    t.after(() => close(plain));
+    const call = plain.slow(500, "never");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    proxy.cut();
+    await rejectsWith(call, "UNAVAILABLE", 5000, "a plain session's call in flight");
+    assert.equal(await within(plain.ping(), 5000, "the next call, on a new session"), "pong");
+  });
+
+  it("a resuming client against a server that keeps no sessions gets a plain one: a drop fails its calls in flight with UNAVAILABLE", async (t) => {
+    const { proxy, remote } = await setup(t, "tcp", { resumeWindowMs: 0 });
+    const call = remote.slow(500, "never");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    proxy.cut();
+    await rejectsWith(call, "UNAVAILABLE", 5000, "a call in flight on a plain session");
+    assert.equal(await within(remote.ping(), 5000, "the next call, on a new session"), "pong");
+  });
+
+  it("resumeBufferBytes above maxWriteBufferBytes is refused at startup, naming both", async () => {
+    await assert.rejects(serve(makeApi(), { listen: "tcp://127.0.0.1:0", resumeWindowMs: 1000, maxWriteBufferBytes: 4096, resumeBufferBytes: 8192, ...QUIET }), /resumeBufferBytes 8192 exceeds maxWriteBufferBytes 4096/);
+    await assert.rejects(connect("tcp://127.0.0.1:1", { resume: "yes" as unknown as boolean }), /resume must be true or false/);
+  });
+});
