@@ -5,7 +5,7 @@
 import { fileURLToPath } from "node:url";
 import { isStreamWorkload, type WorkloadName } from "./jobs.js";
 
-export type FrameworkName = "floor" | "farcall" | "grpc" | "jsonrpc-ws" | "http-floor" | "farcall-http" | "jayson-http";
+export type FrameworkName = "floor" | "farcall" | "farcall-resume" | "grpc" | "jsonrpc-ws" | "http-floor" | "farcall-http" | "jayson-http";
 
 export interface Framework {
   name: FrameworkName;
@@ -19,6 +19,8 @@ export interface Framework {
   floor?: FrameworkName;
   /** Its client implements the W5 server streams. @default false */
   streams?: boolean;
+  /** Runs only when named in --frameworks, not by default. @default false */
+  optIn?: boolean;
 }
 
 function file(path: string): string {
@@ -28,6 +30,8 @@ function file(path: string): string {
 export const FRAMEWORKS: readonly Framework[] = [
   { name: "floor", label: "floor (raw TCP)", server: file("./floor/server.ts"), client: file("./floor/client.ts"), peer: false, streams: true },
   { name: "farcall", label: "farcall", server: file("./farcall/server.ts"), client: file("./farcall/client.ts"), peer: false, streams: true },
+  // The same with session resumption on both sides: every message kept until acknowledged.
+  { name: "farcall-resume", label: "farcall, resume on", server: file("./farcall/resume-server.ts"), client: file("./farcall/resume-client.ts"), peer: false, streams: true, optIn: true },
   { name: "grpc", label: "@grpc/grpc-js", server: file("./grpc/server.ts"), client: file("./grpc/client.ts"), peer: true, streams: true },
   { name: "jsonrpc-ws", label: "json-rpc-2.0 + ws", server: file("./jsonrpc-ws/server.ts"), client: file("./jsonrpc-ws/client.ts"), peer: true },
   // JSON-RPC over HTTP is measured against its own floor, a bare node:http handler.

@@ -1,19 +1,4 @@
-/**
- * The farcall client: connect<Api>() and plain method calls on the typed remote.
- */
-import { close, connect } from "../../src/index.js";
-import { runClient } from "../client-main.js";
-import { promiseDrivers } from "../workloads.js";
-import { AUTHKEY, type Api } from "./api.js";
+/** The farcall client: see run-client.ts. */
+import { runFarcallClient } from "./run-client.js";
 
-runClient(async (port) => {
-  const remote = await connect<Api>(`tcp://127.0.0.1:${port}`, { authkey: AUTHKEY });
-  return promiseDrivers({
-    add: (a, b) => remote.add(a, b),
-    echo: (data) => remote.echo(data),
-    get: (key) => remote.counter.get(key),
-    inc: (key) => remote.counter.inc(key),
-    stream: (n, chunkBytes) => (chunkBytes > 0 ? remote.chunks(n, chunkBytes) : remote.count(n)),
-    close: () => close(remote),
-  });
-});
+runFarcallClient();

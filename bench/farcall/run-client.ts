@@ -1,0 +1,22 @@
+/**
+ * The farcall client of the benchmark: connect<Api>() and plain method calls on the typed
+ * remote; `options` adds connect() options (resume for the farcall-resume contender).
+ */
+import { close, connect, type ConnectOptions } from "../../src/index.js";
+import { runClient } from "../client-main.js";
+import { promiseDrivers } from "../workloads.js";
+import { AUTHKEY, type Api } from "./api.js";
+
+export function runFarcallClient(options: ConnectOptions = {}): void {
+  runClient(async (port) => {
+    const remote = await connect<Api>(`tcp://127.0.0.1:${port}`, { authkey: AUTHKEY, ...options });
+    return promiseDrivers({
+      add: (a, b) => remote.add(a, b),
+      echo: (data) => remote.echo(data),
+      get: (key) => remote.counter.get(key),
+      inc: (key) => remote.counter.inc(key),
+      stream: (n, chunkBytes) => (chunkBytes > 0 ? remote.chunks(n, chunkBytes) : remote.count(n)),
+      close: () => close(remote),
+    });
+  });
+}
