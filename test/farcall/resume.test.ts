@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, it, type TestContext } from "node:test";
 import { close, connect, serve, withOptions, type RpcError, type ServeOptions } from "../../src/index.js";
-import { later, rejectsWith, until, within } from "../helpers/bounded.js";
+import { rejectsWith, until, within } from "../helpers/bounded.js";
 import { CutProxy } from "../helpers/cut-proxy.js";
 
 /** What the server saw of the callbacks fireLater() made, by outcome ("ok" or the error code). */
@@ -29,10 +29,10 @@ function makeApi() {
       return value;
     },
     /** `delayMs` from now, calls `cb` with 0..n-1 without waiting between them, counting outcomes in fireOutcomes. */
-    fireLater(cb: (i: number) => Promise<void>, n: number, delayMs: number) {
+    fireLater(cb: (i: number) => Promise<void> | void, n: number, delayMs: number) {
       const count = (outcome: string) => fireOutcomes.set(outcome, (fireOutcomes.get(outcome) ?? 0) + 1);
       setTimeout(() => {
-        for (let i = 0; i < n; i++) cb(i).then(() => count("ok"), (err: RpcError) => count(err.code));
+        for (let i = 0; i < n; i++) Promise.resolve(cb(i)).then(() => count("ok"), (err: RpcError) => count(String(err.code)));
       }, delayMs);
     },
     ping: () => "pong",
