@@ -63,6 +63,12 @@ const TWO_32 = 0x1_0000_0000;
 /** Kept frames acknowledged at the front are cut away once this many have piled up (no Array.shift). */
 const COMPACT_AT = 1024;
 
+/**
+ * `[12]`, an ACK without a count: the sender ended the session on purpose (a client's
+ * close(), a server's), so the other side must not keep it waiting for a resumption.
+ */
+const BYE = new Uint8Array([0x91, ACK]);
+
 /** The ACK frame saying `count` messages were received. */
 export function ackFrame(count: number): Uint8Array {
   const frame = new Uint8Array(ACK_FRAME_BYTES);
@@ -162,6 +168,10 @@ export class ResumableLink implements FrameSink {
     if (this.closed) return;
     if (isAck(frame, start, end)) {
       this.acknowledged(ackCount(frame, start));
+      return;
+    }
+    if (end - start === BYE.length && frame[start] === BYE[0] && frame[start + 1] === ACK) {
+      this.peer.close(new RpcError("UNAVAILABLE", `${this.where} ended the session`));
       return;
     }
     this.received++;
@@ -309,6 +319,8 @@ export class ResumableLink implements FrameSink {
     const transport = this.transport;
     this.transport = undefined;
     this.frames = [];
+    // After a reset (abort) nothing more arrives: the other side then waits for a resumption that never comes, up to its window.
+    if (!abort) transport?.send(BYE);
     transport?.close(abort);
     const waiters = this.roomWaiters;
     this.roomWaiters = [];

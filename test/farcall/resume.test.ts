@@ -133,6 +133,18 @@ describe("resumption's bounds", () => {
     void server;
   });
 
+  it("a client's close() ends its session on the server at once: it takes no place among maxDetachedSessions", async (t) => {
+    const { proxy, remote: first } = await setup(t, "tcp", { maxDetachedSessions: 1 });
+    assert.equal(await first.ping(), "pong");
+    await close(first);
+    const second = await connect<Api>(`tcp://127.0.0.1:${proxy.port}`, { resume: true, reconnect: { initialDelayMs: 10, maxDelayMs: 50 }, ...QUIET });
+    t.after(() => close(second));
+    const call = second.slow(300, "resumed");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    proxy.cut();
+    assert.equal(await within(call, 5000, "the second client's call across a cut"), "resumed");
+  });
+
   it("a call's deadline still counts while the session waits for its resumption", async (t) => {
     const { proxy, remote } = await setup(t, "tcp");
     const call = withOptions(remote, { timeout: 200 }).slow(2000, "late");
