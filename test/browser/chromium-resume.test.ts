@@ -10,7 +10,7 @@ import type { Page } from "playwright-core";
 import { serve, type Server } from "../../src/index.js";
 import { bundleBrowserBuild } from "../helpers/browser-bundle.js";
 import { until, within } from "../helpers/bounded.js";
-import { chromiumMissing, launchChromium } from "../helpers/chromium.js";
+import { chromiumMissing, FARCALL_PAGE_HTML, openReadyPage, type launchChromium } from "../helpers/chromium.js";
 import { CutProxy } from "../helpers/cut-proxy.js";
 
 const KEY = "page-key";
@@ -47,13 +47,10 @@ describe("session resumption in Chromium", { skip }, () => {
     const bundle = await bundleBrowserBuild();
     pages = createServer((req, res) => {
       res.setHeader("content-type", req.url === "/farcall.js" ? "text/javascript" : "text/html");
-      res.end(req.url === "/farcall.js" ? bundle.code : `<!doctype html><title>farcall</title><script type="module">import * as farcall from "/farcall.js"; window.farcall = farcall; document.title = "ready";</script>`);
+      res.end(req.url === "/farcall.js" ? bundle.code : FARCALL_PAGE_HTML);
     });
     await new Promise<void>((resolve) => pages.listen(0, "127.0.0.1", resolve));
-    browser = await launchChromium();
-    page = await browser.context.newPage();
-    await page.goto(`http://127.0.0.1:${(pages.address() as AddressInfo).port}/`);
-    await page.waitForFunction(() => (globalThis as unknown as { document: { title: string } }).document.title === "ready");
+    ({ browser, page } = await openReadyPage(`http://127.0.0.1:${(pages.address() as AddressInfo).port}/`));
   });
 
   after(async () => {
