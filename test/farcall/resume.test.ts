@@ -1,10 +1,12 @@
 // Session resumption: a client whose connection drops gets its session back within the
 // server's resumeWindowMs; streams, callbacks and calls in flight go on with nothing lost or
-// repeated. Connections are cut by a proxy that resets both sides, never by a clean close.
+// repeated. Connections (tcp://, tls://, ws://) are cut by a proxy that resets both sides,
+// never by a clean close.
 import assert from "node:assert/strict";
-import { describe, it, type TestContext } from "node:test";
-import { close, connect, serve, withOptions, type RpcError, type ServeOptions } from "../../src/index.js";
+import { after, describe, it, type TestContext } from "node:test";
+import { close, connect, serve, withOptions, type ConnectOptions, type RpcError, type ServeOptions } from "../../src/index.js";
 import { rejectsWith, until, within } from "../helpers/bounded.js";
+import { makeTestCertificates, opensslMissing, type TestCertificates } from "../helpers/certs.js";
 import { CutProxy } from "../helpers/cut-proxy.js";
 
 /** What the server saw of the callbacks fireLater() made, by outcome ("ok" or the error code). */
@@ -42,20 +44,34 @@ type Api = ReturnType<typeof makeApi>;
 
 const QUIET = { logger: false as const };
 
+/** Certificates for tls://, made once (openssl); the TLS bytes pass the proxy like any others. */
+let certs: TestCertificates | undefined;
+function tlsCertificates(): TestCertificates {
+  const missing = opensslMissing();
+  if (missing) throw new Error(missing);
+  certs ??= makeTestCertificates();
+  return certs;
+}
+after(() => certs?.dispose());
+
+type Scheme = "tcp" | "ws" | "tls";
+
 /** A server keeping sessions, a proxy in front of it, and a resuming client through the proxy. */
-async function setup(t: TestContext, scheme: "tcp" | "ws", serverOptions: ServeOptions = {}, clientOptions: Record<string, unknown> = {}) {
-  const server = await serve(makeApi(), { listen: "tcp://127.0.0.1:0", resumeWindowMs: 10_000, ...QUIET, ...serverOptions });
+async function setup(t: TestContext, scheme: Scheme, serverOptions: ServeOptions = {}, clientOptions: ConnectOptions = {}) {
+  const tls = scheme === "tls" ? tlsCertificates() : undefined;
+  const listen = tls ? "tls://127.0.0.1:0" : "tcp://127.0.0.1:0";
+  const server = await serve(makeApi(), { listen, resumeWindowMs: 10_000, ...QUIET, ...(tls ? { tls: tls.server } : {}), ...serverOptions });
   t.after(() => server.close({ drainMs: 0 }));
   const port = Number(new URL(server.addresses[0]!).port);
   const proxy = await CutProxy.start(port);
   t.after(() => proxy.close());
-  const url = `${scheme}://127.0.0.1:${proxy.port}/`;
-  const remote = await connect<Api>(scheme === "tcp" ? url.slice(0, -1) : url, { resume: true, reconnect: { initialDelayMs: 10, maxDelayMs: 50 }, ...QUIET, ...clientOptions });
+  const url = scheme === "ws" ? `ws://127.0.0.1:${proxy.port}/` : `${scheme}://127.0.0.1:${proxy.port}`;
+  const remote = await connect<Api>(url, { resume: true, reconnect: { initialDelayMs: 10, maxDelayMs: 50 }, ...QUIET, ...(tls ? { tls: { ca: tls.ca } } : {}), ...clientOptions });
   t.after(() => close(remote));
   return { server, proxy, remote };
 }
 
-for (const scheme of ["tcp", "ws"] as const) {
+for (const scheme of ["tcp", "ws", "tls"] as const) {
   describe(`resumption over ${scheme}://`, () => {
     it("a stream read across cuts yields every item exactly once, in order", async (t) => {
       const { proxy, remote } = await setup(t, scheme);
@@ -143,6 +159,21 @@ describe("resumption's bounds", () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     proxy.cut();
     assert.equal(await within(call, 5000, "the second client's call across a cut"), "resumed");
+  });
+
+  it("keepalive pauses while the session waits: a drop longer than keepaliveIntervalMs + keepaliveTimeoutMs is still resumed", async (t) => {
+    const keepalive = { keepaliveIntervalMs: 100, keepaliveTimeoutMs: 100 };
+    const { proxy, remote } = await setup(t, "tcp", keepalive, keepalive);
+    const call = remote.slow(900, "kept alive");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    proxy.refuse(true);
+    proxy.cut();
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    proxy.refuse(false);
+    assert.equal(await within(call, 5000, "a call across a drop of 600 ms"), "kept alive");
+    // Keepalive runs again on the new connection: a quiet session stays up past several intervals.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(await remote.ping(), "pong");
   });
 
   it("a call's deadline still counts while the session waits for its resumption", async (t) => {
