@@ -133,6 +133,7 @@ export class ResumableLink implements FrameSink {
   }
 
   send(frame: Uint8Array): void {
+    if (this.closed) return;
     this.sent++;
     if (this.notResumable === undefined) {
       this.frames.push(frame);
