@@ -280,8 +280,17 @@ const LIMIT_DEFAULTS = {
   maxReferences: 10_000,
 };
 
+/**
+ * Defaults of {@link ResumeBufferLimits}: 10,000 messages is a burst of callbacks fired while
+ * a client reconnects; 8 MiB bounds it in bytes, and keeps the server's whole cap on bytes
+ * held for peers (maxServerWriteBufferBytes, which waiting sessions are counted against)
+ * shared by at least 32 of them.
+ */
+const RESUME_DEFAULTS = Object.freeze({ resumeBufferBytes: 8 * 1024 * 1024, resumeBufferFrames: 10_000 });
+
 export const SERVE_DEFAULTS = Object.freeze({
   ...LIMIT_DEFAULTS,
+  ...RESUME_DEFAULTS,
   listen: "tcp://127.0.0.1:4343",
   handshakeTimeoutMs: 10_000,
   idleTimeoutMs: 300_000,
@@ -305,14 +314,6 @@ export const SERVE_DEFAULTS = Object.freeze({
   maxDetachedSessions: 1000,
 });
 
-/**
- * Defaults of {@link ResumeBufferLimits}: 10,000 messages is a burst of callbacks fired while
- * a client reconnects; 8 MiB bounds it in bytes, and keeps the server's whole cap on bytes
- * held for peers (maxServerWriteBufferBytes, which waiting sessions are counted against)
- * shared by at least 32 of them.
- */
-export const RESUME_DEFAULTS = Object.freeze({ resumeBufferBytes: 8 * 1024 * 1024, resumeBufferFrames: 10_000 });
-
 /** The resume bounds of `o`, checked; bytes at most the connection's maxWriteBufferBytes. */
 export function resolveResumeBuffer(o: ResumeBufferLimits, maxWriteBufferBytes: number): { bufferBytes: number; bufferFrames: number } {
   const bufferBytes = checkInteger("resumeBufferBytes", o.resumeBufferBytes ?? Math.min(RESUME_DEFAULTS.resumeBufferBytes, maxWriteBufferBytes), 1024);
@@ -322,6 +323,7 @@ export function resolveResumeBuffer(o: ResumeBufferLimits, maxWriteBufferBytes: 
 
 export const CONNECT_DEFAULTS = Object.freeze({
   ...LIMIT_DEFAULTS,
+  ...RESUME_DEFAULTS,
   timeout: 0,
   connectTimeoutMs: 10_000,
   reconnectInitialDelayMs: 100,
