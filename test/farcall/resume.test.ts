@@ -176,6 +176,21 @@ describe("resumption's bounds", () => {
     assert.equal(await remote.ping(), "pong");
   });
 
+  it("a server restarted while the link was down refuses the resumption: the call in flight fails with UNAVAILABLE at once, the next call gets a fresh session", async (t) => {
+    const { proxy, remote, server } = await setup(t, "tcp");
+    const call = remote.slow(5000, "never");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    proxy.refuse(true);
+    proxy.cut();
+    await server.close({ drainMs: 0 });
+    const again = await serve(makeApi(), { listen: server.addresses[0]!, resumeWindowMs: 10_000, ...QUIET });
+    t.after(() => again.close({ drainMs: 0 }));
+    proxy.refuse(false);
+    const error = await rejectsWith(call, "UNAVAILABLE", 3000, "the call in flight on the lost session");
+    assert.match(error.message, /could not be resumed: .*no session \S+ waits to be resumed/);
+    assert.equal(await within(remote.ping(), 5000, "a call on the fresh session"), "pong");
+  });
+
   it("a call's deadline still counts while the session waits for its resumption", async (t) => {
     const { proxy, remote } = await setup(t, "tcp");
     const call = withOptions(remote, { timeout: 200 }).slow(2000, "late");
