@@ -136,7 +136,11 @@ export class ResumableLink implements FrameSink {
     if (this.closed) return;
     this.sent++;
     if (this.notResumable === undefined) {
-      this.frames.push(frame);
+      // While connected a small frame is kept as the view it came as (acknowledged within
+      // ACK_DELAY_MS, it pins its codec's buffer briefly; msgpackr never packs over earlier
+      // output, which net/framing.ts's queue relies on too); a large one, or any kept while
+      // detached, as an exact copy, so what is held is what the bounds count.
+      this.frames.push(this.transport === undefined || frame.length >= EXACT_COPY_BYTES ? exact(frame) : frame);
       this.keptBytes += frame.length;
       const over = this.overBounds(0);
       if (over !== undefined) {
@@ -264,6 +268,7 @@ export class ResumableLink implements FrameSink {
     if (this.ackTimer !== undefined) clearTimeout(this.ackTimer);
     this.ackTimer = undefined;
     this.peer.liveness.stop();
+    for (let i = this.head; i < this.frames.length; i++) this.frames[i] = exact(this.frames[i]!);
     this.charge(this.keptBytes);
     if (this.closed) return;
     this.windowTimer = setTimeout(expire, this.limits.windowMs, this, error);
@@ -332,6 +337,19 @@ export class ResumableLink implements FrameSink {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** Frames from this size up are kept as exact copies even while connected (as net/framing.ts queues them). */
+const EXACT_COPY_BYTES = 64 * 1024;
+
+/**
+ * `frame`, or a copy of it when it is a view of a buffer at least twice its size: the
+ * MessagePack codec packs into a buffer shared by the next packs (of every session of a
+ * server), which a kept view would hold in memory unseen by the bounds.
+ */
+function exact(frame: Uint8Array): Uint8Array {
+  // new Uint8Array(view) copies; a Node Buffer's own slice() would make another view.
+  return frame.buffer.byteLength >= 2 * frame.length ? new Uint8Array(frame) : frame;
+}
 
 function sendAckLater(link: ResumableLink): void {
   link.sendAck();

@@ -61,6 +61,21 @@ describe("a resumable link", () => {
     assert.ok(!link.isDetached);
   });
 
+  it("keeps a frame sent while detached as an exact copy, not a view of the codec's shared buffer", () => {
+    const first = recorder();
+    const { link } = linkOver(first);
+    link.send(message(0)); // kept as the view it came as: the connection is up
+    const shared = Buffer.alloc(4096);
+    shared.set(message(1), 100);
+    const view = shared.subarray(100, 103);
+    link.detach(first, { code: "UNAVAILABLE", message: "cut" } as RpcError);
+    link.send(view);
+    shared.fill(0xff); // the codec packs the next messages over the same memory
+    const second = recorder();
+    link.attach(second, 0);
+    assert.deepEqual(second.frames.slice(0, 2), [[...message(0)], [...message(1)]]);
+  });
+
   it("refuses a resumption from a count it already dropped, or past what it sent", () => {
     const { link } = linkOver(recorder());
     for (let i = 0; i < 5; i++) link.send(message(i));
