@@ -60,10 +60,10 @@ export class Liveness {
   /** Whether this session's settings need a ticker at all. */
   private readonly ticking: boolean;
 
-  /** Starts (or, after {@link stop}, restarts) the checks as if a frame had just arrived. */
+  /** Starts (or, after {@link stop}, restarts) the checks as if a frame and a call had just arrived. */
   start(): void {
     if (!this.ticking || this.ticker !== undefined) return;
-    this.lastTickAt = Date.now();
+    this.lastTickAt = this.lastActiveAt = Date.now();
     this.receivedSinceTick = true;
     this.silentTicks = 0;
     this.ticker = setInterval(tick, this.period, this);
