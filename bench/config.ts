@@ -33,7 +33,7 @@ export const USAGE = `usage: npm run bench -- [options]   (or: node --import tsx
                         w5 = both streams: integers and 64 KiB chunks)
   --pymanager           add the Python manager counter workload       env BENCH_PYMANAGER=1 (needs python3)
   --pymanager-loops=N   (get, inc) pairs per client process there     env BENCH_PYMANAGER_LOOPS (default 50; 1000 = the seed's)
-  --frameworks=LIST     ${`any of ${FRAMEWORKS.map((f) => f.name).join(",")}`.padEnd(46)}env BENCH_FRAMEWORKS (default all)
+  --frameworks=LIST     ${`any of ${FRAMEWORKS.map((f) => f.name).join(",")}`.padEnd(46)}env BENCH_FRAMEWORKS (default all but farcall-resume)
   --out=FILE            JSON results                                  env BENCH_OUT        (default bench/results/latest.json)
   --help`;
 
@@ -106,7 +106,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): BenchConfig
     workloads,
     pymanager,
     pymanagerLoops: positive("pymanager-loops", values["pymanager-loops"] ?? env.BENCH_PYMANAGER_LOOPS, PYMANAGER_LOOPS, true),
-    frameworks: list("frameworks", values.frameworks ?? env.BENCH_FRAMEWORKS, FRAMEWORKS.map((f) => f.name)),
+    frameworks: list("frameworks", values.frameworks ?? env.BENCH_FRAMEWORKS, FRAMEWORKS.map((f) => f.name), FRAMEWORKS.filter((f) => !f.optIn).map((f) => f.name)),
     out: values.out ?? env.BENCH_OUT ?? fileURLToPath(new URL("./results/latest.json", import.meta.url)),
     counterClients: COUNTER_CLIENTS,
     jobs: {

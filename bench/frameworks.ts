@@ -6,7 +6,7 @@
 import { fileURLToPath } from "node:url";
 import { isStreamWorkload, type WorkloadName } from "./jobs.js";
 
-export type FrameworkName = "floor" | "farcall" | "farcall-ws" | "capnweb" | "grpc" | "jsonrpc-ws" | "http-floor" | "farcall-http" | "jayson-http" | "python-manager";
+export type FrameworkName = "floor" | "farcall" | "farcall-ws" | "farcall-resume" | "capnweb" | "grpc" | "jsonrpc-ws" | "http-floor" | "farcall-http" | "jayson-http" | "python-manager";
 
 export interface Framework {
   name: FrameworkName;
@@ -22,6 +22,8 @@ export interface Framework {
   streams?: boolean;
   /** The only workloads it takes part in. @default every workload it can run */
   only?: readonly WorkloadName[];
+  /** Runs only when named in --frameworks, not by default. @default false */
+  optIn?: boolean;
 }
 
 function file(path: string): string {
@@ -34,6 +36,8 @@ export const FRAMEWORKS: readonly Framework[] = [
   // The same server as farcall, dialled as ws:// on its one port.
   { name: "farcall-ws", label: "farcall ws://", server: file("./farcall/server.ts"), client: file("./farcall/ws-client.ts"), peer: false, streams: true },
   { name: "capnweb", label: "capnweb + ws", server: file("./capnweb/server.ts"), client: file("./capnweb/client.ts"), peer: true },
+  // The same with session resumption on both sides: every message kept until acknowledged.
+  { name: "farcall-resume", label: "farcall, resume on", server: file("./farcall/resume-server.ts"), client: file("./farcall/resume-client.ts"), peer: false, streams: true, optIn: true },
   { name: "grpc", label: "@grpc/grpc-js", server: file("./grpc/server.ts"), client: file("./grpc/client.ts"), peer: true, streams: true },
   { name: "jsonrpc-ws", label: "json-rpc-2.0 + ws", server: file("./jsonrpc-ws/server.ts"), client: file("./jsonrpc-ws/client.ts"), peer: true },
   // JSON-RPC over HTTP is measured against its own floor, a bare node:http handler.

@@ -6,7 +6,7 @@ import { checkClientInterceptors, type ClientInterceptor } from "./core/client-i
 import { resolveLogger, type Logger } from "./core/logger.js";
 import { checkInteger } from "./core/option-checks.js";
 import { keyBytes } from "./core/authkey.js";
-import { CONNECT_DEFAULTS, resolveLimits, type ClientTlsOptions, type ConnectOptions, type ResolvedLimits } from "./options.js";
+import { CONNECT_DEFAULTS, resolveLimits, resolveResumeBuffer, type ClientTlsOptions, type ConnectOptions, type ResolvedLimits } from "./options.js";
 import type { NatsOptions } from "./nats/options.js";
 
 /** ConnectOptions with defaults applied and checked. */
@@ -25,14 +25,17 @@ export interface ResolvedConnect {
   expose: object | undefined;
   /** Interceptors of every outgoing call; undefined when there are none. */
   use: readonly ClientInterceptor[] | undefined;
+  /** The bounds of resumable sessions, when the client asks for them. */
+  resume: { bufferBytes: number; bufferFrames: number } | undefined;
   /** Checked by the NATS family, the only one it means anything to. */
   nats: NatsOptions | undefined;
 }
 
 /** Applies connect()'s defaults and checks every option; throws TypeError or RangeError naming a bad one. */
 export function resolveConnectOptions(options: ConnectOptions): ResolvedConnect {
+  const limits = resolveLimits(options, CONNECT_DEFAULTS);
   return {
-    limits: resolveLimits(options, CONNECT_DEFAULTS),
+    limits,
     key: options.authkey !== undefined ? keyBytes(options.authkey) : undefined,
     tls: options.tls,
     timeout: checkInteger("timeout", options.timeout ?? CONNECT_DEFAULTS.timeout, 0),
@@ -48,6 +51,7 @@ export function resolveConnectOptions(options: ConnectOptions): ResolvedConnect 
     logger: resolveLogger(options.logger),
     expose: options.expose,
     use: checkClientInterceptors(options.use),
+    resume: checkBoolean("resume", options.resume ?? false) ? resolveResumeBuffer(options, limits.maxWriteBufferBytes) : undefined,
     nats: options.nats,
   };
 }

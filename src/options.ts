@@ -36,6 +36,20 @@ export interface ConnectionLimits {
   maxReferences?: number;
 }
 
+/**
+ * The bounds of what a resumable farcall/1 session keeps for its resumption: messages sent
+ * and not yet acknowledged by the other side (acknowledgements go out every 64 messages,
+ * 256 KiB or 100 ms, so a connected session keeps far less). Past them while connected the
+ * session stops being resumable; past them while the connection is down the session ends
+ * (UNAVAILABLE), and a call that would pass them fails alone with RESOURCE_EXHAUSTED.
+ */
+export interface ResumeBufferLimits {
+  /** Bytes kept; at most maxWriteBufferBytes, since they are sent again in one go. @default 8388608 (8 MiB) */
+  resumeBufferBytes?: number;
+  /** Messages kept. @default 10000 */
+  resumeBufferFrames?: number;
+}
+
 /** TLS settings of a `tls://` listener: certificate and key, and for mutual TLS a CA and `requestCert`. */
 export interface ServerTlsOptions extends SecureContextOptions {
   /** Ask clients for a certificate (mutual TLS). @default false */
@@ -137,7 +151,7 @@ export interface ListenEntry {
   jsonRpcOverTcp?: JsonRpcOverTcp;
 }
 
-export interface ServeOptions extends ConnectionLimits {
+export interface ServeOptions extends ConnectionLimits, ResumeBufferLimits {
   /**
    * Where to listen: URLs, or {@link ListenEntry} objects for listeners with a policy of
    * their own. @default "tcp://127.0.0.1:4343"
@@ -224,9 +238,19 @@ export interface ServeOptions extends ConnectionLimits {
    * not affected. @default [] (same origin only)
    */
   allowOrigins?: string[];
+  /**
+   * How long a farcall/1 session whose client asked for resumption (connect()'s `resume`)
+   * outlives its connection (ms), keeping its calls, callbacks, references and streams for
+   * the client to resume; 0 keeps none. Off by default because a waiting session holds the
+   * server's memory and its handlers' state for a client that may never come back: the
+   * operator chooses that trade. @default 0
+   */
+  resumeWindowMs?: number;
+  /** farcall/1 sessions waiting for their client at once, server-wide; a drop past it ends the session as without resumption. @default 1000 */
+  maxDetachedSessions?: number;
 }
 
-export interface ConnectOptions extends ConnectionLimits {
+export interface ConnectOptions extends ConnectionLimits, ResumeBufferLimits {
   /** The server's shared secret. @default none */
   authkey?: string | Uint8Array;
   /** Trust and client certificate for `tls://` URLs. */
@@ -245,6 +269,14 @@ export interface ConnectOptions extends ConnectionLimits {
    * @default true
    */
   waitForReady?: boolean;
+  /**
+   * Ask for a resumable session (farcall/1 over tcp://, tls://, unix://, ws://, wss://): when
+   * the connection drops, the client reconnects within the server's resumeWindowMs and gets
+   * the same session back; calls in flight are answered, callbacks and streams go on, no
+   * message lost or repeated. Without it, or against a server that keeps no sessions, a drop
+   * fails what was in flight with UNAVAILABLE. @default false
+   */
+  resume?: boolean;
   /** Where connection events are logged; false for nowhere. @default stderr */
   logger?: Logger | false;
   /**
@@ -271,8 +303,17 @@ const LIMIT_DEFAULTS = {
   maxReferences: 10_000,
 };
 
+/**
+ * Defaults of {@link ResumeBufferLimits}: 10,000 messages is a burst of callbacks fired while
+ * a client reconnects; 8 MiB bounds it in bytes, and keeps the server's whole cap on bytes
+ * held for peers (maxServerWriteBufferBytes, which waiting sessions are counted against)
+ * shared by at least 32 of them.
+ */
+const RESUME_DEFAULTS = Object.freeze({ resumeBufferBytes: 8 * 1024 * 1024, resumeBufferFrames: 10_000 });
+
 export const SERVE_DEFAULTS = Object.freeze({
   ...LIMIT_DEFAULTS,
+  ...RESUME_DEFAULTS,
   listen: "tcp://127.0.0.1:4343",
   handshakeTimeoutMs: 10_000,
   idleTimeoutMs: 300_000,
@@ -293,10 +334,20 @@ export const SERVE_DEFAULTS = Object.freeze({
   requestTimeoutMs: 60_000,
   jsonRpcOverTcp: "auto" as JsonRpcOverTcp,
   explorer: true,
+  resumeWindowMs: 0,
+  maxDetachedSessions: 1000,
 });
+
+/** The resume bounds of `o`, checked; bytes at most the connection's maxWriteBufferBytes. */
+export function resolveResumeBuffer(o: ResumeBufferLimits, maxWriteBufferBytes: number): { bufferBytes: number; bufferFrames: number } {
+  const bufferBytes = checkInteger("resumeBufferBytes", o.resumeBufferBytes ?? Math.min(RESUME_DEFAULTS.resumeBufferBytes, maxWriteBufferBytes), 1024);
+  if (bufferBytes > maxWriteBufferBytes) throw new RangeError(`resumeBufferBytes ${bufferBytes} exceeds maxWriteBufferBytes ${maxWriteBufferBytes}: what is kept is sent again in one go`);
+  return { bufferBytes, bufferFrames: checkInteger("resumeBufferFrames", o.resumeBufferFrames ?? RESUME_DEFAULTS.resumeBufferFrames, 1) };
+}
 
 export const CONNECT_DEFAULTS = Object.freeze({
   ...LIMIT_DEFAULTS,
+  ...RESUME_DEFAULTS,
   timeout: 0,
   connectTimeoutMs: 10_000,
   reconnectInitialDelayMs: 100,

@@ -11,8 +11,9 @@ import type { PeerLimits } from "./core/peer-options.js";
 import type { Interceptor } from "./core/pipeline.js";
 import { AllowList } from "./net/allow-list.js";
 import { keyBytes } from "./core/authkey.js";
+import type { ResumeSettings } from "./farcall/resume-registry.js";
 import {
-  resolveLimits, SERVE_DEFAULTS,
+  resolveLimits, resolveResumeBuffer, SERVE_DEFAULTS,
   type BearerAuth, type JsonRpcOverTcp, type ListenEntry, type ResolvedLimits, type ServeOptions, type ServerTlsOptions,
 } from "./options.js";
 import type { NatsOptions } from "./nats/options.js";
@@ -65,6 +66,8 @@ export interface ResolvedServe {
   /** The server-wide interceptors, checked by the call pipeline. */
   readonly use: Interceptor[] | undefined;
   readonly nats: NatsOptions | undefined;
+  /** farcall/1 session resumption; undefined when off (resumeWindowMs 0). */
+  readonly resume: ResumeSettings | undefined;
   /** In `listen` order, which is the order of `server.addresses`. */
   readonly listeners: readonly ListenerPolicy[];
 }
@@ -99,8 +102,19 @@ export function resolveServeOptions(options: ServeOptions): ResolvedServe {
     callLog: options.callLog,
     use: options.use,
     nats: options.nats,
+    resume: resolveResume(options, limits.maxWriteBufferBytes),
     listeners: entries.map((entry, i) => resolveEntry(entry, i, defaults)),
   };
+}
+
+/** Window (ms) past which resumeWindowMs is surely a mistake: a day. */
+const MAX_RESUME_WINDOW_MS = 86_400_000;
+
+function resolveResume(options: ServeOptions, maxWriteBufferBytes: number): ResumeSettings | undefined {
+  const windowMs = checkInteger("resumeWindowMs", options.resumeWindowMs ?? SERVE_DEFAULTS.resumeWindowMs, 0, MAX_RESUME_WINDOW_MS);
+  const maxDetached = checkInteger("maxDetachedSessions", options.maxDetachedSessions ?? SERVE_DEFAULTS.maxDetachedSessions, 0);
+  const buffer = resolveResumeBuffer(options, maxWriteBufferBytes);
+  return windowMs === 0 ? undefined : { windowMs, maxDetached, ...buffer };
 }
 
 /** The server-wide values of the options a listen entry may override, checked. */

@@ -23,6 +23,7 @@ import { HttpRpcCore } from "./http/rpc-core.js";
 import { explorerPage } from "./http/explorer.js";
 import { httpProtocols } from "./http-handlers.js";
 import { farcallEntry, FarcallSessions } from "./farcall/listen.js";
+import { ResumeRegistry } from "./farcall/resume-registry.js";
 import type { StreamSessionConfig } from "./farcall/stream-session.js";
 import { farcallWsHandler, FARCALL_WS_PROTOCOL } from "./farcall/ws-listen.js";
 import { MAX_HANDSHAKE_MESSAGE } from "./farcall/message-session.js";
@@ -237,7 +238,7 @@ export function serverShared(api: object, resolved: ResolvedServe): Shared {
   const shared: Shared = {
     options: resolved,
     connections,
-    farcall: new FarcallSessions(),
+    farcall: new FarcallSessions(resolved.resume && new ResumeRegistry(resolved.resume, resolved.logger, writeBudget)),
     json: new JsonRpcSessions(),
     writeBudget,
     http: new HttpDrain(writeBudget),
@@ -274,6 +275,7 @@ function farcallConfig(policy: ListenerPolicy, pipeline: CallPipeline, shared: S
     maxFrameBytes: o.limits.maxFrameBytes,
     maxWriteBufferBytes: o.limits.maxWriteBufferBytes,
     writeBudget: shared.writeBudget,
+    resume: shared.farcall.resume,
     limits: o.peerLimits,
     exposeErrorStacks: o.exposeErrorStacks,
     logger: o.logger,

@@ -53,10 +53,21 @@ export class Liveness {
     const { keepaliveIntervalMs, idleTimeoutMs } = limits;
     const period = Math.min(keepaliveIntervalMs ? keepaliveIntervalMs / TICKS_PER_INTERVAL : Infinity, idleTimeoutMs ? idleTimeoutMs / 2 : Infinity);
     this.period = Math.max(10, period);
-    if (Number.isFinite(period)) {
-      this.ticker = setInterval(tick, this.period, this);
-      unrefTimer(this.ticker);
-    }
+    this.ticking = Number.isFinite(period);
+    this.start();
+  }
+
+  /** Whether this session's settings need a ticker at all. */
+  private readonly ticking: boolean;
+
+  /** Starts (or, after {@link stop}, restarts) the checks as if a frame and a call had just arrived. */
+  start(): void {
+    if (!this.ticking || this.ticker !== undefined) return;
+    this.lastTickAt = this.lastActiveAt = Date.now();
+    this.receivedSinceTick = true;
+    this.silentTicks = 0;
+    this.ticker = setInterval(tick, this.period, this);
+    unrefTimer(this.ticker);
   }
 
   /** Any frame arrived. */

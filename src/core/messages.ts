@@ -15,6 +15,12 @@ export const RELEASE = 8;
 export const PING = 9;
 export const PONG = 10;
 export const GOAWAY = 11;
+/**
+ * `[12, received]`: on a resumable session, how many messages this side has received so far
+ * (cumulative), so the other side may drop them from what it keeps for a resumption. Handled
+ * below the Peer (farcall/resume-link.ts) and never numbered itself.
+ */
+export const ACK = 12;
 
 /** Per-call metadata: `timeout` is relative milliseconds, because clocks differ between hosts. */
 export interface CallMeta {

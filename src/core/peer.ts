@@ -38,7 +38,8 @@ export class Peer implements CallCanceller, CallSink {
   private draining = false;
   /** The other side sent GOAWAY: send it nothing new. */
   goawayReceived = false;
-  private readonly liveness: Liveness;
+  /** Keepalive and idle checks; a resumable session stops them while it has no transport. */
+  readonly liveness: Liveness;
   private idleWaiters: (() => void)[] = [];
   /** Functions, objects and streams passed by reference, both ways. */
   readonly refs: RefSession;

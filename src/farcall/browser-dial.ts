@@ -22,12 +22,12 @@ export function farcallBrowserCaller(url: string, options: ResolvedConnect): Pro
   if (u.protocol !== "ws:" && u.protocol !== "wss:") throw new TypeError(`${url}: the browser build connects to ws:// and wss:// URLs only`);
   if (u.username !== "" || u.password !== "") throw new TypeError(`${u.protocol}// URLs carry no credentials: pass the authkey option instead`);
   const transport = u.protocol === "wss:" ? "wss" : "ws";
-  const dialer: SessionDialer = async (cfg, hooks, timeoutMs) => {
+  const dialer: SessionDialer = async (cfg, hooks, timeoutMs, resuming) => {
     const started = Date.now();
     const link = await openBrowserWebSocket(Ctor, url, FARCALL_WS_PROTOCOL, timeoutMs);
     const info = { transport, address: u.hostname, ...(u.port ? { port: Number(u.port) } : {}), authenticated: cfg.key !== undefined };
     const left = Math.max(1, timeoutMs - (Date.now() - started));
-    return withTimeout(dialMessageSession(link, cfg, info, hooks, webCryptoSigner), left, () => {
+    return withTimeout(dialMessageSession(link, cfg, info, hooks, webCryptoSigner, resuming), left, () => {
       link.close();
       return new RpcError("UNAVAILABLE", `no handshake with ${url} within ${timeoutMs} ms`);
     });

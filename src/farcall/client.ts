@@ -15,14 +15,16 @@ import { unrefTimer } from "../core/runtime.js";
 import type { ResolvedConnect } from "../connect-options.js";
 import type { StreamSessionConfig } from "./stream-session.js";
 import type { SessionHooks } from "./message-session.js";
+import { isResumeRefusal } from "./resume-handshake.js";
+import type { ResumableLink } from "./resume-link.js";
 
 /**
  * The transport seam of the reconnecting client: opens one connection, runs the handshake
  * with `cfg` and `hooks`, and resolves with its Peer within `timeoutMs` (or rejects with
  * UNAUTHENTICATED or UNAVAILABLE). The client calls it for the first session and each
- * reconnection.
+ * reconnection, and with `resuming` to resume that session (resolving with its Peer).
  */
-export type SessionDialer = (cfg: StreamSessionConfig, hooks: SessionHooks, timeoutMs: number) => Promise<Peer>;
+export type SessionDialer = (cfg: StreamSessionConfig, hooks: SessionHooks, timeoutMs: number, resuming?: ResumableLink) => Promise<Peer>;
 
 /** A reconnecting farcall/1 client over `dialer`, once its first session is up. */
 export async function startClient(url: string, options: ResolvedConnect, dialer: SessionDialer): Promise<Caller> {
@@ -100,6 +102,10 @@ class Client implements Caller {
       exposeErrorStacks: false,
       logger: this.logger,
       pipeline: exposedPipeline(options.expose, this.logger),
+      clientResume: options.resume && {
+        limits: options.resume,
+        hooks: { detached: (link) => this.resume(link, 0) },
+      },
     };
   }
 
@@ -244,8 +250,34 @@ class Client implements Caller {
     );
   }
 
+  /**
+   * Resumes `link`'s session after its connection dropped: attempts with the reconnection
+   * backoff until one succeeds, the server refuses, or the window passes (the link then ends
+   * the session). Meanwhile the session stays this client's: calls made now wait in its buffer.
+   */
+  private resume(link: ResumableLink, attempt: number): void {
+    if (this.closed || !link.isDetached) return;
+    this.dialer(this.cfg, this.hooks(), this.connectTimeoutMs, link).then(
+      () => this.logger.info(`resumed the session with ${this.url}`),
+      (error: RpcError) => {
+        if (!link.isDetached) return;
+        if (isResumeRefusal(error) || error.code === "UNAUTHENTICATED") {
+          link.peer.close(new RpcError("UNAVAILABLE", `the session with ${this.url} could not be resumed: ${error.message}`));
+          return;
+        }
+        const { initialDelayMs, maxDelayMs } = this.reconnect ?? { initialDelayMs: CONNECT_DEFAULTS.reconnectInitialDelayMs, maxDelayMs: CONNECT_DEFAULTS.reconnectMaxDelayMs };
+        const timer = setTimeout(() => this.resume(link, attempt + 1), Math.min(maxDelayMs, initialDelayMs * 2 ** Math.min(attempt, 30)));
+        unrefTimer(timer);
+      },
+    );
+  }
+
   private dial(): Promise<Peer> {
-    return this.dialer(this.cfg, {
+    return this.dialer(this.cfg, this.hooks(), this.connectTimeoutMs);
+  }
+
+  private hooks(): SessionHooks {
+    return {
       onClose: (peer) => {
         this.others.delete(peer);
         if (this.peer === peer) this.peer = undefined;
@@ -257,6 +289,6 @@ class Client implements Caller {
         void peer.whenIdle().then(() => peer.close(new RpcError("UNAVAILABLE", "the server went away")));
         if (this.waiters.length > 0) this.ensureConnecting();
       },
-    }, this.connectTimeoutMs);
+    };
   }
 }

@@ -8,6 +8,7 @@
 import { RpcError } from "../core/errors.js";
 import { DIALER_LABEL, LISTENER_LABEL, makeChallenge, proof, verifyProof } from "../net/hmac.js";
 import { AUTH_SCHEME } from "./auth-scheme.js";
+import type { ResumeRegistry, ResumeStep } from "./resume-registry.js";
 import { badServerProof, checkHello, checkVerdict, dialerReplyDoc } from "./handshake-dialer.js";
 
 export { AUTH_SCHEME };
@@ -17,12 +18,16 @@ interface Hello {
   codecs: string[];
   auth: string | null;
   challenge: Uint8Array;
+  /** How long a dropped session waits for its client (ms), when this listener keeps them. */
+  resume?: number;
 }
 
 /** Listener, step 1: the hello to send, and the challenge to remember. */
-export function listenerHello(key: Uint8Array | undefined, codecs: string[]): { hello: Hello; challenge: Uint8Array } {
+export function listenerHello(key: Uint8Array | undefined, codecs: string[], resumeWindowMs?: number): { hello: Hello; challenge: Uint8Array } {
   const challenge = makeChallenge();
-  return { hello: { farcall: 1, codecs, auth: key ? AUTH_SCHEME : null, challenge }, challenge };
+  const hello: Hello = { farcall: 1, codecs, auth: key ? AUTH_SCHEME : null, challenge };
+  if (resumeWindowMs) hello.resume = resumeWindowMs;
+  return { hello, challenge };
 }
 
 /** Listener, step 2 received: the verdict to send as step 3, and the codec chosen. */
@@ -45,6 +50,29 @@ export function listenerCheck(
   const reply: Record<string, unknown> = { ok: true };
   if (key) reply.proof = proof(key, LISTENER_LABEL, c2);
   return { reply, codec: d.codec };
+}
+
+const PLAIN: ResumeStep = { kind: "plain" };
+
+/**
+ * Listener, step 2 received, resume form included: the verdict to send, and whether the
+ * session starts plain, fresh and resumable, or resumed. A refused resumption refuses the
+ * connection (the dialer then opens a fresh session).
+ */
+export function listenerAccept(
+  doc: unknown,
+  key: Uint8Array | undefined,
+  challenge: Uint8Array,
+  codecs: string[],
+  registry: ResumeRegistry | undefined,
+): { reply: Record<string, unknown>; error?: RpcError; step: ResumeStep } {
+  const verdict = listenerCheck(doc, key, challenge, codecs);
+  if (verdict.error || !registry) return { ...verdict, step: PLAIN };
+  const d = doc as Record<string, unknown>;
+  const step = registry.step(d, key, challenge, d.challenge as Uint8Array, verdict.reply);
+  if (step.kind !== "refused") return { reply: verdict.reply, step };
+  const { code, message } = step.error;
+  return { reply: { ok: false, error: { code, message } }, error: step.error, step };
 }
 
 /** Dialer, step 1 received: the step-2 document and the challenge it carries, or why not. */

@@ -8,6 +8,7 @@ import type { Peer } from "../core/peer.js";
 import type { SessionGroup } from "../net/connections.js";
 import { peerInfoOf } from "../net/peer-info.js";
 import { preambleMatcher, type SniffEntry } from "../net/sniff.js";
+import type { ResumeRegistry } from "./resume-registry.js";
 import { acceptFarcall, type StreamSessionConfig } from "./stream-session.js";
 
 /** What a session hears when the server begins to close. */
@@ -19,6 +20,9 @@ export class FarcallSessions implements SessionGroup {
   /** Drains waiting for a session's connection to close, by session. */
   private readonly closeWaiters = new Map<Peer, () => void>();
   private draining = false;
+
+  /** @param resume the server's resumable sessions, when it keeps them */
+  constructor(readonly resume?: ResumeRegistry) {}
 
   /** A session whose handshake just completed; one completing during close() drains at once. */
   add(peer: Peer): void {
@@ -40,6 +44,8 @@ export class FarcallSessions implements SessionGroup {
    */
   async drain(): Promise<void> {
     this.draining = true;
+    // A session waiting for its client would only hold the drain up: that client comes back to a closed port.
+    this.resume?.closeDetached(new RpcError("UNAVAILABLE", DRAIN_REASON));
     await Promise.all([...this.peers].map((peer) => peer.drain(DRAIN_REASON).then(() => this.whenClosed(peer))));
   }
 

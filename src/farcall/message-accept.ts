@@ -7,8 +7,9 @@ import { createHandshakeCodec } from "../codecs/msgpack.js";
 import type { PeerInfo } from "../core/context.js";
 import { RpcError } from "../core/errors.js";
 import type { Peer } from "../core/peer.js";
-import { listenerCheck, listenerHello } from "./handshake.js";
-import { MAX_HANDSHAKE_MESSAGE, startPeer, type MessageLink, type SessionHooks } from "./message-session.js";
+import { describe } from "../core/describe.js";
+import { listenerAccept, listenerHello } from "./handshake.js";
+import { MAX_HANDSHAKE_MESSAGE, startPeer, wireMessages, type MessageLink, type SessionHooks } from "./message-session.js";
 import type { StreamSessionConfig } from "./stream-session.js";
 
 /**
@@ -20,7 +21,7 @@ export function acceptMessageSession(link: MessageLink, cfg: StreamSessionConfig
   return new Promise((resolve, reject) => {
     const hs = createHandshakeCodec();
     const codecs = [cfg.codec.name];
-    const { hello, challenge } = listenerHello(cfg.key, codecs);
+    const { hello, challenge } = listenerHello(cfg.key, codecs, cfg.resume?.settings.windowMs);
     const refuse = (reason: string): void => {
       link.refuse(reason);
       reject(new RpcError("UNAUTHENTICATED", reason));
@@ -34,10 +35,17 @@ export function acceptMessageSession(link: MessageLink, cfg: StreamSessionConfig
       } catch (err) {
         return refuse(`bad handshake: ${RpcError.from(err).message}`);
       }
-      const verdict = listenerCheck(doc, cfg.key, challenge, codecs);
+      const verdict = listenerAccept(doc, cfg.key, challenge, codecs, cfg.resume);
       link.send(hs.encode(verdict.reply));
       if (verdict.error) return refuse(verdict.error.message);
-      resolve(startPeer(link, cfg, { ...info, authenticated: cfg.key !== undefined }, hooks));
+      const full = { ...info, authenticated: cfg.key !== undefined };
+      const step = verdict.step;
+      if (step.kind === "resumed") {
+        wireMessages(link, step.link.peer, step.link);
+        step.link.attach(link, step.received);
+        return resolve(step.link.peer);
+      }
+      resolve(startPeer(link, cfg, full, hooks, step.kind === "fresh" ? step.open(link, describe(full)) : undefined));
     };
     link.send(hs.encode(hello));
   });

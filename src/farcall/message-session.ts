@@ -13,6 +13,9 @@ import { Peer, type FrameSink, type PeerOptions } from "../core/peer.js";
 import { DIALER_LABEL, LISTENER_LABEL } from "../core/authkey.js";
 import { badServerProof, checkHello, checkVerdict, dialerReplyDoc, randomChallenge, sameProof, type ProofSigner } from "./handshake-dialer.js";
 import type { StreamSessionConfig } from "./stream-session.js";
+import { planResume, settleResume, type ResumePlan, type ResumeWish } from "./resume-dialer.js";
+import { resumeRefused } from "./resume-handshake.js";
+import type { ResumableLink } from "./resume-link.js";
 
 /** Largest handshake message; the real ones are about 100 bytes (as on stream transports). */
 export const MAX_HANDSHAKE_MESSAGE = 4096;
@@ -46,25 +49,39 @@ export function sessionPeerOptions(cfg: StreamSessionConfig, info: PeerInfo, hoo
   };
 }
 
-/** The session, once the handshake is done: the link's messages go to a new Peer. */
-export function startPeer(link: MessageLink, cfg: StreamSessionConfig, info: PeerInfo, hooks: SessionHooks): Peer {
-  const peer = new Peer(link, sessionPeerOptions(cfg, info, hooks));
-  link.onMessage = (data) => peer.receive(data);
-  link.onClose = (error) => peer.close(error);
+/** The session, once the handshake is done: the link's messages go to a new Peer (through `resumable` on a resumable session). */
+export function startPeer(link: MessageLink, cfg: StreamSessionConfig, info: PeerInfo, hooks: SessionHooks, resumable?: ResumableLink): Peer {
+  const peer = new Peer(resumable ?? link, sessionPeerOptions(cfg, info, hooks));
+  if (resumable) resumable.peer = peer;
+  wireMessages(link, peer, resumable);
   return peer;
 }
 
+/** Routes `link`'s messages and its end to `peer`, through `resumable` on a resumable session. */
+export function wireMessages(link: MessageLink, peer: Peer, resumable: ResumableLink | undefined): void {
+  if (resumable) {
+    link.onMessage = (data) => resumable.receive(data, 0, data.length);
+    link.onClose = (error) => resumable.detach(link, error);
+  } else {
+    link.onMessage = (data) => peer.receive(data);
+    link.onClose = (error) => peer.close(error);
+  }
+}
+
 /**
- * Dialer side: the handshake, then a Peer. Rejects with UNAUTHENTICATED or UNAVAILABLE. The
- * signer may be asynchronous (WebCrypto), so messages arriving while a proof is computed or
- * checked are held and handed on in order.
+ * Dialer side: the handshake, then a Peer (with `resuming`, that session's Peer, resumed over
+ * `link`). Rejects with UNAUTHENTICATED or UNAVAILABLE. The signer may be asynchronous
+ * (WebCrypto), so messages arriving while a proof is computed or checked are held and handed
+ * on in order.
  */
-export function dialMessageSession(link: MessageLink, cfg: StreamSessionConfig, info: PeerInfo, hooks: SessionHooks, signer: ProofSigner): Promise<Peer> {
+export function dialMessageSession(link: MessageLink, cfg: StreamSessionConfig, info: PeerInfo, hooks: SessionHooks, signer: ProofSigner, resuming?: ResumableLink): Promise<Peer> {
+  const wish: ResumeWish = { ...cfg.clientResume, resuming };
   return new Promise((resolve, reject) => {
     const hs = createHandshakeCodec();
     const key = cfg.key;
     let step: "hello" | "verdict" | "busy" = "hello";
     let challenge: Uint8Array = new Uint8Array(0);
+    let plan: ResumePlan = { ask: undefined };
     let held: Uint8Array[] = [];
     let failed = false;
     const fail = (error: RpcError): void => {
@@ -78,17 +95,31 @@ export function dialMessageSession(link: MessageLink, cfg: StreamSessionConfig, 
       if ("error" in hello) return fail(hello.error);
       challenge = randomChallenge();
       const proof = key ? await signer.sign(key, DIALER_LABEL, hello.challenge) : undefined;
-      link.send(hs.encode(dialerReplyDoc(cfg.codec.name, challenge, proof)));
+      const planned = await planResume(doc as Record<string, unknown>, wish, key, hello.challenge, challenge, signer);
+      if (planned instanceof RpcError) return fail(planned);
+      plan = planned;
+      const reply = dialerReplyDoc(cfg.codec.name, challenge, proof);
+      if (plan.ask !== undefined) reply.resume = plan.ask;
+      link.send(hs.encode(reply));
       step = "verdict";
     };
     const onVerdict = async (doc: unknown): Promise<void> => {
       const verdict = checkVerdict(doc);
-      if ("error" in verdict) return fail(verdict.error);
+      if ("error" in verdict) return fail(resuming ? resumeRefused(verdict.error.message) : verdict.error);
       if (key && !sameProof(await signer.sign(key, LISTENER_LABEL, challenge), verdict.proof)) return fail(badServerProof());
       if (failed) return;
-      const peer = startPeer(link, cfg, info, hooks);
+      const settled = settleResume(doc as Record<string, unknown>, plan, wish, link, describe(info), cfg.logger);
+      if (settled instanceof RpcError) return fail(settled);
+      let peer: Peer;
+      if ("resumed" in settled) {
+        peer = settled.resumed.peer;
+        wireMessages(link, peer, settled.resumed);
+        settled.resumed.attach(link, settled.received);
+      } else {
+        peer = startPeer(link, cfg, info, hooks, settled.fresh);
+      }
       resolve(peer);
-      for (const data of held) peer.receive(data);
+      for (const data of held) link.onMessage(data);
       held = [];
     };
     link.onClose = () => fail(new RpcError("UNAVAILABLE", `connection to ${describe(info)} closed during the handshake`));

@@ -24,12 +24,12 @@ export async function farcallCaller(url: string, options: ResolvedConnect): Prom
 
 /** TCP, TLS and Unix sockets: the preamble, length framing and the handshake. */
 function streamDialer(url: string, address: StreamAddress, tls: ClientTlsOptions | undefined): SessionDialer {
-  return async (cfg, hooks, timeoutMs) => {
+  return async (cfg, hooks, timeoutMs, resuming) => {
     const started = Date.now();
     const socket = await dialStream(address, tls, timeoutMs);
     const info = peerInfoOf(socket, address.scheme, cfg.key !== undefined, address.path);
     const left = Math.max(1, timeoutMs - (Date.now() - started));
-    return withTimeout(dialFarcall(socket, cfg, info, hooks), left, () => {
+    return withTimeout(dialFarcall(socket, cfg, info, hooks, resuming), left, () => {
       socket.destroy();
       return new RpcError("UNAVAILABLE", `no handshake with ${url} within ${timeoutMs} ms`);
     });

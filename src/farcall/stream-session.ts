@@ -11,7 +11,12 @@ import { RpcError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { describe } from "../core/describe.js";
 import { Peer, type FrameSink, type PeerLimits } from "../core/peer.js";
-import { dialerCheck, dialerReply, listenerCheck, listenerHello } from "./handshake.js";
+import { dialerCheck, dialerReply, listenerAccept, listenerHello } from "./handshake.js";
+import { nodeSigner } from "./node-signer.js";
+import { planResume, settleResume, type ClientResume, type ResumePlan, type ResumeWish } from "./resume-dialer.js";
+import { resumeRefused } from "./resume-handshake.js";
+import type { ResumableLink } from "./resume-link.js";
+import type { ResumeRegistry } from "./resume-registry.js";
 import { PREAMBLE } from "../core/farcall-protocol.js";
 import { sessionPeerOptions, type SessionHooks } from "./message-session.js";
 import { FrameReader, FrameWriter, type WriteBudget } from "../net/framing.js";
@@ -35,6 +40,10 @@ export interface StreamSessionConfig {
   logger: Logger;
   /** Runs the calls this side serves. */
   pipeline: CallPipeline;
+  /** A server's resumable sessions; undefined when it keeps none (resumeWindowMs 0). */
+  resume?: ResumeRegistry | undefined;
+  /** A client's resumable sessions (their bounds, who hears of drops); undefined when it asks for none. */
+  clientResume?: ClientResume | undefined;
 }
 
 /** The socket side of a session: frames in, frames out. */
@@ -104,10 +113,10 @@ class StreamLink implements FrameSink {
 
 function noop(): void {}
 
-function makePeer(link: StreamLink, cfg: StreamSessionConfig, info: PeerInfo, hooks: SessionHooks): Peer {
-  const peer = new Peer(link, sessionPeerOptions(cfg, info, hooks));
+/** Routes `link`'s frames and failures to `peer`, through `resumable` on a resumable session. */
+function wire(link: StreamLink, cfg: StreamSessionConfig, info: PeerInfo, peer: Peer, resumable: ResumableLink | undefined): void {
   link.reader.setLimit(cfg.maxFrameBytes, "maxFrameBytes");
-  link.onFrame = (buf, start, end) => peer.receive(buf, start, end);
+  link.onFrame = resumable ? (buf, start, end) => resumable.receive(buf, start, end) : (buf, start, end) => peer.receive(buf, start, end);
   link.stalled = () => {
     const error = peer.stallError();
     if (error === undefined) return false;
@@ -119,7 +128,17 @@ function makePeer(link: StreamLink, cfg: StreamSessionConfig, info: PeerInfo, ho
     cfg.logger.warn(`${describe(info)}: closing: ${error.code}: ${error.message}`);
     peer.close(error);
   };
-  link.socket.on("close", () => peer.close(new RpcError("UNAVAILABLE", `connection to ${describe(info)} closed`)));
+  link.socket.on("close", () => {
+    const error = new RpcError("UNAVAILABLE", `connection to ${describe(info)} closed`);
+    if (resumable) resumable.detach(link, error);
+    else peer.close(error);
+  });
+}
+
+function makePeer(link: StreamLink, cfg: StreamSessionConfig, info: PeerInfo, hooks: SessionHooks, resumable?: ResumableLink): Peer {
+  const peer = new Peer(resumable ?? link, sessionPeerOptions(cfg, info, hooks));
+  if (resumable) resumable.peer = peer;
+  wire(link, cfg, info, peer, resumable);
   return peer;
 }
 
@@ -133,13 +152,13 @@ export function acceptFarcall(
   head: Buffer,
   cfg: StreamSessionConfig,
   info: Omit<PeerInfo, "authenticated">,
-  hooks: Pick<ConstructorParameters<typeof Peer>[1], "onClose" | "onGoaway">,
+  hooks: SessionHooks,
   onSession: (peer: Peer) => void,
   onRefused: (reason: string) => void,
 ): void {
   const hs = createHandshakeCodec();
   const codecs = [cfg.codec.name];
-  const { hello, challenge } = listenerHello(cfg.key, codecs);
+  const { hello, challenge } = listenerHello(cfg.key, codecs, cfg.resume?.settings.windowMs);
   const link = new StreamLink(socket, cfg);
   const refuse = (reason: string): void => {
     link.close();
@@ -154,29 +173,37 @@ export function acceptFarcall(
       refuse(`bad handshake: ${RpcError.from(err).message}`);
       return;
     }
-    const verdict = listenerCheck(doc, cfg.key, challenge, codecs);
+    const verdict = listenerAccept(doc, cfg.key, challenge, codecs, cfg.resume);
     link.send(hs.encode(verdict.reply));
     if (verdict.error) {
       refuse(verdict.error.message);
       return;
     }
-    onSession(makePeer(link, cfg, { ...info, authenticated: cfg.key !== undefined }, hooks));
+    const full = { ...info, authenticated: cfg.key !== undefined };
+    const step = verdict.step;
+    if (step.kind === "resumed") {
+      wire(link, cfg, full, step.link.peer, step.link);
+      step.link.attach(link, step.received);
+      onSession(step.link.peer);
+      return;
+    }
+    onSession(makePeer(link, cfg, full, hooks, step.kind === "fresh" ? step.open(link, describe(full)) : undefined));
   };
   link.send(hs.encode(hello));
   link.reader.push(head.subarray(PREAMBLE.length));
 }
 
-/** Dialer side: preamble, handshake, then a Peer. Rejects with UNAUTHENTICATED or UNAVAILABLE. */
-export function dialFarcall(
-  socket: Socket,
-  cfg: StreamSessionConfig,
-  info: PeerInfo,
-  hooks: Pick<ConstructorParameters<typeof Peer>[1], "onClose" | "onGoaway">,
-): Promise<Peer> {
+/**
+ * Dialer side: preamble, handshake, then a Peer (with `resuming`, that session's Peer,
+ * resumed over `socket`). Rejects with UNAUTHENTICATED or UNAVAILABLE.
+ */
+export function dialFarcall(socket: Socket, cfg: StreamSessionConfig, info: PeerInfo, hooks: SessionHooks, resuming?: ResumableLink): Promise<Peer> {
+  const wish: ResumeWish = { ...cfg.clientResume, resuming };
   return new Promise((resolve, reject) => {
     const hs = createHandshakeCodec();
     const link = new StreamLink(socket, cfg);
     let challenge: Uint8Array | undefined;
+    let plan: ResumePlan | undefined;
     const fail = (error: RpcError): void => {
       socket.removeListener("close", onClose);
       link.close();
@@ -185,6 +212,17 @@ export function dialFarcall(
     const onClose = (): void => fail(new RpcError("UNAVAILABLE", `connection to ${describe(info)} closed during the handshake`));
     socket.once("close", onClose);
     link.onFailure = fail;
+    const onHello = async (doc: unknown): Promise<void> => {
+      const step = dialerReply(doc, cfg.key, cfg.codec.name);
+      if ("error" in step) return fail(step.error);
+      // Nothing arrives before this reply is sent, so the resume proofs may take their time.
+      const planned = await planResume(doc as Record<string, unknown>, wish, cfg.key, (doc as { challenge: Uint8Array }).challenge, step.challenge, nodeSigner);
+      if (planned instanceof RpcError) return fail(planned);
+      plan = planned;
+      challenge = step.challenge;
+      if (plan.ask !== undefined) step.reply.resume = plan.ask;
+      link.send(hs.encode(step.reply));
+    };
     link.onFrame = (buf, start, end) => {
       let doc: unknown;
       try {
@@ -193,18 +231,28 @@ export function dialFarcall(
         fail(new RpcError("UNAVAILABLE", `bad handshake from server: ${RpcError.from(err).message}`));
         return;
       }
-      if (!challenge) {
-        const step = dialerReply(doc, cfg.key, cfg.codec.name);
-        if ("error" in step) return fail(step.error);
-        challenge = step.challenge;
-        link.send(hs.encode(step.reply));
+      if (!plan) {
+        if (challenge) return fail(new RpcError("UNAVAILABLE", "the server sent twice before the dialer's reply"));
+        challenge = EMPTY;
+        onHello(doc).catch((err: unknown) => fail(RpcError.from(err)));
         return;
       }
-      const error = dialerCheck(doc, cfg.key, challenge);
-      if (error) return fail(error);
+      const error = dialerCheck(doc, cfg.key, challenge!);
+      if (error) return fail(wish.resuming ? resumeRefused(error.message) : error);
+      const settled = settleResume(doc as Record<string, unknown>, plan, wish, link, describe(info), cfg.logger);
+      if (settled instanceof RpcError) return fail(settled);
       socket.removeListener("close", onClose);
-      resolve(makePeer(link, cfg, info, hooks));
+      if ("resumed" in settled) {
+        const { resumed, received } = settled;
+        wire(link, cfg, info, resumed.peer, resumed);
+        resumed.attach(link, received);
+        resolve(resumed.peer);
+        return;
+      }
+      resolve(makePeer(link, cfg, info, hooks, settled.fresh));
     };
     link.writer.writeRaw(PREAMBLE);
   });
 }
+
+const EMPTY = new Uint8Array(0);

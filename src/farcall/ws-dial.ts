@@ -18,12 +18,12 @@ export function farcallWsCaller(url: string, options: ResolvedConnect): Promise<
   if (u.username !== "" || u.password !== "") throw new TypeError(`${u.protocol}// URLs carry no credentials: pass the authkey option instead`);
   if (options.tls && u.protocol !== "wss:") throw new TypeError(`tls options were given but ${url} is not a wss:// address`);
   const transport = u.protocol === "wss:" ? "wss" : "ws";
-  const dialer: SessionDialer = async (cfg, hooks, timeoutMs) => {
+  const dialer: SessionDialer = async (cfg, hooks, timeoutMs, resuming) => {
     const started = Date.now();
     const link = await openWebSocket(url, FARCALL_WS_PROTOCOL, { maxFrameBytes: cfg.maxFrameBytes, timeoutMs, tls: options.tls });
     const info = { transport, address: u.hostname, ...(u.port ? { port: Number(u.port) } : {}), authenticated: cfg.key !== undefined };
     const left = Math.max(1, timeoutMs - (Date.now() - started));
-    return withTimeout(dialMessageSession(link, cfg, info, hooks, nodeSigner), left, () => {
+    return withTimeout(dialMessageSession(link, cfg, info, hooks, nodeSigner, resuming), left, () => {
       link.socket.terminate();
       return new RpcError("UNAVAILABLE", `no handshake with ${url} within ${timeoutMs} ms`);
     });

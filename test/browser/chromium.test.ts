@@ -10,7 +10,7 @@ import type { Page } from "playwright-core";
 import { context, RpcError, serve, type Server } from "../../src/index.js";
 import { bundleBrowserBuild, bundleWorkerScript } from "../helpers/browser-bundle.js";
 import { within } from "../helpers/bounded.js";
-import { chromiumMissing, launchChromium } from "../helpers/chromium.js";
+import { chromiumMissing, FARCALL_PAGE_HTML, openReadyPage, type launchChromium } from "../helpers/chromium.js";
 
 const KEY = "page-key";
 const skip = chromiumMissing("Real-browser tests");
@@ -102,13 +102,10 @@ describe("the browser build in Chromium", { skip }, () => {
         return;
       }
       res.setHeader("content-type", "text/html");
-      res.end(`<!doctype html><title>farcall</title><script type="module">import * as farcall from "/farcall.js"; window.farcall = farcall; document.title = "ready";</script>`);
+      res.end(FARCALL_PAGE_HTML);
     });
     await new Promise<void>((resolve) => pages.listen(0, "127.0.0.1", resolve));
-    browser = await launchChromium();
-    page = await browser.context.newPage();
-    await page.goto(`http://127.0.0.1:${(pages.address() as AddressInfo).port}/`);
-    await page.waitForFunction(() => (globalThis as unknown as { document: { title: string } }).document.title === "ready");
+    ({ browser, page } = await openReadyPage(`http://127.0.0.1:${(pages.address() as AddressInfo).port}/`));
   });
 
   after(async () => {

@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type BrowserContext } from "playwright-core";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
 
 export const CHROMIUM = "/usr/bin/chromium";
 
@@ -33,4 +33,16 @@ export async function launchChromium(): Promise<{ context: BrowserContext; close
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** A page whose module imports the browser build from /farcall.js as `window.farcall`, then titles itself "ready". */
+export const FARCALL_PAGE_HTML = `<!doctype html><title>farcall</title><script type="module">import * as farcall from "/farcall.js"; window.farcall = farcall; document.title = "ready";</script>`;
+
+/** A fresh Chromium with `url` open, once the page titled itself "ready" (see {@link FARCALL_PAGE_HTML}). */
+export async function openReadyPage(url: string): Promise<{ browser: Awaited<ReturnType<typeof launchChromium>>; page: Page }> {
+  const browser = await launchChromium();
+  const page = await browser.context.newPage();
+  await page.goto(url);
+  await page.waitForFunction(() => (globalThis as unknown as { document: { title: string } }).document.title === "ready");
+  return { browser, page };
 }

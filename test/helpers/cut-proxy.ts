@@ -1,0 +1,73 @@
+/**
+ * A TCP proxy on loopback that a test can cut: every connection through it is reset on both
+ * sides at once (as a dropped network path looks to each end, not a clean close by either
+ * peer), and it can refuse new connections for a while.
+ */
+import { createConnection, createServer, type Server, type Socket } from "node:net";
+
+export class CutProxy {
+  private readonly pairs = new Set<[Socket, Socket]>();
+  private refusing = false;
+  /** Connections accepted so far. */
+  accepted = 0;
+
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+  ) {}
+
+  /** A proxy on 127.0.0.1 (port 0) to `target` (host:port). */
+  static async start(targetPort: number): Promise<CutProxy> {
+    let proxy: CutProxy | undefined;
+    const server = createServer((inbound) => proxy!.accept(inbound, targetPort));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const address = server.address();
+    if (address === null || typeof address === "string") throw new Error("the proxy has no TCP address");
+    proxy = new CutProxy(server, address.port);
+    return proxy;
+  }
+
+  private accept(inbound: Socket, targetPort: number): void {
+    if (this.refusing) {
+      inbound.resetAndDestroy();
+      return;
+    }
+    this.accepted++;
+    const outbound = createConnection({ host: "127.0.0.1", port: targetPort });
+    const pair: [Socket, Socket] = [inbound, outbound];
+    this.pairs.add(pair);
+    inbound.pipe(outbound);
+    outbound.pipe(inbound);
+    const end = (): void => {
+      this.pairs.delete(pair);
+      inbound.destroy();
+      outbound.destroy();
+    };
+    inbound.on("error", end).on("close", end);
+    outbound.on("error", end).on("close", end);
+  }
+
+  /** Resets every connection through the proxy, both sides. */
+  cut(): void {
+    for (const [inbound, outbound] of this.pairs) {
+      inbound.resetAndDestroy();
+      outbound.resetAndDestroy();
+    }
+    this.pairs.clear();
+  }
+
+  /** Whether new connections are reset at once (true) or forwarded. */
+  refuse(refusing: boolean): void {
+    this.refusing = refusing;
+  }
+
+  /** Connections through the proxy now. */
+  get open(): number {
+    return this.pairs.size;
+  }
+
+  async close(): Promise<void> {
+    this.cut();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
