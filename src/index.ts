@@ -90,7 +90,7 @@ export type { OpenRpcInfo } from "./jsonrpc/openrpc.js";
  * connect(), and the health of every instance of a service.
  */
 export { natsInstances } from "./nats/caller.js";
-export type { InstanceHealth } from "./nats/listener.js";
+export type { InstanceHealth } from "./nats/service-api.js";
 export { NATS_DEFAULTS } from "./nats/options.js";
 export type { NatsOptions, NatsTlsOptions } from "./nats/options.js";
 

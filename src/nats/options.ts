@@ -1,8 +1,8 @@
 /**
  * The `nats` option block of serve(), connect() and the demo's NATS store: NATS's own
  * authentication and TLS, passed through to the NATS client, and the call policy farcall
- * keeps over NATS (default deadline, retries of idempotent methods, health window, session
- * keepalive).
+ * keeps over NATS (default deadline, retries of idempotent methods, heartbeat, the window of
+ * Services API requests, session keepalive), and the version an instance announces.
  */
 import { checkInteger } from "../core/option-checks.js";
 
@@ -55,8 +55,10 @@ export interface NatsOptions {
    * @default 2000
    */
   attemptTimeoutMs?: number;
-  /** How long a health request (natsInstances(), `farcall list`) collects answers, ms. @default 500 */
+  /** How long a Services API request (natsInstances(), `farcall list`) collects answers, ms. @default 500 */
   healthWindowMs?: number;
+  /** The semantic version an instance announces in NATS's Services API (`$SRV.INFO`). @default "1.0.0" */
+  version?: string;
   /**
    * Keepalive of sessions (callbacks, references, streams), both ends: a side that heard
    * nothing for this long pings, and ends the session UNAVAILABLE when the ping goes
@@ -74,6 +76,7 @@ export const NATS_DEFAULTS = Object.freeze({
   attemptTimeoutMs: 2_000,
   healthWindowMs: 500,
   sessionKeepaliveMs: 2_000,
+  version: "1.0.0",
 });
 
 /** The call policy of a NATS client, checked. */
@@ -83,6 +86,7 @@ export interface NatsCallPolicy {
   attemptTimeoutMs: number;
   healthWindowMs: number;
   sessionKeepaliveMs: number;
+  version: string;
 }
 
 /** The call policy from `options`, defaults applied; RangeError naming a bad value. */
@@ -93,5 +97,14 @@ export function resolveNatsPolicy(options: NatsOptions = {}): NatsCallPolicy {
     attemptTimeoutMs: checkInteger("nats.attemptTimeoutMs", options.attemptTimeoutMs ?? NATS_DEFAULTS.attemptTimeoutMs, 1),
     healthWindowMs: checkInteger("nats.healthWindowMs", options.healthWindowMs ?? NATS_DEFAULTS.healthWindowMs, 1),
     sessionKeepaliveMs: checkInteger("nats.sessionKeepaliveMs", options.sessionKeepaliveMs ?? NATS_DEFAULTS.sessionKeepaliveMs, 10),
+    version: checkVersion(options.version ?? NATS_DEFAULTS.version),
   };
+}
+
+// The Services API accepts semantic versions only (semver.org: MAJOR.MINOR.PATCH, optional pre-release and build).
+const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
+
+function checkVersion(version: unknown): string {
+  if (typeof version !== "string" || !SEMVER.test(version)) throw new TypeError(`nats.version must be a semantic version such as "1.2.0", got ${JSON.stringify(version)}`);
+  return version;
 }

@@ -20,6 +20,7 @@
  */
 import type { Msg, MsgHdrs } from "@nats-io/transport-node";
 import { answerFrame, awaitsAnswer, type AnswerEncoder } from "../core/call-answer.js";
+import { callClock } from "../core/call-log.js";
 import { deadlineOf, metaOf } from "../core/call-meta.js";
 import type { Codec } from "../core/codec.js";
 import type { PeerInfo } from "../core/context.js";
@@ -33,6 +34,7 @@ import type { CallPipeline, CallSink } from "../core/pipeline.js";
 import { MessageError, type MessageProtocol } from "../core/protocol.js";
 import { NATS_BATCH, NATS_SESSION } from "./address.js";
 import { deadlineFrom, META_HEADER, metaFrom, TIMEOUT_HEADER } from "../core/call-headers.js";
+import { CallStats, type MethodStats } from "./call-stats.js";
 import { arrayOf, callerOf } from "./wire.js";
 
 /** The settings of an instance's one-shot calls, from listenNats' config. */
@@ -59,7 +61,9 @@ export interface RequestHost {
   replyHeaders(session?: string): MsgHdrs;
   /** A RESULT holding references, encoded in the reference-only session of the caller replied to at `reply` (NatsSessionHost.encodeResult). */
   encodeInSession(reply: string, message: M.Message): { bytes: Uint8Array; subject: string } | undefined;
-  /** The value of a reserved target the instance answers itself (`$methods`, `$health`...); throws METHOD_NOT_FOUND for any other. */
+  /** Per-method figures of the calls, for `$SRV.STATS`. */
+  readonly stats: CallStats;
+  /** The value of a reserved target the instance answers itself (`$methods`, `$idempotent`); throws METHOD_NOT_FOUND for any other. */
   builtin(method: string): unknown;
   /** `$session`: opens a session pinned to this instance and answers `msg` itself. */
   openSession(msg: Msg, id: number): void;
@@ -94,6 +98,8 @@ class BatchReply {
 class NatsCall extends IncomingCall implements AnswerEncoder {
   /** The caller's reference-only session, once the answer was encoded there. */
   session: string | undefined;
+  /** Its method's figures for `$SRV.STATS`; undefined for a name that is not a method. */
+  stats: MethodStats | undefined;
 
   constructor(
     private readonly requests: NatsRequests,
@@ -123,8 +129,6 @@ export class NatsRequests implements CallSink {
   inFlight = 0;
   readonly maxInFlight: number;
   readonly scope: string;
-  /** Calls answered (or notifications run) since the instance started. */
-  served = 0;
   /** Calls being served, so close() can answer those that cannot finish. */
   private readonly running = new Set<NatsCall>();
   private readonly protocol: MessageProtocol;
@@ -178,7 +182,7 @@ export class NatsRequests implements CallSink {
     const call = served as NatsCall;
     // Not running: close() gave up on it and answered it UNAVAILABLE already.
     if (!this.running.delete(call)) return;
-    this.served++;
+    CallStats.ended(call.stats, call.started, failed, error);
     if (call.notification) {
       if (failed) this.cfg.logger.warn(`${describe(call.peer)}: notification ${call.method} failed: ${RpcError.from(error).message}`);
     } else if (awaitsAnswer(call)) {
@@ -264,6 +268,10 @@ export class NatsRequests implements CallSink {
       return batch ? this.fill(batch, slot, bytes) : this.reply(msg, bytes);
     }
     const call = new NatsCall(this, msg, batch, slot, id, method, args, meta, deadline, notification);
+    // The same clock as the call log's, which sets `started` again only when it keeps one.
+    call.started = callClock();
+    call.stats = this.host.stats.of(method);
+    CallStats.started(call.stats);
     this.running.add(call);
     this.cfg.pipeline.dispatch(call, this);
   }
