@@ -84,6 +84,7 @@ export class NatsCaller implements Caller {
       where,
       attempts: policy.attempts,
       attemptTimeoutMs: policy.attemptTimeoutMs,
+      heartbeatMs: policy.heartbeatMs,
       maxFrameBytes: cfg.maxFrameBytes,
       logger: cfg.sessions.logger,
     });

@@ -95,6 +95,7 @@ class NatsService implements RequestHost {
   private readonly sessions: NatsSessionHost;
   private sessionsOpened = 0;
   private calls: Subscription | undefined;
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -127,6 +128,9 @@ class NatsService implements RequestHost {
   start(): void {
     this.calls = this.nc.subscribe(`${this.service}.>`, { queue: this.service, callback: (err, msg) => (err ? this.onSubscriptionError(err) : this.requests.onRequest(msg, msg.subject.slice(this.prefixLength))) });
     this.sessions.start();
+    // One timer for the instance, whatever the number of calls: see NatsRequests.beat.
+    this.heartbeat = setInterval(beat, resolveNatsPolicy(this.cfg.nats).heartbeatMs, this.requests);
+    this.heartbeat.unref();
   }
 
   /** Sessions opened since start, and open now, for `$SRV.STATS`. */
@@ -216,6 +220,7 @@ class NatsService implements RequestHost {
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([idle, new Promise<void>((resolve) => (timer = setTimeout(resolve, drainMs)))]);
     clearTimeout(timer);
+    clearInterval(this.heartbeat);
     this.requests.abandonAll(new RpcError("UNAVAILABLE", "the server closed"), new RpcError("UNAVAILABLE", `instance ${this.instance} closed before the call finished`));
     this.sessions.close(new RpcError("UNAVAILABLE", `instance ${this.instance} closed`));
     try {
@@ -224,4 +229,8 @@ class NatsService implements RequestHost {
       // Already closed (NATS went away for good): there is nothing left to flush.
     }
   }
+}
+
+function beat(requests: NatsRequests): void {
+  requests.beat();
 }

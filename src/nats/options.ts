@@ -55,6 +55,16 @@ export interface NatsOptions {
    * @default 2000
    */
   attemptTimeoutMs?: number;
+  /**
+   * How often an instance tells the caller of each call it is still running that it is alive,
+   * ms. A client gives up on a call that heard nothing from its instance (no answer, no
+   * heartbeat) for 2 to 2.5 heartbeats, UNAVAILABLE (or sends it again, if its method is
+   * idempotent), rather than waiting for the call's deadline: an instance killed, stopped
+   * or cut off is noticed within 2.5 × heartbeatMs. Set the same value on both sides; an
+   * instance whose event loop is blocked for over 2 heartbeats is taken for stopped.
+   * @default 1000
+   */
+  heartbeatMs?: number;
   /** How long a Services API request (natsInstances(), `farcall list`) collects answers, ms. @default 500 */
   healthWindowMs?: number;
   /** The semantic version an instance announces in NATS's Services API (`$SRV.INFO`). @default "1.0.0" */
@@ -74,6 +84,7 @@ export const NATS_DEFAULTS = Object.freeze({
   callTimeoutMs: 30_000,
   attempts: 3,
   attemptTimeoutMs: 2_000,
+  heartbeatMs: 1_000,
   healthWindowMs: 500,
   sessionKeepaliveMs: 2_000,
   version: "1.0.0",
@@ -84,6 +95,7 @@ export interface NatsCallPolicy {
   callTimeoutMs: number;
   attempts: number;
   attemptTimeoutMs: number;
+  heartbeatMs: number;
   healthWindowMs: number;
   sessionKeepaliveMs: number;
   version: string;
@@ -95,6 +107,7 @@ export function resolveNatsPolicy(options: NatsOptions = {}): NatsCallPolicy {
     callTimeoutMs: checkInteger("nats.callTimeoutMs", options.callTimeoutMs ?? NATS_DEFAULTS.callTimeoutMs, 1),
     attempts: checkInteger("nats.attempts", options.attempts ?? NATS_DEFAULTS.attempts, 1, 100),
     attemptTimeoutMs: checkInteger("nats.attemptTimeoutMs", options.attemptTimeoutMs ?? NATS_DEFAULTS.attemptTimeoutMs, 1),
+    heartbeatMs: checkInteger("nats.heartbeatMs", options.heartbeatMs ?? NATS_DEFAULTS.heartbeatMs, 10),
     healthWindowMs: checkInteger("nats.healthWindowMs", options.healthWindowMs ?? NATS_DEFAULTS.healthWindowMs, 1),
     sessionKeepaliveMs: checkInteger("nats.sessionKeepaliveMs", options.sessionKeepaliveMs ?? NATS_DEFAULTS.sessionKeepaliveMs, 10),
     version: checkVersion(options.version ?? NATS_DEFAULTS.version),

@@ -212,6 +212,24 @@ export class NatsRequests implements CallSink {
     return bytes;
   }
 
+  /**
+   * A heartbeat: tells the caller of every call running now (a batch once) that this
+   * instance is alive and still has it, by an empty reply naming the instance. Its absence
+   * is how a client notices that the instance died or stopped (call-watch.ts).
+   */
+  beat(): void {
+    let batches: Set<Msg> | undefined;
+    for (const call of this.running) {
+      if (call.notification) continue;
+      if (call.batch !== undefined) {
+        batches ??= new Set();
+        if (batches.has(call.msg)) continue;
+        batches.add(call.msg);
+      }
+      this.reply(call.msg, HEARTBEAT);
+    }
+  }
+
   /** Resolves once no call is running. */
   whenIdle(): Promise<void> {
     return this.running.size === 0 ? Promise.resolve() : new Promise((resolve) => (this.wakeIdle = resolve));
@@ -313,6 +331,9 @@ export class NatsRequests implements CallSink {
     }
   }
 }
+
+/** A heartbeat's body: none (a reply's `Farcall-Instance` header is what makes it one). */
+const HEARTBEAT = new Uint8Array(0);
 
 /** A batch member as farcall/1 reads it: a CALL or NOTIFY, or why it is not one. */
 function checkMember(doc: unknown): M.Message | MessageError {
