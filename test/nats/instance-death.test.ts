@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { close, connect, NATS_DEFAULTS, RpcError } from "../../src/index.js";
+import { batchSettled, close, connect, NATS_DEFAULTS, RpcError } from "../../src/index.js";
 import { rejectsWith, within } from "../helpers/bounded.js";
 import { natsServerMissing, startInstances, startNatsServer, type NatsServer } from "../helpers/nats.js";
 import type { TestProcess } from "../helpers/processes.js";
@@ -79,6 +79,38 @@ describe("a NATS call whose instance is lost settles within the heartbeat bound"
     } finally {
       await close(remote);
     }
+  });
+
+  it("instance SIGSTOPped with a batch in flight: each of its calls rejects UNAVAILABLE within the bound", async () => {
+    const service = `${nats.url}/stopped-batch`;
+    const [instance] = await startInstances(service, 1);
+    started.push(instance!);
+    const remote = await connect<Api>(service, { logger: false });
+    try {
+      await remote.whoami();
+      const pending = batchSettled(remote, (r) => [r.slow(SLOW_MS), r.slow(SLOW_MS), r.whoami()]);
+      await pause(300);
+      const stoppedAt = Date.now();
+      instance!.child.kill("SIGSTOP");
+      const results = await within(pending, SLOW_MS, "the batch");
+      const ms = Date.now() - stoppedAt;
+      assert.deepEqual(results.map((r) => (r.status === "rejected" && RpcError.is(r.reason) ? r.reason.code : r.status)), ["UNAVAILABLE", "UNAVAILABLE", "UNAVAILABLE"]);
+      assert.ok(ms < BOUND_MS + MARGIN_MS, `settled ${ms} ms after SIGSTOP; bound ${BOUND_MS} ms + ${MARGIN_MS} ms margin`);
+    } finally {
+      instance!.child.kill("SIGCONT");
+      await close(remote);
+    }
+  });
+
+  it("a closed client stops watching: its calls end UNAVAILABLE at once, not at the bound", async () => {
+    const service = `${nats.url}/closed-client`;
+    started.push(...(await startInstances(service, 1)));
+    const remote = await connect<Api>(service, { logger: false });
+    await remote.whoami();
+    const pending = remote.slow(SLOW_MS);
+    await close(remote);
+    const err = await rejectsWith(pending, "UNAVAILABLE", 2_000, "a call of a closed client");
+    assert.match(err.message, /closed/);
   });
 
   it("instance SIGKILLed mid-call: calls to an idempotent method are sent again and answered by the other instance", async () => {

@@ -12,6 +12,7 @@ import { z } from "zod";
 import { close, connect, describeMethod, natsInstances, RpcError, serve, type Remote, type Server } from "../../src/index.js";
 import { rejectsWith, within } from "../helpers/bounded.js";
 import { natsServerMissing, startNatsServer, type NatsServer } from "../helpers/nats.js";
+import { spawnNode } from "../helpers/processes.js";
 
 const skip = natsServerMissing("NATS Services API tests");
 const WAIT_MS = 20_000;
@@ -120,6 +121,17 @@ describe("NATS's Services API on a farcall service", { skip: skip !== undefined 
     } finally {
       await close(watcher);
     }
+  });
+
+  it("farcall list reads the methods, their descriptions and schemas, and the instances from the same API", async () => {
+    const list = spawnNode(["dist/cli/main.js", "list", url]);
+    await list.nextLine(/^add\(a: number, b: number\) -> number {2}Adds two numbers$/, WAIT_MS);
+    await list.nextLine(/^kv\.get\(1\)$/, WAIT_MS);
+    await list.nextLine(/^2 instances answer:$/, WAIT_MS);
+    const pids = [(await list.nextLine(/ v1\.0\.0 .* pid (\d+): up .* calls served, \d+ failed, \d+ in flight$/, WAIT_MS))[1], (await list.nextLine(/ pid (\d+): /, WAIT_MS))[1]];
+    assert.deepEqual(pids, [String(process.pid), String(process.pid)]);
+    await within(list.exited, WAIT_MS, "farcall list exits");
+    assert.equal(list.child.exitCode, 0);
   });
 
   it("an instance that closes leaves the Services API", async () => {
