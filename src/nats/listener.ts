@@ -25,7 +25,7 @@ import { NatsSessionHost } from "./session-host.js";
 import { INSTANCE_HEADER } from "./wire.js";
 
 /** What listenNats needs from serve(): its one-shot calls' settings, and its sessions'. */
-export interface NatsListenConfig extends RequestsConfig {
+export interface NatsListenConfig extends Omit<RequestsConfig, "heartbeatMs"> {
   /** Limits of each session pinned to this instance (keepalive comes from `nats.sessionKeepaliveMs`). */
   sessionLimits: PeerLimits;
   /** Sessions pinned to this instance at once. */
@@ -113,7 +113,7 @@ class NatsService implements RequestHost {
     this.idempotent = dispatcher.list().map((m) => m.name).filter((name) => methodDoc(dispatcher.lookup(name)!.fn)?.idempotent === true);
     this.headers = makeHeaders();
     this.headers.set(INSTANCE_HEADER, instance);
-    this.requests = new NatsRequests(this, cfg);
+    this.requests = new NatsRequests(this, { ...cfg, heartbeatMs: resolveNatsPolicy(cfg.nats).heartbeatMs });
     this.sessions = new NatsSessionHost(nc, service, instance, {
       pipeline: cfg.pipeline,
       codec: cfg.codec,
@@ -129,7 +129,7 @@ class NatsService implements RequestHost {
     this.calls = this.nc.subscribe(`${this.service}.>`, { queue: this.service, callback: (err, msg) => (err ? this.onSubscriptionError(err) : this.requests.onRequest(msg, msg.subject.slice(this.prefixLength))) });
     this.sessions.start();
     // One timer for the instance, whatever the number of calls: see NatsRequests.beat.
-    this.heartbeat = setInterval(beat, resolveNatsPolicy(this.cfg.nats).heartbeatMs, this.requests);
+    this.heartbeat = setInterval(beat, this.requests.heartbeatMs, this.requests);
     this.heartbeat.unref();
   }
 

@@ -35,6 +35,7 @@ import { MessageError, type MessageProtocol } from "../core/protocol.js";
 import { NATS_BATCH, NATS_SESSION } from "./address.js";
 import { deadlineFrom, META_HEADER, metaFrom, TIMEOUT_HEADER } from "../core/call-headers.js";
 import { CallStats, type MethodStats } from "./call-stats.js";
+import { StallGuard } from "./stall-guard.js";
 import { arrayOf, callerOf } from "./wire.js";
 
 /** The settings of an instance's one-shot calls, from listenNats' config. */
@@ -48,6 +49,8 @@ export interface RequestsConfig {
   maxBatch: number;
   /** Calls this instance runs at once; more are answered RESOURCE_EXHAUSTED. */
   maxCallsInFlight: number;
+  /** How often running calls' callers are told the instance is alive, ms (see beat()). */
+  heartbeatMs: number;
   exposeErrorStacks: boolean;
   logger: Logger;
 }
@@ -133,6 +136,8 @@ export class NatsRequests implements CallSink {
   private readonly running = new Set<NatsCall>();
   private readonly protocol: MessageProtocol;
   private wakeIdle: (() => void) | undefined;
+  /** Refuses what is read right after the instance stood still past its callers' patience. */
+  private readonly stall: StallGuard;
 
   constructor(
     private readonly host: RequestHost,
@@ -141,6 +146,11 @@ export class NatsRequests implements CallSink {
     this.maxInFlight = cfg.maxCallsInFlight;
     this.scope = `instance ${host.instance}`;
     this.protocol = createFarcallProtocol(cfg.codec);
+    this.stall = new StallGuard(2 * cfg.heartbeatMs, Date.now());
+  }
+
+  get heartbeatMs(): number {
+    return this.cfg.heartbeatMs;
   }
 
   /** Calls being served now. */
@@ -150,7 +160,9 @@ export class NatsRequests implements CallSink {
 
   /** A request on `<service>.<method>`: one call, or a batch. */
   onRequest(msg: Msg, method: string): void {
-    if (method === NATS_BATCH) return this.onBatch(msg);
+    const now = Date.now();
+    if (this.stall.stood(now)) return this.refuse(msg, this.stall.refusal(this.host.instance, now));
+    if (method === NATS_BATCH) return this.onBatch(msg, now);
     const data = msg.data;
     let message: M.Message;
     let deadline: number | undefined;
@@ -158,7 +170,7 @@ export class NatsRequests implements CallSink {
     try {
       if (data.length > this.cfg.maxFrameBytes) throw new RpcError("RESOURCE_EXHAUSTED", `request of ${data.length} B exceeds maxFrameBytes ${this.cfg.maxFrameBytes}`);
       message = this.protocol.decode(data, 0, data.length);
-      deadline = deadlineFrom(msg.headers?.get(TIMEOUT_HEADER), Date.now());
+      deadline = deadlineFrom(msg.headers?.get(TIMEOUT_HEADER), now);
       meta = metaFrom(msg.headers?.get(META_HEADER), this.cfg.json);
     } catch (err) {
       return this.refuse(msg, err instanceof MessageError ? err.error : RpcError.from(err));
@@ -218,6 +230,12 @@ export class NatsRequests implements CallSink {
    * is how a client notices that the instance died or stopped (call-watch.ts).
    */
   beat(): void {
+    const stood = this.stall.tick(Date.now());
+    if (stood !== undefined) {
+      // Their callers heard nothing for as long and gave up on them: stop them if they listen.
+      const reason = new RpcError("UNAVAILABLE", `instance ${this.host.instance} stood still for ${stood} ms: its callers gave up on the calls it was running`);
+      for (const call of this.running) call.abort(reason);
+    }
     let batches: Set<Msg> | undefined;
     for (const call of this.running) {
       if (call.notification) continue;
@@ -245,7 +263,7 @@ export class NatsRequests implements CallSink {
   }
 
   /** A batch: a MessagePack array of CALL and NOTIFY frames, answered by one array of RESULT and ERROR frames. */
-  private onBatch(msg: Msg): void {
+  private onBatch(msg: Msg, now: number): void {
     const data = msg.data;
     let doc: unknown;
     let deadline: number | undefined;
@@ -253,7 +271,7 @@ export class NatsRequests implements CallSink {
     try {
       if (data.length > this.cfg.maxFrameBytes) throw new RpcError("RESOURCE_EXHAUSTED", `request of ${data.length} B exceeds maxFrameBytes ${this.cfg.maxFrameBytes}`);
       doc = this.cfg.codec.decode(data);
-      deadline = deadlineFrom(msg.headers?.get(TIMEOUT_HEADER), Date.now());
+      deadline = deadlineFrom(msg.headers?.get(TIMEOUT_HEADER), now);
       meta = metaFrom(msg.headers?.get(META_HEADER), this.cfg.json);
     } catch (err) {
       return this.refuse(msg, RpcError.from(err));

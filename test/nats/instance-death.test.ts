@@ -13,7 +13,7 @@ import { natsServerMissing, startInstances, startNatsServer, type NatsServer } f
 import type { TestProcess } from "../helpers/processes.js";
 
 const skip = natsServerMissing("NATS instance death tests");
-type Api = { whoami(): number; slow(ms: number): number; slowIdempotent(ms: number): number };
+type Api = { whoami(): number; slow(ms: number): number; slowIdempotent(ms: number): number; record(): number; applied(): number };
 
 /** The stated bound with the default heartbeat, and the margin a shared machine gets on top. */
 const BOUND_MS = 2.5 * NATS_DEFAULTS.heartbeatMs;
@@ -157,6 +157,26 @@ describe("a NATS call whose instance is lost settles within the heartbeat bound"
       assert.ok(Date.now() - t0 >= 2 * NATS_DEFAULTS.heartbeatMs - 50, "not before two heartbeats went missing");
     } finally {
       instance!.child.kill("SIGCONT");
+      await close(remote);
+    }
+  });
+
+  it("a stopped instance that continues runs none of the calls its callers were told failed", async () => {
+    const service = `${nats.url}/resumed`;
+    const [instance] = await startInstances(service, 1);
+    started.push(instance!);
+    const remote = await connect<Api>(service, { logger: false });
+    try {
+      assert.equal(await remote.record(), 1);
+      instance!.child.kill("SIGSTOP");
+      // Sent while it stands still: they wait in its socket, and their callers give up.
+      const told = await settled(Array.from({ length: 10 }, () => remote.record()), Date.now);
+      assert.deepEqual(told.map((r) => r.code), Array(10).fill("UNAVAILABLE"));
+      instance!.child.kill("SIGCONT");
+      await pause(500);
+      assert.equal(await within(remote.applied(), 5_000, "applied()"), 1, "none of the 10 ran after SIGCONT");
+      assert.equal(await within(remote.record(), 5_000, "record() after"), 2, "and new calls run again");
+    } finally {
       await close(remote);
     }
   });
