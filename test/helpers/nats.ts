@@ -9,6 +9,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import { freePort } from "./ports.js";
 import { spawnTs, type TestProcess } from "./processes.js";
 
@@ -138,4 +139,32 @@ function accepts(port: number): Promise<boolean> {
     socket.once("connect", () => (socket.destroy(), resolve(true)));
     socket.once("error", () => resolve(false));
   });
+}
+
+/** The nats-server of one describe(), and the instance processes its tests start. */
+export interface NatsSuite {
+  /** `nats://127.0.0.1:PORT`, once started. */
+  readonly url: string;
+  /** Processes to end after the suite: tests push the instances they start. */
+  readonly started: TestProcess[];
+}
+
+/** Starts nats-server before the tests of the calling describe() and ends it, and every process in `started`, after them. */
+export function natsForSuite(options: NatsServerOptions = { jetstream: false }): NatsSuite {
+  let server: NatsServer | undefined;
+  const started: TestProcess[] = [];
+  before(async () => {
+    server = await startNatsServer(options);
+  });
+  after(async () => {
+    await Promise.all(started.map((p) => p.stop()));
+    await server?.stop();
+  });
+  return {
+    get url() {
+      if (!server) throw new Error("nats-server is not started yet");
+      return server.url;
+    },
+    started,
+  };
 }

@@ -6,11 +6,10 @@
  * machine, far below the 30 s deadline the calls would otherwise wait for.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { batchSettled, close, connect, NATS_DEFAULTS, RpcError } from "../../src/index.js";
+import { describe, it } from "node:test";
+import { batchSettled, close, connect, NATS_DEFAULTS, RpcError, type Remote } from "../../src/index.js";
 import { rejectsWith, within } from "../helpers/bounded.js";
-import { natsServerMissing, startInstances, startNatsServer, type NatsServer } from "../helpers/nats.js";
-import type { TestProcess } from "../helpers/processes.js";
+import { natsForSuite, natsServerMissing, startInstances, startNatsServer } from "../helpers/nats.js";
 
 const skip = natsServerMissing("NATS instance death tests");
 type Api = { whoami(): number; slow(ms: number): number; slowIdempotent(ms: number): number; record(): number; applied(): number };
@@ -34,18 +33,28 @@ async function settled(calls: Promise<unknown>[], since: () => number): Promise<
   );
 }
 
+/**
+ * Four slow calls in flight on the one instance of `service`, then `fault` strikes: every
+ * call must reject UNAVAILABLE within the bound after it. Resolves with the client for more
+ * checks (the caller closes it).
+ */
+async function faultMidCall(service: string, what: string, fault: () => Promise<void> | void): Promise<Remote<Api>> {
+  const remote = await connect<Api>(service, { logger: false });
+  await remote.whoami();
+  const calls = Array.from({ length: 4 }, () => remote.slow(SLOW_MS));
+  await pause(300);
+  const struck = Date.now();
+  await fault();
+  for (const r of await settled(calls, () => struck)) {
+    assert.equal(r.code, "UNAVAILABLE");
+    assert.ok(r.ms < BOUND_MS + MARGIN_MS, `settled ${r.ms} ms after ${what}; bound ${BOUND_MS} ms + ${MARGIN_MS} ms margin`);
+  }
+  return remote;
+}
+
 describe("a NATS call whose instance is lost settles within the heartbeat bound", { skip: skip !== undefined }, () => {
-  let nats: NatsServer;
-  const started: TestProcess[] = [];
-
-  before(async () => {
-    nats = await startNatsServer({ jetstream: false });
-  });
-
-  after(async () => {
-    await Promise.all(started.map((p) => p.stop()));
-    await nats?.stop();
-  });
+  const nats = natsForSuite();
+  const started = nats.started;
 
   it("a slow call keeps its instance's heartbeats coming: it is answered, not given up, after many bounds", async () => {
     const service = `${nats.url}/patient`;
@@ -54,28 +63,6 @@ describe("a NATS call whose instance is lost settles within the heartbeat bound"
     try {
       const ms = 3 * BOUND_MS;
       assert.equal(typeof (await within(remote.slow(ms), ms + 10_000, "a slow call")), "number");
-    } finally {
-      await close(remote);
-    }
-  });
-
-  it("instance SIGKILLed mid-call: every call on it rejects UNAVAILABLE within the bound", async () => {
-    const service = `${nats.url}/killed`;
-    const [instance] = await startInstances(service, 1);
-    started.push(instance!);
-    const remote = await connect<Api>(service, { logger: false });
-    try {
-      await remote.whoami();
-      const calls = Array.from({ length: 4 }, () => remote.slow(SLOW_MS));
-      await pause(300);
-      const killedAt = Date.now();
-      await instance!.kill("SIGKILL");
-      for (const r of await settled(calls, () => killedAt)) {
-        assert.equal(r.code, "UNAVAILABLE");
-        assert.ok(r.ms < BOUND_MS + MARGIN_MS, `settled ${r.ms} ms after the kill; bound ${BOUND_MS} ms + ${MARGIN_MS} ms margin`);
-      }
-      const err = await rejectsWith(remote.slow(SLOW_MS), "UNAVAILABLE", 5_000, "a call with no instance left");
-      assert.match(err.message, /no instance/);
     } finally {
       await close(remote);
     }
@@ -135,32 +122,6 @@ describe("a NATS call whose instance is lost settles within the heartbeat bound"
     }
   });
 
-  it("instance SIGSTOPped mid-call (NATS still routes to it): every call on it rejects UNAVAILABLE within the bound", async () => {
-    const service = `${nats.url}/stopped`;
-    const [instance] = await startInstances(service, 1);
-    started.push(instance!);
-    const remote = await connect<Api>(service, { logger: false });
-    try {
-      await remote.whoami();
-      const calls = Array.from({ length: 4 }, () => remote.slow(SLOW_MS));
-      await pause(300);
-      const stoppedAt = Date.now();
-      instance!.child.kill("SIGSTOP");
-      for (const r of await settled(calls, () => stoppedAt)) {
-        assert.equal(r.code, "UNAVAILABLE");
-        assert.ok(r.ms < BOUND_MS + MARGIN_MS, `settled ${r.ms} ms after SIGSTOP; bound ${BOUND_MS} ms + ${MARGIN_MS} ms margin`);
-      }
-      // A call sent to the stopped instance afterwards is given up the same way.
-      const t0 = Date.now();
-      const err = await rejectsWith(remote.slow(10), "UNAVAILABLE", BOUND_MS + MARGIN_MS, "a call sent to the stopped instance");
-      assert.match(err.message, /gave no sign of life for 2500 ms \(heartbeat 1000 ms\)/);
-      assert.ok(Date.now() - t0 >= 2 * NATS_DEFAULTS.heartbeatMs - 50, "not before two heartbeats went missing");
-    } finally {
-      instance!.child.kill("SIGCONT");
-      await close(remote);
-    }
-  });
-
   it("a stopped instance that continues runs none of the calls its callers were told failed", async () => {
     const service = `${nats.url}/resumed`;
     const [instance] = await startInstances(service, 1);
@@ -181,23 +142,41 @@ describe("a NATS call whose instance is lost settles within the heartbeat bound"
     }
   });
 
-  it("nats-server killed mid-call: every call rejects UNAVAILABLE within the bound", async () => {
-    const own = await startNatsServer({ jetstream: false });
-    const service = `${own.url}/cut`;
-    started.push(...(await startInstances(service, 1)));
-    const remote = await connect<Api>(service, { logger: false });
+
+  it("instance SIGKILLed mid-call: every call on it rejects UNAVAILABLE within the bound", async () => {
+    const service = `${nats.url}/killed`;
+    const [instance] = await startInstances(service, 1);
+    started.push(instance!);
+    const remote = await faultMidCall(service, "the kill", () => instance!.kill("SIGKILL"));
     try {
-      await remote.whoami();
-      const calls = Array.from({ length: 4 }, () => remote.slow(SLOW_MS));
-      await pause(300);
-      const killedAt = Date.now();
-      await own.stop();
-      for (const r of await settled(calls, () => killedAt)) {
-        assert.equal(r.code, "UNAVAILABLE");
-        assert.ok(r.ms < BOUND_MS + MARGIN_MS, `settled ${r.ms} ms after nats-server was killed; bound ${BOUND_MS} ms + ${MARGIN_MS} ms margin`);
-      }
+      const err = await rejectsWith(remote.slow(SLOW_MS), "UNAVAILABLE", 5_000, "a call with no instance left");
+      assert.match(err.message, /no instance/);
     } finally {
       await close(remote);
     }
+  });
+
+  it("instance SIGSTOPped mid-call (NATS still routes to it): every call on it rejects UNAVAILABLE within the bound", async () => {
+    const service = `${nats.url}/stopped`;
+    const [instance] = await startInstances(service, 1);
+    started.push(instance!);
+    const remote = await faultMidCall(service, "SIGSTOP", () => void instance!.child.kill("SIGSTOP"));
+    try {
+      // A call sent to the stopped instance afterwards is given up the same way.
+      const t0 = Date.now();
+      const err = await rejectsWith(remote.slow(10), "UNAVAILABLE", BOUND_MS + MARGIN_MS, "a call sent to the stopped instance");
+      assert.match(err.message, /gave no sign of life for 2500 ms \(heartbeat 1000 ms\)/);
+      assert.ok(Date.now() - t0 >= 2 * NATS_DEFAULTS.heartbeatMs - 50, "not before two heartbeats went missing");
+    } finally {
+      await close(remote);
+    }
+  });
+
+  it("nats-server killed mid-call: every call rejects UNAVAILABLE within the bound", async () => {
+    const own = await startNatsServer({ jetstream: false });
+    const service = `${own.url}/cut`;
+    const [instance] = await startInstances(service, 1);
+    started.push(instance!);
+    await close(await faultMidCall(service, "nats-server was killed", () => own.stop()));
   });
 });
