@@ -13,10 +13,25 @@ import { after, before } from "node:test";
 import { freePort } from "./ports.js";
 import { spawnTs, type TestProcess } from "./processes.js";
 
+/** How long an instance may take to join: several compile and start at once on a machine that may be busy. */
+const JOIN_MS = 60_000;
+
 /** Starts `count` processes of test/fixtures/nats/instance.ts serving `serviceUrl`; resolves once each has joined. */
-export async function startInstances(serviceUrl: string, count: number): Promise<TestProcess[]> {
-  const instances = Array.from({ length: count }, () => spawnTs("test/fixtures/nats/instance.ts", [serviceUrl]));
-  await Promise.all(instances.map((p) => p.nextLine(/^listening/, 20_000)));
+export function startInstances(serviceUrl: string, count: number): Promise<TestProcess[]> {
+  return joined(Array.from({ length: count }, () => spawnTs("test/fixtures/nats/instance.ts", [serviceUrl])));
+}
+
+/**
+ * Resolves with `instances` once each printed "listening". When one does not, all are ended
+ * before the rejection, so no process outlives the test and keeps its file from finishing.
+ */
+export async function joined(instances: TestProcess[]): Promise<TestProcess[]> {
+  try {
+    await Promise.all(instances.map((p) => p.nextLine(/^listening/, JOIN_MS)));
+  } catch (err) {
+    await Promise.all(instances.map((p) => p.stop()));
+    throw err;
+  }
   return instances;
 }
 
