@@ -97,10 +97,10 @@ export type { AttachWebSocketOptions, AttachedWebSocket } from "./ws-attach.js";
 
 /**
  * Services on NATS (`nats://host:4222/service`): the `nats` option block of serve() and
- * connect(), and the health of every instance of a service.
+ * connect(), and what every instance of a service says of itself in NATS's Services API.
  */
 export { natsInstances } from "./nats/caller.js";
-export type { InstanceHealth } from "./nats/listener.js";
+export type { InstanceHealth } from "./nats/service-api.js";
 export { NATS_DEFAULTS } from "./nats/options.js";
 export type { NatsOptions, NatsTlsOptions } from "./nats/options.js";
 

@@ -8,7 +8,12 @@
  * how busy the machine's cores were (all processes, the neighbours' too), which is what
  * decides whether 3 instances can do more than 1.
  *
- *   node --import tsx bench/nats/run.ts [--seconds=3] [--rounds=2]
+ * With `--baseline=DIR` (a checkout of another commit, its node_modules in place) the
+ * nats:// 1-instance setup also runs with DIR's instance and client, in the same rounds, so
+ * a change is measured against what it changed in one run:
+ *   git archive COMMIT | tar -x -C /tmp/base && ln -s "$PWD/node_modules" /tmp/base/
+ *
+ *   node --import tsx bench/nats/run.ts [--seconds=3] [--rounds=2] [--baseline=DIR]
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -16,11 +21,12 @@ import { createServer } from "node:net";
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 
-const HERE = fileURLToPath(new URL(".", import.meta.url));
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const flag = (name: string, fallback: number): number => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback);
 const seconds = flag("seconds", Number(process.env.BENCH_SECONDS ?? 3));
 const rounds = flag("rounds", 2);
+const baselineArg = process.argv.find((a) => a.startsWith("--baseline="))?.slice("--baseline=".length);
+const baseline = baselineArg === undefined ? undefined : `${baselineArg.replace(/\/+$/, "")}/`;
 const W1_MAX = 100_000;
 const W2_MAX = 1_000_000;
 
@@ -46,8 +52,8 @@ function freePort(): Promise<number> {
 }
 
 /** Spawns a process and resolves with it once a stdout line matches `ready` (stderr: `readyOnStderr`). */
-function start(cmd: string, args: string[], ready: RegExp, readyOnStderr = false): Promise<{ child: ChildProcess; line: string }> {
-  const child = spawn(cmd, args, { cwd: ROOT, stdio: ["pipe", "pipe", readyOnStderr ? "pipe" : "inherit"] });
+function start(cmd: string, args: string[], ready: RegExp, readyOnStderr = false, cwd = ROOT): Promise<{ child: ChildProcess; line: string }> {
+  const child = spawn(cmd, args, { cwd, stdio: ["pipe", "pipe", readyOnStderr ? "pipe" : "inherit"] });
   children.push(child);
   return new Promise((resolve, reject) => {
     let out = "";
@@ -60,9 +66,9 @@ function start(cmd: string, args: string[], ready: RegExp, readyOnStderr = false
   });
 }
 
-/** A farcall instance process listening on `listen`, and the address it announced. */
-async function startInstance(listen: string): Promise<{ child: ChildProcess; url: string }> {
-  const { child, line } = await start(process.execPath, ["--import", "tsx", `${HERE}instance.ts`, listen], /^listening /);
+/** A farcall instance process listening on `listen` (of the tree at `root`), and the address it announced. */
+async function startInstance(listen: string, root = ROOT): Promise<{ child: ChildProcess; url: string }> {
+  const { child, line } = await start(process.execPath, ["--import", "tsx", `${root}bench/nats/instance.ts`, listen], /^listening /, false, root);
   return { child, url: line.slice("listening ".length).trim() };
 }
 
@@ -74,10 +80,10 @@ interface ClientResult {
   p99Us?: number;
 }
 
-function runClient(url: string, workload: "w1" | "w2"): Promise<ClientResult> {
+function runClient(url: string, workload: "w1" | "w2", root = ROOT): Promise<ClientResult> {
   const max = workload === "w1" ? W1_MAX : W2_MAX;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", `${HERE}client.ts`, url, workload, String(seconds), String(max)], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, ["--import", "tsx", `${root}bench/nats/client.ts`, url, workload, String(seconds), String(max)], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
     child.once("exit", (code) => (code === 0 ? resolve(JSON.parse(out) as ClientResult) : reject(new Error(`client ${url} ${workload} exited ${code}`))));
@@ -107,10 +113,10 @@ interface Measured extends ClientResult {
 }
 
 /** One client run against `url`, with the CPU of the `watched` processes over it. */
-async function measure(url: string, workload: "w1" | "w2", watched: Record<string, ChildProcess[]>): Promise<Measured> {
+async function measure(url: string, workload: "w1" | "w2", watched: Record<string, ChildProcess[]>, root = ROOT): Promise<Measured> {
   const before = Object.fromEntries(Object.entries(watched).map(([role, ps]) => [role, ps.reduce((sum, p) => sum + cpuMsOf(p.pid!), 0)]));
   const ticks0 = machineTicks();
-  const result = await runClient(url, workload);
+  const result = await runClient(url, workload, root);
   const ticks1 = machineTicks();
   const cores: Record<string, number> = { client: result.cpuMs / result.seconds };
   for (const [role, ps] of Object.entries(watched)) cores[role] = (ps.reduce((sum, p) => sum + cpuMsOf(p.pid!), 0) - before[role]!) / result.seconds;
@@ -141,12 +147,20 @@ interface Setup {
   name: string;
   url: string;
   watched: Record<string, ChildProcess[]>;
+  /** The tree whose client runs (its instances were started from it too). */
+  root?: string;
 }
 const setups: Setup[] = [
   { name: "tcp://, 1 instance", url: tcp.url, watched: { instance: [tcp.child] } },
   { name: "nats://, 1 instance", url: `${natsUrl}/bench1`, watched: { "nats-server": [nats.child], instance: [one.child] } },
   { name: "nats://, 3 instances", url: `${natsUrl}/bench3`, watched: { "nats-server": [nats.child], instances: three.map((i) => i.child) } },
 ];
+if (baseline !== undefined) {
+  const base = await startInstance(`${natsUrl}/bench1base`, baseline);
+  setups.push({ name: "nats://, 1 instance, baseline", url: `${natsUrl}/bench1base`, watched: { "nats-server": [nats.child], instance: [base.child] }, root: baseline });
+}
+/** The setups with a W1 measurement too. */
+const withW1 = setups.filter((s) => s.name !== "nats://, 3 instances");
 
 try {
   const best = new Map<string, Measured>();
@@ -158,8 +172,8 @@ try {
     // Rotate the order each round so no setup always runs first (or last) on a shared machine.
     const order = setups.map((_, i) => setups[(i + round) % setups.length]!);
     for (const setup of order) {
-      keep(`w2 ${setup.name}`, await measure(setup.url, "w2", setup.watched), (a, b) => a.callsPerSec > b.callsPerSec);
-      if (setup.name !== "nats://, 3 instances") keep(`w1 ${setup.name}`, await measure(setup.url, "w1", setup.watched), (a, b) => a.p50Us! < b.p50Us!);
+      keep(`w2 ${setup.name}`, await measure(setup.url, "w2", setup.watched, setup.root), (a, b) => a.callsPerSec > b.callsPerSec);
+      if (withW1.includes(setup)) keep(`w1 ${setup.name}`, await measure(setup.url, "w1", setup.watched, setup.root), (a, b) => a.p50Us! < b.p50Us!);
     }
   }
   const w2 = (name: string): Measured => best.get(`w2 ${name}`)!;
@@ -178,7 +192,7 @@ try {
     "",
     "| W1, one call at a time | calls/s | p50 µs | p99 µs | CPU per call, µs |",
     "|---|---|---|---|---|",
-    ...setups.slice(0, 2).map((s) => {
+    ...withW1.map((s) => {
       const m = w1(s.name);
       return `| ${s.name} | ${fmt(m.callsPerSec)} | ${fmt(m.p50Us!)} | ${fmt(m.p99Us!)} | ${perCallText(m)} |`;
     }),

@@ -3,7 +3,7 @@
  * `name(param, ...)  description` for a method described with describeMethod(), with the
  * JSON Schema type of each parameter and of the result where it has Standard Schemas.
  */
-import { listMethods, natsInstances, type InstanceHealth, type MethodInfo } from "../index.js";
+import { listMethods, natsInstances, RpcError, type InstanceHealth, type MethodInfo } from "../index.js";
 import { typeNameOf, type JsonSchema } from "../core/json-schema.js";
 import { isNatsUrl } from "../nats/address.js";
 import { parseCommandLine } from "./arguments.js";
@@ -16,9 +16,10 @@ export const LIST_USAGE = `Usage: farcall list URL [options]
 
 Prints the methods the server at URL exposes, sorted, one per line with the number of
 parameters each declares: counter.inc(1), or with the names, types and description given
-by describeMethod, followed by one "! CODE {data}" line per error code the method declares. For a service on NATS (nats://HOST:PORT/SERVICE),
-then prints how many instances answer a health request, one line per instance: its id,
-host and process, uptime, calls served and calls in flight.
+by describeMethod, followed by one "! CODE {data}" line per error code the method declares.
+For a service on NATS (nats://HOST:PORT/SERVICE), both come from NATS's Services API
+($SRV.INFO, $SRV.STATS), which then gives how many instances answer, one line per instance:
+its id, version, host and process, uptime, calls served, failed and in flight.
 
 Options:
   --authkey KEY    the server's shared secret (default: $FARCALL_AUTHKEY)
@@ -39,10 +40,7 @@ export async function listCommand(argv: string[]): Promise<void> {
   if (positionals.length !== 1) throw new CliError('list needs exactly one URL\nRun "farcall list --help" for usage.');
   const [url] = positionals as [string];
   const flags = clientFlags(values);
-  const { methods, instances } = await withRemote(url, flags, async (remote) => ({
-    methods: await listMethods(remote),
-    instances: isNatsUrl(url) ? await natsInstances(remote) : undefined,
-  }));
+  const { methods, instances } = await withRemote(url, flags, async (remote) => (isNatsUrl(url) ? fromServiceApi(url, await natsInstances(remote)) : { methods: await listMethods(remote), instances: undefined }));
   process.stdout.write(methods.map((m) => `${signatureOf(m)}${m.description ? `  ${m.description}` : ""}\n${errorLines(m)}`).join(""));
   if (instances) process.stdout.write(instanceLines(instances).join(""));
 }
@@ -77,13 +75,21 @@ function dataShape(schema: JsonSchema): string {
   return typeNameOf(schema) ?? "any";
 }
 
+/** The methods of a NATS service's instances (each once, by name), and the instances. */
+function fromServiceApi(url: string, instances: InstanceHealth[]): { methods: MethodInfo[]; instances: InstanceHealth[] } {
+  if (instances.length === 0) throw new RpcError("UNAVAILABLE", `no instance of ${url} answers NATS's Services API ($SRV.INFO)`);
+  const byName = new Map<string, MethodInfo>();
+  for (const i of instances) for (const m of i.methods) if (!byName.has(m.name)) byName.set(m.name, m);
+  return { methods: [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : 1)), instances };
+}
+
 /** "3 instances answer:" and one line per instance. */
 function instanceLines(instances: InstanceHealth[]): string[] {
   const head = `${instances.length} instance${instances.length === 1 ? "" : "s"} answer${instances.length === 1 ? "s" : ""}${instances.length > 0 ? ":" : ""}\n`;
   return [
     head,
     ...instances.map(
-      (i) => `  ${i.instance} ${i.host} pid ${i.pid}: up ${(i.uptimeMs / 1000).toFixed(1)} s, ${i.callsServed} calls served, ${i.callsInFlight} in flight${i.draining ? ", draining" : ""}\n`,
+      (i) => `  ${i.instance} v${i.version} ${i.host} pid ${i.pid}: up ${(i.uptimeMs / 1000).toFixed(1)} s, ${i.callsServed} calls served, ${i.callsFailed} failed, ${i.callsInFlight} in flight\n`,
     ),
   ];
 }

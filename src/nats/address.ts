@@ -5,8 +5,8 @@
  * one cluster) and the service name. A call to `counter.inc` is a request on subject
  * `service.counter.inc`, so a deployment restricts who may call what with NATS subject
  * permissions. Every instance of a service subscribes to `service.>` in queue group
- * `service`, so NATS hands each call to one of them. Health requests go to
- * `_FARCALL.service.health`, which every instance subscribes to outside the queue group.
+ * `service`, so NATS hands each call to one of them. Instances also answer NATS's Services
+ * API (`$SRV.PING`, `$SRV.INFO`, `$SRV.STATS`; see service-api.ts).
  */
 
 /** The scheme of NATS URLs. */
@@ -18,7 +18,6 @@ export const NATS_DEFAULT_PORT = 4222;
 /** Reserved targets farcall answers itself (`$` names are never user methods). */
 export const NATS_BATCH = "$batch";
 export const NATS_IDEMPOTENT = "$idempotent";
-export const NATS_HEALTH = "$health";
 /** Opens a session pinned to the instance that answers (see session-host.ts). */
 export const NATS_SESSION = "$session";
 
@@ -93,11 +92,6 @@ export function natsService(url: string): NatsAddress {
 export function callSubject(service: string, target: string): string | undefined {
   for (const token of target.split(".")) if (!TOKEN.test(token)) return undefined;
   return `${service}.${target}`;
-}
-
-/** The subject every instance of `service` answers health requests on. */
-export function healthSubject(service: string): string {
-  return `_FARCALL.${service}.health`;
 }
 
 /** A URL naming the servers and service, without credentials (for logs and `addresses`). */

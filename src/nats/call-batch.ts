@@ -19,6 +19,8 @@ export interface BatchTransport {
   readonly inbox: string;
   /** Keeps the frames the Peer sends in `frames` instead of publishing them; undefined stops. */
   collect(frames: Uint8Array[] | undefined): void;
+  /** Batches waiting for a reply, with their instances' last sign of life, by key (minus the batch's number). */
+  readonly watch: { note(key: number): void; forget(key: number): void };
   /** Publishes `body` with reply subject `reply`; the error when it cannot be sent. */
   publish(subject: string, body: Uint8Array, reply: string, deadline: number): RpcError | undefined;
   /** What an empty reply (a NATS status) means. */
@@ -95,11 +97,26 @@ export class NatsBatches {
     return unsent;
   }
 
+  /** True while batch number `n` waits for its reply. */
+  waiting(n: number): boolean {
+    return this.pending.has(`b${n}`);
+  }
+
+  /** Batch number `n` heard nothing from its instance for the bound: its calls fail with `error`. */
+  silent(n: number, error: RpcError): void {
+    const token = `b${n}`;
+    const batch = this.pending.get(token);
+    if (batch === undefined) return;
+    this.pending.delete(token);
+    this.end(batch, error);
+  }
+
   /** The reply to batch `token`. */
   onReply(msg: Msg, token: string): void {
     const batch = this.pending.get(token);
     if (batch === undefined) return;
     this.pending.delete(token);
+    this.link.watch.forget(-Number(token.slice(1)));
     clearTimeout(batch.timer);
     const data = msg.data;
     if (data.length === 0) return this.end(batch, this.link.statusError(msg));
@@ -144,6 +161,7 @@ export class NatsBatches {
     const batch = this.pending.get(token);
     if (batch === undefined) return;
     this.pending.delete(token);
+    this.link.watch.forget(-Number(token.slice(1)));
     this.end(batch, new RpcError("DEADLINE_EXCEEDED", `a batch of ${batch.ids.length + batch.notified.length}: no answer from ${this.where} within its deadline`));
   }
 
@@ -154,11 +172,13 @@ export class NatsBatches {
   }
 
   private request(subject: string, frames: Uint8Array[], batch: PendingBatch, deadline: number, latest: number): void {
-    const token = `b${this.next}`;
+    const n = this.next;
+    const token = `b${n}`;
     this.next = this.next >= 0x7fffffff ? 1 : this.next + 1;
     const error = this.link.publish(subject, arrayOf(frames), `${this.link.inbox}.${token}`, deadline);
     if (error) return this.end(batch, error);
     this.pending.set(token, batch);
+    this.link.watch.note(-n);
     // Each call ends at its own deadline (the Peer's); the notifications learn once the last has passed.
     batch.timer = setTimeout(onBatchTimeout, Math.max(1, latest - Date.now()), this, token);
   }

@@ -26,6 +26,7 @@ import { MessageError, type MessageProtocol } from "../core/protocol.js";
 import type { BatchedCall } from "../core/remote.js";
 import { NATS_BATCH } from "./address.js";
 import { NatsBatches, type BatchTransport } from "./call-batch.js";
+import { CallWatch } from "./call-watch.js";
 import { SESSION_HEADER, sessionPrefix } from "./session.js";
 import type { NatsSessionClient } from "./session-client.js";
 import { META_HEADER, TIMEOUT_HEADER } from "../core/call-headers.js";
@@ -42,6 +43,8 @@ export interface CallLinkConfig {
   attempts: number;
   /** How long one attempt of an idempotent call waits before the call is sent again, ms. */
   attemptTimeoutMs: number;
+  /** The instances' heartbeat, ms: a request silent for 2.5 of them is given up (call-watch.ts). */
+  heartbeatMs: number;
   maxFrameBytes: number;
   logger: Logger;
 }
@@ -49,10 +52,12 @@ export interface CallLinkConfig {
 /** Returned by {@link NatsCallLink.notify} when the Peer never handed over the frame (it cannot be encoded). */
 export const NOT_SENT: unique symbol = Symbol("not sent");
 
-/** An idempotent call between attempts: sent again when one goes unanswered. */
+/** An idempotent call between attempts: sent again when one goes unanswered and unheard. */
 class Attempts {
   timer: ReturnType<typeof setTimeout> | undefined;
   count = 1;
+  /** A heartbeat came since the attempt timer was armed: an instance is running it. */
+  alive = false;
   constructor(
     readonly id: number,
     readonly subject: string,
@@ -76,6 +81,8 @@ export class NatsCallLink implements FrameSink, BatchTransport {
   /** Calls that open a session (`$session`): their reply joins it. */
   private readonly opens = new Set<number>();
   private readonly batches: NatsBatches;
+  /** Requests waiting for an answer, and when their instance was last heard from. */
+  readonly watch: CallWatch;
   // What the next frame the Peer sends is for, set just before it is asked to send it (the
   // Peer sends synchronously), so no object is made per call.
   private nextSubject: string | undefined;
@@ -107,6 +114,7 @@ export class NatsCallLink implements FrameSink, BatchTransport {
       logger: cfg.logger,
     });
     this.batches = new NatsBatches(this, cfg.codec, cfg.where, cfg.maxFrameBytes);
+    this.watch = new CallWatch(cfg.heartbeatMs, (key) => (key < 0 ? this.batches.silent(-key, this.silence()) : this.silent(key)));
     this.inbox = createInbox();
     const tokenAt = this.inbox.length + 1;
     this.sub = nc.subscribe(`${this.inbox}.*`, { callback: (err, msg) => (err ? this.onInboxError(err) : this.onReply(msg, msg.subject.slice(tokenAt))) });
@@ -165,9 +173,10 @@ export class NatsCallLink implements FrameSink, BatchTransport {
     this.subjects.set(id, subject);
     if (this.nextOpen) this.opens.add(id);
     const deadline = this.nextDeadline;
-    if (this.nextRetry && this.cfg.attempts > 1 && deadline - Date.now() > this.cfg.attemptTimeoutMs) {
+    if (this.nextRetry && this.cfg.attempts > 1) {
+      // Kept for a silent instance (call-watch.ts) even when no attempt timer fits the deadline.
       const attempts = new Attempts(id, subject, frame, deadline, this.nextMeta);
-      attempts.timer = setTimeout(onAttemptTimeout, this.cfg.attemptTimeoutMs, this, attempts);
+      if (deadline - Date.now() > this.cfg.attemptTimeoutMs) attempts.timer = setTimeout(onAttemptTimeout, this.cfg.attemptTimeoutMs, this, attempts);
       this.attempts.set(id, attempts);
     }
     this.request(id, subject, frame, deadline, this.nextMeta);
@@ -176,10 +185,18 @@ export class NatsCallLink implements FrameSink, BatchTransport {
   /** FrameSink: the Peer closed (the client is closing): nothing more comes or goes. */
   close(): void {
     this.sub.unsubscribe();
+    this.watch.close();
     for (const a of this.attempts.values()) clearTimeout(a.timer);
     this.attempts.clear();
     this.subjects.clear();
     this.batches.close(new RpcError("UNAVAILABLE", "the client was closed"));
+  }
+
+  /** An attempt's time is up: sent again, unless a heartbeat shows an instance running it (then the watch decides). */
+  attemptTimedOut(a: Attempts): void {
+    if (!a.alive) return this.retry(a);
+    a.alive = false;
+    a.timer = setTimeout(onAttemptTimeout, this.cfg.attemptTimeoutMs, this, a);
   }
 
   /** Sends an idempotent call again (NATS picks the instance), unless it was answered meanwhile. */
@@ -188,9 +205,9 @@ export class NatsCallLink implements FrameSink, BatchTransport {
     if (this.attempts.get(a.id) !== a) return;
     a.count++;
     const left = a.deadline - Date.now();
-    // The last attempt waits for the deadline, which is the Peer's.
-    if (a.count < this.cfg.attempts && left > this.cfg.attemptTimeoutMs) a.timer = setTimeout(onAttemptTimeout, this.cfg.attemptTimeoutMs, this, a);
-    else this.attempts.delete(a.id);
+    // The last attempt waits for the deadline, which is the Peer's, or for its instance's silence.
+    if (a.count >= this.cfg.attempts) this.attempts.delete(a.id);
+    else if (left > this.cfg.attemptTimeoutMs) a.timer = setTimeout(onAttemptTimeout, this.cfg.attemptTimeoutMs, this, a);
     if (left > 0) this.request(a.id, a.subject, a.frame, a.deadline, a.meta);
   }
 
@@ -217,6 +234,23 @@ export class NatsCallLink implements FrameSink, BatchTransport {
   private request(id: number, subject: string, frame: Uint8Array, deadline: number, meta: string | undefined): void {
     const error = this.publish(subject, frame, `${this.inbox}.${id}`, deadline, meta);
     if (error) this.fail(id, error);
+    else this.watch.note(id);
+  }
+
+  /** Call `id` heard nothing from its instance for the bound: sent again if idempotent attempts remain, else UNAVAILABLE. */
+  private silent(id: number): void {
+    const a = this.attempts.get(id);
+    if (a !== undefined && a.count < this.cfg.attempts) {
+      clearTimeout(a.timer);
+      return this.retry(a);
+    }
+    this.fail(id, this.silence(this.subjects.get(id)));
+  }
+
+  /** Why a request was given up: its instance went quiet. */
+  private silence(subject?: string): RpcError {
+    const what = subject === undefined ? "a batch" : `a call on ${subject}`;
+    return new RpcError("UNAVAILABLE", `${this.cfg.where}: the instance that took ${what} gave no sign of life for ${this.watch.boundMs} ms (heartbeat ${this.cfg.heartbeatMs} ms): it stopped, died or was cut off; the call may or may not have run`);
   }
 
   /** Publishes one request or notification; the error when it cannot be sent (over max_payload, the connection closed). */
@@ -240,8 +274,17 @@ export class NatsCallLink implements FrameSink, BatchTransport {
   /** A reply on the inbox: `<inbox>.<call id>`, or `<inbox>.b<n>` for a batch. */
   private onReply(msg: Msg, token: string): void {
     if (!this.peer.open) return;
-    if (token.charCodeAt(0) === 0x62 /* b */) return this.batches.onReply(msg, token);
-    const id = Number(token);
+    const batch = token.charCodeAt(0) === 0x62; /* b */
+    const key = batch ? -Number(token.slice(1)) : Number(token);
+    // A heartbeat: an empty reply naming the instance, which is still running the request.
+    if (msg.data.length === 0 && msg.headers?.get(INSTANCE_HEADER)) {
+      if (batch ? this.batches.waiting(-key) : this.subjects.has(key)) this.watch.note(key);
+      const a = batch ? undefined : this.attempts.get(key);
+      if (a !== undefined) a.alive = true;
+      return;
+    }
+    if (batch) return this.batches.onReply(msg, token);
+    const id = key;
     if (!this.subjects.has(id)) return; // answered already (an idempotent call's other attempt), or given up on
     const opened = this.forget(id);
     const data = msg.data;
@@ -291,6 +334,7 @@ export class NatsCallLink implements FrameSink, BatchTransport {
   /** Drops what the link holds for call `id`; true when it was opening a session. */
   private forget(id: number): boolean {
     this.subjects.delete(id);
+    this.watch.forget(id);
     if (this.attempts.size > 0) {
       const a = this.attempts.get(id);
       if (a) {
@@ -341,7 +385,7 @@ export class NatsCallLink implements FrameSink, BatchTransport {
 }
 
 function onAttemptTimeout(link: NatsCallLink, a: Attempts): void {
-  link.retry(a);
+  link.attemptTimedOut(a);
 }
 
 /** NATS's permissions violation as PERMISSION_DENIED; undefined for any other error. */

@@ -31,12 +31,12 @@ import * as M from "../core/messages.js";
 import { stateOf, type BatchedCall, type Caller, type CallOptions } from "../core/remote.js";
 import { CONNECT_DEFAULTS } from "../options.js";
 import type { ResolvedConnect } from "../connect-options.js";
-import { callSubject, formatNatsUrl, healthSubject, NATS_BATCH, NATS_IDEMPOTENT, NATS_SESSION, natsService } from "./address.js";
+import { callSubject, formatNatsUrl, NATS_BATCH, NATS_IDEMPOTENT, NATS_SESSION, natsService } from "./address.js";
 import { NatsCallLink, NOT_SENT } from "./call-link.js";
 import { openNats } from "./connection.js";
-import type { InstanceHealth } from "./listener.js";
 import { loadNatsClient } from "./loader.js";
 import { resolveNatsPolicy, type NatsCallPolicy, type NatsOptions } from "./options.js";
+import { readServiceApi, type InstanceHealth } from "./service-api.js";
 import { outsideSession } from "./session.js";
 import { NatsSessionClient, type SessionClientConfig } from "./session-client.js";
 import { metaHeader } from "../core/call-headers.js";
@@ -84,6 +84,7 @@ export class NatsCaller implements Caller {
       where,
       attempts: policy.attempts,
       attemptTimeoutMs: policy.attemptTimeoutMs,
+      heartbeatMs: policy.heartbeatMs,
       maxFrameBytes: cfg.maxFrameBytes,
       logger: cfg.sessions.logger,
     });
@@ -169,23 +170,10 @@ export class NatsCaller implements Caller {
     await this.nc.close();
   }
 
-  /** Health reports of every instance that answers within `windowMs` (none: an empty list). */
-  async instances(windowMs = this.policy.healthWindowMs): Promise<InstanceHealth[]> {
-    if (this.closed) throw new RpcError("UNAVAILABLE", "instances(): the client is closed");
-    const out: InstanceHealth[] = [];
-    try {
-      const replies = await this.nc.requestMany(healthSubject(this.service), undefined, { strategy: "timer", maxWait: windowMs });
-      for await (const msg of replies) {
-        try {
-          out.push(this.cfg.codec.decode(msg.data) as InstanceHealth);
-        } catch {
-          // Not an instance's report (a foreign responder on our subject): it is not counted.
-        }
-      }
-    } catch (err) {
-      if (!isNoResponders(err)) throw failure(err, "instances()");
-    }
-    return out.sort((a, b) => (a.instance < b.instance ? -1 : 1));
+  /** What every instance that answers the Services API within `windowMs` says about itself (none: an empty list). */
+  instances(windowMs = this.policy.healthWindowMs): Promise<InstanceHealth[]> {
+    if (this.closed) return Promise.reject(new RpcError("UNAVAILABLE", "instances(): the client is closed"));
+    return readServiceApi(this.nc, this.service, windowMs);
   }
 
   /** True when calls go through the full session: one is open, or the client exposes something. */
@@ -263,20 +251,6 @@ export class NatsCaller implements Caller {
 
 function ignore(): void {}
 
-/** A NATS client failure as an RpcError naming the target. */
-function failure(err: unknown, target: string): RpcError {
-  if (RpcError.is(err)) return err;
-  const name = (err as { name?: unknown })?.name;
-  if (name === "PermissionViolationError") return new RpcError("PERMISSION_DENIED", `${target}: ${(err as Error).message}`);
-  if (name === "ClosedConnectionError" || name === "DrainingConnectionError") return new RpcError("UNAVAILABLE", `${target}: the client is closed`);
-  return new RpcError("UNAVAILABLE", `${target}: ${err instanceof Error ? err.message : String(err)}`, undefined, { cause: err });
-}
-
-function isNoResponders(err: unknown): boolean {
-  const e = err as { name?: unknown; isNoResponders?: () => boolean; cause?: unknown };
-  return e?.name === "NoRespondersError" || (typeof e?.isNoResponders === "function" && e.isNoResponders()) || (e?.cause !== undefined && isNoResponders(e.cause));
-}
-
 /** Connects to NATS as a caller of the service named by `url`, with connect()'s options. */
 export async function natsCaller(url: string, options: ResolvedConnect): Promise<NatsCaller> {
   const { limits } = options;
@@ -309,8 +283,9 @@ export async function natsCaller(url: string, options: ResolvedConnect): Promise
 }
 
 /**
- * The health report of every instance of a NATS service that answers within `windowMs`
- * (default `nats.healthWindowMs`): instance id, uptime, calls served, calls in flight.
+ * What every instance of a NATS service says about itself in NATS's Services API
+ * (`$SRV.INFO` and `$SRV.STATS`) within `windowMs` (default `nats.healthWindowMs`): instance
+ * id, version, host and pid, uptime, calls served, failed and in flight, sessions, methods.
  * @example console.log((await natsInstances(remote)).length, "instances answer")
  */
 export function natsInstances(remote: unknown, windowMs?: number): Promise<InstanceHealth[]> {

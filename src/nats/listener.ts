@@ -1,50 +1,31 @@
 /**
  * A farcall service on NATS (`nats://host:4222/orders`): every instance subscribes to
- * `orders.>` in queue group `orders`, so NATS hands each call to one of them, and to
- * `_FARCALL.orders.health` outside the group, so a health request reaches them all. Calls
+ * `orders.>` in queue group `orders`, so NATS hands each call to one of them, and registers
+ * with NATS's Services API (service-api.ts), so `$SRV.PING/INFO/STATS` reach them all. Calls
  * run through the same pipeline as on every other listener (one-shot requests: requests.ts;
  * sessions: session-host.ts); close() drains: it stops taking calls (NATS stops routing to
  * this instance once the unsubscribe is flushed), lets the accepted ones finish, then leaves.
  */
-import { hostname } from "node:os";
-import { randomBytes } from "node:crypto";
+import type { Service } from "@nats-io/services";
 import type { Msg, MsgHdrs, NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { Dispatcher } from "../core/dispatcher.js";
 import { RpcError } from "../core/errors.js";
 import * as M from "../core/messages.js";
 import { methodDoc } from "../core/method-doc.js";
 import type { PeerLimits } from "../core/peer.js";
-import { formatNatsUrl, healthSubject, NATS_HEALTH, NATS_IDEMPOTENT, natsService } from "./address.js";
+import { formatNatsUrl, NATS_IDEMPOTENT, natsService } from "./address.js";
+import { CallStats } from "./call-stats.js";
 import { openNats } from "./connection.js";
 import { loadNatsClient } from "./loader.js";
 import { resolveNatsPolicy, type NatsOptions } from "./options.js";
 import { NatsRequests, type RequestHost, type RequestsConfig } from "./requests.js";
+import { registerServiceApi } from "./service-api.js";
 import { SESSION_HEADER, sessionLimits } from "./session.js";
 import { NatsSessionHost } from "./session-host.js";
 import { INSTANCE_HEADER } from "./wire.js";
 
-/** What one instance says about itself in answer to a health request. */
-export interface InstanceHealth {
-  /** The service name. */
-  service: string;
-  /** This instance's id, unique per process start; also in every reply's `Farcall-Instance` header. */
-  instance: string;
-  host: string;
-  pid: number;
-  /** Time since the instance started listening, ms. */
-  uptimeMs: number;
-  /** Calls answered (or notifications run) since it started. */
-  callsServed: number;
-  /** Calls running now. */
-  callsInFlight: number;
-  /** True once close() was called: the instance finishes its calls and takes no new ones. */
-  draining: boolean;
-  /** Sessions (callbacks, references, streams) pinned to this instance now. */
-  sessions: number;
-}
-
 /** What listenNats needs from serve(): its one-shot calls' settings, and its sessions'. */
-export interface NatsListenConfig extends RequestsConfig {
+export interface NatsListenConfig extends Omit<RequestsConfig, "heartbeatMs"> {
   /** Limits of each session pinned to this instance (keepalive comes from `nats.sessionKeepaliveMs`). */
   sessionLimits: PeerLimits;
   /** Sessions pinned to this instance at once. */
@@ -69,55 +50,70 @@ export interface NatsListener {
 /** Starts serving `config.dispatcher` as one instance of the service named by `url`. */
 export async function listenNats(url: string, config: NatsListenConfig): Promise<NatsListener> {
   const address = natsService(url);
-  const instance = randomBytes(6).toString("hex");
+  const dispatcher = config.pipeline.dispatcher;
+  if (!dispatcher) throw new TypeError("a NATS listener needs something to serve");
+  const policy = resolveNatsPolicy(config.nats);
   const nc = await openNats(address, config.nats, {
-    name: `farcall ${address.name} ${instance}`,
+    name: `farcall ${address.name}`,
     timeoutMs: config.connectTimeoutMs,
     // A listener outlives NATS restarts: it rejoins the queue group on whichever server comes back.
     reconnect: true,
   });
-  const nats = await loadNatsClient();
-  const service = new NatsService(nc, address.name, instance, config, () => nats.headers());
+  const methods = dispatcher.list();
+  const stats = new CallStats(methods.map((m) => m.name));
+  let service: NatsService | undefined;
+  let api: Service;
+  try {
+    const nats = await loadNatsClient();
+    // The Services API names the instance: its id is the one in reply headers and session subjects.
+    api = await registerServiceApi(nc, { service: address.name, version: policy.version, methods, stats, sessions: () => service?.sessionCounts() ?? { opened: 0, open: 0 } });
+    service = new NatsService(nc, address.name, api, stats, dispatcher, config, () => nats.headers());
+  } catch (err) {
+    await nc.close();
+    throw err;
+  }
   service.start();
+  const instance = api.ping().id;
   return {
     url: formatNatsUrl(address),
     instance,
     get inFlight() {
-      return service.requests.size;
+      return service!.requests.size;
     },
-    close: (drainMs) => service.close(drainMs),
+    close: (drainMs) => service!.close(drainMs),
   };
 }
 
 
 class NatsService implements RequestHost {
   readonly requests: NatsRequests;
+  readonly instance: string;
   private readonly prefixLength: number;
-  private readonly started = Date.now();
   private readonly idempotent: string[];
-  private readonly dispatcher: Dispatcher;
   /** The headers of every reply that names no session. */
   private readonly headers: MsgHdrs;
   private readonly sessions: NatsSessionHost;
+  private sessionsOpened = 0;
   private calls: Subscription | undefined;
-  private health: Subscription | undefined;
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly service: string,
-    readonly instance: string,
+    private readonly api: Service,
+    readonly stats: CallStats,
+    private readonly dispatcher: Dispatcher,
     private readonly cfg: NatsListenConfig,
     private readonly makeHeaders: () => MsgHdrs,
   ) {
+    this.instance = api.ping().id;
+    const instance = this.instance;
     this.prefixLength = service.length + 1;
-    const dispatcher = cfg.pipeline.dispatcher;
-    if (!dispatcher) throw new TypeError("a NATS listener needs something to serve");
-    this.dispatcher = dispatcher;
     this.idempotent = dispatcher.list().map((m) => m.name).filter((name) => methodDoc(dispatcher.lookup(name)!.fn)?.idempotent === true);
     this.headers = makeHeaders();
     this.headers.set(INSTANCE_HEADER, instance);
-    this.requests = new NatsRequests(this, cfg);
+    this.requests = new NatsRequests(this, { ...cfg, heartbeatMs: resolveNatsPolicy(cfg.nats).heartbeatMs });
     this.sessions = new NatsSessionHost(nc, service, instance, {
       pipeline: cfg.pipeline,
       codec: cfg.codec,
@@ -131,22 +127,15 @@ class NatsService implements RequestHost {
 
   start(): void {
     this.calls = this.nc.subscribe(`${this.service}.>`, { queue: this.service, callback: (err, msg) => (err ? this.onSubscriptionError(err) : this.requests.onRequest(msg, msg.subject.slice(this.prefixLength))) });
-    this.health = this.nc.subscribe(healthSubject(this.service), { callback: (err, msg) => (err ? this.onSubscriptionError(err) : this.answerHealth(msg)) });
     this.sessions.start();
+    // One timer for the instance, whatever the number of calls: see NatsRequests.beat.
+    this.heartbeat = setInterval(beat, this.requests.heartbeatMs, this.requests);
+    this.heartbeat.unref();
   }
 
-  healthReport(): InstanceHealth {
-    return {
-      service: this.service,
-      instance: this.instance,
-      host: hostname(),
-      pid: process.pid,
-      uptimeMs: Date.now() - this.started,
-      callsServed: this.requests.served,
-      callsInFlight: this.requests.size,
-      draining: this.closing !== undefined,
-      sessions: this.sessions.size,
-    };
+  /** Sessions opened since start, and open now, for `$SRV.STATS`. */
+  sessionCounts(): { opened: number; open: number } {
+    return { opened: this.sessionsOpened, open: this.sessions.size };
   }
 
   close(drainMs: number): Promise<void> {
@@ -178,8 +167,6 @@ class NatsService implements RequestHost {
         return this.dispatcher.list();
       case NATS_IDEMPOTENT:
         return this.idempotent;
-      case NATS_HEALTH:
-        return this.healthReport();
       default:
         throw new RpcError("METHOD_NOT_FOUND", `no method ${JSON.stringify(method)}`);
     }
@@ -193,6 +180,7 @@ class NatsService implements RequestHost {
     try {
       if (this.closing) throw new RpcError("UNAVAILABLE", `instance ${this.instance} is shutting down`);
       subject = this.sessions.open(msg.reply);
+      this.sessionsOpened++;
       answer = [M.RESULT, id, null];
     } catch (err) {
       answer = [M.ERROR, id, RpcError.from(err).toPayload()];
@@ -205,10 +193,6 @@ class NatsService implements RequestHost {
   private onSubscriptionError(err: Error): void {
     // A permissions violation ends the subscription: this instance can serve nothing.
     this.cfg.logger.error(`nats ${this.service}: ${err.message}`);
-  }
-
-  private answerHealth(msg: Msg): void {
-    this.respond(msg, this.cfg.codec.encode(this.healthReport()), this.headers);
   }
 
   private respond(msg: Msg, bytes: Uint8Array, headers: MsgHdrs): void {
@@ -224,7 +208,8 @@ class NatsService implements RequestHost {
   private async drain(drainMs: number): Promise<void> {
     // Unsubscribing and flushing means NATS routes no more calls here; messages already
     // delivered to this process are still served (that is what drain() adds to unsubscribe()).
-    this.health?.unsubscribe();
+    // Off the Services API first: a draining instance is no longer one to find.
+    void this.api.stop().catch((err: unknown) => this.cfg.logger.info(`nats ${this.service}: leaving the Services API: ${(err as Error).message}`));
     try {
       await this.calls?.drain();
     } catch (err) {
@@ -235,6 +220,7 @@ class NatsService implements RequestHost {
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([idle, new Promise<void>((resolve) => (timer = setTimeout(resolve, drainMs)))]);
     clearTimeout(timer);
+    clearInterval(this.heartbeat);
     this.requests.abandonAll(new RpcError("UNAVAILABLE", "the server closed"), new RpcError("UNAVAILABLE", `instance ${this.instance} closed before the call finished`));
     this.sessions.close(new RpcError("UNAVAILABLE", `instance ${this.instance} closed`));
     try {
@@ -243,4 +229,8 @@ class NatsService implements RequestHost {
       // Already closed (NATS went away for good): there is nothing left to flush.
     }
   }
+}
+
+function beat(requests: NatsRequests): void {
+  requests.beat();
 }

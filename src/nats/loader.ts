@@ -9,9 +9,12 @@ import { RpcError } from "../core/errors.js";
 export const NATS_CLIENT_PACKAGE = "@nats-io/transport-node";
 /** The key-value package the demo's JetStream store needs. */
 export const NATS_KV_PACKAGE = "@nats-io/kv";
+/** NATS's Services API (ADR-32), which every `nats://` instance registers with and natsInstances() reads. */
+export const NATS_SERVICES_PACKAGE = "@nats-io/services";
 
 type TransportModule = typeof import("@nats-io/transport-node");
 type KvModule = typeof import("@nats-io/kv");
+type ServicesModule = typeof import("@nats-io/services");
 
 /** Imports a package by name; replaced in tests to simulate a missing one. */
 export type PackageImporter = (name: string) => Promise<unknown>;
@@ -45,4 +48,9 @@ export function loadNatsClient(): Promise<TransportModule> {
 /** NATS JetStream key-value, or UNAVAILABLE naming the package when it is not installed. */
 export function loadNatsKv(): Promise<KvModule> {
   return load<KvModule>(NATS_KV_PACKAGE, "a nats:// store");
+}
+
+/** NATS's Services API, or UNAVAILABLE naming the package when it is not installed. */
+export function loadNatsServices(): Promise<ServicesModule> {
+  return load<ServicesModule>(NATS_SERVICES_PACKAGE, "NATS's Services API ($SRV.PING, $SRV.INFO, $SRV.STATS)");
 }

@@ -1,8 +1,8 @@
 /**
  * The `nats` option block of serve(), connect() and the demo's NATS store: NATS's own
  * authentication and TLS, passed through to the NATS client, and the call policy farcall
- * keeps over NATS (default deadline, retries of idempotent methods, health window, session
- * keepalive).
+ * keeps over NATS (default deadline, retries of idempotent methods, heartbeat, the window of
+ * Services API requests, session keepalive), and the version an instance announces.
  */
 import { checkInteger } from "../core/option-checks.js";
 
@@ -55,8 +55,20 @@ export interface NatsOptions {
    * @default 2000
    */
   attemptTimeoutMs?: number;
-  /** How long a health request (natsInstances(), `farcall list`) collects answers, ms. @default 500 */
+  /**
+   * How often an instance tells the caller of each call it is still running that it is alive,
+   * ms. A client gives up on a call that heard nothing from its instance (no answer, no
+   * heartbeat) for 2 to 2.5 heartbeats, UNAVAILABLE (or sends it again, if its method is
+   * idempotent), rather than waiting for the call's deadline: an instance killed, stopped
+   * or cut off is noticed within 2.5 × heartbeatMs. Set the same value on both sides; an
+   * instance whose event loop is blocked for over 2 heartbeats is taken for stopped.
+   * @default 1000
+   */
+  heartbeatMs?: number;
+  /** How long a Services API request (natsInstances(), `farcall list`) collects answers, ms. @default 500 */
   healthWindowMs?: number;
+  /** The semantic version an instance announces in NATS's Services API (`$SRV.INFO`). @default "1.0.0" */
+  version?: string;
   /**
    * Keepalive of sessions (callbacks, references, streams), both ends: a side that heard
    * nothing for this long pings, and ends the session UNAVAILABLE when the ping goes
@@ -72,8 +84,10 @@ export const NATS_DEFAULTS = Object.freeze({
   callTimeoutMs: 30_000,
   attempts: 3,
   attemptTimeoutMs: 2_000,
+  heartbeatMs: 1_000,
   healthWindowMs: 500,
   sessionKeepaliveMs: 2_000,
+  version: "1.0.0",
 });
 
 /** The call policy of a NATS client, checked. */
@@ -81,8 +95,10 @@ export interface NatsCallPolicy {
   callTimeoutMs: number;
   attempts: number;
   attemptTimeoutMs: number;
+  heartbeatMs: number;
   healthWindowMs: number;
   sessionKeepaliveMs: number;
+  version: string;
 }
 
 /** The call policy from `options`, defaults applied; RangeError naming a bad value. */
@@ -91,7 +107,17 @@ export function resolveNatsPolicy(options: NatsOptions = {}): NatsCallPolicy {
     callTimeoutMs: checkInteger("nats.callTimeoutMs", options.callTimeoutMs ?? NATS_DEFAULTS.callTimeoutMs, 1),
     attempts: checkInteger("nats.attempts", options.attempts ?? NATS_DEFAULTS.attempts, 1, 100),
     attemptTimeoutMs: checkInteger("nats.attemptTimeoutMs", options.attemptTimeoutMs ?? NATS_DEFAULTS.attemptTimeoutMs, 1),
+    heartbeatMs: checkInteger("nats.heartbeatMs", options.heartbeatMs ?? NATS_DEFAULTS.heartbeatMs, 10),
     healthWindowMs: checkInteger("nats.healthWindowMs", options.healthWindowMs ?? NATS_DEFAULTS.healthWindowMs, 1),
     sessionKeepaliveMs: checkInteger("nats.sessionKeepaliveMs", options.sessionKeepaliveMs ?? NATS_DEFAULTS.sessionKeepaliveMs, 10),
+    version: checkVersion(options.version ?? NATS_DEFAULTS.version),
   };
+}
+
+// The Services API accepts semantic versions only (semver.org: MAJOR.MINOR.PATCH, optional pre-release and build).
+const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
+
+function checkVersion(version: unknown): string {
+  if (typeof version !== "string" || !SEMVER.test(version)) throw new TypeError(`nats.version must be a semantic version such as "1.2.0", got ${JSON.stringify(version)}`);
+  return version;
 }

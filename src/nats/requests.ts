@@ -20,6 +20,7 @@
  */
 import type { Msg, MsgHdrs } from "@nats-io/transport-node";
 import { answerFrame, awaitsAnswer, type AnswerEncoder } from "../core/call-answer.js";
+import { callClock } from "../core/call-log.js";
 import { deadlineOf, metaOf } from "../core/call-meta.js";
 import type { Codec } from "../core/codec.js";
 import type { PeerInfo } from "../core/context.js";
@@ -33,6 +34,8 @@ import type { CallPipeline, CallSink } from "../core/pipeline.js";
 import { MessageError, type MessageProtocol } from "../core/protocol.js";
 import { NATS_BATCH, NATS_SESSION } from "./address.js";
 import { deadlineFrom, META_HEADER, metaFrom, TIMEOUT_HEADER } from "../core/call-headers.js";
+import { CallStats, type MethodStats } from "./call-stats.js";
+import { StallGuard } from "./stall-guard.js";
 import { arrayOf, callerOf } from "./wire.js";
 
 /** The settings of an instance's one-shot calls, from listenNats' config. */
@@ -46,6 +49,8 @@ export interface RequestsConfig {
   maxBatch: number;
   /** Calls this instance runs at once; more are answered RESOURCE_EXHAUSTED. */
   maxCallsInFlight: number;
+  /** How often running calls' callers are told the instance is alive, ms (see beat()). */
+  heartbeatMs: number;
   exposeErrorStacks: boolean;
   logger: Logger;
 }
@@ -59,7 +64,9 @@ export interface RequestHost {
   replyHeaders(session?: string): MsgHdrs;
   /** A RESULT holding references, encoded in the reference-only session of the caller replied to at `reply` (NatsSessionHost.encodeResult). */
   encodeInSession(reply: string, message: M.Message): { bytes: Uint8Array; subject: string } | undefined;
-  /** The value of a reserved target the instance answers itself (`$methods`, `$health`...); throws METHOD_NOT_FOUND for any other. */
+  /** Per-method figures of the calls, for `$SRV.STATS`. */
+  readonly stats: CallStats;
+  /** The value of a reserved target the instance answers itself (`$methods`, `$idempotent`); throws METHOD_NOT_FOUND for any other. */
   builtin(method: string): unknown;
   /** `$session`: opens a session pinned to this instance and answers `msg` itself. */
   openSession(msg: Msg, id: number): void;
@@ -94,6 +101,8 @@ class BatchReply {
 class NatsCall extends IncomingCall implements AnswerEncoder {
   /** The caller's reference-only session, once the answer was encoded there. */
   session: string | undefined;
+  /** Its method's figures for `$SRV.STATS`; undefined for a name that is not a method. */
+  stats: MethodStats | undefined;
 
   constructor(
     private readonly requests: NatsRequests,
@@ -123,12 +132,12 @@ export class NatsRequests implements CallSink {
   inFlight = 0;
   readonly maxInFlight: number;
   readonly scope: string;
-  /** Calls answered (or notifications run) since the instance started. */
-  served = 0;
   /** Calls being served, so close() can answer those that cannot finish. */
   private readonly running = new Set<NatsCall>();
   private readonly protocol: MessageProtocol;
   private wakeIdle: (() => void) | undefined;
+  /** Refuses what is read right after the instance stood still past its callers' patience. */
+  private readonly stall: StallGuard;
 
   constructor(
     private readonly host: RequestHost,
@@ -137,6 +146,11 @@ export class NatsRequests implements CallSink {
     this.maxInFlight = cfg.maxCallsInFlight;
     this.scope = `instance ${host.instance}`;
     this.protocol = createFarcallProtocol(cfg.codec);
+    this.stall = new StallGuard(2 * cfg.heartbeatMs, Date.now());
+  }
+
+  get heartbeatMs(): number {
+    return this.cfg.heartbeatMs;
   }
 
   /** Calls being served now. */
@@ -146,7 +160,9 @@ export class NatsRequests implements CallSink {
 
   /** A request on `<service>.<method>`: one call, or a batch. */
   onRequest(msg: Msg, method: string): void {
-    if (method === NATS_BATCH) return this.onBatch(msg);
+    const now = Date.now();
+    if (this.stall.stood(now)) return this.refuse(msg, this.stall.refusal(this.host.instance, now));
+    if (method === NATS_BATCH) return this.onBatch(msg, now);
     const data = msg.data;
     let message: M.Message;
     let deadline: number | undefined;
@@ -154,7 +170,7 @@ export class NatsRequests implements CallSink {
     try {
       if (data.length > this.cfg.maxFrameBytes) throw new RpcError("RESOURCE_EXHAUSTED", `request of ${data.length} B exceeds maxFrameBytes ${this.cfg.maxFrameBytes}`);
       message = this.protocol.decode(data, 0, data.length);
-      deadline = deadlineFrom(msg.headers?.get(TIMEOUT_HEADER), Date.now());
+      deadline = deadlineFrom(msg.headers?.get(TIMEOUT_HEADER), now);
       meta = metaFrom(msg.headers?.get(META_HEADER), this.cfg.json);
     } catch (err) {
       return this.refuse(msg, err instanceof MessageError ? err.error : RpcError.from(err));
@@ -178,7 +194,7 @@ export class NatsRequests implements CallSink {
     const call = served as NatsCall;
     // Not running: close() gave up on it and answered it UNAVAILABLE already.
     if (!this.running.delete(call)) return;
-    this.served++;
+    CallStats.ended(call.stats, call.started, failed, error);
     if (call.notification) {
       if (failed) this.cfg.logger.warn(`${describe(call.peer)}: notification ${call.method} failed: ${RpcError.from(error).message}`);
     } else if (awaitsAnswer(call)) {
@@ -208,6 +224,30 @@ export class NatsRequests implements CallSink {
     return bytes;
   }
 
+  /**
+   * A heartbeat: tells the caller of every call running now (a batch once) that this
+   * instance is alive and still has it, by an empty reply naming the instance. Its absence
+   * is how a client notices that the instance died or stopped (call-watch.ts).
+   */
+  beat(): void {
+    const stood = this.stall.tick(Date.now());
+    if (stood !== undefined) {
+      // Their callers heard nothing for as long and gave up on them: stop them if they listen.
+      const reason = new RpcError("UNAVAILABLE", `instance ${this.host.instance} stood still for ${stood} ms: its callers gave up on the calls it was running`);
+      for (const call of this.running) call.abort(reason);
+    }
+    let batches: Set<Msg> | undefined;
+    for (const call of this.running) {
+      if (call.notification) continue;
+      if (call.batch !== undefined) {
+        batches ??= new Set();
+        if (batches.has(call.msg)) continue;
+        batches.add(call.msg);
+      }
+      this.reply(call.msg, HEARTBEAT);
+    }
+  }
+
   /** Resolves once no call is running. */
   whenIdle(): Promise<void> {
     return this.running.size === 0 ? Promise.resolve() : new Promise((resolve) => (this.wakeIdle = resolve));
@@ -223,7 +263,7 @@ export class NatsRequests implements CallSink {
   }
 
   /** A batch: a MessagePack array of CALL and NOTIFY frames, answered by one array of RESULT and ERROR frames. */
-  private onBatch(msg: Msg): void {
+  private onBatch(msg: Msg, now: number): void {
     const data = msg.data;
     let doc: unknown;
     let deadline: number | undefined;
@@ -231,7 +271,7 @@ export class NatsRequests implements CallSink {
     try {
       if (data.length > this.cfg.maxFrameBytes) throw new RpcError("RESOURCE_EXHAUSTED", `request of ${data.length} B exceeds maxFrameBytes ${this.cfg.maxFrameBytes}`);
       doc = this.cfg.codec.decode(data);
-      deadline = deadlineFrom(msg.headers?.get(TIMEOUT_HEADER), Date.now());
+      deadline = deadlineFrom(msg.headers?.get(TIMEOUT_HEADER), now);
       meta = metaFrom(msg.headers?.get(META_HEADER), this.cfg.json);
     } catch (err) {
       return this.refuse(msg, RpcError.from(err));
@@ -264,6 +304,10 @@ export class NatsRequests implements CallSink {
       return batch ? this.fill(batch, slot, bytes) : this.reply(msg, bytes);
     }
     const call = new NatsCall(this, msg, batch, slot, id, method, args, meta, deadline, notification);
+    // The same clock as the call log's, which sets `started` again only when it keeps one.
+    call.started = callClock();
+    call.stats = this.host.stats.of(method);
+    CallStats.started(call.stats);
     this.running.add(call);
     this.cfg.pipeline.dispatch(call, this);
   }
@@ -305,6 +349,9 @@ export class NatsRequests implements CallSink {
     }
   }
 }
+
+/** A heartbeat's body: none (a reply's `Farcall-Instance` header is what makes it one). */
+const HEARTBEAT = new Uint8Array(0);
 
 /** A batch member as farcall/1 reads it: a CALL or NOTIFY, or why it is not one. */
 function checkMember(doc: unknown): M.Message | MessageError {

@@ -9,13 +9,29 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import { freePort } from "./ports.js";
 import { spawnTs, type TestProcess } from "./processes.js";
 
+/** How long an instance may take to join: several compile and start at once on a machine that may be busy. */
+const JOIN_MS = 60_000;
+
 /** Starts `count` processes of test/fixtures/nats/instance.ts serving `serviceUrl`; resolves once each has joined. */
-export async function startInstances(serviceUrl: string, count: number): Promise<TestProcess[]> {
-  const instances = Array.from({ length: count }, () => spawnTs("test/fixtures/nats/instance.ts", [serviceUrl]));
-  await Promise.all(instances.map((p) => p.nextLine(/^listening/, 20_000)));
+export function startInstances(serviceUrl: string, count: number): Promise<TestProcess[]> {
+  return joined(Array.from({ length: count }, () => spawnTs("test/fixtures/nats/instance.ts", [serviceUrl])));
+}
+
+/**
+ * Resolves with `instances` once each printed "listening". When one does not, all are ended
+ * before the rejection, so no process outlives the test and keeps its file from finishing.
+ */
+export async function joined(instances: TestProcess[]): Promise<TestProcess[]> {
+  try {
+    await Promise.all(instances.map((p) => p.nextLine(/^listening/, JOIN_MS)));
+  } catch (err) {
+    await Promise.all(instances.map((p) => p.stop()));
+    throw err;
+  }
   return instances;
 }
 
@@ -138,4 +154,32 @@ function accepts(port: number): Promise<boolean> {
     socket.once("connect", () => (socket.destroy(), resolve(true)));
     socket.once("error", () => resolve(false));
   });
+}
+
+/** The nats-server of one describe(), and the instance processes its tests start. */
+export interface NatsSuite {
+  /** `nats://127.0.0.1:PORT`, once started. */
+  readonly url: string;
+  /** Processes to end after the suite: tests push the instances they start. */
+  readonly started: TestProcess[];
+}
+
+/** Starts nats-server before the tests of the calling describe() and ends it, and every process in `started`, after them. */
+export function natsForSuite(options: NatsServerOptions = { jetstream: false }): NatsSuite {
+  let server: NatsServer | undefined;
+  const started: TestProcess[] = [];
+  before(async () => {
+    server = await startNatsServer(options);
+  });
+  after(async () => {
+    await Promise.all(started.map((p) => p.stop()));
+    await server?.stop();
+  });
+  return {
+    get url() {
+      if (!server) throw new Error("nats-server is not started yet");
+      return server.url;
+    },
+    started,
+  };
 }

@@ -3,11 +3,10 @@
  * drain during a rolling restart. Real nats-server, real instance processes.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { close, connect, RpcError, type Remote } from "../../src/index.js";
 import { within } from "../helpers/bounded.js";
-import { natsServerMissing, startInstances, startNatsServer, type NatsServer } from "../helpers/nats.js";
-import type { TestProcess } from "../helpers/processes.js";
+import { natsForSuite, natsServerMissing, startInstances } from "../helpers/nats.js";
 
 const skip = natsServerMissing("NATS failover tests");
 
@@ -51,17 +50,8 @@ async function load(call: () => Promise<unknown>, timeoutMs: number, workers: nu
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("NATS instances going away under load", { skip: skip !== undefined }, () => {
-  let nats: NatsServer;
-  const started: TestProcess[] = [];
-
-  before(async () => {
-    nats = await startNatsServer({ jetstream: false });
-  });
-
-  after(async () => {
-    await Promise.all(started.map((p) => p.stop()));
-    await nats?.stop();
-  });
+  const nats = natsForSuite();
+  const started = nats.started;
 
   async function killOneUnderLoad(service: string, method: keyof Api, timeoutMs: number, attemptTimeoutMs = 300): Promise<LoadResult> {
     const instances = await startInstances(`${nats.url}/${service}`, 3);

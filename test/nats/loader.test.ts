@@ -4,10 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
-import { connect, serve } from "../../src/index.js";
+import { close, connect, natsInstances, serve } from "../../src/index.js";
 import { openNatsState } from "../../src/demo/store-nats.js";
 import { setNatsImporter } from "../../src/nats/loader.js";
 import { rejectsWith } from "../helpers/bounded.js";
+import { natsForSuite, natsServerMissing } from "../helpers/nats.js";
 
 function missing(name: string): Promise<never> {
   return Promise.reject(Object.assign(new Error(`Cannot find package '${name}' imported from farcall`), { code: "ERR_MODULE_NOT_FOUND" }));
@@ -36,5 +37,31 @@ describe("nats:// without the optional NATS packages", () => {
 
   it("a nats:// URL without a service name is refused before anything is loaded", async () => {
     await assert.rejects(connect("nats://127.0.0.1:4222", { logger: false }), /needs a service name/);
+  });
+});
+
+describe("nats:// without the optional @nats-io/services", { skip: natsServerMissing("NATS loader tests") !== undefined }, () => {
+  const nats = natsForSuite();
+  const withoutServices = (name: string): Promise<unknown> => (name === "@nats-io/services" ? missing(name) : import(name));
+  afterEach(() => setNatsImporter());
+
+  it("serve() on a nats:// URL rejects UNAVAILABLE naming @nats-io/services: an instance registers with NATS's Services API", async () => {
+    setNatsImporter(withoutServices);
+    const err = await rejectsWith(serve({ add: (a: number, b: number) => a + b }, { listen: `${nats.url}/plain`, logger: false }), "UNAVAILABLE", 10_000, "serve");
+    assert.match(err.message, /needs the optional package @nats-io\/services: install it with "npm install @nats-io\/services"/);
+  });
+
+  it("a client calls without it; natsInstances() names it", async () => {
+    const server = await serve({ add: (a: number, b: number) => a + b }, { listen: `${nats.url}/plain`, logger: false });
+    setNatsImporter(withoutServices);
+    const remote = await connect<{ add(a: number, b: number): number }>(`${nats.url}/plain`, { logger: false });
+    try {
+      assert.equal(await remote.add(2, 3), 5);
+      const err = await rejectsWith(natsInstances(remote), "UNAVAILABLE", 10_000, "natsInstances");
+      assert.match(err.message, /@nats-io\/services/);
+    } finally {
+      await close(remote);
+      await server.close();
+    }
   });
 });

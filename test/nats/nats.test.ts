@@ -50,7 +50,7 @@ describe("farcall on NATS", { skip: skip !== undefined }, () => {
     for (const [pid, n] of served) assert.ok(n >= TOTAL * 0.2, `instance ${pid} served ${n} of ${TOTAL}, under 20%`);
   });
 
-  it("each instance answers a health request with its id, uptime, calls served and calls in flight", async () => {
+  it("natsInstances() reads each instance's id, version, uptime, calls and methods from NATS's Services API", async () => {
     const remote = await connect<Api>(service, { logger: false });
     try {
       const report = await within(natsInstances(remote), WAIT_MS, "health");
@@ -59,7 +59,7 @@ describe("farcall on NATS", { skip: skip !== undefined }, () => {
       assert.deepEqual(report.map((r) => r.pid).sort(), instances.map((p) => p.pid).sort());
       for (const r of report) {
         assert.equal(r.service, "orders");
-        assert.ok(r.uptimeMs > 0 && Number.isInteger(r.callsServed) && r.callsInFlight >= 0 && r.draining === false, JSON.stringify(r));
+        assert.ok(r.uptimeMs > 0 && Number.isInteger(r.callsServed) && r.callsInFlight >= 0 && r.version === "1.0.0" && r.methods.some((m) => m.name === "whoami"), JSON.stringify(r));
       }
     } finally {
       await close(remote);

@@ -4,11 +4,10 @@
  * Real nats-server, real instance processes.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { close, connect } from "../../src/index.js";
 import { rejectsWith, within } from "../helpers/bounded.js";
-import { natsServerMissing, startNatsServer, type NatsServer } from "../helpers/nats.js";
-import type { TestProcess } from "../helpers/processes.js";
+import { natsForSuite, natsServerMissing } from "../helpers/nats.js";
 import { startSessionInstances, type SessionApi } from "../fixtures/nats/session-instances.js";
 
 const skip = natsServerMissing("NATS session failover tests");
@@ -19,17 +18,8 @@ const KEEPALIVE_MS = 300;
 const GONE_WITHIN_MS = 10_000;
 
 describe("sessions over NATS when their instance goes away", { skip: skip !== undefined }, () => {
-  let nats: NatsServer;
-  const started: TestProcess[] = [];
-
-  before(async () => {
-    nats = await startNatsServer({ jetstream: false });
-  });
-
-  after(async () => {
-    await Promise.all(started.map((p) => p.stop()));
-    await nats?.stop();
-  });
+  const nats = natsForSuite();
+  const started = nats.started;
 
   it("kill -9 of the pinned instance: pending calls, references and streams reject UNAVAILABLE, and a new session opens on a survivor", async () => {
     const service = `${nats.url}/killed`;

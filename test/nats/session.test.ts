@@ -185,7 +185,7 @@ describe("sessions over NATS, pinned to one instance", { skip: skip !== undefine
     try {
       const reply = await nc.request("guarded.open", codec.encode([M.CALL, 1, "open", []]), { timeout: WAIT_MS });
       const subject = reply.headers?.get(SESSION_HEADER) ?? "";
-      assert.match(subject, /^_FARCALL\.guarded\.[0-9a-f]+\.s\.[0-9a-f]+$/);
+      assert.match(subject, /^_FARCALL\.guarded\.[0-9A-Za-z]+\.s\.[0-9a-f]+$/);
       const inbox = createInbox();
       const frames: unknown[] = [];
       let wake: (() => void) | undefined;
