@@ -117,7 +117,7 @@ export class HttpRpcCore<R> {
 
   private async answer(ex: HttpExchange<R>): Promise<HttpAnswer> {
     const verb = ex.method;
-    if (verb === "GET" && this.cfg.page?.wants(ex.header)) return this.cfg.page.answer();
+    if (verb === "GET" && this.cfg.page?.wants((name) => ex.header(name))) return this.cfg.page.answer();
     const type = ex.header("content-type");
     const protocol = this.cfg.protocols.find((p) => p.accepts(type));
     const speaks = protocol ?? this.fallback;
