@@ -7,7 +7,7 @@
  */
 import type { Socket } from "node:net";
 import { decodePickle, encodePickle, pickleTuple, recordGlobals, type PickleTuple } from "./pickle/pickle.js";
-import type { RpcError } from "../core/errors.js";
+import { RpcError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { tracebackReply } from "./errors.js";
 import { pyRepr } from "./repr.js";
@@ -35,6 +35,8 @@ const enum State { AwaitResponse, AwaitChallenge, AwaitVerdict, Ready, Closed }
 
 export class PyManagerSocket implements PyManagerConnection {
   stream = false;
+  private readonly closing = new AbortController();
+  readonly signal: AbortSignal = this.closing.signal;
   private state = State.AwaitResponse;
   private readonly reader: PyFrameReader;
   private readonly challenge = makeChallenge();
@@ -189,6 +191,7 @@ export class PyManagerSocket implements PyManagerConnection {
 
   private cleanup(): void {
     this.close();
+    this.closing.abort(new RpcError("CANCELLED", `${this.where()} closed its connection`));
     this.service.closed(this);
     this.onClosed(this);
   }

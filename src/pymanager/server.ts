@@ -26,6 +26,8 @@ import { errorReply, tracebackReply } from "./errors.js";
 import { ReferentTable, REFERENT_DEFAULTS, type Referent } from "./referents.js";
 import { pyRepr, pyStr } from "./repr.js";
 import { callValueMethod, valueExposed } from "./values.js";
+import type { Kwargs, PyFace } from "./face.js";
+import { createSyncObject, faceOf } from "./sync-manager.js";
 
 /** Options of a {@link PyManagerService}. */
 export interface PyManagerServiceOptions {
@@ -42,10 +44,15 @@ export interface PyManagerConnection {
   stream: boolean;
   /** The address the client dialled, `(host, port)` or a unix path, for the Tokens of `#PROXY` replies. */
   readonly address: PickleTuple | string;
+  /** Aborts when the connection closes: calls still waiting (a Queue.get) end then. */
+  readonly signal?: AbortSignal;
 }
 
 /** A typeid clients may `create`: an exposed function, or an exposed namespace object. */
-type TypeEntry = { kind: "function"; path: string } | { kind: "namespace"; prefix: string; exposed: string[] };
+type TypeEntry =
+  | { kind: "function"; path: string }
+  | { kind: "namespace"; prefix: string; exposed: string[] }
+  | { kind: "shared"; value: object };
 
 const RETURN_NONE = pickleTuple("#RETURN", null);
 
@@ -81,6 +88,9 @@ export class PyManagerService {
       let entry = this.types.get(prefix);
       if (entry === undefined) this.types.set(prefix, (entry = { kind: "namespace", prefix: `${prefix}.`, exposed: [] }));
       if (entry.kind === "namespace" && isIdentifier(name.slice(dot + 1))) entry.exposed.push(name.slice(dot + 1));
+      // A shared object exposed by name (`{ jobs: queue }`) keeps its Python face: `m.jobs().get(timeout=1)`.
+      const self = dispatcher.lookup(name)?.self;
+      if (entry.kind === "namespace" && faceOf(self) !== undefined) this.types.set(prefix, { kind: "shared", value: self as object });
     }
   }
 
@@ -137,6 +147,11 @@ export class PyManagerService {
   private async create(conn: PyManagerConnection, args: unknown[], kwargs: Record<string, unknown> | null): Promise<PickleTuple> {
     const typeid = args[0];
     const type = typeof typeid === "string" ? this.types.get(typeid) : undefined;
+    const made = type === undefined && typeof typeid === "string" ? createSyncObject(typeid, args.slice(1), kwargs) : undefined;
+    if (made !== undefined) {
+      const referent = this.hold(made);
+      return pickleTuple("#RETURN", pickleTuple(referent.ident, pickleTuple(...referent.exposed)));
+    }
     if (type === undefined) {
       // Python's server answers KeyError; the call log hears of it as any unknown method.
       const name = String(typeid);
@@ -146,6 +161,8 @@ export class PyManagerService {
     let referent: Referent;
     if (type.kind === "namespace") {
       referent = this.referents.add(undefined, this.dispatcher, type.prefix, type.exposed);
+    } else if (type.kind === "shared") {
+      referent = this.hold(type.value);
     } else {
       const callArgs = kwargs === null ? args.slice(1) : [...args.slice(1), kwargs];
       const value = await this.invoke(conn, type.path, callArgs, undefined);
@@ -165,11 +182,16 @@ export class PyManagerService {
   }
 
   private callOf(conn: PyManagerConnection, method: string, args: unknown[]): IncomingCall {
-    return new IncomingCall("pymanager", 0, method, args, conn.peer, undefined, undefined);
+    const call = new IncomingCall("pymanager", 0, method, args, conn.peer, undefined, undefined);
+    // A waiting call (Queue.get, Lock.acquire) ends when its client leaves, so nothing is handed to it.
+    if (conn.signal !== undefined) call.follow(conn.signal);
+    return call;
   }
 
   /** A new referent for a function's result: a class instance or ref() object answers its own methods. */
   private hold(value: unknown): Referent {
+    const face = faceOf(value);
+    if (face !== undefined) return this.referents.add(value, undefined, "", face.exposed, face);
     if (byReference(value)) {
       const methods = new Dispatcher(value);
       return this.referents.add(value, methods, "", methods.list().map((m) => m.name).filter(isIdentifier));
@@ -187,7 +209,7 @@ export class PyManagerService {
     const referent = this.hold(value);
     this.referents.hold(referent, conn);
     // Python 2.7 builds its proxy class with type("AutoProxy[" + typeid + "]"), which refuses unicode.
-    const typeid = new PickleNativeStr(value.constructor?.name || "object");
+    const typeid = new PickleNativeStr(referent.face?.typeid ?? (value.constructor?.name || "object"));
     const token = new PickleGlobal("multiprocessing.managers", "Token", { newobj: true, state: pickleTuple(typeid, conn.address, referent.ident) });
     return pickleTuple("#PROXY", pickleTuple(pickleTuple(...referent.exposed), token));
   }
@@ -196,6 +218,7 @@ export class PyManagerService {
     if (ident === null) return tracebackReply("a server method needs its own connection, not an accepted stream");
     const referent = this.referents.get(ident);
     this.referents.hold(referent, conn);
+    if (referent.face !== undefined) return this.callShared(conn, referent, referent.face, method, args, kwargs);
     const callArgs = kwargs === null ? args : [...args, kwargs];
     const entry = referent.methods?.lookup(referent.prefix + method);
     if (entry !== undefined) {
@@ -212,6 +235,25 @@ export class PyManagerService {
       throw new RpcError("AttributeError", `method ${JSON.stringify(method)} is not exposed`);
     }
     return pickleTuple("#RETURN", callValueMethod(referent.value, method, callArgs));
+  }
+
+  /**
+   * A call of a shared object's Python method, run through the pipeline (interceptors and the
+   * call log see `Queue.get` with the Python arguments). A result that is itself a shared
+   * object (a dict's iterator) goes back as a proxy.
+   */
+  private async callShared(conn: PyManagerConnection, referent: Referent, face: PyFace<object>, method: string, args: unknown[], kwargs: Kwargs): Promise<PickleTuple> {
+    const fn = Object.prototype.hasOwnProperty.call(face.methods, method) ? face.methods[method] : undefined;
+    const value = referent.value as object;
+    if (fn !== undefined) {
+      const name = `${face.typeid}.${method}`;
+      const entry: MethodEntry = { name, fn: () => fn(value, args, kwargs), self: value, arity: 0 };
+      const result = await this.invoke(conn, name, args, entry);
+      return faceOf(result) !== undefined ? this.proxyReply(conn, result as object) : pickleTuple("#RETURN", result);
+    }
+    if (method === "#GETVALUE" && face.value !== undefined) return pickleTuple("#RETURN", face.value(value));
+    if (method === "__repr__" || method === "__str__") return pickleTuple("#RETURN", face.repr(value));
+    throw new RpcError("AttributeError", `method ${JSON.stringify(method)} of ${face.typeid} is not exposed`);
   }
 }
 
