@@ -3,7 +3,7 @@
  * `name(param, ...)  description` for a method described with describeMethod(), with the
  * JSON Schema type of each parameter and of the result where it has Standard Schemas.
  */
-import { listMethods, natsInstances, type InstanceHealth, type MethodInfo } from "../index.js";
+import { listMethods, natsInstances, RpcError, type InstanceHealth, type MethodInfo } from "../index.js";
 import { typeNameOf } from "../core/json-schema.js";
 import { isNatsUrl } from "../nats/address.js";
 import { parseCommandLine } from "./arguments.js";
@@ -25,8 +25,8 @@ Options:
 ${TLS_USAGE.client}
   -h, --help       show this help
 
-Exit status: 0 with the list on stdout; 2 for bad usage or when the server cannot be
-reached or refuses the key.`;
+Exit status: 0 with the list on stdout; 2 for bad usage, when the server cannot be
+reached or refuses the key, or cannot list (Python's own manager server).`;
 
 /** Runs `farcall list` with the arguments after "list". */
 export async function listCommand(argv: string[]): Promise<void> {
@@ -39,7 +39,10 @@ export async function listCommand(argv: string[]): Promise<void> {
   const [url] = positionals as [string];
   const flags = clientFlags(values);
   const { methods, instances } = await withRemote(url, flags, async (remote) => ({
-    methods: await listMethods(remote),
+    methods: await listMethods(remote).catch((err: unknown) => {
+      // A server that cannot list (Python's manager server) is not a remote failure but a question it has no answer to.
+      throw RpcError.is(err) && err.code === "METHOD_NOT_FOUND" ? new CliError(err.message) : err;
+    }),
     instances: isNatsUrl(url) ? await natsInstances(remote) : undefined,
   }));
   process.stdout.write(methods.map((m) => `${signatureOf(m)}${m.description ? `  ${m.description}` : ""}\n`).join(""));

@@ -19,6 +19,7 @@ import { PickleGlobal, PickleNativeStr, pickleTuple, type PickleTuple } from "./
 import type { PeerInfo } from "../core/context.js";
 import { Dispatcher, type MethodEntry } from "../core/dispatcher.js";
 import { RpcError } from "../core/errors.js";
+import { LIST_METHODS } from "../core/messages.js";
 import { IncomingCall } from "../core/incoming-call.js";
 import type { CallPipeline } from "../core/pipeline.js";
 import { isMarkedRef } from "../core/ref.js";
@@ -147,6 +148,7 @@ export class PyManagerService {
   private async create(conn: PyManagerConnection, args: unknown[], kwargs: Record<string, unknown> | null): Promise<PickleTuple> {
     const typeid = args[0];
     const type = typeof typeid === "string" ? this.types.get(typeid) : undefined;
+    if (typeid === LIST_METHODS) return this.listing();
     const made = type === undefined && typeof typeid === "string" ? createSyncObject(typeid, args.slice(1), kwargs) : undefined;
     if (made !== undefined) {
       const referent = this.hold(made);
@@ -169,6 +171,12 @@ export class PyManagerService {
       referent = this.hold(value);
     }
     return pickleTuple("#RETURN", pickleTuple(referent.ident, pickleTuple(...referent.exposed)));
+  }
+
+  /** What `farcall list pymanager://` reads: the methods, as farcall/1's `$methods` answers them. */
+  private listing(): PickleTuple {
+    const referent = this.referents.add(this.dispatcher.list(), undefined, "", []);
+    return pickleTuple("#RETURN", pickleTuple(referent.ident, pickleTuple()));
   }
 
   /**
