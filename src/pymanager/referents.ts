@@ -5,6 +5,9 @@
  * connection, so a killed client leaks its objects forever; here a referent also
  * remembers the stream connections that called it, and is freed when the last of them
  * closes (a Python client closes its stream only once it holds no proxy on the server).
+ * Shared objects (SyncManager's types) are the exception: they are passed between
+ * processes, so only their reference count frees them, and a killed client leaks its
+ * references to them as it would on Python's server (bounded by maxReferents).
  */
 import type { Dispatcher } from "../core/dispatcher.js";
 import type { PyFace } from "./face.js";
@@ -77,7 +80,10 @@ export class ReferentTable {
 
   /** Records that stream `holder` uses `referent`. */
   hold(referent: Referent, holder: object): void {
-    if (referent.holders.has(holder)) return;
+    // A shared object (a dict, a Queue) is handed between processes: a parent makes it and
+    // its children use it on their own streams and exit, so the last stream to close says
+    // nothing of the parent's reference. Its reference count alone decides, as in Python.
+    if (referent.face !== undefined || referent.holders.has(holder)) return;
     referent.holders.add(holder);
     let held = this.byHolder.get(holder);
     if (held === undefined) this.byHolder.set(holder, (held = new Set()));
