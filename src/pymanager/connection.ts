@@ -28,8 +28,26 @@ export interface PyConnectionLimits {
 /** Python clients never send a request before the reply to the previous one; this bounds a peer that does. */
 const MAX_QUEUED_REQUESTS = 16;
 
-/** Globals a request may name: a Token (get_methods' argument) and RemoteError, as inert records. */
-const REQUEST_GLOBALS = recordGlobals(["multiprocessing.managers.Token", "multiprocessing.managers.RemoteError"]);
+/**
+ * Globals a request may name: a Token (get_methods' argument) and RemoteError, as inert
+ * records, and `range`, which `manager.list(range(10))` sends, as the list it stands for.
+ */
+const REQUEST_GLOBALS = { ...recordGlobals(["multiprocessing.managers.Token", "multiprocessing.managers.RemoteError"]), builtins: { range: rangeList } };
+
+/** Most items a `range` argument may stand for, checked before any is made. */
+const MAX_RANGE_ITEMS = 1_000_000;
+
+/** `range(start, stop, step)` as the list of its ints. */
+function rangeList(args: unknown[]): number[] {
+  const [start, stop, step = 1] = args.length === 1 ? [0, args[0]] : args;
+  if (![start, stop, step].every((n) => typeof n === "number" && Number.isSafeInteger(n)) || step === 0) {
+    throw new RpcError("PARSE_ERROR", "range() needs integer arguments and a step other than 0");
+  }
+  const [a, b, s] = [start, stop, step] as number[];
+  const count = Math.max(0, Math.ceil((b - a) / s));
+  if (count > MAX_RANGE_ITEMS) throw new RpcError("RESOURCE_EXHAUSTED", `range of ${count} items exceeds the ${MAX_RANGE_ITEMS} a request may carry`);
+  return Array.from({ length: count }, (_, i) => a + i * s);
+}
 
 const enum State { AwaitResponse, AwaitChallenge, AwaitVerdict, Ready, Closed }
 

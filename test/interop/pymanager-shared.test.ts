@@ -20,6 +20,7 @@ const SYNC_SERVER = fixture("sync_server.py");
 const DOC_PUT = fixture("docs/queue_client_put.py");
 const DOC_GET = fixture("docs/queue_client_get.py");
 const LOCK_CLIENT = fixture("lock_client.py");
+const DOC_DICT_LIST = fixture("docs/manager_dict_list.py");
 const RUN_MS = 60_000;
 
 const python = findPython3("pymanager shared-object tests");
@@ -96,6 +97,15 @@ describe("SyncManager's shared objects served by farcall", { skip: python === un
     assert.equal(get.code, 0, get.stderr);
     assert.equal(get.stdout, "'hello'\n");
     assert.equal(queue.qsize(), 0);
+  });
+
+  it("the documentation's Manager example runs: a child process changes a dict and a list the parent made, and the parent sees it", async (t) => {
+    const { server, port } = await serveBoth({});
+    t.after(() => server.close());
+    const run = await runPython(python!, [DOC_DICT_LIST, "127.0.0.1", port], RUN_MS);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, "{1: '1', '2': 2, 0.25: None}\n[9, 8, 7, 6, 5, 4, 3, 2, 1, 0]\n");
+    await until(RUN_MS, "every reference released", () => server.connections === 0);
   });
 
   it("a Queue.get waiting in one Python client leaves other clients' calls answered, and takes the item another puts", async (t) => {
