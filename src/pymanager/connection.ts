@@ -11,7 +11,7 @@ import { RpcError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { tracebackReply } from "./errors.js";
 import { pyRepr } from "./repr.js";
-import type { PyManagerConnection, PyManagerService } from "./server.js";
+import type { PyManagerConnection, PyManagerReply, PyManagerService } from "./server.js";
 import { answerChallenge, FAILURE, HANDSHAKE_FRAME_BYTES, isWelcome, makeChallenge, verifyResponse, WELCOME } from "./auth.js";
 import { PyFrameReader, pyFrame } from "./framing.js";
 import type { QuickAck } from "./quickack.js";
@@ -81,7 +81,9 @@ export class PyManagerSocket implements PyManagerConnection {
     this.handshakeTimer = setTimeout(() => this.abandon(`no handshake within handshakeTimeoutMs ${limits.handshakeTimeoutMs}`), limits.handshakeTimeoutMs);
     const { quickAck } = limits;
     socket.on("data", quickAck === undefined ? (chunk: Buffer) => this.reader.push(chunk) : (chunk: Buffer) => {
-      quickAck(socket);
+      // The stall is the client's handshake and one-shot request written in two pieces; on
+      // a stream each request is one write, so the syscall per read is no longer needed.
+      if (!this.stream) quickAck(socket);
       this.reader.push(chunk);
     });
     socket.on("error", () => this.socket.destroy()); // 'close' follows and does the cleanup
@@ -157,26 +159,30 @@ export class PyManagerSocket implements PyManagerConnection {
       return;
     }
     this.busy = true;
-    void this.service.handle(this, request).then(({ reply, shutdown }) => {
-      if (this.state === State.Closed) return;
-      this.send(reply);
-      this.busy = false;
-      if (shutdown) this.onShutdown();
-      if (!this.stream) {
-        // One-shot connection: one request, one reply, then the server closes (Python does).
-        this.socket.end();
-        this.close();
-        return;
+    const outcome = this.service.handle(this, request);
+    if (outcome instanceof Promise) void outcome.then((reply) => this.replied(reply));
+    else this.replied(outcome);
+  }
+
+  private replied({ reply, shutdown }: PyManagerReply): void {
+    if (this.state === State.Closed) return;
+    this.send(reply);
+    this.busy = false;
+    if (shutdown) this.onShutdown();
+    if (!this.stream) {
+      // One-shot connection: one request, one reply, then the server closes (Python does).
+      this.socket.end();
+      this.close();
+      return;
+    }
+    if (this.queueHead < this.queue.length) {
+      const next = this.queue[this.queueHead++];
+      if (this.queueHead === this.queue.length) {
+        this.queue = [];
+        this.queueHead = 0;
       }
-      if (this.queueHead < this.queue.length) {
-        const next = this.queue[this.queueHead++];
-        if (this.queueHead === this.queue.length) {
-          this.queue = [];
-          this.queueHead = 0;
-        }
-        this.run(next);
-      }
-    });
+      this.run(next);
+    }
   }
 
   private send(reply: PickleTuple): void {

@@ -8,8 +8,8 @@ import { RpcError } from "../core/errors.js";
 /** Keyword arguments of a request, or null when it sent none. */
 export type Kwargs = Readonly<Record<string, unknown>> | null;
 
-/** One Python method of a shared object. */
-export type PyMethod<S> = (self: S, args: unknown[], kwargs: Kwargs) => unknown;
+/** One Python method of a shared object; `signal` aborts when the caller's connection closes (for methods that wait). */
+export type PyMethod<S> = (self: S, args: unknown[], kwargs: Kwargs, signal: AbortSignal | undefined) => unknown;
 
 /** The Python side of one shared-object class. */
 export interface PyFace<S = never> {

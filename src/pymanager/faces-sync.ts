@@ -9,14 +9,14 @@ import { SharedCondition, SharedEvent, SharedLock, SharedSemaphore } from "./sha
 import { SharedQueue } from "./shared/queue.js";
 import { arg, pyInt, pySeconds, truthy, type Kwargs, type PyFace } from "./face.js";
 
-function queueGet(q: SharedQueue, args: unknown[], kwargs: Kwargs): Promise<unknown> {
-  return q.get({ block: truthy(arg(args, kwargs, 0, "block", true)), timeoutMs: pySeconds(arg(args, kwargs, 1, "timeout", null), "timeout") });
+function queueGet(q: SharedQueue, args: unknown[], kwargs: Kwargs, signal: AbortSignal | undefined): Promise<unknown> {
+  return q.get({ block: truthy(arg(args, kwargs, 0, "block", true)), timeoutMs: pySeconds(arg(args, kwargs, 1, "timeout", null), "timeout"), signal });
 }
 
-function queuePut(q: SharedQueue, args: unknown[], kwargs: Kwargs): Promise<void> {
+function queuePut(q: SharedQueue, args: unknown[], kwargs: Kwargs, signal: AbortSignal | undefined): Promise<void> {
   const item = arg(args, kwargs, 0, "item", undefined);
   if (item === undefined) throw new RpcError("TypeError", "put() missing 1 required positional argument: 'item'");
-  return q.put(item, { block: truthy(arg(args, kwargs, 1, "block", true)), timeoutMs: pySeconds(arg(args, kwargs, 2, "timeout", null), "timeout") });
+  return q.put(item, { block: truthy(arg(args, kwargs, 1, "block", true)), timeoutMs: pySeconds(arg(args, kwargs, 2, "timeout", null), "timeout"), signal });
 }
 
 export const QUEUE_FACE: PyFace<SharedQueue> = {
@@ -27,7 +27,7 @@ export const QUEUE_FACE: PyFace<SharedQueue> = {
     full: (q) => q.full(),
     get: queueGet,
     get_nowait: (q) => q.get({ block: false }),
-    join: (q) => q.join(),
+    join: (q, _args, _kwargs, signal) => q.join({ signal }),
     put: queuePut,
     put_nowait: (q, args, kwargs) => q.put(arg(args, kwargs, 0, "item", null), { block: false }),
     qsize: (q) => q.qsize(),
@@ -44,9 +44,9 @@ function lockTimeout(args: unknown[], kwargs: Kwargs, blocking: boolean, noTimeo
   return pySeconds(timeout, "timeout");
 }
 
-function lockAcquire(lock: SharedLock, args: unknown[], kwargs: Kwargs): Promise<boolean> {
+function lockAcquire(lock: SharedLock, args: unknown[], kwargs: Kwargs, signal: AbortSignal | undefined): Promise<boolean> {
   const block = truthy(arg(args, kwargs, 0, "blocking", true));
-  return lock.acquire({ block, timeoutMs: lockTimeout(args, kwargs, block, -1) });
+  return lock.acquire({ block, timeoutMs: lockTimeout(args, kwargs, block, -1), signal });
 }
 
 const ACQUIRER = ["acquire", "release"];
@@ -62,9 +62,9 @@ export const SEMAPHORE_FACE: PyFace<SharedSemaphore> = {
   typeid: "Semaphore",
   exposed: ACQUIRER,
   methods: {
-    acquire: (s, args, kwargs) => {
+    acquire: (s, args, kwargs, signal) => {
       const block = truthy(arg(args, kwargs, 0, "blocking", true));
-      return s.acquire({ block, timeoutMs: lockTimeout(args, kwargs, block, null) });
+      return s.acquire({ block, timeoutMs: lockTimeout(args, kwargs, block, null), signal });
     },
     release: (s, args, kwargs) => s.release(pyInt(arg(args, kwargs, 0, "n", 1), "n")),
   },
@@ -78,7 +78,7 @@ export const EVENT_FACE: PyFace<SharedEvent> = {
     is_set: (e) => e.isSet(),
     set: (e) => e.set(),
     clear: (e) => e.clear(),
-    wait: (e, args, kwargs) => e.wait({ timeoutMs: pySeconds(arg(args, kwargs, 0, "timeout", null), "timeout") }),
+    wait: (e, args, kwargs, signal) => e.wait({ timeoutMs: pySeconds(arg(args, kwargs, 0, "timeout", null), "timeout"), signal }),
   },
   repr: (e) => `<threading.Event object, ${e.isSet() ? "set" : "unset"}>`,
 };
@@ -87,9 +87,9 @@ export const CONDITION_FACE: PyFace<SharedCondition> = {
   typeid: "Condition",
   exposed: ["acquire", "release", "wait", "notify", "notify_all"],
   methods: {
-    acquire: (c, args, kwargs) => lockAcquire(c.lock, args, kwargs),
+    acquire: (c, args, kwargs, signal) => lockAcquire(c.lock, args, kwargs, signal),
     release: (c) => c.lock.release(),
-    wait: (c, args, kwargs) => c.wait({ timeoutMs: pySeconds(arg(args, kwargs, 0, "timeout", null), "timeout") }),
+    wait: (c, args, kwargs, signal) => c.wait({ timeoutMs: pySeconds(arg(args, kwargs, 0, "timeout", null), "timeout"), signal }),
     notify: (c, args, kwargs) => c.notify(pyInt(arg(args, kwargs, 0, "n", 1), "n")),
     notify_all: (c) => c.notifyAll(),
   },

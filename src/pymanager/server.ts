@@ -27,6 +27,7 @@ import { errorReply, tracebackReply } from "./errors.js";
 import { ReferentTable, REFERENT_DEFAULTS, type Referent } from "./referents.js";
 import { pyRepr, pyStr } from "./repr.js";
 import { callValueMethod, valueExposed } from "./values.js";
+import { ReplySink } from "./reply-sink.js";
 import type { Kwargs, PyFace } from "./face.js";
 import { createSyncObject, faceOf } from "./sync-manager.js";
 
@@ -96,7 +97,7 @@ export class PyManagerService {
   }
 
   /** Answers one decoded request. Never rejects: every failure becomes a reply. */
-  async handle(conn: PyManagerConnection, request: unknown): Promise<PyManagerReply> {
+  handle(conn: PyManagerConnection, request: unknown): PyManagerReply | Promise<PyManagerReply> {
     if (!Array.isArray(request) || request.length !== 4 || typeof request[1] !== "string" || !Array.isArray(request[2])) {
       return { reply: tracebackReply("ValueError: a request is (ident, methodname, args, kwds)") };
     }
@@ -104,10 +105,12 @@ export class PyManagerService {
     const kwargs = kwargsOf(kwds);
     if (kwargs === undefined) return { reply: tracebackReply("TypeError: kwds must be a dict with str keys") };
     try {
-      if (conn.stream) return { reply: await this.callReferent(conn, ident, method, args, kwargs) };
-      return await this.serverMethod(conn, method, args, kwargs);
+      if (!conn.stream) return this.serverMethod(conn, method, args, kwargs).catch(failedReply);
+      // A shared object's call that answers at once is answered in the same turn, with no Promise made.
+      const reply = this.callReferent(conn, ident, method, args, kwargs);
+      return reply instanceof Promise ? reply.then(asReply, failedReply) : { reply };
     } catch (error) {
-      return { reply: errorReply(error) };
+      return failedReply(error);
     }
   }
 
@@ -222,11 +225,15 @@ export class PyManagerService {
     return pickleTuple("#PROXY", pickleTuple(pickleTuple(...referent.exposed), token));
   }
 
-  private async callReferent(conn: PyManagerConnection, ident: unknown, method: string, args: unknown[], kwargs: Record<string, unknown> | null): Promise<PickleTuple> {
+  private callReferent(conn: PyManagerConnection, ident: unknown, method: string, args: unknown[], kwargs: Record<string, unknown> | null): PickleTuple | Promise<PickleTuple> {
     if (ident === null) return tracebackReply("a server method needs its own connection, not an accepted stream");
     const referent = this.referents.get(ident);
     this.referents.hold(referent, conn);
     if (referent.face !== undefined) return this.callShared(conn, referent, referent.face, method, args, kwargs);
+    return this.callObject(conn, referent, method, args, kwargs);
+  }
+
+  private async callObject(conn: PyManagerConnection, referent: Referent, method: string, args: unknown[], kwargs: Record<string, unknown> | null): Promise<PickleTuple> {
     const callArgs = kwargs === null ? args : [...args, kwargs];
     const entry = referent.methods?.lookup(referent.prefix + method);
     if (entry !== undefined) {
@@ -250,19 +257,38 @@ export class PyManagerService {
    * call log see `Queue.get` with the Python arguments). A result that is itself a shared
    * object (a dict's iterator) goes back as a proxy.
    */
-  private async callShared(conn: PyManagerConnection, referent: Referent, face: PyFace<object>, method: string, args: unknown[], kwargs: Kwargs): Promise<PickleTuple> {
+  private callShared(conn: PyManagerConnection, referent: Referent, face: PyFace<object>, method: string, args: unknown[], kwargs: Kwargs): PickleTuple | Promise<PickleTuple> {
     const fn = Object.prototype.hasOwnProperty.call(face.methods, method) ? face.methods[method] : undefined;
     const value = referent.value as object;
     if (fn !== undefined) {
       const name = `${face.typeid}.${method}`;
-      const entry: MethodEntry = { name, fn: () => fn(value, args, kwargs), self: value, arity: 0 };
-      const result = await this.invoke(conn, name, args, entry);
-      return faceOf(result) !== undefined ? this.proxyReply(conn, result as object) : pickleTuple("#RETURN", result);
+      // A waiting call (Queue.get, Lock.acquire) is handed the connection's signal: it ends when its client leaves.
+      const entry: MethodEntry = { name, fn: () => fn(value, args, kwargs, conn.signal), self: value, arity: 0 };
+      const call = new IncomingCall("pymanager", 0, name, args, conn.peer, undefined, undefined);
+      call.entry = entry;
+      const sink = new ReplySink();
+      this.pipeline.dispatch(call, sink);
+      if (!sink.done) return sink.later().then((result) => this.sharedResult(conn, result));
+      if (sink.failed) throw sink.value;
+      return this.sharedResult(conn, sink.value);
     }
     if (method === "#GETVALUE" && face.value !== undefined) return pickleTuple("#RETURN", face.value(value));
     if (method === "__repr__" || method === "__str__") return pickleTuple("#RETURN", face.repr(value));
     throw new RpcError("AttributeError", `method ${JSON.stringify(method)} of ${face.typeid} is not exposed`);
   }
+
+  /** A shared object's answer; one that is itself a shared object (a dict's iterator) goes back as a proxy. */
+  private sharedResult(conn: PyManagerConnection, result: unknown): PickleTuple {
+    return faceOf(result) !== undefined ? this.proxyReply(conn, result as object) : pickleTuple("#RETURN", result);
+  }
+}
+
+function asReply(reply: PickleTuple): PyManagerReply {
+  return { reply };
+}
+
+function failedReply(error: unknown): PyManagerReply {
+  return { reply: errorReply(error) };
 }
 
 /** `<kv object>` for a namespace, `<Account object>` for a class instance. */

@@ -40,7 +40,7 @@ const SYNC_TYPES: ReadonlyMap<string, Factory> = new Map<string, Factory>([
   }],
   ["dict", (args, kwargs) => {
     const d = new SharedDict();
-    DICT_FACE.methods.update(d, args, kwargs);
+    DICT_FACE.methods.update(d, args, kwargs, undefined);
     return d;
   }],
   ["list", (args) => new SharedList(args.length > 0 ? listItems(args[0]) : [])],
