@@ -110,7 +110,8 @@ export const DICT_FACE: PyFace<SharedDict> = {
   value: dictCopy,
 };
 
-function iterableOf(value: unknown): unknown[] {
+/** The items of a Python iterable as it arrives: a list or tuple, a set, a str's characters, a dict's keys. */
+export function iterableOf(value: unknown): unknown[] {
   if (Array.isArray(value)) return value;
   if (value instanceof Set) return [...value];
   if (typeof value === "string") return [...value];

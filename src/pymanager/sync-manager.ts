@@ -13,7 +13,7 @@ import { SharedDict, SharedList, SharedNamespace, SharedValue } from "./shared/c
 import { SharedCondition, SharedEvent, SharedLock, SharedSemaphore } from "./shared/locks.js";
 import { SharedQueue } from "./shared/queue.js";
 import { arg, pyInt, type Kwargs, type PyFace } from "./face.js";
-import { DICT_FACE, ITERATOR_FACE, KeyIterator, LIST_FACE, NAMESPACE_FACE, VALUE_FACE } from "./faces-data.js";
+import { DICT_FACE, ITERATOR_FACE, iterableOf, KeyIterator, LIST_FACE, NAMESPACE_FACE, VALUE_FACE } from "./faces-data.js";
 import { CONDITION_FACE, EVENT_FACE, LOCK_FACE, QUEUE_FACE, SEMAPHORE_FACE } from "./faces-sync.js";
 
 type Factory = (args: unknown[], kwargs: Kwargs) => object;
@@ -43,7 +43,7 @@ const SYNC_TYPES: ReadonlyMap<string, Factory> = new Map<string, Factory>([
     DICT_FACE.methods.update(d, args, kwargs, undefined);
     return d;
   }],
-  ["list", (args) => new SharedList(args.length > 0 ? listItems(args[0]) : [])],
+  ["list", (args) => new SharedList(args.length > 0 ? iterableOf(args[0]) : [])],
   ["Namespace", (_args, kwargs) => new SharedNamespace(kwargs ?? {})],
   ["Value", (args, kwargs) => {
     const typecode = arg(args, kwargs, 0, "typecode", undefined);
@@ -51,14 +51,6 @@ const SYNC_TYPES: ReadonlyMap<string, Factory> = new Map<string, Factory>([
     return new SharedValue(arg(args, kwargs, 1, "value", null), typecode);
   }],
 ]);
-
-function listItems(source: unknown): unknown[] {
-  if (Array.isArray(source)) return source;
-  if (source instanceof Set) return [...source];
-  if (typeof source === "string") return [...source];
-  if (source instanceof Map) return [...source.keys()];
-  throw new RpcError("TypeError", "list() needs an iterable");
-}
 
 /** A new shared object for SyncManager typeid `typeid`, or undefined when it is not one. */
 export function createSyncObject(typeid: string, args: unknown[], kwargs: Kwargs): object | undefined {
