@@ -159,6 +159,16 @@ async function startFarcallServer(): Promise<{ child: ChildRun; ports: FarcallPo
   }
 }
 
+/** Runs `use` against a fresh farcall server, stopped afterwards. */
+async function onFarcall<T>(use: (ports: FarcallPorts) => Promise<T>): Promise<T> {
+  const server = await startFarcallServer();
+  try {
+    return await use(server.ports);
+  } finally {
+    await server.child.stop();
+  }
+}
+
 /** The seed client (or its copy with the loop count as an argument), timed start to exit. */
 async function pythonClients(port: number, loops: number, timeoutMs: number): Promise<Omit<PyRun, "config" | "expected">> {
   const args = loops === 1000 ? [SEED_CLIENT, HOST, String(port)] : [LOOPS_CLIENT, HOST, String(port), String(loops)];
@@ -232,22 +242,8 @@ export async function runPyManager(loops: number, log: (message: string) => void
         server.stop();
       }
     },
-    "py-farcall": async () => {
-      const server = await startFarcallServer();
-      try {
-        return await pythonClients(server.ports.pymanager, loops, pyTimeoutMs);
-      } finally {
-        await server.child.stop();
-      }
-    },
-    "py-oneport": async () => {
-      const server = await startFarcallServer();
-      try {
-        return await pythonClients(server.ports.oneport, loops, pyTimeoutMs);
-      } finally {
-        await server.child.stop();
-      }
-    },
+    "py-farcall": () => onFarcall((ports) => pythonClients(ports.pymanager, loops, pyTimeoutMs)),
+    "py-oneport": () => onFarcall((ports) => pythonClients(ports.oneport, loops, pyTimeoutMs)),
     "farcall-py": async () => {
       const server = await startPythonServer();
       try {
@@ -256,14 +252,7 @@ export async function runPyManager(loops: number, log: (message: string) => void
         server.stop();
       }
     },
-    "farcall-farcall": async () => {
-      const server = await startFarcallServer();
-      try {
-        return await farcallClients(`tcp://${HOST}:${server.ports.tcp}`, loops, farcallBoundMs);
-      } finally {
-        await server.child.stop();
-      }
-    },
+    "farcall-farcall": () => onFarcall((ports) => farcallClients(`tcp://${HOST}:${ports.tcp}`, loops, farcallBoundMs)),
   };
   for (const config of PY_CONFIGS) {
     let run: PyRun;
