@@ -61,6 +61,19 @@ export { describeMethod } from "./core/method-doc.js";
 export type { MethodDoc, ParamDoc } from "./core/method-doc.js";
 
 /**
+ * Shared objects, Python's SyncManager types: one instance served under a name (`{ jobs:
+ * queue }`) or returned by a function (`get_queue: () => queue`) is the same object to
+ * farcall/1 callers and to Python's manager clients (`m.get_queue().put(x)`), with Python's
+ * semantics; a waiting get or acquire parks only its own call.
+ */
+export { SharedQueue } from "./pymanager/shared/queue.js";
+export type { SharedQueueOptions } from "./pymanager/shared/queue.js";
+export { SharedDict, SharedList, SharedNamespace, SharedValue } from "./pymanager/shared/containers.js";
+export { SharedLock, SharedSemaphore, SharedEvent } from "./pymanager/shared/locks.js";
+export type { SharedLockOptions, SharedSemaphoreOptions } from "./pymanager/shared/locks.js";
+export type { BlockingOptions } from "./pymanager/shared/waiters.js";
+
+/**
  * Python's types that JavaScript values cannot tell apart, kept as a mark on the natural
  * value (a tuple is an array marked "tuple"; frozenset, bytearray, date and datetime too), so
  * Python's manager clients get back what they stored.

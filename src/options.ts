@@ -2,6 +2,7 @@
  * The options of serve() and connect(), with every default in one frozen place and checks
  * that make misuse fail at startup, naming the option.
  */
+import type { PyManagerOnPort } from "./pymanager/one-port-entry.js";
 import type { IncomingMessage } from "node:http";
 import type { SecureContextOptions } from "node:tls";
 import type { CallLog, CallLogEntry } from "./core/call-log.js";
@@ -149,6 +150,13 @@ export interface ListenEntry {
   use?: Interceptor[];
   /** Whether raw JSON-RPC over TCP (and over WebSocket, subprotocol `jsonrpc-2.0`) is served on this listener. @default the server's `jsonRpcOverTcp` */
   jsonRpcOverTcp?: JsonRpcOverTcp;
+  /**
+   * tcp:// and unix:// only: also answer Python's manager clients, taking a connection that
+   * sends nothing for `silenceMs` for one (it gets the manager's challenge). Every Python
+   * connection waits that long first, and any client that connects and waits (a browser's
+   * preconnect) is taken for a Python client. @default off
+   */
+  pymanager?: PyManagerOnPort;
 }
 
 export interface ServeOptions extends ConnectionLimits, ResumeBufferLimits {

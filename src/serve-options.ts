@@ -3,6 +3,7 @@
  * settings, and one policy per listener (its `listen` entry over the server-wide defaults).
  * A bad value fails naming its option, and for a listener's own, the listener.
  */
+import { checkPyManagerOnPort, type PyManagerOnPort } from "./pymanager/one-port-entry.js";
 import type { IncomingMessage } from "node:http";
 import type { CallLog } from "./core/call-log.js";
 import { resolveLogger, type Logger } from "./core/logger.js";
@@ -22,7 +23,7 @@ import type { NatsOptions } from "./nats/options.js";
 export type ListenOption = Exclude<keyof ListenEntry, "url">;
 
 /** Every option a listen entry may set, for the message naming an unknown one. */
-const LISTEN_OPTIONS: readonly ListenOption[] = ["authkey", "auth", "allow", "tls", "use", "jsonRpcOverTcp"];
+const LISTEN_OPTIONS: readonly ListenOption[] = ["authkey", "auth", "allow", "tls", "use", "jsonRpcOverTcp", "pymanager"];
 
 const JSON_RPC_OVER_TCP: readonly JsonRpcOverTcp[] = ["auto", "trusted", "off"];
 
@@ -41,6 +42,8 @@ export interface ListenerPolicy {
   /** This listener's interceptors, run inside the server's; undefined when it has none. */
   readonly use: readonly Interceptor[] | undefined;
   readonly jsonRpcOverTcp: JsonRpcOverTcp;
+  /** Python's manager clients on a one-port listener, when the entry opted in. */
+  readonly pymanager: PyManagerOnPort | undefined;
 }
 
 /** ServeOptions with defaults applied and checked. */
@@ -118,7 +121,7 @@ function resolveResume(options: ServeOptions, maxWriteBufferBytes: number): Resu
 }
 
 /** The server-wide values of the options a listen entry may override, checked. */
-type Defaults = Omit<ListenerPolicy, "url" | "name" | "own" | "use">;
+type Defaults = Omit<ListenerPolicy, "url" | "name" | "own" | "use" | "pymanager">;
 
 function resolveDefaults(options: ServeOptions): Defaults {
   return {
@@ -132,7 +135,7 @@ function resolveDefaults(options: ServeOptions): Defaults {
 
 /** The policy of `listen[index]`: a URL takes every default, an entry replaces those it sets. */
 function resolveEntry(entry: string | ListenEntry, index: number, defaults: Defaults): ListenerPolicy {
-  if (typeof entry === "string") return { url: entry, name: `listen[${index}] (${entry})`, own: [], use: undefined, ...defaults };
+  if (typeof entry === "string") return { url: entry, name: `listen[${index}] (${entry})`, own: [], use: undefined, pymanager: undefined, ...defaults };
   if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
     throw new TypeError(`listen[${index}] must be a URL string or a { url, ... } entry, got ${entry === null ? "null" : typeof entry}`);
   }
@@ -157,6 +160,7 @@ function resolveEntry(entry: string | ListenEntry, index: number, defaults: Defa
     tls: has("tls") ? checkTls(entry.tls, name) : defaults.tls,
     use: has("use") ? checkUse(entry.use, name) : undefined,
     jsonRpcOverTcp: has("jsonRpcOverTcp") ? checkJsonRpcOverTcp(entry.jsonRpcOverTcp!, `${name}: jsonRpcOverTcp`) : defaults.jsonRpcOverTcp,
+    pymanager: has("pymanager") ? checkPyManagerOnPort(entry.pymanager, name) : undefined,
   };
 }
 

@@ -33,6 +33,7 @@ import { WsUpgrades } from "./ws/upgrade.js";
 import { jsonRpcEntry, JsonRpcSessions, type JsonRpcAccess, type JsonRpcListenSettings } from "./jsonrpc/listen.js";
 import { jsonRpcWsHandler, JSONRPC_WS_PROTOCOL } from "./jsonrpc/ws-session.js";
 import { listenPyManager } from "./pymanager/listener.js";
+import { pyManagerEntry, type PyManagerEntrySettings, type PyManagerOnPort } from "./pymanager/one-port-entry.js";
 import { isPyManagerUrl, parsePyManagerUrl } from "./pymanager/remote.js";
 import { isNatsUrl, natsService } from "./nats/address.js";
 import { listenNats } from "./nats/listener.js";
@@ -90,6 +91,8 @@ const onePort: ListenRow = (policy, shared) => {
   const takes: ListenOption[] = ["authkey", "auth", "use", "jsonRpcOverTcp"];
   if (address.scheme !== "unix") takes.push("allow");
   if (address.scheme === "tls") takes.push("tls");
+  // Python's manager protocol has no TLS, so only plain listeners can answer it.
+  else takes.push("pymanager");
   only(policy, takes, `a ${address.scheme}:// listener`);
   return async () => {
     const { options: o, connections } = shared;
@@ -103,7 +106,9 @@ const onePort: ListenRow = (policy, shared) => {
     const farcall = farcallEntry(farcallConfig(policy, pipeline, shared), shared.farcall);
     const json = jsonRpcEntry(jsonSettings(pipeline, shared), jsonAccess(policy), shared.json);
     const config = { tls: policy.tls, handshakeTimeoutMs: o.handshakeTimeoutMs, allow: policy.allow, connections, logger: o.logger };
-    return listenOnePort(address, config, [farcall, http.entry, json]);
+    const entries = [farcall, http.entry, json];
+    if (policy.pymanager) entries.push(await pyManagerEntry(pipeline, pyManagerSettings(policy, policy.pymanager, o, address.scheme, address.path)));
+    return listenOnePort(address, config, entries);
   };
 };
 
@@ -150,7 +155,21 @@ const ws: ListenRow = (policy, shared) => {
   };
 };
 
-/** pymanager://: Python's manager protocol, whose server speaks first, so it needs a port of its own. */
+/** What a one-port listener's manager entry takes from its policy. */
+function pyManagerSettings(policy: ListenerPolicy, on: PyManagerOnPort, o: ResolvedServe, transport: string, unixPath: string | undefined): PyManagerEntrySettings {
+  return {
+    silenceMs: on.silenceMs,
+    authkey: policy.key,
+    logger: o.logger,
+    maxFrameBytes: o.limits.maxFrameBytes,
+    handshakeTimeoutMs: o.handshakeTimeoutMs,
+    idleTimeoutMs: o.peerLimits.idleTimeoutMs > 0 ? o.peerLimits.idleTimeoutMs : undefined,
+    transport,
+    unixPath,
+  };
+}
+
+/** pymanager://: Python's manager protocol on a port of its own (a tcp:// listener answers it too with the `pymanager` option). */
 const pymanager: ListenRow = (policy, shared) => {
   const address = parsePyManagerUrl(policy.url);
   only(policy, ["authkey", "allow", "use"], "a pymanager:// listener");

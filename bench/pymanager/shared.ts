@@ -12,3 +12,6 @@ export const TAG_PORTS = "PORTS";
 
 /** A farcall client's job: the usual W4 fields, plus the server's URL. */
 export type CounterJob = Job & { url: string };
+
+/** silenceMs of the one-port listener in the benchmark: what each Python connection waits there. */
+export const SILENCE_MS = 10;

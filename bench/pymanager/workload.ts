@@ -1,5 +1,5 @@
 /**
- * The seed counter workload of Python's multiprocessing managers, four ways in one run:
+ * The seed counter workload of Python's multiprocessing managers, five ways in one run:
  * Python's seed client against Python's seed server and against farcall's pymanager://
  * listener, and 5 farcall client processes against Python's server and against farcall over
  * farcall/1 (tcp://). Every server is fresh, every count starts at zero and must end at
@@ -11,9 +11,10 @@ import { fileURLToPath } from "node:url";
 import { COMMAND, TAG, type WorkloadResult } from "../jobs.js";
 import { ChildRun } from "../processes.js";
 import { loadQuickAck } from "../../src/pymanager/quickack.js";
-import { TAG_PORTS, type CounterJob } from "./shared.js";
+import { SILENCE_MS, TAG_PORTS, type CounterJob } from "./shared.js";
+import { renderSync, runSyncWorkloads, syncFailures, type SyncResults } from "./sync-workload.js";
 
-export type PyConfigName = "py-py" | "py-farcall" | "farcall-py" | "farcall-farcall";
+export type PyConfigName = "py-py" | "py-farcall" | "py-oneport" | "farcall-py" | "farcall-farcall";
 
 export interface PyConfig {
   name: PyConfigName;
@@ -23,6 +24,7 @@ export interface PyConfig {
 export const PY_CONFIGS: readonly PyConfig[] = [
   { name: "py-py", label: "Python clients -> Python server" },
   { name: "py-farcall", label: "Python clients -> farcall pymanager://" },
+  { name: "py-oneport", label: `Python clients -> farcall tcp:// one-port (silenceMs ${SILENCE_MS})` },
   { name: "farcall-py", label: "farcall clients -> Python server" },
   { name: "farcall-farcall", label: "farcall clients -> farcall tcp://" },
 ];
@@ -45,9 +47,13 @@ export interface PyManagerResults {
   /** Why farcall's listener could not set TCP_QUICKACK, when it could not. */
   quickAckMissing?: string;
   runs: PyRun[];
+  /** The SyncManager dict and Queue workload and the challenge waits. */
+  sync?: SyncResults;
 }
 
 const CLIENTS = 5;
+/** Operations of the SyncManager dict and Queue workloads, from 4 Python processes. */
+const SYNC_OPS = Number(process.env.BENCH_PYMANAGER_SYNC_OPS ?? 100_000);
 const HOST = "127.0.0.1";
 const START_TIMEOUT_MS = 30_000;
 const SLACK_MS = 30_000;
@@ -141,13 +147,25 @@ async function startPythonServer(): Promise<{ port: number; stop(): void }> {
   return { port, stop };
 }
 
-async function startFarcallServer(): Promise<{ child: ChildRun; ports: { pymanager: number; tcp: number } }> {
+type FarcallPorts = { pymanager: number; tcp: number; oneport: number };
+
+async function startFarcallServer(): Promise<{ child: ChildRun; ports: FarcallPorts }> {
   const child = new ChildRun("farcall pymanager server", FARCALL_SERVER);
   try {
-    return { child, ports: await child.expect<{ pymanager: number; tcp: number }>(TAG_PORTS, START_TIMEOUT_MS) };
+    return { child, ports: await child.expect<FarcallPorts>(TAG_PORTS, START_TIMEOUT_MS) };
   } catch (error) {
     await child.stop();
     throw error;
+  }
+}
+
+/** Runs `use` against a fresh farcall server, stopped afterwards. */
+async function onFarcall<T>(use: (ports: FarcallPorts) => Promise<T>): Promise<T> {
+  const server = await startFarcallServer();
+  try {
+    return await use(server.ports);
+  } finally {
+    await server.child.stop();
   }
 }
 
@@ -224,14 +242,8 @@ export async function runPyManager(loops: number, log: (message: string) => void
         server.stop();
       }
     },
-    "py-farcall": async () => {
-      const server = await startFarcallServer();
-      try {
-        return await pythonClients(server.ports.pymanager, loops, pyTimeoutMs);
-      } finally {
-        await server.child.stop();
-      }
-    },
+    "py-farcall": () => onFarcall((ports) => pythonClients(ports.pymanager, loops, pyTimeoutMs)),
+    "py-oneport": () => onFarcall((ports) => pythonClients(ports.oneport, loops, pyTimeoutMs)),
     "farcall-py": async () => {
       const server = await startPythonServer();
       try {
@@ -240,14 +252,7 @@ export async function runPyManager(loops: number, log: (message: string) => void
         server.stop();
       }
     },
-    "farcall-farcall": async () => {
-      const server = await startFarcallServer();
-      try {
-        return await farcallClients(`tcp://${HOST}:${server.ports.tcp}`, loops, farcallBoundMs);
-      } finally {
-        await server.child.stop();
-      }
-    },
+    "farcall-farcall": () => onFarcall((ports) => farcallClients(`tcp://${HOST}:${ports.tcp}`, loops, farcallBoundMs)),
   };
   for (const config of PY_CONFIGS) {
     let run: PyRun;
@@ -260,14 +265,26 @@ export async function runPyManager(loops: number, log: (message: string) => void
     const wall = run.wallMs === undefined ? "no wall time" : `${Math.round(run.wallMs)} ms`;
     log(`pymanager ${config.name}: ${wall}, counter ${run.counter ?? "-"}${run.error ? `, error: ${run.error}` : ""}`);
   }
+  results.sync = await runSyncWorkloads(
+    {
+      runPython,
+      track: (child) => void pythons.add(child),
+      startFarcall: async () => {
+        const { child, ports } = await startFarcallServer();
+        return { pid: child.pid, ports, stop: () => child.stop() };
+      },
+    },
+    SYNC_OPS,
+    log,
+  );
   return results;
 }
 
 /** Runs whose counter is not exactly 5 x N, that were cut short, or that failed. */
 export function pyManagerFailures(results: PyManagerResults): string[] {
-  return results.runs
+  return [...(results.sync ? syncFailures(results.sync) : []), ...results.runs
     .filter((r) => r.error !== undefined || r.counter !== r.expected || r.complete === false)
-    .map((r) => `pymanager ${r.config}: ${r.error ?? (r.counter !== r.expected ? `counter read ${r.counter}, expected ${r.expected}` : "cut by the time bound")}`);
+    .map((r) => `pymanager ${r.config}: ${r.error ?? (r.counter !== r.expected ? `counter read ${r.counter}, expected ${r.expected}` : "cut by the time bound")}`)];
 }
 
 /** The printed table: wall time, the counter check, and the ratio to Python against Python. */
@@ -293,5 +310,6 @@ export function renderPyManager(results: PyManagerResults): string {
     "farcall clients: from GO, all 5 processes connected, to the last one done.",
     results.quickAck ? "sockopt installed: farcall's listener sets TCP_QUICKACK." : `No TCP_QUICKACK on farcall's listener: ${results.quickAckMissing ?? "unavailable"}.`,
   );
+  if (results.sync) lines.push("", renderSync(results.sync));
   return lines.join("\n");
 }

@@ -27,8 +27,9 @@ Options:
 ${TLS_USAGE.client}
   -h, --help       show this help
 
-Exit status, the same for every URL scheme: 0 with the list on stdout; 2 for bad usage
-or when the server cannot be reached, refuses the key, or is not an RPC endpoint.`;
+Exit status, the same for every URL scheme: 0 with the list on stdout; 2 for bad usage,
+when the server cannot be reached, refuses the key or is not an RPC endpoint, or cannot
+list (Python's own manager server).`;
 
 /** Runs `farcall list` with the arguments after "list". */
 export async function listCommand(argv: string[]): Promise<void> {
@@ -40,7 +41,7 @@ export async function listCommand(argv: string[]): Promise<void> {
   if (positionals.length !== 1) throw new CliError('list needs exactly one URL\nRun "farcall list --help" for usage.');
   const [url] = positionals as [string];
   const flags = clientFlags(values);
-  const { methods, instances } = await withRemote(url, flags, async (remote) => (isNatsUrl(url) ? fromServiceApi(url, await natsInstances(remote)) : { methods: await listMethods(remote), instances: undefined }));
+  const { methods, instances } = await withRemote(url, flags, async (remote) => (isNatsUrl(url) ? fromServiceApi(url, await natsInstances(remote)) : { methods: await listedBy(remote), instances: undefined }));
   process.stdout.write(methods.map((m) => `${signatureOf(m)}${m.description ? `  ${m.description}` : ""}\n${errorLines(m)}`).join(""));
   if (instances) process.stdout.write(instanceLines(instances).join(""));
 }
@@ -73,6 +74,13 @@ function dataShape(schema: JsonSchema): string {
     return `{${Object.entries(props as Record<string, JsonSchema>).map(([k, v]) => `${k}: ${typeNameOf(v) ?? "any"}`).join(", ")}}`;
   }
   return typeNameOf(schema) ?? "any";
+}
+
+/** listMethods(), where a server that cannot list (Python's manager server) is a question it has no answer to, not a remote failure. */
+async function listedBy(remote: unknown): Promise<MethodInfo[]> {
+  return listMethods(remote).catch((err: unknown) => {
+    throw RpcError.is(err) && err.code === "METHOD_NOT_FOUND" ? new CliError(err.message) : err;
+  });
 }
 
 /** The methods of a NATS service's instances (each once, by name), and the instances. */

@@ -2,14 +2,16 @@
  * Numbers plain JSON cannot carry exactly, found with the place they sit so the error can
  * name it. JSON.parse turns a literal beyond the double range (`1e400`, a million digits) into
  * ±Infinity, which plain JSON cannot even write back (JSON.stringify would answer null): such
- * a document is refused rather than silently changed. Likewise NaN and ±Infinity in a value to
- * encode as plain JSON.
+ * a document is refused rather than silently changed. So is a non-zero literal too small for
+ * a double (`1e-400`), which JSON.parse turns into 0. Likewise NaN and ±Infinity in a value
+ * to encode as plain JSON.
  */
 import { RpcError } from "../core/errors.js";
 
 /**
- * A literal that may overflow a double: an exponent of three or more digits, or a run of
- * more than 308 digits. Matches inside strings too; those cost one walk that finds nothing.
+ * A literal that may overflow or underflow a double: an exponent of three or more digits, or
+ * a run of more than 308 digits. Matches inside strings too; those cost one walk that finds
+ * nothing.
  */
 const MAY_OVERFLOW = /[eE][+-]?\d{3}|\d{309}/;
 
@@ -44,4 +46,31 @@ export function checkParsedNumbers(text: string, doc: unknown): void {
   if (at !== undefined) {
     throw new RpcError("PARSE_ERROR", `invalid JSON: the number at ${at} is outside the double range (±1.8e308); send a string for such values`);
   }
+  const under = findUnderflow(text);
+  if (under !== undefined) {
+    throw new RpcError("PARSE_ERROR", `invalid JSON: the number ${under.literal.length > 40 ? `${under.literal.slice(0, 37)}...` : under.literal} at character ${under.offset} is not zero but too small for a double (under ±5e-324); send a string for such values`);
+  }
+}
+
+const NUMBER = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+
+/**
+ * The first number literal outside strings that is not zero but parses as 0, with its
+ * offset: the parsed document cannot tell it from a literal 0, so the text is scanned.
+ */
+function findUnderflow(text: string): { literal: string; offset: number } | undefined {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      // Skip the string, escapes included; the document already parsed, so it is well formed.
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      NUMBER.lastIndex = i;
+      const literal = NUMBER.exec(text)?.[0] ?? text[i]!;
+      const mantissa = literal.split(/[eE]/)[0]!;
+      if (Number(literal) === 0 && /[1-9]/.test(mantissa)) return { literal, offset: i };
+      i += literal.length - 1;
+    }
+  }
+  return undefined;
 }

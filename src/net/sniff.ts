@@ -26,6 +26,11 @@ export interface SniffEntry {
   match(head: Buffer): boolean | undefined;
   /** Takes the connection over; `head` holds every byte read so far. */
   accept(socket: Socket, head: Buffer, connection: SniffedConnection): void;
+  /**
+   * For a protocol whose server speaks first: the entry takes a connection that has sent
+   * nothing for this long (with an empty head). At most one entry of a table sets it.
+   */
+  readonly silenceMs?: number;
 }
 
 /** Bytes read before a verdict is due; no supported preamble is longer. */
@@ -34,7 +39,21 @@ const MAX_SNIFF_BYTES = 64;
 /** Reads the first bytes of `socket` and hands it to the entry they match. */
 export function sniff(socket: Socket, entries: readonly SniffEntry[], connection: SniffedConnection, onUnknown: (head: Buffer) => void): void {
   let head: Buffer = Buffer.alloc(0);
+  const silent = entries.find((e) => e.silenceMs !== undefined);
+  // One timer per connection, and only on listeners that opted in: the first byte clears it.
+  let timer = silent === undefined ? undefined : setTimeout(() => {
+    socket.removeListener("data", onData);
+    socket.removeListener("close", onClose);
+    silent.accept(socket, head, connection);
+  }, silent.silenceMs);
+  const onClose = (): void => clearTimeout(timer);
+  if (timer !== undefined) socket.once("close", onClose);
   const onData = (chunk: Buffer): void => {
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      socket.removeListener("close", onClose);
+      timer = undefined;
+    }
     head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
     let undecided = false;
     for (const entry of entries) {

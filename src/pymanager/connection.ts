@@ -7,11 +7,11 @@
  */
 import type { Socket } from "node:net";
 import { decodePickle, encodePickle, pickleTuple, recordGlobals, type PickleTuple } from "./pickle/pickle.js";
-import type { RpcError } from "../core/errors.js";
+import { RpcError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { tracebackReply } from "./errors.js";
 import { pyRepr } from "./repr.js";
-import type { PyManagerConnection, PyManagerService } from "./server.js";
+import type { PyManagerConnection, PyManagerReply, PyManagerService } from "./server.js";
 import { answerChallenge, FAILURE, HANDSHAKE_FRAME_BYTES, isWelcome, makeChallenge, verifyResponse, WELCOME } from "./auth.js";
 import { PyFrameReader, pyFrame } from "./framing.js";
 import type { QuickAck } from "./quickack.js";
@@ -28,13 +28,33 @@ export interface PyConnectionLimits {
 /** Python clients never send a request before the reply to the previous one; this bounds a peer that does. */
 const MAX_QUEUED_REQUESTS = 16;
 
-/** Globals a request may name: a Token (get_methods' argument) and RemoteError, as inert records. */
-const REQUEST_GLOBALS = recordGlobals(["multiprocessing.managers.Token", "multiprocessing.managers.RemoteError"]);
+/**
+ * Globals a request may name: a Token (get_methods' argument) and RemoteError, as inert
+ * records, and `range`, which `manager.list(range(10))` sends, as the list it stands for.
+ */
+const REQUEST_GLOBALS = { ...recordGlobals(["multiprocessing.managers.Token", "multiprocessing.managers.RemoteError"]), builtins: { range: rangeList } };
+
+/** Most items a `range` argument may stand for, checked before any is made. */
+const MAX_RANGE_ITEMS = 1_000_000;
+
+/** `range(start, stop, step)` as the list of its ints. */
+function rangeList(args: unknown[]): number[] {
+  const [start, stop, step = 1] = args.length === 1 ? [0, args[0]] : args;
+  if (![start, stop, step].every((n) => typeof n === "number" && Number.isSafeInteger(n)) || step === 0) {
+    throw new RpcError("PARSE_ERROR", "range() needs integer arguments and a step other than 0");
+  }
+  const [a, b, s] = [start, stop, step] as number[];
+  const count = Math.max(0, Math.ceil((b - a) / s));
+  if (count > MAX_RANGE_ITEMS) throw new RpcError("RESOURCE_EXHAUSTED", `range of ${count} items exceeds the ${MAX_RANGE_ITEMS} a request may carry`);
+  return Array.from({ length: count }, (_, i) => a + i * s);
+}
 
 const enum State { AwaitResponse, AwaitChallenge, AwaitVerdict, Ready, Closed }
 
 export class PyManagerSocket implements PyManagerConnection {
   stream = false;
+  private readonly closing = new AbortController();
+  readonly signal: AbortSignal = this.closing.signal;
   private state = State.AwaitResponse;
   private readonly reader: PyFrameReader;
   private readonly challenge = makeChallenge();
@@ -61,7 +81,9 @@ export class PyManagerSocket implements PyManagerConnection {
     this.handshakeTimer = setTimeout(() => this.abandon(`no handshake within handshakeTimeoutMs ${limits.handshakeTimeoutMs}`), limits.handshakeTimeoutMs);
     const { quickAck } = limits;
     socket.on("data", quickAck === undefined ? (chunk: Buffer) => this.reader.push(chunk) : (chunk: Buffer) => {
-      quickAck(socket);
+      // The stall is the client's handshake and one-shot request written in two pieces; on
+      // a stream each request is one write, so the syscall per read is no longer needed.
+      if (!this.stream) quickAck(socket);
       this.reader.push(chunk);
     });
     socket.on("error", () => this.socket.destroy()); // 'close' follows and does the cleanup
@@ -137,26 +159,30 @@ export class PyManagerSocket implements PyManagerConnection {
       return;
     }
     this.busy = true;
-    void this.service.handle(this, request).then(({ reply, shutdown }) => {
-      if (this.state === State.Closed) return;
-      this.send(reply);
-      this.busy = false;
-      if (shutdown) this.onShutdown();
-      if (!this.stream) {
-        // One-shot connection: one request, one reply, then the server closes (Python does).
-        this.socket.end();
-        this.close();
-        return;
+    const outcome = this.service.handle(this, request);
+    if (outcome instanceof Promise) void outcome.then((reply) => this.replied(reply));
+    else this.replied(outcome);
+  }
+
+  private replied({ reply, shutdown }: PyManagerReply): void {
+    if (this.state === State.Closed) return;
+    this.send(reply);
+    this.busy = false;
+    if (shutdown) this.onShutdown();
+    if (!this.stream) {
+      // One-shot connection: one request, one reply, then the server closes (Python does).
+      this.socket.end();
+      this.close();
+      return;
+    }
+    if (this.queueHead < this.queue.length) {
+      const next = this.queue[this.queueHead++];
+      if (this.queueHead === this.queue.length) {
+        this.queue = [];
+        this.queueHead = 0;
       }
-      if (this.queueHead < this.queue.length) {
-        const next = this.queue[this.queueHead++];
-        if (this.queueHead === this.queue.length) {
-          this.queue = [];
-          this.queueHead = 0;
-        }
-        this.run(next);
-      }
-    });
+      this.run(next);
+    }
   }
 
   private send(reply: PickleTuple): void {
@@ -189,6 +215,7 @@ export class PyManagerSocket implements PyManagerConnection {
 
   private cleanup(): void {
     this.close();
+    this.closing.abort(new RpcError("CANCELLED", `${this.where()} closed its connection`));
     this.service.closed(this);
     this.onClosed(this);
   }

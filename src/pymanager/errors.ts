@@ -14,7 +14,7 @@ import { RpcError } from "../core/errors.js";
  */
 const PYTHON_EXCEPTIONS: ReadonlySet<string> = new Set([
   "ArithmeticError", "AssertionError", "AttributeError", "Exception", "IndexError", "KeyError",
-  "LookupError", "NotImplementedError", "OverflowError", "PermissionError", "RuntimeError",
+  "LookupError", "NotImplementedError", "OverflowError", "PermissionError", "RuntimeError", "StopIteration",
   "TimeoutError", "TypeError", "ValueError", "ZeroDivisionError",
 ]);
 
@@ -27,6 +27,16 @@ const PYTHON_EQUIVALENTS: Readonly<Record<string, string>> = Object.freeze({
   DEADLINE_EXCEEDED: "TimeoutError",
   RangeError: "ValueError",
   TypeError: "TypeError",
+});
+
+/**
+ * Exceptions outside builtins, by farcall code: a shared queue's timeouts, which the client
+ * catches as `queue.Empty` / `queue.Full` (Python 2.7 reads the module as `Queue`, which the
+ * pickle writer names at protocol 2).
+ */
+const MODULE_EXCEPTIONS: Readonly<Record<string, readonly [string, string]>> = Object.freeze({
+  QUEUE_EMPTY: ["queue", "Empty"],
+  QUEUE_FULL: ["queue", "Full"],
 });
 
 /** The Python exception name `error` asks for, or undefined. */
@@ -49,6 +59,9 @@ function messageOf(error: unknown): string {
 
 /** The reply for a failed call: `#ERROR` with a Python exception, or `#TRACEBACK` text. */
 export function errorReply(error: unknown): PickleTuple {
+  const code = RpcError.is(error) ? error.code : undefined;
+  const qualified = typeof code === "string" && Object.prototype.hasOwnProperty.call(MODULE_EXCEPTIONS, code) ? MODULE_EXCEPTIONS[code] : undefined;
+  if (qualified !== undefined) return pickleTuple("#ERROR", new PickleGlobal(qualified[0], qualified[1], { args: [] }));
   const name = pythonExceptionName(error);
   if (name !== undefined) return pickleTuple("#ERROR", new PickleGlobal("builtins", name, { args: [messageOf(error)] }));
   return tracebackReply(`${RpcError.from(error).code}: ${messageOf(error)}`);

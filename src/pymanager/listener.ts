@@ -8,14 +8,16 @@
  * const listener = await listenPyManager({ scheme: "tcp", host: "127.0.0.1", port: 50000 }, new Dispatcher(api),
  *   { authkey: Buffer.from("password"), logger: consoleLogger });
  */
-import { pickleTuple } from "./pickle/pickle.js";
+import type { Socket } from "node:net";
+import { pickleTuple, type PickleTuple } from "./pickle/pickle.js";
+import type { PeerInfo } from "../core/context.js";
 import type { CallPipeline } from "../core/pipeline.js";
 import type { Logger } from "../core/logger.js";
 import { PyManagerService } from "./server.js";
 import type { StreamAddress } from "../net/address.js";
 import type { AllowList } from "../net/allow-list.js";
-import { PyManagerSocket } from "./connection.js";
-import { loadQuickAck, type QuickAck } from "./quickack.js";
+import { PyManagerSocket, type PyConnectionLimits } from "./connection.js";
+import { loadQuickAck } from "./quickack.js";
 import { listenStream } from "../net/tcp.js";
 
 /** Options of {@link listenPyManager}. */
@@ -71,19 +73,9 @@ function positive(value: number | undefined, fallback: number, name: string): nu
 /** Serves what `pipeline` runs to Python manager clients on `address` (a tcp or unix address). */
 export async function listenPyManager(address: StreamAddress, pipeline: CallPipeline, options: PyManagerListenOptions): Promise<PyManagerListener> {
   if (address.scheme === "tls") throw new TypeError("pymanager:// listens on plain TCP or a unix socket: Python's manager protocol has no TLS");
-  const limits = {
-    maxFrameBytes: positive(options.maxFrameBytes, PYMANAGER_LISTEN_DEFAULTS.maxFrameBytes, "maxFrameBytes"),
-    handshakeTimeoutMs: positive(options.handshakeTimeoutMs, PYMANAGER_LISTEN_DEFAULTS.handshakeTimeoutMs, "handshakeTimeoutMs"),
-    idleTimeoutMs: positive(options.idleTimeoutMs, PYMANAGER_LISTEN_DEFAULTS.idleTimeoutMs, "idleTimeoutMs"),
-    quickAck: undefined as QuickAck | undefined,
-  };
+  const limits = await connectionLimits(options);
   const key = options.authkey ?? new Uint8Array(0);
   const { logger } = options;
-  if (options.quickAck !== false) {
-    const { quickAck, missing } = await loadQuickAck();
-    limits.quickAck = quickAck;
-    if (missing !== undefined) logger.info(`pymanager listener: ${missing}; Python clients may wait ~40 ms for a delayed ACK on each new connection`);
-  }
   const service = new PyManagerService(pipeline, { maxReferents: options.maxReferents, allowShutdown: options.allowShutdown });
   const open = new Set<PyManagerSocket>();
   const onClosed = (conn: PyManagerSocket): void => void open.delete(conn);
@@ -106,9 +98,7 @@ export async function listenPyManager(address: StreamAddress, pipeline: CallPipe
       return true;
     },
     onSocket: (socket) => {
-      const peer = { transport: address.scheme, address: socket.remoteAddress ?? address.path ?? "", port: socket.remotePort, authenticated: key.length > 0 };
-      // The address this client dialled, as Python's server names itself in a Token.
-      const dialled = address.scheme === "unix" ? address.path ?? "" : pickleTuple(socket.localAddress ?? address.host ?? "", socket.localPort ?? address.port ?? 0);
+      const { peer, dialled } = whoIs(socket, address.scheme, address.path, key);
       open.add(new PyManagerSocket(socket, service, key, limits, logger, peer, dialled, onClosed, () => void close()));
     },
     onError: (error) => logger.error(`pymanager listener: ${error.message}`),
@@ -124,4 +114,27 @@ export async function listenPyManager(address: StreamAddress, pipeline: CallPipe
     },
     close,
   };
+}
+
+/** The checked limits of each connection, TCP_QUICKACK loaded where asked and available. */
+export async function connectionLimits(options: PyManagerListenOptions): Promise<PyConnectionLimits> {
+  const limits: PyConnectionLimits = {
+    maxFrameBytes: positive(options.maxFrameBytes, PYMANAGER_LISTEN_DEFAULTS.maxFrameBytes, "maxFrameBytes"),
+    handshakeTimeoutMs: positive(options.handshakeTimeoutMs, PYMANAGER_LISTEN_DEFAULTS.handshakeTimeoutMs, "handshakeTimeoutMs"),
+    idleTimeoutMs: positive(options.idleTimeoutMs, PYMANAGER_LISTEN_DEFAULTS.idleTimeoutMs, "idleTimeoutMs"),
+    quickAck: undefined,
+  };
+  if (options.quickAck !== false) {
+    const { quickAck, missing } = await loadQuickAck();
+    limits.quickAck = quickAck;
+    if (missing !== undefined) options.logger.info(`pymanager listener: ${missing}; Python clients may wait ~40 ms for a delayed ACK on each new connection`);
+  }
+  return limits;
+}
+
+/** The client as a call's peer, and the address it dialled, as Python's server names itself in a Token. */
+export function whoIs(socket: Socket, scheme: string, path: string | undefined, key: Uint8Array): { peer: PeerInfo; dialled: PickleTuple | string } {
+  const peer = { transport: scheme, address: socket.remoteAddress ?? path ?? "", port: socket.remotePort, authenticated: key.length > 0 };
+  const dialled = scheme === "unix" ? path ?? "" : pickleTuple(socket.localAddress ?? "", socket.localPort ?? 0);
+  return { peer, dialled };
 }

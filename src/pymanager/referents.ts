@@ -5,8 +5,12 @@
  * connection, so a killed client leaks its objects forever; here a referent also
  * remembers the stream connections that called it, and is freed when the last of them
  * closes (a Python client closes its stream only once it holds no proxy on the server).
+ * Shared objects (SyncManager's types) are the exception: they are passed between
+ * processes, so only their reference count frees them, and a killed client leaks its
+ * references to them as it would on Python's server (bounded by maxReferents).
  */
 import type { Dispatcher } from "../core/dispatcher.js";
+import type { PyFace } from "./face.js";
 import { RpcError } from "../core/errors.js";
 
 /** What a referent is, which decides how its methods run. */
@@ -18,6 +22,8 @@ export interface Referent {
   readonly methods: Dispatcher | undefined;
   /** Prefix of the method paths in `methods` ("kv." for the exposed namespace kv). */
   readonly prefix: string;
+  /** The Python face of a shared object (a queue, a dict...), which answers its calls. */
+  readonly face: PyFace<object> | undefined;
   /** Names the client's proxy offers. */
   readonly exposed: readonly string[];
   refcount: number;
@@ -45,13 +51,13 @@ export class ReferentTable {
   }
 
   /** Holds a new referent with a reference count of 1 and returns it. */
-  add(value: unknown, methods: Dispatcher | undefined, prefix: string, exposed: readonly string[]): Referent {
+  add(value: unknown, methods: Dispatcher | undefined, prefix: string, exposed: readonly string[], face?: PyFace<object>): Referent {
     if (this.byIdent.size >= this.limits.maxReferents) {
       throw new RpcError("RESOURCE_EXHAUSTED", `the server holds ${this.byIdent.size} objects, maxReferents ${this.limits.maxReferents}`);
     }
     // Fresh hex idents, never "0" (Python reserves it) and never reused while the server runs.
     const ident = (this.nextIdent++).toString(16).padStart(8, "0");
-    const referent: Referent = { ident, value, methods, prefix, exposed, refcount: 1, holders: new Set() };
+    const referent: Referent = { ident, value, methods, face, prefix, exposed, refcount: 1, holders: new Set() };
     this.byIdent.set(ident, referent);
     return referent;
   }
@@ -74,7 +80,10 @@ export class ReferentTable {
 
   /** Records that stream `holder` uses `referent`. */
   hold(referent: Referent, holder: object): void {
-    if (referent.holders.has(holder)) return;
+    // A shared object (a dict, a Queue) is handed between processes: a parent makes it and
+    // its children use it on their own streams and exit, so the last stream to close says
+    // nothing of the parent's reference. Its reference count alone decides, as in Python.
+    if (referent.face !== undefined || referent.holders.has(holder)) return;
     referent.holders.add(holder);
     let held = this.byHolder.get(holder);
     if (held === undefined) this.byHolder.set(holder, (held = new Set()));

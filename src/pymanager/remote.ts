@@ -5,6 +5,7 @@
  * expressible through a Remote; positional ones are passed as they are.
  */
 import { RpcError } from "../core/errors.js";
+import { LIST_METHODS } from "../core/messages.js";
 import type { Caller, CallOptions } from "../core/remote.js";
 import type { StreamAddress } from "../net/address.js";
 import type { PyManagerClient, PyManagerObject } from "./client.js";
@@ -50,6 +51,7 @@ export class PyManagerCaller implements Caller {
 
   private async send(target: string, args: unknown[]): Promise<unknown> {
     if (this.closed) throw new RpcError("UNAVAILABLE", `${target}: the client is closed`);
+    if (target === LIST_METHODS) return this.listMethods();
     const dot = target.lastIndexOf(".");
     if (dot < 0) return this.client.call(target, args);
     const typeid = target.slice(0, dot);
@@ -61,6 +63,20 @@ export class PyManagerCaller implements Caller {
       object.catch(() => this.objects.delete(typeid));
     }
     return (await object).call(target.slice(dot + 1), args);
+  }
+
+  /**
+   * farcall's own manager listener answers the typeid `$methods` with its method list.
+   * Python's server has no such question: its typeids are known only to the program that
+   * registered them (get_methods needs a Token, that is an object already created).
+   */
+  private async listMethods(): Promise<unknown> {
+    try {
+      return await this.client.call(LIST_METHODS, []);
+    } catch (err) {
+      if (!RpcError.is(err) || err.code !== "METHOD_NOT_FOUND") throw err;
+      throw new RpcError("METHOD_NOT_FOUND", "this manager server cannot list what it serves: Python's manager protocol has no way to ask for the registered typeids (only farcall's pymanager:// listener answers); call a typeid you know instead, e.g. farcall call pymanager://HOST:PORT get_queue", err.data, { cause: err });
+    }
   }
 
   notify(target: string, args: unknown[], options: CallOptions, done?: (error?: RpcError) => void): void {

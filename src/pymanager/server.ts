@@ -19,6 +19,7 @@ import { PickleGlobal, PickleNativeStr, pickleTuple, type PickleTuple } from "./
 import type { PeerInfo } from "../core/context.js";
 import { Dispatcher, type MethodEntry } from "../core/dispatcher.js";
 import { RpcError } from "../core/errors.js";
+import { LIST_METHODS } from "../core/messages.js";
 import { IncomingCall } from "../core/incoming-call.js";
 import type { CallPipeline } from "../core/pipeline.js";
 import { isMarkedRef } from "../core/ref.js";
@@ -26,6 +27,9 @@ import { errorReply, tracebackReply } from "./errors.js";
 import { ReferentTable, REFERENT_DEFAULTS, type Referent } from "./referents.js";
 import { pyRepr, pyStr } from "./repr.js";
 import { callValueMethod, valueExposed } from "./values.js";
+import { ReplySink } from "./reply-sink.js";
+import type { Kwargs, PyFace } from "./face.js";
+import { createSyncObject, faceOf } from "./sync-manager.js";
 
 /** Options of a {@link PyManagerService}. */
 export interface PyManagerServiceOptions {
@@ -42,10 +46,15 @@ export interface PyManagerConnection {
   stream: boolean;
   /** The address the client dialled, `(host, port)` or a unix path, for the Tokens of `#PROXY` replies. */
   readonly address: PickleTuple | string;
+  /** Aborts when the connection closes: calls still waiting (a Queue.get) end then. */
+  readonly signal?: AbortSignal;
 }
 
 /** A typeid clients may `create`: an exposed function, or an exposed namespace object. */
-type TypeEntry = { kind: "function"; path: string } | { kind: "namespace"; prefix: string; exposed: string[] };
+type TypeEntry =
+  | { kind: "function"; path: string }
+  | { kind: "namespace"; prefix: string; exposed: string[] }
+  | { kind: "shared"; value: object };
 
 const RETURN_NONE = pickleTuple("#RETURN", null);
 
@@ -81,11 +90,14 @@ export class PyManagerService {
       let entry = this.types.get(prefix);
       if (entry === undefined) this.types.set(prefix, (entry = { kind: "namespace", prefix: `${prefix}.`, exposed: [] }));
       if (entry.kind === "namespace" && isIdentifier(name.slice(dot + 1))) entry.exposed.push(name.slice(dot + 1));
+      // A shared object exposed by name (`{ jobs: queue }`) keeps its Python face: `m.jobs().get(timeout=1)`.
+      const self = dispatcher.lookup(name)?.self;
+      if (entry.kind === "namespace" && faceOf(self) !== undefined) this.types.set(prefix, { kind: "shared", value: self as object });
     }
   }
 
   /** Answers one decoded request. Never rejects: every failure becomes a reply. */
-  async handle(conn: PyManagerConnection, request: unknown): Promise<PyManagerReply> {
+  handle(conn: PyManagerConnection, request: unknown): PyManagerReply | Promise<PyManagerReply> {
     if (!Array.isArray(request) || request.length !== 4 || typeof request[1] !== "string" || !Array.isArray(request[2])) {
       return { reply: tracebackReply("ValueError: a request is (ident, methodname, args, kwds)") };
     }
@@ -93,10 +105,12 @@ export class PyManagerService {
     const kwargs = kwargsOf(kwds);
     if (kwargs === undefined) return { reply: tracebackReply("TypeError: kwds must be a dict with str keys") };
     try {
-      if (conn.stream) return { reply: await this.callReferent(conn, ident, method, args, kwargs) };
-      return await this.serverMethod(conn, method, args, kwargs);
+      if (!conn.stream) return this.serverMethod(conn, method, args, kwargs).catch(failedReply);
+      // A shared object's call that answers at once is answered in the same turn, with no Promise made.
+      const reply = this.callReferent(conn, ident, method, args, kwargs);
+      return reply instanceof Promise ? reply.then(asReply, failedReply) : { reply };
     } catch (error) {
-      return { reply: errorReply(error) };
+      return failedReply(error);
     }
   }
 
@@ -137,6 +151,12 @@ export class PyManagerService {
   private async create(conn: PyManagerConnection, args: unknown[], kwargs: Record<string, unknown> | null): Promise<PickleTuple> {
     const typeid = args[0];
     const type = typeof typeid === "string" ? this.types.get(typeid) : undefined;
+    if (typeid === LIST_METHODS) return this.listing();
+    const made = type === undefined && typeof typeid === "string" ? createSyncObject(typeid, args.slice(1), kwargs) : undefined;
+    if (made !== undefined) {
+      const referent = this.hold(made);
+      return pickleTuple("#RETURN", pickleTuple(referent.ident, pickleTuple(...referent.exposed)));
+    }
     if (type === undefined) {
       // Python's server answers KeyError; the call log hears of it as any unknown method.
       const name = String(typeid);
@@ -146,12 +166,20 @@ export class PyManagerService {
     let referent: Referent;
     if (type.kind === "namespace") {
       referent = this.referents.add(undefined, this.dispatcher, type.prefix, type.exposed);
+    } else if (type.kind === "shared") {
+      referent = this.hold(type.value);
     } else {
       const callArgs = kwargs === null ? args.slice(1) : [...args.slice(1), kwargs];
       const value = await this.invoke(conn, type.path, callArgs, undefined);
       referent = this.hold(value);
     }
     return pickleTuple("#RETURN", pickleTuple(referent.ident, pickleTuple(...referent.exposed)));
+  }
+
+  /** What `farcall list pymanager://` reads: the methods, as farcall/1's `$methods` answers them. */
+  private listing(): PickleTuple {
+    const referent = this.referents.add(this.dispatcher.list(), undefined, "", []);
+    return pickleTuple("#RETURN", pickleTuple(referent.ident, pickleTuple()));
   }
 
   /**
@@ -165,11 +193,16 @@ export class PyManagerService {
   }
 
   private callOf(conn: PyManagerConnection, method: string, args: unknown[]): IncomingCall {
-    return new IncomingCall("pymanager", 0, method, args, conn.peer, undefined, undefined);
+    const call = new IncomingCall("pymanager", 0, method, args, conn.peer, undefined, undefined);
+    // A waiting call (Queue.get, Lock.acquire) ends when its client leaves, so nothing is handed to it.
+    if (conn.signal !== undefined) call.follow(conn.signal);
+    return call;
   }
 
   /** A new referent for a function's result: a class instance or ref() object answers its own methods. */
   private hold(value: unknown): Referent {
+    const face = faceOf(value);
+    if (face !== undefined) return this.referents.add(value, undefined, "", face.exposed, face);
     if (byReference(value)) {
       const methods = new Dispatcher(value);
       return this.referents.add(value, methods, "", methods.list().map((m) => m.name).filter(isIdentifier));
@@ -187,15 +220,20 @@ export class PyManagerService {
     const referent = this.hold(value);
     this.referents.hold(referent, conn);
     // Python 2.7 builds its proxy class with type("AutoProxy[" + typeid + "]"), which refuses unicode.
-    const typeid = new PickleNativeStr(value.constructor?.name || "object");
+    const typeid = new PickleNativeStr(referent.face?.typeid ?? (value.constructor?.name || "object"));
     const token = new PickleGlobal("multiprocessing.managers", "Token", { newobj: true, state: pickleTuple(typeid, conn.address, referent.ident) });
     return pickleTuple("#PROXY", pickleTuple(pickleTuple(...referent.exposed), token));
   }
 
-  private async callReferent(conn: PyManagerConnection, ident: unknown, method: string, args: unknown[], kwargs: Record<string, unknown> | null): Promise<PickleTuple> {
+  private callReferent(conn: PyManagerConnection, ident: unknown, method: string, args: unknown[], kwargs: Record<string, unknown> | null): PickleTuple | Promise<PickleTuple> {
     if (ident === null) return tracebackReply("a server method needs its own connection, not an accepted stream");
     const referent = this.referents.get(ident);
     this.referents.hold(referent, conn);
+    if (referent.face !== undefined) return this.callShared(conn, referent, referent.face, method, args, kwargs);
+    return this.callObject(conn, referent, method, args, kwargs);
+  }
+
+  private async callObject(conn: PyManagerConnection, referent: Referent, method: string, args: unknown[], kwargs: Record<string, unknown> | null): Promise<PickleTuple> {
     const callArgs = kwargs === null ? args : [...args, kwargs];
     const entry = referent.methods?.lookup(referent.prefix + method);
     if (entry !== undefined) {
@@ -213,6 +251,44 @@ export class PyManagerService {
     }
     return pickleTuple("#RETURN", callValueMethod(referent.value, method, callArgs));
   }
+
+  /**
+   * A call of a shared object's Python method, run through the pipeline (interceptors and the
+   * call log see `Queue.get` with the Python arguments). A result that is itself a shared
+   * object (a dict's iterator) goes back as a proxy.
+   */
+  private callShared(conn: PyManagerConnection, referent: Referent, face: PyFace<object>, method: string, args: unknown[], kwargs: Kwargs): PickleTuple | Promise<PickleTuple> {
+    const fn = Object.prototype.hasOwnProperty.call(face.methods, method) ? face.methods[method] : undefined;
+    const value = referent.value as object;
+    if (fn !== undefined) {
+      const name = `${face.typeid}.${method}`;
+      // A waiting call (Queue.get, Lock.acquire) is handed the connection's signal: it ends when its client leaves.
+      const entry: MethodEntry = { name, fn: () => fn(value, args, kwargs, conn.signal), self: value, arity: 0 };
+      const call = new IncomingCall("pymanager", 0, name, args, conn.peer, undefined, undefined);
+      call.entry = entry;
+      const sink = new ReplySink();
+      this.pipeline.dispatch(call, sink);
+      if (!sink.done) return sink.later().then((result) => this.sharedResult(conn, result));
+      if (sink.failed) throw sink.value;
+      return this.sharedResult(conn, sink.value);
+    }
+    if (method === "#GETVALUE" && face.value !== undefined) return pickleTuple("#RETURN", face.value(value));
+    if (method === "__repr__" || method === "__str__") return pickleTuple("#RETURN", face.repr(value));
+    throw new RpcError("AttributeError", `method ${JSON.stringify(method)} of ${face.typeid} is not exposed`);
+  }
+
+  /** A shared object's answer; one that is itself a shared object (a dict's iterator) goes back as a proxy. */
+  private sharedResult(conn: PyManagerConnection, result: unknown): PickleTuple {
+    return faceOf(result) !== undefined ? this.proxyReply(conn, result as object) : pickleTuple("#RETURN", result);
+  }
+}
+
+function asReply(reply: PickleTuple): PyManagerReply {
+  return { reply };
+}
+
+function failedReply(error: unknown): PyManagerReply {
+  return { reply: errorReply(error) };
 }
 
 /** `<kv object>` for a namespace, `<Account object>` for a class instance. */

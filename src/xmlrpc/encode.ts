@@ -5,7 +5,7 @@
  *   ---------------------------------------  -------------------------------------------
  *   number, a 32-bit integer                 <int>
  *   number, a larger safe integer; BigInt    <i8> (a BigInt outside 64 bits is refused)
- *   any other number                         <double> (NaN, ±Infinity as nan, inf, -inf)
+ *   any other number                         <double> (-0 as -0.0; NaN, ±Infinity as nan, inf, -inf)
  *   boolean / string                         <boolean> / <string>
  *   Date                                     <dateTime.iso8601>, UTC, whole seconds
  *   Uint8Array (Buffer), ArrayBuffer         <base64>
@@ -49,7 +49,9 @@ class Writer {
         this.out += `<string>${this.text(v)}</string>`;
         return;
       case "number":
-        if (isInt32(v)) this.out += `<int>${v}</int>`;
+        // -0 is a double: written as <int>0</int> its sign would be lost.
+        if (Object.is(v, -0)) this.out += "<double>-0.0</double>";
+        else if (isInt32(v)) this.out += `<int>${v}</int>`;
         else if (Number.isSafeInteger(v)) this.out += `<i8>${v}</i8>`;
         else this.out += `<double>${formatDouble(v)}</double>`;
         return;

@@ -152,8 +152,22 @@ describe("plain mode", () => {
         assert.throws(() => codec.decode(utf8(doc)), (e: unknown) => RpcError.is(e) && e.code === "PARSE_ERROR" && new RegExp(`number at ${at} is outside the double range`).test(e.message), doc.slice(0, 40));
       }
     }
-    assert.deepStrictEqual(plain.decode(utf8(`["1e400", 1e300, 1e-400]`)), ["1e400", 1e300, 0], "a string, a large finite number and an underflow to 0 are values");
+    assert.deepStrictEqual(plain.decode(utf8(`["1e400", "1e-400", 1e300, 0e-400, 5e-324]`)), ["1e400", "1e-400", 1e300, 0, 5e-324], "strings, a large finite number, a zero with a long exponent and the smallest double are values");
     assert.equal(plain.decode(utf8("18446744073709551616")), 18446744073709552000, "integers beyond 2^53 arrive as the nearest double");
+  });
+});
+
+describe("numbers too small for a double", () => {
+  it("a non-zero literal that would read as 0 is PARSE_ERROR naming the literal and where it sits, never a quiet 0", () => {
+    for (const [doc, literal, at] of [["[1e-400]", "1e-400", 1], [`{"x": "1e-400", "y": -2.5E-999}`, "-2.5E-999", 21], [`[0.${"0".repeat(400)}1]`, `0.${"0".repeat(35)}...`, 1]] as const) {
+      for (const codec of [plain, ext]) {
+        assert.throws(
+          () => codec.decode(utf8(doc)),
+          (e: unknown) => RpcError.is(e) && e.code === "PARSE_ERROR" && e.message.includes(`number ${literal} at character ${at} is not zero but too small for a double`),
+          doc.slice(0, 40),
+        );
+      }
+    }
   });
 });
 

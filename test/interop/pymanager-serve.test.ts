@@ -86,4 +86,37 @@ describe("pymanager through serve() and connect()", { skip: python === undefined
     assert.equal(code, 0);
     assert.equal(result.trim(), "1");
   });
+
+  it("farcall list pymanager:// names what farcall's listener serves", async (t) => {
+    const server = await serve(kvApi(), { listen: "pymanager://127.0.0.1:0", authkey: "password", logger: false });
+    t.after(() => server.close());
+    const run = await runCli(["list", server.addresses[0]!, "--authkey", "password"]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^get\(1\)$/m);
+    assert.match(run.stdout, /^put\(2\)$/m);
+  });
+
+  it("farcall list against Python's own manager server says it cannot list, with exit status 2", async (t) => {
+    const own = spawn(python!, [fileURLToPath(new URL("../fixtures/pymanager/sync_server.py", import.meta.url))], { stdio: ["ignore", "pipe", "inherit"] });
+    t.after(() => own.kill());
+    let ready = "";
+    own.stdout!.setEncoding("utf8");
+    while (!/ready \d+\n/.test(ready)) ready += ((await once(own.stdout!, "data")) as [string])[0];
+    const port = /ready (\d+)/.exec(ready)![1]!;
+    const run = await runCli(["list", `pymanager://127.0.0.1:${port}`, "--authkey", "password"]);
+    assert.equal(run.code, 2);
+    assert.equal(run.stdout, "");
+    assert.match(run.stderr, /^farcall: this manager server cannot list what it serves: Python's manager protocol has no way to ask/);
+  });
 });
+
+/** Runs the built CLI to its end. */
+async function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  const [code] = (await once(child, "exit")) as [number | null];
+  return { code, stdout, stderr };
+}

@@ -44,6 +44,7 @@ describe("XML-RPC values: JS to XML", () => {
     assert.equal(encodeValue(Number.MAX_SAFE_INTEGER, 4), "<value><i8>9007199254740991</i8></value>");
     assert.equal(encodeValue(2 ** 60, 4), "<value><double>1152921504606847000.0</double></value>");
     assert.equal(encodeValue(1.5, 4), "<value><double>1.5</double></value>");
+    assert.equal(encodeValue(-0, 4), "<value><double>-0.0</double></value>", "-0 keeps its sign as a double, never <int>0</int>");
     assert.equal(encodeValue(NaN, 4), "<value><double>nan</double></value>");
     assert.equal(encodeValue(-Infinity, 4), "<value><double>-inf</double></value>");
   });

@@ -355,6 +355,9 @@ function saveGlobalCall(e: Encoder, value: PickleGlobal, depth: number): void {
   }
 }
 
+/** Python 3 modules under their Python 2 names; Python 3 maps them back when it reads protocol 2. */
+const PYTHON2_MODULES: ReadonlyMap<string, string> = new Map([["builtins", "__builtin__"], ["queue", "Queue"]]);
+
 /** A reference to `module`.`name`: STACK_GLOBAL from protocol 4, the GLOBAL text line before. */
 function saveGlobal(e: Encoder, module: string, name: string): void {
   if (e.protocol >= 4) {
@@ -363,8 +366,8 @@ function saveGlobal(e: Encoder, module: string, name: string): void {
     e.w.byte(op.STACK_GLOBAL);
     return;
   }
-  // CPython's fix_imports: Python 2 calls the builtins module __builtin__.
-  const written = e.protocol === 2 && module === "builtins" ? "__builtin__" : module;
+  // CPython's fix_imports: Python 2 calls the builtins module __builtin__, and queue Queue.
+  const written = e.protocol === 2 ? (PYTHON2_MODULES.get(module) ?? module) : module;
   const line = `${written}\n${name}\n`;
   if (/[\n\0]/.test(`${written}${name}`) || (e.protocol === 2 && /[^\x20-\x7e]/.test(line.replace(/\n/g, "")))) {
     throw invalid(`global ${module}.${name} cannot be written at protocol ${e.protocol}`);

@@ -1,0 +1,209 @@
+/**
+ * The Python faces of the shared data: `dict` (DictProxy), `list` (ListProxy), `Namespace`
+ * (NamespaceProxy), `Value` (ValueProxy) and the `Iterator` a dict's `__iter__` answers as a
+ * proxy of its own. Views come back as lists (`keys()`, `items()` of 2-tuples), as Python's
+ * manager sends them.
+ */
+import { RpcError } from "../core/errors.js";
+import { tuple } from "./pickle/python-types.js";
+import { pyRepr } from "./repr.js";
+import { SharedDict, SharedList, SharedNamespace, SharedValue } from "./shared/containers.js";
+import { pyCompare, pyEquals } from "./shared/py-equality.js";
+import { arg, pyInt, truthy, type Kwargs, type PyFace } from "./face.js";
+
+/** What a dict's `__iter__` hands out: the keys as they were, one at a time. */
+export class KeyIterator {
+  #next = 0;
+  constructor(private readonly keys: unknown[]) {}
+  next(): unknown {
+    if (this.#next >= this.keys.length) throw new RpcError("StopIteration", "");
+    return this.keys[this.#next++];
+  }
+}
+
+export const ITERATOR_FACE: PyFace<KeyIterator> = {
+  typeid: "Iterator",
+  // Python 2.7's IteratorProxy calls next, 3's __next__.
+  exposed: ["__next__", "next", "send", "throw", "close"],
+  methods: {
+    __next__: (it) => it.next(),
+    next: (it) => it.next(),
+    close: () => null,
+  },
+  repr: () => "<dict_keyiterator object>",
+};
+
+/** The pairs of `dict(...)`'s or `update(...)`'s first argument: a dict, or an iterable of pairs. */
+function pairsOf(source: unknown): [unknown, unknown][] {
+  if (source === null || source === undefined) return [];
+  if (source instanceof Map) return [...source.entries()];
+  if (Array.isArray(source)) {
+    return source.map((pair, i) => {
+      if (!Array.isArray(pair) || pair.length !== 2) throw new RpcError("ValueError", `dictionary update sequence element #${i} has length ${Array.isArray(pair) ? pair.length : 1}; 2 is required`);
+      return [pair[0], pair[1]];
+    });
+  }
+  if (typeof source === "object" && !(source instanceof Uint8Array) && !(source instanceof Date) && !(source instanceof Set)) return Object.entries(source);
+  throw new RpcError("TypeError", "dict update needs a dict or an iterable of pairs");
+}
+
+/** The keyword arguments as pairs. */
+function keywordPairs(kwargs: Kwargs): [unknown, unknown][] {
+  return kwargs === null ? [] : Object.entries(kwargs);
+}
+
+function dictCopy(d: SharedDict): Map<unknown, unknown> {
+  return d.toMap();
+}
+
+function missing(key: unknown): RpcError {
+  return new RpcError("KeyError", pyRepr(key));
+}
+
+export const DICT_FACE: PyFace<SharedDict> = {
+  typeid: "dict",
+  exposed: ["__contains__", "__delitem__", "__getitem__", "__iter__", "__len__", "__setitem__", "clear", "copy", "get", "items", "keys", "pop", "popitem", "setdefault", "update", "values"],
+  methods: {
+    __contains__: (d, [k]) => d.has(k),
+    __delitem__: (d, [k]) => {
+      if (!d.delete(k)) throw missing(k);
+    },
+    __getitem__: (d, [k]) => {
+      if (!d.has(k)) throw missing(k);
+      return d.get(k);
+    },
+    __iter__: (d) => new KeyIterator(d.keys()),
+    __len__: (d) => d.size(),
+    __setitem__: (d, [k, v]) => d.set(k, v),
+    clear: (d) => d.clear(),
+    copy: dictCopy,
+    get: (d, [k, fallback]) => (d.has(k) ? d.get(k) : fallback ?? null),
+    items: (d) => d.entries().map(([k, v]) => tuple(k, v)),
+    keys: (d) => d.keys(),
+    pop: (d, args) => {
+      const [k] = args;
+      if (d.has(k)) {
+        const v = d.get(k);
+        d.delete(k);
+        return v;
+      }
+      if (args.length > 1) return args[1];
+      throw missing(k);
+    },
+    popitem: (d) => {
+      const entries = d.entries();
+      if (entries.length === 0) throw new RpcError("KeyError", "'popitem(): dictionary is empty'");
+      const [k, v] = entries[entries.length - 1];
+      d.delete(k);
+      return tuple(k, v);
+    },
+    setdefault: (d, [k, fallback]) => {
+      if (!d.has(k)) d.set(k, fallback ?? null);
+      return d.get(k);
+    },
+    update: (d, args, kwargs) => {
+      for (const [k, v] of [...pairsOf(args[0]), ...keywordPairs(kwargs)]) d.set(k, v);
+    },
+    values: (d) => d.values(),
+  },
+  repr: (d) => pyRepr(dictCopy(d)),
+  value: dictCopy,
+};
+
+/** The items of a Python iterable as it arrives: a list or tuple, a set, a str's characters, a dict's keys. */
+export function iterableOf(value: unknown): unknown[] {
+  if (Array.isArray(value)) return value;
+  if (value instanceof Set) return [...value];
+  if (typeof value === "string") return [...value];
+  if (value instanceof Map) return [...value.keys()];
+  throw new RpcError("TypeError", "the argument is not iterable");
+}
+
+function indexOf(l: SharedList, value: unknown, start = 0, stop = Number.MAX_SAFE_INTEGER): number {
+  const items = l.toArray();
+  for (let i = Math.max(0, start < 0 ? start + items.length : start); i < Math.min(items.length, stop); i++) if (pyEquals(items[i], value)) return i;
+  throw new RpcError("ValueError", `${pyRepr(value)} is not in list`);
+}
+
+function repeat(items: unknown[], times: unknown): unknown[] {
+  const n = pyInt(times, "can't multiply sequence by non-int");
+  const out: unknown[] = [];
+  for (let i = 0; i < n; i++) out.push(...items);
+  return out;
+}
+
+export const LIST_FACE: PyFace<SharedList> = {
+  typeid: "list",
+  exposed: ["__add__", "__contains__", "__delitem__", "__getitem__", "__len__", "__mul__", "__reversed__", "__rmul__", "__setitem__", "append", "count", "extend", "index", "insert", "pop", "remove", "reverse", "sort", "__imul__"],
+  methods: {
+    __add__: (l, [other]) => [...l.toArray(), ...iterableOf(other)],
+    __contains__: (l, [v]) => l.toArray().some((x) => pyEquals(x, v)),
+    __delitem__: (l, [i]) => void l.splice(indexIn(l, i), 1),
+    __getitem__: (l, [i]) => l.at(pyInt(i, "list indices")),
+    __len__: (l) => l.length(),
+    __mul__: (l, [n]) => repeat(l.toArray(), n),
+    __reversed__: (l) => l.toArray().reverse(),
+    __rmul__: (l, [n]) => repeat(l.toArray(), n),
+    __setitem__: (l, [i, v]) => l.set(pyInt(i, "list indices"), v),
+    append: (l, [v]) => void l.push(v),
+    count: (l, [v]) => l.toArray().filter((x) => pyEquals(x, v)).length,
+    extend: (l, [items]) => void l.push(...iterableOf(items)),
+    index: (l, [v, start, stop]) => indexOf(l, v, start === undefined ? 0 : pyInt(start, "start"), stop === undefined ? undefined : pyInt(stop, "stop")),
+    insert: (l, [i, v]) => {
+      const n = l.length();
+      const at = pyInt(i, "index");
+      void l.splice(Math.min(n, Math.max(0, at < 0 ? at + n : at)), 0, v);
+    },
+    pop: (l, args) => {
+      if (l.length() === 0) throw new RpcError("IndexError", "pop from empty list");
+      const i = indexIn(l, args.length > 0 ? args[0] : -1, "pop index out of range");
+      return l.splice(i, 1)[0];
+    },
+    remove: (l, [v]) => void l.splice(indexOf(l, v), 1),
+    reverse: (l) => void l.splice(0, l.length(), ...l.toArray().reverse()),
+    sort: (l, args, kwargs) => {
+      if (arg(args, kwargs, 0, "key", null) !== null) throw new RpcError("TypeError", "sort(key=...) cannot run a Python function on this server");
+      const sorted = l.toArray().sort(pyCompare);
+      if (truthy(arg(args, kwargs, 1, "reverse", false))) sorted.reverse();
+      void l.splice(0, l.length(), ...sorted);
+    },
+    __imul__: (l, [n]) => void l.splice(0, l.length(), ...repeat(l.toArray(), n)),
+  },
+  repr: (l) => pyRepr(l.toArray()),
+  value: (l) => l.toArray(),
+};
+
+function indexIn(l: SharedList, i: unknown, message = "list index out of range"): number {
+  const n = l.length();
+  const at = pyInt(i, "list indices");
+  const k = at < 0 ? at + n : at;
+  if (k < 0 || k >= n) throw new RpcError("IndexError", message);
+  return k;
+}
+
+function attributeName(value: unknown): string {
+  if (typeof value !== "string") throw new RpcError("TypeError", "attribute name must be string");
+  return value;
+}
+
+export const NAMESPACE_FACE: PyFace<SharedNamespace> = {
+  typeid: "Namespace",
+  exposed: ["__getattribute__", "__setattr__", "__delattr__"],
+  methods: {
+    __getattribute__: (ns, [name]) => ns.get(attributeName(name)),
+    __setattr__: (ns, [name, value]) => ns.set(attributeName(name), value),
+    __delattr__: (ns, [name]) => ns.delete(attributeName(name)),
+  },
+  repr: (ns) => `Namespace(${Object.entries(ns.toObject()).filter(([k]) => !k.startsWith("_")).map(([k, v]) => `${k}=${pyRepr(v)}`).sort().join(", ")})`,
+};
+
+export const VALUE_FACE: PyFace<SharedValue> = {
+  typeid: "Value",
+  exposed: ["get", "set"],
+  methods: {
+    get: (v) => v.get(),
+    set: (v, [value]) => v.set(value),
+  },
+  repr: (v) => `Value(${pyRepr(v.typecode)}, ${pyRepr(v.get())})`,
+  value: (v) => v.get(),
+};

@@ -1,0 +1,97 @@
+/**
+ * The Python faces of the waiting objects: `queue.Queue` (Queue, JoinableQueue), and
+ * threading's Lock, RLock, Semaphore, BoundedSemaphore, Event and Condition, with the
+ * signatures and exceptions of Python's own (`queue.Empty`, `acquire(True, t)` answering
+ * False after t seconds).
+ */
+import { RpcError } from "../core/errors.js";
+import { SharedCondition, SharedEvent, SharedLock, SharedSemaphore } from "./shared/locks.js";
+import { SharedQueue } from "./shared/queue.js";
+import { arg, pyInt, pySeconds, truthy, type Kwargs, type PyFace } from "./face.js";
+
+function queueGet(q: SharedQueue, args: unknown[], kwargs: Kwargs, signal: AbortSignal | undefined): Promise<unknown> {
+  return q.get({ block: truthy(arg(args, kwargs, 0, "block", true)), timeoutMs: pySeconds(arg(args, kwargs, 1, "timeout", null), "timeout"), signal });
+}
+
+function queuePut(q: SharedQueue, args: unknown[], kwargs: Kwargs, signal: AbortSignal | undefined): Promise<void> {
+  const item = arg(args, kwargs, 0, "item", undefined);
+  if (item === undefined) throw new RpcError("TypeError", "put() missing 1 required positional argument: 'item'");
+  return q.put(item, { block: truthy(arg(args, kwargs, 1, "block", true)), timeoutMs: pySeconds(arg(args, kwargs, 2, "timeout", null), "timeout"), signal });
+}
+
+export const QUEUE_FACE: PyFace<SharedQueue> = {
+  typeid: "Queue",
+  exposed: ["empty", "full", "get", "get_nowait", "join", "put", "put_nowait", "qsize", "task_done"],
+  methods: {
+    empty: (q) => q.empty(),
+    full: (q) => q.full(),
+    get: queueGet,
+    get_nowait: (q) => q.get({ block: false }),
+    join: (q, _args, _kwargs, signal) => q.join({ signal }),
+    put: queuePut,
+    put_nowait: (q, args, kwargs) => q.put(arg(args, kwargs, 0, "item", null), { block: false }),
+    qsize: (q) => q.qsize(),
+    task_done: (q) => q.taskDone(),
+  },
+  repr: () => "<queue.Queue object>",
+};
+
+/** `acquire(blocking=True, timeout=-1)` as threading.Lock binds it. */
+function lockTimeout(args: unknown[], kwargs: Kwargs, blocking: boolean, noTimeout: unknown): number | undefined {
+  const timeout = arg(args, kwargs, 1, "timeout", noTimeout);
+  if (timeout === noTimeout || (noTimeout === -1 && timeout === -1)) return undefined;
+  if (!blocking) throw new RpcError("ValueError", "can't specify a timeout for a non-blocking call");
+  return pySeconds(timeout, "timeout");
+}
+
+function lockAcquire(lock: SharedLock, args: unknown[], kwargs: Kwargs, signal: AbortSignal | undefined): Promise<boolean> {
+  const block = truthy(arg(args, kwargs, 0, "blocking", true));
+  return lock.acquire({ block, timeoutMs: lockTimeout(args, kwargs, block, -1), signal });
+}
+
+const ACQUIRER = ["acquire", "release"];
+
+export const LOCK_FACE: PyFace<SharedLock> = {
+  typeid: "Lock",
+  exposed: ACQUIRER,
+  methods: { acquire: lockAcquire, release: (lock) => lock.release() },
+  repr: (lock) => `<${lock.reentrant ? "_thread.RLock" : "_thread.lock"} object, ${lock.locked() ? "locked" : "unlocked"}>`,
+};
+
+export const SEMAPHORE_FACE: PyFace<SharedSemaphore> = {
+  typeid: "Semaphore",
+  exposed: ACQUIRER,
+  methods: {
+    acquire: (s, args, kwargs, signal) => {
+      const block = truthy(arg(args, kwargs, 0, "blocking", true));
+      return s.acquire({ block, timeoutMs: lockTimeout(args, kwargs, block, null), signal });
+    },
+    release: (s, args, kwargs) => s.release(pyInt(arg(args, kwargs, 0, "n", 1), "n")),
+  },
+  repr: () => "<threading.Semaphore object>",
+};
+
+export const EVENT_FACE: PyFace<SharedEvent> = {
+  typeid: "Event",
+  exposed: ["is_set", "set", "clear", "wait"],
+  methods: {
+    is_set: (e) => e.isSet(),
+    set: (e) => e.set(),
+    clear: (e) => e.clear(),
+    wait: (e, args, kwargs, signal) => e.wait({ timeoutMs: pySeconds(arg(args, kwargs, 0, "timeout", null), "timeout"), signal }),
+  },
+  repr: (e) => `<threading.Event object, ${e.isSet() ? "set" : "unset"}>`,
+};
+
+export const CONDITION_FACE: PyFace<SharedCondition> = {
+  typeid: "Condition",
+  exposed: ["acquire", "release", "wait", "notify", "notify_all"],
+  methods: {
+    acquire: (c, args, kwargs, signal) => lockAcquire(c.lock, args, kwargs, signal),
+    release: (c) => c.lock.release(),
+    wait: (c, args, kwargs, signal) => c.wait({ timeoutMs: pySeconds(arg(args, kwargs, 0, "timeout", null), "timeout"), signal }),
+    notify: (c, args, kwargs) => c.notify(pyInt(arg(args, kwargs, 0, "n", 1), "n")),
+    notify_all: (c) => c.notifyAll(),
+  },
+  repr: () => "<threading.Condition object>",
+};

@@ -1,0 +1,66 @@
+/**
+ * Python's manager clients on a one-port tcp:// or unix:// listener (opt-in, `pymanager: {
+ * silenceMs }`). A manager client speaks only after the server's challenge, so it cannot be
+ * recognised by its first bytes: a connection that has sent nothing for `silenceMs` is taken
+ * for one and gets the challenge. The cost is that wait on every Python connection, and
+ * the caveat: any client that connects and waits (a browser's preconnect, a port scanner)
+ * is taken for a Python client too, and is closed when it fails the handshake.
+ */
+import type { Socket } from "node:net";
+import type { Logger } from "../core/logger.js";
+import type { CallPipeline } from "../core/pipeline.js";
+import type { SniffedConnection, SniffEntry } from "../net/sniff.js";
+import { PyManagerSocket } from "./connection.js";
+import { connectionLimits, whoIs } from "./listener.js";
+import { PyManagerService } from "./server.js";
+
+/** The `pymanager` option of a one-port listen entry. */
+export interface PyManagerOnPort {
+  /** How long a connection must stay silent to be taken for a Python manager client (1 to 10000 ms). */
+  silenceMs: number;
+}
+
+/** Settings of {@link pyManagerEntry}, from the listener's policy. */
+export interface PyManagerEntrySettings {
+  silenceMs: number;
+  authkey: Uint8Array | undefined;
+  logger: Logger;
+  maxFrameBytes: number;
+  handshakeTimeoutMs: number;
+  idleTimeoutMs: number | undefined;
+  /** "tcp" or "unix", for the callers' peer info. */
+  transport: string;
+  unixPath: string | undefined;
+}
+
+/** The sniff entry answering silent connections with the manager protocol, serving `pipeline`. */
+export async function pyManagerEntry(pipeline: CallPipeline, settings: PyManagerEntrySettings): Promise<SniffEntry> {
+  const { logger, transport, unixPath } = settings;
+  const key = settings.authkey ?? new Uint8Array(0);
+  const limits = await connectionLimits({ logger, maxFrameBytes: settings.maxFrameBytes, handshakeTimeoutMs: settings.handshakeTimeoutMs, idleTimeoutMs: settings.idleTimeoutMs });
+  const service = new PyManagerService(pipeline);
+  return {
+    name: "pymanager",
+    silenceMs: settings.silenceMs,
+    match: () => false,
+    accept(socket: Socket, _head: Buffer, connection: SniffedConnection) {
+      connection.established();
+      // The manager handshake keeps its own deadline from here.
+      connection.handshakeDone();
+      const { peer, dialled } = whoIs(socket, transport, unixPath, key);
+      // The server tracks and closes the socket; a client's shutdown is refused (allowShutdown is off).
+      void new PyManagerSocket(socket, service, key, limits, logger, peer, dialled, noop, noop);
+    },
+  };
+}
+
+/** The checked `pymanager` option of listen entry `name`. */
+export function checkPyManagerOnPort(value: unknown, name: string): PyManagerOnPort {
+  const silenceMs = (value as { silenceMs?: unknown } | null)?.silenceMs;
+  if (typeof value !== "object" || value === null || typeof silenceMs !== "number" || !Number.isSafeInteger(silenceMs) || silenceMs < 1 || silenceMs > 10_000) {
+    throw new RangeError(`${name}: pymanager must be { silenceMs } with silenceMs an integer from 1 to 10000, got ${JSON.stringify(value)}`);
+  }
+  return { silenceMs };
+}
+
+function noop(): void {}

@@ -1,0 +1,69 @@
+/**
+ * Python's equality, hashing and ordering over the JavaScript values a pickle decodes to,
+ * for the shared containers: `1 == 1.0 == True`, a tuple equals a tuple of equal items, a
+ * list is unhashable. A dict key becomes a JavaScript Map key that is equal exactly when the
+ * Python keys are.
+ */
+import { RpcError } from "../../core/errors.js";
+import { isTuple } from "../pickle/python-types.js";
+
+/** The Map key standing for Python key `key`. @throws RpcError TypeError for an unhashable key. */
+export function hashKey(key: unknown): unknown {
+  switch (typeof key) {
+    case "string":
+      return key;
+    case "boolean":
+      return key ? 1 : 0;
+    case "number":
+      return Object.is(key, -0) ? 0 : key;
+    case "bigint":
+      return Number.isSafeInteger(Number(key)) ? Number(key) : `\0i${key}`;
+    default:
+      if (key === null || key === undefined) return null;
+      if (isTuple(key)) return `\0t${key.map((k) => encodeKey(hashKey(k))).join(",")}`;
+      if (key instanceof Uint8Array) return `\0b${Buffer.from(key).toString("hex")}`;
+      if (key instanceof Date) return `\0d${key.getTime()}`;
+      throw new RpcError("TypeError", `unhashable type: '${Array.isArray(key) ? "list" : key instanceof Map ? "dict" : key instanceof Set ? "set" : "object"}'`);
+  }
+}
+
+/** A hashed key inside a tuple's key string, kept apart by type. */
+function encodeKey(hashed: unknown): string {
+  return typeof hashed === "string" ? JSON.stringify(hashed) : String(hashed);
+}
+
+/** Python's `a == b` for decoded values. */
+export function pyEquals(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  const na = numeric(a);
+  const nb = numeric(b);
+  if (na !== undefined || nb !== undefined) return na !== undefined && nb !== undefined && na == nb; // eslint-disable-line eqeqeq -- 1 == 1n, as 1 == 1.0 in Python
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (isTuple(a) !== isTuple(b) || a.length !== b.length) return false;
+    return a.every((x, i) => pyEquals(x, b[i]));
+  }
+  if (a instanceof Uint8Array && b instanceof Uint8Array) return Buffer.from(a).equals(b);
+  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
+  return false;
+}
+
+function numeric(v: unknown): number | bigint | undefined {
+  if (typeof v === "number" || typeof v === "bigint") return v;
+  if (typeof v === "boolean") return v ? 1 : 0;
+  return undefined;
+}
+
+/** Python's ordering for `sort()`: numbers, strings, and lists or tuples item by item. @throws RpcError TypeError otherwise. */
+export function pyCompare(a: unknown, b: unknown): number {
+  const na = numeric(a);
+  const nb = numeric(b);
+  if (na !== undefined && nb !== undefined) return na < nb ? -1 : na > nb ? 1 : 0;
+  if (typeof a === "string" && typeof b === "string") return a < b ? -1 : a > b ? 1 : 0;
+  if (Array.isArray(a) && Array.isArray(b) && isTuple(a) === isTuple(b)) {
+    for (let i = 0; i < a.length && i < b.length; i++) {
+      if (!pyEquals(a[i], b[i])) return pyCompare(a[i], b[i]);
+    }
+    return a.length - b.length;
+  }
+  throw new RpcError("TypeError", "'<' not supported between these types");
+}

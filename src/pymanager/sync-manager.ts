@@ -1,0 +1,81 @@
+/**
+ * Python's SyncManager typeids, served on every manager listener: `m.dict()`, `m.list()`,
+ * `m.Namespace()`, `m.Queue()`, `m.JoinableQueue()`, `m.Value(typecode, v)`, `m.Lock()`,
+ * `m.RLock()`, `m.Semaphore(n)`, `m.BoundedSemaphore(n)`, `m.Event()` and `m.Condition()`
+ * each make a fresh shared object, as Python's server does. A typeid the served API names
+ * itself wins over these.
+ *
+ * {@link faceOf} finds the Python face of any shared object, however it was reached: made
+ * here, returned by a function (`get_queue`), or exposed as a namespace (`{ jobs: queue }`).
+ */
+import { RpcError } from "../core/errors.js";
+import { SharedDict, SharedList, SharedNamespace, SharedValue } from "./shared/containers.js";
+import { SharedCondition, SharedEvent, SharedLock, SharedSemaphore } from "./shared/locks.js";
+import { SharedQueue } from "./shared/queue.js";
+import { arg, pyInt, type Kwargs, type PyFace } from "./face.js";
+import { DICT_FACE, ITERATOR_FACE, iterableOf, KeyIterator, LIST_FACE, NAMESPACE_FACE, VALUE_FACE } from "./faces-data.js";
+import { CONDITION_FACE, EVENT_FACE, LOCK_FACE, QUEUE_FACE, SEMAPHORE_FACE } from "./faces-sync.js";
+
+type Factory = (args: unknown[], kwargs: Kwargs) => object;
+
+function semaphore(bounded: boolean): Factory {
+  return (args, kwargs) => new SharedSemaphore({ value: pyInt(arg(args, kwargs, 0, "value", 1), "value"), bounded });
+}
+
+function queue(args: unknown[], kwargs: Kwargs): SharedQueue {
+  return new SharedQueue({ maxsize: pyInt(arg(args, kwargs, 0, "maxsize", 0), "maxsize") });
+}
+
+const SYNC_TYPES: ReadonlyMap<string, Factory> = new Map<string, Factory>([
+  ["Queue", queue],
+  ["JoinableQueue", queue],
+  ["Event", () => new SharedEvent()],
+  ["Lock", () => new SharedLock()],
+  ["RLock", () => new SharedLock({ reentrant: true })],
+  ["Semaphore", semaphore(false)],
+  ["BoundedSemaphore", semaphore(true)],
+  ["Condition", (args) => {
+    if (args.length > 0 && args[0] !== null) throw new RpcError("TypeError", "Condition(lock) cannot share a lock proxy on this server; use Condition()");
+    return new SharedCondition();
+  }],
+  ["dict", (args, kwargs) => {
+    const d = new SharedDict();
+    DICT_FACE.methods.update(d, args, kwargs, undefined);
+    return d;
+  }],
+  ["list", (args) => new SharedList(args.length > 0 ? iterableOf(args[0]) : [])],
+  ["Namespace", (_args, kwargs) => new SharedNamespace(kwargs ?? {})],
+  ["Value", (args, kwargs) => {
+    const typecode = arg(args, kwargs, 0, "typecode", undefined);
+    if (typeof typecode !== "string") throw new RpcError("TypeError", "Value() needs a typecode, such as 'i' or 'd'");
+    return new SharedValue(arg(args, kwargs, 1, "value", null), typecode);
+  }],
+]);
+
+/** A new shared object for SyncManager typeid `typeid`, or undefined when it is not one. */
+export function createSyncObject(typeid: string, args: unknown[], kwargs: Kwargs): object | undefined {
+  const factory = SYNC_TYPES.get(typeid);
+  return factory === undefined ? undefined : factory(args, kwargs);
+}
+
+/** The SyncManager typeids, for listings. */
+export function syncTypeids(): string[] {
+  return [...SYNC_TYPES.keys()];
+}
+
+/** The Python face of a shared object, or undefined for any other value. */
+export function faceOf(value: unknown): PyFace<object> | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  let face: PyFace<never> | undefined;
+  if (value instanceof SharedQueue) face = QUEUE_FACE;
+  else if (value instanceof SharedDict) face = DICT_FACE;
+  else if (value instanceof SharedList) face = LIST_FACE;
+  else if (value instanceof SharedLock) face = LOCK_FACE;
+  else if (value instanceof SharedEvent) face = EVENT_FACE;
+  else if (value instanceof SharedNamespace) face = NAMESPACE_FACE;
+  else if (value instanceof SharedValue) face = VALUE_FACE;
+  else if (value instanceof SharedSemaphore) face = SEMAPHORE_FACE;
+  else if (value instanceof SharedCondition) face = CONDITION_FACE;
+  else if (value instanceof KeyIterator) face = ITERATOR_FACE;
+  return face as PyFace<object> | undefined;
+}
