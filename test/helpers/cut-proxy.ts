@@ -1,7 +1,8 @@
 /**
  * A TCP proxy on loopback that a test can cut: every connection through it is reset on both
  * sides at once (as a dropped network path looks to each end, not a clean close by either
- * peer), and it can refuse new connections for a while.
+ * peer), or stalled (bytes stop, nothing is closed), and it can refuse new connections for a
+ * while.
  */
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 
@@ -54,6 +55,20 @@ export class CutProxy {
       outbound.resetAndDestroy();
     }
     this.pairs.clear();
+  }
+
+  /**
+   * Stops carrying bytes on every connection through the proxy, both ways, without closing
+   * either side: a network path that went dead (a cable pulled, a NAT that forgot the flow),
+   * where no FIN or RST ever reaches either end.
+   */
+  stall(): void {
+    for (const [inbound, outbound] of this.pairs) {
+      inbound.unpipe(outbound);
+      outbound.unpipe(inbound);
+      inbound.pause();
+      outbound.pause();
+    }
   }
 
   /** Whether new connections are reset at once (true) or forwarded. */
