@@ -7,7 +7,7 @@ import "./runtime-node.js";
 
 /** Serves an API object on one or more listen URLs. */
 export { serve } from "./serve.js";
-export type { Server } from "./serve.js";
+export type { Server, ServerStats } from "./serve.js";
 
 /** Connects to a server and returns its typed remote. */
 export { connect } from "./connect.js";

@@ -46,11 +46,25 @@ export interface Server {
   readonly addresses: string[];
   /** Connections open now, including those still in their handshake. */
   readonly connections: number;
+  /** What the server holds open now, for monitoring (`farcall/otel`'s `observeServer`). */
+  stats(): ServerStats;
   /**
    * Stops accepting, sends GOAWAY to every session, lets calls in flight finish for up to
    * `drainMs`, then closes every connection. Calls that could not finish see UNAVAILABLE.
    */
   close(options?: { drainMs?: number }): Promise<void>;
+}
+
+/** A server's open connections, sessions, references and streams at one moment. */
+export interface ServerStats {
+  /** Connections open, of every protocol, including those still in their handshake. */
+  connections: number;
+  /** farcall/1 sessions (over tcp://, tls://, unix:// and WebSocket). */
+  sessions: number;
+  /** References alive in those sessions, both directions: functions and `ref()`'d objects. */
+  references: number;
+  /** Streams open in those sessions, both directions. */
+  streams: number;
 }
 
 /** Default time close() lets calls in flight finish. */
@@ -238,11 +252,13 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
     await connections.close(0);
     throw err;
   }
+  const connectionCount = (): number => connections.count + listeners.reduce((n, l) => n + (l.connections ?? 0), 0);
   return {
     addresses: listeners.map((l) => l.url),
     get connections() {
-      return connections.count + listeners.reduce((n, l) => n + (l.connections ?? 0), 0);
+      return connectionCount();
     },
+    stats: () => ({ connections: connectionCount(), ...shared.farcall.load() }),
     close: ({ drainMs = DEFAULT_DRAIN_MS } = {}) => connections.close(drainMs),
   };
 }

@@ -30,6 +30,21 @@ export class FarcallSessions implements SessionGroup {
     this.peers.add(peer);
   }
 
+  /**
+   * What the sessions hold open now: references (functions and objects by reference, both
+   * directions, streams not included) and streams (both directions).
+   */
+  load(): { sessions: number; references: number; streams: number } {
+    let references = 0;
+    let streams = 0;
+    for (const peer of this.peers) {
+      const open = peer.refs.openStreams;
+      streams += open;
+      references += Math.max(0, peer.refs.size - open);
+    }
+    return { sessions: this.peers.size, references, streams };
+  }
+
   delete(peer: Peer): void {
     this.peers.delete(peer);
     this.closeWaiters.get(peer)?.();

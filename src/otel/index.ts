@@ -4,3 +4,4 @@
  * import it.
  */
 export { otelClient, otelServer, type OtelClientOptions, type OtelOptions } from "./interceptors.js";
+export { observeServer } from "./server-gauges.js";

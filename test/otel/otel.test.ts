@@ -3,6 +3,8 @@
  * in-memory exporters, with trace context carried in call metadata across protocols.
  */
 import assert from "node:assert/strict";
+import { once } from "node:events";
+import { connect as netConnect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
@@ -10,7 +12,8 @@ import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { MeterProvider, MetricReader, type DataPoint, type Histogram } from "@opentelemetry/sdk-metrics";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { close, connect, context as callContext, RpcError, serve } from "../../src/index.js";
-import { otelClient, otelServer } from "../../src/otel/index.js";
+import { observeServer, otelClient, otelServer } from "../../src/otel/index.js";
+import { until } from "../helpers/bounded.js";
 
 const spans = new InMemorySpanExporter();
 const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
@@ -153,6 +156,30 @@ describe("every protocol", () => {
     assert.equal(parentOf(served), client.spanContext().spanId);
   });
 
+  it("JSON-RPC over WebSocket and over raw TCP get a server span each, rpc.system jsonrpc, named by the method", async (t) => {
+    const server = await serve(api, { listen: "tcp://127.0.0.1:0", logger: false, use: [otelServer(options)] });
+    const wsRemote = await connect<typeof api>(server.addresses[0]!.replace(/^tcp:/, "jsonrpc+ws:"));
+    t.after(async () => {
+      await close(wsRemote);
+      await server.close();
+    });
+    spans.reset();
+    assert.equal(await wsRemote.add(1, 1), 2);
+    const overWs = only("add", SpanKind.SERVER);
+    assert.equal(overWs.attributes["rpc.system"], "jsonrpc");
+    assert.equal(overWs.attributes["rpc.method"], "add");
+
+    spans.reset();
+    const socket = netConnect(Number(new URL(server.addresses[0]!).port), "127.0.0.1");
+    t.after(() => socket.destroy());
+    socket.write('{"jsonrpc":"2.0","id":1,"method":"add","params":[2,2]}\n');
+    const [line] = (await once(socket, "data")) as [Buffer];
+    assert.deepEqual(JSON.parse(line.toString()), { jsonrpc: "2.0", id: 1, result: 4 });
+    const overTcp = only("add", SpanKind.SERVER);
+    assert.equal(overTcp.attributes["rpc.system"], "jsonrpc");
+    assert.equal(overTcp.attributes["network.transport"], "tcp");
+  });
+
   it("a call over Python's manager protocol, which has no metadata, gets a server span that starts its own trace", async (t) => {
     const server = await serve(api, { listen: "pymanager://127.0.0.1:0", logger: false, authkey: "k", use: [otelServer(options)] });
     const remote = await connect<typeof api>(server.addresses[0]!, { authkey: "k" });
@@ -196,6 +223,38 @@ describe("metrics", () => {
     assert.ok(addDuration.sum! >= 0);
     for (const p of await points("farcall.server.calls_in_flight")) assert.equal(p.value, 0);
     assert.ok(((await points("farcall.client.calls")).length) > 0, "the client counts its calls too");
+  });
+
+  it("observeServer reports the connections, sessions, references and streams a server holds open, and zero once they close", async (t) => {
+    const held: Array<() => void> = [];
+    const server = await serve({
+      /** Keeps the caller's callback: a reference the server holds. */
+      subscribe: (cb: () => void) => {
+        held.push(cb);
+      },
+      /** A stream left open: the client reads one item and stops there. */
+      async *ticks() {
+        for (let i = 0; ; i++) yield i;
+      },
+    }, { listen: "tcp://127.0.0.1:0", logger: false });
+    const stop = observeServer(server, options);
+    t.after(async () => {
+      stop();
+      await server.close();
+    });
+    const remote = await connect<{ subscribe(cb: () => void): Promise<void>; ticks(): Promise<AsyncIterable<number>> }>(server.addresses[0]!);
+    await remote.subscribe(() => {});
+    const iterator = (await remote.ticks())[Symbol.asyncIterator]();
+    assert.deepEqual(await iterator.next(), { value: 0, done: false });
+    const gauge = async (name: string) => (await points(name))[0]?.value;
+    assert.equal(await gauge("farcall.server.connections"), 1);
+    assert.equal(await gauge("farcall.server.sessions"), 1);
+    assert.equal(await gauge("farcall.server.references"), 1, "the callback the server holds");
+    assert.equal(await gauge("farcall.server.streams"), 1, "the stream the client has not finished");
+    assert.deepEqual(server.stats(), { connections: 1, sessions: 1, references: 1, streams: 1 });
+    await close(remote);
+    await until(5000, "the server seeing the client go", () => server.connections === 0);
+    for (const name of ["connections", "sessions", "references", "streams"]) assert.equal(await gauge(`farcall.server.${name}`), 0, name);
   });
 
   it("calls in flight count a call while its handler runs", async (t) => {
