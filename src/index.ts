@@ -7,7 +7,8 @@ import "./runtime-node.js";
 
 /** Serves an API object on one or more listen URLs. */
 export { serve } from "./serve.js";
-export type { Server, ServerStats } from "./serve.js";
+export type { Server } from "./serve.js";
+export type { ServerStats } from "./core/server-stats.js";
 
 /** Connects to a server and returns its typed remote. */
 export { connect } from "./connect.js";

@@ -38,6 +38,7 @@ import { isPyManagerUrl, parsePyManagerUrl } from "./pymanager/remote.js";
 import { isNatsUrl, natsService } from "./nats/address.js";
 import { listenNats } from "./nats/listener.js";
 import { HTTP_DEFAULTS, type ServeOptions } from "./options.js";
+import type { ServerStats } from "./core/server-stats.js";
 import { resolveServeOptions, type ListenerPolicy, type ListenOption, type ResolvedServe } from "./serve-options.js";
 
 /** A running server. */
@@ -53,18 +54,6 @@ export interface Server {
    * `drainMs`, then closes every connection. Calls that could not finish see UNAVAILABLE.
    */
   close(options?: { drainMs?: number }): Promise<void>;
-}
-
-/** A server's open connections, sessions, references and streams at one moment. */
-export interface ServerStats {
-  /** Connections open, of every protocol, including those still in their handshake. */
-  connections: number;
-  /** farcall/1 sessions (over tcp://, tls://, unix:// and WebSocket). */
-  sessions: number;
-  /** References alive in those sessions, both directions: functions and `ref()`'d objects. */
-  references: number;
-  /** Streams open in those sessions, both directions. */
-  streams: number;
 }
 
 /** Default time close() lets calls in flight finish. */

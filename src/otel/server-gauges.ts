@@ -5,7 +5,7 @@
  * collections.
  */
 import { metrics, type BatchObservableCallback, type Meter, type ObservableUpDownCounter } from "@opentelemetry/api";
-import type { ServerStats } from "../serve.js";
+import type { ServerStats } from "../core/server-stats.js";
 import { SCOPE } from "./attributes.js";
 import type { OtelOptions } from "./interceptors.js";
 
