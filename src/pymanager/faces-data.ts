@@ -6,6 +6,7 @@
  */
 import { RpcError } from "../core/errors.js";
 import { tuple } from "./pickle/python-types.js";
+import { PySlice, sliceBound } from "./pickle/slice.js";
 import { pyRepr } from "./repr.js";
 import { SharedDict, SharedList, SharedNamespace, SharedValue } from "./shared/containers.js";
 import { pyCompare, pyEquals } from "./shared/py-equality.js";
@@ -134,17 +135,21 @@ function repeat(items: unknown[], times: unknown): unknown[] {
 
 export const LIST_FACE: PyFace<SharedList> = {
   typeid: "list",
-  exposed: ["__add__", "__contains__", "__delitem__", "__getitem__", "__len__", "__mul__", "__reversed__", "__rmul__", "__setitem__", "append", "count", "extend", "index", "insert", "pop", "remove", "reverse", "sort", "__imul__"],
+  exposed: ["__add__", "__contains__", "__delitem__", "__delslice__", "__getitem__", "__getslice__", "__len__", "__mul__", "__reversed__", "__rmul__", "__setitem__", "__setslice__", "append", "count", "extend", "index", "insert", "pop", "remove", "reverse", "sort", "__imul__"],
   methods: {
     __add__: (l, [other]) => [...l.toArray(), ...iterableOf(other)],
     __contains__: (l, [v]) => l.toArray().some((x) => pyEquals(x, v)),
-    __delitem__: (l, [i]) => void l.splice(indexIn(l, i), 1),
-    __getitem__: (l, [i]) => l.at(pyInt(i, "list indices")),
+    __delitem__: (l, [i]) => (i instanceof PySlice ? deleteSlice(l, i) : void l.splice(indexIn(l, i), 1)),
+    __getitem__: (l, [i]) => (i instanceof PySlice ? i.positions(l.length()).map((k) => l.at(k)) : l.at(pyInt(i, "list indices"))),
     __len__: (l) => l.length(),
     __mul__: (l, [n]) => repeat(l.toArray(), n),
     __reversed__: (l) => l.toArray().reverse(),
     __rmul__: (l, [n]) => repeat(l.toArray(), n),
-    __setitem__: (l, [i, v]) => l.set(pyInt(i, "list indices"), v),
+    __setitem__: (l, [i, v]) => (i instanceof PySlice ? assignSlice(l, i, iterableOf(v)) : l.set(pyInt(i, "list indices"), v)),
+    // Python 2.7's list proxies slice through these, with omitted ends as sys.maxint.
+    __getslice__: (l, [i, j]) => py2Slice(i, j).positions(l.length()).map((k) => l.at(k)),
+    __setslice__: (l, [i, j, v]) => assignSlice(l, py2Slice(i, j), iterableOf(v)),
+    __delslice__: (l, [i, j]) => deleteSlice(l, py2Slice(i, j)),
     append: (l, [v]) => void l.push(v),
     count: (l, [v]) => l.toArray().filter((x) => pyEquals(x, v)).length,
     extend: (l, [items]) => void l.push(...iterableOf(items)),
@@ -172,6 +177,36 @@ export const LIST_FACE: PyFace<SharedList> = {
   repr: (l) => pyRepr(l.toArray()),
   value: (l) => l.toArray(),
 };
+
+/**
+ * Python 2.7's `__getslice__(i, j)` bounds as a slice. The interpreter has already added the
+ * length to negative bounds once; one still negative means before the start (list's own
+ * __getslice__ clamps it to 0), never "from the end" again.
+ */
+function py2Slice(i: unknown, j: unknown): PySlice {
+  return new PySlice(Math.max(0, sliceBound(i, "start")), Math.max(0, sliceBound(j, "stop")), null);
+}
+
+/** `del l[slice]`: the selected positions removed, last first so the others stay put. */
+function deleteSlice(l: SharedList, slice: PySlice): void {
+  for (const k of slice.positions(l.length()).sort((a, b) => b - a)) l.splice(k, 1);
+}
+
+/**
+ * `l[slice] = items`: a plain slice (step 1) is replaced by any number of items, as Python
+ * does; an extended slice needs exactly as many items as it selects.
+ */
+function assignSlice(l: SharedList, slice: PySlice, items: unknown[]): void {
+  const positions = slice.positions(l.length());
+  if ((slice.step ?? 1) === 1) {
+    const n = l.length();
+    const start = positions[0] ?? Math.min(n, Math.max(0, slice.start === null ? 0 : slice.start < 0 ? slice.start + n : slice.start));
+    void l.splice(start, positions.length, ...items);
+    return;
+  }
+  if (items.length !== positions.length) throw new RpcError("ValueError", `attempt to assign sequence of size ${items.length} to extended slice of size ${positions.length}`);
+  positions.forEach((k, i) => l.set(k, items[i]));
+}
 
 function indexIn(l: SharedList, i: unknown, message = "list index out of range"): number {
   const n = l.length();

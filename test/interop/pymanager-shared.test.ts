@@ -24,7 +24,7 @@ const DOC_DICT_LIST = fixture("docs/manager_dict_list.py");
 const RUN_MS = 60_000;
 
 const python = findPython3("pymanager shared-object tests");
-const VERSIONS = ["2.7", "3.11", "3.12", "3.13"].map((v) => [v, findPyenv(v, "SyncManager shared-object tests")] as const);
+const VERSIONS = ["2.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13"].map((v) => [v, findPyenv(v, "SyncManager shared-object tests")] as const);
 
 /** A running Python whose stdout lines can be awaited. */
 interface Running {

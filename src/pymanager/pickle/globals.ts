@@ -3,17 +3,18 @@
  * decode time: a GLOBAL, STACK_GLOBAL or INST naming a pair not in this table is refused on
  * the spot, before any object is built. Besides the caller's entries, the table always holds
  * the few globals CPython's protocols 0 to 3 use to spell plain data (bytes, bytearray, set,
- * frozenset) and the datetime module's value types (datetime, date, timedelta, timezone),
+ * frozenset), `slice` (a list proxy's `l[1:3]`) and the datetime module's value types (datetime, date, timedelta, timezone),
  * each accepting only the argument shapes CPython writes.
  */
 import { RpcError } from "../../core/errors.js";
 import { PickleGlobalRef, type PickleFactory, type PickleGlobals } from "./values.js";
 import { decodeDate, decodeDatetime, decodeTimedelta, decodeTimezone } from "./datetime.js";
 import { markPython } from "./python-types.js";
+import { decodeSlice } from "./slice.js";
 
 /** What applying a global yields, which decides how the decoder treats the result. */
 export const GlobalKind = {
-  /** bytes, bytearray or a datetime value: a leaf. */
+  /** bytes, bytearray, a datetime value or a slice: a leaf. */
   Bytes: 0,
   /** set: a mutable set, so ADDITEMS may follow. */
   Set: 1,
@@ -101,6 +102,7 @@ const DATA_GLOBALS: ReadonlyArray<[string, string, GlobalKind, PickleFactory]> =
   ["builtins", "bytearray", GlobalKind.Bytes, byteArray],
   ["builtins", "set", GlobalKind.Set, (args) => setOf(args, "builtins.set")],
   ["builtins", "frozenset", GlobalKind.FrozenSet, (args) => markPython(setOf(args, "builtins.frozenset"), "frozenset")],
+  ["builtins", "slice", GlobalKind.Bytes, decodeSlice],
   ["datetime", "datetime", GlobalKind.Bytes, decodeDatetime],
   ["datetime", "date", GlobalKind.Bytes, decodeDate],
   ["datetime", "timedelta", GlobalKind.Bytes, decodeTimedelta],
