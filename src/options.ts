@@ -247,6 +247,15 @@ export interface ServeOptions extends ConnectionLimits, ResumeBufferLimits {
    */
   allowOrigins?: string[];
   /**
+   * Host names (as in the Host header, without port: "myapp.example") that a listener bound to
+   * loopback and asking for no key also answers. Such a listener answers HTTP requests and
+   * WebSocket upgrades addressed to a loopback name only (localhost, *.localhost, 127.x.x.x,
+   * [::1]): a page whose DNS name an attacker pointed at 127.0.0.1 (DNS rebinding) would
+   * otherwise be its same-origin caller. Listeners with a key or bound beyond loopback are not
+   * affected. @default [] (loopback names only)
+   */
+  allowHosts?: string[];
+  /**
    * How long a farcall/1 session whose client asked for resumption (connect()'s `resume`)
    * outlives its connection (ms), keeping its calls, callbacks, references and streams for
    * the client to resume; 0 keeps none. Off by default because a waiting session holds the

@@ -65,6 +65,7 @@ export interface ResolvedServe {
   readonly explorer: boolean;
   /** Page origins allowed to open keyless WebSockets, besides each listener's own. */
   readonly allowOrigins: ReadonlySet<string>;
+  readonly allowHosts: ReadonlySet<string>;
   readonly callLog: CallLog | undefined;
   /** The server-wide interceptors, checked by the call pipeline. */
   readonly use: Interceptor[] | undefined;
@@ -102,6 +103,7 @@ export function resolveServeOptions(options: ServeOptions): ResolvedServe {
     exposeErrorStacks: options.exposeErrorStacks ?? SERVE_DEFAULTS.exposeErrorStacks,
     explorer: checkBoolean("explorer", options.explorer ?? SERVE_DEFAULTS.explorer),
     allowOrigins: checkOrigins(options.allowOrigins ?? []),
+    allowHosts: checkHosts(options.allowHosts ?? []),
     callLog: options.callLog,
     use: options.use,
     nats: options.nats,
@@ -200,6 +202,15 @@ function checkUse(use: unknown, name: string): readonly Interceptor[] | undefine
 function checkJsonRpcOverTcp(value: unknown, label: string): JsonRpcOverTcp {
   if (!(JSON_RPC_OVER_TCP as readonly unknown[]).includes(value)) throw new TypeError(`${label} must be "auto", "trusted" or "off", got ${String(value)}`);
   return value as JsonRpcOverTcp;
+}
+
+/** The allowHosts option as a set of lower-case names; each a bare host name, as Host carries it without port. */
+function checkHosts(hosts: unknown): ReadonlySet<string> {
+  if (!Array.isArray(hosts)) throw new TypeError(`allowHosts must be an array of host names such as "myapp.example", got ${JSON.stringify(hosts)}`);
+  for (const host of hosts) {
+    if (typeof host !== "string" || !/^[a-z0-9.-]+$/i.test(host)) throw new TypeError(`allowHosts: ${JSON.stringify(host)} is not a host name (letters, digits, dots and dashes; no scheme, port or path)`);
+  }
+  return new Set(hosts.map((h: string) => h.toLowerCase()));
 }
 
 /** The allowOrigins option as a set; each must be an origin exactly as a browser sends it. */

@@ -21,6 +21,7 @@ import { httpEntry, listenHttpUrl } from "./http/listen.js";
 import { isHttpUrl, parseHttpAddress } from "./http/listener.js";
 import { HttpRpcCore } from "./http/rpc-core.js";
 import { explorerPage } from "./http/explorer.js";
+import { rebindingGuard, type HostCheck } from "./http/host-check.js";
 import { httpProtocols } from "./http-handlers.js";
 import { farcallEntry, FarcallSessions } from "./farcall/listen.js";
 import { ResumeRegistry } from "./farcall/resume-registry.js";
@@ -284,7 +285,20 @@ function httpCore(policy: ListenerPolicy, pipeline: CallPipeline, o: ResolvedSer
     key: policy.key,
     logger: o.logger,
     page: o.explorer ? EXPLORER : undefined,
+    host: hostCheckOf(policy, o),
   });
+}
+
+/** The DNS-rebinding guard of a keyless listener bound to loopback (see http/host-check.ts). */
+function hostCheckOf(policy: ListenerPolicy, o: ResolvedServe): HostCheck | undefined {
+  let bound: string;
+  try {
+    bound = new URL(policy.url).hostname;
+  } catch {
+    return undefined;
+  }
+  // unix:// has no host: a browser cannot reach a socket file.
+  return bound === "" ? undefined : rebindingGuard(bound, policy.key !== undefined || policy.auth !== undefined, o.allowHosts);
 }
 
 /** Built once: the page is the same for every server. */
@@ -342,7 +356,7 @@ export function wsUpgrades(policy: ListenerPolicy, pipeline: CallPipeline, share
     maxHandshakeBytes: MAX_HANDSHAKE_MESSAGE,
     handshakeTimeoutMs: o.handshakeTimeoutMs,
     logger: o.logger,
-    origins: { allowOrigins: o.allowOrigins, authenticated: new Set(policy.key ? [FARCALL_WS_PROTOCOL] : []) },
+    origins: { allowOrigins: o.allowOrigins, authenticated: new Set(policy.key ? [FARCALL_WS_PROTOCOL] : []), host: hostCheckOf(policy, o) },
   });
   shared.connections.addStoppable(upgrades);
   return upgrades;

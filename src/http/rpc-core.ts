@@ -28,6 +28,7 @@ import { createJsonCodec } from "../codecs/json-ext.js";
 import { rateLimited, type Logger } from "../core/logger.js";
 import type { BearerAuth } from "../options.js";
 import type { HttpAnswer, HttpDiscovery, HttpRpcProtocol, HttpRpcRequest } from "./protocol.js";
+import type { HostCheck } from "./host-check.js";
 import type { HttpPage } from "./explorer.js";
 
 /** Verbs the endpoint answers, for the Allow header of a 405. */
@@ -61,6 +62,8 @@ export interface HttpCoreConfig<R> {
   logger: Logger;
   /** The page a browser gets at this endpoint (the explorer), or none. */
   page?: HttpPage | undefined;
+  /** Refuses requests addressed to a name this listener does not answer (DNS rebinding), where it applies. */
+  host?: HostCheck | undefined;
 }
 
 export class HttpRpcCore<R> {
@@ -117,6 +120,11 @@ export class HttpRpcCore<R> {
 
   private async answer(ex: HttpExchange<R>): Promise<HttpAnswer> {
     const verb = ex.method;
+    const wrongHost = this.cfg.host?.(ex.header("host"));
+    if (wrongHost !== undefined) {
+      this.refusals.warn(`http ${ex.peer.address}: refused: ${wrongHost}`);
+      return this.fallback.refusal(403, new RpcError("PERMISSION_DENIED", wrongHost), true);
+    }
     if (verb === "GET" && this.cfg.page?.wants((name) => ex.header(name))) return this.cfg.page.answer();
     const type = ex.header("content-type");
     const protocol = this.cfg.protocols.find((p) => p.accepts(type));

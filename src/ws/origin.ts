@@ -6,8 +6,11 @@
  * request without an Origin is not from a page and is not judged here.
  */
 import type { IncomingMessage } from "node:http";
+import type { HostCheck } from "../http/host-check.js";
 
 export interface OriginPolicy {
+  /** Refuses upgrades addressed to a name this listener does not answer (DNS rebinding), where it applies. */
+  host?: HostCheck | undefined;
   /** Origins accepted besides the listener's own ("http://localhost:5173"), compared exactly. */
   allowOrigins: ReadonlySet<string>;
   /** Subprotocols whose handshake proves the listener's key here (farcall.v1 with an authkey): any page may try them. */
@@ -16,6 +19,9 @@ export interface OriginPolicy {
 
 /** Why `req`'s page may not open `protocol` here, or undefined when it may. */
 export function refusedOrigin(req: IncomingMessage, protocol: string, policy: OriginPolicy): string | undefined {
+  // Before the Origin: under DNS rebinding the page's Origin names the Host it was sent to.
+  const wrongHost = policy.host?.(req.headers.host);
+  if (wrongHost !== undefined) return wrongHost;
   const origin = req.headers.origin;
   if (origin === undefined || policy.authenticated.has(protocol) || policy.allowOrigins.has(origin)) return undefined;
   if (sameOrigin(origin, req.headers.host)) return undefined;

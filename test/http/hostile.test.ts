@@ -83,7 +83,7 @@ function bodyOf(response: string): unknown {
 
 function requestHead(path: string, length: number | "chunked"): string {
   const framing = length === "chunked" ? "Transfer-Encoding: chunked" : `Content-Length: ${length}`;
-  return `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${framing}\r\n\r\n`;
+  return `POST ${path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n${framing}\r\n\r\n`;
 }
 
 /** A JSON-RPC document POSTed as raw bytes on a fresh socket; answers the raw HTTP response. */

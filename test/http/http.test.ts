@@ -192,7 +192,7 @@ for (const mount of MOUNTS) {
 
     it("a Content-Length over maxBodyBytes is answered 413 before the body is read", async () => {
       const path = new URL(open).pathname;
-      const text = await raw(open, `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${20 * 1024 * 1024}\r\n\r\n{`, /\r\n\r\n[\s\S]*\}/);
+      const text = await raw(open, `POST ${path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${20 * 1024 * 1024}\r\n\r\n{`, /\r\n\r\n[\s\S]*\}/);
       assert.match(text, /^HTTP\/1\.1 413 /);
       assert.match(text, /exceeds maxBodyBytes 4096/);
     });
@@ -201,7 +201,7 @@ for (const mount of MOUNTS) {
       const path = new URL(open).pathname;
       const chunk = "x".repeat(3000);
       const size = chunk.length.toString(16);
-      const text = await raw(open, `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${size}\r\n${chunk}\r\n${size}\r\n${chunk}\r\n`, /\r\n\r\n[\s\S]*\}/);
+      const text = await raw(open, `POST ${path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${size}\r\n${chunk}\r\n${size}\r\n${chunk}\r\n`, /\r\n\r\n[\s\S]*\}/);
       assert.match(text, /^HTTP\/1\.1 413 /);
     });
 
@@ -262,7 +262,7 @@ for (const mount of MOUNTS) {
       const path = new URL(open).pathname;
       const request = (id: number): string => {
         const body = JSON.stringify({ jsonrpc: "2.0", method: "echo", params: [id], id });
-        return `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+        return `POST ${path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
       };
       const text = await raw(open, request(1) + request(2) + request(3), /"id":3\}/);
       const ids = [...text.matchAll(/"result":(\d)/g)].map((m) => Number(m[1]));

@@ -115,7 +115,7 @@ describe("farcall/1 over WebSocket", () => {
     // By hand, so that only the header of a maxFrameBytes message goes out.
     const socket = createConnection({ host: "127.0.0.1", port: Number(new URL(onePort).port) });
     await once(socket, "connect");
-    socket.write("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: farcall.v1\r\n\r\n");
+    socket.write("GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: farcall.v1\r\n\r\n");
     let received = Buffer.alloc(0);
     socket.on("data", (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
     await within(waitFor(() => received.includes("\r\n\r\n")), 5000, "the 101 answer");
