@@ -5,6 +5,7 @@
  */
 import type { PeerInfo } from "./context.js";
 import type { MethodEntry } from "./dispatcher.js";
+import { runtime } from "./runtime.js";
 import { RpcError } from "./errors.js";
 import type { ServerCall } from "./pipeline.js";
 import { makeRemote, type Caller, type Remote } from "./remote.js";
@@ -73,6 +74,7 @@ export class IncomingCall implements ServerCall {
   get signal(): AbortSignal {
     if (!this.controller) {
       this.controller = new AbortController();
+      runtime.unlimitListeners?.(this.controller.signal);
       const followed = this.origin?.signal;
       if (followed && !this.finished) this.follow(followed);
       if (this.abandoned) {

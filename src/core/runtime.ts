@@ -45,9 +45,15 @@ export class SyncContextStore<T> implements AsyncContextStore<T> {
 export interface RuntimeHooks {
   /** The store of the call being served (its values are `CallContext`s). */
   readonly callStore: AsyncContextStore<unknown>;
+  /**
+   * Lifts the host's listener-count warning on a signal the core hands out: a handler's
+   * signal is followed by every call it makes (a callback fired 1,000 times at once adds
+   * 1,000 listeners, each removed when its call settles), which is no leak.
+   */
+  readonly unlimitListeners?: (signal: AbortSignal) => void;
 }
 
-const hooks: { callStore: AsyncContextStore<unknown> } = { callStore: new SyncContextStore() };
+const hooks: { callStore: AsyncContextStore<unknown>; unlimitListeners?: (signal: AbortSignal) => void } = { callStore: new SyncContextStore() };
 
 /** The hooks in force: read at each use, so installing them late still takes effect. */
 export const runtime: Readonly<RuntimeHooks> = hooks;
@@ -58,6 +64,7 @@ export const runtime: Readonly<RuntimeHooks> = hooks;
  */
 export function installRuntime(host: RuntimeHooks): void {
   hooks.callStore = host.callStore;
+  hooks.unlimitListeners = host.unlimitListeners;
 }
 
 /**
