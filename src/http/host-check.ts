@@ -24,13 +24,15 @@ export function rebindingGuard(bindHost: string, keyed: boolean, allowHosts: Rea
   };
 }
 
+/** A Host header ("host:port" or "[v6]:port") as [host as URL.hostname writes it, port or ""]. */
+export function splitHost(host: string): [string, string] {
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(host);
+  return m ? [m[1]!, m[2] ?? ""] : [host, ""];
+}
+
 /** "Name:port" or "[v6]:port" as a lower-case name without port or brackets. */
 export function hostName(host: string): string {
-  const lower = host.trim().toLowerCase();
-  const v6 = /^\[([^\]]+)\](?::\d+)?$/.exec(lower);
-  if (v6) return v6[1]!;
-  const colon = lower.lastIndexOf(":");
-  return colon >= 0 && lower.indexOf(":") === colon ? lower.slice(0, colon) : lower;
+  return splitHost(host.trim().toLowerCase())[0].replace(/^\[|\]$/g, "");
 }
 
 /** localhost, *.localhost (RFC 6761), 127.0.0.0/8 and ::1. */

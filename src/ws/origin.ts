@@ -6,7 +6,7 @@
  * request without an Origin is not from a page and is not judged here.
  */
 import type { IncomingMessage } from "node:http";
-import type { HostCheck } from "../http/host-check.js";
+import { splitHost, type HostCheck } from "../http/host-check.js";
 
 export interface OriginPolicy {
   /** Refuses upgrades addressed to a name this listener does not answer (DNS rebinding), where it applies. */
@@ -41,10 +41,4 @@ function sameOrigin(origin: string, host: string | undefined): boolean {
   const bracketed = u.hostname;
   const [hostName, hostPort] = splitHost(host.toLowerCase());
   return bracketed === hostName && port === (hostPort || (u.protocol === "https:" ? "443" : "80"));
-}
-
-/** "host:port" or "[v6]:port" as [host as URL.hostname writes it, port]. */
-function splitHost(host: string): [string, string] {
-  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(host);
-  return m ? [m[1]!, m[2] ?? ""] : [host, ""];
 }
