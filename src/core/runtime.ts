@@ -53,7 +53,7 @@ export interface RuntimeHooks {
   readonly unlimitListeners?: (signal: AbortSignal) => void;
 }
 
-const hooks: { callStore: AsyncContextStore<unknown>; unlimitListeners?: (signal: AbortSignal) => void } = { callStore: new SyncContextStore() };
+const hooks: { -readonly [K in keyof RuntimeHooks]: RuntimeHooks[K] } = { callStore: new SyncContextStore() };
 
 /** The hooks in force: read at each use, so installing them late still takes effect. */
 export const runtime: Readonly<RuntimeHooks> = hooks;
