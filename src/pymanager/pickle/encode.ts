@@ -260,16 +260,18 @@ function saveByteArray(e: Encoder, value: Uint8Array): void {
   e.w.byte(op.REDUCE);
 }
 
+/** `name([items])` by REDUCE: how CPython spells a set or frozenset before protocol 4. */
+function saveCallOnList(e: Encoder, name: "set" | "frozenset", items: readonly unknown[], depth: number): void {
+  saveGlobal(e, "builtins", name);
+  saveList(e, items, depth + 1);
+  e.w.byte(op.TUPLE1);
+  e.w.byte(op.REDUCE);
+}
+
 /** FROZENSET from protocol 4; frozenset([items]) before, as CPython does. */
 function saveFrozenSet(e: Encoder, items: readonly unknown[], depth: number): void {
   for (const item of items) checkHashable(item, "a frozenset element", e.maxDepth);
-  if (e.protocol < 4) {
-    saveGlobal(e, "builtins", "frozenset");
-    saveList(e, items, depth + 1);
-    e.w.byte(op.TUPLE1);
-    e.w.byte(op.REDUCE);
-    return;
-  }
+  if (e.protocol < 4) return saveCallOnList(e, "frozenset", items, depth);
   e.w.byte(op.MARK);
   for (const item of items) save(e, item, depth);
   e.w.byte(op.FROZENSET);
@@ -313,14 +315,7 @@ function saveDict(e: Encoder, entries: ReadonlyArray<readonly [unknown, unknown]
 
 function saveSet(e: Encoder, items: readonly unknown[], depth: number): void {
   for (const item of items) checkHashable(item, "a set element", e.maxDepth);
-  if (e.protocol < 4) {
-    // Before protocol 4 a set is spelled set([items]), as CPython does.
-    saveGlobal(e, "builtins", "set");
-    saveList(e, items, depth + 1);
-    e.w.byte(op.TUPLE1);
-    e.w.byte(op.REDUCE);
-    return;
-  }
+  if (e.protocol < 4) return saveCallOnList(e, "set", items, depth);
   e.w.byte(op.EMPTY_SET);
   for (let from = 0; from < items.length; from += BATCH) {
     const to = Math.min(from + BATCH, items.length);
