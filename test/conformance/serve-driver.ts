@@ -6,6 +6,7 @@
 import { connect, serve, type ConnectOptions, type Remote, type ServeOptions } from "../../src/index.js";
 import type { ConnectOptionsWithUse, ServeOptionsWithUse } from "./cases.js";
 import type { Driver, Endpoint } from "./driver.js";
+import { makeTestCertificates, opensslMissing, type TestCertificates } from "../helpers/certs.js";
 
 export interface ServeDriverSpec extends Omit<Driver, "start"> {
   /** The URL to listen on (port 0: any free port). */
@@ -43,4 +44,24 @@ export function serveDriver(spec: ServeDriverSpec): Driver {
 export async function postJson(url: string, doc: unknown): Promise<unknown> {
   const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(doc) });
   return response.json();
+}
+
+/**
+ * serveDriver for a scheme over TLS (tls://, wss://): the server gets throwaway certificates
+ * made at setup, the client trusts their CA; skipped, loudly, where openssl is missing.
+ */
+export function tlsServeDriver(spec: Omit<ServeDriverSpec, "unavailable" | "setup" | "teardown" | "serveOptions" | "connectOptions">): Driver {
+  let certs: TestCertificates | undefined;
+  return serveDriver({
+    ...spec,
+    unavailable: opensslMissing(),
+    async setup() {
+      certs = makeTestCertificates();
+    },
+    async teardown() {
+      certs?.dispose();
+    },
+    serveOptions: () => ({ tls: { cert: certs!.server.cert, key: certs!.server.key } }),
+    connectOptions: () => ({ tls: { ca: certs!.ca } }),
+  });
 }
