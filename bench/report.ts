@@ -90,7 +90,7 @@ export function targets(results: Results, frameworks: readonly Framework[]): Tar
   ratio("farcall ws / capnweb", "farcall-ws", "capnweb", 3);
   // W4 against Python's own manager, whose wall time is the mark: above 1 is faster than it.
   const python = best(results, "python-manager", "w4")?.wallMs;
-  for (const [what, name] of [["farcall / Python BaseManager", "farcall"], ["Python clients: farcall / BaseManager server", "python-farcall"]] as const) {
+  for (const [what, name] of [["farcall / Python's manager", "farcall"], ["Python clients: farcall server / Python's", "python-farcall"]] as const) {
     const wallMs = best(results, name, "w4")?.wallMs;
     if (python && wallMs) out.push({ workload: "w4", what, value: python / wallMs, target: 1, met: python / wallMs >= 1 });
   }
@@ -189,8 +189,9 @@ export function renderReport(results: Results, frameworks: readonly Framework[],
   const goals = targets(results, frameworks);
   if (goals.length > 0) {
     lines.push("", "targets:");
+    const width = Math.max(...goals.map((t) => t.what.length));
     for (const t of goals) {
-      lines.push(`  ${t.workload}  ${t.what.padEnd(20)} ${t.value.toFixed(2).padStart(6)}x   target >= ${t.target.toFixed(2)}x   ${t.met ? "met" : "MISSED"}`);
+      lines.push(`  ${t.workload}  ${t.what.padEnd(width)} ${t.value.toFixed(2).padStart(6)}x   target >= ${t.target.toFixed(2)}x   ${t.met ? "met" : "MISSED"}`);
     }
   }
   const problems: string[] = counterFailures(results, expectedCounter).map((f) => `FAIL ${f}`);
