@@ -16,18 +16,10 @@
  * Element names are matched after their namespace prefix, as Python does, so Apache's
  * `<ex:nil/>` and `<ex:i8>` read as nil and i8. Attributes are ignored.
  */
-import { createRequire } from "node:module";
-import type sax from "sax";
+import sax from "sax";
 import { RpcError } from "../core/errors.js";
 import { setOwn } from "../codecs/json-tags.js";
 import { parseBase64, parseBoolean, parseDateTime, parseDouble, parseInteger } from "./scalars.js";
-
-/**
- * `sax` is loaded with the first XML-RPC document, not with farcall: a process that never
- * reads one skips it. It is CommonJS, so require() loads it synchronously.
- */
-let saxModule: typeof sax | undefined;
-const saxParser = (): typeof sax => (saxModule ??= createRequire(import.meta.url)("sax") as typeof sax);
 
 /** Limits of one document. */
 export interface XmlRpcDecodeLimits {
@@ -281,7 +273,7 @@ function textOf(bytes: Uint8Array): string {
 export function decodeXmlRpc(bytes: Uint8Array, limits: XmlRpcDecodeLimits): XmlRpcDocument {
   const text = textOf(bytes);
   const reader = new Reader(limits);
-  const parser = saxParser().parser(true, { strictEntities: true, position: false } as sax.SAXOptions);
+  const parser = sax.parser(true, { strictEntities: true, position: false } as sax.SAXOptions);
   parser.onerror = (err) => {
     throw malformed(err.message.split("\n")[0]!);
   };
