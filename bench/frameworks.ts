@@ -6,7 +6,7 @@
 import { fileURLToPath } from "node:url";
 import { isStreamWorkload, type WorkloadName } from "./jobs.js";
 
-export type FrameworkName = "floor" | "farcall" | "farcall-ws" | "farcall-resume" | "capnweb" | "grpc" | "jsonrpc-ws" | "http-floor" | "farcall-http" | "jayson-http" | "python-manager";
+export type FrameworkName = "floor" | "farcall" | "farcall-ws" | "farcall-resume" | "capnweb" | "grpc" | "jsonrpc-ws" | "http-floor" | "farcall-http" | "jayson-http" | "python-manager" | "python-farcall";
 
 export interface Framework {
   name: FrameworkName;
@@ -46,6 +46,8 @@ export const FRAMEWORKS: readonly Framework[] = [
   { name: "jayson-http", label: "jayson (HTTP)", server: file("./jsonrpc-http/jayson-server.ts"), client: file("./jsonrpc-http/client.ts"), peer: false, floor: "http-floor" },
   // Python's own manager on the seed's own workload: W4 only, in python3 (processes.ts).
   { name: "python-manager", label: "Python BaseManager (proxy)", server: file("./python-manager/server.py"), client: file("./python-manager/client.py"), peer: true, only: ["w4"] },
+  // The same Python clients against farcall's server on pymanager://: the seed programs' own side by side.
+  { name: "python-farcall", label: "farcall pymanager:// (Python clients)", server: file("./python-manager/farcall-server.ts"), client: file("./python-manager/client.py"), peer: false, only: ["w4"] },
 ];
 
 /** The contender whose figures `name`'s ratios are against. */

@@ -59,7 +59,8 @@ export function counterFailures(results: Results, expected: number): string[] {
 
 /**
  * farcall's targets: W1 >= 0.8x floor, W2 >= 0.5x floor and >= 3x the best peer, W3 >= 0.7x
- * floor; over ws://, W2 >= 0.8x farcall over tcp:// and >= 3x capnweb over ws.
+ * floor; over ws://, W2 >= 0.8x farcall over tcp:// and >= 3x capnweb over ws; W4 faster than
+ * Python's own BaseManager, with farcall's clients and with Python's clients on pymanager://.
  */
 export function targets(results: Results, frameworks: readonly Framework[]): Target[] {
   const out: Target[] = [];
@@ -87,6 +88,12 @@ export function targets(results: Results, frameworks: readonly Framework[]): Tar
   };
   ratio("farcall ws / tcp", "farcall-ws", "farcall", 0.8);
   ratio("farcall ws / capnweb", "farcall-ws", "capnweb", 3);
+  // W4 against Python's own manager, whose wall time is the mark: above 1 is faster than it.
+  const python = best(results, "python-manager", "w4")?.wallMs;
+  for (const [what, name] of [["farcall / Python's manager", "farcall"], ["Python clients: farcall server / Python's", "python-farcall"]] as const) {
+    const wallMs = best(results, name, "w4")?.wallMs;
+    if (python && wallMs) out.push({ workload: "w4", what, value: python / wallMs, target: 1, met: python / wallMs >= 1 });
+  }
   return out;
 }
 
@@ -182,8 +189,9 @@ export function renderReport(results: Results, frameworks: readonly Framework[],
   const goals = targets(results, frameworks);
   if (goals.length > 0) {
     lines.push("", "targets:");
+    const width = Math.max(...goals.map((t) => t.what.length));
     for (const t of goals) {
-      lines.push(`  ${t.workload}  ${t.what.padEnd(20)} ${t.value.toFixed(2).padStart(6)}x   target >= ${t.target.toFixed(2)}x   ${t.met ? "met" : "MISSED"}`);
+      lines.push(`  ${t.workload}  ${t.what.padEnd(width)} ${t.value.toFixed(2).padStart(6)}x   target >= ${t.target.toFixed(2)}x   ${t.met ? "met" : "MISSED"}`);
     }
   }
   const problems: string[] = counterFailures(results, expectedCounter).map((f) => `FAIL ${f}`);

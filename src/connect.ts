@@ -8,33 +8,30 @@ import { InterceptingCaller } from "./core/client-interceptor.js";
 import { labelCaller, makeRemote, type Caller, type Remote } from "./core/remote.js";
 import type { ConnectOptions } from "./options.js";
 import { resolveConnectOptions, type ResolvedConnect } from "./connect-options.js";
-import { isHttpUrl } from "./http/listener.js";
-import { farcallCaller } from "./farcall/stream-dial.js";
-import { farcallWsCaller } from "./farcall/ws-dial.js";
-import { isWsUrl } from "./ws/dial.js";
 import { portCaller } from "./worker/port-dial.js";
 import type { PortEndpoint } from "./worker/port-link.js";
-import { jsonRpcCaller } from "./jsonrpc/dial.js";
-import { isJsonRpcWsUrl, jsonRpcWsCaller } from "./jsonrpc/ws-client.js";
-import { isXmlRpcUrl } from "./xmlrpc/client.js";
-import { xmlRpcCaller } from "./xmlrpc/dial.js";
-import { isPyManagerUrl } from "./pymanager/remote.js";
-import { pyManagerCaller } from "./pymanager/dial.js";
-import { isNatsUrl } from "./nats/address.js";
-import { natsCaller } from "./nats/caller.js";
 
 /** A family's dialer: a Caller for `url`, or a rejection (UNAUTHENTICATED, UNAVAILABLE). */
 type Dial = (url: string, options: ResolvedConnect) => Caller | Promise<Caller>;
 
-/** URL schemes and their dialers, tried in order; tcp://, tls:// and unix:// are farcall/1's (the fallback, which names unsupported schemes). */
-const DIALERS: readonly (readonly [matches: (url: string) => boolean, dial: Dial])[] = [
-  [isHttpUrl, jsonRpcCaller],
-  [isXmlRpcUrl, xmlRpcCaller],
-  [isPyManagerUrl, pyManagerCaller],
-  [isNatsUrl, natsCaller],
-  [isWsUrl, farcallWsCaller],
-  [isJsonRpcWsUrl, jsonRpcWsCaller],
+/**
+ * URL schemes and their dialers, tried in order; tcp://, tls:// and unix:// are farcall/1's
+ * (the fallback, which names unsupported schemes). A family is imported the first time a URL
+ * of its scheme is dialled, so a process pays only for the families it uses (a tcp://
+ * client never loads HTTP, XML, WebSocket, NATS or pickle code). The patterns are the
+ * families' own isXxxUrl tests, repeated here because importing those would load the family.
+ */
+const DIALERS: readonly (readonly [scheme: RegExp, load: () => Promise<Dial>])[] = [
+  [/^https?:\/\//i, async () => (await import("./jsonrpc/dial.js")).jsonRpcCaller],
+  [/^xmlrpc\+https?:\/\//i, async () => (await import("./xmlrpc/dial.js")).xmlRpcCaller],
+  [/^pymanager:/i, async () => (await import("./pymanager/dial.js")).pyManagerCaller],
+  [/^nats:/i, async () => (await import("./nats/caller.js")).natsCaller],
+  [/^wss?:\/\//i, async () => (await import("./farcall/ws-dial.js")).farcallWsCaller],
+  [/^jsonrpc\+wss?:\/\//i, async () => (await import("./jsonrpc/ws-client.js")).jsonRpcWsCaller],
 ];
+
+/** farcall/1 over a stream: tcp://, tls://, unix://, and the error naming every scheme for any other. */
+const streamDial = async (): Promise<Dial> => (await import("./farcall/stream-dial.js")).farcallCaller;
 
 /**
  * Connects to a farcall server and returns its typed remote. An `http://` or `https://` URL
@@ -50,10 +47,16 @@ const DIALERS: readonly (readonly [matches: (url: string) => boolean, dial: Dial
  */
 export async function connect<T>(url: string | PortEndpoint, options: ConnectOptions = {}): Promise<Remote<T>> {
   const resolved = resolveConnectOptions(options);
-  const caller = typeof url === "string" ? await (DIALERS.find(([matches]) => matches(url))?.[1] ?? farcallCaller)(url, resolved) : portCaller(url, resolved);
+  const caller = typeof url === "string" ? await dialUrl(url, resolved) : portCaller(url, resolved);
   const outer = resolved.use ? new InterceptingCaller(caller, resolved.use) : caller;
   labelCaller(outer, typeof url === "string" ? withoutCredentials(url) : "worker");
   return makeRemote<T>(outer);
+}
+
+/** The Caller of the family `url`'s scheme names, that family loaded first if it was not yet. */
+async function dialUrl(url: string, options: ResolvedConnect): Promise<Caller> {
+  const load = DIALERS.find(([scheme]) => scheme.test(url))?.[1] ?? streamDial;
+  return (await load())(url, options);
 }
 
 /** `url` with any user name and password taken out, for printing. */

@@ -6,7 +6,7 @@
 import "./runtime-node.js";
 
 /** Serves an API object on one or more listen URLs. */
-export { serve } from "./serve.js";
+export { serve } from "./on-demand.js";
 export type { Server } from "./serve.js";
 export type { ServerStats } from "./core/server-stats.js";
 
@@ -113,7 +113,7 @@ export type { AttachWebSocketOptions, AttachedWebSocket } from "./ws-attach.js";
  * Services on NATS (`nats://host:4222/service`): the `nats` option block of serve() and
  * connect(), and what every instance of a service says of itself in NATS's Services API.
  */
-export { natsInstances } from "./nats/caller.js";
+export { natsInstances } from "./on-demand.js";
 export type { InstanceHealth } from "./nats/service-api.js";
 export { NATS_DEFAULTS } from "./nats/options.js";
 export type { NatsOptions, NatsTlsOptions } from "./nats/options.js";

@@ -2,7 +2,7 @@
  * The options of serve() and connect(), with every default in one frozen place and checks
  * that make misuse fail at startup, naming the option.
  */
-import type { PyManagerOnPort } from "./pymanager/one-port-entry.js";
+import type { PyManagerOnPort } from "./pymanager/one-port-option.js";
 import type { IncomingMessage } from "node:http";
 import type { SecureContextOptions } from "node:tls";
 import type { CallLog, CallLogEntry } from "./core/call-log.js";

@@ -3,7 +3,7 @@
  * settings, and one policy per listener (its `listen` entry over the server-wide defaults).
  * A bad value fails naming its option, and for a listener's own, the listener.
  */
-import { checkPyManagerOnPort, type PyManagerOnPort } from "./pymanager/one-port-entry.js";
+import { checkPyManagerOnPort, type PyManagerOnPort } from "./pymanager/one-port-option.js";
 import type { IncomingMessage } from "node:http";
 import type { CallLog } from "./core/call-log.js";
 import { resolveLogger, type Logger } from "./core/logger.js";

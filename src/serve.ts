@@ -1,46 +1,36 @@
 /**
- * serve(): a table from URL scheme to a family's listener, and what the listeners of one
- * server share: the method table, one call pipeline (derived for a listener that has
- * interceptors of its own), the connections to count, drain and close. The options are
- * resolved once, and every URL is checked before anything listens. No protocol logic lives
- * here: the families bring it.
+ * serve(): a table from URL scheme to a family's listener, over what the listeners of one
+ * server share (serve-shared.ts): the method table, one call pipeline (derived for a listener
+ * that has interceptors of its own), the connections to count, drain and close. The options
+ * are resolved once, and every URL is checked before anything listens. No protocol logic
+ * lives here: the families bring it.
  */
 import "./runtime-node.js";
 import type { IncomingMessage } from "node:http";
 import { createJsonCodec } from "./codecs/json-ext.js";
-import { createMsgpackCodec } from "./codecs/msgpack.js";
-import type { Codec } from "./core/codec.js";
-import { Dispatcher } from "./core/dispatcher.js";
-import { CallLimit, CallPipeline } from "./core/pipeline.js";
+import type { CallPipeline } from "./core/pipeline.js";
 import { formatAddress, isLoopback, parseAddress } from "./net/address.js";
-import { ServerConnections, type Stoppable } from "./net/connections.js";
-import { WriteBudget } from "./net/framing.js";
+import type { Stoppable } from "./net/connections.js";
 import { listenOnePort } from "./net/one-port.js";
-import { HttpDrain } from "./http/drain.js";
 import { httpEntry, listenHttpUrl } from "./http/listen.js";
 import { isHttpUrl, parseHttpAddress } from "./http/listener.js";
 import { HttpRpcCore } from "./http/rpc-core.js";
 import { explorerPage } from "./http/explorer.js";
-import { rebindingGuard, type HostCheck } from "./http/host-check.js";
 import { httpProtocols } from "./http-handlers.js";
-import { farcallEntry, FarcallSessions } from "./farcall/listen.js";
-import { ResumeRegistry } from "./farcall/resume-registry.js";
-import type { StreamSessionConfig } from "./farcall/stream-session.js";
-import { farcallWsHandler, FARCALL_WS_PROTOCOL } from "./farcall/ws-listen.js";
-import { MAX_HANDSHAKE_MESSAGE } from "./farcall/message-session.js";
+import { farcallEntry } from "./farcall/listen.js";
 import { isWsUrl } from "./ws/dial.js";
 import { listenWs, parseWsListenAddress } from "./ws/listen.js";
-import { WsUpgrades } from "./ws/upgrade.js";
-import { jsonRpcEntry, JsonRpcSessions, type JsonRpcAccess, type JsonRpcListenSettings } from "./jsonrpc/listen.js";
-import { jsonRpcWsHandler, JSONRPC_WS_PROTOCOL } from "./jsonrpc/ws-session.js";
+import { jsonRpcEntry } from "./jsonrpc/listen.js";
 import { listenPyManager } from "./pymanager/listener.js";
-import { pyManagerEntry, type PyManagerEntrySettings, type PyManagerOnPort } from "./pymanager/one-port-entry.js";
+import { pyManagerEntry, type PyManagerEntrySettings } from "./pymanager/one-port-entry.js";
+import type { PyManagerOnPort } from "./pymanager/one-port-option.js";
 import { isPyManagerUrl, parsePyManagerUrl } from "./pymanager/remote.js";
 import { isNatsUrl, natsService } from "./nats/address.js";
 import { listenNats } from "./nats/listener.js";
 import { HTTP_DEFAULTS, type ServeOptions } from "./options.js";
 import type { ServerStats } from "./core/server-stats.js";
 import { resolveServeOptions, type ListenerPolicy, type ListenOption, type ResolvedServe } from "./serve-options.js";
+import { DEFAULT_DRAIN_MS, farcallConfig, hostCheckOf, jsonAccess, jsonSettings, serverShared, wsUpgrades, type Shared } from "./serve-shared.js";
 
 /** A running server. */
 export interface Server {
@@ -57,30 +47,12 @@ export interface Server {
   close(options?: { drainMs?: number }): Promise<void>;
 }
 
-/** Default time close() lets calls in flight finish. */
-export const DEFAULT_DRAIN_MS = 5000;
-
 /** A listener as the server holds it. */
 interface Listener extends Stoppable {
   /** The bound URL, with the real port. */
   readonly url: string;
   /** Connections it counts itself, for a listener whose sockets the server does not track (pymanager). */
   readonly connections?: number;
-}
-
-/** What every listener of one server shares. */
-export interface Shared {
-  readonly options: ResolvedServe;
-  readonly connections: ServerConnections;
-  readonly farcall: FarcallSessions;
-  readonly json: JsonRpcSessions;
-  readonly http: HttpDrain;
-  /** Answer bytes queued over all connections (maxServerWriteBufferBytes). */
-  readonly writeBudget: WriteBudget;
-  /** farcall/1's codec, with the server's decode limits. */
-  readonly msgpack: Codec;
-  /** The pipeline of a listener: the server's, inside which its own interceptors run. */
-  pipelineFor(policy: ListenerPolicy): CallPipeline;
 }
 
 /** A family's row: it checks a listener's URL and options now, and returns how to start it. */
@@ -253,29 +225,6 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
   };
 }
 
-/** What the listeners of one server share, before any of them listens. */
-export function serverShared(api: object, resolved: ResolvedServe): Shared {
-  const dispatcher = new Dispatcher(api);
-  const limit = new CallLimit(resolved.maxServerCallsInFlight, "this server");
-  const pipeline = new CallPipeline({ dispatcher, use: resolved.use, callLog: resolved.callLog, logger: resolved.logger, limit });
-  const connections = new ServerConnections(resolved.maxConnections, resolved.logger);
-  const writeBudget = new WriteBudget(resolved.maxServerWriteBufferBytes);
-  const shared: Shared = {
-    options: resolved,
-    connections,
-    farcall: new FarcallSessions(resolved.resume && new ResumeRegistry(resolved.resume, resolved.logger, writeBudget)),
-    json: new JsonRpcSessions(),
-    writeBudget,
-    http: new HttpDrain(writeBudget),
-    msgpack: createMsgpackCodec({ maxDepth: resolved.limits.maxDepth }),
-    pipelineFor: (policy) => (policy.use ? pipeline.derive({ use: policy.use }) : pipeline),
-  };
-  connections.addGroup(shared.farcall);
-  connections.addGroup(shared.http);
-  connections.addGroup(shared.json);
-  return shared;
-}
-
 /** The HTTP core of one listener: JSON-RPC and XML-RPC, with the listener's key and auth. */
 function httpCore(policy: ListenerPolicy, pipeline: CallPipeline, o: ResolvedServe): HttpRpcCore<IncomingMessage> {
   return new HttpRpcCore<IncomingMessage>({
@@ -289,78 +238,8 @@ function httpCore(policy: ListenerPolicy, pipeline: CallPipeline, o: ResolvedSer
   });
 }
 
-/** The DNS-rebinding guard of a keyless listener bound to loopback (see http/host-check.ts). */
-function hostCheckOf(policy: ListenerPolicy, o: ResolvedServe): HostCheck | undefined {
-  let bound: string;
-  try {
-    bound = new URL(policy.url).hostname;
-  } catch {
-    return undefined;
-  }
-  // unix:// has no host: a browser cannot reach a socket file.
-  return bound === "" ? undefined : rebindingGuard(bound, policy.key !== undefined || policy.auth !== undefined, o.allowHosts);
-}
-
 /** Built once: the page is the same for every server. */
 const EXPLORER = explorerPage();
-
-/** farcall/1's session settings on one listener. */
-function farcallConfig(policy: ListenerPolicy, pipeline: CallPipeline, shared: Shared): StreamSessionConfig {
-  const o = shared.options;
-  return {
-    codec: shared.msgpack,
-    key: policy.key,
-    maxFrameBytes: o.limits.maxFrameBytes,
-    maxWriteBufferBytes: o.limits.maxWriteBufferBytes,
-    writeBudget: shared.writeBudget,
-    resume: shared.farcall.resume,
-    limits: o.peerLimits,
-    exposeErrorStacks: o.exposeErrorStacks,
-    logger: o.logger,
-    pipeline,
-  };
-}
-
-/** Raw JSON-RPC's settings on one listener (TCP and WebSocket). */
-function jsonSettings(pipeline: CallPipeline, shared: Shared): JsonRpcListenSettings {
-  const o = shared.options;
-  return {
-    pipeline,
-    maxBodyBytes: o.maxBodyBytes,
-    maxDepth: o.limits.maxDepth,
-    maxBatch: o.maxBatch,
-    maxInFlight: o.peerLimits.maxCallsInFlight,
-    maxWriteBufferBytes: o.limits.maxWriteBufferBytes,
-    writeBudget: shared.writeBudget,
-    requestTimeoutMs: o.requestTimeoutMs,
-    logger: o.logger,
-  };
-}
-
-function jsonAccess(policy: ListenerPolicy): JsonRpcAccess {
-  return { mode: policy.jsonRpcOverTcp, keyed: policy.key !== undefined };
-}
-
-/**
- * The WebSocket upgrades of one listener, stopped with the server: subprotocol farcall.v1
- * (farcall/1) and jsonrpc-2.0 (JSON-RPC, under the listener's jsonRpcOverTcp policy).
- */
-export function wsUpgrades(policy: ListenerPolicy, pipeline: CallPipeline, shared: Shared, transport: "ws" | "wss"): WsUpgrades {
-  const o = shared.options;
-  const upgrades = new WsUpgrades({
-    protocols: new Map([
-      [FARCALL_WS_PROTOCOL, farcallWsHandler(farcallConfig(policy, pipeline, shared), shared.farcall, transport)],
-      [JSONRPC_WS_PROTOCOL, jsonRpcWsHandler(jsonSettings(pipeline, shared), jsonAccess(policy), shared.json, transport)],
-    ]),
-    maxFrameBytes: o.limits.maxFrameBytes,
-    maxHandshakeBytes: MAX_HANDSHAKE_MESSAGE,
-    handshakeTimeoutMs: o.handshakeTimeoutMs,
-    logger: o.logger,
-    origins: { allowOrigins: o.allowOrigins, authenticated: new Set(policy.key ? [FARCALL_WS_PROTOCOL] : []), host: hostCheckOf(policy, o) },
-  });
-  shared.connections.addStoppable(upgrades);
-  return upgrades;
-}
 
 /** Refuses a listener that sets, for itself, an option its family has no use for. */
 function only(policy: ListenerPolicy, takes: readonly ListenOption[], what: string): void {

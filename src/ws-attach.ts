@@ -8,7 +8,7 @@ import type { IncomingMessage, Server as HttpServer } from "node:http";
 import { Server as HttpsServer } from "node:https";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { DEFAULT_DRAIN_MS, serverShared, wsUpgrades } from "./serve.js";
+import { DEFAULT_DRAIN_MS, serverShared, wsUpgrades } from "./serve-shared.js";
 import { resolveServeOptions } from "./serve-options.js";
 import type { ServeOptions } from "./options.js";
 

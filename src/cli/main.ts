@@ -5,10 +5,7 @@
  */
 import "../runtime-node.js";
 import { readFileSync } from "node:fs";
-import { callCommand } from "./call-command.js";
 import { CliError, EXIT } from "./cli-error.js";
-import { listCommand } from "./list-command.js";
-import { serveCommand } from "./serve-command.js";
 
 const USAGE = `Usage: farcall <command> [options]
 
@@ -28,10 +25,14 @@ Quick start:
   farcall serve                                              # the demo service on tcp://127.0.0.1:4343
   farcall call tcp://127.0.0.1:4343 counter.inc '"views"'    # in another terminal (ARGs are JSON)`;
 
+/**
+ * Each command is imported when it runs: `farcall call` starts without loading the server,
+ * the demo service and their families, which `farcall serve` needs.
+ */
 const COMMANDS: Readonly<Record<string, (argv: string[]) => Promise<void>>> = {
-  serve: serveCommand,
-  call: callCommand,
-  list: listCommand,
+  serve: async (argv) => (await import("./serve-command.js")).serveCommand(argv),
+  call: async (argv) => (await import("./call-command.js")).callCommand(argv),
+  list: async (argv) => (await import("./list-command.js")).listCommand(argv),
 };
 
 async function main(argv: string[]): Promise<void> {

@@ -14,12 +14,6 @@ import { PyManagerSocket } from "./connection.js";
 import { connectionLimits, whoIs } from "./listener.js";
 import { PyManagerService } from "./server.js";
 
-/** The `pymanager` option of a one-port listen entry. */
-export interface PyManagerOnPort {
-  /** How long a connection must stay silent to be taken for a Python manager client (1 to 10000 ms). */
-  silenceMs: number;
-}
-
 /** Settings of {@link pyManagerEntry}, from the listener's policy. */
 export interface PyManagerEntrySettings {
   silenceMs: number;
@@ -52,15 +46,6 @@ export async function pyManagerEntry(pipeline: CallPipeline, settings: PyManager
       void new PyManagerSocket(socket, service, key, limits, logger, peer, dialled, noop, noop);
     },
   };
-}
-
-/** The checked `pymanager` option of listen entry `name`. */
-export function checkPyManagerOnPort(value: unknown, name: string): PyManagerOnPort {
-  const silenceMs = (value as { silenceMs?: unknown } | null)?.silenceMs;
-  if (typeof value !== "object" || value === null || typeof silenceMs !== "number" || !Number.isSafeInteger(silenceMs) || silenceMs < 1 || silenceMs > 10_000) {
-    throw new RangeError(`${name}: pymanager must be { silenceMs } with silenceMs an integer from 1 to 10000, got ${JSON.stringify(value)}`);
-  }
-  return { silenceMs };
 }
 
 function noop(): void {}

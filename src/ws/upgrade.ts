@@ -6,10 +6,18 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { WebSocketServer, type WebSocket } from "ws";
+import { createRequire } from "node:module";
+import type { WebSocket, WebSocketServer } from "ws";
 import type { Logger } from "../core/logger.js";
 import { refusedOrigin, type OriginPolicy } from "./origin.js";
 import { CLOSE_GRACE_MS, CLOSE_POLICY_VIOLATION, CLOSE_TOO_BIG } from "./link.js";
+
+/**
+ * `ws` is loaded with a listener's first upgrade, not with farcall: a process that never
+ * takes one (every client, a server nobody upgrades on) skips its modules. It is CommonJS,
+ * so require() loads it synchronously, where the upgrade needs it.
+ */
+const requireWs = (): typeof import("ws") => createRequire(import.meta.url)("ws") as typeof import("ws");
 
 /** A family's side of an upgrade: the socket is open and speaks `protocol`. */
 export type UpgradeHandler = (socket: WebSocket, req: IncomingMessage, settled: () => void) => void;
@@ -30,18 +38,20 @@ export interface WsUpgradeConfig {
 
 /** The `ws` server of one listener; it never listens itself: upgrades are handed to it. */
 export class WsUpgrades {
-  private readonly server: WebSocketServer;
+  private wsServer: WebSocketServer | undefined;
 
-  constructor(private readonly cfg: WsUpgradeConfig) {
-    this.server = new WebSocketServer({
+  constructor(private readonly cfg: WsUpgradeConfig) {}
+
+  private get server(): WebSocketServer {
+    return (this.wsServer ??= new (requireWs().WebSocketServer)({
       noServer: true,
-      maxPayload: cfg.maxFrameBytes,
+      maxPayload: this.cfg.maxFrameBytes,
       // Compression costs a zlib context per socket and lets a small message inflate past
       // what its frame header said; farcall's frames are already compact.
       perMessageDeflate: false,
       clientTracking: false,
-      handleProtocols: (offered) => pickProtocol(offered, cfg.protocols),
-    });
+      handleProtocols: (offered) => pickProtocol(offered, this.cfg.protocols),
+    }));
   }
 
   /** node:http's 'upgrade' event; a bound method, so it can be passed as the listener. */
@@ -89,7 +99,8 @@ export class WsUpgrades {
 
   close(): Promise<void> {
     // Its sockets belong to the sessions, which the server drains and closes.
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    const server = this.wsServer;
+    return server ? new Promise((resolve) => server.close(() => resolve())) : Promise.resolve();
   }
 }
 

@@ -19,7 +19,7 @@ import type { Dispatcher } from "../core/dispatcher.js";
 import { RpcError } from "../core/errors.js";
 import { callFrom } from "../core/incoming-call.js";
 import type { CallPipeline } from "../core/pipeline.js";
-import { decodeXmlRpc } from "./decode.js";
+import type { decodeXmlRpc } from "./decode.js";
 import { faultDocument } from "./encode.js";
 import { faultValue, handleXmlRpc, type XmlRpcInvoke } from "./protocol.js";
 import type { HttpAnswer, HttpRpcProtocol, HttpRpcRequest } from "../http/protocol.js";
@@ -60,9 +60,10 @@ export class XmlRpcHttp implements HttpRpcProtocol {
   /** Answers one request body; never rejects for anything the caller sent. */
   async answer(body: Uint8Array, request: HttpRpcRequest): Promise<HttpAnswer> {
     const { pipeline, maxDepth, maxElements, maxBatch } = this.cfg;
+    const decode = decoder ?? (decoder = (await import("./decode.js")).decodeXmlRpc);
     let call: { method: string; params: unknown[] };
     try {
-      call = readCall(body, maxDepth, maxElements);
+      call = readCall(decode, body, maxDepth, maxElements);
     } catch (err) {
       return this.refusal(200, err, false);
     }
@@ -78,8 +79,14 @@ export class XmlRpcHttp implements HttpRpcProtocol {
   }
 }
 
-function readCall(body: Uint8Array, maxDepth: number, maxElements: number): { method: string; params: unknown[] } {
-  const doc = decodeXmlRpc(body, { maxDepth, maxElements });
+/**
+ * The XML reader, and the sax package under it, imported with the first XML-RPC request
+ * rather than with the HTTP handlers: most servers and every client never read XML.
+ */
+let decoder: typeof decodeXmlRpc | undefined;
+
+function readCall(decode: typeof decodeXmlRpc, body: Uint8Array, maxDepth: number, maxElements: number): { method: string; params: unknown[] } {
+  const doc = decode(body, { maxDepth, maxElements });
   if (doc.kind !== "call") throw new RpcError("INVALID_REQUEST", "not an XML-RPC call: a <methodResponse> was sent to the server");
   return doc;
 }
