@@ -31,6 +31,7 @@ import { MAX_HANDSHAKE_MESSAGE } from "./farcall/message-session.js";
 import { isWsUrl } from "./ws/dial.js";
 import { listenWs, parseWsListenAddress } from "./ws/listen.js";
 import { WsUpgrades } from "./ws/upgrade.js";
+import { BusyRefusals } from "./ws/busy.js";
 import { jsonRpcEntry, JsonRpcSessions, type JsonRpcAccess, type JsonRpcListenSettings } from "./jsonrpc/listen.js";
 import { jsonRpcWsHandler, JSONRPC_WS_PROTOCOL } from "./jsonrpc/ws-session.js";
 import { listenPyManager } from "./pymanager/listener.js";
@@ -79,6 +80,8 @@ export interface Shared {
   readonly writeBudget: WriteBudget;
   /** farcall/1's codec, with the server's decode limits. */
   readonly msgpack: Codec;
+  /** Tells WebSocket and HTTP clients past maxConnections to come back later. */
+  readonly busy: BusyRefusals;
   /** The pipeline of a listener: the server's, inside which its own interceptors run. */
   pipelineFor(policy: ListenerPolicy): CallPipeline;
 }
@@ -109,7 +112,7 @@ const onePort: ListenRow = (policy, shared) => {
     connections.addStoppable(http.parser);
     const farcall = farcallEntry(farcallConfig(policy, pipeline, shared), shared.farcall);
     const json = jsonRpcEntry(jsonSettings(pipeline, shared), jsonAccess(policy), shared.json);
-    const config = { tls: policy.tls, handshakeTimeoutMs: o.handshakeTimeoutMs, allow: policy.allow, connections, logger: o.logger };
+    const config = { tls: policy.tls, handshakeTimeoutMs: o.handshakeTimeoutMs, allow: policy.allow, connections, logger: o.logger, busy: shared.busy };
     const entries = [farcall, http.entry, json];
     if (policy.pymanager) entries.push(await pyManagerEntry(pipeline, pyManagerSettings(policy, policy.pymanager, o, address.scheme, address.path)));
     return listenOnePort(address, config, entries);
@@ -154,6 +157,7 @@ const ws: ListenRow = (policy, shared) => {
       connections: shared.connections,
       requestTimeoutMs: o.requestTimeoutMs,
       logger: o.logger,
+      busy: shared.busy,
     });
     return listener;
   };
@@ -268,6 +272,7 @@ export function serverShared(api: object, resolved: ResolvedServe): Shared {
     writeBudget,
     http: new HttpDrain(writeBudget),
     msgpack: createMsgpackCodec({ maxDepth: resolved.limits.maxDepth }),
+    busy: new BusyRefusals(() => `${connections.count} connections reach maxConnections ${resolved.maxConnections}`),
     pipelineFor: (policy) => (policy.use ? pipeline.derive({ use: policy.use }) : pipeline),
   };
   connections.addGroup(shared.farcall);

@@ -189,7 +189,7 @@ function onSocketMessage(link: WsLink, data: RawData, isBinary: boolean): void {
 }
 
 /** `reason` cut to what a close frame can carry, on a character boundary. */
-function clip(reason: string): string {
+export function clip(reason: string): string {
   let out = reason;
   while (Buffer.byteLength(out) > MAX_REASON_BYTES) out = out.slice(0, -1);
   return out;
