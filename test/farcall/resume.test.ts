@@ -136,6 +136,16 @@ function recordingLogger() {
   return { lines, logger: { info: log, warn: log, error: log } };
 }
 
+/** A second resuming client through `proxy` gets its session back across a cut: the server had room for it among maxDetachedSessions. */
+async function secondResumes(t: TestContext, proxy: CutProxy): Promise<void> {
+  const second = await connect<Api>(`tcp://127.0.0.1:${proxy.port}`, { resume: true, reconnect: { initialDelayMs: 10, maxDelayMs: 50 }, ...QUIET });
+  t.after(() => close(second));
+  const call = second.slow(300, "resumed");
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  proxy.cut();
+  assert.equal(await within(call, 5000, "the second client's call across a cut"), "resumed");
+}
+
 describe("resumption's bounds", () => {
   it("past maxDetachedSessions a dropped session ends at once: its client's call fails with UNAVAILABLE while the other resumes", async (t) => {
     const { lines, logger } = recordingLogger();
@@ -162,12 +172,7 @@ describe("resumption's bounds", () => {
     const { proxy, remote: first } = await setup(t, "tcp", { maxDetachedSessions: 1 });
     assert.equal(await first.ping(), "pong");
     await close(first);
-    const second = await connect<Api>(`tcp://127.0.0.1:${proxy.port}`, { resume: true, reconnect: { initialDelayMs: 10, maxDelayMs: 50 }, ...QUIET });
-    t.after(() => close(second));
-    const call = second.slow(300, "resumed");
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    proxy.cut();
-    assert.equal(await within(call, 5000, "the second client's call across a cut"), "resumed");
+    await secondResumes(t, proxy);
   });
 
   it("a client's close() with a call pending still ends its session on the server at once: the call fails UNAVAILABLE, and the session takes no place among maxDetachedSessions", async (t) => {
@@ -176,12 +181,7 @@ describe("resumption's bounds", () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     await close(first);
     await rejectsWith(pending, "UNAVAILABLE", 1000, "the call pending at close()");
-    const second = await connect<Api>(`tcp://127.0.0.1:${proxy.port}`, { resume: true, reconnect: { initialDelayMs: 10, maxDelayMs: 50 }, ...QUIET });
-    t.after(() => close(second));
-    const call = second.slow(300, "resumed");
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    proxy.cut();
-    assert.equal(await within(call, 5000, "the second client's call across a cut"), "resumed");
+    await secondResumes(t, proxy);
   });
 
   it("a resumed session's context().peer names the new connection", async (t) => {
