@@ -282,7 +282,8 @@ export interface ConnectOptions extends ConnectionLimits, ResumeBufferLimits {
    * With false, a call made while the client is disconnected fails at once with UNAVAILABLE
    * once a connection attempt has failed, instead of waiting for a reconnection (gRPC's
    * waitForReady); reconnection goes on in the background. Calls made while a session is
-   * being replaced after the server's GOAWAY still wait. tcp://, tls:// and unix:// only.
+   * being replaced after the server's GOAWAY still wait; with `resume`, a call made while
+   * the session waits for its resumption fails at once too. tcp://, tls:// and unix:// only.
    * @default true
    */
   waitForReady?: boolean;

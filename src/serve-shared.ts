@@ -18,6 +18,7 @@ import type { StreamSessionConfig } from "./farcall/stream-session.js";
 import { farcallWsHandler, FARCALL_WS_PROTOCOL } from "./farcall/ws-listen.js";
 import { MAX_HANDSHAKE_MESSAGE } from "./farcall/message-session.js";
 import { WsUpgrades } from "./ws/upgrade.js";
+import { BusyRefusals } from "./ws/busy.js";
 import { JsonRpcSessions, type JsonRpcAccess, type JsonRpcListenSettings } from "./jsonrpc/listen.js";
 import { jsonRpcWsHandler, JSONRPC_WS_PROTOCOL } from "./jsonrpc/ws-session.js";
 import type { ListenerPolicy, ResolvedServe } from "./serve-options.js";
@@ -36,6 +37,8 @@ export interface Shared {
   readonly writeBudget: WriteBudget;
   /** farcall/1's codec, with the server's decode limits. */
   readonly msgpack: Codec;
+  /** Tells WebSocket and HTTP clients past maxConnections to come back later. */
+  readonly busy: BusyRefusals;
   /** The pipeline of a listener: the server's, inside which its own interceptors run. */
   pipelineFor(policy: ListenerPolicy): CallPipeline;
 }
@@ -55,6 +58,7 @@ export function serverShared(api: object, resolved: ResolvedServe): Shared {
     writeBudget,
     http: new HttpDrain(writeBudget),
     msgpack: createMsgpackCodec({ maxDepth: resolved.limits.maxDepth }),
+    busy: new BusyRefusals(() => `${connections.count} connections reach maxConnections ${resolved.maxConnections}`),
     pipelineFor: (policy) => (policy.use ? pipeline.derive({ use: policy.use }) : pipeline),
   };
   connections.addGroup(shared.farcall);

@@ -81,7 +81,7 @@ const onePort: ListenRow = (policy, shared) => {
     connections.addStoppable(http.parser);
     const farcall = farcallEntry(farcallConfig(policy, pipeline, shared), shared.farcall);
     const json = jsonRpcEntry(jsonSettings(pipeline, shared), jsonAccess(policy), shared.json);
-    const config = { tls: policy.tls, handshakeTimeoutMs: o.handshakeTimeoutMs, allow: policy.allow, connections, logger: o.logger };
+    const config = { tls: policy.tls, handshakeTimeoutMs: o.handshakeTimeoutMs, allow: policy.allow, connections, logger: o.logger, busy: shared.busy };
     const entries = [farcall, http.entry, json];
     if (policy.pymanager) entries.push(await pyManagerEntry(pipeline, pyManagerSettings(policy, policy.pymanager, o, address.scheme, address.path)));
     return listenOnePort(address, config, entries);
@@ -126,6 +126,7 @@ const ws: ListenRow = (policy, shared) => {
       connections: shared.connections,
       requestTimeoutMs: o.requestTimeoutMs,
       logger: o.logger,
+      busy: shared.busy,
     });
     return listener;
   };

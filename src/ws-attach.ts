@@ -60,7 +60,8 @@ export function attachWebSocket(server: HttpServer, api: object, options: Attach
       return;
     }
     if (!connections.admits(raw)) {
-      socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      if (shared.busy.hold(raw)) shared.busy.close1013(req, socket, head);
+      else socket.destroy();
       return;
     }
     connections.track(raw);

@@ -24,7 +24,8 @@ import { PeerCaller, PeerRefLink } from "./peer-caller.js";
 export type { FrameSink, PeerLimits, PeerOptions } from "./peer-options.js";
 
 export class Peer implements CallCanceller, CallSink {
-  readonly info: PeerInfo;
+  /** The connection of the moment: a resumed session moves to its new one (resume-link.ts). */
+  info: PeerInfo;
   private readonly pending = new PendingTable();
   /** Calls this side serves, by id, for CANCEL. */
   private readonly incoming = new Map<number, IncomingCall>();

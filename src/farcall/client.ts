@@ -69,6 +69,8 @@ class Client implements Caller {
   private waiters: Waiter[] = [];
   private closed = false;
   private readonly others = new Set<Peer>();
+  /** The session whose connection dropped and that waits for its resumption, if any. */
+  private detached: ResumableLink | undefined;
   private readonly defaultTimeout: number;
   private readonly connectTimeoutMs: number;
   private readonly reconnect: { initialDelayMs: number; maxDelayMs: number } | undefined;
@@ -104,7 +106,12 @@ class Client implements Caller {
       pipeline: exposedPipeline(options.expose, this.logger),
       clientResume: options.resume && {
         limits: options.resume,
-        hooks: { detached: (link) => this.resume(link, 0) },
+        hooks: {
+          detached: (link) => {
+            this.detached = link;
+            this.resume(link, 0);
+          },
+        },
       },
     };
   }
@@ -118,7 +125,11 @@ class Client implements Caller {
     const timeout = options.timeout ?? this.defaultTimeout;
     const deadline = timeout > 0 ? Date.now() + timeout : undefined;
     const peer = this.usablePeer();
-    if (peer) return peer.call(target, args, deadline, options.signal, options.meta);
+    if (peer) {
+      const notReady = this.waitForReady ? undefined : this.resuming(target);
+      if (notReady) return Promise.reject(notReady);
+      return peer.call(target, args, deadline, options.signal, options.meta);
+    }
     if (this.closed) return Promise.reject(new RpcError("UNAVAILABLE", `${target}: the client is closed`));
     const notReady = this.notReady(target);
     if (notReady) return Promise.reject(notReady);
@@ -127,6 +138,11 @@ class Client implements Caller {
 
   notify(target: string, args: unknown[], options: CallOptions, done?: (error?: RpcError) => void): void {
     const peer = this.usablePeer();
+    const resuming = peer && !this.waitForReady ? this.resuming(target) : undefined;
+    if (resuming) {
+      if (done) queueMicrotask(() => done(resuming));
+      return;
+    }
     if (peer) return peer.notify(target, args, options.meta, done);
     const refused = this.closed ? new RpcError("UNAVAILABLE", `${target}: the client is closed`) : this.notReady(target);
     if (refused) {
@@ -163,6 +179,16 @@ class Client implements Caller {
     if (this.waitForReady || this.failures === 0) return undefined;
     this.ensureConnecting();
     return new RpcError("UNAVAILABLE", `${target}: not connected to ${this.url} (waitForReady: false): ${this.lastError?.message ?? "no connection"}`);
+  }
+
+  /**
+   * With waitForReady false, the error a call gets at once while the session waits for its
+   * resumption (it would otherwise wait in the session's buffer); else undefined.
+   */
+  private resuming(target: string): RpcError | undefined {
+    const link = this.detached;
+    if (link === undefined || !link.isDetached || link.peer !== this.peer) return undefined;
+    return new RpcError("UNAVAILABLE", `${target}: the connection to ${this.url} dropped and the session waits for its resumption (waitForReady: false)`);
   }
 
   private usablePeer(): Peer | undefined {

@@ -42,7 +42,7 @@ export function acceptMessageSession(link: MessageLink, cfg: StreamSessionConfig
       const step = verdict.step;
       if (step.kind === "resumed") {
         wireMessages(link, step.link.peer, step.link);
-        step.link.attach(link, step.received);
+        step.link.attach(link, step.received, full);
         return resolve(step.link.peer);
       }
       resolve(startPeer(link, cfg, full, hooks, step.kind === "fresh" ? step.open(link, describe(full)) : undefined));

@@ -122,7 +122,8 @@ export function dialMessageSession(link: MessageLink, cfg: StreamSessionConfig, 
       for (const data of held) link.onMessage(data);
       held = [];
     };
-    link.onClose = () => fail(new RpcError("UNAVAILABLE", `connection to ${describe(info)} closed during the handshake`));
+    // The close says why (a WebSocket's code and reason, e.g. 1013 past maxConnections).
+    link.onClose = (error) => fail(new RpcError("UNAVAILABLE", `connection to ${describe(info)} closed during the handshake: ${error.message}`));
     link.onMessage = (data) => {
       if (step === "busy") {
         // The server may send right after its verdict (a PING, a call); they wait for the Peer.

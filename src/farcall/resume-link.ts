@@ -11,6 +11,7 @@
 import { RpcError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { ACK } from "../core/messages.js";
+import type { PeerInfo } from "../core/context.js";
 import type { FrameSink } from "../core/peer-options.js";
 import type { Peer } from "../core/peer.js";
 import { unrefTimer } from "../core/runtime.js";
@@ -289,9 +290,11 @@ export class ResumableLink implements FrameSink {
   /**
    * Continues over `transport`, whose other side received `count` messages (checked with
    * {@link resumeError} first): what it missed is sent again, in order. A connection still
-   * attached (half-open: this side never saw it drop) is reset.
+   * attached (half-open: this side never saw it drop) is reset. `info` (the server's side)
+   * describes the new connection: calls from now on see its address in context().peer.
    */
-  attach(transport: FrameSink, count: number): void {
+  attach(transport: FrameSink, count: number, info?: PeerInfo): void {
+    if (info !== undefined) this.peer.info = info;
     const old = this.transport;
     this.transport = transport;
     old?.close(true);
@@ -316,7 +319,7 @@ export class ResumableLink implements FrameSink {
     this.peer.close(reason);
   }
 
-  close(abort?: boolean): void {
+  close(): void {
     if (this.closed) return;
     this.closed = true;
     if (this.ackTimer !== undefined) clearTimeout(this.ackTimer);
@@ -325,9 +328,12 @@ export class ResumableLink implements FrameSink {
     const transport = this.transport;
     this.transport = undefined;
     this.frames = [];
-    // After a reset (abort) nothing more arrives: the other side then waits for a resumption that never comes, up to its window.
-    if (!abort) transport?.send(BYE);
-    transport?.close(abort);
+    // The goodbye goes out even when calls were pending (abort): a reset would carry nothing,
+    // and the other side would keep the session, and its place among the detached ones,
+    // for its whole window. So the connection ends rather than resets: what was already
+    // queued arrives before the goodbye, which then cancels whatever of it is running.
+    transport?.send(BYE);
+    transport?.close(false);
     const waiters = this.roomWaiters;
     this.roomWaiters = [];
     for (const wake of waiters) wake();

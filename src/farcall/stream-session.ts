@@ -183,7 +183,7 @@ export function acceptFarcall(
     const step = verdict.step;
     if (step.kind === "resumed") {
       wire(link, cfg, full, step.link.peer, step.link);
-      step.link.attach(link, step.received);
+      step.link.attach(link, step.received, full);
       onSession(step.link.peer);
       return;
     }

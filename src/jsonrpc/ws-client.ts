@@ -6,12 +6,21 @@
  *
  * The protocol has no cancellation: a call given up on (timeout, AbortSignal) rejects at
  * once and its late answer is dropped. A dropped socket fails the calls in flight with
- * UNAVAILABLE; the next call opens a new one.
+ * UNAVAILABLE; the next call opens a new one, as farcall's client does: with waitForReady
+ * (the default) a call made while there is no socket waits for one within its deadline (or
+ * connectTimeoutMs), attempts spaced by the reconnect backoff; without it, a call made
+ * while the last attempt failed fails at once with UNAVAILABLE.
+ *
+ * An error answer with id null (the server could not read a request's id) fails only what
+ * it can be matched to: inside a batch's answer, that batch's calls left unanswered; alone,
+ * the one message (call or batch) awaiting an answer, when there is exactly one. Otherwise
+ * it is logged and every call keeps waiting for its own answer or deadline.
  */
 import type { WebSocket, RawData } from "ws";
 import { createJsonCodec } from "../codecs/json-ext.js";
 import type { Codec } from "../core/codec.js";
 import { RpcError } from "../core/errors.js";
+import { unrefTimer } from "../core/runtime.js";
 import { LIST_METHODS } from "../core/messages.js";
 import type { BatchedCall, CallOptions, Caller } from "../core/remote.js";
 import type { ResolvedConnect } from "../connect-options.js";
@@ -33,6 +42,8 @@ interface Pending {
   reject(error: RpcError): void;
   /** Clears its timer and abort listener. */
   done(): void;
+  /** The socket its request went out on, once sent: that socket's end fails it. */
+  socket?: WebSocket;
 }
 
 /** A JSON-RPC 2.0 client over WebSocket for `url` (jsonrpc+ws:// or jsonrpc+wss://). */
@@ -48,7 +59,19 @@ export function jsonRpcWsCaller(url: string, options: ResolvedConnect): Caller {
 class JsonRpcWsCaller implements Caller {
   private readonly codec: Codec;
   private readonly pending = new Map<number, Pending>();
-  private socket: Promise<WebSocket> | undefined;
+  /** The ids sent in one message with each pending call (itself alone, or its batch). */
+  private readonly messageOf = new Map<number, readonly number[]>();
+  private socket: WebSocket | undefined;
+  /** The attempts to open a socket under way (one at a time, the backoff between them). */
+  private connecting: Promise<WebSocket> | undefined;
+  /** The attempt under way, or the last one (what a call without waitForReady waits for). */
+  private attempt: Promise<WebSocket> | undefined;
+  private failures = 0;
+  private lastError: RpcError | undefined;
+  /** No attempt before this time (ms since the epoch): the backoff after a failure. */
+  private nextAttemptAt = 0;
+  /** Calls and notifications waiting for a socket. */
+  private waiting = 0;
   private nextId = 1;
   private closed = false;
 
@@ -60,12 +83,13 @@ class JsonRpcWsCaller implements Caller {
     if (target === LIST_METHODS) return methodsOf(await this.call(DISCOVER_METHOD, [], options));
     const id = this.nextId++;
     const answer = this.expect(id, target, options);
-    this.send(buildRequest(id, target, args)).catch((err: unknown) => this.settle(id, RpcError.from(err)));
+    this.messageOf.set(id, [id]);
+    this.send(buildRequest(id, target, args), [id], target, options).catch((err: unknown) => this.settle(id, RpcError.from(err)));
     return answer;
   }
 
-  notify(target: string, args: unknown[], _options: CallOptions, done?: (error?: RpcError) => void): void {
-    this.send(buildNotification(target, args)).then(() => done?.(), (err: RpcError) => done?.(err));
+  notify(target: string, args: unknown[], options: CallOptions, done?: (error?: RpcError) => void): void {
+    this.send(buildNotification(target, args), NO_IDS, target, options).then(() => done?.(), (err: RpcError) => done?.(err));
   }
 
   batch(calls: readonly BatchedCall[]): void {
@@ -74,6 +98,7 @@ class JsonRpcWsCaller implements Caller {
     let next = 0;
     for (const c of calls) {
       if (c.kind === "notify") continue;
+      this.messageOf.set(ids[next]!, ids);
       this.expect(ids[next++]!, c.target, c.options).then((v) => c.resolve(c.target === LIST_METHODS ? methodsOf(v) : v), c.reject);
     }
     let doc: JsonRpcRequest[];
@@ -83,7 +108,8 @@ class JsonRpcWsCaller implements Caller {
       for (const c of calls) if (c.kind === "notify") c.done?.(RpcError.from(err));
       return;
     }
-    this.send(doc).then(
+    const first = calls[0];
+    this.send(doc, ids, "batch", first?.options ?? {}).then(
       () => {
         for (const c of calls) if (c.kind === "notify") c.done?.();
       },
@@ -99,7 +125,8 @@ class JsonRpcWsCaller implements Caller {
     const socket = this.socket;
     this.socket = undefined;
     this.failAll(new RpcError("UNAVAILABLE", `the client of ${this.url} was closed`));
-    (await socket?.catch(() => undefined))?.close(1000);
+    // An attempt under way sees `closed` when it ends, and closes what it opened.
+    socket?.close(1000);
   }
 
   /** Registers call `id`; the promise settles from its answer, its deadline, its signal or the socket's end. */
@@ -127,6 +154,7 @@ class JsonRpcWsCaller implements Caller {
     const p = this.pending.get(id);
     if (!p) return;
     this.pending.delete(id);
+    this.messageOf.delete(id);
     p.done();
     p.reject(error);
   }
@@ -135,32 +163,107 @@ class JsonRpcWsCaller implements Caller {
     for (const id of [...this.pending.keys()]) this.settle(id, error);
   }
 
-  /** Sends one document, opening the socket first if there is none; rejects with an RpcError. */
-  private async send(doc: unknown): Promise<void> {
+  /** Sends one document, waiting for a socket if there is none; rejects with an RpcError. */
+  private async send(doc: unknown, ids: readonly number[], target: string, options: CallOptions): Promise<void> {
     if (this.closed) throw new RpcError("UNAVAILABLE", `the client of ${this.url} was closed`);
     const bytes = this.codec.encode(doc);
     if (bytes.length > this.options.limits.maxFrameBytes) throw new RpcError("RESOURCE_EXHAUSTED", `request of ${bytes.length} B exceeds maxFrameBytes ${this.options.limits.maxFrameBytes}`);
-    const socket = await (this.socket ??= this.open());
+    // A socket that began closing (the server said goodbye) takes nothing more: its close
+    // event, still to come, fails what went out on it, and nothing else.
+    const open = this.socket !== undefined && this.socket.readyState === this.socket.OPEN ? this.socket : undefined;
+    const socket = open ?? (await this.ready(target, options));
+    for (const id of ids) {
+      const p = this.pending.get(id);
+      if (p) p.socket = socket;
+    }
     socket.send(bytes, { binary: false });
   }
 
+  /** A socket for a call made while there is none, by waitForReady's rule (see the top). */
+  private async ready(target: string, options: CallOptions): Promise<WebSocket> {
+    const { waitForReady, reconnect } = this.options;
+    if (this.failures > 0 && (!waitForReady || !reconnect)) {
+      if (reconnect) void this.connect().catch(() => undefined); // in the background, after its backoff
+      throw new RpcError("UNAVAILABLE", `${target}: not connected to ${this.url}${waitForReady ? "" : " (waitForReady: false)"}: ${this.lastError?.message ?? "no connection"}`);
+    }
+    const timeout = options.timeout ?? this.options.timeout;
+    const waitMs = timeout > 0 ? timeout : this.options.connectTimeoutMs;
+    const connected = this.connect();
+    // Without waitForReady only the attempt under way is waited for, not the ones after it.
+    const awaited = waitForReady ? connected : this.attempt!;
+    this.waiting++;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      return await Promise.race([
+        awaited,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            const why = this.lastError ? `: ${this.lastError.message}` : "";
+            reject(timeout > 0 ? new RpcError("DEADLINE_EXCEEDED", `${target}: no connection to ${this.url} before the deadline${why}`) : new RpcError("UNAVAILABLE", `${target}: no connection to ${this.url} within ${waitMs} ms${why}`));
+          }, waitMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      this.waiting--;
+    }
+  }
+
+  /** The attempts under way, or new ones: each after the backoff, until one opens, nobody waits, or the client closes. */
+  private connect(): Promise<WebSocket> {
+    if (this.connecting) return this.connecting;
+    const connecting = this.connectLoop();
+    this.connecting = connecting;
+    const clear = (): void => {
+      if (this.connecting === connecting) this.connecting = undefined;
+    };
+    connecting.then(clear, clear);
+    return connecting;
+  }
+
+  private async connectLoop(): Promise<WebSocket> {
+    for (;;) {
+      const wait = this.nextAttemptAt - Date.now();
+      if (wait > 0) await sleep(wait);
+      if (this.closed) throw new RpcError("UNAVAILABLE", `the client of ${this.url} was closed`);
+      const attempt = this.open();
+      this.attempt = attempt;
+      try {
+        const socket = await attempt;
+        if (this.closed) {
+          socket.close(1000);
+          throw new RpcError("UNAVAILABLE", `the client of ${this.url} was closed`);
+        }
+        this.failures = 0;
+        this.lastError = undefined;
+        this.socket = socket;
+        return socket;
+      } catch (err) {
+        if (this.closed) throw err;
+        const error = RpcError.from(err);
+        this.failures++;
+        this.lastError = error;
+        const reconnect = this.options.reconnect;
+        if (!reconnect) throw error;
+        this.nextAttemptAt = Date.now() + Math.min(reconnect.maxDelayMs, reconnect.initialDelayMs * 2 ** Math.min(this.failures - 1, 30));
+        // Attempts go on only while a call waits for them (the next call starts them again).
+        if (this.waiting === 0 || !this.options.waitForReady) throw error;
+      }
+    }
+  }
+
   private open(): Promise<WebSocket> {
-    const opening = openWebSocketAs(this.socketUrl, JSONRPC_WS_PROTOCOL, { maxFrameBytes: this.options.limits.maxFrameBytes, timeoutMs: this.options.connectTimeoutMs, tls: this.options.tls }, (socket) => {
+    return openWebSocketAs(this.socketUrl, JSONRPC_WS_PROTOCOL, { maxFrameBytes: this.options.limits.maxFrameBytes, timeoutMs: this.options.connectTimeoutMs, tls: this.options.tls }, (socket) => {
       socket.on("message", (data: RawData) => this.onMessage(data as Buffer));
       socket.on("error", () => {}); // 'close' follows, and says why
       socket.once("close", (code: number, reason: Buffer) => {
-        if (this.socket === opening) this.socket = undefined;
+        if (this.socket === socket) this.socket = undefined;
         const why = reason.length > 0 ? `: ${reason.toString("utf8")}` : "";
-        this.failAll(new RpcError("UNAVAILABLE", `websocket to ${this.url} closed (${code}${why})`));
+        const error = new RpcError("UNAVAILABLE", `websocket to ${this.url} closed (${code}${why})`);
+        for (const [id, p] of [...this.pending]) if (p.socket === socket) this.settle(id, error);
       });
       return socket;
     });
-    // A failed open is reported to the calls waiting on it; the next call tries again.
-    opening.catch((err: unknown) => {
-      if (this.socket === opening) this.socket = undefined;
-      this.failAll(RpcError.from(err));
-    });
-    return opening;
   }
 
   private onMessage(data: Buffer): void {
@@ -171,22 +274,40 @@ class JsonRpcWsCaller implements Caller {
       this.failAll(new RpcError("INTERNAL", `${this.url} sent a message that is not JSON: ${RpcError.from(err).message}`));
       return;
     }
-    const items = Array.isArray(doc) ? doc : [doc];
-    // Answers name their call; an error with id null (the server could not read a request)
-    // names none, so it fails every call in flight rather than leave one waiting forever.
-    const ids = items.flatMap((item) => (isJsonObject(item) && typeof item.id === "number" && this.pending.has(item.id) ? [item.id] : []));
-    if (ids.length === 0) {
-      // Answers to calls given up on are dropped.
-      const unread = items.find((item) => isJsonObject(item) && item.id === null && "error" in item);
-      if (unread !== undefined) this.failAll((parseResponse(unread, [null]).get(null) as { error: RpcError }).error);
-      return;
-    }
+    const ids = this.answeredBy(doc);
+    if (ids === undefined) return;
     for (const [id, outcome] of parseResponse(doc, ids)) {
       const p = this.pending.get(id as number)!;
       this.pending.delete(id as number);
+      this.messageOf.delete(id as number);
       p.done();
       if (outcome.ok) p.resolve(outcome.value);
       else p.reject(outcome.error);
     }
   }
+
+  /**
+   * The pending calls `doc` answers: those it names, and, by the rule at the top, those an
+   * error with id null is matched to; undefined when it answers none (a late answer to a call
+   * given up on is dropped; an id-null error matched to nothing is logged).
+   */
+  private answeredBy(doc: unknown): readonly number[] | undefined {
+    const items = Array.isArray(doc) ? doc : [doc];
+    const named = items.flatMap((item) => (isJsonObject(item) && typeof item.id === "number" && this.pending.has(item.id) ? [item.id] : []));
+    const unattributed = items.some((item) => isJsonObject(item) && item.id === null && "error" in item);
+    if (!unattributed) return named.length > 0 ? named : undefined;
+    // An array answers one batch: the batch of a call it names. Otherwise the error belongs
+    // to the one message awaiting an answer, if there is just one.
+    const messages = new Set(this.messageOf.values());
+    const message = Array.isArray(doc) && named.length > 0 ? this.messageOf.get(named[0]!) : messages.size === 1 ? [...messages][0] : undefined;
+    if (message !== undefined) return [...new Set([...named, ...message.filter((id) => this.pending.has(id))])];
+    this.options.logger.warn(`${this.url} sent an error with id null that matches none of the ${messages.size} messages awaiting answers: ${JSON.stringify(doc).slice(0, 200)}`);
+    return named.length > 0 ? named : undefined;
+  }
+}
+
+const NO_IDS: readonly number[] = [];
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => unrefTimer(setTimeout(resolve, ms)));
 }

@@ -24,13 +24,18 @@ export interface OnePortConfig {
   allow: AllowList | undefined;
   connections: ServerConnections;
   logger: Logger;
+  /**
+   * Holds a few sockets past maxConnections to tell their HTTP and WebSocket clients to come
+   * back later (ws/busy.ts), instead of dropping them unanswered.
+   */
+  busy?: { hold(socket: Socket): boolean; holds(socket: Socket): boolean; refuse(socket: Socket): void };
 }
 
 /** Listens on `address`, handing each connection to the entry its first bytes match. */
 export function listenOnePort(address: StreamAddress, cfg: OnePortConfig, entries: readonly SniffEntry[]): Promise<StreamListener> {
   return listenStream(address, cfg.tls, cfg.handshakeTimeoutMs, {
     admit(socket) {
-      if (!cfg.connections.admits(socket)) return false;
+      if (!cfg.connections.admits(socket)) return cfg.busy?.hold(socket) ?? false;
       if (cfg.allow && address.scheme !== "unix" && !cfg.allow.allows(socket.remoteAddress)) {
         cfg.logger.warn(`refused ${socket.remoteAddress}: not in the allow list`);
         return false;
@@ -38,6 +43,7 @@ export function listenOnePort(address: StreamAddress, cfg: OnePortConfig, entrie
       return true;
     },
     onSocket(socket) {
+      if (cfg.busy?.holds(socket)) return cfg.busy.refuse(socket);
       cfg.connections.track(socket);
       const connection = new OnePortConnection(socket, address, cfg);
       sniff(socket, entries, connection, (head) => {

@@ -7,11 +7,17 @@ import type { WebSocket, RawData } from "ws";
 import { RpcError } from "../core/errors.js";
 import type { WriteBudget } from "../net/framing.js";
 import { WriteCharge } from "./write-charge.js";
+import { FrameBatch } from "./frame-batch.js";
 
 /** Bytes queued on the socket above which stream producers wait for it to drain. */
 const ROOM_BYTES = 1024 * 1024;
 /** How often a waiting producer looks at `bufferedAmount` again; ws has no 'drain' event. */
 const ROOM_POLL_MS = 5;
+/**
+ * Messages at least this large go through ws one by one (header and payload as two writes,
+ * no copy) instead of being copied into the turn's joined buffer.
+ */
+const LARGE_FRAME_BYTES = 16 * 1024;
 /** How long a closing socket may take to say goodbye before it is terminated. */
 export const CLOSE_GRACE_MS = 2000;
 
@@ -61,8 +67,16 @@ export class WsLink {
     this.early.push(data);
   };
 
+  /** The TCP (or TLS) socket under `socket`, written to directly by flush(). */
+  private readonly raw: Duplex | undefined;
+  /** This turn's small frames, or undefined where ws's internals are not as expected. */
+  private readonly batch: FrameBatch | undefined;
+
   constructor(readonly socket: WebSocket, readonly where: string) {
     socket.binaryType = "nodebuffer";
+    this.raw = rawSocketOf(socket);
+    const isServer = (socket as unknown as { _isServer?: unknown })._isServer;
+    this.batch = this.raw !== undefined && typeof isServer === "boolean" ? new FrameBatch(!isServer) : undefined;
     socket.on("message", onSocketMessage.bind(null, this));
     socket.on("close", (code: number, reason: Buffer) => {
       this.charge?.releaseAll();
@@ -81,25 +95,22 @@ export class WsLink {
 
   /** Why a frame of `bytes` cannot wait for the peer now, or undefined when it can. */
   overLimit(bytes: number): string | undefined {
-    const held = this.socket.bufferedAmount;
+    const held = this.socket.bufferedAmount + (this.batch?.wireBytes ?? 0);
     if (held + bytes > this.maxBufferedBytes) return `${held} B already queued for this peer + ${bytes} B exceed maxWriteBufferBytes ${this.maxBufferedBytes}`;
-    return this.charge?.overLimit(bytes);
+    return this.charge?.overLimit(bytes + (this.batch?.wireBytes ?? 0));
   }
 
   send(frame: Uint8Array): void {
     if (this.closing) return;
     const over = this.overLimit(frame.length);
     if (over !== undefined) return this.closeWith(CLOSE_POLICY_VIOLATION, `peer is not reading: ${over}`);
-    if (!this.corked) {
-      // Frames sent in one turn of the event loop leave in one write, as on TCP (framing.ts):
-      // ws writes each message on its own, a syscall per small call under load.
-      const raw = rawSocketOf(this.socket);
-      if (raw) {
-        this.corked = true;
-        raw.cork();
-        process.nextTick(uncork, this, raw);
-      }
+    const batch = this.batch;
+    if (batch !== undefined && frame.length < LARGE_FRAME_BYTES) {
+      if (batch.empty) process.nextTick(flushBatch, this);
+      batch.add(frame);
+      return;
     }
+    if (batch !== undefined && !batch.empty) this.flush();
     const charge = this.charge;
     if (charge) {
       charge.charge(frame.length);
@@ -109,8 +120,21 @@ export class WsLink {
     }
   }
 
-  /** Set while the raw socket is corked for this turn's frames. */
-  corked = false;
+  /** Writes this turn's small frames, in one buffer, ahead of anything sent after them. */
+  flush(): void {
+    const batch = this.batch;
+    if (batch === undefined || batch.empty) return;
+    const raw = this.raw!;
+    if (this.socket.readyState !== this.socket.OPEN || raw.destroyed) return batch.clear();
+    const bytes = batch.take();
+    const charge = this.charge;
+    if (charge) {
+      charge.charge(bytes.length);
+      raw.write(bytes, charge.onSent);
+    } else {
+      raw.write(bytes);
+    }
+  }
 
   room(): Promise<void> | undefined {
     if (this.closing || this.socket.bufferedAmount < ROOM_BYTES) return undefined;
@@ -133,6 +157,7 @@ export class WsLink {
 
   closeWith(code: number, reason: string): void {
     if (this.closing) return;
+    this.flush();
     this.closing = true;
     this.socket.close(code, clip(reason));
     setTimeout(() => this.socket.terminate(), CLOSE_GRACE_MS).unref();
@@ -140,17 +165,18 @@ export class WsLink {
 }
 
 /**
- * The TCP socket under a `ws` WebSocket. ws keeps it in `_socket` (not public API, but stable
- * since ws 1.x); without it frames are simply written one by one.
+ * The TCP socket under a `ws` WebSocket. ws keeps it in `_socket`, and whether it frames as
+ * the server in `_isServer` (not public API, both stable since ws 1.x); without them frames
+ * are simply handed to ws one by one. Writing our own frames to its socket is safe because
+ * a frame is always one whole write, and ws's own (pings, pongs, close) are whole writes too.
  */
 function rawSocketOf(socket: WebSocket): Duplex | undefined {
   const raw = (socket as unknown as { _socket?: Duplex })._socket;
   return raw && typeof raw.cork === "function" ? raw : undefined;
 }
 
-function uncork(link: WsLink, raw: Duplex): void {
-  link.corked = false;
-  raw.uncork();
+function flushBatch(link: WsLink): void {
+  link.flush();
 }
 
 function onSocketMessage(link: WsLink, data: RawData, isBinary: boolean): void {
@@ -163,7 +189,7 @@ function onSocketMessage(link: WsLink, data: RawData, isBinary: boolean): void {
 }
 
 /** `reason` cut to what a close frame can carry, on a character boundary. */
-function clip(reason: string): string {
+export function clip(reason: string): string {
   let out = reason;
   while (Buffer.byteLength(out) > MAX_REASON_BYTES) out = out.slice(0, -1);
   return out;

@@ -9,6 +9,7 @@ import type { AllowList } from "../net/allow-list.js";
 import type { ServerConnections } from "../net/connections.js";
 import type { ServerTlsOptions } from "../options.js";
 import type { WsUpgrades } from "./upgrade.js";
+import type { BusyRefusals } from "./busy.js";
 
 export interface WsListenConfig {
   tls: ServerTlsOptions | undefined;
@@ -16,6 +17,8 @@ export interface WsListenConfig {
   connections: ServerConnections;
   requestTimeoutMs: number;
   logger: Logger;
+  /** Who tells clients past maxConnections to come back later. */
+  busy: BusyRefusals;
 }
 
 /** A ws:// or wss:// listen URL as the HTTP address it binds (https for wss). */
@@ -28,7 +31,7 @@ export function parseWsListenAddress(url: string): HttpAddress {
 export async function listenWs(address: HttpAddress, upgrades: WsUpgrades, cfg: WsListenConfig): Promise<HttpListener> {
   const listener = await listenHttp(address, cfg.tls, cfg.requestTimeoutMs, {
     admit(socket: Socket) {
-      if (!cfg.connections.admits(socket)) return false;
+      if (!cfg.connections.admits(socket)) return cfg.busy.hold(socket);
       if (cfg.allow && !cfg.allow.allows(socket.remoteAddress)) {
         cfg.logger.warn(`refused ${socket.remoteAddress}: not in the allow list`);
         return false;
@@ -36,14 +39,18 @@ export async function listenWs(address: HttpAddress, upgrades: WsUpgrades, cfg: 
       cfg.connections.track(socket);
       return true;
     },
-    onRequest(_req, res) {
+    onRequest(req, res) {
+      if (cfg.busy.holds(req.socket)) return cfg.busy.answer503(req, res);
       res.statusCode = 426;
       res.setHeader("upgrade", "websocket");
       res.setHeader("content-type", "text/plain");
       res.end("this is a WebSocket endpoint (subprotocol farcall.v1)\n");
     },
     onError: (err) => cfg.logger.warn(err.message),
-    onUpgrade: upgrades.handle,
+    onUpgrade(req, socket, head) {
+      if (cfg.busy.holds(socket)) cfg.busy.close1013(req, socket, head);
+      else upgrades.handle(req, socket, head);
+    },
   });
   const url = formatHttpAddress({ ...address, port: Number(new URL(listener.url).port) }).replace(/^http/, "ws");
   return { url, close: () => listener.close() };

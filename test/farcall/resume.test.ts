@@ -1,10 +1,13 @@
 // Session resumption: a client whose connection drops gets its session back within the
 // server's resumeWindowMs; streams, callbacks and calls in flight go on with nothing lost or
-// repeated. Connections (tcp://, tls://, ws://) are cut by a proxy that resets both sides,
-// never by a clean close.
+// repeated. Connections (tcp://, tls://, unix://, ws://, wss://) are cut by a proxy that
+// resets both sides (closes them, for Unix sockets), never by a clean close by either peer.
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, describe, it, type TestContext } from "node:test";
-import { close, connect, serve, withOptions, type ConnectOptions, type RpcError, type ServeOptions } from "../../src/index.js";
+import { close, connect, context, serve, withOptions, type ConnectOptions, type RpcError, type ServeOptions } from "../../src/index.js";
 import { rejectsWith, until, within } from "../helpers/bounded.js";
 import { makeTestCertificates, opensslMissing, type TestCertificates } from "../helpers/certs.js";
 import { CutProxy } from "../helpers/cut-proxy.js";
@@ -38,6 +41,8 @@ function makeApi() {
       }, delayMs);
     },
     ping: () => "pong",
+    /** The caller's port as the server sees it (the proxy's side of this connection). */
+    callerPort: () => context().peer.port,
   };
 }
 type Api = ReturnType<typeof makeApi>;
@@ -54,24 +59,28 @@ function tlsCertificates(): TestCertificates {
 }
 after(() => certs?.dispose());
 
-type Scheme = "tcp" | "ws" | "tls";
+type Scheme = "tcp" | "ws" | "tls" | "wss" | "unix";
 
 /** A server keeping sessions, a proxy in front of it, and a resuming client through the proxy. */
 async function setup(t: TestContext, scheme: Scheme, serverOptions: ServeOptions = {}, clientOptions: ConnectOptions = {}) {
-  const tls = scheme === "tls" ? tlsCertificates() : undefined;
-  const listen = tls ? "tls://127.0.0.1:0" : "tcp://127.0.0.1:0";
+  const tls = scheme === "tls" || scheme === "wss" ? tlsCertificates() : undefined;
+  let listen = tls ? "tls://127.0.0.1:0" : "tcp://127.0.0.1:0";
+  if (scheme === "unix") {
+    const dir = mkdtempSync(join(tmpdir(), "farcall-resume-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    listen = `unix://${join(dir, "server.sock")}`;
+  }
   const server = await serve(makeApi(), { listen, resumeWindowMs: 10_000, ...QUIET, ...(tls ? { tls: tls.server } : {}), ...serverOptions });
   t.after(() => server.close({ drainMs: 0 }));
-  const port = Number(new URL(server.addresses[0]!).port);
-  const proxy = await CutProxy.start(port);
+  const proxy = await CutProxy.start(scheme === "unix" ? listen.slice("unix://".length) : Number(new URL(server.addresses[0]!).port));
   t.after(() => proxy.close());
-  const url = scheme === "ws" ? `ws://127.0.0.1:${proxy.port}/` : `${scheme}://127.0.0.1:${proxy.port}`;
+  const url = scheme === "unix" ? `unix://${proxy.path}` : scheme === "ws" || scheme === "wss" ? `${scheme}://127.0.0.1:${proxy.port}/` : `${scheme}://127.0.0.1:${proxy.port}`;
   const remote = await connect<Api>(url, { resume: true, reconnect: { initialDelayMs: 10, maxDelayMs: 50 }, ...QUIET, ...(tls ? { tls: { ca: tls.ca } } : {}), ...clientOptions });
   t.after(() => close(remote));
   return { server, proxy, remote };
 }
 
-for (const scheme of ["tcp", "ws", "tls"] as const) {
+for (const scheme of ["tcp", "ws", "tls", "wss", "unix"] as const) {
   describe(`resumption over ${scheme}://`, () => {
     it("a stream read across cuts yields every item exactly once, in order", async (t) => {
       const { proxy, remote } = await setup(t, scheme);
@@ -127,6 +136,16 @@ function recordingLogger() {
   return { lines, logger: { info: log, warn: log, error: log } };
 }
 
+/** A second resuming client through `proxy` gets its session back across a cut: the server had room for it among maxDetachedSessions. */
+async function secondResumes(t: TestContext, proxy: CutProxy): Promise<void> {
+  const second = await connect<Api>(`tcp://127.0.0.1:${proxy.port}`, { resume: true, reconnect: { initialDelayMs: 10, maxDelayMs: 50 }, ...QUIET });
+  t.after(() => close(second));
+  const call = second.slow(300, "resumed");
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  proxy.cut();
+  assert.equal(await within(call, 5000, "the second client's call across a cut"), "resumed");
+}
+
 describe("resumption's bounds", () => {
   it("past maxDetachedSessions a dropped session ends at once: its client's call fails with UNAVAILABLE while the other resumes", async (t) => {
     const { lines, logger } = recordingLogger();
@@ -153,12 +172,42 @@ describe("resumption's bounds", () => {
     const { proxy, remote: first } = await setup(t, "tcp", { maxDetachedSessions: 1 });
     assert.equal(await first.ping(), "pong");
     await close(first);
-    const second = await connect<Api>(`tcp://127.0.0.1:${proxy.port}`, { resume: true, reconnect: { initialDelayMs: 10, maxDelayMs: 50 }, ...QUIET });
-    t.after(() => close(second));
-    const call = second.slow(300, "resumed");
+    await secondResumes(t, proxy);
+  });
+
+  it("a client's close() with a call pending still ends its session on the server at once: the call fails UNAVAILABLE, and the session takes no place among maxDetachedSessions", async (t) => {
+    const { proxy, remote: first } = await setup(t, "tcp", { maxDetachedSessions: 1 });
+    const pending = first.slow(5000, "never");
     await new Promise((resolve) => setTimeout(resolve, 50));
+    await close(first);
+    await rejectsWith(pending, "UNAVAILABLE", 1000, "the call pending at close()");
+    await secondResumes(t, proxy);
+  });
+
+  it("a resumed session's context().peer names the new connection", async (t) => {
+    const { proxy, remote } = await setup(t, "tcp");
+    const before = await remote.callerPort();
     proxy.cut();
-    assert.equal(await within(call, 5000, "the second client's call across a cut"), "resumed");
+    assert.equal(await within(remote.ping(), 5000, "a call after the cut"), "pong");
+    const after = await remote.callerPort();
+    assert.equal(typeof after, "number");
+    assert.notEqual(after, before, "the port of the proxy's new connection, not the first one's");
+  });
+
+  it("with waitForReady: false a call made while the session waits for its resumption fails at once with UNAVAILABLE; calls in flight still resolve after it", async (t) => {
+    const { proxy, remote } = await setup(t, "tcp", {}, { waitForReady: false });
+    const inFlight = remote.slow(300, "kept");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    proxy.refuse(true);
+    proxy.cut();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = Date.now();
+    const error = await rejectsWith(remote.ping(), "UNAVAILABLE", 1000, "a call made while detached");
+    assert.match(error.message, /waits for its resumption \(waitForReady: false\)/);
+    assert.ok(Date.now() - started < 200, "failed at once, not after a reconnection attempt");
+    proxy.refuse(false);
+    assert.equal(await within(inFlight, 5000, "the call in flight at the cut"), "kept");
+    assert.equal(await remote.ping(), "pong");
   });
 
   it("keepalive pauses while the session waits: a drop longer than keepaliveIntervalMs + keepaliveTimeoutMs is still resumed", async (t) => {

@@ -65,9 +65,9 @@ describe("jsonrpc+ws:// against farcall's server", () => {
     await dispose(remote);
   });
 
-  it("a call in flight when the server goes away fails UNAVAILABLE, and the next call opens a new socket", async () => {
+  it("a call in flight when the server goes away fails UNAVAILABLE, and the next call tries a new socket (failing at once without waitForReady)", async () => {
     const own = await serve(api, { listen: "ws://127.0.0.1:0", logger: false });
-    const remote = await connect<Api>(own.addresses[0]!.replace(/^ws:/, "jsonrpc+ws:"), { logger: false });
+    const remote = await connect<Api>(own.addresses[0]!.replace(/^ws:/, "jsonrpc+ws:"), { logger: false, waitForReady: false });
     assert.equal(await remote.add(1, 1), 2);
     const cut = remote.hang();
     cut.catch(() => {});
