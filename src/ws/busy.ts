@@ -10,7 +10,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { WebSocketServer } from "ws";
+import type { WebSocketServer } from "ws";
+import { requireWs } from "./require-ws.js";
 import { clip } from "./link.js";
 
 /** Over-limit sockets held for a refusal at once, server-wide. */
@@ -28,11 +29,13 @@ export class BusyRefusals {
   private readonly held = new WeakSet<Socket>();
   private count = 0;
   private readonly http: Server;
-  private readonly wss: WebSocketServer;
+  private wssMade: WebSocketServer | undefined;
+  /** Made with the first refusal, so that `ws` loads only where an upgrade is refused. */
+  private readonly makeWss: () => WebSocketServer;
 
   /** `why()`: the reason, naming the limit, given to the client refused now. */
   constructor(private readonly why: () => string) {
-    this.wss = new WebSocketServer({
+    this.makeWss = () => new (requireWs().WebSocketServer)({
       noServer: true,
       perMessageDeflate: false,
       clientTracking: false,
@@ -81,7 +84,7 @@ export class BusyRefusals {
   close1013(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const why = this.why();
     if (req.headers.upgrade?.toLowerCase() !== "websocket") return void socket.destroy();
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
+    (this.wssMade ??= this.makeWss()).handleUpgrade(req, socket, head, (ws) => {
       ws.on("error", noop);
       ws.close(CLOSE_TRY_AGAIN_LATER, clip(`${why}; try again later`));
     });

@@ -6,18 +6,12 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { createRequire } from "node:module";
+import { requireWs } from "./require-ws.js";
 import type { WebSocket, WebSocketServer } from "ws";
 import type { Logger } from "../core/logger.js";
 import { refusedOrigin, type OriginPolicy } from "./origin.js";
 import { CLOSE_GRACE_MS, CLOSE_POLICY_VIOLATION, CLOSE_TOO_BIG } from "./link.js";
 
-/**
- * `ws` is loaded with a listener's first upgrade, not with farcall: a process that never
- * takes one (every client, a server nobody upgrades on) skips its modules. It is CommonJS,
- * so require() loads it synchronously, where the upgrade needs it.
- */
-const requireWs = (): typeof import("ws") => createRequire(import.meta.url)("ws") as typeof import("ws");
 
 /** A family's side of an upgrade: the socket is open and speaks `protocol`. */
 export type UpgradeHandler = (socket: WebSocket, req: IncomingMessage, settled: () => void) => void;
