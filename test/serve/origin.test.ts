@@ -55,7 +55,7 @@ test("5 client processes with all 5000 increments in flight at once leave the co
   assert.equal(await remote.counter.get("views"), 5000);
 });
 
-test("10,000 concurrent sleep(200) calls from 100 connections all run at once and all complete", async (t) => {
+test("10,000 concurrent sleep(200) calls from 100 connections run side by side, many per connection, and all complete", async (t) => {
   const url = await startServer(t);
   const remotes = await Promise.all(Array.from({ length: 100 }, () => connect<Api>(url, { authkey: "password" })));
   t.after(() => Promise.all(remotes.map((r) => close(r))));
@@ -64,7 +64,9 @@ test("10,000 concurrent sleep(200) calls from 100 connections all run at once an
   );
   assert.equal(results.length, 10_000);
   assert.ok(results.every((r) => r === "slept"));
-  // Counted by the server, not timed: a server that ran calls one after another (or one per
-  // connection at a time) would never have more than 1 (or 100) asleep at once.
-  assert.equal(await remotes[0].peakSleeping(), 10_000);
+  // Counted by the server: a server that ran calls one after another (or one per connection
+  // at a time) would never have more than 1 (or 100) asleep at once. All 10,000 at once is
+  // the idle-machine figure; a loaded machine may finish early sleepers before the last send.
+  const peak = await remotes[0].peakSleeping();
+  assert.ok(peak > 1_000, `at most ${peak} calls were asleep at once`);
 });
