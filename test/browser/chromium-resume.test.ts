@@ -46,8 +46,9 @@ describe("session resumption in Chromium", { skip }, () => {
     proxy = await CutProxy.start(Number(new URL(server.addresses[0]!).port));
     const bundle = await bundleBrowserBuild();
     pages = createServer((req, res) => {
-      res.setHeader("content-type", req.url === "/farcall.js" ? "text/javascript" : "text/html");
-      res.end(req.url === "/farcall.js" ? bundle.code : FARCALL_PAGE_HTML);
+      const module = bundle.file(req.url);
+      res.setHeader("content-type", module ? "text/javascript" : "text/html");
+      res.end(module ?? FARCALL_PAGE_HTML);
     });
     await new Promise<void>((resolve) => pages.listen(0, "127.0.0.1", resolve));
     ({ browser, page } = await openReadyPage(`http://127.0.0.1:${(pages.address() as AddressInfo).port}/`));

@@ -96,9 +96,10 @@ describe("the browser build in Chromium", { skip }, () => {
         res.end(workerScript);
         return;
       }
-      if (req.url === "/farcall.js") {
+      const module = bundle.file(req.url);
+      if (module) {
         res.setHeader("content-type", "text/javascript");
-        res.end(bundle.code);
+        res.end(module);
         return;
       }
       res.setHeader("content-type", "text/html");

@@ -28,8 +28,9 @@ describe(`a page opening ${CONNECTIONS} connections`, { skip }, () => {
     server = await serve(api, { listen: "tcp://127.0.0.1:0", authkey: "k", logger: false });
     const bundle = await bundleBrowserBuild();
     pages = createServer((req, res) => {
-      res.setHeader("content-type", req.url === "/farcall.js" ? "text/javascript" : "text/html");
-      res.end(req.url === "/farcall.js" ? bundle.code : `<!doctype html><script type="module">import * as farcall from "/farcall.js"; window.farcall = farcall; document.title = "ready";</script>`);
+      const module = bundle.file(req.url);
+      res.setHeader("content-type", module ? "text/javascript" : "text/html");
+      res.end(module ?? `<!doctype html><script type="module">import * as farcall from "/farcall.js"; window.farcall = farcall; document.title = "ready";</script>`);
     });
     await new Promise<void>((resolve) => pages.listen(0, "127.0.0.1", resolve));
     browser = await launchChromium();
