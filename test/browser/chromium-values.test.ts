@@ -4,13 +4,11 @@
 // arrives as what Node's own codec makes of it. The values and their description are one
 // piece of source run on both sides, so a difference shows as a differing description.
 import assert from "node:assert/strict";
-import { createServer, type Server as HttpServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
 import { registerType, RpcError, serve, type Server } from "../../src/index.js";
 import { createMsgpackCodec } from "../../src/codecs/msgpack.js";
-import { bundleBrowserBuild } from "../helpers/browser-bundle.js";
+import { serveBrowserBuild, type PageServer } from "../helpers/browser-bundle.js";
 import { chromiumMissing, FARCALL_PAGE_HTML, openReadyPage, type launchChromium } from "../helpers/chromium.js";
 
 const KEY = "values-key";
@@ -92,7 +90,7 @@ describe("values between the browser build and Node", { skip }, () => {
   /** What Node's own codec makes of every value: what the page must see, and send. */
   const expected = describeAll(kit, codec.decode(codec.encode(values)) as Named);
   let server: Server;
-  let pages: HttpServer;
+  let pages: PageServer;
   let browser: Awaited<ReturnType<typeof launchChromium>>;
   let page: Page;
 
@@ -103,14 +101,8 @@ describe("values between the browser build and Node", { skip }, () => {
       offer: (cb: (values: Named) => Promise<unknown>) => cb([...kit.makeValues(RpcError), ["Buffer", Buffer.from([1, 2, 3])]]),
     };
     server = await serve(api, { listen: "tcp://127.0.0.1:0", authkey: KEY, logger: false });
-    const bundle = await bundleBrowserBuild();
-    pages = createServer((req, res) => {
-      const module = bundle.file(req.url);
-      res.setHeader("content-type", module ? "text/javascript" : "text/html");
-      res.end(module ?? FARCALL_PAGE_HTML);
-    });
-    await new Promise<void>((resolve) => pages.listen(0, "127.0.0.1", resolve));
-    ({ browser, page } = await openReadyPage(`http://127.0.0.1:${(pages.address() as AddressInfo).port}/`));
+    pages = await serveBrowserBuild(FARCALL_PAGE_HTML);
+    ({ browser, page } = await openReadyPage(pages.url));
     await page.evaluate(
       async ({ source, url, key }) => {
         const g = globalThis as unknown as PageGlobals;

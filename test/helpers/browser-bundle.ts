@@ -5,6 +5,8 @@
  * `import()` only when a feature needs them (session resumption, say).
  */
 import { build, type Metafile } from "esbuild";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -76,6 +78,25 @@ export async function bundleBrowserBuild(): Promise<BrowserBundle> {
     initialInputs,
     file: (url) => (url?.startsWith("/") ? files.get(url.slice(1))?.code : undefined),
   };
+}
+
+/** A page server on loopback: the browser build's modules, `scripts` by path, and `html` for any other path. */
+export interface PageServer {
+  /** The page's URL: `http://127.0.0.1:<port>/`. */
+  url: string;
+  close(): void;
+}
+
+/** Serves the browser build (every chunk) and `html`, which imports it from `/farcall.js`, to a real browser. */
+export async function serveBrowserBuild(html: string, scripts: Record<string, Uint8Array> = {}): Promise<PageServer> {
+  const bundle = await bundleBrowserBuild();
+  const pages = createServer((req, res) => {
+    const script = bundle.file(req.url) ?? (req.url !== undefined && Object.hasOwn(scripts, req.url) ? scripts[req.url] : undefined);
+    res.setHeader("content-type", script ? "text/javascript" : "text/html");
+    res.end(script ?? html);
+  });
+  await new Promise<void>((resolve) => pages.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(pages.address() as AddressInfo).port}/`, close: () => pages.close() };
 }
 
 /** A Web Worker script serving `source`'s API with servePort(api, self); `source` imports "farcall". */
