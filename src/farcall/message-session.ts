@@ -13,7 +13,7 @@ import { Peer, type FrameSink, type PeerOptions } from "../core/peer.js";
 import { DIALER_LABEL, LISTENER_LABEL } from "../core/authkey.js";
 import { badServerProof, checkHello, checkVerdict, dialerReplyDoc, randomChallenge, sameProof, type ProofSigner } from "./handshake-dialer.js";
 import type { StreamSessionConfig } from "./stream-session.js";
-import { planResume, settleResume, type ResumePlan, type ResumeWish } from "./resume-dialer.js";
+import type { ResumePlan, ResumeWish } from "./resume-dialer.js";
 import { resumeRefused } from "./resume-handshake.js";
 import type { ResumableLink } from "./resume-link.js";
 
@@ -82,6 +82,9 @@ export function dialMessageSession(link: MessageLink, cfg: StreamSessionConfig, 
     let step: "hello" | "verdict" | "busy" = "hello";
     let challenge: Uint8Array = new Uint8Array(0);
     let plan: ResumePlan = { ask: undefined };
+    // The resume part of the handshake is loaded only by a client that asked for resumption,
+    // so the browser build's first module goes without it (a chunk of its own).
+    let resume: typeof import("./resume-dialer.js") | undefined;
     let held: Uint8Array[] = [];
     let failed = false;
     const fail = (error: RpcError): void => {
@@ -95,7 +98,8 @@ export function dialMessageSession(link: MessageLink, cfg: StreamSessionConfig, 
       if ("error" in hello) return fail(hello.error);
       challenge = randomChallenge();
       const proof = key ? await signer.sign(key, DIALER_LABEL, hello.challenge) : undefined;
-      const planned = await planResume(doc as Record<string, unknown>, wish, key, hello.challenge, challenge, signer);
+      if (wish.limits || wish.resuming) resume = await import("./resume-dialer.js");
+      const planned = resume ? await resume.planResume(doc as Record<string, unknown>, wish, key, hello.challenge, challenge, signer) : plan;
       if (planned instanceof RpcError) return fail(planned);
       plan = planned;
       const reply = dialerReplyDoc(cfg.codec.name, challenge, proof);
@@ -108,7 +112,7 @@ export function dialMessageSession(link: MessageLink, cfg: StreamSessionConfig, 
       if ("error" in verdict) return fail(resuming ? resumeRefused(verdict.error.message) : verdict.error);
       if (key && !sameProof(await signer.sign(key, LISTENER_LABEL, challenge), verdict.proof)) return fail(badServerProof());
       if (failed) return;
-      const settled = settleResume(doc as Record<string, unknown>, plan, wish, link, describe(info), cfg.logger);
+      const settled = resume ? resume.settleResume(doc as Record<string, unknown>, plan, wish, link, describe(info), cfg.logger) : { fresh: undefined };
       if (settled instanceof RpcError) return fail(settled);
       let peer: Peer;
       if ("resumed" in settled) {

@@ -3,12 +3,10 @@
 // a proxy that resets every connection; the server keeps firing the page's callback across
 // the cuts, and the page sees every call once, in order, with no reload and no new connect().
 import assert from "node:assert/strict";
-import { createServer, type Server as HttpServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
 import { serve, type Server } from "../../src/index.js";
-import { bundleBrowserBuild } from "../helpers/browser-bundle.js";
+import { serveBrowserBuild, type PageServer } from "../helpers/browser-bundle.js";
 import { until, within } from "../helpers/bounded.js";
 import { chromiumMissing, FARCALL_PAGE_HTML, openReadyPage, type launchChromium } from "../helpers/chromium.js";
 import { CutProxy } from "../helpers/cut-proxy.js";
@@ -37,20 +35,15 @@ type PageGlobals = { farcall: typeof import("../../src/index.browser.js"); seen:
 describe("session resumption in Chromium", { skip }, () => {
   let server: Server;
   let proxy: CutProxy;
-  let pages: HttpServer;
+  let pages: PageServer;
   let browser: Awaited<ReturnType<typeof launchChromium>>;
   let page: Page;
 
   before(async () => {
     server = await serve(api, { listen: "tcp://127.0.0.1:0", authkey: KEY, resumeWindowMs: 10_000, logger: false });
     proxy = await CutProxy.start(Number(new URL(server.addresses[0]!).port));
-    const bundle = await bundleBrowserBuild();
-    pages = createServer((req, res) => {
-      res.setHeader("content-type", req.url === "/farcall.js" ? "text/javascript" : "text/html");
-      res.end(req.url === "/farcall.js" ? bundle.code : FARCALL_PAGE_HTML);
-    });
-    await new Promise<void>((resolve) => pages.listen(0, "127.0.0.1", resolve));
-    ({ browser, page } = await openReadyPage(`http://127.0.0.1:${(pages.address() as AddressInfo).port}/`));
+    pages = await serveBrowserBuild(FARCALL_PAGE_HTML);
+    ({ browser, page } = await openReadyPage(pages.url));
   });
 
   after(async () => {

@@ -3,12 +3,10 @@
 // server over ws:// on its tcp:// port, authenticated with an authkey (HMAC by WebCrypto).
 // The page comes from a small static server beside it: the farcall server serves no pages.
 import assert from "node:assert/strict";
-import { createServer, type Server as HttpServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
 import { context, RpcError, serve, type Server } from "../../src/index.js";
-import { bundleBrowserBuild, bundleWorkerScript } from "../helpers/browser-bundle.js";
+import { bundleWorkerScript, serveBrowserBuild, type PageServer } from "../helpers/browser-bundle.js";
 import { within } from "../helpers/bounded.js";
 import { chromiumMissing, FARCALL_PAGE_HTML, openReadyPage, type launchChromium } from "../helpers/chromium.js";
 
@@ -78,7 +76,7 @@ const api = {
 
 describe("the browser build in Chromium", { skip }, () => {
   let server: Server;
-  let pages: HttpServer;
+  let pages: PageServer;
   let browser: Awaited<ReturnType<typeof launchChromium>>;
   let page: Page;
   let wsUrl: string;
@@ -88,24 +86,8 @@ describe("the browser build in Chromium", { skip }, () => {
     server = await serve(api, { listen: "tcp://127.0.0.1:0", authkey: KEY, logger: false });
     tcpUrl = server.addresses[0]!;
     wsUrl = `${server.addresses[0]!.replace(/^tcp:/, "ws:")}/`;
-    const bundle = await bundleBrowserBuild();
-    const workerScript = await bundleWorkerScript(WORKER_SOURCE);
-    pages = createServer((req, res) => {
-      if (req.url === "/worker.js") {
-        res.setHeader("content-type", "text/javascript");
-        res.end(workerScript);
-        return;
-      }
-      if (req.url === "/farcall.js") {
-        res.setHeader("content-type", "text/javascript");
-        res.end(bundle.code);
-        return;
-      }
-      res.setHeader("content-type", "text/html");
-      res.end(FARCALL_PAGE_HTML);
-    });
-    await new Promise<void>((resolve) => pages.listen(0, "127.0.0.1", resolve));
-    ({ browser, page } = await openReadyPage(`http://127.0.0.1:${(pages.address() as AddressInfo).port}/`));
+    pages = await serveBrowserBuild(FARCALL_PAGE_HTML, { "/worker.js": await bundleWorkerScript(WORKER_SOURCE) });
+    ({ browser, page } = await openReadyPage(pages.url));
   });
 
   after(async () => {

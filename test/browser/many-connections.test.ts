@@ -4,11 +4,9 @@
 // Chromium 1xx serves 255 WebSockets per page and fails the rest itself with 1006 before
 // they reach the server: the page sees UNAVAILABLE naming the close code for those.
 import assert from "node:assert/strict";
-import { createServer, type Server as HttpServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { connect, serve, type Server } from "../../src/index.js";
-import { bundleBrowserBuild } from "../helpers/browser-bundle.js";
+import { serveBrowserBuild, type PageServer } from "../helpers/browser-bundle.js";
 import { within } from "../helpers/bounded.js";
 import { chromiumMissing, launchChromium } from "../helpers/chromium.js";
 
@@ -21,17 +19,12 @@ const api = { add: (a: number, b: number) => a + b };
 
 describe(`a page opening ${CONNECTIONS} connections`, { skip }, () => {
   let server: Server;
-  let pages: HttpServer;
+  let pages: PageServer;
   let browser: Awaited<ReturnType<typeof launchChromium>>;
 
   before(async () => {
     server = await serve(api, { listen: "tcp://127.0.0.1:0", authkey: "k", logger: false });
-    const bundle = await bundleBrowserBuild();
-    pages = createServer((req, res) => {
-      res.setHeader("content-type", req.url === "/farcall.js" ? "text/javascript" : "text/html");
-      res.end(req.url === "/farcall.js" ? bundle.code : `<!doctype html><script type="module">import * as farcall from "/farcall.js"; window.farcall = farcall; document.title = "ready";</script>`);
-    });
-    await new Promise<void>((resolve) => pages.listen(0, "127.0.0.1", resolve));
+    pages = await serveBrowserBuild(`<!doctype html><script type="module">import * as farcall from "/farcall.js"; window.farcall = farcall; document.title = "ready";</script>`);
     browser = await launchChromium();
   });
 
@@ -43,7 +36,7 @@ describe(`a page opening ${CONNECTIONS} connections`, { skip }, () => {
 
   it("each is served or refused with a clear code, and the server is fine afterwards", { timeout: 180_000 }, async (t) => {
     const page = await browser.context.newPage();
-    await page.goto(`http://127.0.0.1:${(pages.address() as AddressInfo).port}/`);
+    await page.goto(pages.url);
     await page.waitForFunction(() => (globalThis as unknown as { document: { title: string } }).document.title === "ready");
     const url = `${server.addresses[0]!.replace(/^tcp:/, "ws:")}/`;
     const outcome = await within(
