@@ -30,6 +30,7 @@ import { callValueMethod, valueExposed } from "./values.js";
 import { ReplySink } from "./reply-sink.js";
 import type { Kwargs, PyFace } from "./face.js";
 import { createSyncObject, faceOf } from "./sync-manager.js";
+import { ProxyArgument, tokenIdent } from "./proxy-argument.js";
 
 /** Options of a {@link PyManagerService}. */
 export interface PyManagerServiceOptions {
@@ -152,7 +153,7 @@ export class PyManagerService {
     const typeid = args[0];
     const type = typeof typeid === "string" ? this.types.get(typeid) : undefined;
     if (typeid === LIST_METHODS) return this.listing();
-    const made = type === undefined && typeof typeid === "string" ? createSyncObject(typeid, args.slice(1), kwargs) : undefined;
+    const made = type === undefined && typeof typeid === "string" ? createSyncObject(typeid, args.slice(1), kwargs, (v) => this.proxied(v)) : undefined;
     if (made !== undefined) {
       const referent = this.hold(made);
       return pickleTuple("#RETURN", pickleTuple(referent.ident, pickleTuple(...referent.exposed)));
@@ -174,6 +175,11 @@ export class PyManagerService {
       referent = this.hold(value);
     }
     return pickleTuple("#RETURN", pickleTuple(referent.ident, pickleTuple(...referent.exposed)));
+  }
+
+  /** The shared object a proxy argument names, or undefined for any other argument. */
+  private proxied(value: unknown): object | undefined {
+    return value instanceof ProxyArgument ? (this.referents.get(value.ident).value as object | undefined) : undefined;
   }
 
   /** What `farcall list pymanager://` reads: the methods, as farcall/1's `$methods` answers them. */
@@ -303,15 +309,6 @@ function kwargsOf(kwds: unknown): Record<string, unknown> | null | undefined {
   if (kwds instanceof Map) return kwds.size === 0 ? null : undefined;
   if (typeof kwds !== "object" || Array.isArray(kwds)) return undefined;
   return Object.keys(kwds).length === 0 ? null : (kwds as Record<string, unknown>);
-}
-
-/** The ident of a Token record (state `(typeid, address, id)`), or the argument itself. */
-function tokenIdent(token: unknown): unknown {
-  if (typeof token === "object" && token !== null && "state" in token) {
-    const state = (token as { state: unknown }).state;
-    if (Array.isArray(state)) return state[2];
-  }
-  return token;
 }
 
 /** A class instance, or an object marked with ref(): held as an object with methods, not copied. */
