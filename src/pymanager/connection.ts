@@ -204,7 +204,8 @@ export class PyManagerSocket implements PyManagerConnection {
   private send(reply: PickleTuple): void {
     let bytes: Uint8Array;
     try {
-      bytes = encodePickle(reply, { protocol: this.replyProtocol });
+      // Only Python 2.7 asks in protocol 2: its plain 'text' goes back as str, not unicode.
+      bytes = encodePickle(reply, { protocol: this.replyProtocol, asciiAsNativeStr: true });
     } catch {
       const text = `${pyRepr(reply.items[1])} cannot be sent to Python\n`;
       bytes = encodePickle(pickleTuple("#UNSERIALIZABLE", text), { protocol: this.replyProtocol });
