@@ -233,7 +233,6 @@ export class PyManagerSocket implements PyManagerConnection {
   private cleanup(): void {
     this.close();
     this.closing.abort(new RpcError("CANCELLED", `${this.where()} closed its connection`));
-    this.service.closed(this);
     this.onClosed(this);
   }
 }

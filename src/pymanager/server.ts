@@ -115,11 +115,6 @@ export class PyManagerService {
     }
   }
 
-  /** The connection closed: a stream's referents die with it unless another stream uses them. */
-  closed(conn: PyManagerConnection): void {
-    if (conn.stream) this.referents.release(conn);
-  }
-
   private async serverMethod(conn: PyManagerConnection, method: string, args: unknown[], kwargs: Record<string, unknown> | null): Promise<PyManagerReply> {
     switch (method) {
       case "dummy":
@@ -219,12 +214,10 @@ export class PyManagerService {
   /**
    * An instance returned by a referent's method, held as a referent of its own and sent as
    * Python's server sends a `method_to_typeid` result. The client increfs it, then drops the
-   * reference this creation holds; the calling stream holds it too, so a client that dies
-   * before its incref leaves nothing behind.
+   * reference this creation holds, as with Python's server.
    */
   private proxyReply(conn: PyManagerConnection, value: object): PickleTuple {
     const referent = this.hold(value);
-    this.referents.hold(referent, conn);
     // Python 2.7 builds its proxy class with type("AutoProxy[" + typeid + "]"), which refuses unicode.
     const typeid = new PickleNativeStr(referent.face?.typeid ?? (value.constructor?.name || "object"));
     const token = new PickleGlobal("multiprocessing.managers", "Token", { newobj: true, state: pickleTuple(typeid, conn.address, referent.ident) });
@@ -234,7 +227,6 @@ export class PyManagerService {
   private callReferent(conn: PyManagerConnection, ident: unknown, method: string, args: unknown[], kwargs: Record<string, unknown> | null): PickleTuple | Promise<PickleTuple> {
     if (ident === null) return tracebackReply("a server method needs its own connection, not an accepted stream");
     const referent = this.referents.get(ident);
-    this.referents.hold(referent, conn);
     if (referent.face !== undefined) return this.callShared(conn, referent, referent.face, method, args, kwargs);
     return this.callObject(conn, referent, method, args, kwargs);
   }
