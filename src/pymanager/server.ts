@@ -29,7 +29,7 @@ import { pyRepr, pyStr } from "./repr.js";
 import { callValueMethod, valueExposed } from "./values.js";
 import { ReplySink } from "./reply-sink.js";
 import type { Kwargs, PyFace } from "./face.js";
-import { createSyncObject, faceOf } from "./sync-manager.js";
+import { createSyncObject, faceOf, syncListing } from "./sync-manager.js";
 import { ProxyArgument, tokenIdent } from "./proxy-argument.js";
 
 /** Options of a {@link PyManagerService}. */
@@ -177,9 +177,12 @@ export class PyManagerService {
     return value instanceof ProxyArgument ? (this.referents.get(value.ident).value as object | undefined) : undefined;
   }
 
-  /** What `farcall list pymanager://` reads: the methods, as farcall/1's `$methods` answers them. */
+  /** What `farcall list pymanager://` reads: the methods, as farcall/1's `$methods` answers them, and the SyncManager typeids. */
   private listing(): PickleTuple {
-    const referent = this.referents.add(this.dispatcher.list(), undefined, "", []);
+    // The SyncManager typeids the served API does not name itself are listed too.
+    const served = this.dispatcher.list();
+    const sync = syncListing().filter((m) => !this.types.has(m.name));
+    const referent = this.referents.add([...served, ...sync].sort((a, b) => (a.name < b.name ? -1 : 1)), undefined, "", []);
     return pickleTuple("#RETURN", pickleTuple(referent.ident, pickleTuple()));
   }
 

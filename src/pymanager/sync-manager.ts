@@ -9,6 +9,7 @@
  * {@link faceOf} finds the Python face of any shared object, however it was reached: made
  * here, returned by a function (`get_queue`), or exposed as a namespace (`{ jobs: queue }`).
  */
+import type { MethodInfo } from "../core/dispatcher.js";
 import { RpcError } from "../core/errors.js";
 import { SharedDict, SharedList, SharedNamespace, SharedValue } from "./shared/containers.js";
 import { SharedCondition, SharedEvent, SharedLock, SharedSemaphore } from "./shared/locks.js";
@@ -78,9 +79,16 @@ export function createSyncObject(typeid: string, args: unknown[], kwargs: Kwargs
   return factory === undefined ? undefined : factory(args, kwargs, proxied);
 }
 
-/** The SyncManager typeids, for listings. */
-export function syncTypeids(): string[] {
-  return [...SYNC_TYPES.keys()];
+/** Python's parameters of each SyncManager typeid served, for listings. */
+const SYNC_PARAMS: Readonly<Record<string, string[]>> = {
+  Queue: ["maxsize"], JoinableQueue: ["maxsize"], Event: [], Lock: [], RLock: [], Semaphore: ["value"],
+  BoundedSemaphore: ["value"], Condition: ["lock"], Barrier: ["parties", "action", "timeout"],
+  Array: ["typecode", "sequence"], dict: ["mapping"], list: ["sequence"], Namespace: [], Value: ["typecode", "value"],
+};
+
+/** The SyncManager typeids served (Pool, refused, is not one), as `farcall list` shows them. */
+export function syncListing(): MethodInfo[] {
+  return Object.entries(SYNC_PARAMS).map(([name, params]) => ({ name, arity: params.length, params, description: "SyncManager type: each call makes a new shared object" }));
 }
 
 /** The Python face of a shared object, or undefined for any other value. */

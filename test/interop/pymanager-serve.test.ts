@@ -97,13 +97,17 @@ describe("pymanager through serve() and connect()", { skip: python === undefined
     assert.equal(result.trim(), "1");
   });
 
-  it("farcall list pymanager:// names what farcall's listener serves", async (t) => {
+  it("farcall list pymanager:// names what farcall's listener serves, SyncManager's typeids included", async (t) => {
     const server = await serve(kvApi(), { listen: "pymanager://127.0.0.1:0", authkey: "password", logger: false });
     t.after(() => server.close());
     const run = await runCli(["list", server.addresses[0]!, "--authkey", "password"]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^get\(1\)$/m);
     assert.match(run.stdout, /^put\(2\)$/m);
+    for (const typeid of ["Queue(maxsize)", "dict(mapping)", "Barrier(parties, action, timeout)", "Array(typecode, sequence)", "Condition(lock)"]) {
+      assert.ok(run.stdout.split("\n").includes(`${typeid}  SyncManager type: each call makes a new shared object`), `${typeid} listed in:\n${run.stdout}`);
+    }
+    assert.doesNotMatch(run.stdout, /^Pool/m, "Pool is refused, so not listed");
   });
 
   it("farcall list against Python's own manager server says it cannot list, with exit status 2", async (t) => {
