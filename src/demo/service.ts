@@ -9,6 +9,7 @@ import { memoryState, type DemoState, type Maybe } from "./store-backend.js";
 import { balanceData, requireName, requireSafeInteger } from "./validate.js";
 import { describeMethod } from "../core/method-doc.js";
 import { add, divide, get_uname, multiply, search, subtract } from "./seed-functions.js";
+import { SharedQueue } from "../pymanager/shared/queue.js";
 
 /**
  * A fresh demo service with its own empty state:
@@ -23,13 +24,18 @@ import { add, divide, get_uname, multiply, search, subtract } from "./seed-funct
  *   integer under key k, a missing key counting from 0, atomically; with `get` and `put` the
  *   manager seeds' store), `get_uname()`, `add`, `subtract`, `multiply`, `divide` (XML-RPC
  *   seed; division by zero is INVALID_PARAMS), and `search(number?, last_name?, first_name?)`
- *   over a small table, by position or by name (JSON-RPC seed).
+ *   over a small table, by position or by name (JSON-RPC seed);
+ * - one shared queue: `get_queue()` answers it to Python's manager clients as a proxy, so the
+ *   remote-queue example of Python's documentation runs against the demo, and
+ *   `queue.put(item)`, `queue.get(timeoutMs?)`, `queue.size()` reach the same queue from any
+ *   protocol. It lives in process memory, whatever `state` is.
  *
  * The keys and counters live in `state`: process memory by default, or a store shared by
  * every instance (`farcall serve --store nats://...`), where the methods answer Promises.
  */
 export function createDemoService(state: DemoState = memoryState()) {
   const { store, counters } = state;
+  const jobs = new SharedQueue();
   const service = {
     get(key: string): Maybe<unknown> {
       // null, not undefined: the answer a caller expects from any protocol (Python's None).
@@ -73,6 +79,20 @@ export function createDemoService(state: DemoState = memoryState()) {
     multiply,
     divide,
     search,
+    queue: {
+      put(item: unknown): Promise<void> {
+        return jobs.put(item);
+      },
+      get(timeoutMs?: number): Promise<unknown> {
+        return jobs.get({ timeoutMs });
+      },
+      size(): number {
+        return jobs.qsize();
+      },
+    },
+    get_queue(): SharedQueue {
+      return jobs;
+    },
   };
   describeAll(service);
   return service;
@@ -109,6 +129,13 @@ function describeAll(s: DemoApi): void {
     errors: { INSUFFICIENT_FUNDS: { description: "amount exceeds the balance", data: balanceData } },
   });
   describeMethod(s.account.balance, { description: "The shared account's balance, in cents.", params: [], returns: "int", idempotent: true });
+  describeMethod(s.queue.put, { description: "Adds item to the end of the shared queue (the one get_queue answers).", params: [{ name: "item" }], returns: "nil" });
+  describeMethod(s.queue.get, {
+    description: "Takes the first item of the shared queue, waiting for one up to timeoutMs (for ever when left out); QUEUE_EMPTY when none came.",
+    params: [{ name: "timeoutMs", type: "double", optional: true }],
+  });
+  describeMethod(s.queue.size, { description: "How many items the shared queue holds.", params: [], returns: "int", idempotent: true });
+  describeMethod(s.get_queue, { description: "The demo's shared queue (a proxy to Python's manager clients, as in Python's remote-queue example).", params: [] });
   describeMethod(s.search, {
     description: "The people matching every criterion given (by position or by name); none lists them all.",
     // Every criterion may be left out, as the seed's Python defaults say (and one object of

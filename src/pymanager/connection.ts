@@ -9,11 +9,12 @@ import type { Socket } from "node:net";
 import { decodePickle, encodePickle, pickleTuple, recordGlobals, type PickleTuple } from "./pickle/pickle.js";
 import { RpcError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
-import { tracebackReply } from "./errors.js";
+import { errorReply, tracebackReply } from "./errors.js";
 import { pyRepr } from "./repr.js";
 import type { PyManagerConnection, PyManagerReply, PyManagerService } from "./server.js";
 import { answerChallenge, FAILURE, HANDSHAKE_FRAME_BYTES, isWelcome, makeChallenge, verifyResponse, WELCOME } from "./auth.js";
 import { PyFrameReader, pyFrame } from "./framing.js";
+import { rebuildProxy } from "./proxy-argument.js";
 import type { QuickAck } from "./quickack.js";
 
 /** Limits of one connection (documented with their defaults on PyManagerListenOptions). */
@@ -29,10 +30,18 @@ export interface PyConnectionLimits {
 const MAX_QUEUED_REQUESTS = 16;
 
 /**
- * Globals a request may name: a Token (get_methods' argument) and RemoteError, as inert
- * records, and `range`, which `manager.list(range(10))` sends, as the list it stands for.
+ * Globals a request may name: a Token (get_methods' argument), RemoteError and the proxy
+ * classes as inert records, a proxy passed as an argument (`m.Condition(lock)`) as the
+ * object it names, and `range`, which `manager.list(range(10))` sends, as the list it stands for.
  */
-const REQUEST_GLOBALS = { ...recordGlobals(["multiprocessing.managers.Token", "multiprocessing.managers.RemoteError"]), builtins: { range: rangeList } };
+const MANAGER_RECORDS = recordGlobals(["Token", "RemoteError", "AutoProxy", "AcquirerProxy"].map((name) => `multiprocessing.managers.${name}`));
+const REQUEST_GLOBALS = {
+  "multiprocessing.managers": { ...MANAGER_RECORDS["multiprocessing.managers"], RebuildProxy: rebuildProxy },
+  builtins: { range: rangeList },
+};
+
+/** How the decoder refuses a global outside the allow-list. */
+const REFUSED_GLOBAL = /^pickle refused: global \S+ is not allowed$/;
 
 /** Most items a `range` argument may stand for, checked before any is made. */
 const MAX_RANGE_ITEMS = 1_000_000;
@@ -151,9 +160,16 @@ export class PyManagerSocket implements PyManagerConnection {
     try {
       request = decodePickle(body, { globals: REQUEST_GLOBALS });
     } catch (error) {
-      // A refused pickle ends the connection: after it the peer's intent is unknown.
-      this.logger.warn(`${this.where()}: ${(error as Error).message}`);
-      this.send(tracebackReply((error as Error).message));
+      const message = (error as Error).message;
+      this.logger.warn(`${this.where()}: ${message}`);
+      if (this.stream && REFUSED_GLOBAL.test(message)) {
+        // A call naming a Python function (sort's key=len): the frame was read whole, so the
+        // stream is still in step and only this call fails, as a TypeError the client can catch.
+        this.send(errorReply(new RpcError("TypeError", `${message}: this server runs no Python code, so a Python callable cannot be sent to it`)));
+        return;
+      }
+      // Any other refused pickle ends the connection: after it the peer's intent is unknown.
+      this.send(tracebackReply(message));
       this.socket.end();
       this.close();
       return;
@@ -188,7 +204,8 @@ export class PyManagerSocket implements PyManagerConnection {
   private send(reply: PickleTuple): void {
     let bytes: Uint8Array;
     try {
-      bytes = encodePickle(reply, { protocol: this.replyProtocol });
+      // Only Python 2.7 asks in protocol 2: its plain 'text' goes back as str, not unicode.
+      bytes = encodePickle(reply, { protocol: this.replyProtocol, asciiAsNativeStr: true });
     } catch {
       const text = `${pyRepr(reply.items[1])} cannot be sent to Python\n`;
       bytes = encodePickle(pickleTuple("#UNSERIALIZABLE", text), { protocol: this.replyProtocol });
@@ -216,7 +233,6 @@ export class PyManagerSocket implements PyManagerConnection {
   private cleanup(): void {
     this.close();
     this.closing.abort(new RpcError("CANCELLED", `${this.where()} closed its connection`));
-    this.service.closed(this);
     this.onClosed(this);
   }
 }

@@ -30,13 +30,14 @@ const PYTHON_EQUIVALENTS: Readonly<Record<string, string>> = Object.freeze({
 });
 
 /**
- * Exceptions outside builtins, by farcall code: a shared queue's timeouts, which the client
- * catches as `queue.Empty` / `queue.Full` (Python 2.7 reads the module as `Queue`, which the
- * pickle writer names at protocol 2).
+ * Exceptions outside builtins, by farcall code: a shared queue's timeouts and a broken
+ * barrier, which the client catches as `queue.Empty` / `queue.Full` (Python 2.7 reads the
+ * module as `Queue`, which the pickle writer names at protocol 2) and `threading.BrokenBarrierError`.
  */
 const MODULE_EXCEPTIONS: Readonly<Record<string, readonly [string, string]>> = Object.freeze({
   QUEUE_EMPTY: ["queue", "Empty"],
   QUEUE_FULL: ["queue", "Full"],
+  BROKEN_BARRIER: ["threading", "BrokenBarrierError"],
 });
 
 /** The Python exception name `error` asks for, or undefined. */

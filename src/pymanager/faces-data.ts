@@ -183,7 +183,7 @@ export const LIST_FACE: PyFace<SharedList> = {
  * length to negative bounds once; one still negative means before the start (list's own
  * __getslice__ clamps it to 0), never "from the end" again.
  */
-function py2Slice(i: unknown, j: unknown): PySlice {
+export function py2Slice(i: unknown, j: unknown): PySlice {
   return new PySlice(Math.max(0, sliceBound(i, "start")), Math.max(0, sliceBound(j, "stop")), null);
 }
 

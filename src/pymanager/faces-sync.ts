@@ -9,14 +9,19 @@ import { SharedCondition, SharedEvent, SharedLock, SharedSemaphore } from "./sha
 import { SharedQueue } from "./shared/queue.js";
 import { arg, pyInt, pySeconds, truthy, type Kwargs, type PyFace } from "./face.js";
 
-function queueGet(q: SharedQueue, args: unknown[], kwargs: Kwargs, signal: AbortSignal | undefined): Promise<unknown> {
-  return q.get({ block: truthy(arg(args, kwargs, 0, "block", true)), timeoutMs: pySeconds(arg(args, kwargs, 1, "timeout", null), "timeout"), signal });
+// A get or put that need not wait is answered in the same turn: no Promise, no extra tick.
+function queueGet(q: SharedQueue, args: unknown[], kwargs: Kwargs, signal: AbortSignal | undefined): unknown {
+  const block = truthy(arg(args, kwargs, 0, "block", true));
+  const timeoutMs = pySeconds(arg(args, kwargs, 1, "timeout", null), "timeout");
+  return q.qsize() > 0 || !block ? q.getNowait() : q.get({ block, timeoutMs, signal });
 }
 
-function queuePut(q: SharedQueue, args: unknown[], kwargs: Kwargs, signal: AbortSignal | undefined): Promise<void> {
+function queuePut(q: SharedQueue, args: unknown[], kwargs: Kwargs, signal: AbortSignal | undefined): Promise<void> | void {
   const item = arg(args, kwargs, 0, "item", undefined);
   if (item === undefined) throw new RpcError("TypeError", "put() missing 1 required positional argument: 'item'");
-  return q.put(item, { block: truthy(arg(args, kwargs, 1, "block", true)), timeoutMs: pySeconds(arg(args, kwargs, 2, "timeout", null), "timeout"), signal });
+  const block = truthy(arg(args, kwargs, 1, "block", true));
+  const timeoutMs = pySeconds(arg(args, kwargs, 2, "timeout", null), "timeout");
+  return !q.full() || !block ? q.putNowait(item) : q.put(item, { block, timeoutMs, signal });
 }
 
 export const QUEUE_FACE: PyFace<SharedQueue> = {
@@ -26,10 +31,10 @@ export const QUEUE_FACE: PyFace<SharedQueue> = {
     empty: (q) => q.empty(),
     full: (q) => q.full(),
     get: queueGet,
-    get_nowait: (q) => q.get({ block: false }),
+    get_nowait: (q) => q.getNowait(),
     join: (q, _args, _kwargs, signal) => q.join({ signal }),
     put: queuePut,
-    put_nowait: (q, args, kwargs) => q.put(arg(args, kwargs, 0, "item", null), { block: false }),
+    put_nowait: (q, args, kwargs) => q.putNowait(arg(args, kwargs, 0, "item", null)),
     qsize: (q) => q.qsize(),
     task_done: (q) => q.taskDone(),
   },

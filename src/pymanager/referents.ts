@@ -1,13 +1,10 @@
 /**
  * The objects a manager server holds for its clients (Python's `id_to_obj` and
  * `id_to_refcount`): each referent has a fresh ident, a reference count driven by
- * `create`/`incref`/`decref`, and is freed at zero. Python never ties a reference to a
- * connection, so a killed client leaks its objects forever; here a referent also
- * remembers the stream connections that called it, and is freed when the last of them
- * closes (a Python client closes its stream only once it holds no proxy on the server).
- * Shared objects (SyncManager's types) are the exception: they are passed between
- * processes, so only their reference count frees them, and a killed client leaks its
- * references to them as it would on Python's server (bounded by maxReferents).
+ * `create`/`incref`/`decref`, and is freed at zero, and only then. As in Python, no
+ * reference belongs to a connection: a proxy passes from a parent process to a child (which
+ * increfs it, uses it on its own streams, decrefs it and exits) and stays the parent's; a
+ * killed client leaks the references it held, bounded by maxReferents.
  */
 import type { Dispatcher } from "../core/dispatcher.js";
 import type { PyFace } from "./face.js";
@@ -27,8 +24,6 @@ export interface Referent {
   /** Names the client's proxy offers. */
   readonly exposed: readonly string[];
   refcount: number;
-  /** Stream connections that called the referent; it dies with the last one. */
-  readonly holders: Set<object>;
 }
 
 /** Bounds of a {@link ReferentTable}. */
@@ -41,7 +36,6 @@ export const REFERENT_DEFAULTS: Readonly<ReferentLimits> = Object.freeze({ maxRe
 
 export class ReferentTable {
   private readonly byIdent = new Map<string, Referent>();
-  private readonly byHolder = new Map<object, Set<Referent>>();
   private nextIdent = 1;
 
   constructor(private readonly limits: ReferentLimits = REFERENT_DEFAULTS) {}
@@ -57,7 +51,7 @@ export class ReferentTable {
     }
     // Fresh hex idents, never "0" (Python reserves it) and never reused while the server runs.
     const ident = (this.nextIdent++).toString(16).padStart(8, "0");
-    const referent: Referent = { ident, value, methods, face, prefix, exposed, refcount: 1, holders: new Set() };
+    const referent: Referent = { ident, value, methods, face, prefix, exposed, refcount: 1 };
     this.byIdent.set(ident, referent);
     return referent;
   }
@@ -78,29 +72,6 @@ export class ReferentTable {
     if (--referent.refcount <= 0) this.free(referent);
   }
 
-  /** Records that stream `holder` uses `referent`. */
-  hold(referent: Referent, holder: object): void {
-    // A shared object (a dict, a Queue) is handed between processes: a parent makes it and
-    // its children use it on their own streams and exit, so the last stream to close says
-    // nothing of the parent's reference. Its reference count alone decides, as in Python.
-    if (referent.face !== undefined || referent.holders.has(holder)) return;
-    referent.holders.add(holder);
-    let held = this.byHolder.get(holder);
-    if (held === undefined) this.byHolder.set(holder, (held = new Set()));
-    held.add(referent);
-  }
-
-  /** Stream `holder` closed: frees every referent no other open stream still uses. */
-  release(holder: object): void {
-    const held = this.byHolder.get(holder);
-    if (held === undefined) return;
-    this.byHolder.delete(holder);
-    for (const referent of held) {
-      referent.holders.delete(holder);
-      if (referent.holders.size === 0) this.free(referent);
-    }
-  }
-
   /** One line per referent, for `debug_info`. */
   describe(): string {
     const lines: string[] = [];
@@ -110,7 +81,5 @@ export class ReferentTable {
 
   private free(referent: Referent): void {
     this.byIdent.delete(referent.ident);
-    for (const holder of referent.holders) this.byHolder.get(holder)?.delete(referent);
-    referent.holders.clear();
   }
 }

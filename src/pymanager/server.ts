@@ -29,7 +29,8 @@ import { pyRepr, pyStr } from "./repr.js";
 import { callValueMethod, valueExposed } from "./values.js";
 import { ReplySink } from "./reply-sink.js";
 import type { Kwargs, PyFace } from "./face.js";
-import { createSyncObject, faceOf } from "./sync-manager.js";
+import { createSyncObject, faceOf, syncListing } from "./sync-manager.js";
+import { ProxyArgument, tokenIdent } from "./proxy-argument.js";
 
 /** Options of a {@link PyManagerService}. */
 export interface PyManagerServiceOptions {
@@ -114,11 +115,6 @@ export class PyManagerService {
     }
   }
 
-  /** The connection closed: a stream's referents die with it unless another stream uses them. */
-  closed(conn: PyManagerConnection): void {
-    if (conn.stream) this.referents.release(conn);
-  }
-
   private async serverMethod(conn: PyManagerConnection, method: string, args: unknown[], kwargs: Record<string, unknown> | null): Promise<PyManagerReply> {
     switch (method) {
       case "dummy":
@@ -152,7 +148,7 @@ export class PyManagerService {
     const typeid = args[0];
     const type = typeof typeid === "string" ? this.types.get(typeid) : undefined;
     if (typeid === LIST_METHODS) return this.listing();
-    const made = type === undefined && typeof typeid === "string" ? createSyncObject(typeid, args.slice(1), kwargs) : undefined;
+    const made = type === undefined && typeof typeid === "string" ? createSyncObject(typeid, args.slice(1), kwargs, (v) => this.proxied(v)) : undefined;
     if (made !== undefined) {
       const referent = this.hold(made);
       return pickleTuple("#RETURN", pickleTuple(referent.ident, pickleTuple(...referent.exposed)));
@@ -176,9 +172,17 @@ export class PyManagerService {
     return pickleTuple("#RETURN", pickleTuple(referent.ident, pickleTuple(...referent.exposed)));
   }
 
-  /** What `farcall list pymanager://` reads: the methods, as farcall/1's `$methods` answers them. */
+  /** The shared object a proxy argument names, or undefined for any other argument. */
+  private proxied(value: unknown): object | undefined {
+    return value instanceof ProxyArgument ? (this.referents.get(value.ident).value as object | undefined) : undefined;
+  }
+
+  /** What `farcall list pymanager://` reads: the methods, as farcall/1's `$methods` answers them, and the SyncManager typeids. */
   private listing(): PickleTuple {
-    const referent = this.referents.add(this.dispatcher.list(), undefined, "", []);
+    // The SyncManager typeids the served API does not name itself are listed too.
+    const served = this.dispatcher.list();
+    const sync = syncListing().filter((m) => !this.types.has(m.name));
+    const referent = this.referents.add([...served, ...sync].sort((a, b) => (a.name < b.name ? -1 : 1)), undefined, "", []);
     return pickleTuple("#RETURN", pickleTuple(referent.ident, pickleTuple()));
   }
 
@@ -213,12 +217,10 @@ export class PyManagerService {
   /**
    * An instance returned by a referent's method, held as a referent of its own and sent as
    * Python's server sends a `method_to_typeid` result. The client increfs it, then drops the
-   * reference this creation holds; the calling stream holds it too, so a client that dies
-   * before its incref leaves nothing behind.
+   * reference this creation holds, as with Python's server.
    */
   private proxyReply(conn: PyManagerConnection, value: object): PickleTuple {
     const referent = this.hold(value);
-    this.referents.hold(referent, conn);
     // Python 2.7 builds its proxy class with type("AutoProxy[" + typeid + "]"), which refuses unicode.
     const typeid = new PickleNativeStr(referent.face?.typeid ?? (value.constructor?.name || "object"));
     const token = new PickleGlobal("multiprocessing.managers", "Token", { newobj: true, state: pickleTuple(typeid, conn.address, referent.ident) });
@@ -228,7 +230,6 @@ export class PyManagerService {
   private callReferent(conn: PyManagerConnection, ident: unknown, method: string, args: unknown[], kwargs: Record<string, unknown> | null): PickleTuple | Promise<PickleTuple> {
     if (ident === null) return tracebackReply("a server method needs its own connection, not an accepted stream");
     const referent = this.referents.get(ident);
-    this.referents.hold(referent, conn);
     if (referent.face !== undefined) return this.callShared(conn, referent, referent.face, method, args, kwargs);
     return this.callObject(conn, referent, method, args, kwargs);
   }
@@ -303,15 +304,6 @@ function kwargsOf(kwds: unknown): Record<string, unknown> | null | undefined {
   if (kwds instanceof Map) return kwds.size === 0 ? null : undefined;
   if (typeof kwds !== "object" || Array.isArray(kwds)) return undefined;
   return Object.keys(kwds).length === 0 ? null : (kwds as Record<string, unknown>);
-}
-
-/** The ident of a Token record (state `(typeid, address, id)`), or the argument itself. */
-function tokenIdent(token: unknown): unknown {
-  if (typeof token === "object" && token !== null && "state" in token) {
-    const state = (token as { state: unknown }).state;
-    if (Array.isArray(state)) return state[2];
-  }
-  return token;
 }
 
 /** A class instance, or an object marked with ref(): held as an object with methods, not copied. */

@@ -1,22 +1,28 @@
 /**
  * Python's SyncManager typeids, served on every manager listener: `m.dict()`, `m.list()`,
  * `m.Namespace()`, `m.Queue()`, `m.JoinableQueue()`, `m.Value(typecode, v)`, `m.Lock()`,
- * `m.RLock()`, `m.Semaphore(n)`, `m.BoundedSemaphore(n)`, `m.Event()` and `m.Condition()`
- * each make a fresh shared object, as Python's server does. A typeid the served API names
+ * `m.RLock()`, `m.Semaphore(n)`, `m.BoundedSemaphore(n)`, `m.Event()`, `m.Condition(lock=None)`,
+ * `m.Barrier(parties)` and `m.Array(typecode, sequence)` each make a fresh shared object, as
+ * Python's server does. `m.Pool()` is not served: a pool runs Python callables. A typeid the served API names
  * itself wins over these.
  *
  * {@link faceOf} finds the Python face of any shared object, however it was reached: made
  * here, returned by a function (`get_queue`), or exposed as a namespace (`{ jobs: queue }`).
  */
+import type { MethodInfo } from "../core/dispatcher.js";
 import { RpcError } from "../core/errors.js";
 import { SharedDict, SharedList, SharedNamespace, SharedValue } from "./shared/containers.js";
 import { SharedCondition, SharedEvent, SharedLock, SharedSemaphore } from "./shared/locks.js";
 import { SharedQueue } from "./shared/queue.js";
-import { arg, pyInt, type Kwargs, type PyFace } from "./face.js";
+import { SharedArray } from "./shared/array.js";
+import { SharedBarrier } from "./shared/barrier.js";
+import { arg, pyInt, pySeconds, type Kwargs, type PyFace } from "./face.js";
+import { ARRAY_FACE, BARRIER_FACE } from "./faces-more.js";
 import { DICT_FACE, ITERATOR_FACE, iterableOf, KeyIterator, LIST_FACE, NAMESPACE_FACE, VALUE_FACE } from "./faces-data.js";
 import { CONDITION_FACE, EVENT_FACE, LOCK_FACE, QUEUE_FACE, SEMAPHORE_FACE } from "./faces-sync.js";
 
-type Factory = (args: unknown[], kwargs: Kwargs) => object;
+/** `proxied` reads a proxy argument (`m.Condition(lock)`) as the shared object it stands for, or undefined. */
+type Factory = (args: unknown[], kwargs: Kwargs, proxied: (value: unknown) => object | undefined) => object;
 
 function semaphore(bounded: boolean): Factory {
   return (args, kwargs) => new SharedSemaphore({ value: pyInt(arg(args, kwargs, 0, "value", 1), "value"), bounded });
@@ -34,9 +40,24 @@ const SYNC_TYPES: ReadonlyMap<string, Factory> = new Map<string, Factory>([
   ["RLock", () => new SharedLock({ reentrant: true })],
   ["Semaphore", semaphore(false)],
   ["BoundedSemaphore", semaphore(true)],
-  ["Condition", (args) => {
-    if (args.length > 0 && args[0] !== null) throw new RpcError("TypeError", "Condition(lock) cannot share a lock proxy on this server; use Condition()");
-    return new SharedCondition();
+  ["Condition", (args, kwargs, proxied) => {
+    const given = arg(args, kwargs, 0, "lock", null);
+    if (given === null) return new SharedCondition();
+    const lock = proxied(given);
+    if (!(lock instanceof SharedLock)) throw new RpcError("TypeError", "Condition(lock) needs a Lock or RLock proxy of this server");
+    return new SharedCondition(lock);
+  }],
+  ["Barrier", (args, kwargs) => {
+    if (arg(args, kwargs, 1, "action", null) !== null) throw new RpcError("TypeError", "Barrier(action=...) cannot run a Python callable on this server");
+    return new SharedBarrier({ parties: pyInt(arg(args, kwargs, 0, "parties", undefined), "parties"), timeoutMs: pySeconds(arg(args, kwargs, 2, "timeout", null), "timeout") });
+  }],
+  ["Pool", () => {
+    throw new RpcError("TypeError", "Pool is not served: a pool runs Python callables, and this server runs no Python code");
+  }],
+  ["Array", (args, kwargs) => {
+    const typecode = arg(args, kwargs, 0, "typecode", undefined);
+    if (typeof typecode !== "string") throw new RpcError("TypeError", "Array() needs a typecode, such as 'i' or 'd'");
+    return new SharedArray(typecode, iterableOf(arg(args, kwargs, 1, "sequence", [])));
   }],
   ["dict", (args, kwargs) => {
     const d = new SharedDict();
@@ -53,14 +74,21 @@ const SYNC_TYPES: ReadonlyMap<string, Factory> = new Map<string, Factory>([
 ]);
 
 /** A new shared object for SyncManager typeid `typeid`, or undefined when it is not one. */
-export function createSyncObject(typeid: string, args: unknown[], kwargs: Kwargs): object | undefined {
+export function createSyncObject(typeid: string, args: unknown[], kwargs: Kwargs, proxied: (value: unknown) => object | undefined): object | undefined {
   const factory = SYNC_TYPES.get(typeid);
-  return factory === undefined ? undefined : factory(args, kwargs);
+  return factory === undefined ? undefined : factory(args, kwargs, proxied);
 }
 
-/** The SyncManager typeids, for listings. */
-export function syncTypeids(): string[] {
-  return [...SYNC_TYPES.keys()];
+/** Python's parameters of each SyncManager typeid served, for listings. */
+const SYNC_PARAMS: Readonly<Record<string, string[]>> = {
+  Queue: ["maxsize"], JoinableQueue: ["maxsize"], Event: [], Lock: [], RLock: [], Semaphore: ["value"],
+  BoundedSemaphore: ["value"], Condition: ["lock"], Barrier: ["parties", "action", "timeout"],
+  Array: ["typecode", "sequence"], dict: ["mapping"], list: ["sequence"], Namespace: [], Value: ["typecode", "value"],
+};
+
+/** The SyncManager typeids served (Pool, refused, is not one), as `farcall list` shows them. */
+export function syncListing(): MethodInfo[] {
+  return Object.entries(SYNC_PARAMS).map(([name, params]) => ({ name, arity: params.length, params, description: "SyncManager type: each call makes a new shared object" }));
 }
 
 /** The Python face of a shared object, or undefined for any other value. */
@@ -77,5 +105,7 @@ export function faceOf(value: unknown): PyFace<object> | undefined {
   else if (value instanceof SharedSemaphore) face = SEMAPHORE_FACE;
   else if (value instanceof SharedCondition) face = CONDITION_FACE;
   else if (value instanceof KeyIterator) face = ITERATOR_FACE;
+  else if (value instanceof SharedArray) face = ARRAY_FACE;
+  else if (value instanceof SharedBarrier) face = BARRIER_FACE;
   return face as PyFace<object> | undefined;
 }

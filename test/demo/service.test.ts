@@ -11,7 +11,7 @@ function isCode(code: string) {
 }
 
 describe("createDemoService", () => {
-  it("exposes the key-value store, counters, uname, echo, sleep, the account and the origin programs' functions, with their arity", () => {
+  it("exposes the key-value store, counters, uname, echo, sleep, the account, the shared queue and the origin programs' functions, with their arity", () => {
     const methods = new Dispatcher(createDemoService()).list();
     assert.deepEqual(
       methods.map((m) => `${m.name}(${m.arity})`),
@@ -27,11 +27,15 @@ describe("createDemoService", () => {
         "divide(2)",
         "echo(1)",
         "get(1)",
+        "get_queue(0)",
         "get_uname(0)",
         "inc(1)",
         "keys(0)",
         "multiply(2)",
         "put(2)",
+        "queue.get(1)",
+        "queue.put(1)",
+        "queue.size(0)",
         "search(3)",
         "sleep(1)",
         "subtract(2)",

@@ -5,7 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { once } from "node:events";
+import { mkdtemp, rm } from "node:fs/promises";
 import { connect as netConnect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { close, connect, serve, SharedQueue } from "../../src/index.js";
@@ -16,6 +19,7 @@ import { kvApi } from "../fixtures/pymanager/seed-api.js";
 const python = findPython3("pymanager one-port tests");
 const SEED_KV = fileURLToPath(new URL("../fixtures/seed-examples/manager_kv_client.py", import.meta.url));
 const SYNC_TYPES = fileURLToPath(new URL("../fixtures/pymanager/sync_types.py", import.meta.url));
+const UNIX_CLIENT = fileURLToPath(new URL("../fixtures/pymanager/unix_client.py", import.meta.url));
 const RUN_MS = 60_000;
 
 function portOf(url: string): string {
@@ -38,6 +42,22 @@ describe("a tcp:// listener with pymanager: { silenceMs }", { skip: python === u
     const remote = await connect<{ get(k: string): unknown }>(server.addresses[0]!, { authkey: "password" });
     t.after(() => close(remote));
     assert.equal(await remote.get("a"), 10, "what Python put, farcall/1 reads on the same port");
+  });
+
+  it("works on a unix:// listener too: Python's SyncManager given the socket path, and farcall/1 on the same socket", async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), "farcall-one-port-"));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const path = join(dir, "rpc.sock");
+    const jobs = new SharedQueue();
+    const server = await serve({ jobs }, { listen: [{ url: `unix://${path}`, pymanager: { silenceMs: 50 } }], authkey: "password", logger: false });
+    t.after(() => server.close());
+    const run = await runPython(python!, [UNIX_CLIENT, path], RUN_MS);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, "queue (1, 'one')\ndict [('a', 1), ('b', [2])]\n");
+    const remote = await connect<{ jobs: SharedQueue }>(`unix://${path}`, { authkey: "password" });
+    t.after(() => close(remote));
+    await remote.jobs.put("from farcall/1");
+    assert.equal(jobs.qsize(), 1, "farcall/1 reached the same server on the same socket");
   });
 
   it("gives a connection that stays silent the manager challenge after silenceMs, and none before", async (t) => {

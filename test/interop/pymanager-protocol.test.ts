@@ -192,7 +192,7 @@ describe("pymanager server semantics", () => {
     }
   });
 
-  it("a stream's referents are freed when it closes; a server method on a stream is refused", async () => {
+  it("a referent lives until its reference count reaches zero, whatever stream used it; a server method on a stream is refused", async () => {
     const service = new PyManagerService(pipelineFor(api));
     const stream = conn();
     await service.handle(stream, request(null, "accept_connection", ["MainProcess"]));
@@ -201,7 +201,8 @@ describe("pymanager server semantics", () => {
     assert.deepEqual(roundTrip((await service.handle(stream, request(ident, "__repr__"))).reply), ["#RETURN", "10"]);
     const refused = roundTrip((await service.handle(stream, request(null, "create", ["get", "n"]))).reply) as [string, string];
     assert.equal(refused[0], "#TRACEBACK");
-    service.closed(stream);
+    assert.equal(service.referents.size, 1);
+    await service.handle(conn(), request(null, "decref", [ident]));
     assert.equal(service.referents.size, 0);
   });
 

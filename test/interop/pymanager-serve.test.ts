@@ -7,10 +7,11 @@ import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 import { close, connect, serve } from "../../src/index.js";
 import { findPython3, runPython } from "../fixtures/pymanager/python-run.js";
-import { kvApi } from "../fixtures/pymanager/seed-api.js";
+import { Account, kvApi } from "../fixtures/pymanager/seed-api.js";
 
 const python = findPython3("pymanager serve/connect tests");
 const seed = (name: string) => fileURLToPath(new URL(`../fixtures/seed-examples/${name}`, import.meta.url));
+const PARENT_CHILD = fileURLToPath(new URL("../fixtures/pymanager/parent_child.py", import.meta.url));
 const MAIN = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 
 type KvApi = { get(k: string): unknown; put(k: string, v: unknown): void; get_uname(): string };
@@ -32,6 +33,15 @@ describe("pymanager through serve() and connect()", { skip: python === undefined
     const remote = await connect<KvApi>(tcpUrl!, { authkey: "password" });
     t.after(() => close(remote));
     assert.equal(await remote.get("a"), 10, "what Python put, farcall/1 reads");
+  });
+
+  it("an object lives until its reference count reaches zero: children that use the parent's proxy and exit do not free it", async (t) => {
+    const server = await serve({ open_account: (owner: string) => new Account(owner) }, { listen: "pymanager://127.0.0.1:0", authkey: "password", logger: false });
+    t.after(() => server.close());
+    const port = server.addresses[0]!.slice(server.addresses[0]!.lastIndexOf(":") + 1);
+    const run = await runPython(python!, [PARENT_CHILD, "127.0.0.1", port], 60_000);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, "child deposit 5\nchild deposit 10\nparent balance 10\nobjects left 0\n");
   });
 
   it("connect('pymanager://...') calls farcall's own manager listener and returns values, not proxies", async (t) => {
@@ -87,13 +97,17 @@ describe("pymanager through serve() and connect()", { skip: python === undefined
     assert.equal(result.trim(), "1");
   });
 
-  it("farcall list pymanager:// names what farcall's listener serves", async (t) => {
+  it("farcall list pymanager:// names what farcall's listener serves, SyncManager's typeids included", async (t) => {
     const server = await serve(kvApi(), { listen: "pymanager://127.0.0.1:0", authkey: "password", logger: false });
     t.after(() => server.close());
     const run = await runCli(["list", server.addresses[0]!, "--authkey", "password"]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^get\(1\)$/m);
     assert.match(run.stdout, /^put\(2\)$/m);
+    for (const typeid of ["Queue(maxsize)", "dict(mapping)", "Barrier(parties, action, timeout)", "Array(typecode, sequence)", "Condition(lock)"]) {
+      assert.ok(run.stdout.split("\n").includes(`${typeid}  SyncManager type: each call makes a new shared object`), `${typeid} listed in:\n${run.stdout}`);
+    }
+    assert.doesNotMatch(run.stdout, /^Pool/m, "Pool is refused, so not listed");
   });
 
   it("farcall list against Python's own manager server says it cannot list, with exit status 2", async (t) => {

@@ -20,6 +20,7 @@ const SYNC_SERVER = fixture("sync_server.py");
 const DOC_PUT = fixture("docs/queue_client_put.py");
 const DOC_GET = fixture("docs/queue_client_get.py");
 const LOCK_CLIENT = fixture("lock_client.py");
+const REFUSALS = fixture("refusals.py");
 const DOC_DICT_LIST = fixture("docs/manager_dict_list.py");
 const RUN_MS = 60_000;
 
@@ -81,8 +82,25 @@ describe("SyncManager's shared objects served by farcall", { skip: python === un
       t.after(() => server.close());
       const ours = await runPython(exe!, [SYNC_TYPES, "127.0.0.1", port], RUN_MS);
       assert.equal(ours.code, 0, ours.stderr);
-      assert.match(ours.stdout, /^condition (True|n\/a)$/m, "the script ran to its end");
+      assert.match(ours.stdout, /^done$/m, "the script ran to its end");
       assert.equal(ours.stdout, theirs.stdout);
+    });
+  }
+
+  for (const [version, exe] of VERSIONS.filter(([v]) => v === "2.7" || v === "3.13")) {
+    it(`sort(key=...) and Pool, which need a Python callable, are refused with a TypeError naming why, and the connection goes on (Python ${version})`, { skip: exe === undefined }, async (t) => {
+      const { server, port } = await serveBoth({});
+      t.after(() => server.close());
+      const run = await runPython(exe!, [REFUSALS, "127.0.0.1", port], RUN_MS);
+      assert.equal(run.code, 0, run.stderr);
+      const builtins = version === "2.7" ? "__builtin__" : "builtins";
+      assert.equal(run.stdout, [
+        `sort TypeError pickle refused: global ${builtins}.len is not allowed: this server runs no Python code, so a Python callable cannot be sent to it`,
+        "list still served ['a', 'bb', 'ccc']",
+        "pool TypeError Pool is not served: a pool runs Python callables, and this server runs no Python code",
+        "done",
+        "",
+      ].join("\n"));
     });
   }
 

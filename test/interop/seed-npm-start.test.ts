@@ -11,11 +11,15 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { before, describe, it, type TestContext } from "node:test";
 import { requireBuild, startServe, type Serving } from "../cli/cli-process.js";
+import { close, connect } from "../../src/index.js";
+import type { DemoApi } from "../../src/demo/service.js";
 import { findPython3, runPython, type PythonRun } from "../fixtures/pymanager/python-run.js";
 import { freePort } from "../helpers/ports.js";
 
 const python = findPython3("seed programs against npm start");
 const seed = (name: string) => fileURLToPath(new URL(`../fixtures/seed-examples/${name}`, import.meta.url));
+const DOC_PUT = fileURLToPath(new URL("../fixtures/pymanager/docs/queue_client_put.py", import.meta.url));
+const DOC_GET = fileURLToPath(new URL("../fixtures/pymanager/docs/queue_client_get.py", import.meta.url));
 const JSON_RPC_CLIENT = fileURLToPath(new URL("../fixtures/jsonrpc-http/seed_client.py", import.meta.url));
 /** Bounds each Python run; the counter seed's 5 x 1000 takes about 20 s. */
 const RUN_MS = 180_000;
@@ -92,6 +96,26 @@ describe("npm start serves every seed program unchanged", { skip: python === und
     ].map((line) => line.replaceAll(":", ": ").replaceAll(",", ", ")).join("\n") + "\n";
     assert.equal(await run([JSON_RPC_CLIENT, "http", `http://127.0.0.1:${port}/`]), expected);
     assert.equal(await run([JSON_RPC_CLIENT, "tcp", "127.0.0.1", port]), expected);
+  });
+
+  it("the remote-queue example of Python's documentation runs against get_queue, with a TypeScript client on the same queue", async (t) => {
+    const demo = await startDemo(t);
+    const port = portOf(demo.addresses[1]!);
+    const key = { AUTHKEY: "password" };
+    const put = await runPython(python!, [DOC_PUT, "127.0.0.1", port], RUN_MS, key);
+    assert.equal(put.code, 0, put.stderr);
+    const got = await runPython(python!, [DOC_GET, "127.0.0.1", port], RUN_MS, key);
+    assert.equal(got.code, 0, got.stderr);
+    assert.equal(got.stdout, "'hello'\n");
+    const remote = await connect<DemoApi>(demo.addresses[0]!);
+    t.after(() => close(remote));
+    await remote.queue.put("from TypeScript");
+    const fromTs = await runPython(python!, [DOC_GET, "127.0.0.1", port], RUN_MS, key);
+    assert.equal(fromTs.stdout, "'from TypeScript'\n", fromTs.stderr);
+    const toTs = await runPython(python!, [DOC_PUT, "127.0.0.1", port], RUN_MS, { ...key, ITEM: "from Python" });
+    assert.equal(toTs.code, 0, toTs.stderr);
+    assert.equal(await remote.queue.get(5000), "from Python");
+    assert.equal(await remote.queue.size(), 0);
   });
 
   it("with FARCALL_AUTHKEY set, the manager listener takes that key and the banner does not print it", async (t) => {

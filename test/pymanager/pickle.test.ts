@@ -426,6 +426,17 @@ describe("decodePickle: limits", () => {
 });
 
 describe("encodePickle", () => {
+  it("asciiAsNativeStr writes all-ASCII text as Python 2's str at protocol 2 only; other text stays unicode", () => {
+    const native = Buffer.from(encodePickle(["abc", "été"], { protocol: 2, asciiAsNativeStr: true }));
+    assert.ok(native.includes(Buffer.from([0x55, 3, ...Buffer.from("abc")])), "SHORT_BINSTRING 'abc'");
+    assert.ok(native.includes(Buffer.from([0x58, 5, 0, 0, 0, ...Buffer.from("été")])), "BINUNICODE u'été'");
+    assert.deepEqual(decodePickle(native), ["abc", "été"]);
+    const plain = Buffer.from(encodePickle(["abc"], { protocol: 2 }));
+    assert.ok(plain.includes(Buffer.from([0x58, 3, 0, 0, 0, ...Buffer.from("abc")])), "without the option, BINUNICODE");
+    const p4 = Buffer.from(encodePickle(["abc"], { protocol: 4, asciiAsNativeStr: true }));
+    assert.ok(p4.includes(Buffer.from([0x8c, 3, ...Buffer.from("abc")])), "protocol 4 ignores the option: SHORT_BINUNICODE");
+  });
+
   it("writes the manager protocol's reply in CPython's own opcodes", () => {
     assert.deepEqual(encodePickle(pickleTuple("#RETURN", 10)), hex("8004 8c07 2352455455524e 4b0a 86 2e"));
   });

@@ -26,6 +26,18 @@ describe("SharedQueue", () => {
     await assert.rejects(q.get({ block: false }), { code: "QUEUE_EMPTY" });
   });
 
+  it("putNowait and getNowait answer in the caller's turn: a waiting getter is handed the item, an empty or full queue throws", async () => {
+    const q = new SharedQueue<string>({ maxsize: 1 });
+    const waiting = q.get();
+    q.putNowait("handed");
+    assert.equal(q.qsize(), 0);
+    assert.equal(await within(waiting, 1000, "the waiting get"), "handed");
+    q.putNowait("kept");
+    assert.throws(() => q.putNowait("extra"), { code: "QUEUE_FULL" });
+    assert.equal(q.getNowait(), "kept");
+    assert.throws(() => q.getNowait(), { code: "QUEUE_EMPTY" });
+  });
+
   it("a bounded queue makes put wait for room; a get moves the waiting putter's item in, in order", async () => {
     const q = new SharedQueue<string>({ maxsize: 1 });
     await q.put("a");

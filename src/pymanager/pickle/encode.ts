@@ -29,6 +29,13 @@ export interface PickleEncodeOptions {
   protocol?: 2 | 3 | 4;
   /** Deepest nesting of containers written, at most 1000; a cyclic value fails here. @default 64 */
   maxDepth?: number;
+  /**
+   * At protocol 2, writes an all-ASCII string as Python 2's native `str` (SHORT_BINSTRING),
+   * which a 2.7 peer reads as `str` and Python 3 as `str` too; any other string stays
+   * `unicode`. For answering a Python 2.7 client, whose plain `'text'` then comes back as
+   * it went. @default false
+   */
+  asciiAsNativeStr?: boolean;
 }
 
 /** Defaults of {@link PickleEncodeOptions}. */
@@ -41,6 +48,7 @@ interface Encoder {
   readonly w: PickleWriter;
   readonly protocol: 2 | 3 | 4;
   readonly maxDepth: number;
+  readonly nativeStr: boolean;
 }
 
 function invalid(message: string): RpcError {
@@ -67,7 +75,7 @@ export function encodePickle(value: unknown, options?: PickleEncodeOptions): Uin
   // Encoding is synchronous, so one buffer serves every call; a getter that encodes while
   // an encode runs gets a buffer of its own.
   const reuse = !writerBusy;
-  const e: Encoder = { w: reuse ? sharedWriter : new PickleWriter(), protocol, maxDepth };
+  const e: Encoder = { w: reuse ? sharedWriter : new PickleWriter(), protocol, maxDepth, nativeStr: protocol === 2 && options?.asciiAsNativeStr === true };
   writerBusy = true;
   try {
     e.w.reset();
@@ -96,7 +104,7 @@ function save(e: Encoder, value: unknown, depth: number): void {
       else saveFloat(e, value);
       return;
     case "bigint": saveInt(e, value); return;
-    case "string": saveStr(e, value); return;
+    case "string": if (e.nativeStr) saveNativeStr(e, value); else saveStr(e, value); return;
     case "object": break;
     default: throw invalid(`a ${typeof value} has no Python form`);
   }

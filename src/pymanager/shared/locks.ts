@@ -165,10 +165,11 @@ export class SharedEvent {
   }
 }
 
-/** Python's threading.Condition over a reentrant lock; reached from Python clients only. */
+/** Python's threading.Condition over a lock (a new reentrant one by default); reached from Python clients only. */
 export class SharedCondition {
-  readonly lock = new SharedLock({ reentrant: true });
   readonly #waiters = new Waiters<undefined, true>();
+
+  constructor(readonly lock: SharedLock = new SharedLock({ reentrant: true })) {}
 
   /** Releases the lock, waits for a notify (or timeoutMs), takes the lock back; false on timeout. */
   async wait(options: Omit<BlockingOptions, "block"> = {}): Promise<boolean> {

@@ -59,16 +59,7 @@ export class SharedQueue<T = unknown> {
    */
   async put(item: T, options: BlockingOptions = {}): Promise<void> {
     const timeout = timeoutOf(options, "put");
-    if (this.#getters.handFirst(item) !== undefined) {
-      this.#unfinished++;
-      return;
-    }
-    if (!this.full()) {
-      this.#push(item);
-      return;
-    }
-    if (this.maxsize === 0) throw tooManyItems("the queue", this.qsize());
-    if (options.block === false) throw full(this.maxsize);
+    if (!this.full() || this.maxsize === 0 || options.block === false) return this.putNowait(item);
     const outcome = await this.#putters.wait(item, timeout, signalOf(options));
     if (outcome === TIMED_OUT) throw full(this.maxsize);
   }
@@ -79,11 +70,37 @@ export class SharedQueue<T = unknown> {
    */
   async get(options: BlockingOptions = {}): Promise<T> {
     const timeout = timeoutOf(options, "get");
-    if (this.qsize() > 0) return this.#shift();
-    if (options.block === false) throw empty();
+    if (this.qsize() > 0 || options.block === false) return this.getNowait();
     const outcome = await this.#getters.wait(undefined, timeout, signalOf(options));
     if (outcome === TIMED_OUT) throw empty();
     return outcome;
+  }
+
+  /**
+   * Adds `item` now, in the caller's turn (Python's `put_nowait`).
+   * @throws RpcError QUEUE_FULL when the queue is full; RESOURCE_EXHAUSTED when an unbounded
+   *   queue reaches the server's own bound.
+   */
+  putNowait(item: T): void {
+    if (this.#getters.handFirst(item) !== undefined) {
+      this.#unfinished++;
+      return;
+    }
+    if (!this.full()) {
+      this.#push(item);
+      return;
+    }
+    if (this.maxsize === 0) throw tooManyItems("the queue", this.qsize());
+    throw full(this.maxsize);
+  }
+
+  /**
+   * Removes and returns the first item now, in the caller's turn (Python's `get_nowait`).
+   * @throws RpcError QUEUE_EMPTY when the queue is empty.
+   */
+  getNowait(): T {
+    if (this.qsize() === 0) throw empty();
+    return this.#shift();
   }
 
   /** Marks one item taken by get as done; join() returns once every put item is done. */

@@ -72,6 +72,11 @@ export class Waiters<P, R> {
     for (const waiter of [...this.line]) this.leave(waiter, value);
   }
 
+  /** Hands every waiter the value `valueOf` makes of its payload. */
+  handEach(valueOf: (payload: P) => R): void {
+    for (const waiter of [...this.line]) this.leave(waiter, valueOf(waiter.payload));
+  }
+
   private leave(waiter: Waiter<P, R>, value: R | typeof TIMED_OUT | undefined, error?: unknown): void {
     if (!this.line.delete(waiter)) return;
     clearTimeout(waiter.timer);
