@@ -15,11 +15,16 @@ export type HostCheck = (host: string | undefined) => string | undefined;
 export function rebindingGuard(bindHost: string, keyed: boolean, allowHosts: ReadonlySet<string>): HostCheck | undefined {
   // A key is proved by every call; a listener reachable beyond loopback has names we cannot know.
   if (keyed || !isLoopbackName(bindHost)) return undefined;
+  // A client sends the same Host on every request: the last one accepted is not parsed again.
+  let accepted: string | undefined;
   return (host) => {
     // HTTP/1.0 without Host is no browser's request.
-    if (host === undefined) return undefined;
+    if (host === undefined || host === accepted) return undefined;
     const name = hostName(host);
-    if (isLoopbackName(name) || allowHosts.has(name)) return undefined;
+    if (isLoopbackName(name) || allowHosts.has(name)) {
+      accepted = host;
+      return undefined;
+    }
     return `a request addressed to ${JSON.stringify(host)} is refused on this loopback listener without a key: a page whose DNS name was pointed at 127.0.0.1 (DNS rebinding) could call it; allowHosts lists other names to accept`;
   };
 }

@@ -8,21 +8,30 @@ import type { TLSSocket } from "node:tls";
 import { RpcError } from "../core/errors.js";
 import type { HttpAnswer } from "./protocol.js";
 import { drainOf } from "./drain.js";
-import type { HttpExchange, HttpRpcCore } from "./rpc-core.js";
+import { AdmittedRequest, type HttpExchange, type HttpRpcCore } from "./rpc-core.js";
 
 /** A node:http request listener that also fits Express/Connect's middleware signature. */
 export type NodeHttpHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void;
 
-/** Adapts `core` to node:http. */
+/**
+ * Adapts `core` to node:http. A request without an `auth` function to wait for is admitted
+ * synchronously, its body read by module-level listeners, and a protocol that answers at once
+ * is written at once: no Promise per step, only where something really waits.
+ */
 export function nodeHandler(core: HttpRpcCore<IncomingMessage>): NodeHttpHandler {
   return (req, res, next) => {
-    const exchange = new NodeExchange(req);
+    const exchange = new NodeExchange(req, res, core, next);
     (res as ExchangeResponse)[EXCHANGE] = exchange;
     res.on("close", onResponseClose);
-    core.handle(exchange).then(
-      (answer) => writeAnswer(res, withinBudget(core, res, answer)),
-      (err: unknown) => (next ? next(err) : res.destroy(err as Error)),
-    );
+    let admission: ReturnType<typeof core.admit>;
+    try {
+      admission = core.admit(exchange);
+    } catch (err) {
+      exchange.send(core.failed(exchange, err));
+      return;
+    }
+    if (admission instanceof Promise) admission.then((a) => exchange.admitted(a), (err: unknown) => exchange.fail(err));
+    else exchange.admitted(admission);
   };
 }
 
@@ -45,14 +54,25 @@ function onResponseClose(this: ExchangeResponse): void {
  * largest single cost of the HTTP path. A caller that leaves first is remembered and the
  * signal, when made, starts aborted.
  */
-class NodeExchange implements HttpExchange<IncomingMessage> {
+class NodeExchange implements HttpExchange<IncomingMessage>, BodyRead {
   readonly method: string;
   readonly peer: HttpExchange<IncomingMessage>["peer"];
   /** The caller went away before the answer was sent. */
   aborted = false;
   private controller: AbortController | undefined;
 
-  constructor(readonly request: IncomingMessage) {
+  /** The body read so far, while it is read for the admitted request. */
+  chunks: Buffer[] = [];
+  size = 0;
+  max = 0;
+  private admission: AdmittedRequest<IncomingMessage> | undefined;
+
+  constructor(
+    readonly request: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly core: HttpRpcCore<IncomingMessage>,
+    private readonly next: ((error?: unknown) => void) | undefined,
+  ) {
     this.method = request.method ?? "GET";
     const socket = request.socket as PeerSocket;
     this.peer = socket[PEER] ??= {
@@ -80,7 +100,51 @@ class NodeExchange implements HttpExchange<IncomingMessage> {
   }
 
   readBody(max: number): Promise<Uint8Array> {
-    return readBody(this.request, max);
+    return new Promise((resolve, reject) => readBody(this.request, max, { chunks: [], size: 0, max, bodyRead: resolve, bodyFailed: reject }));
+  }
+
+  /** What the core made of the request: an answer to send, or a body to read and answer. */
+  admitted(admission: HttpAnswer | AdmittedRequest<IncomingMessage>): void {
+    if (!(admission instanceof AdmittedRequest)) return this.send(admission);
+    this.admission = admission;
+    this.max = this.core.maxBodyBytes;
+    readBody(this.request, this.max, this);
+  }
+
+  bodyRead(body: Uint8Array): void {
+    let answer: HttpAnswer | Promise<HttpAnswer>;
+    try {
+      answer = this.admission!.protocol.answer(body, this.admission!);
+    } catch (err) {
+      return this.fail(err);
+    }
+    if (answer instanceof Promise) answer.then((a) => this.send(a), (err: unknown) => this.fail(err));
+    else this.send(answer);
+  }
+
+  bodyFailed(err: unknown): void {
+    let answer: HttpAnswer;
+    try {
+      answer = this.core.unreadable(this.admission!, err);
+    } catch (other) {
+      return this.fail(other);
+    }
+    this.send(answer);
+  }
+
+  /** Answering failed unexpectedly: 500, logged by the core. */
+  fail(err: unknown): void {
+    this.send(this.core.failed(this, err));
+  }
+
+  /** Sends `answer` within the server's write budget; a failure to send goes to `next` (Express) or ends the response. */
+  send(answer: HttpAnswer): void {
+    try {
+      writeAnswer(this.res, withinBudget(this.core, this.res, answer));
+    } catch (err) {
+      if (this.next) this.next(err);
+      else this.res.destroy(err as Error);
+    }
   }
 }
 
@@ -99,57 +163,89 @@ function withinBudget(core: HttpRpcCore<IncomingMessage>, res: ServerResponse, a
   return over === undefined ? answer : core.overBudget(answer.body!.length, over);
 }
 
-/** Sends `answer` unless the caller is gone. */
+/**
+ * Sends `answer` unless the caller is gone. The headers go to writeHead as one flat list with
+ * the Content-Length, so node builds the head without a setHeader per name and writes head
+ * and body in one go.
+ */
 export function writeAnswer(res: ServerResponse, answer: HttpAnswer): void {
   if (res.destroyed || res.headersSent) return;
-  res.statusCode = answer.status;
-  for (const name in answer.headers) res.setHeader(name, answer.headers[name]!);
-  if (answer.close) res.setHeader("connection", "close");
-  res.end(answer.body);
+  const headers: string[] = [];
+  for (const name in answer.headers) headers.push(name, answer.headers[name]!);
+  if (answer.close) headers.push("connection", "close");
+  const body = answer.body;
+  // A 204 has no body and must not carry a length.
+  if (body) headers.push("content-length", String(body.length));
+  res.writeHead(answer.status, headers);
+  res.end(body);
 }
 
 /**
- * The body of `req`, refusing it as soon as it passes `max` bytes. A body a framework's
- * parser read already (Express's `express.json()`, `express.raw()`) is taken from `req.body`.
+ * Reads the body of `req` into `read`, refusing it as soon as it passes `max` bytes. A body a
+ * framework's parser read already (Express's `express.json()`, `express.raw()`) is taken
+ * from `req.body`. The listeners are module-level and find the read through the request: no
+ * closures per request.
  */
-function readBody(req: IncomingMessage, max: number): Promise<Uint8Array> {
-  if (req.readableEnded) return Promise.resolve(parsedBody((req as { body?: unknown }).body));
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const cleanup = (): void => {
-      req.removeListener("data", onData);
-      req.removeListener("end", onEnd);
-      req.removeListener("error", onError);
-      req.removeListener("close", onClose);
-    };
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > max) {
-        cleanup();
-        req.pause();
-        reject(new RpcError("RESOURCE_EXHAUSTED", `request body exceeds maxBodyBytes ${max} (${size} B read so far)`));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = (): void => {
-      cleanup();
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    };
-    const onError = (err: Error): void => {
-      cleanup();
-      reject(new RpcError("UNAVAILABLE", `request body could not be read: ${err.message}`));
-    };
-    const onClose = (): void => {
-      cleanup();
-      reject(new RpcError("UNAVAILABLE", "the caller went away while sending the body"));
-    };
-    req.on("data", onData);
-    req.on("end", onEnd);
-    req.on("error", onError);
-    req.on("close", onClose);
-  });
+function readBody(req: IncomingMessage, max: number, read: BodyRead): void {
+  if (req.readableEnded) return read.bodyRead(parsedBody((req as { body?: unknown }).body));
+  read.max = max;
+  (req as ReadingRequest)[BODY] = read;
+  req.on("data", onBodyData);
+  req.on("end", onBodyEnd);
+  req.on("error", onBodyError);
+  req.on("close", onBodyClose);
+}
+
+/** A body being read: what came so far, and who gets it. */
+interface BodyRead {
+  chunks: Buffer[];
+  size: number;
+  max: number;
+  bodyRead(body: Uint8Array): void;
+  bodyFailed(error: RpcError): void;
+}
+
+const BODY = Symbol("farcall.body");
+type ReadingRequest = IncomingMessage & { [BODY]?: BodyRead | undefined };
+
+/** Ends the read of `req`'s body: its listeners removed, its state dropped. */
+function finishRead(req: ReadingRequest): BodyRead | undefined {
+  const read = req[BODY];
+  req[BODY] = undefined;
+  req.removeListener("data", onBodyData);
+  req.removeListener("end", onBodyEnd);
+  req.removeListener("error", onBodyError);
+  req.removeListener("close", onBodyClose);
+  return read;
+}
+
+function onBodyData(this: ReadingRequest, chunk: Buffer): void {
+  const read = this[BODY];
+  if (!read) return;
+  read.size += chunk.length;
+  if (read.size > read.max) {
+    finishRead(this);
+    this.pause();
+    read.bodyFailed(new RpcError("RESOURCE_EXHAUSTED", `request body exceeds maxBodyBytes ${read.max} (${read.size} B read so far)`));
+    return;
+  }
+  read.chunks.push(chunk);
+}
+
+function onBodyEnd(this: ReadingRequest): void {
+  const read = finishRead(this);
+  if (!read) return;
+  const chunks = read.chunks;
+  read.chunks = [];
+  read.bodyRead(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, read.size));
+}
+
+function onBodyError(this: ReadingRequest, err: Error): void {
+  finishRead(this)?.bodyFailed(new RpcError("UNAVAILABLE", `request body could not be read: ${err.message}`));
+}
+
+function onBodyClose(this: ReadingRequest): void {
+  finishRead(this)?.bodyFailed(new RpcError("UNAVAILABLE", "the caller went away while sending the body"));
 }
 
 /** A body some earlier middleware read: bytes, text, or a parsed JSON value. */

@@ -50,8 +50,11 @@ export interface HttpRpcProtocol {
   readonly mediaTypes: string;
   /** True when a POST whose Content-Type is `contentType` is for this protocol. */
   accepts(contentType: string | undefined): boolean;
-  /** Answers one body read within the size limit; never rejects for anything the caller sent. */
-  answer(body: Uint8Array, request: HttpRpcRequest): Promise<HttpAnswer>;
+  /**
+   * Answers one body read within the size limit, at once when nothing it runs waits; never
+   * rejects for anything the caller sent.
+   */
+  answer(body: Uint8Array, request: HttpRpcRequest): HttpAnswer | Promise<HttpAnswer>;
   /** An answer carrying `error` in this protocol's form, for refusals before any body was read. */
   refusal(status: number, error: RpcError, close: boolean): HttpAnswer;
   /** Its answer to GET, if it has one. */

@@ -22,7 +22,8 @@ import type { RpcError } from "../core/errors.js";
 import type { CallPipeline } from "../core/pipeline.js";
 import { createJsonCodec } from "../codecs/json-ext.js";
 import type { HttpAnswer, HttpDiscovery, HttpRpcProtocol, HttpRpcRequest } from "../http/protocol.js";
-import { encodeResponse, errorResponse, handleJsonRpc, jsonRpcInvoker } from "./protocol.js";
+import { answerJsonRpc, encodeResponse, errorResponse } from "./protocol.js";
+import type { JsonRpcResponse } from "./document.js";
 import { buildOpenRpcDocument, type OpenRpcDocument, type OpenRpcInfo } from "./openrpc.js";
 
 /** The header a farcall client sets to ask for the extended JSON codec, and its value. */
@@ -65,7 +66,7 @@ export class JsonRpcHttp implements HttpRpcProtocol {
     return isJson(contentType);
   }
 
-  async answer(body: Uint8Array, request: HttpRpcRequest): Promise<HttpAnswer> {
+  answer(body: Uint8Array, request: HttpRpcRequest): HttpAnswer | Promise<HttpAnswer> {
     const extended = wantsExtended(request);
     const codec = extended ? this.extended : this.plain;
     let doc: unknown;
@@ -75,8 +76,12 @@ export class JsonRpcHttp implements HttpRpcProtocol {
       // PARSE_ERROR (not JSON, not UTF-8) or RESOURCE_EXHAUSTED (too deep): no id can be read.
       return this.respond(200, encodeResponse(errorResponse(null, err), this.plain), extended, false);
     }
-    const invoke = jsonRpcInvoker(this.cfg.pipeline, request);
-    const response = await handleJsonRpc(doc, invoke, { maxBatch: this.cfg.maxBatch, discover: this.discover, extended });
+    const response = answerJsonRpc(doc, this.cfg.pipeline, request, { maxBatch: this.cfg.maxBatch, discover: this.discover, extended });
+    if (response instanceof Promise) return response.then((r) => this.answered(r, codec, extended));
+    return this.answered(response, codec, extended);
+  }
+
+  private answered(response: JsonRpcResponse | JsonRpcResponse[] | undefined, codec: Codec, extended: boolean): HttpAnswer {
     if (response === undefined) return { status: 204, headers: {}, close: false };
     return this.respond(200, encodeResponse(response, codec), extended, false);
   }

@@ -19,8 +19,8 @@
  * - Errors map to error objects as jsonrpc-errors.ts says.
  */
 import type { Codec } from "../core/codec.js";
-import { callFrom, type CallOrigin } from "../core/incoming-call.js";
-import type { CallLimit, CallPipeline } from "../core/pipeline.js";
+import { callFrom, type CallOrigin, type IncomingCall } from "../core/incoming-call.js";
+import type { CallLimit, CallPipeline, CallSink } from "../core/pipeline.js";
 import { RpcError } from "../core/errors.js";
 import {
   hasMember, isJsonObject, isJsonRpcId, JSONRPC_VERSION,
@@ -144,11 +144,62 @@ async function answer(
       result = await invoke(req.method, req.args, notification);
     }
   } catch (err) {
-    // A notification is never answered, not even with an error.
-    return notification ? undefined : errorResponse(req.id as JsonRpcId, err);
+    return responseTo(req.id, undefined, err, true, extended);
   }
-  if (notification) return undefined;
-  return { jsonrpc: JSONRPC_VERSION, result: result === undefined && !extended ? null : result, id: req.id as JsonRpcId };
+  return responseTo(req.id, result, undefined, false, extended);
+}
+
+/** The response to request `id` (undefined: a notification, never answered, not even with an error). */
+function responseTo(id: JsonRpcId | undefined, result: unknown, error: unknown, failed: boolean, extended: boolean): JsonRpcResponse | undefined {
+  if (id === undefined) return undefined;
+  if (failed) return errorResponse(id, error);
+  return { jsonrpc: JSONRPC_VERSION, result: result === undefined && !extended ? null : result, id };
+}
+
+/**
+ * {@link handleJsonRpc} run through `pipeline` directly, with the same answers, and without
+ * a Promise where nothing waits: a single request whose handler answers synchronously (and
+ * no interceptor) gets its response at once. Batches and `rpc.` names go the Promise way.
+ */
+export function answerJsonRpc(
+  doc: unknown,
+  pipeline: CallPipeline,
+  origin: CallOrigin,
+  options: JsonRpcOptions,
+): JsonRpcResponse | JsonRpcResponse[] | undefined | Promise<JsonRpcResponse | JsonRpcResponse[] | undefined> {
+  if (Array.isArray(doc)) return handleJsonRpc(doc, jsonRpcInvoker(pipeline, origin), options);
+  const req = check(doc);
+  if ("jsonrpc" in req) return req;
+  if (req.method.startsWith(RESERVED_PREFIX)) return answer(doc, jsonRpcInvoker(pipeline, origin), options.discover, options.extended);
+  const sink = new ResponseSink(req.id, options.extended);
+  pipeline.dispatch(callFrom("jsonrpc", origin, req.method, req.args, req.id === undefined), sink);
+  return sink.response();
+}
+
+/** Where one request's outcome lands: kept when it comes at once, else handed to the one waiting. */
+class ResponseSink implements CallSink {
+  inFlight = 0;
+  readonly maxInFlight = Number.POSITIVE_INFINITY;
+  readonly scope = "this request";
+  private done = false;
+  private result: JsonRpcResponse | undefined;
+  private wake: ((response: JsonRpcResponse | undefined) => void) | undefined;
+
+  constructor(
+    private readonly id: JsonRpcId | undefined,
+    private readonly extended: boolean,
+  ) {}
+
+  settled(_call: IncomingCall, value: unknown, error: unknown, failed: boolean): void {
+    this.result = responseTo(this.id, value, error, failed, this.extended);
+    this.done = true;
+    this.wake?.(this.result);
+  }
+
+  response(): JsonRpcResponse | undefined | Promise<JsonRpcResponse | undefined> {
+    if (this.done) return this.result;
+    return new Promise((resolve) => (this.wake = resolve));
+  }
 }
 
 /** The error response to request `id` for any thrown value (see jsonrpc-errors.ts). */

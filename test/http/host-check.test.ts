@@ -108,6 +108,21 @@ describe("DNS rebinding on a keyless loopback listener", () => {
     assert.ok(isLoopbackName("127.1.2.3") && isLoopbackName("a.b.localhost") && !isLoopbackName("localhost.evil.example"));
   });
 
+  it("the Host it accepted last does not open the door to another: each name is judged, in any order", async () => {
+    const guard = rebindingGuard("127.0.0.1", false, new Set())!;
+    for (let round = 0; round < 2; round++) {
+      assert.equal(guard("127.0.0.1:4343"), undefined);
+      assert.match(guard("evil.example:4343")!, /DNS rebinding/);
+      assert.match(guard("127.0.0.1.evil.example")!, /DNS rebinding/);
+      assert.equal(guard("127.0.0.1:4343"), undefined);
+    }
+    await withServer({ listen: "http://127.0.0.1:0/" }, async (_server, port) => {
+      assert.equal((await post(port, `127.0.0.1:${port}`)).status, 200);
+      assert.equal((await post(port, `rebound.example:${port}`)).status, 403);
+      assert.equal((await post(port, `127.0.0.1:${port}`)).status, 200);
+    });
+  });
+
   it("allowHosts must be host names", async () => {
     await assert.rejects(serve(api, { listen: "tcp://127.0.0.1:0", allowHosts: ["http://x.example"] }), /allowHosts: "http:\/\/x.example" is not a host name/);
   });

@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { connect as netConnect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { serve as honoServe, type HttpBindings, type Http2Bindings } from "@hono/node-server";
-import { context, fetchHandler, serve, type Server } from "../../src/index.js";
+import { context, fetchHandler, RpcError, serve, type Server } from "../../src/index.js";
 import { within } from "../helpers/bounded.js";
 
 const AUTHKEY = "s3cret";
@@ -19,15 +19,27 @@ const MAX_BODY = 4096;
 
 /** What a test learns from the handler that served it. */
 let lastPeer: { transport: string; authenticated: boolean; address: string } | undefined;
+/** The members of the PeerInfo the last `whoami` saw, in order, and its port. */
+let lastPeerKeys: string[] = [];
+let lastPort: number | undefined;
 let aborted: () => void = () => {};
 
 const api = {
   echo: (x: unknown) => x,
   search: (options: { last_name: string }) => ({ found: options.last_name }),
   whoami: () => {
-    const { transport, authenticated, address } = context().peer;
+    const { transport, authenticated, address, port } = context().peer;
     lastPeer = { transport, authenticated, address };
+    lastPeerKeys = Object.keys(context().peer);
+    lastPort = port;
     return "ok";
+  },
+  refuse: () => {
+    throw new RpcError("FAILED_PRECONDITION", "refused at once");
+  },
+  later: async (x: unknown) => {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    return x;
   },
   hang: () =>
     new Promise<string>((resolve) => {
@@ -129,6 +141,36 @@ for (const mount of MOUNTS) {
     it("named params reach the handler as one options object", async () => {
       const res = await post(open, { jsonrpc: "2.0", method: "search", params: { last_name: "Python" }, id: "s" });
       assert.deepEqual(await res.json(), { jsonrpc: "2.0", result: { found: "Python" }, id: "s" });
+    });
+
+    it("a handler that answers at once, one that throws at once and one that waits each get their own response", async () => {
+      assert.deepEqual(await (await post(open, { jsonrpc: "2.0", method: "echo", params: [[1, "a"]], id: 1 })).json(), { jsonrpc: "2.0", result: [1, "a"], id: 1 });
+      const refused = (await (await post(open, { jsonrpc: "2.0", method: "refuse", id: "r" })).json()) as { error: { message: string; data?: { code?: string } }; id: unknown };
+      assert.equal(refused.id, "r");
+      assert.equal(refused.error.message, "refused at once");
+      assert.equal(refused.error.data?.code, "FAILED_PRECONDITION");
+      assert.deepEqual(await (await post(open, { jsonrpc: "2.0", method: "later", params: ["w"], id: 3 })).json(), { jsonrpc: "2.0", result: "w", id: 3 });
+      const missing = (await (await post(open, { jsonrpc: "2.0", method: "nope", id: 4 })).json()) as { error: { code: number }; id: unknown };
+      assert.deepEqual([missing.error.code, missing.id], [-32601, 4]);
+    });
+
+    it("a notification to a handler that throws at once is answered 204 with nothing", async () => {
+      const res = await post(open, { jsonrpc: "2.0", method: "refuse" });
+      assert.equal(res.status, 204);
+      assert.equal(await res.text(), "");
+    });
+
+    it("an answer carries the Content-Length of its body in bytes, and a 204 carries none", async () => {
+      const path = new URL(open).pathname;
+      const head = (body: string): string => `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+      const text = await raw(open, head(JSON.stringify({ jsonrpc: "2.0", method: "echo", params: ["h\u00e9llo \u2603"], id: 1 })));
+      const [answerHead, payload] = text.split("\r\n\r\n") as [string, string];
+      assert.match(answerHead, /^HTTP\/1\.1 200 /);
+      assert.equal(Number(/\r\ncontent-length: *(\d+)/i.exec(answerHead)?.[1]), Buffer.byteLength(payload, "latin1"));
+      assert.equal(JSON.parse(Buffer.from(payload, "latin1").toString("utf8")).result, "h\u00e9llo \u2603");
+      const none = await raw(open, head(JSON.stringify({ jsonrpc: "2.0", method: "echo", params: [1] })));
+      assert.match(none, /^HTTP\/1\.1 204 /);
+      assert.doesNotMatch(none, /content-length/i);
     });
 
     it("a batch is answered by an array", async () => {
@@ -233,6 +275,14 @@ for (const mount of MOUNTS) {
       assert.equal(lastPeer?.transport, "http");
       assert.equal(lastPeer?.authenticated, true);
       assert.match(lastPeer?.address ?? "", /127\.0\.0\.1/);
+    });
+
+    it("a keyless caller's peer holds its transport, address, port (where the mount knows it) and authenticated false, nothing else", async () => {
+      assert.equal(((await (await post(open, { jsonrpc: "2.0", method: "whoami", id: 1 })).json()) as { result: unknown }).result, "ok");
+      assert.deepEqual(lastPeerKeys.filter((k) => k !== "port"), ["transport", "address", "authenticated"]);
+      assert.equal(lastPeer?.authenticated, false);
+      if (lastPeerKeys.includes("port")) assert.ok(Number.isInteger(lastPort) && lastPort! > 0, `port ${lastPort}`);
+      if (mount.name.startsWith("node:http")) assert.deepEqual(lastPeerKeys, ["transport", "address", "port", "authenticated"]);
     });
 
     it("with X-Farcall-Codec: json-ext, extended values travel in the tagged form", async () => {
