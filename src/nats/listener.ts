@@ -73,6 +73,9 @@ export async function listenNats(url: string, config: NatsListenConfig): Promise
     throw err;
   }
   service.start();
+  // serve() resolving means reachable: the server must hold this instance's subscriptions
+  // (its calls and the Services API's) before anyone is told it listens.
+  await nc.flush();
   const instance = api.ping().id;
   return {
     url: formatNatsUrl(address),
