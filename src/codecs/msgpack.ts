@@ -23,6 +23,8 @@ import { WireRef, type RefContext } from "../core/ref-wire.js";
 import { isMarkedRef } from "../core/ref.js";
 import { EXT_BUFFER, EXT_ERROR, EXT_MAP, EXT_REF, EXT_REGISTERED, EXT_SET, EXT_TRANSFER, EXT_UINT8ARRAY, scanMsgpack } from "./msgpack-limits.js";
 import { takeTransferMark } from "../core/transfer.js";
+import type { Frame } from "../core/split-frame.js";
+import { LARGE_BYTES, packBytes, packSplit, type AllocateForWrite } from "./msgpack-split.js";
 
 /** Holds a Map's entries on the way out: msgpackr writes every real Map as a plain map. */
 class WireMap {
@@ -54,25 +56,28 @@ function bytesOf(view: Uint8Array): Uint8Array {
   return view.byteLength < COPY_BYTES_BELOW ? new Uint8Array(view) : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 }
 
+/** addExtension's argument: its declared type omits the hook packBytes takes. */
+type Extension = Parameters<typeof addExtension>[0];
+
 // Bytes travel as raw extension payloads: one copy on each side instead of the typed-array
 // extension's two or three. Buffer (Node only) is registered last so it is matched first:
 // it is also a Uint8Array.
 addExtension({
   Class: Uint8Array,
   type: EXT_UINT8ARRAY,
-  pack: (bytes: Uint8Array) => bytes,
+  pack: (bytes: Uint8Array, allocateForWrite?: AllocateForWrite) => packBytes(bytes, EXT_UINT8ARRAY, allocateForWrite),
   unpack: (view: Uint8Array) => bytesOf(view),
-});
+} as Extension);
 if (typeof Buffer === "function") {
   addExtension({
     Class: Buffer,
     type: EXT_BUFFER,
-    pack: (bytes: Buffer) => bytes,
+    pack: (bytes: Buffer, allocateForWrite?: AllocateForWrite) => packBytes(bytes, EXT_BUFFER, allocateForWrite),
     unpack: (view: Uint8Array) => {
       const bytes = bytesOf(view);
       return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     },
-  });
+  } as Extension);
 } else {
   // Where Buffer does not exist (a browser), a Node peer's Buffer arrives as the Uint8Array
   // it is a subclass of, as in json-ext; without this the handshake's challenge (a Buffer
@@ -139,15 +144,12 @@ addExtension({
   read: (o: WireError) => errorFromWire(o),
 })
 
-/**
- * Byte arrays from this size up are "large": a document holding them is packed into a buffer
- * of its own size (see encode), not into msgpackr's shared one.
- */
-const LARGE_BYTES = 64 * 1024;
 /** Room beside the large byte arrays for the rest of such a document (ids, names, headers). */
 const LARGE_DOCUMENT_SLACK = 16 * 1024;
 /** Bytes in large byte arrays seen by lowerMaps, counted while it walks a document anyway. */
 let largeBytes = 0;
+/** The part of largeBytes in Uint8Arrays (Buffers included): what encodeSplit leaves out. */
+let splitBytes = 0;
 
 function allocate(bytes: number): Uint8Array {
   return typeof Buffer === "function" ? Buffer.allocUnsafeSlow(bytes) : new Uint8Array(bytes);
@@ -181,7 +183,10 @@ function lowerMaps(value: unknown, depth: number, maxDepth: number, refs: RefCon
     return copy ?? value;
   }
   if (ArrayBuffer.isView(value)) {
-    if (value.byteLength >= LARGE_BYTES) largeBytes += value.byteLength;
+    if (value.byteLength >= LARGE_BYTES) {
+      largeBytes += value.byteLength;
+      if (value instanceof Uint8Array) splitBytes += value.byteLength;
+    }
     return value;
   }
   if (value instanceof Date) return value;
@@ -224,6 +229,11 @@ function lowerMaps(value: unknown, depth: number, maxDepth: number, refs: RefCon
   return copy ?? value;
 }
 
+/**
+ * The buffer a split document's own bytes start in: headers, ids and names fit many times
+ * over, and msgpackr starts a pack at offset 0 only in a buffer over 2 KiB.
+ */
+const SPLIT_HEAD_BYTES = 4096;
 /** msgpackr's own starting size for its pack buffer. */
 const SMALL_PACK_BUFFER = 8192;
 
@@ -236,44 +246,81 @@ export function createMsgpackCodec(limits: Partial<DecodeLimits> = {}): Codec {
   if (!Number.isInteger(maxDepth) || maxDepth < 1 || maxDepth > 10_000) {
     throw new RangeError(`maxDepth must be an integer from 1 to 10000, got ${maxDepth}`);
   }
-  const packr = new Packr({
+  const options = {
     useRecords: false,
     mapsAsObjects: true,
     int64AsType: "bigint",
     moreTypes: true,
     useBigIntExtension: true,
     structuredClone: false,
-  });
+  } as const;
+  const packr = new Packr(options);
+  /** Packs what encodeSplit keeps: each document into a fresh small buffer (see splitAround). */
+  const splitPackr = new Packr(options);
+
+  /** The document with Maps lowered and references exported; sets `large` and `split`. */
+  let large = 0;
+  let split = 0;
+  function lower(value: unknown, refs: RefContext | undefined): unknown {
+    // lowerMaps' own bound only stops cycles; the scan is the exact check.
+    const before = largeBytes;
+    const beforeSplit = splitBytes;
+    const lowered = lowerMaps(value, 0, maxDepth, refs);
+    large = largeBytes - before;
+    split = splitBytes - beforeSplit;
+    largeBytes = before;
+    splitBytes = beforeSplit;
+    return lowered;
+  }
+
+  function pack(p: Packr, lowered: unknown): Uint8Array {
+    try {
+      return p.pack(lowered);
+    } catch (err) {
+      throw new RpcError("INVALID_PARAMS", `value cannot be encoded: ${(err as Error).message}`);
+    }
+  }
+
+  // Never send what our own decoder (with the same limits) would refuse: the peer would
+  // have to drop the connection, failing every call on it. A document of at most maxDepth
+  // bytes cannot nest deeper than that (every level costs a byte) nor hold a big integer
+  // over the limit, so the common small call skips the scan.
+  function checked(bytes: Uint8Array): Uint8Array {
+    const failure = bytes.length > maxDepth ? scanMsgpack(bytes, maxDepth) : undefined;
+    if (failure) throw new RpcError("INVALID_PARAMS", `value cannot be sent: ${failure.message}`);
+    return bytes;
+  }
+
+  function packWhole(lowered: unknown, largeBytes: number): Uint8Array {
+    // msgpackr packs into one buffer shared by the packs that follow, growing it fourfold
+    // when a document does not fit: a large document would land in a buffer several times
+    // its size, which the frame writer must then copy out to exact size before queueing it
+    // (to bound memory). Packing it into a buffer of about its own size saves that copy and
+    // the oversized buffers; the next pack starts a small buffer again.
+    if (largeBytes === 0) return checked(pack(packr, lowered));
+    packr.useBuffer(allocate(largeBytes + LARGE_DOCUMENT_SLACK));
+    try {
+      return checked(pack(packr, lowered));
+    } finally {
+      packr.useBuffer(allocate(SMALL_PACK_BUFFER));
+    }
+  }
+
   return {
     name: "msgpack",
     syntax: "msgpack",
     encode(value: unknown, refs?: RefContext): Uint8Array {
-      // lowerMaps' own bound only stops cycles; the scan below is the exact check.
-      const before = largeBytes;
-      const lowered = lowerMaps(value, 0, maxDepth, refs);
-      const large = largeBytes - before;
-      largeBytes = before;
-      // msgpackr packs into one buffer shared by the packs that follow, growing it fourfold
-      // when a document does not fit: a large document would land in a buffer several times
-      // its size, which the frame writer must then copy out to exact size before queueing it
-      // (to bound memory). Packing it into a buffer of about its own size saves that copy and
-      // the oversized buffers; the next pack starts a small buffer again.
-      if (large > 0) packr.useBuffer(allocate(large + LARGE_DOCUMENT_SLACK));
-      let bytes: Uint8Array;
-      try {
-        bytes = packr.pack(lowered);
-      } catch (err) {
-        throw new RpcError("INVALID_PARAMS", `value cannot be encoded: ${(err as Error).message}`);
-      } finally {
-        if (large > 0) packr.useBuffer(allocate(SMALL_PACK_BUFFER));
-      }
-      // Never send what our own decoder (with the same limits) would refuse: the peer would
-      // have to drop the connection, failing every call on it. A document of at most
-      // maxDepth bytes cannot nest deeper than that (every level costs a byte) nor hold a
-      // big integer over the limit, so the common small call skips the scan.
-      const failure = bytes.length > maxDepth ? scanMsgpack(bytes, maxDepth) : undefined;
-      if (failure) throw new RpcError("INVALID_PARAMS", `value cannot be sent: ${failure.message}`);
-      return bytes;
+      const lowered = lower(value, refs);
+      return packWhole(lowered, large);
+    },
+    encodeSplit(value: unknown, refs?: RefContext): Frame {
+      const lowered = lower(value, refs);
+      const largeHere = large;
+      if (split === 0) return packWhole(lowered, largeHere);
+      // A fresh buffer per document: queued pieces must outlive the next pack, and msgpackr
+      // starting at offset 0 of its buffer keeps the noted offsets valid as it grows it.
+      splitPackr.useBuffer(allocate(largeHere - split + SPLIT_HEAD_BYTES));
+      return packSplit(() => checked(pack(splitPackr, lowered))) ?? packWhole(lowered, largeHere);
     },
     decode(bytes: Uint8Array, start = 0, end = bytes.length, refs?: RefContext): unknown {
       const failure = scanMsgpack(bytes, maxDepth, start, end);

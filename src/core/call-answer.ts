@@ -8,10 +8,11 @@ import type { IncomingCall } from "./incoming-call.js";
 import * as M from "./messages.js";
 import type { FrameSink } from "./peer-options.js";
 import type { MessageProtocol } from "./protocol.js";
+import type { Frame } from "./split-frame.js";
 
 /** Encodes an answer with its transport's rules (references, size limits); throws when it cannot be sent. */
-export interface AnswerEncoder {
-  encode(message: M.Message): Uint8Array;
+export interface AnswerEncoder<F extends Frame = Uint8Array> {
+  encode(message: M.Message): F;
 }
 
 /**
@@ -28,7 +29,7 @@ export function awaitsAnswer(call: IncomingCall): boolean {
  * not encodable, past a reference limit) becomes an ERROR naming why, encoded plainly: the
  * caller always learns something, and the session goes on.
  */
-export function answerFrame(encoder: AnswerEncoder, protocol: MessageProtocol, call: IncomingCall, value: unknown, error: unknown, failed: boolean, exposeErrorStacks: boolean): Uint8Array {
+export function answerFrame<F extends Frame>(encoder: AnswerEncoder<F>, protocol: MessageProtocol, call: IncomingCall, value: unknown, error: unknown, failed: boolean, exposeErrorStacks: boolean): F | Uint8Array {
   try {
     return encoder.encode(failed ? [M.ERROR, call.id, toErrorPayload(error, exposeErrorStacks)] : [M.RESULT, call.id, value]);
   } catch (err) {
@@ -56,7 +57,7 @@ const SIZE_WALK_NODES = 1000;
  * the limits say. An answer that cannot fit by its strings and bytes alone is refused before
  * it is encoded: refused answers cost no copy.
  */
-export function queuedAnswer(sink: FrameSink, encoder: AnswerEncoder, protocol: MessageProtocol, call: IncomingCall, value: unknown, error: unknown, failed: boolean, exposeErrorStacks: boolean): Uint8Array {
+export function queuedAnswer<F extends Frame>(sink: FrameSink, encoder: AnswerEncoder<F>, protocol: MessageProtocol, call: IncomingCall, value: unknown, error: unknown, failed: boolean, exposeErrorStacks: boolean): F | Uint8Array {
   if (sink.overLimit === undefined) return answerFrame(encoder, protocol, call, value, error, failed, exposeErrorStacks);
   // A number, boolean or null answer is a few bytes: the check after encoding is all it needs,
   // so the common small answer walks nothing and asks the limits once.
@@ -66,8 +67,8 @@ export function queuedAnswer(sink: FrameSink, encoder: AnswerEncoder, protocol: 
     if (over !== undefined) return exhausted(protocol, call, `at least ${least}`, over);
   }
   const frame = answerFrame(encoder, protocol, call, value, error, failed, exposeErrorStacks);
-  const over = sink.overLimit(frame.length + ERROR_FRAME_ROOM);
-  return over === undefined ? frame : exhausted(protocol, call, String(frame.length), over);
+  const over = sink.overLimit(frame.byteLength + ERROR_FRAME_ROOM);
+  return over === undefined ? frame : exhausted(protocol, call, String(frame.byteLength), over);
 }
 
 function exhausted(protocol: MessageProtocol, call: IncomingCall, size: string, over: string): Uint8Array {

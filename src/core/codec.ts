@@ -1,4 +1,5 @@
 import type { RefContext } from "./ref-wire.js";
+import type { Frame } from "./split-frame.js";
 
 /**
  * The codec seam: a value to bytes and back. Implementations live in src/codecs; the peer
@@ -18,6 +19,12 @@ export interface Codec {
   readonly syntax?: "msgpack" | "json";
   /** Encodes a value; throws RpcError("INVALID_PARAMS") for a value the codec cannot carry. */
   encode(value: unknown, refs?: RefContext): Uint8Array;
+  /**
+   * Like encode, but may leave large byte arrays out of the encoded bytes and return a
+   * {@link SplitFrame} that writes them from their own memory. Optional: a codec without it
+   * is always copied into contiguous frames.
+   */
+  encodeSplit?(value: unknown, refs?: RefContext): Frame;
   /**
    * Decodes one document, the whole of `bytes` or bytes `start` to `end` of it (a range
    * saves making a view object per message); throws RpcError("PARSE_ERROR") for malformed bytes and

@@ -96,6 +96,7 @@ export function createFarcallProtocol(codec: Codec): MessageProtocol {
   const peekIds = codec.syntax === "msgpack";
   return {
     encode: (message, refs) => codec.encode(message, refs),
+    encodeSplit: codec.encodeSplit && ((message, refs) => codec.encodeSplit!(message, refs)),
     decode(frame, start, end, refs) {
       let doc: unknown;
       try {

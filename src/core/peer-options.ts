@@ -7,10 +7,16 @@ import type { Logger } from "./logger.js";
 import type { Peer } from "./peer.js";
 import type { CallPipeline } from "./pipeline.js";
 import type { MessageProtocol } from "./protocol.js";
+import type { SplitFrame } from "./split-frame.js";
 
 /** Where a peer's frames go: the transport side of a session. */
 export interface FrameSink {
   send(frame: Uint8Array): void;
+  /**
+   * Sends a frame given in pieces (see {@link SplitFrame}). A sink with this method is handed
+   * large byte arrays uncopied; one without it gets only contiguous frames.
+   */
+  sendSplit?(frame: SplitFrame): void;
   /**
    * Undefined while the transport can take more; otherwise a promise that settles once it has
    * drained (or closed). Stream producers wait on it, so a peer that reads slowly slows them.

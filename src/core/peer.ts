@@ -20,6 +20,8 @@ import { RefSession } from "./ref-session.js";
 import type { RefContext } from "./ref-wire.js";
 import { labelCaller, type Caller } from "./remote.js";
 import { PeerCaller, PeerRefLink } from "./peer-caller.js";
+import { sendFrame, type Frame } from "./split-frame.js";
+import { PeerEncoder } from "./peer-encoder.js";
 
 export type { FrameSink, PeerLimits, PeerOptions } from "./peer-options.js";
 
@@ -46,6 +48,8 @@ export class Peer implements CallCanceller, CallSink {
   readonly refs: RefSession;
   /** This session as a Caller: what context().remote() and imported references call through. */
   readonly caller: Caller;
+  /** Encodes this session's messages for its own sink. */
+  private readonly out: PeerEncoder;
 
   constructor(
     private readonly sink: FrameSink,
@@ -58,6 +62,7 @@ export class Peer implements CallCanceller, CallSink {
     this.caller = new PeerCaller(this);
     labelCaller(this.caller, describe(options.info));
     this.refs = new RefSession(new PeerRefLink(this), options.limits.maxReferences ?? DEFAULT_MAX_REFERENCES);
+    this.out = new PeerEncoder(options.protocol, this.refs, options.limits.maxFrameBytes, sink);
     this.liveness = new Liveness(
       {
         // A session holding references or streams is in use even without a call in flight.
@@ -110,14 +115,14 @@ export class Peer implements CallCanceller, CallSink {
     }
     const id = this.pending.allocateId();
     const wireMeta = timeout > 0 || meta ? wireMetaOf(timeout, meta) : undefined;
-    let frame: Uint8Array;
+    let frame: Frame;
     try {
-      frame = this.encode(wireMeta ? [M.CALL, id, target, args, wireMeta] : [M.CALL, id, target, args]);
+      frame = this.out.encode(wireMeta ? [M.CALL, id, target, args, wireMeta] : [M.CALL, id, target, args]);
     } catch (err) {
       return Promise.reject(RpcError.from(err));
     }
-    const over = this.sink.overLimit?.(frame.length);
-    if (over !== undefined) return Promise.reject(new RpcError("RESOURCE_EXHAUSTED", `${target}: a call of ${frame.length} B cannot be queued: ${over}`));
+    const over = this.sink.overLimit?.(frame.byteLength);
+    if (over !== undefined) return Promise.reject(new RpcError("RESOURCE_EXHAUSTED", `${target}: a call of ${frame.byteLength} B cannot be queued: ${over}`));
     const call = new PendingCall(id, target, this);
     const promise = new Promise<unknown>((resolve, reject) => {
       call.resolve = resolve;
@@ -130,7 +135,7 @@ export class Peer implements CallCanceller, CallSink {
       signal.addEventListener("abort", call);
     }
     this.liveness.callActivity();
-    this.sink.send(frame);
+    sendFrame(this.sink, frame);
     return promise;
   }
 
@@ -142,10 +147,10 @@ export class Peer implements CallCanceller, CallSink {
     let error: RpcError | undefined = this.closedWith;
     if (!error) {
       try {
-        const frame = this.encode(meta ? [M.NOTIFY, target, args, { metadata: meta }] : [M.NOTIFY, target, args]);
-        const over = this.sink.overLimit?.(frame.length);
-        if (over !== undefined) throw new RpcError("RESOURCE_EXHAUSTED", `${target}: a notification of ${frame.length} B cannot be queued: ${over}`);
-        this.sink.send(frame);
+        const frame = this.out.encode(meta ? [M.NOTIFY, target, args, { metadata: meta }] : [M.NOTIFY, target, args]);
+        const over = this.sink.overLimit?.(frame.byteLength);
+        if (over !== undefined) throw new RpcError("RESOURCE_EXHAUSTED", `${target}: a notification of ${frame.byteLength} B cannot be queued: ${over}`);
+        sendFrame(this.sink, frame);
         this.liveness.callActivity();
       } catch (err) {
         error = RpcError.from(err);
@@ -282,7 +287,7 @@ export class Peer implements CallCanceller, CallSink {
   /** CallSink: a call this side served has its outcome; answer it unless nobody waits. */
   settled(call: IncomingCall, value: unknown, error: unknown, failed: boolean): void {
     if (this.incoming.get(call.id) === call) this.incoming.delete(call.id);
-    if (!this.closedWith && awaitsAnswer(call)) this.sink.send(queuedAnswer(this.sink, this, this.options.protocol, call, value, error, failed, this.options.exposeErrorStacks));
+    if (!this.closedWith && awaitsAnswer(call)) sendFrame(this.sink, queuedAnswer(this.sink, this.out, this.options.protocol, call, value, error, failed, this.options.exposeErrorStacks));
     this.liveness.callActivity();
     this.checkIdle();
   }
@@ -348,7 +353,7 @@ export class Peer implements CallCanceller, CallSink {
 
   /** Sends `msg`; throws (sending nothing) when it cannot be encoded. */
   sendMessage(msg: M.Message): void {
-    this.sink.send(this.encode(msg));
+    sendFrame(this.sink, this.out.encode(msg));
   }
 
   /**
@@ -357,17 +362,7 @@ export class Peer implements CallCanceller, CallSink {
    * nothing. Throws RpcError for a message that cannot be sent.
    */
   encode(msg: M.Message): Uint8Array {
-    this.refs.beginEncode();
-    let sent = false;
-    try {
-      const frame = this.options.protocol.encode(msg, this.refs);
-      const max = this.options.limits.maxFrameBytes;
-      if (max !== undefined && frame.length > max) throw new RpcError("RESOURCE_EXHAUSTED", `a message of ${frame.length} B exceeds maxFrameBytes ${max}`);
-      sent = true;
-      return frame;
-    } finally {
-      this.refs.endEncode(sent);
-    }
+    return this.out.encodeBytes(msg);
   }
 
   /** See {@link FrameSink.room}. */

@@ -5,10 +5,13 @@
 import type { RpcError } from "./errors.js";
 import type { Message } from "./messages.js";
 import type { RefContext } from "./ref-wire.js";
+import type { Frame } from "./split-frame.js";
 
 /** `refs`: the session's references, which the message's values may carry (see Codec). */
 export interface MessageProtocol {
   encode(message: Message, refs?: RefContext): Uint8Array;
+  /** Like encode, with large byte arrays left beside the frame (see Codec.encodeSplit); optional. */
+  encodeSplit?(message: Message, refs?: RefContext): Frame;
   /** Decodes and validates the message in bytes `start` to `end`; throws {@link MessageError} when it cannot. */
   decode(frame: Uint8Array, start: number, end: number, refs?: RefContext): Message;
 }

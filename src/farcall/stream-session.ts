@@ -11,6 +11,7 @@ import { RpcError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { describe } from "../core/describe.js";
 import { Peer, type FrameSink, type PeerLimits } from "../core/peer.js";
+import type { SplitFrame } from "../core/split-frame.js";
 import { dialerCheck, dialerReply, listenerAccept, listenerHello } from "./handshake.js";
 import { nodeSigner } from "./node-signer.js";
 import { planResume, settleResume, type ClientResume, type ResumePlan, type ResumeWish } from "./resume-dialer.js";
@@ -70,6 +71,11 @@ class StreamLink implements FrameSink {
   }
 
   send(frame: Uint8Array): void {
+    this.writer.write(frame);
+  }
+
+  /** Large byte arrays go to the socket from their own memory, beside the frame's other bytes. */
+  sendSplit(frame: SplitFrame): void {
     this.writer.write(frame);
   }
 

@@ -6,6 +6,7 @@
  */
 import type { Socket } from "node:net";
 import { RpcError } from "../core/errors.js";
+import { SplitFrame, type Frame } from "../core/split-frame.js";
 
 const HEADER = 4;
 
@@ -118,8 +119,10 @@ const EXACT_COPY_BYTES = 64 * 1024;
  * that can fail one message instead (an answer, a call) ask {@link overLimit} first.
  */
 export class FrameWriter {
-  private queue: Uint8Array[] = [];
+  private queue: Frame[] = [];
   private queuedBytes = 0;
+  /** Whether the queue holds a SplitFrame, which is never copied into a coalesced write. */
+  private queuedSplit = false;
   private scheduled = false;
   private closed = false;
   /** What this writer holds of `budget.used`: queued, or written and not yet taken by the kernel. */
@@ -151,24 +154,27 @@ export class FrameWriter {
     return undefined;
   }
 
-  write(frame: Uint8Array): void {
+  /** Queues a frame; a {@link SplitFrame}'s pieces are written together, uncopied. */
+  write(frame: Frame): void {
     if (this.closed) return;
-    const over = this.overLimit(frame.length);
+    const size = frame.byteLength;
+    const over = this.overLimit(size);
     if (over !== undefined) {
       this.closed = true;
       this.dropQueue();
       this.onOverflow(new RpcError("RESOURCE_EXHAUSTED", `peer is not reading: ${over}`));
       return;
     }
-    // A large frame that is a view of a much larger buffer (msgpackr packs into one that
-    // grows by doubling and is shared by the next packs) would pin what the limits do not
-    // count: it is queued as an exact copy. Only frames that are queued pay for the copy.
-    if (frame.length >= EXACT_COPY_BYTES && frame.buffer.byteLength >= 2 * frame.length) frame = Buffer.from(frame);
-    this.queue.push(frame);
-    this.queuedBytes += HEADER + frame.length;
+    if (frame instanceof SplitFrame) {
+      this.queuedSplit = true;
+      this.queue.push(new SplitFrame(frame.parts.map(exact), size));
+    } else {
+      this.queue.push(exact(frame));
+    }
+    this.queuedBytes += HEADER + size;
     if (this.budget) {
-      this.budget.used += HEADER + frame.length;
-      this.charged += HEADER + frame.length;
+      this.budget.used += HEADER + size;
+      this.charged += HEADER + size;
     }
     if (!this.scheduled) {
       this.scheduled = true;
@@ -191,8 +197,10 @@ export class FrameWriter {
     this.queuedBytes = 0;
     // The budget is credited once the kernel has the bytes: one callback per flush, not per frame.
     const done = this.budget ? () => this.release(total) : undefined;
-    if (total <= COALESCE_LIMIT) {
-      this.socket.write(concatFrames(queue, total), done);
+    const split = this.queuedSplit;
+    this.queuedSplit = false;
+    if (total <= COALESCE_LIMIT && !split) {
+      this.socket.write(concatFrames(queue as Uint8Array[], total), done);
       return;
     }
     this.socket.cork();
@@ -200,20 +208,17 @@ export class FrameWriter {
     let smallBytes = 0;
     for (let i = 0; i < queue.length; i++) {
       const frame = queue[i]!;
-      if (frame.length >= COALESCE_LIMIT) {
+      if (frame.byteLength >= COALESCE_LIMIT || frame instanceof SplitFrame) {
         if (smallBytes > 0) {
           this.socket.write(concatFrames(small, smallBytes));
           small = [];
           smallBytes = 0;
         }
-        const header = Buffer.allocUnsafe(HEADER);
-        header.writeUInt32BE(frame.length, 0);
-        this.socket.write(header);
         // Writes complete in order: the last one's callback means all of them are done.
-        this.socket.write(frame, i === queue.length - 1 ? done : undefined);
+        writeLarge(this.socket, frame, i === queue.length - 1 ? done : undefined);
       } else {
         small.push(frame);
-        smallBytes += HEADER + frame.length;
+        smallBytes += HEADER + frame.byteLength;
       }
     }
     if (smallBytes > 0) this.socket.write(concatFrames(small, smallBytes), done);
@@ -237,6 +242,38 @@ export class FrameWriter {
     if (n === 0 || !this.budget) return;
     this.charged -= n;
     this.budget.used -= n;
+  }
+}
+
+/**
+ * A large queued piece that is a view of a much larger buffer (msgpackr packs into one that
+ * grows by doubling and is shared by the next packs; a caller's byte array may be a window on
+ * a bigger one) would pin what the limits do not count: it is queued as an exact copy. Only
+ * what is queued pays for the copy.
+ */
+function exact(bytes: Uint8Array): Uint8Array {
+  return bytes.length >= EXACT_COPY_BYTES && bytes.buffer.byteLength >= 2 * bytes.length ? Buffer.from(bytes) : bytes;
+}
+
+/** Writes one large frame, header and pieces, under the socket's cork: one writev. */
+function writeLarge(socket: Socket, frame: Frame, done: (() => void) | undefined): void {
+  if (frame instanceof Uint8Array) {
+    const header = Buffer.allocUnsafe(HEADER);
+    header.writeUInt32BE(frame.length, 0);
+    socket.write(header);
+    socket.write(frame, done);
+    return;
+  }
+  const parts = frame.parts;
+  // The header travels with the first piece (a few bytes of ids and names): one buffer less.
+  const first = parts[0]!;
+  const head = Buffer.allocUnsafe(HEADER + first.length);
+  head.writeUInt32BE(frame.byteLength, 0);
+  head.set(first, HEADER);
+  socket.write(head);
+  for (let i = 1; i < parts.length; i++) {
+    const part = parts[i]!;
+    if (part.length > 0 || i === parts.length - 1) socket.write(part, i === parts.length - 1 ? done : undefined);
   }
 }
 

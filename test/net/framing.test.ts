@@ -3,6 +3,7 @@ import type { Socket } from "node:net";
 import { describe, it } from "node:test";
 import { RpcError } from "../../src/core/errors.js";
 import { FrameReader, FrameWriter, WriteBudget } from "../../src/net/framing.js";
+import { SplitFrame } from "../../src/core/split-frame.js";
 import { Prng } from "../fixtures/hostile/prng.js";
 
 /** A 4-byte big-endian length prefix followed by `body`. */
@@ -290,6 +291,50 @@ describe("FrameWriter", () => {
     assert.equal(String(frames[0]), "before");
     assert.equal(String(frames[2]), "between");
     assert.equal(String(frames[4]), "after");
+  });
+
+  it("a split frame leaves as one frame between small ones: its payloads are the caller's arrays, all under one cork, charged at its whole size", async () => {
+    const budget = new WriteBudget(16 * 1024 * 1024);
+    const socket = new FakeSocket();
+    const writer = new FrameWriter(socket.asSocket(), 16 * 1024 * 1024, () => assert.fail("no overflow expected"), budget);
+    const payloadA = new Uint8Array(1024 * 1024).fill(1);
+    const payloadB = new Uint8Array(64 * 1024).fill(2);
+    const pieces = [Buffer.from("head"), payloadA, Buffer.from("mid"), payloadB, new Uint8Array(0)];
+    const size = pieces.reduce((n, p) => n + p.length, 0);
+    writer.write(Buffer.from("before"));
+    writer.write(new SplitFrame(pieces, size));
+    writer.write(Buffer.from("after"));
+    assert.equal(budget.used, 4 + 6 + 4 + size + 4 + 5);
+    await afterTick();
+    assert.ok(socket.writes.includes(payloadA) && socket.writes.includes(payloadB), "payloads are written as given");
+    assert.deepEqual([socket.events[0], socket.events.at(-1)], ["cork", "uncork"]);
+    assert.equal(socket.events.filter((e) => e === "cork").length, 1);
+    const frames = parseAll(socket.bytes());
+    assert.deepEqual(frames.map((f) => f.length), [6, size, 5]);
+    assert.ok(frames[1]!.equals(Buffer.concat(pieces)));
+    socket.drain();
+    assert.equal(budget.used, 0);
+  });
+
+  it("a split frame whose payload is a window on a buffer twice its size or more is queued as a copy, so what is held is what is charged", async () => {
+    const socket = new FakeSocket();
+    const writer = new FrameWriter(socket.asSocket(), 16 * 1024 * 1024, () => assert.fail("no overflow expected"));
+    const window = new Uint8Array(4 * 1024 * 1024).subarray(0, 1024 * 1024).fill(3);
+    writer.write(new SplitFrame([Buffer.from("h"), window, Buffer.from("t")], 2 + window.length));
+    await afterTick();
+    assert.ok(!socket.writes.includes(window));
+    assert.ok(socket.writes.every((w) => w.buffer.byteLength < 2 * 1024 * 1024));
+    assert.deepEqual(parseAll(socket.bytes())[0], Buffer.concat([Buffer.from("h"), window, Buffer.from("t")]));
+  });
+
+  it("a split frame over maxQueuedBytes is refused whole, naming its full size", () => {
+    const socket = new FakeSocket();
+    const overflows: RpcError[] = [];
+    const writer = new FrameWriter(socket.asSocket(), 1024 * 1024, (e) => overflows.push(e));
+    writer.write(new SplitFrame([Buffer.from("h"), new Uint8Array(1024 * 1024)], 1 + 1024 * 1024));
+    assert.equal(overflows.length, 1);
+    assert.match(overflows[0]!.message, /1048581 B exceed maxWriteBufferBytes 1048576/);
+    assert.equal(writer.pendingBytes, 0);
   });
 
   it("a writer whose peer does not read reports RESOURCE_EXHAUSTED once, naming both sizes, and writes nothing", async () => {
