@@ -2,7 +2,7 @@
  * The farcall server with session resumption on (resumeWindowMs), to measure what keeping
  * every message until it is acknowledged costs a call.
  */
-import { serve } from "../../src/index.js";
+import { serve } from "../../dist/index.js";
 import { announcePort, die, watchParent } from "../child.js";
 import { api, AUTHKEY } from "./api.js";
 

@@ -3,7 +3,7 @@
  * and plain method calls on the typed remote. client.ts dials tcp://, ws-client.ts ws://;
  * `options` adds connect() options (resume for the farcall-resume contender).
  */
-import { close, connect, type ConnectOptions } from "../../src/index.js";
+import { close, connect, type ConnectOptions } from "../../dist/index.js";
 import { runClient } from "../client-main.js";
 import { promiseDrivers } from "../workloads.js";
 import { AUTHKEY, type Api } from "./api.js";

@@ -2,7 +2,7 @@
  * The farcall server: serve() on an ephemeral loopback port, with an authkey as in the
  * origin workload.
  */
-import { serve } from "../../src/index.js";
+import { serve } from "../../dist/index.js";
 import { announcePort, die, watchParent } from "../child.js";
 import { api, AUTHKEY } from "./api.js";
 

@@ -2,7 +2,7 @@
  * farcall answering JSON-RPC over HTTP: serve() with an http:// listener at /rpc, the same
  * api as the farcall/1 contender, no authkey (the floor has none either).
  */
-import { serve } from "../../src/index.js";
+import { serve } from "../../dist/index.js";
 import { announcePort, die, watchParent } from "../child.js";
 import { api } from "../farcall/api.js";
 

@@ -7,7 +7,7 @@
  * CPU time (user + system) during the measurement.
  *   usage: client.ts URL w1|w2 SECONDS MAX_CALLS
  */
-import { close, connect } from "../../src/index.js";
+import { close, connect } from "../../dist/index.js";
 import { latencySummary } from "../stats.js";
 
 const [url, workload, secondsArg, maxArg] = process.argv.slice(2) as [string, "w1" | "w2", string, string];

@@ -4,7 +4,7 @@
  * `iterations` x (get, inc) as the seed client does, report, and answer CHECK with the
  * counter. The loop is also cut at the job's time bound.
  */
-import { close, connect } from "../../src/index.js";
+import { close, connect } from "../../dist/index.js";
 import { die, nextCommand, readJob, report, reportResult, watchParent } from "../child.js";
 import { COMMAND, TAG } from "../jobs.js";
 import { AUTHKEY, KEY, type CounterJob } from "./shared.js";

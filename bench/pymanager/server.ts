@@ -5,7 +5,7 @@
  * both (pymanager: { silenceMs }), all with the seed's authkey. Every pymanager listener
  * also serves SyncManager's types, for the dict and Queue workload.
  */
-import { serve } from "../../src/index.js";
+import { serve } from "../../dist/index.js";
 import { counterApi } from "../../test/fixtures/pymanager/seed-api.js";
 import { die, report, watchParent } from "../child.js";
 import { AUTHKEY, SILENCE_MS, TAG_PORTS } from "./shared.js";

@@ -4,7 +4,7 @@
  * unchanged Python clients of the BaseManager contender (client.py: `manager.counter()`,
  * then get/inc through the proxy) call farcall instead of Python's own server.
  */
-import { serve } from "../../src/index.js";
+import { serve } from "../../dist/index.js";
 import { announcePort, die, watchParent } from "../child.js";
 import { api } from "../farcall/api.js";
 

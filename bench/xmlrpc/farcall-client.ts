@@ -2,7 +2,7 @@
  * farcall's XML-RPC client calling add(1, 2) for SECONDS with CONCURRENCY calls in flight;
  * prints {"calls", "seconds"}. usage: farcall-client.ts URL SECONDS CONCURRENCY
  */
-import { close, connect } from "../../src/index.js";
+import { close, connect } from "../../dist/index.js";
 
 const [url, secondsArg, concurrencyArg] = process.argv.slice(2) as [string, string, string];
 const seconds = Number(secondsArg);
