@@ -20,6 +20,8 @@ export const EXT_TRANSFER = 8;
 /** Raw-byte extension types: the payload is the bytes themselves, decoded as a view. */
 export const EXT_UINT8ARRAY = 5;
 export const EXT_BUFFER = 6;
+/** Negative zero, which msgpackr would write as the integer 0: fixext1, payload ignored. */
+export const EXT_NEG_ZERO = 9;
 /** msgpackr's own extension types that farcall accepts. */
 const EXT_UNDEFINED = 0;
 const EXT_TIMESTAMP = -1;
@@ -155,7 +157,8 @@ export function scanMsgpack(buf: Uint8Array, maxDepth: number, start = 0, end = 
 
 function extensionAllowed(type: number, size: number): boolean {
   switch (type) {
-    case EXT_UNDEFINED: return size === 1;
+    case EXT_UNDEFINED:
+    case EXT_NEG_ZERO: return size === 1;
     case EXT_TIMESTAMP: return size === 4 || size === 8 || size === 12;
     case EXT_BIGINT: return size <= MAX_BIGINT_BYTES;
     case EXT_TYPED_ARRAY: return size >= 1;

@@ -21,7 +21,7 @@ import { errorFromWire, errorToWire, type WireError } from "./wire-error.js";
 import { decodeRegistered, registeredTypeOf } from "../core/type-registry.js";
 import { WireRef, type RefContext } from "../core/ref-wire.js";
 import { isMarkedRef } from "../core/ref.js";
-import { EXT_BUFFER, EXT_ERROR, EXT_MAP, EXT_REF, EXT_REGISTERED, EXT_SET, EXT_TRANSFER, EXT_UINT8ARRAY, scanMsgpack } from "./msgpack-limits.js";
+import { EXT_BUFFER, EXT_ERROR, EXT_MAP, EXT_NEG_ZERO, EXT_REF, EXT_REGISTERED, EXT_SET, EXT_TRANSFER, EXT_UINT8ARRAY, scanMsgpack } from "./msgpack-limits.js";
 import { takeTransferMark } from "../core/transfer.js";
 import type { Frame } from "../core/split-frame.js";
 import { LARGE_BYTES, packBytes, packSplit, type AllocateForWrite } from "./msgpack-split.js";
@@ -131,6 +131,18 @@ function exportRef(value: object, refs: RefContext | undefined): WireRef {
   return refs.exportValue(value);
 }
 
+/** -0 on its way out (msgpackr's number path writes it as the integer 0, losing the sign). */
+class WireNegZero {}
+const NEG_ZERO = new WireNegZero();
+const NEG_ZERO_PAYLOAD = new Uint8Array([0]);
+
+addExtension({
+  Class: WireNegZero,
+  type: EXT_NEG_ZERO,
+  pack: () => NEG_ZERO_PAYLOAD as Buffer,
+  unpack: () => -0,
+});
+
 addExtension({
   Class: Set,
   type: EXT_SET,
@@ -156,11 +168,15 @@ function allocate(bytes: number): Uint8Array {
 }
 
 /**
- * Replaces every Map in `value` by a WireMap, copying only the containers on the path to a
- * Map, so a document without Maps costs one read-only walk and no allocation.
+ * Replaces every Map in `value` by a WireMap (and -0 by its extension), copying only the
+ * containers on the path to one, so a document without them costs one read-only walk and no
+ * allocation.
  */
 function lowerMaps(value: unknown, depth: number, maxDepth: number, refs: RefContext | undefined): unknown {
-  if (typeof value !== "object" || value === null) return typeof value === "function" ? exportRef(value, refs) : value;
+  if (typeof value !== "object" || value === null) {
+    if (value === 0) return Object.is(value, -0) ? NEG_ZERO : value;
+    return typeof value === "function" ? exportRef(value, refs) : value;
+  }
   if (depth > maxDepth) {
     throw new RpcError("INVALID_PARAMS", `value nests deeper than ${maxDepth} levels (or is cyclic)`);
   }

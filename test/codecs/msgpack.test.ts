@@ -24,6 +24,15 @@ test("every extended type round-trips exactly", () => {
   for (const v of values) assert.deepStrictEqual(roundTrip(v), v);
 });
 
+test("-0 comes back as -0 wherever it sits (msgpackr alone writes it as the integer 0), and 0 stays 0 (Sets and Map keys hold no -0 in JavaScript)", () => {
+  const back = codec.decode(codec.encode({ z: -0, list: [1, -0], map: new Map([["k", -0]]), plain: 0 })) as Record<string, unknown>;
+  assert.ok(Object.is(back.z, -0));
+  assert.ok(Object.is((back.list as number[])[1], -0));
+  assert.ok(Object.is((back.map as Map<string, number>).get("k"), -0));
+  assert.ok(Object.is(back.plain, 0));
+  assert.ok(Object.is(codec.decode(codec.encode(-0)), -0));
+});
+
 test("errors round-trip with class, message and code but never a stack", () => {
   const t = roundTrip(new TypeError("bad")) as Error;
   assert.ok(t instanceof TypeError);
