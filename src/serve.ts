@@ -107,6 +107,7 @@ const http: ListenRow = (policy, shared) => {
       tls: policy.tls,
       allow: policy.allow,
       connections: shared.connections,
+      busy: shared.busy,
     });
   };
 };

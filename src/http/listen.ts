@@ -4,7 +4,7 @@
  * (the protocols it carries are the caller's choice) and count their requests in the
  * server's HttpDrain, so close() lets them finish.
  */
-import { createServer as createHttpServer, type IncomingMessage } from "node:http";
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { RpcError } from "../core/errors.js";
@@ -89,6 +89,17 @@ export interface HttpListenConfig extends HttpServeConfig {
   tls: ServerTlsOptions | undefined;
   allow: AllowList | undefined;
   connections: ServerConnections;
+  /** Tells clients past maxConnections to come back later (503, or 1013 to a WebSocket) instead of dropping them unanswered. */
+  busy?: BusyRefusal;
+}
+
+/** What ws/busy.ts's BusyRefusals offers an HTTP listener (http/ imports no ws/ code). */
+interface BusyRefusal {
+  /** At accept, past the limit: true when the socket is held for a refusal, false to drop it. */
+  hold(socket: Socket): boolean;
+  holds(socket: Duplex): boolean;
+  answer503(req: IncomingMessage, res: ServerResponse): void;
+  close1013(req: IncomingMessage, socket: Duplex, head: Buffer): void;
 }
 
 /** Listens on an http:// or https:// address, answering at its path. */
@@ -96,12 +107,13 @@ export function listenHttpUrl(address: HttpAddress, cfg: HttpListenConfig): Prom
   const onRequest = cfg.drain.wrap(nodeHandler(cfg.core));
   return listenHttp(address, cfg.tls, cfg.requestTimeoutMs, {
     admit(socket) {
-      if (!cfg.connections.admits(socket)) return false;
+      if (!cfg.connections.admits(socket)) return cfg.busy?.hold(socket) ?? false;
       cfg.connections.track(socket);
       cfg.drain.track(socket);
       return true;
     },
     onRequest(req, res) {
+      if (cfg.busy?.holds(req.socket)) return cfg.busy.answer503(req, res);
       // Refused per request, not per connection, so the caller learns why (403).
       if (cfg.allow && !cfg.allow.allows(req.socket.remoteAddress)) {
         cfg.logger.warn(`refused ${req.socket.remoteAddress}: not in the allow list`);
@@ -118,6 +130,7 @@ export function listenHttpUrl(address: HttpAddress, cfg: HttpListenConfig): Prom
 /** `upgrade` behind the listener's allow list, refusing with 403 as requests are. */
 function allowedUpgrade(cfg: HttpListenConfig, upgrade: NonNullable<HttpServeConfig["upgrade"]>): NonNullable<HttpServeConfig["upgrade"]> {
   return (req, socket, head) => {
+    if (cfg.busy?.holds(socket)) return cfg.busy.close1013(req, socket, head);
     if (cfg.allow && !cfg.allow.allows(req.socket.remoteAddress)) {
       cfg.logger.warn(`refused ${req.socket.remoteAddress}: not in the allow list`);
       socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");

@@ -45,7 +45,7 @@ async function fullServer(t: TestContext, listen: string) {
   return { host: new URL(url).host, holder };
 }
 
-for (const listen of ["tcp://127.0.0.1:0", "ws://127.0.0.1:0"]) {
+for (const listen of ["tcp://127.0.0.1:0", "ws://127.0.0.1:0", "http://127.0.0.1:0"]) {
   describe(`past maxConnections on a ${listen.slice(0, listen.indexOf(":"))}:// listener`, () => {
     it("a WebSocket is closed with 1013 and a reason naming maxConnections; the connection held keeps working", async (t) => {
       const { host, holder } = await fullServer(t, listen);
@@ -72,7 +72,7 @@ for (const listen of ["tcp://127.0.0.1:0", "ws://127.0.0.1:0"]) {
       assert.match(answer.body, /maxConnections 1/);
     });
 
-    it("60 silent sockets past the limit are all closed within a second and the held connection keeps working", async (t) => {
+    it("60 silent sockets past the limit are all closed before the 2 s a refusal may take and the held connection keeps working", async (t) => {
       const { host, holder } = await fullServer(t, listen);
       const { port } = new URL(`ws://${host}/`);
       const started = Date.now();
@@ -87,7 +87,8 @@ for (const listen of ["tcp://127.0.0.1:0", "ws://127.0.0.1:0"]) {
         5000,
         "60 refused sockets",
       );
-      assert.ok(Date.now() - started < 1000, `closed after ${Date.now() - started} ms`);
+      // Silent sockets go after 50 ms; one held for its whole 2 s would mean they were not noticed.
+      assert.ok(Date.now() - started < 1900, `closed after ${Date.now() - started} ms`);
       assert.equal(await holder.ping(), "pong");
     });
   });
