@@ -283,7 +283,8 @@ export interface ConnectOptions extends ConnectionLimits, ResumeBufferLimits {
    * once a connection attempt has failed, instead of waiting for a reconnection (gRPC's
    * waitForReady); reconnection goes on in the background. Calls made while a session is
    * being replaced after the server's GOAWAY still wait; with `resume`, a call made while
-   * the session waits for its resumption fails at once too. tcp://, tls:// and unix:// only.
+   * the session waits for its resumption fails at once too. farcall/1 (tcp://, tls://, unix://,
+   * ws://, wss://) and jsonrpc+ws://.
    * @default true
    */
   waitForReady?: boolean;

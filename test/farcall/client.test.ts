@@ -11,34 +11,36 @@ type Api = typeof api;
 const CONNECT_TIMEOUT_MS = 30_000;
 
 describe("a call while the server is down", () => {
-  it("with waitForReady: false, calls while the server is down fail UNAVAILABLE at once, naming the option and the connection error; the client recovers in the background", async (t) => {
-    const first = await serve(api, { listen: "tcp://127.0.0.1:0", logger: false });
-    const url = first.addresses[0]!;
-    const remote = await connect<Api>(url, { waitForReady: false, logger: false, connectTimeoutMs: CONNECT_TIMEOUT_MS, reconnect: { initialDelayMs: 20, maxDelayMs: 50 } });
-    t.after(() => close(remote));
-    assert.equal(await remote.ping(), "pong");
-    await first.close({ drainMs: 0 });
+  for (const scheme of ["tcp", "ws"]) {
+    it(`over ${scheme}://, with waitForReady: false, calls while the server is down fail UNAVAILABLE at once, naming the option and the connection error; the client recovers in the background`, async (t) => {
+      const first = await serve(api, { listen: `${scheme}://127.0.0.1:0`, logger: false });
+      const url = first.addresses[0]!;
+      const remote = await connect<Api>(url, { waitForReady: false, logger: false, connectTimeoutMs: CONNECT_TIMEOUT_MS, reconnect: { initialDelayMs: 20, maxDelayMs: 50 } });
+      t.after(() => close(remote));
+      assert.equal(await remote.ping(), "pong");
+      await first.close({ drainMs: 0 });
 
-    // The first call after the drop waits for one attempt only: the port refuses it.
-    await rejectsWith(remote.ping(), "UNAVAILABLE", 5000, "the first call after the server went down");
-    // The next ones do not wait at all: they fail before a connection attempt could finish.
-    const error = await rejectsWith(remote.ping(), "UNAVAILABLE", 1000, "a call while disconnected");
-    assert.match(error.message, /^ping: not connected to tcp:\/\/127\.0\.0\.1:\d+ \(waitForReady: false\): /);
+      // The first call after the drop waits for one attempt only: the port refuses it.
+      await rejectsWith(remote.ping(), "UNAVAILABLE", 5000, "the first call after the server went down");
+      // The next ones do not wait at all: they fail before a connection attempt could finish.
+      const error = await rejectsWith(remote.ping(), "UNAVAILABLE", 1000, "a call while disconnected");
+      assert.match(error.message, new RegExp(`^ping: not connected to ${scheme}://127\\.0\\.0\\.1:\\d+/? \\(waitForReady: false\\): `));
 
-    const second = await serve(api, { listen: url, logger: false });
-    t.after(() => second.close({ drainMs: 0 }));
-    // Reconnection goes on by itself; calls succeed again once it has.
-    for (let i = 0; ; i++) {
-      try {
-        assert.equal(await remote.ping(), "pong");
-        break;
-      } catch (err) {
-        assert.ok(RpcError.is(err) && err.code === "UNAVAILABLE", String(err));
-        if (i > 200) throw err;
-        await new Promise((resolve) => setTimeout(resolve, 10));
+      const second = await serve(api, { listen: url, logger: false });
+      t.after(() => second.close({ drainMs: 0 }));
+      // Reconnection goes on by itself; calls succeed again once it has.
+      for (let i = 0; ; i++) {
+        try {
+          assert.equal(await remote.ping(), "pong");
+          break;
+        } catch (err) {
+          assert.ok(RpcError.is(err) && err.code === "UNAVAILABLE", String(err));
+          if (i > 200) throw err;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
       }
-    }
-  });
+    });
+  }
 
   it("by default a call while the server is down waits for a reconnection, up to connectTimeoutMs", async (t) => {
     const first = await serve(api, { listen: "tcp://127.0.0.1:0", logger: false });
