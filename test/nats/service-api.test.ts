@@ -33,7 +33,9 @@ async function all<T>(answers: Promise<AsyncIterable<T>>): Promise<T[]> {
   return out;
 }
 
-describe("NATS's Services API on a farcall service", { skip: skip !== undefined }, () => {
+// A bound on the whole file: a hang here (seen twice in loaded full runs, not reproduced) fails
+// the file instead of holding the suite.
+describe("NATS's Services API on a farcall service", { skip: skip !== undefined, timeout: 120_000 }, () => {
   let nats: NatsServer;
   let servers: Server[] = [];
   let nc: NatsConnection;
