@@ -33,9 +33,16 @@ export class CallMetrics {
   /** A call ended, after `started`; `errorType` is its error code when it failed. */
   ended(attributes: Attributes, started: number, errorType: string | undefined): void {
     this.inFlight.add(-1, attributes);
-    const outcome = errorType === undefined ? attributes : { ...attributes, "error.type": errorType };
+    const outcome = errorType === undefined ? attributes : withErrorType(attributes, errorType);
     this.calls.add(1, outcome);
     if (errorType !== undefined) this.errors.add(1, outcome);
     this.duration.record((performance.now() - started) / 1000, outcome);
   }
+}
+
+/** `attributes` plus `error.type` (Object.assign: a spread with an added key is V8's slow path). */
+function withErrorType(attributes: Attributes, errorType: string): Attributes {
+  const out: Attributes = Object.assign({}, attributes);
+  out["error.type"] = errorType;
+  return out;
 }
