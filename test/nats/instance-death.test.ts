@@ -10,6 +10,7 @@ import { describe, it } from "node:test";
 import { batchSettled, close, connect, NATS_DEFAULTS, RpcError, type Remote } from "../../src/index.js";
 import { rejectsWith, within } from "../helpers/bounded.js";
 import { natsForSuite, natsServerMissing, startInstances, startNatsServer } from "../helpers/nats.js";
+import type { TestProcess } from "../helpers/processes.js";
 
 const skip = natsServerMissing("NATS instance death tests");
 type Api = { whoami(): number; slow(ms: number): number; slowIdempotent(ms: number): number; record(): number; applied(): number };
@@ -55,10 +56,16 @@ async function faultMidCall(service: string, what: string, fault: () => Promise<
 describe("a NATS call whose instance is lost settles within the heartbeat bound", { skip: skip !== undefined }, () => {
   const nats = natsForSuite();
   const started = nats.started;
+  /** One instance of `service`, stopped with the suite. */
+  async function oneInstance(service: string): Promise<TestProcess> {
+    const [instance] = await startInstances(service, 1);
+    started.push(instance!);
+    return instance!;
+  }
 
   it("a slow call keeps its instance's heartbeats coming: it is answered, not given up, after many bounds", async () => {
     const service = `${nats.url}/patient`;
-    started.push(...(await startInstances(service, 1)));
+    await oneInstance(service);
     const remote = await connect<Api>(service, { logger: false });
     try {
       const ms = 3 * BOUND_MS;
@@ -70,28 +77,27 @@ describe("a NATS call whose instance is lost settles within the heartbeat bound"
 
   it("instance SIGSTOPped with a batch in flight: each of its calls rejects UNAVAILABLE within the bound", async () => {
     const service = `${nats.url}/stopped-batch`;
-    const [instance] = await startInstances(service, 1);
-    started.push(instance!);
+    const instance = await oneInstance(service);
     const remote = await connect<Api>(service, { logger: false });
     try {
       await remote.whoami();
       const pending = batchSettled(remote, (r) => [r.slow(SLOW_MS), r.slow(SLOW_MS), r.whoami()]);
       await pause(300);
       const stoppedAt = Date.now();
-      instance!.child.kill("SIGSTOP");
+      instance.child.kill("SIGSTOP");
       const results = await within(pending, SLOW_MS, "the batch");
       const ms = Date.now() - stoppedAt;
       assert.deepEqual(results.map((r) => (r.status === "rejected" && RpcError.is(r.reason) ? r.reason.code : r.status)), ["UNAVAILABLE", "UNAVAILABLE", "UNAVAILABLE"]);
       assert.ok(ms < BOUND_MS + MARGIN_MS, `settled ${ms} ms after SIGSTOP; bound ${BOUND_MS} ms + ${MARGIN_MS} ms margin`);
     } finally {
-      instance!.child.kill("SIGCONT");
+      instance.child.kill("SIGCONT");
       await close(remote);
     }
   });
 
   it("a closed client stops watching: its calls end UNAVAILABLE at once, not at the bound", async () => {
     const service = `${nats.url}/closed-client`;
-    started.push(...(await startInstances(service, 1)));
+    await oneInstance(service);
     const remote = await connect<Api>(service, { logger: false });
     await remote.whoami();
     const pending = remote.slow(SLOW_MS);
@@ -124,16 +130,15 @@ describe("a NATS call whose instance is lost settles within the heartbeat bound"
 
   it("a stopped instance that continues runs none of the calls its callers were told failed", async () => {
     const service = `${nats.url}/resumed`;
-    const [instance] = await startInstances(service, 1);
-    started.push(instance!);
+    const instance = await oneInstance(service);
     const remote = await connect<Api>(service, { logger: false });
     try {
       assert.equal(await remote.record(), 1);
-      instance!.child.kill("SIGSTOP");
+      instance.child.kill("SIGSTOP");
       // Sent while it stands still: they wait in its socket, and their callers give up.
       const told = await settled(Array.from({ length: 10 }, () => remote.record()), Date.now);
       assert.deepEqual(told.map((r) => r.code), Array(10).fill("UNAVAILABLE"));
-      instance!.child.kill("SIGCONT");
+      instance.child.kill("SIGCONT");
       await pause(500);
       assert.equal(await within(remote.applied(), 5_000, "applied()"), 1, "none of the 10 ran after SIGCONT");
       assert.equal(await within(remote.record(), 5_000, "record() after"), 2, "and new calls run again");
@@ -145,9 +150,8 @@ describe("a NATS call whose instance is lost settles within the heartbeat bound"
 
   it("instance SIGKILLed mid-call: every call on it rejects UNAVAILABLE within the bound", async () => {
     const service = `${nats.url}/killed`;
-    const [instance] = await startInstances(service, 1);
-    started.push(instance!);
-    const remote = await faultMidCall(service, "the kill", () => instance!.kill("SIGKILL"));
+    const instance = await oneInstance(service);
+    const remote = await faultMidCall(service, "the kill", () => instance.kill("SIGKILL"));
     try {
       const err = await rejectsWith(remote.slow(SLOW_MS), "UNAVAILABLE", 5_000, "a call with no instance left");
       assert.match(err.message, /no instance/);
@@ -158,9 +162,8 @@ describe("a NATS call whose instance is lost settles within the heartbeat bound"
 
   it("instance SIGSTOPped mid-call (NATS still routes to it): every call on it rejects UNAVAILABLE within the bound", async () => {
     const service = `${nats.url}/stopped`;
-    const [instance] = await startInstances(service, 1);
-    started.push(instance!);
-    const remote = await faultMidCall(service, "SIGSTOP", () => void instance!.child.kill("SIGSTOP"));
+    const instance = await oneInstance(service);
+    const remote = await faultMidCall(service, "SIGSTOP", () => void instance.child.kill("SIGSTOP"));
     try {
       // A call sent to the stopped instance afterwards is given up the same way.
       const t0 = Date.now();
@@ -175,8 +178,7 @@ describe("a NATS call whose instance is lost settles within the heartbeat bound"
   it("nats-server killed mid-call: every call rejects UNAVAILABLE within the bound", async () => {
     const own = await startNatsServer({ jetstream: false });
     const service = `${own.url}/cut`;
-    const [instance] = await startInstances(service, 1);
-    started.push(instance!);
+    await oneInstance(service);
     await close(await faultMidCall(service, "nats-server was killed", () => own.stop()));
   });
 });
