@@ -111,14 +111,23 @@ export interface HttpHandlerOptions<R> {
   explorer?: boolean;
 }
 
+/** Shared by HTTP_DEFAULTS and SERVE_DEFAULTS as plain constants: a property read would keep both in the browser build. */
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+const MAX_BATCH = 1000;
+const MAX_XML_ELEMENTS = 500_000;
+
+// The defaults only servers use are marked pure, with no spread or property read in them
+// (either could run a getter), so that a bundler drops them from a build that never reads
+// them: the browser build (test/browser/browser-build.test.ts).
+
 /** Defaults of {@link HttpHandlerOptions}. */
-export const HTTP_DEFAULTS = Object.freeze({
-  maxBodyBytes: 16 * 1024 * 1024,
+export const HTTP_DEFAULTS = /* @__PURE__ */ Object.freeze({
+  maxBodyBytes: MAX_BODY_BYTES,
   maxDepth: 64,
-  maxBatch: 1000,
-  maxXmlElements: 500_000,
+  maxBatch: MAX_BATCH,
+  maxXmlElements: MAX_XML_ELEMENTS,
   explorer: false,
-  openrpc: Object.freeze({ title: "farcall", version: "1.0.0" }),
+  openrpc: /* @__PURE__ */ Object.freeze({ title: "farcall", version: "1.0.0" }),
 });
 
 /**
@@ -330,9 +339,10 @@ const LIMIT_DEFAULTS = {
  */
 const RESUME_DEFAULTS = Object.freeze({ resumeBufferBytes: 8 * 1024 * 1024, resumeBufferFrames: 10_000 });
 
-export const SERVE_DEFAULTS = Object.freeze({
-  ...LIMIT_DEFAULTS,
-  ...RESUME_DEFAULTS,
+/** Four connections' worth of maxWriteBufferBytes (a constant: esbuild leaves 256 * 1024 * 1024 unfolded and counts it as a possible side effect, which would keep SERVE_DEFAULTS). */
+const MAX_SERVER_WRITE_BUFFER_BYTES = 256 * 1024 * 1024;
+
+export const SERVE_DEFAULTS = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.assign({}, LIMIT_DEFAULTS, RESUME_DEFAULTS, {
   listen: "tcp://127.0.0.1:4343",
   handshakeTimeoutMs: 10_000,
   idleTimeoutMs: 300_000,
@@ -340,12 +350,11 @@ export const SERVE_DEFAULTS = Object.freeze({
   maxCallsInFlight: 10_000,
   /** Five connections' worth of maxCallsInFlight: many busy clients, not one per call. */
   maxServerCallsInFlight: 50_000,
-  /** Four connections' worth of maxWriteBufferBytes. */
-  maxServerWriteBufferBytes: 256 * 1024 * 1024,
+  maxServerWriteBufferBytes: MAX_SERVER_WRITE_BUFFER_BYTES,
   exposeErrorStacks: false,
-  maxBodyBytes: HTTP_DEFAULTS.maxBodyBytes,
-  maxBatch: HTTP_DEFAULTS.maxBatch,
-  maxXmlElements: HTTP_DEFAULTS.maxXmlElements,
+  maxBodyBytes: MAX_BODY_BYTES,
+  maxBatch: MAX_BATCH,
+  maxXmlElements: MAX_XML_ELEMENTS,
   /**
    * Long enough for a 16 MiB body over a link of about 2.5 Mbit/s; short enough that a
    * client dribbling bytes (slow loris) holds a connection for one minute at most.
@@ -355,7 +364,7 @@ export const SERVE_DEFAULTS = Object.freeze({
   explorer: true,
   resumeWindowMs: 0,
   maxDetachedSessions: 1000,
-});
+}));
 
 /** The resume bounds of `o`, checked; bytes at most the connection's maxWriteBufferBytes. */
 export function resolveResumeBuffer(o: ResumeBufferLimits, maxWriteBufferBytes: number): { bufferBytes: number; bufferFrames: number } {

@@ -35,6 +35,17 @@ describe("the browser build", () => {
     assert.ok(bundle.total.gzipped <= TOTAL_GZIPPED_BOUND, `the whole build is ${bundle.total.gzipped} B gzipped, over the bound of ${TOTAL_GZIPPED_BOUND}`);
   });
 
+  it("the server-only defaults (SERVE_DEFAULTS, HTTP_DEFAULTS) are not in the build", async () => {
+    // options.ts holds both sides' defaults; the server's must be dropped by tree-shaking,
+    // which a spread or a property read in them would prevent.
+    const bundle = await bundleBrowserBuild();
+    const code = [...bundle.files.values()].map((file) => Buffer.from(file.code).toString("latin1")).join("\n");
+    for (const marker of ["tcp://127.0.0.1:4343", "maxXmlElements", "jsonRpcOverTcp", "maxServerWriteBufferBytes"]) {
+      assert.ok(!code.includes(marker), `${marker} is in the browser build`);
+    }
+    assert.ok(code.includes("reconnectMaxDelayMs"), "CONNECT_DEFAULTS, which the browser uses, is in it");
+  });
+
   it("session resumption is not in the first modules: it is loaded with import() by a client that asks for it", async () => {
     const bundle = await bundleBrowserBuild();
     for (const input of ["src/farcall/resume-link.ts", "src/farcall/resume-dialer.ts"]) {
