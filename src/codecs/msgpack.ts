@@ -22,7 +22,7 @@ import { decodeRegistered, registeredTypeOf } from "../core/type-registry.js";
 import { WireRef, type RefContext } from "../core/ref-wire.js";
 import { isMarkedRef } from "../core/ref.js";
 import { EXT_BUFFER, EXT_ERROR, EXT_MAP, EXT_NEG_ZERO, EXT_REF, EXT_REGISTERED, EXT_SET, EXT_TRANSFER, EXT_UINT8ARRAY, scanMsgpack } from "./msgpack-limits.js";
-import { takeTransferMark } from "../core/transfer.js";
+import { isMessagePort, takeTransferMark } from "../core/transfer.js";
 import type { Frame } from "../core/split-frame.js";
 import { LARGE_BYTES, packBytes, packSplit, type AllocateForWrite } from "./msgpack-split.js";
 
@@ -109,7 +109,7 @@ addExtension({
   },
 });
 
-/** An ArrayBuffer moved beside its frame (see core/transfer.ts), by its index there. */
+/** A value moved beside its frame (see core/transfer.ts), by its index there. */
 export class WireTransfer {
   constructor(readonly index: number) {}
 }
@@ -120,10 +120,17 @@ addExtension({
   write: (t: WireTransfer) => t.index,
   read: (index: unknown) => {
     const refs = decodingRefs;
-    if (!refs?.transferIn) throw new RpcError("PARSE_ERROR", "a transferred ArrayBuffer can only be received over a MessagePort session");
+    if (!refs?.transferIn) throw new RpcError("PARSE_ERROR", "a transferred value can only be received over a MessagePort session");
     return refs.transferIn(index);
   },
 });
+
+/** A MessagePort can only be handed over in a port's transfer list; anywhere else it would arrive as `{}`. */
+function transferPort(port: object, refs: RefContext | undefined): unknown {
+  if (!refs?.transferOut) throw new RpcError("INVALID_PARAMS", "a MessagePort can only be passed over a MessagePort session (a worker or a MessageChannel), not over a socket");
+  takeTransferMark(port);
+  return refs.transferOut(port);
+}
 
 /** A function, ref() object or stream on its way out: a reference in `refs`. */
 function exportRef(value: object, refs: RefContext | undefined): WireRef {
@@ -199,6 +206,7 @@ function lowerMaps(value: unknown, depth: number, maxDepth: number, refs: RefCon
     return copy ?? value;
   }
   if (ArrayBuffer.isView(value)) {
+    if (refs?.transferOut && takeTransferMark(value)) return refs.transferOut(value);
     if (value.byteLength >= LARGE_BYTES) {
       largeBytes += value.byteLength;
       if (value instanceof Uint8Array) splitBytes += value.byteLength;
@@ -223,6 +231,7 @@ function lowerMaps(value: unknown, depth: number, maxDepth: number, refs: RefCon
     return data === value.data ? value : new RpcError(value.code, value.message, data);
   }
   if (Object.getPrototypeOf(value) !== Object.prototype) {
+    if (isMessagePort(value)) return transferPort(value, refs);
     const registered = registeredTypeOf(value);
     if (registered) {
       const data = (registered.encode as (v: unknown) => unknown)(value);

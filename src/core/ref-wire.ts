@@ -30,10 +30,11 @@ export interface RefContext {
   /** The local value of a reference that arrived; throws RpcError for one it refuses. */
   importValue(kind: unknown, id: unknown): unknown;
   /**
-   * Over a MessagePort only: moves a buffer marked with transfer() beside the frame and
-   * answers its wire form (its index there); absent elsewhere, where buffers are copied.
+   * Over a MessagePort only: moves a value marked with transfer() (a buffer, a view, a
+   * MessagePort) beside the frame and answers its wire form (its index there); absent
+   * elsewhere, where buffers are copied.
    */
-  transferOut?(buffer: ArrayBuffer): object;
-  /** Over a MessagePort only: the buffer moved beside the frame being decoded, by index. */
-  transferIn?(index: unknown): ArrayBuffer;
+  transferOut?(value: object): object;
+  /** Over a MessagePort only: the value moved beside the frame being decoded, by index. */
+  transferIn?(index: unknown): unknown;
 }

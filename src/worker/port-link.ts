@@ -6,12 +6,12 @@
  */
 import { RpcError } from "../core/errors.js";
 import type { FrameSink } from "../core/peer.js";
-import { MAX_TRANSFERS, PortTransfers } from "./transfers.js";
+import { isMovedList, PortTransfers, transferList } from "./transfers.js";
 
-/** A frame sent with buffers moved beside it (transfer()); a frame alone is sent bare. */
+/** A frame sent with values moved beside it (transfer()); a frame alone is sent bare. */
 interface FrameWithTransfers {
   frame: Uint8Array;
-  buffers: ArrayBuffer[];
+  moved: object[];
 }
 
 /**
@@ -20,7 +20,7 @@ interface FrameWithTransfers {
  * other end is gone).
  */
 export interface PortEndpoint {
-  postMessage(message: unknown, transfer?: ArrayBuffer[]): void;
+  postMessage(message: unknown, transfer?: object[]): void;
   addEventListener?(type: "message", listener: (event: Event) => void): void;
   on?(event: "message", listener: (data: unknown) => void): unknown;
   /** MessagePort: starts delivery (needed after addEventListener) and ends the channel. */
@@ -31,7 +31,7 @@ export interface PortEndpoint {
 export class PortLink implements FrameSink {
   onMessage: (data: Uint8Array) => void = () => {};
   onClose: (error: RpcError) => void = () => {};
-  /** Buffers moved beside frames, shared with the session's codec. */
+  /** Values moved beside frames, shared with the session's codec. */
   readonly transfers = new PortTransfers();
   private closed = false;
 
@@ -39,7 +39,7 @@ export class PortLink implements FrameSink {
     const onData = (data: unknown): void => {
       if (this.closed) return;
       if (isFrameWithTransfers(data)) {
-        this.transfers.received(data.frame, data.buffers);
+        this.transfers.received(data.frame, data.moved);
         data = data.frame;
       }
       if (!(data instanceof Uint8Array)) {
@@ -66,10 +66,10 @@ export class PortLink implements FrameSink {
   send(frame: Uint8Array): void {
     if (this.closed) return;
     // The frame is copied by the structured clone, not transferred: the codec may hand out a
-    // view of a buffer it reuses, which a transfer would detach. Buffers marked with
+    // view of a buffer it reuses, which a transfer would detach. Values marked with
     // transfer() are moved beside it.
-    const buffers = this.transfers.sending(frame);
-    if (buffers) this.endpoint.postMessage({ frame, buffers } satisfies FrameWithTransfers, buffers);
+    const moved = this.transfers.sending(frame);
+    if (moved) this.endpoint.postMessage({ frame, moved } satisfies FrameWithTransfers, transferList(moved));
     else this.endpoint.postMessage(frame);
   }
 
@@ -88,6 +88,6 @@ export class PortLink implements FrameSink {
 
 function isFrameWithTransfers(data: unknown): data is FrameWithTransfers {
   if (typeof data !== "object" || data === null || data instanceof Uint8Array) return false;
-  const { frame, buffers } = data as Partial<FrameWithTransfers>;
-  return frame instanceof Uint8Array && Array.isArray(buffers) && buffers.length <= MAX_TRANSFERS && buffers.every((b) => b instanceof ArrayBuffer);
+  const { frame, moved } = data as Partial<FrameWithTransfers>;
+  return frame instanceof Uint8Array && isMovedList(moved);
 }
