@@ -12,7 +12,7 @@ export { connect } from "./connect-browser.js";
 
 /** Serves an API on a MessagePort, a worker's parentPort or a Web Worker's self; connect(worker) calls it. */
 export { servePort } from "./worker/port-dial.js";
-/** Marks an ArrayBuffer to be moved, not copied, across a MessagePort or worker (the sender's copy is detached). */
+/** Marks an ArrayBuffer, typed array, DataView or MessagePort to be moved, not copied, across a MessagePort or worker (the sender's is detached). */
 export { transfer } from "./core/transfer.js";
 export type { PortServer } from "./worker/port-dial.js";
 export type { PortEndpoint } from "./worker/port-link.js";
