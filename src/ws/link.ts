@@ -8,6 +8,7 @@ import { RpcError } from "../core/errors.js";
 import type { WriteBudget } from "../net/framing.js";
 import { WriteCharge } from "./write-charge.js";
 import { FrameBatch } from "./frame-batch.js";
+import { installFastReceive } from "./fast-receive.js";
 
 /** Bytes queued on the socket above which stream producers wait for it to drain. */
 const ROOM_BYTES = 1024 * 1024;
@@ -78,6 +79,7 @@ export class WsLink {
     const isServer = (socket as unknown as { _isServer?: unknown })._isServer;
     this.batch = this.raw !== undefined && typeof isServer === "boolean" ? new FrameBatch(!isServer) : undefined;
     socket.on("message", onSocketMessage.bind(null, this));
+    installFastReceive(socket, deliver.bind(null, this));
     socket.on("close", (code: number, reason: Buffer) => {
       this.charge?.releaseAll();
       const why = reason.length > 0 ? `: ${reason.toString("utf8")}` : "";
@@ -186,6 +188,11 @@ function onSocketMessage(link: WsLink, data: RawData, isBinary: boolean): void {
   }
   // binaryType "nodebuffer" makes every binary message one Buffer.
   link.onMessage(data as Buffer);
+}
+
+/** A small binary message read by fast-receive.ts. */
+function deliver(link: WsLink, data: Buffer): void {
+  link.onMessage(data);
 }
 
 /** `reason` cut to what a close frame can carry, on a character boundary. */
