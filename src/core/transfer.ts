@@ -43,7 +43,8 @@ export function transfer<T extends TransferableValue>(value: T): T {
     throw new TypeError(`transfer() takes an ArrayBuffer, a typed array or DataView, or a MessagePort, got ${Object.prototype.toString.call(value)}`);
   }
   if (isNodeBuffer(value)) {
-    throw new TypeError("transfer() cannot move a Node Buffer: it would arrive as a Uint8Array, and a small one shares Node's pool; pass new Uint8Array(buf.buffer, buf.byteOffset, buf.length) of a Buffer you own");
+    // It would arrive as a Uint8Array, and a small one shares Node's pool.
+    throw new TypeError("transfer() cannot move a Node Buffer: pass new Uint8Array(buf.buffer, buf.byteOffset, buf.length)");
   }
   marked.add(value);
   return value;

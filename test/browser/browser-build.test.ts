@@ -9,11 +9,12 @@ import { bundleBrowserBuild } from "../helpers/browser-bundle.js";
 
 /**
  * Bounds on the build's size in bytes, minified and gzipped (README, "In a browser"). They
- * sit about 1 kB over the figures measured when they were set (36,071 and 38,514): a change
+ * sit about 60 B over the figures measured when they were set (36,939 and 39,398, with the
+ * server-only defaults out of the build and transfer() of views and ports in it): a change
  * that grows the build past them updates them here and in the README, on purpose.
  */
 const INITIAL_GZIPPED_BOUND = 37_000;
-const TOTAL_GZIPPED_BOUND = 39_500;
+const TOTAL_GZIPPED_BOUND = 39_450;
 
 describe("the browser build", () => {
   it("bundles for the browser platform with no node: module anywhere in its graph", async () => {
