@@ -9,14 +9,11 @@ import { after, before, describe, it } from "node:test";
 import { MessageChannel, Worker } from "node:worker_threads";
 import { close, connect, serve, transfer, type Remote } from "../../src/index.js";
 import { rejection } from "../helpers/bounded.js";
+import { tsWorker } from "../helpers/ts-worker.js";
 import type { TransferService } from "../fixtures/worker/transfer-service.js";
 
 const SERVICE = new URL("../fixtures/worker/transfer-service.ts", import.meta.url);
-
-function serviceWorker(): Worker {
-  const boot = `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(SERVICE.href)}); })`;
-  return new Worker(boot, { eval: true });
-}
+const serviceWorker = (): Worker => tsWorker(SERVICE);
 
 describe("transfer() of views and ports to a worker_threads worker", () => {
   let worker: Worker;

@@ -6,15 +6,11 @@ import { after, before, describe, it } from "node:test";
 import { MessageChannel, Worker } from "node:worker_threads";
 import { close, connect, serve, servePort, transfer, type Remote } from "../../src/index.js";
 import { rejection } from "../helpers/bounded.js";
+import { tsWorker } from "../helpers/ts-worker.js";
 import type { Service } from "../fixtures/worker/service.js";
 
 const SERVICE = new URL("../fixtures/worker/service.ts", import.meta.url);
-
-/** A worker running the TypeScript fixture: tsx's loader is registered inside it first. */
-function serviceWorker(): Worker {
-  const boot = `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(SERVICE.href)}); })`;
-  return new Worker(boot, { eval: true });
-}
+const serviceWorker = (): Worker => tsWorker(SERVICE);
 
 describe("connect(worker) to a worker_threads worker serving on parentPort", () => {
   let worker: Worker;
