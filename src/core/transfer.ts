@@ -16,7 +16,7 @@ export type TransferableValue = ArrayBuffer | ArrayBufferView | MessagePortLike;
  * the same class), typed structurally because the project's types carry no DOM.
  */
 export interface MessagePortLike {
-  postMessage(message: unknown, transfer?: unknown[]): void;
+  postMessage(message: unknown, transfer?: readonly object[]): void;
   close(): void;
 }
 

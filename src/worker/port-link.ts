@@ -20,7 +20,7 @@ interface FrameWithTransfers {
  * other end is gone).
  */
 export interface PortEndpoint {
-  postMessage(message: unknown, transfer?: object[]): void;
+  postMessage(message: unknown, transfer?: readonly object[]): void;
   addEventListener?(type: "message", listener: (event: Event) => void): void;
   on?(event: "message", listener: (data: unknown) => void): unknown;
   /** MessagePort: starts delivery (needed after addEventListener) and ends the channel. */

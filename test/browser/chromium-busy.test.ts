@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
-import { close, connect, serve, type Logger, type Server } from "../../src/index.js";
+import { close, connect, serve, type Logger } from "../../src/index.js";
 import { serveBrowserBuild, type PageServer } from "../helpers/browser-bundle.js";
 import { until } from "../helpers/bounded.js";
 import { chromiumMissing, FARCALL_PAGE_HTML, openReadyPage, type launchChromium } from "../helpers/chromium.js";
