@@ -382,6 +382,18 @@ describe("decodePickle: limits", () => {
     throwsRpc("RESOURCE_EXHAUSTED", () => decodePickle(nestedDicts(65)), /maxDepth 64/);
   });
 
+  it("an options object passed again is held to its current settings, even after they changed", () => {
+    const options: { maxDepth: number; maxMemo?: number } = { maxDepth: 10 };
+    assert.doesNotThrow(() => decodePickle(nestedLists(10), options));
+    throwsRpc("RESOURCE_EXHAUSTED", () => decodePickle(nestedLists(11), options), /maxDepth 10/);
+    options.maxDepth = 5;
+    throwsRpc("RESOURCE_EXHAUSTED", () => decodePickle(nestedLists(6), options), /maxDepth 5/);
+    options.maxDepth = 20;
+    assert.doesNotThrow(() => decodePickle(nestedLists(20), options));
+    options.maxMemo = 0;
+    assert.throws(() => decodePickle(nestedLists(2), options), /maxMemo must be a positive integer, got 0/);
+  });
+
   it("measures the depth of a graph that grew after its parts were nested", () => {
     // A = [] (memo 0), nested 40 deep; then A grows 40 lists deeper through the memo.
     const crafted = p("]\x940", "]".repeat(40), "h\x00a", "a".repeat(39), "h\x00", "]".repeat(40), "a".repeat(40), "0.");

@@ -1,0 +1,114 @@
+/**
+ * The manager server's per-operation path: a referent method that answers in the same turn
+ * is answered without a Promise, yet its handler still runs as the call's context(), its
+ * errors still reach the client, and the idle limit, now one timer that checks the last
+ * read or write, still closes only a silent connection.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { context } from "../../src/core/context.js";
+import { RpcError } from "../../src/core/errors.js";
+import { silentLogger } from "../../src/core/logger.js";
+import { connectPyManager } from "../../src/pymanager/client.js";
+import { listenPyManager, type PyManagerListener } from "../../src/pymanager/listener.js";
+import { pipelineFor } from "../helpers/pipeline.js";
+import { rejection, until, within } from "../helpers/bounded.js";
+
+const authkey = Buffer.from("password");
+const local = { scheme: "tcp" as const, host: "127.0.0.1", port: 0 };
+
+function addressOf(listener: PyManagerListener): { scheme: "tcp"; host: string; port: number } {
+  return { scheme: "tcp", host: "127.0.0.1", port: Number(listener.url.slice(listener.url.lastIndexOf(":") + 1)) };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+const api = {
+  counter: {
+    /** Answers in the same turn, from its context(). */
+    who(): string {
+      const call = context();
+      return `${call.protocol} ${call.method} ${call.peer.address}`;
+    },
+    /** Answers after an await, still from its context(). */
+    async later(ms: number): Promise<string> {
+      await sleep(ms);
+      return `${context().protocol} ${context().method}`;
+    },
+    fail(): never {
+      throw new RpcError("KeyError", "no such key");
+    },
+  },
+};
+
+describe("the manager server's per-operation path", () => {
+  let listener: PyManagerListener;
+  before(async () => {
+    listener = await listenPyManager(local, pipelineFor(api), { authkey, logger: silentLogger, idleTimeoutMs: 300 });
+  });
+  after(() => listener.close());
+
+  it("a referent method that answers in the same turn runs as the call's context()", async () => {
+    const client = await connectPyManager(addressOf(listener), { authkey });
+    try {
+      const counter = await client.object("counter");
+      assert.equal(await within(counter.call("who"), 5000, "who"), "pymanager counter.who 127.0.0.1");
+    } finally {
+      client.close();
+    }
+  });
+
+  it("a referent method that awaits keeps its context() after the await", async () => {
+    const client = await connectPyManager(addressOf(listener), { authkey });
+    try {
+      const counter = await client.object("counter");
+      assert.equal(await within(counter.call("later", [5]), 5000, "later"), "pymanager counter.later");
+    } finally {
+      client.close();
+    }
+  });
+
+  it("a referent method that throws in the same turn reaches the client as its error, and the stream keeps answering", async () => {
+    const client = await connectPyManager(addressOf(listener), { authkey, maxStreams: 1 });
+    try {
+      const counter = await client.object("counter");
+      const error = await rejection(counter.call("fail"), 5000, "fail");
+      assert.equal(error.code, "KeyError");
+      assert.match(error.message, /no such key/);
+      assert.equal(await within(counter.call("who"), 5000, "who after the error"), "pymanager counter.who 127.0.0.1");
+    } finally {
+      client.close();
+    }
+  });
+
+  it("a connection that calls more often than idleTimeoutMs stays open; silent that long, it is closed", async () => {
+    const client = await connectPyManager(addressOf(listener), { authkey, maxStreams: 1 });
+    try {
+      const counter = await client.object("counter");
+      await counter.call("who");
+      const streams = listener.connections;
+      assert.ok(streams >= 1, "the object's stream is open");
+      // Three idle periods of calls 100 ms apart: a timer that ignored activity would close it.
+      for (let i = 0; i < 9; i++) {
+        await sleep(100);
+        await within(counter.call("who"), 5000, `call ${i}`);
+        assert.equal(listener.connections, streams, `still open after ${(i + 1) * 100} ms of calls`);
+      }
+      const silentFrom = Date.now();
+      await until(5000, "the silent stream closed by the server", () => listener.connections < streams);
+      assert.ok(Date.now() - silentFrom >= 250, `closed ${Date.now() - silentFrom} ms after the last call, before idleTimeoutMs 300`);
+    } finally {
+      client.close();
+    }
+  });
+
+  it("a call that runs longer than idleTimeoutMs is answered, not cut by the idle limit", async () => {
+    const client = await connectPyManager(addressOf(listener), { authkey, maxStreams: 1 });
+    try {
+      const counter = await client.object("counter");
+      assert.equal(await within(counter.call("later", [700]), 5000, "a 700 ms call"), "pymanager counter.later");
+    } finally {
+      client.close();
+    }
+  });
+});
