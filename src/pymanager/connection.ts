@@ -15,7 +15,7 @@ import { errorReply, tracebackReply } from "./errors.js";
 import { pyRepr } from "./repr.js";
 import type { PyManagerConnection, PyManagerReply, PyManagerService } from "./server.js";
 import { answerChallenge, FAILURE, HANDSHAKE_FRAME_BYTES, isWelcome, makeChallenge, verifyResponse, WELCOME } from "./auth.js";
-import { PyFrameReader, pyFrame } from "./framing.js";
+import { FRAME_HEADROOM, framed, PyFrameReader, pyFrame } from "./framing.js";
 import { rebuildProxy } from "./proxy-argument.js";
 import type { QuickAck } from "./quickack.js";
 
@@ -44,6 +44,16 @@ const REQUEST_GLOBALS = {
 
 /** One options object for every request: the decoder checks it once, not per frame. */
 const REQUEST_OPTIONS = { globals: REQUEST_GLOBALS };
+
+/**
+ * Reply encodings by protocol, made once: room for the frame header, and Python 2.7's plain
+ * 'text' (it alone asks in protocol 2) sent back as its native str, not unicode.
+ */
+const REPLY_OPTIONS = {
+  2: { protocol: 2, asciiAsNativeStr: true, headroom: FRAME_HEADROOM },
+  3: { protocol: 3, asciiAsNativeStr: true, headroom: FRAME_HEADROOM },
+  4: { protocol: 4, asciiAsNativeStr: true, headroom: FRAME_HEADROOM },
+} as const;
 
 /** How the decoder refuses a global outside the allow-list. */
 const REFUSED_GLOBAL = /^pickle refused: global \S+ is not allowed$/;
@@ -230,14 +240,13 @@ export class PyManagerSocket implements PyManagerConnection {
   private send(reply: PickleTuple): void {
     let bytes: Uint8Array;
     try {
-      // Only Python 2.7 asks in protocol 2: its plain 'text' goes back as str, not unicode.
-      bytes = encodePickle(reply, { protocol: this.replyProtocol, asciiAsNativeStr: true });
+      bytes = encodePickle(reply, REPLY_OPTIONS[this.replyProtocol]);
     } catch {
       const text = `${pyRepr(reply.items[1])} cannot be sent to Python\n`;
-      bytes = encodePickle(pickleTuple("#UNSERIALIZABLE", text), { protocol: this.replyProtocol });
+      bytes = encodePickle(pickleTuple("#UNSERIALIZABLE", text), { protocol: this.replyProtocol, headroom: FRAME_HEADROOM });
     }
     this.lastActive = Date.now();
-    this.socket.write(pyFrame(bytes));
+    this.socket.write(framed(bytes));
   }
 
   private fail(error: RpcError): void {

@@ -438,6 +438,16 @@ describe("decodePickle: limits", () => {
 });
 
 describe("encodePickle", () => {
+  it("leaves headroom zero bytes before the pickle when asked, and none on the next call", () => {
+    const value = pickleTuple("#RETURN", [1, "two", null]);
+    const plain = encodePickle(value);
+    const roomy = encodePickle(value, { headroom: 4 });
+    assert.deepEqual(roomy, new Uint8Array([0, 0, 0, 0, ...plain]));
+    assert.deepEqual(encodePickle(value), plain);
+    assert.throws(() => encodePickle(value, { headroom: 65 }), /headroom must be an integer from 0 to 64, got 65/);
+    assert.throws(() => encodePickle(value, { headroom: -1 }), /headroom must be an integer from 0 to 64, got -1/);
+  });
+
   it("asciiAsNativeStr writes all-ASCII text as Python 2's str at protocol 2 only; other text stays unicode", () => {
     const native = Buffer.from(encodePickle(["abc", "été"], { protocol: 2, asciiAsNativeStr: true }));
     assert.ok(native.includes(Buffer.from([0x55, 3, ...Buffer.from("abc")])), "SHORT_BINSTRING 'abc'");
