@@ -323,7 +323,9 @@ function kwargsOf(kwds: unknown): Record<string, unknown> | null | undefined {
   if (kwds === null || kwds === undefined) return null;
   if (kwds instanceof Map) return kwds.size === 0 ? null : undefined;
   if (typeof kwds !== "object" || Array.isArray(kwds)) return undefined;
-  return Object.keys(kwds).length === 0 ? null : (kwds as Record<string, unknown>);
+  // The first own key decides, with no array of keys made for every request (almost all have none).
+  for (const key in kwds) if (Object.prototype.hasOwnProperty.call(kwds, key)) return kwds as Record<string, unknown>;
+  return null;
 }
 
 /** A class instance, or an object marked with ref(): held as an object with methods, not copied. */
