@@ -9,7 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { context } from "../../src/core/context.js";
 import { RpcError } from "../../src/core/errors.js";
 import { silentLogger } from "../../src/core/logger.js";
-import { connectPyManager } from "../../src/pymanager/client.js";
+import { connectPyManager, type PyManagerObject } from "../../src/pymanager/client.js";
 import { listenPyManager, type PyManagerListener } from "../../src/pymanager/listener.js";
 import { pipelineFor } from "../helpers/pipeline.js";
 import { rejection, until, within } from "../helpers/bounded.js";
@@ -48,43 +48,39 @@ describe("the manager server's per-operation path", () => {
   });
   after(() => listener.close());
 
-  it("a referent method that answers in the same turn runs as the call's context()", async () => {
-    const client = await connectPyManager(addressOf(listener), { authkey });
+  /** Runs `use` with a held `counter` object of a fresh client, closed afterwards. */
+  async function withCounter(maxStreams: number | undefined, use: (counter: PyManagerObject) => Promise<void>): Promise<void> {
+    const client = await connectPyManager(addressOf(listener), { authkey, maxStreams });
     try {
-      const counter = await client.object("counter");
-      assert.equal(await within(counter.call("who"), 5000, "who"), "pymanager counter.who 127.0.0.1");
+      await use(await client.object("counter"));
     } finally {
       client.close();
     }
+  }
+
+  it("a referent method that answers in the same turn runs as the call's context()", async () => {
+    await withCounter(undefined, async (counter) => {
+      assert.equal(await within(counter.call("who"), 5000, "who"), "pymanager counter.who 127.0.0.1");
+    });
   });
 
   it("a referent method that awaits keeps its context() after the await", async () => {
-    const client = await connectPyManager(addressOf(listener), { authkey });
-    try {
-      const counter = await client.object("counter");
+    await withCounter(undefined, async (counter) => {
       assert.equal(await within(counter.call("later", [5]), 5000, "later"), "pymanager counter.later");
-    } finally {
-      client.close();
-    }
+    });
   });
 
   it("a referent method that throws in the same turn reaches the client as its error, and the stream keeps answering", async () => {
-    const client = await connectPyManager(addressOf(listener), { authkey, maxStreams: 1 });
-    try {
-      const counter = await client.object("counter");
+    await withCounter(1, async (counter) => {
       const error = await rejection(counter.call("fail"), 5000, "fail");
       assert.equal(error.code, "KeyError");
       assert.match(error.message, /no such key/);
       assert.equal(await within(counter.call("who"), 5000, "who after the error"), "pymanager counter.who 127.0.0.1");
-    } finally {
-      client.close();
-    }
+    });
   });
 
   it("a connection that calls more often than idleTimeoutMs stays open; silent that long, it is closed", async () => {
-    const client = await connectPyManager(addressOf(listener), { authkey, maxStreams: 1 });
-    try {
-      const counter = await client.object("counter");
+    await withCounter(1, async (counter) => {
       await counter.call("who");
       const streams = listener.connections;
       assert.ok(streams >= 1, "the object's stream is open");
@@ -97,18 +93,12 @@ describe("the manager server's per-operation path", () => {
       const silentFrom = Date.now();
       await until(5000, "the silent stream closed by the server", () => listener.connections < streams);
       assert.ok(Date.now() - silentFrom >= 250, `closed ${Date.now() - silentFrom} ms after the last call, before idleTimeoutMs 300`);
-    } finally {
-      client.close();
-    }
+    });
   });
 
   it("a call that runs longer than idleTimeoutMs is answered, not cut by the idle limit", async () => {
-    const client = await connectPyManager(addressOf(listener), { authkey, maxStreams: 1 });
-    try {
-      const counter = await client.object("counter");
+    await withCounter(1, async (counter) => {
       assert.equal(await within(counter.call("later", [700]), 5000, "a 700 ms call"), "pymanager counter.later");
-    } finally {
-      client.close();
-    }
+    });
   });
 });
