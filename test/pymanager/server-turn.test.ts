@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { context } from "../../src/core/context.js";
+import type { CallLogEntry } from "../../src/core/call-log.js";
 import { RpcError } from "../../src/core/errors.js";
 import { silentLogger } from "../../src/core/logger.js";
 import { connectPyManager, type PyManagerObject } from "../../src/pymanager/client.js";
@@ -43,8 +44,9 @@ const api = {
 
 describe("the manager server's per-operation path", () => {
   let listener: PyManagerListener;
+  const log: CallLogEntry[] = [];
   before(async () => {
-    listener = await listenPyManager(local, pipelineFor(api), { authkey, logger: silentLogger, idleTimeoutMs: 300 });
+    listener = await listenPyManager(local, pipelineFor(api, { callLog: (entry) => void log.push(entry) }), { authkey, logger: silentLogger, idleTimeoutMs: 300 });
   });
   after(() => listener.close());
 
@@ -76,6 +78,17 @@ describe("the manager server's per-operation path", () => {
       assert.equal(error.code, "KeyError");
       assert.match(error.message, /no such key/);
       assert.equal(await within(counter.call("who"), 5000, "who after the error"), "pymanager counter.who 127.0.0.1");
+    });
+  });
+
+  it("a method the object does not expose fails that call alone with AttributeError, and the call log hears METHOD_NOT_FOUND", async () => {
+    await withCounter(1, async (counter) => {
+      const error = await rejection(counter.call("nope"), 5000, "nope");
+      assert.equal(error.code, "AttributeError");
+      assert.match(error.message, /method "nope" is not exposed/);
+      assert.ok(log.some((e) => e.method === "counter.nope" && e.outcome === "METHOD_NOT_FOUND" && e.protocol === "pymanager"), JSON.stringify(log));
+      assert.equal(await within(counter.call("who"), 5000, "who after the refusal"), "pymanager counter.who 127.0.0.1");
+      assert.ok(log.some((e) => e.method === "counter.who" && e.outcome === "ok"), "a served call is logged ok");
     });
   });
 
