@@ -392,6 +392,13 @@ describe("decodePickle: limits", () => {
     assert.doesNotThrow(() => decodePickle(nestedLists(20), options));
     options.maxMemo = 0;
     assert.throws(() => decodePickle(nestedLists(2), options), /maxMemo must be a positive integer, got 0/);
+    // Two objects used in turn (a process that is both a manager server and a client) keep their own limits.
+    const shallow = { maxDepth: 3 };
+    const deep = { maxDepth: 30 };
+    for (let i = 0; i < 3; i++) {
+      throwsRpc("RESOURCE_EXHAUSTED", () => decodePickle(nestedLists(4), shallow), /maxDepth 3/);
+      assert.doesNotThrow(() => decodePickle(nestedLists(30), deep));
+    }
   });
 
   it("measures the depth of a graph that grew after its parts were nested", () => {

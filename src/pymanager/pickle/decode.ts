@@ -67,25 +67,8 @@ function positiveInteger(value: number | undefined, name: keyof typeof PICKLE_DE
   return value;
 }
 
-/** The checked limits of the options object last seen, reused while it holds the same settings. */
-let lastOptions: PickleDecodeOptions | undefined;
-let lastSettings: PickleDecodeOptions = {};
-let lastLimits = DEFAULT_LIMITS;
-
 function resolve(options: PickleDecodeOptions | undefined): Limits {
   if (options === undefined) return DEFAULT_LIMITS;
-  // A server passes one constant options object per frame: its checks and allow-list are not redone.
-  const same = options === lastOptions && options.globals === lastSettings.globals && options.maxDepth === lastSettings.maxDepth &&
-    options.maxMemo === lastSettings.maxMemo && options.maxStack === lastSettings.maxStack;
-  if (!same) {
-    lastLimits = check(options);
-    lastOptions = options;
-    lastSettings = { globals: options.globals, maxDepth: options.maxDepth, maxMemo: options.maxMemo, maxStack: options.maxStack };
-  }
-  return lastLimits;
-}
-
-function check(options: PickleDecodeOptions): Limits {
   return {
     maxDepth: positiveInteger(options.maxDepth, "maxDepth"),
     maxMemo: positiveInteger(options.maxMemo, "maxMemo"),
