@@ -27,7 +27,7 @@ export const REPLY_GLOBALS = recordGlobals([
   "multiprocessing.managers.RemoteError",
 ]);
 
-/** One options object for every reply: the decoder checks it once, not per frame. */
+/** One options object for every reply, not one made per frame. */
 const REPLY_OPTIONS = { globals: REPLY_GLOBALS };
 
 /** The pickle of one request. Named arguments travel as kwds; Python 2.7 needs `protocol` 2. */

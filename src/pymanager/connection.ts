@@ -42,7 +42,7 @@ const REQUEST_GLOBALS = {
   builtins: { range: rangeList },
 };
 
-/** One options object for every request: the decoder checks it once, not per frame. */
+/** One options object for every request, not one made per frame. */
 const REQUEST_OPTIONS = { globals: REQUEST_GLOBALS };
 
 /**
