@@ -27,6 +27,9 @@ export const REPLY_GLOBALS = recordGlobals([
   "multiprocessing.managers.RemoteError",
 ]);
 
+/** One options object for every reply, not one made per frame. */
+const REPLY_OPTIONS = { globals: REPLY_GLOBALS };
+
 /** The pickle of one request. Named arguments travel as kwds; Python 2.7 needs `protocol` 2. */
 export function encodeRequest(ident: string | null, method: string, args: readonly unknown[], kwds: Record<string, unknown> = {}, protocol: 2 | 3 | 4 = 4): Uint8Array {
   return encodePickle(pickleTuple(ident, method, pickleTuple(...args), kwds), { protocol });
@@ -114,7 +117,7 @@ export function replyValue(reply: unknown): unknown {
 
 /** Decodes a reply frame and returns its value (see {@link replyValue}). */
 export function decodeReply(frame: Uint8Array): unknown {
-  return replyValue(decodePickle(frame, { globals: REPLY_GLOBALS }));
+  return replyValue(decodePickle(frame, REPLY_OPTIONS));
 }
 
 /** The `(ident, exposed)` a `create` answers. */

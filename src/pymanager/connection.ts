@@ -3,7 +3,9 @@
  * challenges first, then answers the client's challenge, as managers.py's `Server`
  * does), then one request (or, after `accept_connection`, a stream of them), strictly
  * request then reply. An integer state drives the handshake; the handshake time limit is
- * one timer per connection, the idle limit the socket's own inactivity timer.
+ * one timer per connection. The idle limit is one more timer that, when it fires, looks at
+ * when the connection last read or wrote and arms itself again for the rest: the socket's
+ * own inactivity timer would be moved on every read and every write, twice per operation.
  */
 import type { Socket } from "node:net";
 import { decodePickle, encodePickle, pickleTuple, recordGlobals, type PickleTuple } from "./pickle/pickle.js";
@@ -13,7 +15,7 @@ import { errorReply, tracebackReply } from "./errors.js";
 import { pyRepr } from "./repr.js";
 import type { PyManagerConnection, PyManagerReply, PyManagerService } from "./server.js";
 import { answerChallenge, FAILURE, HANDSHAKE_FRAME_BYTES, isWelcome, makeChallenge, verifyResponse, WELCOME } from "./auth.js";
-import { PyFrameReader, pyFrame } from "./framing.js";
+import { FRAME_HEADROOM, framed, PyFrameReader, pyFrame } from "./framing.js";
 import { rebuildProxy } from "./proxy-argument.js";
 import type { QuickAck } from "./quickack.js";
 
@@ -39,6 +41,19 @@ const REQUEST_GLOBALS = {
   "multiprocessing.managers": { ...MANAGER_RECORDS["multiprocessing.managers"], RebuildProxy: rebuildProxy },
   builtins: { range: rangeList },
 };
+
+/** One options object for every request, not one made per frame. */
+const REQUEST_OPTIONS = { globals: REQUEST_GLOBALS };
+
+/**
+ * Reply encodings by protocol, made once: room for the frame header, and Python 2.7's plain
+ * 'text' (it alone asks in protocol 2) sent back as its native str, not unicode.
+ */
+const REPLY_OPTIONS = {
+  2: { protocol: 2, asciiAsNativeStr: true, headroom: FRAME_HEADROOM },
+  3: { protocol: 3, asciiAsNativeStr: true, headroom: FRAME_HEADROOM },
+  4: { protocol: 4, asciiAsNativeStr: true, headroom: FRAME_HEADROOM },
+} as const;
 
 /** How the decoder refuses a global outside the allow-list. */
 const REFUSED_GLOBAL = /^pickle refused: global \S+ is not allowed$/;
@@ -68,6 +83,9 @@ export class PyManagerSocket implements PyManagerConnection {
   private readonly reader: PyFrameReader;
   private readonly challenge = makeChallenge();
   private readonly handshakeTimer: ReturnType<typeof setTimeout>;
+  private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Date.now() of the last bytes read or reply written. */
+  private lastActive = Date.now();
   /** Requests that arrived while one was running, read from `queueHead` on (no shift()). */
   private queue: Buffer[] = [];
   private queueHead = 0;
@@ -89,17 +107,15 @@ export class PyManagerSocket implements PyManagerConnection {
     this.reader = new PyFrameReader(HANDSHAKE_FRAME_BYTES, "the handshake frame limit", (body) => this.onFrame(body), (error) => this.fail(error));
     this.handshakeTimer = setTimeout(() => this.abandon(`no handshake within handshakeTimeoutMs ${limits.handshakeTimeoutMs}`), limits.handshakeTimeoutMs);
     const { quickAck } = limits;
-    socket.on("data", quickAck === undefined ? (chunk: Buffer) => this.reader.push(chunk) : (chunk: Buffer) => {
+    socket.on("data", quickAck === undefined ? (chunk: Buffer) => this.read(chunk) : (chunk: Buffer) => {
       // The stall is the client's handshake and one-shot request written in two pieces; on
       // a stream each request is one write, so the syscall per read is no longer needed.
       if (!this.stream) quickAck(socket);
-      this.reader.push(chunk);
+      this.read(chunk);
     });
     socket.on("error", () => this.socket.destroy()); // 'close' follows and does the cleanup
     socket.on("close", () => this.cleanup());
-    socket.setTimeout(limits.idleTimeoutMs, () => {
-      if (!this.busy) this.abandon(`idle for idleTimeoutMs ${limits.idleTimeoutMs}`);
-    });
+    this.armIdle(limits.idleTimeoutMs);
     // The manager protocol's server speaks first.
     socket.write(pyFrame(this.challenge.frame));
   }
@@ -107,6 +123,26 @@ export class PyManagerSocket implements PyManagerConnection {
   /** Closes the connection now. */
   destroy(): void {
     this.socket.destroy();
+  }
+
+  private read(chunk: Buffer): void {
+    this.lastActive = Date.now();
+    this.reader.push(chunk);
+  }
+
+  private armIdle(ms: number): void {
+    // Unref'd, as a socket's own timeout is: an idle client alone keeps no process alive.
+    this.idleTimer = setTimeout(() => this.idleCheck(), ms).unref();
+  }
+
+  private idleCheck(): void {
+    if (this.state === State.Closed) return;
+    const limit = this.limits.idleTimeoutMs;
+    const quiet = Date.now() - this.lastActive;
+    // A call still running (a Queue.get that waits) is not idleness: look again a whole period on.
+    if (this.busy) this.armIdle(limit);
+    else if (quiet < limit) this.armIdle(limit - quiet);
+    else this.abandon(`idle for idleTimeoutMs ${limit}`);
   }
 
   private where(): string {
@@ -158,7 +194,7 @@ export class PyManagerSocket implements PyManagerConnection {
     let request: unknown;
     this.replyProtocol = protocolOf(body);
     try {
-      request = decodePickle(body, { globals: REQUEST_GLOBALS });
+      request = decodePickle(body, REQUEST_OPTIONS);
     } catch (error) {
       const message = (error as Error).message;
       this.logger.warn(`${this.where()}: ${message}`);
@@ -204,13 +240,13 @@ export class PyManagerSocket implements PyManagerConnection {
   private send(reply: PickleTuple): void {
     let bytes: Uint8Array;
     try {
-      // Only Python 2.7 asks in protocol 2: its plain 'text' goes back as str, not unicode.
-      bytes = encodePickle(reply, { protocol: this.replyProtocol, asciiAsNativeStr: true });
+      bytes = encodePickle(reply, REPLY_OPTIONS[this.replyProtocol]);
     } catch {
       const text = `${pyRepr(reply.items[1])} cannot be sent to Python\n`;
-      bytes = encodePickle(pickleTuple("#UNSERIALIZABLE", text), { protocol: this.replyProtocol });
+      bytes = encodePickle(pickleTuple("#UNSERIALIZABLE", text), { protocol: this.replyProtocol, headroom: FRAME_HEADROOM });
     }
-    this.socket.write(pyFrame(bytes));
+    this.lastActive = Date.now();
+    this.socket.write(framed(bytes));
   }
 
   private fail(error: RpcError): void {
@@ -228,6 +264,7 @@ export class PyManagerSocket implements PyManagerConnection {
     this.state = State.Closed;
     this.reader.stop();
     clearTimeout(this.handshakeTimer);
+    clearTimeout(this.idleTimer);
   }
 
   private cleanup(): void {

@@ -18,6 +18,23 @@ export function pyFrame(payload: Uint8Array): Buffer {
   return out;
 }
 
+/** Bytes an encoder leaves before a payload (PickleEncodeOptions.headroom) for {@link framed}. */
+export const FRAME_HEADROOM = SHORT_HEADER;
+
+/**
+ * The frame of a payload encoded after FRAME_HEADROOM spare bytes: the header is written
+ * into them, so the frame costs no second buffer and no copy.
+ */
+export function framed(buf: Uint8Array): Uint8Array {
+  const length = buf.length - SHORT_HEADER;
+  if (length > 0x7fffffff) throw new RangeError(`a frame of ${length} B needs the long header, which replies never use`);
+  buf[0] = length >>> 24;
+  buf[1] = (length >>> 16) & 0xff;
+  buf[2] = (length >>> 8) & 0xff;
+  buf[3] = length & 0xff;
+  return buf;
+}
+
 /** Splits a byte stream into Python frames; calls back synchronously once per whole frame. */
 export class PyFrameReader {
   private chunks: Buffer[] = [];

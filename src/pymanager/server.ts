@@ -20,7 +20,7 @@ import type { PeerInfo } from "../core/context.js";
 import { Dispatcher, type MethodEntry } from "../core/dispatcher.js";
 import { RpcError } from "../core/errors.js";
 import { LIST_METHODS } from "../core/messages.js";
-import { IncomingCall } from "../core/incoming-call.js";
+import { callFrom, IncomingCall } from "../core/incoming-call.js";
 import type { CallPipeline } from "../core/pipeline.js";
 import { isMarkedRef } from "../core/ref.js";
 import { errorReply, tracebackReply } from "./errors.js";
@@ -196,11 +196,23 @@ export class PyManagerService {
     return this.pipeline.invoke(call);
   }
 
+  /**
+   * Runs `call` through the pipeline and gives its result at once when the handler answered
+   * in the same turn (a plain `get`), with no Promise made; a Promise only for one that did
+   * not. Throws what a synchronous handler threw.
+   */
+  private settle(call: IncomingCall): unknown {
+    const sink = new ReplySink();
+    this.pipeline.dispatch(call, sink);
+    if (!sink.done) return sink.later();
+    if (sink.failed) throw sink.value;
+    return sink.value;
+  }
+
   private callOf(conn: PyManagerConnection, method: string, args: unknown[]): IncomingCall {
-    const call = new IncomingCall("pymanager", 0, method, args, conn.peer, undefined, undefined);
-    // A waiting call (Queue.get, Lock.acquire) ends when its client leaves, so nothing is handed to it.
-    if (conn.signal !== undefined) call.follow(conn.signal);
-    return call;
+    // The connection is the call's origin: a waiting call that reads its signal (Queue.get,
+    // Lock.acquire) ends when its client leaves; a call that never reads it adds no listener.
+    return callFrom("pymanager", conn, method, args);
   }
 
   /** A new referent for a function's result: a class instance or ref() object answers its own methods. */
@@ -234,23 +246,34 @@ export class PyManagerService {
     return this.callObject(conn, referent, method, args, kwargs);
   }
 
-  private async callObject(conn: PyManagerConnection, referent: Referent, method: string, args: unknown[], kwargs: Record<string, unknown> | null): Promise<PickleTuple> {
+  private callObject(conn: PyManagerConnection, referent: Referent, method: string, args: unknown[], kwargs: Record<string, unknown> | null): PickleTuple | Promise<PickleTuple> {
     const callArgs = kwargs === null ? args : [...args, kwargs];
-    const entry = referent.methods?.lookup(referent.prefix + method);
+    const name = referent.prefix + method;
+    const entry = referent.methods?.lookup(name);
     if (entry !== undefined) {
-      const value = await this.invoke(conn, referent.prefix + method, callArgs, referent.methods === this.dispatcher ? undefined : entry);
-      return byReference(value) ? this.proxyReply(conn, value) : pickleTuple("#RETURN", value);
+      const call = this.callOf(conn, name, callArgs);
+      call.entry = referent.methods === this.dispatcher ? undefined : entry;
+      const value = this.settle(call);
+      return value instanceof Promise ? value.then((v: unknown) => this.objectResult(conn, v)) : this.objectResult(conn, value);
     }
     // Python's fallbacks for names the object does not expose.
     if (method === "#GETVALUE") return pickleTuple("#RETURN", referent.value);
     if (method === "__repr__") return pickleTuple("#RETURN", referent.methods ? objectRepr(referent) : pyRepr(referent.value));
     if (method === "__str__") return pickleTuple("#RETURN", referent.methods ? objectRepr(referent) : pyStr(referent.value));
     if (referent.methods !== undefined) {
-      const name = referent.prefix + method;
-      await this.pipeline.refusal(this.callOf(conn, name, callArgs), new RpcError("METHOD_NOT_FOUND", `no method ${JSON.stringify(name)}`)).catch(() => {});
-      throw new RpcError("AttributeError", `method ${JSON.stringify(method)} is not exposed`);
+      return this.pipeline.refusal(this.callOf(conn, name, callArgs), new RpcError("METHOD_NOT_FOUND", `no method ${JSON.stringify(name)}`)).then(
+        () => undefined as never,
+        () => {
+          throw new RpcError("AttributeError", `method ${JSON.stringify(method)} is not exposed`);
+        },
+      );
     }
     return pickleTuple("#RETURN", callValueMethod(referent.value, method, callArgs));
+  }
+
+  /** A referent method's answer: a class instance or ref() object goes back as a proxy. */
+  private objectResult(conn: PyManagerConnection, value: unknown): PickleTuple {
+    return byReference(value) ? this.proxyReply(conn, value) : pickleTuple("#RETURN", value);
   }
 
   /**
@@ -267,11 +290,8 @@ export class PyManagerService {
       const entry: MethodEntry = { name, fn: () => fn(value, args, kwargs, conn.signal), self: value, arity: 0 };
       const call = new IncomingCall("pymanager", 0, name, args, conn.peer, undefined, undefined);
       call.entry = entry;
-      const sink = new ReplySink();
-      this.pipeline.dispatch(call, sink);
-      if (!sink.done) return sink.later().then((result) => this.sharedResult(conn, result));
-      if (sink.failed) throw sink.value;
-      return this.sharedResult(conn, sink.value);
+      const result = this.settle(call);
+      return result instanceof Promise ? result.then((r: unknown) => this.sharedResult(conn, r)) : this.sharedResult(conn, result);
     }
     if (method === "#GETVALUE" && face.value !== undefined) return pickleTuple("#RETURN", face.value(value));
     if (method === "__repr__" || method === "__str__") return pickleTuple("#RETURN", face.repr(value));
@@ -303,7 +323,9 @@ function kwargsOf(kwds: unknown): Record<string, unknown> | null | undefined {
   if (kwds === null || kwds === undefined) return null;
   if (kwds instanceof Map) return kwds.size === 0 ? null : undefined;
   if (typeof kwds !== "object" || Array.isArray(kwds)) return undefined;
-  return Object.keys(kwds).length === 0 ? null : (kwds as Record<string, unknown>);
+  // The first own key decides, with no array of keys made for every request (almost all have none).
+  for (const key in kwds) if (Object.prototype.hasOwnProperty.call(kwds, key)) return kwds as Record<string, unknown>;
+  return null;
 }
 
 /** A class instance, or an object marked with ref(): held as an object with methods, not copied. */

@@ -382,6 +382,25 @@ describe("decodePickle: limits", () => {
     throwsRpc("RESOURCE_EXHAUSTED", () => decodePickle(nestedDicts(65)), /maxDepth 64/);
   });
 
+  it("an options object passed again is held to its current settings, even after they changed", () => {
+    const options: { maxDepth: number; maxMemo?: number } = { maxDepth: 10 };
+    assert.doesNotThrow(() => decodePickle(nestedLists(10), options));
+    throwsRpc("RESOURCE_EXHAUSTED", () => decodePickle(nestedLists(11), options), /maxDepth 10/);
+    options.maxDepth = 5;
+    throwsRpc("RESOURCE_EXHAUSTED", () => decodePickle(nestedLists(6), options), /maxDepth 5/);
+    options.maxDepth = 20;
+    assert.doesNotThrow(() => decodePickle(nestedLists(20), options));
+    options.maxMemo = 0;
+    assert.throws(() => decodePickle(nestedLists(2), options), /maxMemo must be a positive integer, got 0/);
+    // Two objects used in turn (a process that is both a manager server and a client) keep their own limits.
+    const shallow = { maxDepth: 3 };
+    const deep = { maxDepth: 30 };
+    for (let i = 0; i < 3; i++) {
+      throwsRpc("RESOURCE_EXHAUSTED", () => decodePickle(nestedLists(4), shallow), /maxDepth 3/);
+      assert.doesNotThrow(() => decodePickle(nestedLists(30), deep));
+    }
+  });
+
   it("measures the depth of a graph that grew after its parts were nested", () => {
     // A = [] (memo 0), nested 40 deep; then A grows 40 lists deeper through the memo.
     const crafted = p("]\x940", "]".repeat(40), "h\x00a", "a".repeat(39), "h\x00", "]".repeat(40), "a".repeat(40), "0.");
@@ -426,6 +445,16 @@ describe("decodePickle: limits", () => {
 });
 
 describe("encodePickle", () => {
+  it("leaves headroom zero bytes before the pickle when asked, and none on the next call", () => {
+    const value = pickleTuple("#RETURN", [1, "two", null]);
+    const plain = encodePickle(value);
+    const roomy = encodePickle(value, { headroom: 4 });
+    assert.deepEqual(roomy, new Uint8Array([0, 0, 0, 0, ...plain]));
+    assert.deepEqual(encodePickle(value), plain);
+    assert.throws(() => encodePickle(value, { headroom: 65 }), /headroom must be an integer from 0 to 64, got 65/);
+    assert.throws(() => encodePickle(value, { headroom: -1 }), /headroom must be an integer from 0 to 64, got -1/);
+  });
+
   it("asciiAsNativeStr writes all-ASCII text as Python 2's str at protocol 2 only; other text stays unicode", () => {
     const native = Buffer.from(encodePickle(["abc", "été"], { protocol: 2, asciiAsNativeStr: true }));
     assert.ok(native.includes(Buffer.from([0x55, 3, ...Buffer.from("abc")])), "SHORT_BINSTRING 'abc'");

@@ -36,10 +36,18 @@ export interface PickleEncodeOptions {
    * it went. @default false
    */
   asciiAsNativeStr?: boolean;
+  /**
+   * Zero bytes to leave before the pickle in the returned buffer, for a frame header the
+   * caller fills in, so a framed message is made with one allocation and no copy. @default 0
+   */
+  headroom?: number;
 }
 
 /** Defaults of {@link PickleEncodeOptions}. */
 export const PICKLE_ENCODE_DEFAULTS = Object.freeze({ protocol: 4 as 2 | 3 | 4, maxDepth: 64 });
+
+/** Room for any frame header (multiprocessing.connection's is 4 or 12 bytes). */
+const MAX_HEADROOM = 64;
 
 /** CPython writes list, dict and set items in batches of this many (pickle.py _BATCHSIZE). */
 const BATCH = 1000;
@@ -68,6 +76,10 @@ export function encodePickle(value: unknown, options?: PickleEncodeOptions): Uin
     throw new RangeError(`PickleEncodeOptions.protocol must be 2, 3 or 4, got ${String(protocol)}`);
   }
   const maxDepth = options?.maxDepth ?? PICKLE_ENCODE_DEFAULTS.maxDepth;
+  const headroom = options?.headroom ?? 0;
+  if (!Number.isSafeInteger(headroom) || headroom < 0 || headroom > MAX_HEADROOM) {
+    throw new RangeError(`PickleEncodeOptions.headroom must be an integer from 0 to ${MAX_HEADROOM}, got ${String(headroom)}`);
+  }
   // The encoder recurses once per level: the bound keeps it far from the call-stack limit.
   if (!Number.isSafeInteger(maxDepth) || maxDepth < 1 || maxDepth > MAX_DEPTH_LIMIT) {
     throw new RangeError(`PickleEncodeOptions.maxDepth must be an integer from 1 to ${MAX_DEPTH_LIMIT}, got ${String(maxDepth)}`);
@@ -78,7 +90,7 @@ export function encodePickle(value: unknown, options?: PickleEncodeOptions): Uin
   const e: Encoder = { w: reuse ? sharedWriter : new PickleWriter(), protocol, maxDepth, nativeStr: protocol === 2 && options?.asciiAsNativeStr === true };
   writerBusy = true;
   try {
-    e.w.reset();
+    e.w.reset(headroom);
     e.w.byte(op.PROTO);
     e.w.byte(protocol);
     save(e, value, 0);

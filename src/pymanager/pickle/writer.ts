@@ -49,9 +49,10 @@ export class PickleWriter {
   private data = new DataView(this.buf.buffer);
   private len = 0;
 
-  /** Starts a new pickle; the buffer is kept, so a reused writer rarely allocates. */
-  reset(): void {
-    this.len = 0;
+  /** Starts a new pickle after `headroom` zero bytes; the buffer is kept, so a reused writer rarely allocates. */
+  reset(headroom = 0): void {
+    this.buf.fill(0, 0, headroom);
+    this.len = headroom;
   }
 
   /** Ends a pickle: a buffer grown past RETAIN_BYTES is dropped. */

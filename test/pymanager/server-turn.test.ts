@@ -1,0 +1,117 @@
+/**
+ * The manager server's per-operation path: a referent method that answers in the same turn
+ * is answered without a Promise, yet its handler still runs as the call's context(), its
+ * errors still reach the client, and the idle limit, now one timer that checks the last
+ * read or write, still closes only a silent connection.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { context } from "../../src/core/context.js";
+import type { CallLogEntry } from "../../src/core/call-log.js";
+import { RpcError } from "../../src/core/errors.js";
+import { silentLogger } from "../../src/core/logger.js";
+import { connectPyManager, type PyManagerObject } from "../../src/pymanager/client.js";
+import { listenPyManager, type PyManagerListener } from "../../src/pymanager/listener.js";
+import { pipelineFor } from "../helpers/pipeline.js";
+import { rejection, until, within } from "../helpers/bounded.js";
+
+const authkey = Buffer.from("password");
+const local = { scheme: "tcp" as const, host: "127.0.0.1", port: 0 };
+
+function addressOf(listener: PyManagerListener): { scheme: "tcp"; host: string; port: number } {
+  return { scheme: "tcp", host: "127.0.0.1", port: Number(listener.url.slice(listener.url.lastIndexOf(":") + 1)) };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+const api = {
+  counter: {
+    /** Answers in the same turn, from its context(). */
+    who(): string {
+      const call = context();
+      return `${call.protocol} ${call.method} ${call.peer.address}`;
+    },
+    /** Answers after an await, still from its context(). */
+    async later(ms: number): Promise<string> {
+      await sleep(ms);
+      return `${context().protocol} ${context().method}`;
+    },
+    fail(): never {
+      throw new RpcError("KeyError", "no such key");
+    },
+  },
+};
+
+describe("the manager server's per-operation path", () => {
+  let listener: PyManagerListener;
+  const log: CallLogEntry[] = [];
+  before(async () => {
+    listener = await listenPyManager(local, pipelineFor(api, { callLog: (entry) => void log.push(entry) }), { authkey, logger: silentLogger, idleTimeoutMs: 300 });
+  });
+  after(() => listener.close());
+
+  /** Runs `use` with a held `counter` object of a fresh client, closed afterwards. */
+  async function withCounter(maxStreams: number | undefined, use: (counter: PyManagerObject) => Promise<void>): Promise<void> {
+    const client = await connectPyManager(addressOf(listener), { authkey, maxStreams });
+    try {
+      await use(await client.object("counter"));
+    } finally {
+      client.close();
+    }
+  }
+
+  it("a referent method that answers in the same turn runs as the call's context()", async () => {
+    await withCounter(undefined, async (counter) => {
+      assert.equal(await within(counter.call("who"), 5000, "who"), "pymanager counter.who 127.0.0.1");
+    });
+  });
+
+  it("a referent method that awaits keeps its context() after the await", async () => {
+    await withCounter(undefined, async (counter) => {
+      assert.equal(await within(counter.call("later", [5]), 5000, "later"), "pymanager counter.later");
+    });
+  });
+
+  it("a referent method that throws in the same turn reaches the client as its error, and the stream keeps answering", async () => {
+    await withCounter(1, async (counter) => {
+      const error = await rejection(counter.call("fail"), 5000, "fail");
+      assert.equal(error.code, "KeyError");
+      assert.match(error.message, /no such key/);
+      assert.equal(await within(counter.call("who"), 5000, "who after the error"), "pymanager counter.who 127.0.0.1");
+    });
+  });
+
+  it("a method the object does not expose fails that call alone with AttributeError, and the call log hears METHOD_NOT_FOUND", async () => {
+    await withCounter(1, async (counter) => {
+      const error = await rejection(counter.call("nope"), 5000, "nope");
+      assert.equal(error.code, "AttributeError");
+      assert.match(error.message, /method "nope" is not exposed/);
+      assert.ok(log.some((e) => e.method === "counter.nope" && e.outcome === "METHOD_NOT_FOUND" && e.protocol === "pymanager"), JSON.stringify(log));
+      assert.equal(await within(counter.call("who"), 5000, "who after the refusal"), "pymanager counter.who 127.0.0.1");
+      assert.ok(log.some((e) => e.method === "counter.who" && e.outcome === "ok"), "a served call is logged ok");
+    });
+  });
+
+  it("a connection that calls more often than idleTimeoutMs stays open; silent that long, it is closed", async () => {
+    await withCounter(1, async (counter) => {
+      await counter.call("who");
+      const streams = listener.connections;
+      assert.ok(streams >= 1, "the object's stream is open");
+      // Three idle periods of calls 100 ms apart: a timer that ignored activity would close it.
+      for (let i = 0; i < 9; i++) {
+        await sleep(100);
+        await within(counter.call("who"), 5000, `call ${i}`);
+        assert.equal(listener.connections, streams, `still open after ${(i + 1) * 100} ms of calls`);
+      }
+      const silentFrom = Date.now();
+      await until(5000, "the silent stream closed by the server", () => listener.connections < streams);
+      assert.ok(Date.now() - silentFrom >= 250, `closed ${Date.now() - silentFrom} ms after the last call, before idleTimeoutMs 300`);
+    });
+  });
+
+  it("a call that runs longer than idleTimeoutMs is answered, not cut by the idle limit", async () => {
+    await withCounter(1, async (counter) => {
+      assert.equal(await within(counter.call("later", [700]), 5000, "a 700 ms call"), "pymanager counter.later");
+    });
+  });
+});
