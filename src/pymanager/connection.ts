@@ -162,14 +162,16 @@ export class PyManagerSocket implements PyManagerConnection {
     } catch (error) {
       const message = (error as Error).message;
       this.logger.warn(`${this.where()}: ${message}`);
-      if (this.stream && REFUSED_GLOBAL.test(message)) {
-        // A call naming a Python function (sort's key=len): the frame was read whole, so the
-        // stream is still in step and only this call fails, as a TypeError the client can catch.
+      if (REFUSED_GLOBAL.test(message)) {
+        // A call naming a Python function (sort's key=len, Barrier(action=f) on create's
+        // one-shot connection): the frame was read whole, so a stream is still in step and
+        // only this call fails, as a TypeError the client can catch.
         this.send(errorReply(new RpcError("TypeError", `${message}: this server runs no Python code, so a Python callable cannot be sent to it`)));
-        return;
+        if (this.stream) return;
+      } else {
+        // Any other refused pickle ends the connection: after it the peer's intent is unknown.
+        this.send(tracebackReply(message));
       }
-      // Any other refused pickle ends the connection: after it the peer's intent is unknown.
-      this.send(tracebackReply(message));
       this.socket.end();
       this.close();
       return;
