@@ -15,6 +15,7 @@ import type { PyManagerConnection, PyManagerReply, PyManagerService } from "./se
 import { answerChallenge, FAILURE, HANDSHAKE_FRAME_BYTES, isWelcome, makeChallenge, verifyResponse, WELCOME } from "./auth.js";
 import { PyFrameReader, pyFrame } from "./framing.js";
 import { rebuildProxy } from "./proxy-argument.js";
+import { ARRAY_GLOBALS } from "./array-value.js";
 import type { QuickAck } from "./quickack.js";
 
 /** Limits of one connection (documented with their defaults on PyManagerListenOptions). */
@@ -32,12 +33,14 @@ const MAX_QUEUED_REQUESTS = 16;
 /**
  * Globals a request may name: a Token (get_methods' argument), RemoteError and the proxy
  * classes as inert records, a proxy passed as an argument (`m.Condition(lock)`) as the
- * object it names, and `range`, which `manager.list(range(10))` sends, as the list it stands for.
+ * object it names, `range`, which `manager.list(range(10))` sends, as the list it stands for,
+ * and `array.array` (a shared Array's slice assignment) as a PyArray.
  */
 const MANAGER_RECORDS = recordGlobals(["Token", "RemoteError", "AutoProxy", "AcquirerProxy"].map((name) => `multiprocessing.managers.${name}`));
 const REQUEST_GLOBALS = {
   "multiprocessing.managers": { ...MANAGER_RECORDS["multiprocessing.managers"], RebuildProxy: rebuildProxy },
   builtins: { range: rangeList },
+  array: ARRAY_GLOBALS,
 };
 
 /** How the decoder refuses a global outside the allow-list. */

@@ -15,6 +15,7 @@ import { SharedDict, SharedList, SharedNamespace, SharedValue } from "./shared/c
 import { SharedCondition, SharedEvent, SharedLock, SharedSemaphore } from "./shared/locks.js";
 import { SharedQueue } from "./shared/queue.js";
 import { SharedArray } from "./shared/array.js";
+import { isTextTypecode, PyArray } from "./array-value.js";
 import { SharedBarrier } from "./shared/barrier.js";
 import { arg, pyInt, pySeconds, type Kwargs, type PyFace } from "./face.js";
 import { ARRAY_FACE, BARRIER_FACE } from "./faces-more.js";
@@ -57,7 +58,9 @@ const SYNC_TYPES: ReadonlyMap<string, Factory> = new Map<string, Factory>([
   ["Array", (args, kwargs) => {
     const typecode = arg(args, kwargs, 0, "typecode", undefined);
     if (typeof typecode !== "string") throw new RpcError("TypeError", "Array() needs a typecode, such as 'i' or 'd'");
-    return new SharedArray(typecode, iterableOf(arg(args, kwargs, 1, "sequence", [])));
+    const sequence = arg(args, kwargs, 1, "sequence", []);
+    if (typeof sequence === "string" && !isTextTypecode(typecode)) throw new RpcError("TypeError", `cannot use a str to initialize an array with typecode '${typecode}'`);
+    return new SharedArray(typecode, sequence instanceof PyArray ? [...sequence.items] : iterableOf(sequence));
   }],
   ["dict", (args, kwargs) => {
     const d = new SharedDict();
