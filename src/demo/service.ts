@@ -9,7 +9,7 @@ import { memoryState, type DemoState, type Maybe } from "./store-backend.js";
 import { balanceData, requireName, requireSafeInteger } from "./validate.js";
 import { describeMethod } from "../core/method-doc.js";
 import { add, divide, get_uname, multiply, search, subtract } from "./seed-functions.js";
-import { SharedQueue } from "../pymanager/shared/queue.js";
+import { SharedQueue, type ExternalQueue } from "../pymanager/shared/queue.js";
 
 /**
  * A fresh demo service with its own empty state:
@@ -28,14 +28,14 @@ import { SharedQueue } from "../pymanager/shared/queue.js";
  * - one shared queue: `get_queue()` answers it to Python's manager clients as a proxy, so the
  *   remote-queue example of Python's documentation runs against the demo, and
  *   `queue.put(item)`, `queue.get(timeoutMs?)`, `queue.size()` reach the same queue from any
- *   protocol. It lives in process memory, whatever `state` is.
+ *   protocol.
  *
- * The keys and counters live in `state`: process memory by default, or a store shared by
- * every instance (`farcall serve --store nats://...`), where the methods answer Promises.
+ * The keys, counters and queue live in `state`: process memory by default, or a store shared
+ * by every instance (`farcall serve --store nats://...`), where the methods answer Promises.
  */
 export function createDemoService(state: DemoState = memoryState()) {
   const { store, counters } = state;
-  const jobs = new SharedQueue();
+  const jobs = state.queue ?? new SharedQueue();
   const service = {
     get(key: string): Maybe<unknown> {
       // null, not undefined: the answer a caller expects from any protocol (Python's None).
@@ -86,11 +86,11 @@ export function createDemoService(state: DemoState = memoryState()) {
       get(timeoutMs?: number): Promise<unknown> {
         return jobs.get({ timeoutMs });
       },
-      size(): number {
+      size(): Maybe<number> {
         return jobs.qsize();
       },
     },
-    get_queue(): SharedQueue {
+    get_queue(): SharedQueue | ExternalQueue {
       return jobs;
     },
   };

@@ -1,6 +1,7 @@
 /**
  * The demo's keys and counters in a NATS JetStream key-value bucket, shared by every
- * instance of the service (`farcall serve --store nats://host:4222/bucket`).
+ * instance of the service (`farcall serve --store nats://host:4222/bucket`); its queue is in
+ * a work-queue stream beside it (queue-nats.ts).
  *
  * Counters stay exact however many instances write at once: an add reads the counter's
  * entry, then writes the new value on condition that the entry's revision is still the one
@@ -18,6 +19,7 @@ import { openNats } from "../nats/connection.js";
 import { loadNatsKv } from "../nats/loader.js";
 import type { NatsOptions } from "../nats/options.js";
 import { MAX_ENTRIES } from "./limits.js";
+import { openNatsQueue, type NatsQueue } from "./queue-nats.js";
 import type { CountersBackend, DemoState, KeyValueBackend } from "./store-backend.js";
 
 /** The bucket used when the store URL names none. */
@@ -173,7 +175,7 @@ async function compareAndSet<T>(kv: KV, key: string, what: string, step: (entry:
 
 /**
  * Opens (creating if needed) the bucket named by `url` (`nats://host:4222/bucket`, default
- * bucket "farcall") as the demo's state.
+ * bucket "farcall") and its queue's stream as the demo's state.
  * @throws RpcError UNAVAILABLE when NATS cannot be reached, JetStream is not enabled or the
  *   optional packages are missing; UNAUTHENTICATED when NATS refuses the credentials.
  */
@@ -189,9 +191,17 @@ export async function openNatsState(url: string, options: NatsOptions = {}, time
     await nc.close();
     throw new RpcError("UNAVAILABLE", `cannot open the JetStream bucket ${JSON.stringify(bucket)} at ${formatNatsUrl(address)} (is JetStream enabled, nats-server -js?): ${(err as Error).message}`, undefined, { cause: err });
   }
+  let queue: NatsQueue;
+  try {
+    queue = await openNatsQueue(nc, bucket);
+  } catch (err) {
+    await nc.close();
+    throw err;
+  }
   return {
     store: new NatsKeyValueStore(kv),
     counters: new NatsCounters(kv),
+    queue,
     close: () => nc.drain(),
   };
 }

@@ -13,14 +13,14 @@ import type { MethodInfo } from "../core/dispatcher.js";
 import { RpcError } from "../core/errors.js";
 import { SharedDict, SharedList, SharedNamespace, SharedValue } from "./shared/containers.js";
 import { SharedCondition, SharedEvent, SharedLock, SharedSemaphore } from "./shared/locks.js";
-import { SharedQueue } from "./shared/queue.js";
+import { isExternalQueue, SharedQueue } from "./shared/queue.js";
 import { SharedArray } from "./shared/array.js";
 import { isTextTypecode, PyArray } from "./array-value.js";
 import { SharedBarrier } from "./shared/barrier.js";
 import { arg, pyInt, pySeconds, type Kwargs, type PyFace } from "./face.js";
 import { ARRAY_FACE, BARRIER_FACE } from "./faces-more.js";
 import { DICT_FACE, ITERATOR_FACE, iterableOf, KeyIterator, LIST_FACE, NAMESPACE_FACE, VALUE_FACE } from "./faces-data.js";
-import { CONDITION_FACE, EVENT_FACE, LOCK_FACE, QUEUE_FACE, SEMAPHORE_FACE } from "./faces-sync.js";
+import { CONDITION_FACE, EVENT_FACE, EXTERNAL_QUEUE_FACE, LOCK_FACE, QUEUE_FACE, SEMAPHORE_FACE } from "./faces-sync.js";
 
 /** `proxied` reads a proxy argument (`m.Condition(lock)`) as the shared object it stands for, or undefined. */
 type Factory = (args: unknown[], kwargs: Kwargs, proxied: (value: unknown) => object | undefined) => object;
@@ -99,6 +99,7 @@ export function faceOf(value: unknown): PyFace<object> | undefined {
   if (typeof value !== "object" || value === null) return undefined;
   let face: PyFace<never> | undefined;
   if (value instanceof SharedQueue) face = QUEUE_FACE;
+  else if (isExternalQueue(value)) face = EXTERNAL_QUEUE_FACE;
   else if (value instanceof SharedDict) face = DICT_FACE;
   else if (value instanceof SharedList) face = LIST_FACE;
   else if (value instanceof SharedLock) face = LOCK_FACE;
