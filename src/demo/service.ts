@@ -8,6 +8,8 @@ import { sleep } from "./sleep.js";
 import { memoryState, type DemoState, type Maybe } from "./store-backend.js";
 import { balanceData, requireName, requireSafeInteger } from "./validate.js";
 import { describeMethod } from "../core/method-doc.js";
+import { currentCall } from "../core/context.js";
+import { RpcError } from "../core/errors.js";
 import { add, divide, get_uname, multiply, search, subtract } from "./seed-functions.js";
 import { SharedQueue, type ExternalQueue } from "../pymanager/shared/queue.js";
 
@@ -91,6 +93,12 @@ export function createDemoService(state: DemoState = memoryState()) {
       },
     },
     get_queue(): SharedQueue | ExternalQueue {
+      const protocol = currentCall()?.protocol;
+      // Only the manager protocol turns the queue into a proxy; anywhere else it would go out
+      // as a copy of its fields (or not at all), which no caller can use.
+      if (protocol !== undefined && protocol !== "pymanager") {
+        throw new RpcError("INVALID_REQUEST", `get_queue() answers a queue proxy, which only Python's manager clients can hold; over ${protocol} use queue.put(item), queue.get(timeoutMs) and queue.size()`);
+      }
       return jobs;
     },
   };

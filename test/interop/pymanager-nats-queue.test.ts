@@ -18,7 +18,7 @@ const python = findPython3("NATS-shared demo queue tests");
 const QUEUE_OPS = fileURLToPath(new URL("../fixtures/pymanager/queue_ops.py", import.meta.url));
 const WAIT_MS = 60_000;
 
-type Demo = { queue: { put(item: unknown): void; get(timeoutMs?: number): unknown; size(): number } };
+type Demo = { get_queue(): unknown; queue: { put(item: unknown): void; get(timeoutMs?: number): unknown; size(): number } };
 
 interface Instance {
   process: TestProcess;
@@ -72,6 +72,8 @@ describe("the demo's queue shared through NATS by two instances", { skip: skip !
       assert.equal(await within(Promise.resolve(onA.queue.size()), WAIT_MS, "size() while a get waits"), 0);
       const other = await ops(a, "qsize");
       assert.equal(other.stdout, "qsize 0 True\ndone\n");
+      // get_queue() is for Python's proxies; the other protocols reach the queue through queue.*.
+      await assert.rejects(Promise.resolve(onB.get_queue()), { code: "INVALID_REQUEST", message: /only Python's manager clients can hold; over farcall\/1 use queue\.put/ });
       await onB.queue.put({ from: "typescript" });
       assert.equal(await getter.line(), "got {'from': 'typescript'}");
     } finally {
