@@ -31,6 +31,8 @@ export const NATS_QUEUE_LIMITS = Object.freeze({
 /** The shortest pull JetStream's client allows, and the longest one pull waits before the next. */
 const MIN_PULL_MS = 1_000;
 const MAX_PULL_MS = 30_000;
+/** The pause before pulling again after a pull that ended long before its time. */
+const EARLY_RETRY_MS = 100;
 /** The durable consumer every instance's getters share. */
 const CONSUMER = "getters";
 
@@ -110,6 +112,7 @@ export class NatsQueue implements ExternalQueue {
       if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new RpcError("CANCELLED", "the get was cancelled");
       const left = deadline - Date.now();
       if (left <= 0) throw queueEmpty();
+      const pulled = Date.now();
       const pull = this.consumer.next({ expires: Math.min(Math.max(left, MIN_PULL_MS), MAX_PULL_MS) });
       let outcome: JsMsg | null | typeof GAVE_UP;
       try {
@@ -122,7 +125,12 @@ export class NatsQueue implements ExternalQueue {
         pull.then((late) => late?.nak(), () => undefined);
         continue;
       }
-      if (outcome === null) continue;
+      if (outcome === null) {
+        // A pull the server ended early (its line of waiting pulls was full, say) is not
+        // retried at once: a loop of instant refusals would spin.
+        if (Date.now() - pulled < MIN_PULL_MS / 2) await new Promise((resolve) => setTimeout(resolve, Math.min(EARLY_RETRY_MS, Math.max(0, deadline - Date.now()))));
+        continue;
+      }
       try {
         // Confirmed, so no other getter is handed it again.
         await outcome.ackAck();
