@@ -10,11 +10,12 @@ import { close, connect } from "../../src/index.js";
 import { within } from "../helpers/bounded.js";
 import { natsServerMissing, startNatsServer, type NatsServer } from "../helpers/nats.js";
 import { spawnNode, type TestProcess } from "../helpers/processes.js";
-import { findPython3, runPython, startPython } from "../fixtures/pymanager/python-run.js";
+import { findPyenv, findPython3, runPython, startPython } from "../fixtures/pymanager/python-run.js";
 import { fileURLToPath } from "node:url";
 
 const skip = natsServerMissing("NATS-shared demo queue tests");
 const python = findPython3("NATS-shared demo queue tests");
+const PYTHONS = [["2.7", findPyenv("2.7", "NATS-shared demo queue tests")], ["3.13", findPyenv("3.13", "NATS-shared demo queue tests")]] as const;
 const QUEUE_OPS = fileURLToPath(new URL("../fixtures/pymanager/queue_ops.py", import.meta.url));
 const WAIT_MS = 60_000;
 
@@ -34,7 +35,11 @@ async function startInstance(store: string): Promise<Instance> {
 }
 
 function ops(instance: Instance, ...operations: string[]) {
-  return runPython(python!, [QUEUE_OPS, "127.0.0.1", instance.port, ...operations], WAIT_MS);
+  return opsWith(python!, instance, ...operations);
+}
+
+function opsWith(exe: string, instance: Instance, ...operations: string[]) {
+  return runPython(exe, [QUEUE_OPS, "127.0.0.1", instance.port, ...operations], WAIT_MS);
 }
 
 describe("the demo's queue shared through NATS by two instances", { skip: skip !== undefined || python === undefined }, () => {
@@ -107,6 +112,16 @@ describe("the demo's queue shared through NATS by two instances", { skip: skip !
       return run.stdout.match(/^drained(.*)$/m)![1]!.trim().split(" ").filter((s) => s !== "");
     });
     assert.deepEqual([...taken].sort(), [...items].sort());
+  });
+
+  it("Python 2.7 and 3.13 clients on the two instances pass items both ways", { skip: PYTHONS.some(([, exe]) => exe === undefined) }, async () => {
+    const [[, py27], [, py313]] = PYTHONS;
+    const fromOld = await opsWith(py27!, a, "put=from-2.7");
+    assert.equal(fromOld.code, 0, fromOld.stderr);
+    const toNew = await opsWith(py313!, b, "get=10", "put=from-3.13");
+    assert.equal(toNew.stdout, "waiting\ngot from-2.7\nput from-3.13\ndone\n", toNew.stderr);
+    const toOld = await opsWith(py27!, a, "get=10");
+    assert.equal(toOld.stdout, "waiting\ngot from-3.13\ndone\n", toOld.stderr);
   });
 
   it("task_done() is refused with a NotImplementedError naming why, and the queue goes on answering", async () => {
