@@ -12,6 +12,8 @@ import { natsServerMissing, startNatsServer, type NatsServer } from "../helpers/
 import { spawnNode, type TestProcess } from "../helpers/processes.js";
 import { findPyenv, findPython3, runPython, startPython } from "../fixtures/pymanager/python-run.js";
 import { fileURLToPath } from "node:url";
+import { connect as natsConnect } from "@nats-io/transport-node";
+import { jetstreamManager } from "@nats-io/jetstream";
 
 const skip = natsServerMissing("NATS-shared demo queue tests");
 const python = findPython3("NATS-shared demo queue tests");
@@ -96,6 +98,31 @@ describe("the demo's queue shared through NATS by two instances", { skip: skip !
     assert.equal(put.code, 0, put.stderr);
     const got = await ops(a, "get=20");
     assert.equal(got.stdout, "waiting\ngot kept\ndone\n");
+  });
+
+  it("an item put after a waiting Python getter was killed is not lost to it: a getter on the other instance takes it", async () => {
+    const nc = await natsConnect({ servers: nats.url });
+    const jsm = await jetstreamManager(nc);
+    const waitingPulls = async () => (await jsm.consumers.info("shared_queue", "getters")).num_waiting;
+    const doomed = startPython(python!, [QUEUE_OPS, "127.0.0.1", a.port, "get=30"], WAIT_MS);
+    try {
+      assert.equal(await doomed.line(), "waiting");
+      // Killed only once its get is a pull waiting at JetStream.
+      const deadline = Date.now() + WAIT_MS;
+      while ((await waitingPulls()) === 0) {
+        assert.ok(Date.now() < deadline, "the getter's pull never waited at JetStream");
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    } finally {
+      await nc.close();
+    }
+    doomed.child.kill("SIGKILL");
+    await doomed.exited;
+    // Its pull may still be waiting at JetStream for up to 30 s: what it receives goes back.
+    const put = await ops(b, "put=survivor");
+    assert.equal(put.code, 0, put.stderr);
+    const got = await ops(b, "get=20");
+    assert.equal(got.stdout, "waiting\ngot survivor\ndone\n", got.stderr);
   });
 
   it("60 items drained by two Python consumers on the two instances are each taken exactly once", async () => {
