@@ -5,9 +5,8 @@
  */
 import { RpcError } from "../core/errors.js";
 import { PickleGlobal } from "./pickle/pickle.js";
-import { pythonTypeOf } from "./pickle/python-types.js";
 import { PySlice } from "./pickle/slice.js";
-import { floatRepr, pyRepr, strRepr } from "./repr.js";
+import { floatRepr, pyRepr, pyTypeOf, strRepr } from "./repr.js";
 import { PyArray, unicodeText } from "./array-value.js";
 import { SharedArray, type ArrayItem } from "./shared/array.js";
 import { SharedBarrier } from "./shared/barrier.js";
@@ -32,23 +31,9 @@ function sliceOf(a: SharedArray, slice: PySlice): PyArray {
   return new PyArray(a.typecode, slice.positions(items.length).map((k) => items[k]!));
 }
 
-/** What `array.array` says of anything but an array on the right of a slice assignment. */
-function typeName(value: unknown): string {
-  if (Array.isArray(value)) return pythonTypeOf(value) === "tuple" ? "tuple" : "list";
-  if (typeof value === "string") return "str";
-  if (value instanceof Uint8Array) return pythonTypeOf(value) === "bytearray" ? "bytearray" : "bytes";
-  if (value === null || value === undefined) return "NoneType";
-  if (typeof value === "number") return Number.isInteger(value) ? "int" : "float";
-  if (typeof value === "bigint") return "int";
-  if (typeof value === "boolean") return "bool";
-  if (value instanceof Map) return "dict";
-  if (value instanceof Set) return pythonTypeOf(value) === "frozenset" ? "frozenset" : "set";
-  return "object";
-}
-
 /** `a[slice] = other`, with `array.array`'s rules: only an array of the same typecode, of the same length for an extended slice. */
 function assignArraySlice(a: SharedArray, slice: PySlice, other: unknown): void {
-  if (!(other instanceof PyArray)) throw new RpcError("TypeError", `can only assign array (not "${typeName(other)}") to array slice`);
+  if (!(other instanceof PyArray)) throw new RpcError("TypeError", `can only assign array (not "${pyTypeOf(other)}") to array slice`);
   if (other.typecode !== a.typecode) throw new RpcError("TypeError", "bad argument type for built-in operation");
   assignSlice(a, slice, [...other.items], "array");
 }

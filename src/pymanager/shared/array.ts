@@ -7,6 +7,7 @@
  */
 import { RpcError } from "../../core/errors.js";
 import { isCharacter, isTextTypecode } from "../array-value.js";
+import { pyTypeOf } from "../repr.js";
 import { MAX_SHARED_ITEMS, tooManyItems } from "./waiters.js";
 
 /** An item: an int (bigint past 2^53), a float, or a one-character string. */
@@ -93,22 +94,15 @@ export class SharedArray {
     const ints = INT_TYPES.get(this.typecode);
     if (ints === undefined) {
       if (typeof value === "bigint") return this.typecode === "f" ? Math.fround(Number(value)) : Number(value);
-      if (typeof value !== "number" && typeof value !== "boolean") throw new RpcError("TypeError", `must be real number, not ${typeName(value)}`);
+      if (typeof value !== "number" && typeof value !== "boolean") throw new RpcError("TypeError", `must be real number, not ${pyTypeOf(value)}`);
       return this.typecode === "f" ? Math.fround(Number(value)) : Number(value);
     }
     if (typeof value === "number" && !Number.isInteger(value)) throw new RpcError("TypeError", "integer argument expected, got float");
-    if (typeof value !== "number" && typeof value !== "bigint" && typeof value !== "boolean") throw new RpcError("TypeError", `an integer is required (got type ${typeName(value)})`);
+    if (typeof value !== "number" && typeof value !== "bigint" && typeof value !== "boolean") throw new RpcError("TypeError", `an integer is required (got type ${pyTypeOf(value)})`);
     const n = BigInt(value);
     const [name, min, max] = ints;
     if (n < min) throw new RpcError("OverflowError", `${name} is less than minimum`);
     if (n > max) throw new RpcError("OverflowError", `${name} is greater than maximum`);
     return Number.isSafeInteger(Number(n)) ? Number(n) : n;
   }
-}
-
-function typeName(value: unknown): string {
-  if (value === null || value === undefined) return "NoneType";
-  if (typeof value === "string") return "str";
-  if (Array.isArray(value)) return "list";
-  return typeof value;
 }
