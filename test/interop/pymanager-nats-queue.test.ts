@@ -125,6 +125,24 @@ describe("the demo's queue shared through NATS by two instances", { skip: skip !
     assert.equal(got.stdout, "waiting\ngot survivor\ndone\n", got.stderr);
   });
 
+  it("values keep their types through the stream: Python's tuple, frozenset, bytearray, datetime and big int for Python, bigint and Map for TypeScript", async () => {
+    const put = await ops(a, "put_typed");
+    assert.equal(put.code, 0, put.stderr);
+    const got = await ops(b, "get_typed=10");
+    assert.equal(got.stdout, "got typed ((1, 'x'), frozenset({2}), bytearray(b'ab'), {(1, 2): [3]}, datetime.datetime(2024, 1, 2, 3, 4, 5, 6), 1180591620717411303424) " +
+      "['tuple', 'frozenset', 'bytearray', 'dict', 'datetime', 'int']\ndone\n", got.stderr);
+    const onA = await connect<Demo>(a.tcp, { logger: false });
+    const onB = await connect<Demo>(b.tcp, { logger: false });
+    try {
+      const value = { n: 10n, m: new Map([[1, "one"]]), at: new Date(0) };
+      await onA.queue.put(value);
+      assert.deepEqual(await onB.queue.get(10_000), value);
+      await assert.rejects(Promise.resolve(onB.queue.get(-1)), { code: "INVALID_PARAMS", message: /timeoutMs must be a non-negative number/ });
+    } finally {
+      await Promise.all([close(onA), close(onB)]);
+    }
+  });
+
   it("60 items drained by two Python consumers on the two instances are each taken exactly once", async () => {
     const items = Array.from({ length: 60 }, (_, i) => `item${i}`);
     const onA = await connect<Demo>(a.tcp, { logger: false });
