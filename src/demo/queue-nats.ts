@@ -9,18 +9,16 @@
  * that gives up earlier (its timeout, its caller gone) leaves its pull behind, and an item
  * that pull receives is handed back (`nak`) at once, for the next getter: none is lost to a
  * caller that left. `task_done()`/`join()` are refused: no instance sees every item's end.
- * An item holding Python's own types is stored as a pickle, any other as msgpack, so each
- * side gets back the types it put.
+ * Items are stored as the demo's keys are (stored-value.ts), so each side gets back the
+ * types it put.
  */
 import type { Consumer, JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { createMsgpackCodec } from "../codecs/msgpack.js";
 import { RpcError } from "../core/errors.js";
 import { loadNatsJetStream } from "../nats/loader.js";
-import { decodePickle, encodePickle, PickleGlobal } from "../pymanager/pickle/pickle.js";
-import { FixedOffset, pythonTypeOf, Timedelta } from "../pymanager/pickle/python-types.js";
 import { EXTERNAL_QUEUE, type ExternalQueue } from "../pymanager/shared/queue.js";
 import { signalOf, timeoutOf, type BlockingOptions } from "../pymanager/shared/waiters.js";
+import { decodeStored, encodeStored } from "./stored-value.js";
 
 /** Limits of the stream this queue creates (an existing stream keeps its own). */
 export const NATS_QUEUE_LIMITS = Object.freeze({
@@ -40,42 +38,6 @@ const EARLY_RETRY_MS = 100;
 /** The durable consumer every instance's getters share. */
 const CONSUMER = "getters";
 
-const codec = createMsgpackCodec({ maxDepth: 64 });
-/** How an item is stored: its first byte says which encoding follows. */
-const MSGPACK = 0;
-const PICKLE = 1;
-const MAX_ITEM_DEPTH = 64;
-
-/**
- * True when `value` holds a Python type JavaScript has none of its own for (a tuple,
- * frozenset, bytearray, date, a datetime's microseconds and offset, a timedelta), which only
- * a pickle keeps: a Python client gets back the types it put. Anything else goes as
- * msgpack, which keeps JavaScript's (a bigint stays a bigint, a Map a Map).
- */
-function pythonShaped(value: unknown, depth: number): boolean {
-  if (typeof value !== "object" || value === null || depth > MAX_ITEM_DEPTH) return false;
-  if (value instanceof PickleGlobal) throw new RpcError("INVALID_PARAMS", "an array.array cannot be put on a queue shared through NATS: put its items as a list");
-  if (pythonTypeOf(value) !== undefined || value instanceof Timedelta || value instanceof FixedOffset) return true;
-  if (value instanceof Uint8Array || value instanceof Date) return false;
-  const inner = value instanceof Map ? [...value].flat() : value instanceof Set || Array.isArray(value) ? [...(value as Iterable<unknown>)] : Object.values(value);
-  return inner.some((v) => pythonShaped(v, depth + 1));
-}
-
-function encodeItem(item: unknown): Uint8Array {
-  const pickled = pythonShaped(item, 0);
-  const body = pickled ? encodePickle(item) : codec.encode(item);
-  const bytes = new Uint8Array(body.length + 1);
-  bytes[0] = pickled ? PICKLE : MSGPACK;
-  bytes.set(body, 1);
-  return bytes;
-}
-
-function decodeItem(bytes: Uint8Array): unknown {
-  const body = bytes.subarray(1);
-  if (bytes[0] === PICKLE) return decodePickle(body);
-  if (bytes[0] === MSGPACK) return codec.decode(body);
-  throw new RpcError("INTERNAL", `a queue item's format byte is ${bytes[0]}, not one this queue writes`);
-}
 const GAVE_UP: unique symbol = Symbol("gave up");
 
 function queueEmpty(): RpcError {
@@ -126,7 +88,7 @@ export class NatsQueue implements ExternalQueue {
 
   /** Publishes `item` (a stream's bound is not a wait: a full stream fails at once, RESOURCE_EXHAUSTED). */
   async put(item: unknown, _options?: BlockingOptions): Promise<void> {
-    const bytes = encodeItem(item);
+    const bytes = encodeStored(item);
     if (bytes.length > NATS_QUEUE_LIMITS.maxItemBytes) throw new RpcError("RESOURCE_EXHAUSTED", `an item of ${bytes.length} B exceeds the queue's ${NATS_QUEUE_LIMITS.maxItemBytes} B`);
     try {
       await this.js.publish(this.subject, bytes);
@@ -177,7 +139,7 @@ export class NatsQueue implements ExternalQueue {
       } catch (err) {
         throw unavailable(err, "get");
       }
-      return decodeItem(outcome.data);
+      return decodeStored(outcome.data);
     }
   }
 

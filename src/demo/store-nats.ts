@@ -11,7 +11,6 @@
  */
 import type { KV, KvEntry } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { createMsgpackCodec } from "../codecs/msgpack.js";
 import { nextCount } from "./kv-store.js";
 import { RpcError } from "../core/errors.js";
 import { parseNatsUrl, formatNatsUrl } from "../nats/address.js";
@@ -20,6 +19,7 @@ import { loadNatsKv } from "../nats/loader.js";
 import type { NatsOptions } from "../nats/options.js";
 import { MAX_ENTRIES } from "./limits.js";
 import { openNatsQueue, type NatsQueue } from "./queue-nats.js";
+import { decodeStored, encodeStored } from "./stored-value.js";
 import type { CountersBackend, DemoState, KeyValueBackend } from "./store-backend.js";
 
 /** The bucket used when the store URL names none. */
@@ -43,7 +43,6 @@ export const MAX_CAS_ROUNDS = 200;
 /** JetStream's "wrong last sequence" API error: the entry changed since it was read. */
 const WRONG_LAST_SEQUENCE = 10071;
 
-const codec = createMsgpackCodec({ maxDepth: 64 });
 const encoder = new TextEncoder();
 
 function keyOf(prefix: string, name: string): string {
@@ -77,14 +76,14 @@ class NatsKeyValueStore implements KeyValueBackend {
   async get(key: string): Promise<unknown> {
     try {
       const entry = await this.kv.get(keyOf("k.", key));
-      return live(entry) ? codec.decode(entry.value) : undefined;
+      return live(entry) ? decodeStored(entry.value) : undefined;
     } catch (err) {
       throw storeError(err, `get(${JSON.stringify(key)})`);
     }
   }
 
   async put(key: string, value: unknown): Promise<void> {
-    const bytes = codec.encode(value);
+    const bytes = encodeStored(value);
     if (bytes.length > NATS_STORE_LIMITS.maxValueSize) throw new RpcError("RESOURCE_EXHAUSTED", `a value of ${bytes.length} B exceeds the store's ${NATS_STORE_LIMITS.maxValueSize} B`);
     try {
       await this.kv.put(keyOf("k.", key), bytes);
@@ -95,8 +94,8 @@ class NatsKeyValueStore implements KeyValueBackend {
 
   increment(key: string): Promise<number> {
     return compareAndSet(this.kv, keyOf("k.", key), `inc(${JSON.stringify(key)})`, (entry) => {
-      const next = nextCount(key, live(entry) ? codec.decode(entry.value) : undefined);
-      return [next, codec.encode(next)];
+      const next = nextCount(key, live(entry) ? decodeStored(entry.value) : undefined);
+      return [next, encodeStored(next)];
     });
   }
 

@@ -143,6 +143,13 @@ describe("the demo's queue shared through NATS by two instances", { skip: skip !
     }
   });
 
+  it("a value a Python client stores under a key through one instance reads back through the other with its Python types", async () => {
+    const put = await ops(a, "kv_put_typed");
+    assert.equal(put.code, 0, put.stderr);
+    const got = await ops(b, "kv_get_typed");
+    assert.equal(got.stdout, "kv got typed ((1, 'x'), frozenset({2}), bytearray(b'ab')) ['tuple', 'frozenset', 'bytearray']\ndone\n", got.stderr);
+  });
+
   it("60 items drained by two Python consumers on the two instances are each taken exactly once", async () => {
     const items = Array.from({ length: 60 }, (_, i) => `item${i}`);
     const onA = await connect<Demo>(a.tcp, { logger: false });
