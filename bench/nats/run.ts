@@ -15,13 +15,11 @@
  *
  *   node --import tsx bench/nats/run.ts [--seconds=3] [--rounds=2] [--baseline=DIR]
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { fileURLToPath } from "node:url";
+import { children, cpuMsOf, freePort, natsServerBinary, ROOT, start } from "./processes.js";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const flag = (name: string, fallback: number): number => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback);
 const seconds = flag("seconds", Number(process.env.BENCH_SECONDS ?? 3));
 const rounds = flag("rounds", 2);
@@ -29,42 +27,6 @@ const baselineArg = process.argv.find((a) => a.startsWith("--baseline="))?.slice
 const baseline = baselineArg === undefined ? undefined : `${baselineArg.replace(/\/+$/, "")}/`;
 const W1_MAX = 100_000;
 const W2_MAX = 1_000_000;
-
-const children: ChildProcess[] = [];
-process.once("exit", () => children.forEach((c) => c.kill("SIGKILL")));
-
-function natsServerBinary(): string {
-  for (const bin of ["nats-server", "/usr/sbin/nats-server", "/usr/local/bin/nats-server"]) {
-    if (bin.startsWith("/") && !existsSync(bin)) continue;
-    if (spawnSync(bin, ["--version"]).status === 0) return bin;
-  }
-  throw new Error("nats-server is not installed (apt-get install nats-server)");
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-/** Spawns a process and resolves with it once a stdout line matches `ready` (stderr: `readyOnStderr`). */
-function start(cmd: string, args: string[], ready: RegExp, readyOnStderr = false, cwd = ROOT): Promise<{ child: ChildProcess; line: string }> {
-  const child = spawn(cmd, args, { cwd, stdio: ["pipe", "pipe", readyOnStderr ? "pipe" : "inherit"] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = "";
-    (readyOnStderr ? child.stderr! : child.stdout!).setEncoding("utf8").on("data", (d: string) => {
-      out += d;
-      const line = out.split("\n").find((l) => ready.test(l));
-      if (line) resolve({ child, line });
-    });
-    child.once("exit", (code) => reject(new Error(`${cmd} ${args.join(" ")} exited (${code}) before it was ready:\n${out.slice(-2000)}`)));
-  });
-}
 
 /** A farcall instance process listening on `listen` (of the tree at `root`), and the address it announced. */
 async function startInstance(listen: string, root = ROOT): Promise<{ child: ChildProcess; url: string }> {
@@ -88,13 +50,6 @@ function runClient(url: string, workload: "w1" | "w2", root = ROOT): Promise<Cli
     child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
     child.once("exit", (code) => (code === 0 ? resolve(JSON.parse(out) as ClientResult) : reject(new Error(`client ${url} ${workload} exited ${code}`))));
   });
-}
-
-/** CPU time (user + system) a process has used so far, ms. */
-function cpuMsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in USER_HZ (100 on Linux)
 }
 
 /** Busy and total jiffies of all cores together, from /proc/stat. */

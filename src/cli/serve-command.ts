@@ -40,8 +40,9 @@ Options:
                    manager clients; port 0 picks a free port;
                    nats://HOST:PORT/SERVICE to join a service on NATS (start as many
                    instances as needed: NATS spreads the calls among them)
-  --store URL      where the demo service keeps its keys and counters: nats://HOST:PORT/BUCKET
-                   for a NATS JetStream key-value bucket shared by every instance
+  --store URL      where the demo service keeps its keys, counters and queue:
+                   nats://HOST:PORT/BUCKET for a NATS JetStream key-value bucket (and
+                   the work-queue stream BUCKET_queue) shared by every instance
                    (default: process memory)
   --demo-ports T,P the demo's two ports when no --listen is given (default 4343,4344;
                    0 picks a free port)

@@ -8,8 +8,10 @@ import { sleep } from "./sleep.js";
 import { memoryState, type DemoState, type Maybe } from "./store-backend.js";
 import { balanceData, requireName, requireSafeInteger } from "./validate.js";
 import { describeMethod } from "../core/method-doc.js";
+import { currentCall } from "../core/context.js";
+import { RpcError } from "../core/errors.js";
 import { add, divide, get_uname, multiply, search, subtract } from "./seed-functions.js";
-import { SharedQueue } from "../pymanager/shared/queue.js";
+import { SharedQueue, type ExternalQueue } from "../pymanager/shared/queue.js";
 
 /**
  * A fresh demo service with its own empty state:
@@ -28,14 +30,14 @@ import { SharedQueue } from "../pymanager/shared/queue.js";
  * - one shared queue: `get_queue()` answers it to Python's manager clients as a proxy, so the
  *   remote-queue example of Python's documentation runs against the demo, and
  *   `queue.put(item)`, `queue.get(timeoutMs?)`, `queue.size()` reach the same queue from any
- *   protocol. It lives in process memory, whatever `state` is.
+ *   protocol.
  *
- * The keys and counters live in `state`: process memory by default, or a store shared by
- * every instance (`farcall serve --store nats://...`), where the methods answer Promises.
+ * The keys, counters and queue live in `state`: process memory by default, or a store shared
+ * by every instance (`farcall serve --store nats://...`), where the methods answer Promises.
  */
 export function createDemoService(state: DemoState = memoryState()) {
   const { store, counters } = state;
-  const jobs = new SharedQueue();
+  const jobs = state.queue ?? new SharedQueue();
   const service = {
     get(key: string): Maybe<unknown> {
       // null, not undefined: the answer a caller expects from any protocol (Python's None).
@@ -86,11 +88,17 @@ export function createDemoService(state: DemoState = memoryState()) {
       get(timeoutMs?: number): Promise<unknown> {
         return jobs.get({ timeoutMs });
       },
-      size(): number {
+      size(): Maybe<number> {
         return jobs.qsize();
       },
     },
-    get_queue(): SharedQueue {
+    get_queue(): SharedQueue | ExternalQueue {
+      const protocol = currentCall()?.protocol;
+      // Only the manager protocol turns the queue into a proxy; anywhere else it would go out
+      // as a copy of its fields (or not at all), which no caller can use.
+      if (protocol !== undefined && protocol !== "pymanager") {
+        throw new RpcError("INVALID_REQUEST", `get_queue() answers a queue proxy, which only Python's manager clients can hold; over ${protocol} use queue.put(item), queue.get(timeoutMs) and queue.size()`);
+      }
       return jobs;
     },
   };

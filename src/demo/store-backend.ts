@@ -1,11 +1,13 @@
 /**
- * Where the demo service keeps its keys and counters: in process memory by default, or in a
- * store every instance shares (a NATS JetStream key-value bucket, store-nats.ts). Methods
+ * Where the demo service keeps its keys, counters and queue: in process memory by default, or
+ * in a store every instance shares (a NATS JetStream key-value bucket, store-nats.ts, and a
+ * work-queue stream, queue-nats.ts). Methods
  * may answer synchronously (memory) or with a Promise (a networked store); the service
  * passes either through, so the in-memory demo stays synchronous.
  */
 import { MemoryCounters } from "./counters.js";
 import { MemoryKeyValueStore } from "./kv-store.js";
+import type { ExternalQueue } from "../pymanager/shared/queue.js";
 
 /** A value now or later. */
 export type Maybe<T> = T | Promise<T>;
@@ -35,6 +37,8 @@ export interface CountersBackend {
 export interface DemoState {
   readonly store: KeyValueBackend;
   readonly counters: CountersBackend;
+  /** The shared queue every instance serves; absent: one in process memory. */
+  readonly queue?: ExternalQueue;
   /** Releases connections the state holds. */
   close(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 /**
  * The demo's keys and counters in a NATS JetStream key-value bucket, shared by every
- * instance of the service (`farcall serve --store nats://host:4222/bucket`).
+ * instance of the service (`farcall serve --store nats://host:4222/bucket`); its queue is in
+ * a work-queue stream beside it (queue-nats.ts).
  *
  * Counters stay exact however many instances write at once: an add reads the counter's
  * entry, then writes the new value on condition that the entry's revision is still the one
@@ -10,7 +11,6 @@
  */
 import type { KV, KvEntry } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { createMsgpackCodec } from "../codecs/msgpack.js";
 import { nextCount } from "./kv-store.js";
 import { RpcError } from "../core/errors.js";
 import { parseNatsUrl, formatNatsUrl } from "../nats/address.js";
@@ -18,6 +18,8 @@ import { openNats } from "../nats/connection.js";
 import { loadNatsKv } from "../nats/loader.js";
 import type { NatsOptions } from "../nats/options.js";
 import { MAX_ENTRIES } from "./limits.js";
+import { openNatsQueue, type NatsQueue } from "./queue-nats.js";
+import { decodeStored, encodeStored } from "./stored-value.js";
 import type { CountersBackend, DemoState, KeyValueBackend } from "./store-backend.js";
 
 /** The bucket used when the store URL names none. */
@@ -41,7 +43,6 @@ export const MAX_CAS_ROUNDS = 200;
 /** JetStream's "wrong last sequence" API error: the entry changed since it was read. */
 const WRONG_LAST_SEQUENCE = 10071;
 
-const codec = createMsgpackCodec({ maxDepth: 64 });
 const encoder = new TextEncoder();
 
 function keyOf(prefix: string, name: string): string {
@@ -75,14 +76,14 @@ class NatsKeyValueStore implements KeyValueBackend {
   async get(key: string): Promise<unknown> {
     try {
       const entry = await this.kv.get(keyOf("k.", key));
-      return live(entry) ? codec.decode(entry.value) : undefined;
+      return live(entry) ? decodeStored(entry.value) : undefined;
     } catch (err) {
       throw storeError(err, `get(${JSON.stringify(key)})`);
     }
   }
 
   async put(key: string, value: unknown): Promise<void> {
-    const bytes = codec.encode(value);
+    const bytes = encodeStored(value);
     if (bytes.length > NATS_STORE_LIMITS.maxValueSize) throw new RpcError("RESOURCE_EXHAUSTED", `a value of ${bytes.length} B exceeds the store's ${NATS_STORE_LIMITS.maxValueSize} B`);
     try {
       await this.kv.put(keyOf("k.", key), bytes);
@@ -93,8 +94,8 @@ class NatsKeyValueStore implements KeyValueBackend {
 
   increment(key: string): Promise<number> {
     return compareAndSet(this.kv, keyOf("k.", key), `inc(${JSON.stringify(key)})`, (entry) => {
-      const next = nextCount(key, live(entry) ? codec.decode(entry.value) : undefined);
-      return [next, codec.encode(next)];
+      const next = nextCount(key, live(entry) ? decodeStored(entry.value) : undefined);
+      return [next, encodeStored(next)];
     });
   }
 
@@ -173,7 +174,7 @@ async function compareAndSet<T>(kv: KV, key: string, what: string, step: (entry:
 
 /**
  * Opens (creating if needed) the bucket named by `url` (`nats://host:4222/bucket`, default
- * bucket "farcall") as the demo's state.
+ * bucket "farcall") and its queue's stream as the demo's state.
  * @throws RpcError UNAVAILABLE when NATS cannot be reached, JetStream is not enabled or the
  *   optional packages are missing; UNAUTHENTICATED when NATS refuses the credentials.
  */
@@ -189,9 +190,17 @@ export async function openNatsState(url: string, options: NatsOptions = {}, time
     await nc.close();
     throw new RpcError("UNAVAILABLE", `cannot open the JetStream bucket ${JSON.stringify(bucket)} at ${formatNatsUrl(address)} (is JetStream enabled, nats-server -js?): ${(err as Error).message}`, undefined, { cause: err });
   }
+  let queue: NatsQueue;
+  try {
+    queue = await openNatsQueue(nc, bucket);
+  } catch (err) {
+    await nc.close();
+    throw err;
+  }
   return {
     store: new NatsKeyValueStore(kv),
     counters: new NatsCounters(kv),
+    queue,
     close: () => nc.drain(),
   };
 }

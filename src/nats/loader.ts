@@ -9,11 +9,14 @@ import { RpcError } from "../core/errors.js";
 export const NATS_CLIENT_PACKAGE = "@nats-io/transport-node";
 /** The key-value package the demo's JetStream store needs. */
 export const NATS_KV_PACKAGE = "@nats-io/kv";
+/** JetStream itself, which the demo's shared queue (a work-queue stream) needs. */
+export const NATS_JETSTREAM_PACKAGE = "@nats-io/jetstream";
 /** NATS's Services API (ADR-32), which every `nats://` instance registers with and natsInstances() reads. */
 export const NATS_SERVICES_PACKAGE = "@nats-io/services";
 
 type TransportModule = typeof import("@nats-io/transport-node");
 type KvModule = typeof import("@nats-io/kv");
+type JetStreamModule = typeof import("@nats-io/jetstream");
 type ServicesModule = typeof import("@nats-io/services");
 
 /** Imports a package by name; replaced in tests to simulate a missing one. */
@@ -48,6 +51,11 @@ export function loadNatsClient(): Promise<TransportModule> {
 /** NATS JetStream key-value, or UNAVAILABLE naming the package when it is not installed. */
 export function loadNatsKv(): Promise<KvModule> {
   return load<KvModule>(NATS_KV_PACKAGE, "a nats:// store");
+}
+
+/** NATS JetStream, or UNAVAILABLE naming the package when it is not installed. */
+export function loadNatsJetStream(): Promise<JetStreamModule> {
+  return load<JetStreamModule>(NATS_JETSTREAM_PACKAGE, "a nats:// store's shared queue");
 }
 
 /** NATS's Services API, or UNAVAILABLE naming the package when it is not installed. */

@@ -17,6 +17,7 @@ import type { PyManagerConnection, PyManagerReply, PyManagerService } from "./se
 import { answerChallenge, FAILURE, HANDSHAKE_FRAME_BYTES, isWelcome, makeChallenge, verifyResponse, WELCOME } from "./auth.js";
 import { FRAME_HEADROOM, framed, PyFrameReader, pyFrame } from "./framing.js";
 import { rebuildProxy } from "./proxy-argument.js";
+import { ARRAY_GLOBALS } from "./array-value.js";
 import type { QuickAck } from "./quickack.js";
 
 /** Limits of one connection (documented with their defaults on PyManagerListenOptions). */
@@ -34,12 +35,14 @@ const MAX_QUEUED_REQUESTS = 16;
 /**
  * Globals a request may name: a Token (get_methods' argument), RemoteError and the proxy
  * classes as inert records, a proxy passed as an argument (`m.Condition(lock)`) as the
- * object it names, and `range`, which `manager.list(range(10))` sends, as the list it stands for.
+ * object it names, `range`, which `manager.list(range(10))` sends, as the list it stands for,
+ * and `array.array` (a shared Array's slice assignment) as a PyArray.
  */
 const MANAGER_RECORDS = recordGlobals(["Token", "RemoteError", "AutoProxy", "AcquirerProxy"].map((name) => `multiprocessing.managers.${name}`));
 const REQUEST_GLOBALS = {
   "multiprocessing.managers": { ...MANAGER_RECORDS["multiprocessing.managers"], RebuildProxy: rebuildProxy },
   builtins: { range: rangeList },
+  array: ARRAY_GLOBALS,
 };
 
 /** One options object for every request, not one made per frame. */
@@ -198,14 +201,16 @@ export class PyManagerSocket implements PyManagerConnection {
     } catch (error) {
       const message = (error as Error).message;
       this.logger.warn(`${this.where()}: ${message}`);
-      if (this.stream && REFUSED_GLOBAL.test(message)) {
-        // A call naming a Python function (sort's key=len): the frame was read whole, so the
-        // stream is still in step and only this call fails, as a TypeError the client can catch.
+      if (REFUSED_GLOBAL.test(message)) {
+        // A call naming a Python function (sort's key=len, Barrier(action=f) on create's
+        // one-shot connection): the frame was read whole, so a stream is still in step and
+        // only this call fails, as a TypeError the client can catch.
         this.send(errorReply(new RpcError("TypeError", `${message}: this server runs no Python code, so a Python callable cannot be sent to it`)));
-        return;
+        if (this.stream) return;
+      } else {
+        // Any other refused pickle ends the connection: after it the peer's intent is unknown.
+        this.send(tracebackReply(message));
       }
-      // Any other refused pickle ends the connection: after it the peer's intent is unknown.
-      this.send(tracebackReply(message));
       this.socket.end();
       this.close();
       return;

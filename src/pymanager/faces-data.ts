@@ -192,11 +192,19 @@ function deleteSlice(l: SharedList, slice: PySlice): void {
   for (const k of slice.positions(l.length()).sort((a, b) => b - a)) l.splice(k, 1);
 }
 
+/** A sequence whose slices can be assigned: a shared list or Array. */
+export interface Sliceable {
+  length(): number;
+  splice(start: number, deleteCount: number, ...items: unknown[]): unknown;
+  set(index: number, value: unknown): void;
+}
+
 /**
  * `l[slice] = items`: a plain slice (step 1) is replaced by any number of items, as Python
- * does; an extended slice needs exactly as many items as it selects.
+ * does; an extended slice needs exactly as many items as it selects (`what` names the
+ * items in that error: Python says "sequence" for a list, "array" for an array).
  */
-function assignSlice(l: SharedList, slice: PySlice, items: unknown[]): void {
+export function assignSlice(l: Sliceable, slice: PySlice, items: unknown[], what = "sequence"): void {
   const positions = slice.positions(l.length());
   if ((slice.step ?? 1) === 1) {
     const n = l.length();
@@ -204,7 +212,7 @@ function assignSlice(l: SharedList, slice: PySlice, items: unknown[]): void {
     void l.splice(start, positions.length, ...items);
     return;
   }
-  if (items.length !== positions.length) throw new RpcError("ValueError", `attempt to assign sequence of size ${items.length} to extended slice of size ${positions.length}`);
+  if (items.length !== positions.length) throw new RpcError("ValueError", `attempt to assign ${what} of size ${items.length} to extended slice of size ${positions.length}`);
   positions.forEach((k, i) => l.set(k, items[i]));
 }
 

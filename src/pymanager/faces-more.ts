@@ -4,34 +4,39 @@
  * proxy reads through `__getattribute__`).
  */
 import { RpcError } from "../core/errors.js";
-import { PickleGlobal, PickleNativeStr } from "./pickle/pickle.js";
+import { PickleGlobal } from "./pickle/pickle.js";
 import { PySlice } from "./pickle/slice.js";
-import { floatRepr, pyRepr } from "./repr.js";
-import { SharedArray } from "./shared/array.js";
+import { floatRepr, pyRepr, pyTypeOf, strRepr } from "./repr.js";
+import { PyArray, unicodeText } from "./array-value.js";
+import { SharedArray, type ArrayItem } from "./shared/array.js";
 import { SharedBarrier } from "./shared/barrier.js";
 import { arg, pyInt, pySeconds, type PyFace } from "./face.js";
-import { py2Slice } from "./faces-data.js";
+import { assignSlice, py2Slice } from "./faces-data.js";
 
-/** An item as Python reads it: a float array's integral item still a float (`float(2)`, not the int 2). */
-function item(a: SharedArray, value: number | bigint): unknown {
+/**
+ * An item as Python reads it: a float array's integral item still a float (`float(2)`, not
+ * the int 2), a text array's character a `unicode` on 2.7 too.
+ */
+function item(a: SharedArray, value: ArrayItem): unknown {
+  if (typeof value === "string") return unicodeText(value);
   return a.isFloat && Number.isSafeInteger(value) && !Object.is(value, -0) ? new PickleGlobal("builtins", "float", { args: [value] }) : value;
 }
 
-/** A copy as Python pickles it, `array.array(typecode, [items])` (2.7 needs the typecode as a native str). */
-function arrayOf(a: SharedArray, items: (number | bigint)[]): PickleGlobal {
-  return new PickleGlobal("array", "array", { args: [new PickleNativeStr(a.typecode), items] });
-}
-
-function itemRepr(a: SharedArray, value: number | bigint): string {
+function itemRepr(a: SharedArray, value: ArrayItem): string {
   return a.isFloat ? floatRepr(Number(value)) : pyRepr(value);
 }
 
-function sliceOf(a: SharedArray, slice: PySlice): PickleGlobal {
+function sliceOf(a: SharedArray, slice: PySlice): PyArray {
   const items = a.toArray();
-  return arrayOf(a, slice.positions(items.length).map((k) => items[k]!));
+  return new PyArray(a.typecode, slice.positions(items.length).map((k) => items[k]!));
 }
 
-const NO_SLICE_ASSIGNMENT = "assigning a slice of a shared Array is not served; assign its items one index at a time";
+/** `a[slice] = other`, with `array.array`'s rules: only an array of the same typecode, of the same length for an extended slice. */
+function assignArraySlice(a: SharedArray, slice: PySlice, other: unknown): void {
+  if (!(other instanceof PyArray)) throw new RpcError("TypeError", `can only assign array (not "${pyTypeOf(other)}") to array slice`);
+  if (other.typecode !== a.typecode) throw new RpcError("TypeError", "bad argument type for built-in operation");
+  assignSlice(a, slice, [...other.items], "array");
+}
 
 export const ARRAY_FACE: PyFace<SharedArray> = {
   typeid: "Array",
@@ -39,18 +44,17 @@ export const ARRAY_FACE: PyFace<SharedArray> = {
   methods: {
     __len__: (a) => a.length(),
     __getitem__: (a, [i]) => (i instanceof PySlice ? sliceOf(a, i) : item(a, a.at(pyInt(i, "array indices")))),
-    __setitem__: (a, [i, v]) => {
-      if (i instanceof PySlice) throw new RpcError("TypeError", NO_SLICE_ASSIGNMENT);
-      a.set(pyInt(i, "array indices"), v);
-    },
+    __setitem__: (a, [i, v]) => (i instanceof PySlice ? assignArraySlice(a, i, v) : a.set(pyInt(i, "array indices"), v)),
     // Python 2.7's proxy slices through these.
     __getslice__: (a, [i, j]) => sliceOf(a, py2Slice(i, j)),
-    __setslice__: () => {
-      throw new RpcError("TypeError", NO_SLICE_ASSIGNMENT);
-    },
+    __setslice__: (a, [i, j, v]) => assignArraySlice(a, py2Slice(i, j), v),
   },
-  repr: (a) => `array(${pyRepr(a.typecode)}${a.length() === 0 ? "" : `, [${a.toArray().map((v) => itemRepr(a, v)).join(", ")}]`})`,
-  value: (a) => arrayOf(a, a.toArray()),
+  repr: (a) => {
+    const items = a.toArray();
+    if (items.length === 0) return `array(${pyRepr(a.typecode)})`;
+    return `array(${pyRepr(a.typecode)}, ${a.isText ? strRepr(items.join("")) : `[${items.map((v) => itemRepr(a, v)).join(", ")}]`})`;
+  },
+  value: (a) => new PyArray(a.typecode, a.toArray()),
 };
 
 const BARRIER_ATTRIBUTES: Readonly<Record<string, (b: SharedBarrier) => unknown>> = {

@@ -13,13 +13,14 @@ import type { MethodInfo } from "../core/dispatcher.js";
 import { RpcError } from "../core/errors.js";
 import { SharedDict, SharedList, SharedNamespace, SharedValue } from "./shared/containers.js";
 import { SharedCondition, SharedEvent, SharedLock, SharedSemaphore } from "./shared/locks.js";
-import { SharedQueue } from "./shared/queue.js";
+import { isExternalQueue, SharedQueue } from "./shared/queue.js";
 import { SharedArray } from "./shared/array.js";
+import { isTextTypecode, PyArray } from "./array-value.js";
 import { SharedBarrier } from "./shared/barrier.js";
 import { arg, pyInt, pySeconds, type Kwargs, type PyFace } from "./face.js";
 import { ARRAY_FACE, BARRIER_FACE } from "./faces-more.js";
 import { DICT_FACE, ITERATOR_FACE, iterableOf, KeyIterator, LIST_FACE, NAMESPACE_FACE, VALUE_FACE } from "./faces-data.js";
-import { CONDITION_FACE, EVENT_FACE, LOCK_FACE, QUEUE_FACE, SEMAPHORE_FACE } from "./faces-sync.js";
+import { CONDITION_FACE, EVENT_FACE, EXTERNAL_QUEUE_FACE, LOCK_FACE, QUEUE_FACE, SEMAPHORE_FACE } from "./faces-sync.js";
 
 /** `proxied` reads a proxy argument (`m.Condition(lock)`) as the shared object it stands for, or undefined. */
 type Factory = (args: unknown[], kwargs: Kwargs, proxied: (value: unknown) => object | undefined) => object;
@@ -57,7 +58,9 @@ const SYNC_TYPES: ReadonlyMap<string, Factory> = new Map<string, Factory>([
   ["Array", (args, kwargs) => {
     const typecode = arg(args, kwargs, 0, "typecode", undefined);
     if (typeof typecode !== "string") throw new RpcError("TypeError", "Array() needs a typecode, such as 'i' or 'd'");
-    return new SharedArray(typecode, iterableOf(arg(args, kwargs, 1, "sequence", [])));
+    const sequence = arg(args, kwargs, 1, "sequence", []);
+    if (typeof sequence === "string" && !isTextTypecode(typecode)) throw new RpcError("TypeError", `cannot use a str to initialize an array with typecode '${typecode}'`);
+    return new SharedArray(typecode, sequence instanceof PyArray ? [...sequence.items] : iterableOf(sequence));
   }],
   ["dict", (args, kwargs) => {
     const d = new SharedDict();
@@ -96,6 +99,7 @@ export function faceOf(value: unknown): PyFace<object> | undefined {
   if (typeof value !== "object" || value === null) return undefined;
   let face: PyFace<never> | undefined;
   if (value instanceof SharedQueue) face = QUEUE_FACE;
+  else if (isExternalQueue(value)) face = EXTERNAL_QUEUE_FACE;
   else if (value instanceof SharedDict) face = DICT_FACE;
   else if (value instanceof SharedList) face = LIST_FACE;
   else if (value instanceof SharedLock) face = LOCK_FACE;

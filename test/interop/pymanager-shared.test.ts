@@ -5,14 +5,11 @@
  * that park only their own client; and one queue shared by Python and TypeScript.
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
-import { createInterface } from "node:readline";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { close, connect, serve, SharedLock, SharedQueue, type Interceptor, type Server } from "../../src/index.js";
 import { until, within } from "../helpers/bounded.js";
-import { findPyenv, findPython3, runPython } from "../fixtures/pymanager/python-run.js";
+import { findPyenv, findPython3, runPython, startPython } from "../fixtures/pymanager/python-run.js";
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/pymanager/${name}`, import.meta.url));
 const SYNC_TYPES = fixture("sync_types.py");
@@ -26,28 +23,6 @@ const RUN_MS = 60_000;
 
 const python = findPython3("pymanager shared-object tests");
 const VERSIONS = ["2.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13"].map((v) => [v, findPyenv(v, "SyncManager shared-object tests")] as const);
-
-/** A running Python whose stdout lines can be awaited. */
-interface Running {
-  child: ChildProcess;
-  line(): Promise<string>;
-  exited: Promise<[number | null, NodeJS.Signals | null]>;
-}
-
-function start(exe: string, args: string[], env: Record<string, string> = {}): Running {
-  const child = spawn(exe, args, { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...env } });
-  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-  const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
-  return {
-    child,
-    exited,
-    line: async () => {
-      const next = await within(lines.next(), RUN_MS, `a line from ${args[0]}`);
-      assert.ok(!next.done, `${args[0]} ended without printing`);
-      return next.value;
-    },
-  };
-}
 
 /** An interceptor counting the calls of each method that started, and a way to await one. */
 function watchCalls(): { use: Interceptor[]; started(method: string): number } {
@@ -73,7 +48,7 @@ async function serveBoth(api: object, use: Interceptor[] = [], authkey = "passwo
 describe("SyncManager's shared objects served by farcall", { skip: python === undefined }, () => {
   for (const [version, exe] of VERSIONS) {
     it(`every SyncManager type answers a Python ${version} client as Python's own SyncManager server does`, { skip: exe === undefined }, async (t) => {
-      const own = start(exe!, [SYNC_SERVER]);
+      const own = startPython(exe!, [SYNC_SERVER], RUN_MS);
       t.after(() => own.child.kill());
       const ready = await own.line();
       const theirs = await runPython(exe!, [SYNC_TYPES, "127.0.0.1", ready.split(" ")[1]!], RUN_MS);
@@ -88,7 +63,7 @@ describe("SyncManager's shared objects served by farcall", { skip: python === un
   }
 
   for (const [version, exe] of VERSIONS.filter(([v]) => v === "2.7" || v === "3.13")) {
-    it(`sort(key=...) and Pool, which need a Python callable, are refused with a TypeError naming why, and the connection goes on (Python ${version})`, { skip: exe === undefined }, async (t) => {
+    it(`sort(key=...), Pool and Barrier(action=...), which need a Python callable, are refused with a TypeError naming why, and the connection goes on (Python ${version})`, { skip: exe === undefined }, async (t) => {
       const { server, port } = await serveBoth({});
       t.after(() => server.close());
       const run = await runPython(exe!, [REFUSALS, "127.0.0.1", port], RUN_MS);
@@ -98,6 +73,7 @@ describe("SyncManager's shared objects served by farcall", { skip: python === un
         `sort TypeError pickle refused: global ${builtins}.len is not allowed: this server runs no Python code, so a Python callable cannot be sent to it`,
         "list still served ['a', 'bb', 'ccc']",
         "pool TypeError Pool is not served: a pool runs Python callables, and this server runs no Python code",
+        ...(version === "2.7" ? [] : ["barrier action TypeError pickle refused: global __main__.arrived is not allowed: this server runs no Python code, so a Python callable cannot be sent to it"]),
         "done",
         "",
       ].join("\n"));
@@ -131,7 +107,7 @@ describe("SyncManager's shared objects served by farcall", { skip: python === un
     const calls = watchCalls();
     const { server, port } = await serveBoth({ get_queue: () => queue }, calls.use, "abracadabra");
     t.after(() => server.close());
-    const getter = start(python!, [DOC_GET, "127.0.0.1", port]);
+    const getter = startPython(python!, [DOC_GET, "127.0.0.1", port], RUN_MS);
     t.after(() => getter.child.kill());
     await until(RUN_MS, "the getter waits in Queue.get", () => calls.started("Queue.get") === 1);
     // Three calls of another client (create, then put, then the proxy's decref) answer meanwhile.
@@ -168,7 +144,7 @@ describe("SyncManager's shared objects served by farcall", { skip: python === un
     const { server, port } = await serveBoth({ get_lock: () => lock }, calls.use);
     t.after(() => server.close());
     assert.equal(await lock.acquire(), true);
-    const waiter = start(python!, [LOCK_CLIENT, "127.0.0.1", port, "wait"]);
+    const waiter = startPython(python!, [LOCK_CLIENT, "127.0.0.1", port, "wait"], RUN_MS);
     t.after(() => waiter.child.kill());
     await until(RUN_MS, "the client waits in Lock.acquire", () => calls.started("Lock.acquire") === 1);
     assert.equal(waiter.child.exitCode, null, "still waiting");
@@ -184,7 +160,7 @@ describe("SyncManager's shared objects served by farcall", { skip: python === un
     const { server, port } = await serveBoth({ get_lock: () => lock }, calls.use);
     t.after(() => server.close());
     await lock.acquire();
-    const waiter = start(python!, [LOCK_CLIENT, "127.0.0.1", port, "wait"]);
+    const waiter = startPython(python!, [LOCK_CLIENT, "127.0.0.1", port, "wait"], RUN_MS);
     await until(RUN_MS, "the client waits in Lock.acquire", () => calls.started("Lock.acquire") === 1);
     waiter.child.kill("SIGKILL");
     await waiter.exited;

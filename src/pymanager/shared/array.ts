@@ -3,10 +3,15 @@
  * number of items of one C type, read and written by index. Every stored item is checked
  * against its typecode first (Python's OverflowError for an int out of the type's range,
  * TypeError for a value of the wrong kind), so what is read back is what a C array holds:
- * an `f` item is rounded to single precision.
+ * an `f` item is rounded to single precision. A `u` or `w` array holds one-character strings.
  */
 import { RpcError } from "../../core/errors.js";
+import { isCharacter, isTextTypecode } from "../array-value.js";
+import { pyTypeOf } from "../repr.js";
 import { MAX_SHARED_ITEMS, tooManyItems } from "./waiters.js";
+
+/** An item: an int (bigint past 2^53), a float, or a one-character string. */
+export type ArrayItem = number | bigint | string;
 
 /** The integer typecodes with their C type's name and range; `f` and `d` are floats. */
 const INT_TYPES: ReadonlyMap<string, readonly [string, bigint, bigint]> = new Map([
@@ -22,15 +27,15 @@ const INT_TYPES: ReadonlyMap<string, readonly [string, bigint, bigint]> = new Ma
   ["Q", ["unsigned long long", 0n, 2n ** 64n - 1n]],
 ]);
 
-/** The typecodes served. */
-export const ARRAY_TYPECODES = [...INT_TYPES.keys(), "f", "d"].join(", ");
+/** The typecodes served, in Python 3.13's order (`w` is new in 3.13; 2.7's `c` is not served). */
+export const ARRAY_TYPECODES = ["b", "B", "u", "w", "h", "H", "i", "I", "l", "L", "q", "Q", "f", "d"];
 
 export class SharedArray {
-  readonly #items: (number | bigint)[];
+  readonly #items: ArrayItem[];
 
   constructor(readonly typecode: string, items: readonly unknown[]) {
-    if (!INT_TYPES.has(typecode) && typecode !== "f" && typecode !== "d") {
-      throw new RpcError("ValueError", `bad typecode ${JSON.stringify(typecode)} (must be ${ARRAY_TYPECODES}; 'u' is not served)`);
+    if (!ARRAY_TYPECODES.includes(typecode)) {
+      throw new RpcError("ValueError", `bad typecode (must be ${ARRAY_TYPECODES.slice(0, -1).join(", ")} or d)`);
     }
     if (items.length > MAX_SHARED_ITEMS) throw tooManyItems("the array", items.length);
     this.#items = items.map((item) => this.#checked(item));
@@ -38,7 +43,12 @@ export class SharedArray {
 
   /** True for `f` and `d`, whose items Python reads as floats. */
   get isFloat(): boolean {
-    return !INT_TYPES.has(this.typecode);
+    return this.typecode === "f" || this.typecode === "d";
+  }
+
+  /** True for `u` and `w`, whose items are one-character strings. */
+  get isText(): boolean {
+    return isTextTypecode(this.typecode);
   }
 
   length(): number {
@@ -46,7 +56,7 @@ export class SharedArray {
   }
 
   /** The item at `index` (negative from the end). @throws RpcError IndexError out of range. */
-  at(index: number): number | bigint {
+  at(index: number): ArrayItem {
     return this.#items[this.#position(index)]!;
   }
 
@@ -56,8 +66,18 @@ export class SharedArray {
     this.#items[at] = this.#checked(value);
   }
 
-  toArray(): (number | bigint)[] {
+  toArray(): ArrayItem[] {
     return [...this.#items];
+  }
+
+  /**
+   * Replaces `deleteCount` items from `start` by `items`, each checked first (a plain slice
+   * assignment, which may change the length, as `array.array`'s does).
+   */
+  splice(start: number, deleteCount: number, ...items: unknown[]): void {
+    const size = this.#items.length - deleteCount + items.length;
+    if (size > MAX_SHARED_ITEMS) throw tooManyItems("the array", size);
+    this.#items.splice(start, deleteCount, ...items.map((item) => this.#checked(item)));
   }
 
   #position(index: number): number {
@@ -66,26 +86,23 @@ export class SharedArray {
     return at;
   }
 
-  #checked(value: unknown): number | bigint {
+  #checked(value: unknown): ArrayItem {
+    if (this.isText) {
+      if (!isCharacter(value)) throw new RpcError("TypeError", "array item must be unicode character");
+      return value;
+    }
     const ints = INT_TYPES.get(this.typecode);
     if (ints === undefined) {
       if (typeof value === "bigint") return this.typecode === "f" ? Math.fround(Number(value)) : Number(value);
-      if (typeof value !== "number" && typeof value !== "boolean") throw new RpcError("TypeError", `must be real number, not ${typeName(value)}`);
+      if (typeof value !== "number" && typeof value !== "boolean") throw new RpcError("TypeError", `must be real number, not ${pyTypeOf(value)}`);
       return this.typecode === "f" ? Math.fround(Number(value)) : Number(value);
     }
     if (typeof value === "number" && !Number.isInteger(value)) throw new RpcError("TypeError", "integer argument expected, got float");
-    if (typeof value !== "number" && typeof value !== "bigint" && typeof value !== "boolean") throw new RpcError("TypeError", `an integer is required (got type ${typeName(value)})`);
+    if (typeof value !== "number" && typeof value !== "bigint" && typeof value !== "boolean") throw new RpcError("TypeError", `an integer is required (got type ${pyTypeOf(value)})`);
     const n = BigInt(value);
     const [name, min, max] = ints;
     if (n < min) throw new RpcError("OverflowError", `${name} is less than minimum`);
     if (n > max) throw new RpcError("OverflowError", `${name} is greater than maximum`);
     return Number.isSafeInteger(Number(n)) ? Number(n) : n;
   }
-}
-
-function typeName(value: unknown): string {
-  if (value === null || value === undefined) return "NoneType";
-  if (typeof value === "string") return "str";
-  if (Array.isArray(value)) return "list";
-  return typeof value;
 }

@@ -142,6 +142,30 @@ export class SharedQueue<T = unknown> {
   }
 }
 
+/** Marks an {@link ExternalQueue}, so Python's clients are answered with a Queue proxy for it. */
+export const EXTERNAL_QUEUE: unique symbol = Symbol("farcall.externalQueue");
+
+/**
+ * A queue kept outside this process (the demo's JetStream queue, shared by every instance),
+ * served to Python's clients as a `queue.Queue` like a {@link SharedQueue}; every answer may
+ * come later. `get` and `put` follow {@link BlockingOptions}, rejecting QUEUE_EMPTY or
+ * QUEUE_FULL as a SharedQueue does.
+ */
+export interface ExternalQueue<T = unknown> {
+  readonly [EXTERNAL_QUEUE]: true;
+  put(item: T, options?: BlockingOptions): Promise<void>;
+  get(options?: BlockingOptions): Promise<T>;
+  qsize(): Promise<number>;
+  empty(): Promise<boolean>;
+  full(): Promise<boolean>;
+  taskDone(): Promise<void>;
+  join(options?: Pick<BlockingOptions, "signal">): Promise<void>;
+}
+
+export function isExternalQueue(value: object): value is ExternalQueue {
+  return (value as Partial<ExternalQueue>)[EXTERNAL_QUEUE] === true;
+}
+
 function empty(): RpcError {
   return new RpcError("QUEUE_EMPTY", "the queue is empty");
 }

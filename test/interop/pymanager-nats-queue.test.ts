@@ -1,0 +1,184 @@
+/**
+ * The demo's shared queue with its state in NATS (`farcall serve --store nats://...`): two
+ * instances on one real nats-server serve one queue (a JetStream work-queue stream) to
+ * unchanged Python manager clients and to farcall/1 clients; an item put through one
+ * instance is taken, once, through the other; a waiting get parks only its own client.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { close, connect } from "../../src/index.js";
+import { within } from "../helpers/bounded.js";
+import { natsServerMissing, startNatsServer, type NatsServer } from "../helpers/nats.js";
+import { spawnNode, type TestProcess } from "../helpers/processes.js";
+import { findPyenv, findPython3, runPython, startPython } from "../fixtures/pymanager/python-run.js";
+import { fileURLToPath } from "node:url";
+import { connect as natsConnect } from "@nats-io/transport-node";
+import { jetstreamManager } from "@nats-io/jetstream";
+
+const skip = natsServerMissing("NATS-shared demo queue tests");
+const python = findPython3("NATS-shared demo queue tests");
+const PYTHONS = [["2.7", findPyenv("2.7", "NATS-shared demo queue tests")], ["3.13", findPyenv("3.13", "NATS-shared demo queue tests")]] as const;
+const QUEUE_OPS = fileURLToPath(new URL("../fixtures/pymanager/queue_ops.py", import.meta.url));
+const WAIT_MS = 60_000;
+
+type Demo = { get_queue(): unknown; queue: { put(item: unknown): void; get(timeoutMs?: number): unknown; size(): number } };
+
+interface Instance {
+  process: TestProcess;
+  tcp: string;
+  port: string;
+}
+
+async function startInstance(store: string): Promise<Instance> {
+  const process = spawnNode(["dist/cli/main.js", "serve", "--demo-ports", "0,0", "--store", store]);
+  const tcp = (await process.nextLine(/^listening on (tcp:\S+)/, WAIT_MS))[1]!;
+  const manager = (await process.nextLine(/^listening on pymanager:\S+:(\d+)/, WAIT_MS))[1]!;
+  return { process, tcp, port: manager };
+}
+
+function ops(instance: Instance, ...operations: string[]) {
+  return opsWith(python!, instance, ...operations);
+}
+
+function opsWith(exe: string, instance: Instance, ...operations: string[]) {
+  return runPython(exe, [QUEUE_OPS, "127.0.0.1", instance.port, ...operations], WAIT_MS);
+}
+
+describe("the demo's queue shared through NATS by two instances", { skip: skip !== undefined || python === undefined }, () => {
+  let nats: NatsServer;
+  let a: Instance;
+  let b: Instance;
+
+  before(async () => {
+    nats = await startNatsServer();
+    [a, b] = await Promise.all([startInstance(`${nats.url}/shared`), startInstance(`${nats.url}/shared`)]);
+  });
+
+  after(async () => {
+    await Promise.all([a?.process.stop(), b?.process.stop()]);
+    await nats?.stop();
+  });
+
+  it("what a Python client puts through one instance, a Python client of the other gets; qsize is the same through both", async () => {
+    const put = await ops(a, "put=one", "put=two", "qsize");
+    assert.equal(put.code, 0, put.stderr);
+    assert.equal(put.stdout, "put one\nput two\nqsize 2 False\ndone\n");
+    const seen = await ops(b, "qsize", "get=10", "get=10", "qsize");
+    assert.equal(seen.code, 0, seen.stderr);
+    assert.equal(seen.stdout, "qsize 2 False\nwaiting\ngot one\nwaiting\ngot two\nqsize 0 True\ndone\n");
+  });
+
+  it("a Python get(timeout) waiting on one instance parks only itself, and takes what a farcall/1 client puts through the other", async (t) => {
+    const getter = startPython(python!, [QUEUE_OPS, "127.0.0.1", a.port, "get=30"], WAIT_MS);
+    t.after(() => getter.child.kill());
+    assert.equal(await getter.line(), "waiting");
+    const onA = await connect<Demo>(a.tcp, { logger: false });
+    const onB = await connect<Demo>(b.tcp, { logger: false });
+    try {
+      // The same instance answers its other clients while the get waits.
+      assert.equal(await within(Promise.resolve(onA.queue.size()), WAIT_MS, "size() while a get waits"), 0);
+      const other = await ops(a, "qsize");
+      assert.equal(other.stdout, "qsize 0 True\ndone\n");
+      // get_queue() is for Python's proxies; the other protocols reach the queue through queue.*.
+      await assert.rejects(Promise.resolve(onB.get_queue()), { code: "INVALID_REQUEST", message: /only Python's manager clients can hold; over farcall\/1 use queue\.put/ });
+      await onB.queue.put({ from: "typescript" });
+      assert.equal(await getter.line(), "got {'from': 'typescript'}");
+    } finally {
+      await Promise.all([close(onA), close(onB)]);
+    }
+  });
+
+  it("a get(timeout=0.3) on an empty queue raises queue.Empty after 0.3 s, and an item put just after is not lost to it", async () => {
+    const empty = await ops(a, "get=0.3");
+    assert.equal(empty.code, 0, empty.stderr);
+    const [, seconds] = empty.stdout.match(/^waiting\nempty after (\S+) s\ndone\n$/) ?? [];
+    assert.ok(Number(seconds) >= 0.3, `waited ${seconds} s`);
+    // JetStream's shortest pull lasts 1 s: the abandoned one may receive this item, and hands it back.
+    const put = await ops(b, "put=kept");
+    assert.equal(put.code, 0, put.stderr);
+    const got = await ops(a, "get=20");
+    assert.equal(got.stdout, "waiting\ngot kept\ndone\n");
+  });
+
+  it("an item put after a waiting Python getter was killed is not lost to it: a getter on the other instance takes it", async () => {
+    const nc = await natsConnect({ servers: nats.url });
+    const jsm = await jetstreamManager(nc);
+    const waitingPulls = async () => (await jsm.consumers.info("shared_queue", "getters")).num_waiting;
+    const doomed = startPython(python!, [QUEUE_OPS, "127.0.0.1", a.port, "get=30"], WAIT_MS);
+    try {
+      assert.equal(await doomed.line(), "waiting");
+      // Killed only once its get is a pull waiting at JetStream.
+      const deadline = Date.now() + WAIT_MS;
+      while ((await waitingPulls()) === 0) {
+        assert.ok(Date.now() < deadline, "the getter's pull never waited at JetStream");
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    } finally {
+      await nc.close();
+    }
+    doomed.child.kill("SIGKILL");
+    await doomed.exited;
+    // Its pull may still be waiting at JetStream for up to 30 s: what it receives goes back.
+    const put = await ops(b, "put=survivor");
+    assert.equal(put.code, 0, put.stderr);
+    const got = await ops(b, "get=20");
+    assert.equal(got.stdout, "waiting\ngot survivor\ndone\n", got.stderr);
+  });
+
+  it("values keep their types through the stream: Python's tuple, frozenset, bytearray, datetime and big int for Python, bigint and Map for TypeScript", async () => {
+    const put = await ops(a, "put_typed");
+    assert.equal(put.code, 0, put.stderr);
+    const got = await ops(b, "get_typed=10");
+    assert.equal(got.stdout, "got typed ((1, 'x'), frozenset({2}), bytearray(b'ab'), {(1, 2): [3]}, datetime.datetime(2024, 1, 2, 3, 4, 5, 6), 1180591620717411303424) " +
+      "['tuple', 'frozenset', 'bytearray', 'dict', 'datetime', 'int']\ndone\n", got.stderr);
+    const onA = await connect<Demo>(a.tcp, { logger: false });
+    const onB = await connect<Demo>(b.tcp, { logger: false });
+    try {
+      const value = { n: 10n, m: new Map([[1, "one"]]), at: new Date(0) };
+      await onA.queue.put(value);
+      assert.deepEqual(await onB.queue.get(10_000), value);
+      await assert.rejects(Promise.resolve(onB.queue.get(-1)), { code: "INVALID_PARAMS", message: /timeoutMs must be a non-negative number/ });
+    } finally {
+      await Promise.all([close(onA), close(onB)]);
+    }
+  });
+
+  it("a value a Python client stores under a key through one instance reads back through the other with its Python types", async () => {
+    const put = await ops(a, "kv_put_typed");
+    assert.equal(put.code, 0, put.stderr);
+    const got = await ops(b, "kv_get_typed");
+    assert.equal(got.stdout, "kv got typed ((1, 'x'), frozenset({2}), bytearray(b'ab')) ['tuple', 'frozenset', 'bytearray']\ndone\n", got.stderr);
+  });
+
+  it("60 items drained by two Python consumers on the two instances are each taken exactly once", async () => {
+    const items = Array.from({ length: 60 }, (_, i) => `item${i}`);
+    const onA = await connect<Demo>(a.tcp, { logger: false });
+    try {
+      for (const item of items) await onA.queue.put(item);
+    } finally {
+      await close(onA);
+    }
+    const runs = await Promise.all([ops(a, "drain=2"), ops(b, "drain=2")]);
+    const taken = runs.flatMap((run) => {
+      assert.equal(run.code, 0, run.stderr);
+      return run.stdout.match(/^drained(.*)$/m)![1]!.trim().split(" ").filter((s) => s !== "");
+    });
+    assert.deepEqual([...taken].sort(), [...items].sort());
+  });
+
+  it("Python 2.7 and 3.13 clients on the two instances pass items both ways", { skip: PYTHONS.some(([, exe]) => exe === undefined) }, async () => {
+    const [[, py27], [, py313]] = PYTHONS;
+    const fromOld = await opsWith(py27!, a, "put=from-2.7");
+    assert.equal(fromOld.code, 0, fromOld.stderr);
+    const toNew = await opsWith(py313!, b, "get=10", "put=from-3.13");
+    assert.equal(toNew.stdout, "waiting\ngot from-2.7\nput from-3.13\ndone\n", toNew.stderr);
+    const toOld = await opsWith(py27!, a, "get=10");
+    assert.equal(toOld.stdout, "waiting\ngot from-3.13\ndone\n", toOld.stderr);
+  });
+
+  it("task_done() is refused with a NotImplementedError naming why, and the queue goes on answering", async () => {
+    const run = await ops(a, "task_done", "qsize");
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, "task_done NotImplementedError task_done() is not served on a queue shared through NATS: no one instance sees every item's end\nqsize 0 True\ndone\n");
+  });
+});
