@@ -216,6 +216,54 @@ describe("FrameReader", () => {
     assert.equal(frames.length, 0);
   });
 
+  it("large frames split at random points among small ones arrive intact and in order (seeded, 40 streams)", () => {
+    for (let seed = 1; seed <= 40; seed++) {
+      const rng = new Prng(seed);
+      const bodies: Buffer[] = [];
+      const count = rng.int(2, 6);
+      for (let i = 0; i < count; i++) bodies.push(rng.bytes(rng.next() < 0.5 ? rng.int(0, 300) : rng.int(64 * 1024, 300 * 1024)));
+      const stream = Buffer.concat(bodies.map(framed));
+      const { reader, frames, errors } = recordingReader(1024 * 1024);
+      let pos = 0;
+      while (pos < stream.length) {
+        // Socket-sized reads, sometimes tiny ones, so frames start and end anywhere in a chunk.
+        const size = rng.next() < 0.2 ? rng.int(1, 8) : rng.int(1, 80 * 1024);
+        reader.push(stream.subarray(pos, pos + size));
+        pos += size;
+      }
+      assert.deepEqual(errors, [], `seed ${seed}`);
+      assert.equal(frames.length, bodies.length, `seed ${seed}: frame count`);
+      for (let i = 0; i < bodies.length; i++) assert.ok(frames[i].equals(bodies[i]), `seed ${seed}: frame ${i}`);
+      assert.equal(reader.bufferedBytes, 0, `seed ${seed}: nothing left buffered`);
+    }
+  });
+
+  it("a large frame's own buffer is taken once an eighth of its body has arrived, not at its header", () => {
+    const size = 1024 * 1024;
+    const bytes = framed(Buffer.alloc(size, 3));
+    const { reader, frames } = recordingReader(size);
+    reader.push(bytes.subarray(0, 100 * 1024));
+    reader.push(bytes.subarray(100 * 1024, 120 * 1024));
+    assert.equal(reader.bufferedBytes, 120 * 1024, "only what arrived is held while under an eighth");
+    reader.push(bytes.subarray(120 * 1024, 140 * 1024));
+    assert.equal(reader.bufferedBytes, size, "past an eighth the frame's own buffer holds it");
+    reader.push(bytes.subarray(140 * 1024));
+    assert.equal(frames.length, 1);
+    assert.ok(frames[0].equals(Buffer.alloc(size, 3)));
+    assert.equal(frames[0].buffer.byteLength, size, "the frame pins its own bytes, no chunk and no neighbour");
+    assert.equal(reader.bufferedBytes, 0);
+  });
+
+  it("stop() while a large frame is being filled drops its buffer and emits nothing", () => {
+    const bytes = framed(Buffer.alloc(256 * 1024, 1));
+    const { reader, frames } = recordingReader(1024 * 1024);
+    reader.push(bytes.subarray(0, 200 * 1024));
+    reader.stop();
+    assert.equal(reader.bufferedBytes, 0);
+    reader.push(bytes.subarray(200 * 1024));
+    assert.equal(frames.length, 0);
+  });
+
   it("stop() drops a partial frame and nothing is emitted afterwards", () => {
     const { reader, frames, errors } = recordingReader(1024);
     const bytes = framed(Buffer.from("partial"));
