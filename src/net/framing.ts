@@ -52,29 +52,33 @@ export class FrameReader {
     return this.body ? this.body.length : this.buffered;
   }
 
-  push(chunk: Buffer): void {
+  /**
+   * Takes the next bytes of the stream.
+   * @param reused true when `chunk`'s memory is written again once push returns (a socket's
+   *   one read buffer): every byte kept or handed on is copied out of it first.
+   */
+  push(chunk: Buffer, reused = false): void {
     if (this.failed) return;
     if (this.body) {
-      this.fill(chunk);
+      this.fill(chunk, reused);
       return;
     }
     if (this.buffered === 0) {
-      this.parseFrom(chunk);
+      this.parseFrom(chunk, reused);
       return;
     }
-    this.chunks.push(chunk);
+    this.chunks.push(reused ? Buffer.from(chunk) : chunk);
     this.buffered += chunk.length;
     if (this.need < 0) {
       if (this.buffered < HEADER) return;
-      const all = this.join();
-      this.parseFrom(all);
+      this.parseFrom(this.join(), false);
       return;
     }
     if (this.buffered < HEADER + this.need) {
       if (this.need >= FILL_FROM && (this.buffered - HEADER) * FILL_SHARE >= this.need) this.startFill();
       return;
     }
-    this.parseFrom(this.join());
+    this.parseFrom(this.join(), false);
   }
 
   /** The held chunks as one buffer; the reader holds nothing after. */
@@ -107,7 +111,7 @@ export class FrameReader {
   }
 
   /** Copies what `chunk` holds of the frame being filled; emits it when whole and parses the rest. */
-  private fill(chunk: Buffer): void {
+  private fill(chunk: Buffer, reused: boolean): void {
     const body = this.body!;
     const take = Math.min(chunk.length, body.length - this.filled);
     body.set(take === chunk.length ? chunk : chunk.subarray(0, take), this.filled);
@@ -117,11 +121,11 @@ export class FrameReader {
     this.filled = 0;
     this.need = -1;
     this.onFrame(body, 0, body.length);
-    if (!this.failed && take < chunk.length) this.parseFrom(chunk.subarray(take));
+    if (!this.failed && take < chunk.length) this.parseFrom(chunk.subarray(take), reused);
   }
 
   /** Emits every whole frame of `buf` (as ranges of it, not copies) and keeps the remainder. */
-  private parseFrom(buf: Buffer): void {
+  private parseFrom(buf: Buffer, reused: boolean): void {
     let pos = 0;
     const end = buf.length;
     while (end - pos >= HEADER) {
@@ -134,6 +138,15 @@ export class FrameReader {
       if (end - pos - HEADER < len) {
         this.need = len;
         break;
+      }
+      if (reused) {
+        // Handlers may keep views of a frame: the run of whole frames from here is copied
+        // out of the read buffer at once, one allocation for all of them.
+        const run = wholeFramesEnd(buf, pos, this.maxFrameBytes);
+        this.parseFrom(Buffer.from(buf.subarray(pos, run)), false);
+        if (this.failed) return;
+        pos = run;
+        continue;
       }
       const start = pos + HEADER;
       pos = start + len;
@@ -156,6 +169,17 @@ export class FrameReader {
     this.buffered = 0;
     this.body = undefined;
   }
+}
+
+/** Where the run of whole frames, each within `maxFrameBytes`, that starts at `pos` ends. */
+function wholeFramesEnd(buf: Buffer, pos: number, maxFrameBytes: number): number {
+  const end = buf.length;
+  while (end - pos >= HEADER) {
+    const len = buf.readUInt32BE(pos);
+    if (len > maxFrameBytes || end - pos - HEADER < len) break;
+    pos += HEADER + len;
+  }
+  return pos;
 }
 
 /** Frames smaller than this are copied into one buffer per flush; larger ones are written as they are. */

@@ -264,6 +264,45 @@ describe("FrameReader", () => {
     assert.equal(frames.length, 0);
   });
 
+  it("chunks pushed as reused (a socket's one read buffer, overwritten after each push) yield frames that stay intact (seeded, 200 streams)", () => {
+    for (let seed = 1; seed <= 200; seed++) {
+      const rng = new Prng(seed);
+      const bodies: Buffer[] = [];
+      const count = rng.int(1, 12);
+      for (let i = 0; i < count; i++) {
+        const r = rng.next();
+        bodies.push(rng.bytes(r < 0.1 ? 0 : r < 0.7 ? rng.int(1, 300) : r < 0.9 ? rng.int(4000, 9000) : rng.int(64 * 1024, 200 * 1024)));
+      }
+      const stream = Buffer.concat(bodies.map(framed));
+      const { reader, frames, errors } = recordingReader(1024 * 1024);
+      const readBuffer = Buffer.alloc(64 * 1024);
+      let pos = 0;
+      while (pos < stream.length) {
+        const size = Math.min(rng.next() < 0.3 ? rng.int(1, 16) : rng.int(1, readBuffer.length), stream.length - pos);
+        stream.copy(readBuffer, 0, pos, pos + size);
+        reader.push(readBuffer.subarray(0, size), true);
+        readBuffer.fill(0xee); // the next read lands here
+        pos += size;
+      }
+      assert.deepEqual(errors, [], `seed ${seed}`);
+      assert.equal(frames.length, bodies.length, `seed ${seed}: frame count`);
+      for (let i = 0; i < bodies.length; i++) {
+        assert.ok(frames[i].equals(bodies[i]), `seed ${seed}: frame ${i}`);
+        assert.notEqual(frames[i].buffer, readBuffer.buffer, `seed ${seed}: frame ${i} is not a view of the read buffer`);
+      }
+    }
+  });
+
+  it("reused chunks still meet maxFrameBytes: whole frames before a header over the limit are emitted as copies, then the refusal", () => {
+    const { reader, frames, errors } = recordingReader(100);
+    const chunk = Buffer.concat([framed(Buffer.from("ok")), framed(Buffer.from("fine")), header(101), Buffer.alloc(101)]);
+    reader.push(chunk, true);
+    chunk.fill(0);
+    assert.deepEqual(frames.map(String), ["ok", "fine"]);
+    assert.equal(errors.length, 1);
+    assert.match(errors[0].message, /frame of 101 B exceeds maxFrameBytes 100/);
+  });
+
   it("stop() drops a partial frame and nothing is emitted afterwards", () => {
     const { reader, frames, errors } = recordingReader(1024);
     const bytes = framed(Buffer.from("partial"));
