@@ -8,9 +8,10 @@ import { describe } from "./describe.js";
 import { awaitsAnswer, queuedAnswer } from "./call-answer.js";
 import { RpcError, toErrorPayload, type ErrorPayload } from "./errors.js";
 import { IncomingCall } from "./incoming-call.js";
+import { IdMap } from "./id-map.js";
 import { deadlineOf, metaOf, wireMetaOf } from "./call-meta.js";
 import * as M from "./messages.js";
-import { onDeadline, PendingCall, PendingTable, type CallCanceller } from "./pending-calls.js";
+import { onDeadline, PendingCall, PendingTable, promiseOf, type CallCanceller } from "./pending-calls.js";
 import { Liveness } from "./liveness.js";
 import { NotificationSink, REFUSED_NOTIFICATION } from "./notification-sink.js";
 import type { PeerOptions, FrameSink } from "./peer-options.js";
@@ -30,7 +31,7 @@ export class Peer implements CallCanceller, CallSink {
   info: PeerInfo;
   private readonly pending = new PendingTable();
   /** Calls this side serves, by id, for CANCEL. */
-  private readonly incoming = new Map<number, IncomingCall>();
+  private readonly incoming = new IdMap<IncomingCall>();
   /** CallSink: calls this side is serving now (the pipeline counts them). */
   inFlight = 0;
   readonly maxInFlight: number;
@@ -124,10 +125,7 @@ export class Peer implements CallCanceller, CallSink {
     const over = this.sink.overLimit?.(frame.byteLength);
     if (over !== undefined) return Promise.reject(new RpcError("RESOURCE_EXHAUSTED", `${target}: a call of ${frame.byteLength} B cannot be queued: ${over}`));
     const call = new PendingCall(id, target, this);
-    const promise = new Promise<unknown>((resolve, reject) => {
-      call.resolve = resolve;
-      call.reject = reject;
-    });
+    const promise = promiseOf(call);
     this.pending.add(call);
     if (timeout > 0) call.timer = setTimeout(onDeadline, timeout, call, this, timeout);
     if (signal) {
@@ -286,7 +284,7 @@ export class Peer implements CallCanceller, CallSink {
 
   /** CallSink: a call this side served has its outcome; answer it unless nobody waits. */
   settled(call: IncomingCall, value: unknown, error: unknown, failed: boolean): void {
-    if (this.incoming.get(call.id) === call) this.incoming.delete(call.id);
+    if (this.incoming.get(call.id) === call) this.incoming.take(call.id);
     if (!this.closedWith && awaitsAnswer(call)) sendFrame(this.sink, queuedAnswer(this.sink, this.out, this.options.protocol, call, value, error, failed, this.options.exposeErrorStacks));
     this.liveness.callActivity();
     this.checkIdle();

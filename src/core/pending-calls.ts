@@ -4,11 +4,28 @@
  * beyond the promise executor.
  */
 import { RpcError } from "./errors.js";
+import { IdMap } from "./id-map.js";
 
 /** Implemented by the peer: how a pending call gives up. */
 export interface CallCanceller {
   /** Forgets call `id`, tells the callee to stop, and rejects it with `error`. */
   abandon(id: number, error: RpcError): void;
+}
+
+/** What the module-level executor was last given: no executor closure is made per call. */
+let lastResolve: ((value: unknown) => void) | undefined;
+let lastReject: ((error: RpcError) => void) | undefined;
+function capture(resolve: (value: unknown) => void, reject: (error: RpcError) => void): void {
+  lastResolve = resolve;
+  lastReject = reject;
+}
+
+/** The promise `call` settles: its settlers are stored on the call. */
+export function promiseOf(call: PendingCall): Promise<unknown> {
+  const promise = new Promise<unknown>(capture);
+  call.resolve = lastResolve!;
+  call.reject = lastReject!;
+  return promise;
 }
 
 export class PendingCall {
@@ -47,7 +64,7 @@ const MAX_ID = 0x7fffffff;
 
 /** The calls a session made and waits on, by id. */
 export class PendingTable {
-  private readonly calls = new Map<number, PendingCall>();
+  private readonly calls = new IdMap<PendingCall>();
   private nextId = 1;
 
   get size(): number {
@@ -68,19 +85,19 @@ export class PendingTable {
 
   /** Removes call `id` and drops its timer and listener; undefined when nobody waits on it. */
   take(id: number): PendingCall | undefined {
-    const call = this.calls.get(id);
+    const call = this.calls.take(id);
     if (!call) return undefined;
-    this.calls.delete(id);
     call.dispose();
     return call;
   }
 
   /** Rejects every call with `reason` and forgets them. */
   rejectAll(reason: RpcError): void {
-    for (const call of this.calls.values()) {
+    const calls = this.calls.values();
+    this.calls.clear();
+    for (const call of calls) {
       call.dispose();
       call.reject(reason);
     }
-    this.calls.clear();
   }
 }
