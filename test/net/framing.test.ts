@@ -108,6 +108,27 @@ function parseAll(bytes: Buffer): Buffer[] {
   return frames;
 }
 
+/**
+ * Feeds seeded streams of frames with the bodies `sizes` draws to a reader through `feed`;
+ * every frame must arrive intact and in order, and `check` holds for each.
+ */
+function checkStreams(streams: number, sizes: (rng: Prng) => number[], feed: (reader: FrameReader, rng: Prng, stream: Buffer) => void, check?: (frame: Buffer) => void): void {
+  for (let seed = 1; seed <= streams; seed++) {
+    const rng = new Prng(seed);
+    const bodies = sizes(rng).map((n) => rng.bytes(n));
+    const stream = Buffer.concat(bodies.map(framed));
+    const { reader, frames, errors } = recordingReader(1024 * 1024);
+    feed(reader, rng, stream);
+    assert.deepEqual(errors, [], `seed ${seed}`);
+    assert.equal(frames.length, bodies.length, `seed ${seed}: frame count`);
+    for (let i = 0; i < bodies.length; i++) {
+      assert.ok(frames[i].equals(bodies[i]), `seed ${seed}: frame ${i}`);
+      check?.(frames[i]);
+    }
+    assert.equal(reader.bufferedBytes, 0, `seed ${seed}: nothing left buffered`);
+  }
+}
+
 describe("FrameReader", () => {
   it("frames split at random points arrive intact and in order (seeded, 500 streams)", () => {
     for (let seed = 1; seed <= 500; seed++) {
@@ -217,25 +238,18 @@ describe("FrameReader", () => {
   });
 
   it("large frames split at random points among small ones arrive intact and in order (seeded, 40 streams)", () => {
-    for (let seed = 1; seed <= 40; seed++) {
-      const rng = new Prng(seed);
-      const bodies: Buffer[] = [];
-      const count = rng.int(2, 6);
-      for (let i = 0; i < count; i++) bodies.push(rng.bytes(rng.next() < 0.5 ? rng.int(0, 300) : rng.int(64 * 1024, 300 * 1024)));
-      const stream = Buffer.concat(bodies.map(framed));
-      const { reader, frames, errors } = recordingReader(1024 * 1024);
-      let pos = 0;
-      while (pos < stream.length) {
-        // Socket-sized reads, sometimes tiny ones, so frames start and end anywhere in a chunk.
-        const size = rng.next() < 0.2 ? rng.int(1, 8) : rng.int(1, 80 * 1024);
-        reader.push(stream.subarray(pos, pos + size));
-        pos += size;
-      }
-      assert.deepEqual(errors, [], `seed ${seed}`);
-      assert.equal(frames.length, bodies.length, `seed ${seed}: frame count`);
-      for (let i = 0; i < bodies.length; i++) assert.ok(frames[i].equals(bodies[i]), `seed ${seed}: frame ${i}`);
-      assert.equal(reader.bufferedBytes, 0, `seed ${seed}: nothing left buffered`);
-    }
+    checkStreams(
+      40,
+      (rng) => Array.from({ length: rng.int(2, 6) }, () => (rng.next() < 0.5 ? rng.int(0, 300) : rng.int(64 * 1024, 300 * 1024))),
+      (reader, rng, stream) => {
+        for (let pos = 0; pos < stream.length; ) {
+          // Socket-sized reads, sometimes tiny ones, so frames start and end anywhere in a chunk.
+          const size = rng.next() < 0.2 ? rng.int(1, 8) : rng.int(1, 80 * 1024);
+          reader.push(stream.subarray(pos, pos + size));
+          pos += size;
+        }
+      },
+    );
   });
 
   it("a large frame's own buffer is taken once an eighth of its body has arrived, not at its header", () => {
@@ -265,32 +279,25 @@ describe("FrameReader", () => {
   });
 
   it("chunks pushed as reused (a socket's one read buffer, overwritten after each push) yield frames that stay intact (seeded, 200 streams)", () => {
-    for (let seed = 1; seed <= 200; seed++) {
-      const rng = new Prng(seed);
-      const bodies: Buffer[] = [];
-      const count = rng.int(1, 12);
-      for (let i = 0; i < count; i++) {
-        const r = rng.next();
-        bodies.push(rng.bytes(r < 0.1 ? 0 : r < 0.7 ? rng.int(1, 300) : r < 0.9 ? rng.int(4000, 9000) : rng.int(64 * 1024, 200 * 1024)));
-      }
-      const stream = Buffer.concat(bodies.map(framed));
-      const { reader, frames, errors } = recordingReader(1024 * 1024);
-      const readBuffer = Buffer.alloc(64 * 1024);
-      let pos = 0;
-      while (pos < stream.length) {
-        const size = Math.min(rng.next() < 0.3 ? rng.int(1, 16) : rng.int(1, readBuffer.length), stream.length - pos);
-        stream.copy(readBuffer, 0, pos, pos + size);
-        reader.push(readBuffer.subarray(0, size), true);
-        readBuffer.fill(0xee); // the next read lands here
-        pos += size;
-      }
-      assert.deepEqual(errors, [], `seed ${seed}`);
-      assert.equal(frames.length, bodies.length, `seed ${seed}: frame count`);
-      for (let i = 0; i < bodies.length; i++) {
-        assert.ok(frames[i].equals(bodies[i]), `seed ${seed}: frame ${i}`);
-        assert.notEqual(frames[i].buffer, readBuffer.buffer, `seed ${seed}: frame ${i} is not a view of the read buffer`);
-      }
-    }
+    const readBuffer = Buffer.alloc(64 * 1024);
+    checkStreams(
+      200,
+      (rng) =>
+        Array.from({ length: rng.int(1, 12) }, () => {
+          const r = rng.next();
+          return r < 0.1 ? 0 : r < 0.7 ? rng.int(1, 300) : r < 0.9 ? rng.int(4000, 9000) : rng.int(64 * 1024, 200 * 1024);
+        }),
+      (reader, rng, stream) => {
+        for (let pos = 0; pos < stream.length; ) {
+          const size = Math.min(rng.next() < 0.3 ? rng.int(1, 16) : rng.int(1, readBuffer.length), stream.length - pos);
+          stream.copy(readBuffer, 0, pos, pos + size);
+          reader.push(readBuffer.subarray(0, size), true);
+          readBuffer.fill(0xee); // the next read lands here
+          pos += size;
+        }
+      },
+      (frame) => assert.notEqual(frame.buffer, readBuffer.buffer, "a frame is not a view of the read buffer"),
+    );
   });
 
   it("reused chunks still meet maxFrameBytes: whole frames before a header over the limit are emitted as copies, then the refusal", () => {
