@@ -11,7 +11,7 @@ import { IncomingCall } from "./incoming-call.js";
 import { IdMap } from "./id-map.js";
 import { deadlineOf, metaOf, wireMetaOf } from "./call-meta.js";
 import * as M from "./messages.js";
-import { onDeadline, PendingCall, PendingTable, promiseOf, type CallCanceller } from "./pending-calls.js";
+import { onDeadline, PendingCall, PendingTable, type CallCanceller } from "./pending-calls.js";
 import { Liveness } from "./liveness.js";
 import { NotificationSink, REFUSED_NOTIFICATION } from "./notification-sink.js";
 import type { PeerOptions, FrameSink } from "./peer-options.js";
@@ -125,7 +125,10 @@ export class Peer implements CallCanceller, CallSink {
     const over = this.sink.overLimit?.(frame.byteLength);
     if (over !== undefined) return Promise.reject(new RpcError("RESOURCE_EXHAUSTED", `${target}: a call of ${frame.byteLength} B cannot be queued: ${over}`));
     const call = new PendingCall(id, target, this);
-    const promise = promiseOf(call);
+    const promise = new Promise<unknown>((resolve, reject) => {
+      call.resolve = resolve;
+      call.reject = reject;
+    });
     this.pending.add(call);
     if (timeout > 0) call.timer = setTimeout(onDeadline, timeout, call, this, timeout);
     if (signal) {
@@ -254,7 +257,7 @@ export class Peer implements CallCanceller, CallSink {
     const sink: CallSink = notification ? this.notifications : this;
     if (this.draining) return this.refuse(call, new RpcError("UNAVAILABLE", "the server is shutting down"), sink);
     if (!notification) {
-      if (this.incoming.has(id)) return this.refuse(call, new RpcError("INVALID_REQUEST", `call id ${id} is already in flight`), sink);
+      if (this.incoming.get(id)) return this.refuse(call, new RpcError("INVALID_REQUEST", `call id ${id} is already in flight`), sink);
       if (target === M.LIST_METHODS) {
         this.sendMessage([M.RESULT, id, this.options.pipeline.dispatcher?.list() ?? []]);
         return;
@@ -272,7 +275,7 @@ export class Peer implements CallCanceller, CallSink {
       call.streams = streams;
       call.watchDeadline();
     }
-    if (!notification) this.incoming.set(id, call);
+    if (!notification) this.incoming.add(call);
     this.options.pipeline.dispatch(call, sink);
   }
 
@@ -327,8 +330,7 @@ export class Peer implements CallCanceller, CallSink {
     this.liveness.stop();
     const abort = discard || this.pending.size > 0; // calls reported failed must not be delivered later
     this.pending.rejectAll(reason);
-    for (const call of this.incoming.values()) call.abort(reason);
-    this.incoming.clear();
+    for (const call of this.incoming.drain()) call.abort(reason);
     this.refs.close(reason);
     this.sink.close(abort);
     this.checkIdle();

@@ -12,22 +12,6 @@ export interface CallCanceller {
   abandon(id: number, error: RpcError): void;
 }
 
-/** What the module-level executor was last given: no executor closure is made per call. */
-let lastResolve: ((value: unknown) => void) | undefined;
-let lastReject: ((error: RpcError) => void) | undefined;
-function capture(resolve: (value: unknown) => void, reject: (error: RpcError) => void): void {
-  lastResolve = resolve;
-  lastReject = reject;
-}
-
-/** The promise `call` settles: its settlers are stored on the call. */
-export function promiseOf(call: PendingCall): Promise<unknown> {
-  const promise = new Promise<unknown>(capture);
-  call.resolve = lastResolve!;
-  call.reject = lastReject!;
-  return promise;
-}
-
 export class PendingCall {
   resolve!: (value: unknown) => void;
   reject!: (error: RpcError) => void;
@@ -63,39 +47,27 @@ export function onDeadline(call: PendingCall, owner: CallCanceller, timeoutMs: n
 const MAX_ID = 0x7fffffff;
 
 /** The calls a session made and waits on, by id. */
-export class PendingTable {
-  private readonly calls = new IdMap<PendingCall>();
+export class PendingTable extends IdMap<PendingCall> {
   private nextId = 1;
-
-  get size(): number {
-    return this.calls.size;
-  }
 
   /** An id no call in flight uses (ids wrap at 2^31 - 1). */
   allocateId(): number {
     let id = this.nextId;
-    while (this.calls.has(id)) id = id >= MAX_ID ? 1 : id + 1;
+    while (this.get(id)) id = id >= MAX_ID ? 1 : id + 1;
     this.nextId = id >= MAX_ID ? 1 : id + 1;
     return id;
   }
 
-  add(call: PendingCall): void {
-    this.calls.set(call.id, call);
-  }
-
   /** Removes call `id` and drops its timer and listener; undefined when nobody waits on it. */
-  take(id: number): PendingCall | undefined {
-    const call = this.calls.take(id);
-    if (!call) return undefined;
-    call.dispose();
+  override take(id: number): PendingCall | undefined {
+    const call = super.take(id);
+    call?.dispose();
     return call;
   }
 
   /** Rejects every call with `reason` and forgets them. */
   rejectAll(reason: RpcError): void {
-    const calls = this.calls.values();
-    this.calls.clear();
-    for (const call of calls) {
+    for (const call of this.drain()) {
       call.dispose();
       call.reject(reason);
     }

@@ -10,9 +10,10 @@ import { bundleBrowserBuild } from "../helpers/browser-bundle.js";
 /**
  * Bounds on the build's size in bytes, minified and gzipped (README, "In a browser"). They
  * sit about 1 kB over the figures measured when they were set (36,071 and 38,514): a change
- * that grows the build past them updates them here and in the README, on purpose.
+ * that grows the build past them updates them here and in the README, on purpose. The first
+ * modules' bound moved 100 B for core's table of calls in flight (IdMap, about 110 B gzipped).
  */
-const INITIAL_GZIPPED_BOUND = 37_000;
+const INITIAL_GZIPPED_BOUND = 37_100;
 const TOTAL_GZIPPED_BOUND = 39_500;
 
 describe("the browser build", () => {

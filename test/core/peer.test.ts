@@ -342,9 +342,9 @@ test("a second CALL under an id still in flight is refused INVALID_REQUEST", asy
   assert.equal(p.frames.fromServer.ofType(RESULT).length, 0, "the second call never ran");
 });
 
-test("calls in flight under ids that share a slot of the call table (1,024 apart, and 2^32 - 1) are each refused as duplicates and answered under their own id", async (t) => {
+test("calls in flight under ids that share a slot of the call table (256 apart, and 2^32 - 1) are each refused as duplicates and answered under their own id", async (t) => {
   const { pair: p, probe } = pair(t);
-  const ids = [7, 7 + 1024, 7 + 2048, 7 + 1024 * 1000, 0xffffffff, 0xffffffff - 1024];
+  const ids = [7, 7 + 256, 7 + 2048, 7 + 256 * 1000, 0xffffffff, 0xffffffff - 256];
   for (const id of ids) p.server.receive(codec.encode([CALL, id, "hold", []]));
   await probe.running(ids.length);
   p.server.receive(codec.encode([CALL, 7 + 2048, "add", [1, 2]]));
