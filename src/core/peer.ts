@@ -8,6 +8,7 @@ import { describe } from "./describe.js";
 import { awaitsAnswer, queuedAnswer } from "./call-answer.js";
 import { RpcError, toErrorPayload, type ErrorPayload } from "./errors.js";
 import { IncomingCall } from "./incoming-call.js";
+import { IdMap } from "./id-map.js";
 import { deadlineOf, metaOf, wireMetaOf } from "./call-meta.js";
 import * as M from "./messages.js";
 import { onDeadline, PendingCall, PendingTable, type CallCanceller } from "./pending-calls.js";
@@ -30,7 +31,7 @@ export class Peer implements CallCanceller, CallSink {
   info: PeerInfo;
   private readonly pending = new PendingTable();
   /** Calls this side serves, by id, for CANCEL. */
-  private readonly incoming = new Map<number, IncomingCall>();
+  private readonly incoming = new IdMap<IncomingCall>();
   /** CallSink: calls this side is serving now (the pipeline counts them). */
   inFlight = 0;
   readonly maxInFlight: number;
@@ -256,7 +257,7 @@ export class Peer implements CallCanceller, CallSink {
     const sink: CallSink = notification ? this.notifications : this;
     if (this.draining) return this.refuse(call, new RpcError("UNAVAILABLE", "the server is shutting down"), sink);
     if (!notification) {
-      if (this.incoming.has(id)) return this.refuse(call, new RpcError("INVALID_REQUEST", `call id ${id} is already in flight`), sink);
+      if (this.incoming.get(id)) return this.refuse(call, new RpcError("INVALID_REQUEST", `call id ${id} is already in flight`), sink);
       if (target === M.LIST_METHODS) {
         this.sendMessage([M.RESULT, id, this.options.pipeline.dispatcher?.list() ?? []]);
         return;
@@ -274,7 +275,7 @@ export class Peer implements CallCanceller, CallSink {
       call.streams = streams;
       call.watchDeadline();
     }
-    if (!notification) this.incoming.set(id, call);
+    if (!notification) this.incoming.add(call);
     this.options.pipeline.dispatch(call, sink);
   }
 
@@ -286,7 +287,7 @@ export class Peer implements CallCanceller, CallSink {
 
   /** CallSink: a call this side served has its outcome; answer it unless nobody waits. */
   settled(call: IncomingCall, value: unknown, error: unknown, failed: boolean): void {
-    if (this.incoming.get(call.id) === call) this.incoming.delete(call.id);
+    if (this.incoming.get(call.id) === call) this.incoming.take(call.id);
     if (!this.closedWith && awaitsAnswer(call)) sendFrame(this.sink, queuedAnswer(this.sink, this.out, this.options.protocol, call, value, error, failed, this.options.exposeErrorStacks));
     this.liveness.callActivity();
     this.checkIdle();
@@ -329,8 +330,7 @@ export class Peer implements CallCanceller, CallSink {
     this.liveness.stop();
     const abort = discard || this.pending.size > 0; // calls reported failed must not be delivered later
     this.pending.rejectAll(reason);
-    for (const call of this.incoming.values()) call.abort(reason);
-    this.incoming.clear();
+    for (const call of this.incoming.drain()) call.abort(reason);
     this.refs.close(reason);
     this.sink.close(abort);
     this.checkIdle();

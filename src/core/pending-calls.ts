@@ -4,6 +4,7 @@
  * beyond the promise executor.
  */
 import { RpcError } from "./errors.js";
+import { IdMap } from "./id-map.js";
 
 /** Implemented by the peer: how a pending call gives up. */
 export interface CallCanceller {
@@ -46,41 +47,29 @@ export function onDeadline(call: PendingCall, owner: CallCanceller, timeoutMs: n
 const MAX_ID = 0x7fffffff;
 
 /** The calls a session made and waits on, by id. */
-export class PendingTable {
-  private readonly calls = new Map<number, PendingCall>();
+export class PendingTable extends IdMap<PendingCall> {
   private nextId = 1;
-
-  get size(): number {
-    return this.calls.size;
-  }
 
   /** An id no call in flight uses (ids wrap at 2^31 - 1). */
   allocateId(): number {
     let id = this.nextId;
-    while (this.calls.has(id)) id = id >= MAX_ID ? 1 : id + 1;
+    while (this.get(id)) id = id >= MAX_ID ? 1 : id + 1;
     this.nextId = id >= MAX_ID ? 1 : id + 1;
     return id;
   }
 
-  add(call: PendingCall): void {
-    this.calls.set(call.id, call);
-  }
-
   /** Removes call `id` and drops its timer and listener; undefined when nobody waits on it. */
-  take(id: number): PendingCall | undefined {
-    const call = this.calls.get(id);
-    if (!call) return undefined;
-    this.calls.delete(id);
-    call.dispose();
+  override take(id: number): PendingCall | undefined {
+    const call = super.take(id);
+    call?.dispose();
     return call;
   }
 
   /** Rejects every call with `reason` and forgets them. */
   rejectAll(reason: RpcError): void {
-    for (const call of this.calls.values()) {
+    for (const call of this.drain()) {
       call.dispose();
       call.reject(reason);
     }
-    this.calls.clear();
   }
 }

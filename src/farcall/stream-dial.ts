@@ -9,6 +9,7 @@ import type { ResolvedConnect } from "../connect-options.js";
 import { parseAddress, type StreamAddress } from "../net/address.js";
 import { peerInfoOf } from "../net/peer-info.js";
 import { dialStream } from "../net/tcp.js";
+import { SocketInput } from "../net/socket-input.js";
 import { startClient, withTimeout, type SessionDialer } from "./client.js";
 import { dialFarcall } from "./stream-session.js";
 
@@ -26,10 +27,11 @@ export async function farcallCaller(url: string, options: ResolvedConnect): Prom
 function streamDialer(url: string, address: StreamAddress, tls: ClientTlsOptions | undefined): SessionDialer {
   return async (cfg, hooks, timeoutMs, resuming) => {
     const started = Date.now();
-    const socket = await dialStream(address, tls, timeoutMs);
+    const input = address.scheme === "tls" ? undefined : new SocketInput();
+    const socket = await dialStream(address, tls, timeoutMs, input);
     const info = peerInfoOf(socket, address.scheme, cfg.key !== undefined, address.path);
     const left = Math.max(1, timeoutMs - (Date.now() - started));
-    return withTimeout(dialFarcall(socket, cfg, info, hooks, resuming), left, () => {
+    return withTimeout(dialFarcall(socket, cfg, info, hooks, resuming, input), left, () => {
       socket.destroy();
       return new RpcError("UNAVAILABLE", `no handshake with ${url} within ${timeoutMs} ms`);
     });

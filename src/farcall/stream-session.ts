@@ -21,6 +21,7 @@ import type { ResumeRegistry } from "./resume-registry.js";
 import { PREAMBLE } from "../core/farcall-protocol.js";
 import { sessionPeerOptions, type SessionHooks } from "./message-session.js";
 import { FrameReader, FrameWriter, type WriteBudget } from "../net/framing.js";
+import type { SocketInput } from "../net/socket-input.js";
 
 /** Largest handshake document; the real ones are about 100 bytes. */
 const MAX_HANDSHAKE_FRAME = 4096;
@@ -57,14 +58,20 @@ class StreamLink implements FrameSink {
   stalled: () => boolean = () => false;
   private closing = false;
 
-  constructor(readonly socket: Socket, cfg: StreamSessionConfig) {
+  constructor(readonly socket: Socket, cfg: StreamSessionConfig, input?: SocketInput) {
     // Until the handshake is done only handshake-sized frames are accepted, so a peer that
     // has proved nothing cannot make us hold maxFrameBytes per connection.
     this.reader = new FrameReader(MAX_HANDSHAKE_FRAME, (buf, start, end) => this.onFrame(buf, start, end), (e) => this.onFailure(e), "the handshake frame limit");
     this.writer = new FrameWriter(socket, cfg.maxWriteBufferBytes, (e) => this.onFailure(e), cfg.writeBudget);
-    socket.on("data", (chunk: Buffer) => {
-      if (!this.stalled()) this.reader.push(chunk);
-    });
+    if (input) {
+      input.read((chunk) => {
+        if (!this.stalled()) this.reader.push(chunk, true);
+      });
+    } else {
+      socket.on("data", (chunk: Buffer) => {
+        if (!this.stalled()) this.reader.push(chunk);
+      });
+    }
     // A reset or broken pipe is followed by 'close', which ends the session with the reason
     // that matters to callers (UNAVAILABLE); without a listener it would crash the process.
     socket.on("error", noop);
@@ -203,11 +210,19 @@ export function acceptFarcall(
  * Dialer side: preamble, handshake, then a Peer (with `resuming`, that session's Peer,
  * resumed over `socket`). Rejects with UNAUTHENTICATED or UNAVAILABLE.
  */
-export function dialFarcall(socket: Socket, cfg: StreamSessionConfig, info: PeerInfo, hooks: SessionHooks, resuming?: ResumableLink): Promise<Peer> {
+export function dialFarcall(
+  socket: Socket,
+  cfg: StreamSessionConfig,
+  info: PeerInfo,
+  hooks: SessionHooks,
+  resuming?: ResumableLink,
+  /** How `socket` is read when it was dialed with a reused read buffer. */
+  input?: SocketInput,
+): Promise<Peer> {
   const wish: ResumeWish = { ...cfg.clientResume, resuming };
   return new Promise((resolve, reject) => {
     const hs = createHandshakeCodec();
-    const link = new StreamLink(socket, cfg);
+    const link = new StreamLink(socket, cfg, input);
     let challenge: Uint8Array | undefined;
     let plan: ResumePlan | undefined;
     const fail = (error: RpcError): void => {

@@ -10,12 +10,27 @@ import { SplitFrame, type Frame } from "../core/split-frame.js";
 
 const HEADER = 4;
 
+/** Frames from this size up are assembled in a buffer of their own as their bytes arrive. */
+const FILL_FROM = 64 * 1024;
+/**
+ * A large frame's buffer is taken once this share of its body has arrived: a peer that
+ * announces a frame and sends nothing more makes us hold at most this many times what it
+ * sent, never maxFrameBytes for four bytes.
+ */
+const FILL_SHARE = 8;
+
 /** Splits a byte stream into frames. */
 export class FrameReader {
   private chunks: Buffer[] = [];
   private buffered = 0;
   /** Body length of the frame being read, or -1 while its header is incomplete. */
   private need = -1;
+  /**
+   * A large frame's own buffer, filled as chunks arrive: each chunk is copied once and let go
+   * at once, instead of every chunk of the frame being held until its last byte and joined.
+   */
+  private body: Buffer | undefined;
+  private filled = 0;
   private failed = false;
 
   constructor(
@@ -32,30 +47,85 @@ export class FrameReader {
     this.limitName = name;
   }
 
-  /** Bytes held while waiting for the rest of a frame. */
+  /** Bytes held while waiting for the rest of a frame (a large frame's whole buffer once taken). */
   get bufferedBytes(): number {
-    return this.buffered;
+    return this.body ? this.body.length : this.buffered;
   }
 
-  push(chunk: Buffer): void {
+  /**
+   * Takes the next bytes of the stream.
+   * @param reused true when `chunk`'s memory is written again once push returns (a socket's
+   *   one read buffer): every byte kept or handed on is copied out of it first.
+   */
+  push(chunk: Buffer, reused = false): void {
     if (this.failed) return;
-    if (this.buffered === 0) {
-      this.parseFrom(chunk);
+    if (this.body) {
+      this.fill(chunk, reused);
       return;
     }
-    this.chunks.push(chunk);
+    if (this.buffered === 0) {
+      this.parseFrom(chunk, reused);
+      return;
+    }
+    this.chunks.push(reused ? Buffer.from(chunk) : chunk);
     this.buffered += chunk.length;
-    if (this.need < 0 && this.buffered < HEADER) return;
-    if (this.need >= 0 && this.buffered < HEADER + this.need) return;
-    const all = Buffer.concat(this.chunks, this.buffered);
+    if (this.need < 0) {
+      if (this.buffered < HEADER) return;
+      this.parseFrom(this.join(), false);
+      return;
+    }
+    if (this.buffered < HEADER + this.need) {
+      if (this.need >= FILL_FROM && (this.buffered - HEADER) * FILL_SHARE >= this.need) this.startFill();
+      return;
+    }
+    this.parseFrom(this.join(), false);
+  }
+
+  /** The held chunks as one buffer; the reader holds nothing after. */
+  private join(): Buffer {
+    const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
     this.chunks = [];
     this.buffered = 0;
     this.need = -1;
-    this.parseFrom(all);
+    return all;
+  }
+
+  /** Moves the held start of a large frame (header included) into the frame's own buffer. */
+  private startFill(): void {
+    const body = Buffer.allocUnsafeSlow(this.need);
+    let skip = HEADER;
+    let filled = 0;
+    for (const chunk of this.chunks) {
+      if (skip >= chunk.length) {
+        skip -= chunk.length;
+        continue;
+      }
+      body.set(skip === 0 ? chunk : chunk.subarray(skip), filled);
+      filled += chunk.length - skip;
+      skip = 0;
+    }
+    this.chunks = [];
+    this.buffered = 0;
+    this.body = body;
+    this.filled = filled;
+  }
+
+  /** Copies what `chunk` holds of the frame being filled; emits it when whole and parses the rest. */
+  private fill(chunk: Buffer, reused: boolean): void {
+    const body = this.body!;
+    const take = Math.min(chunk.length, body.length - this.filled);
+    body.set(take === chunk.length ? chunk : chunk.subarray(0, take), this.filled);
+    this.filled += take;
+    if (this.filled < body.length) return;
+    this.body = undefined;
+    this.filled = 0;
+    this.need = -1;
+    this.onFrame(body, 0, body.length);
+    if (!this.failed && take < chunk.length) this.parseFrom(chunk.subarray(take), reused);
   }
 
   /** Emits every whole frame of `buf` (as ranges of it, not copies) and keeps the remainder. */
-  private parseFrom(buf: Buffer): void {
+  private parseFrom(buf: Buffer, reused: boolean): void {
     let pos = 0;
     const end = buf.length;
     while (end - pos >= HEADER) {
@@ -69,6 +139,15 @@ export class FrameReader {
         this.need = len;
         break;
       }
+      if (reused) {
+        // Handlers may keep views of a frame: the run of whole frames from here is copied
+        // out of the read buffer at once, one allocation for all of them.
+        const run = wholeFramesEnd(buf, pos, this.maxFrameBytes);
+        this.parseFrom(Buffer.from(buf.subarray(pos, run)), false);
+        if (this.failed) return;
+        pos = run;
+        continue;
+      }
       const start = pos + HEADER;
       pos = start + len;
       this.onFrame(buf, start, pos);
@@ -79,6 +158,7 @@ export class FrameReader {
       const rest = Buffer.from(buf.subarray(pos));
       this.chunks = [rest];
       this.buffered = rest.length;
+      if (this.need >= FILL_FROM && (rest.length - HEADER) * FILL_SHARE >= this.need) this.startFill();
     }
   }
 
@@ -87,7 +167,19 @@ export class FrameReader {
     this.failed = true;
     this.chunks = [];
     this.buffered = 0;
+    this.body = undefined;
   }
+}
+
+/** Where the run of whole frames, each within `maxFrameBytes`, that starts at `pos` ends. */
+function wholeFramesEnd(buf: Buffer, pos: number, maxFrameBytes: number): number {
+  const end = buf.length;
+  while (end - pos >= HEADER) {
+    const len = buf.readUInt32BE(pos);
+    if (len > maxFrameBytes || end - pos - HEADER < len) break;
+    pos += HEADER + len;
+  }
+  return pos;
 }
 
 /** Frames smaller than this are copied into one buffer per flush; larger ones are written as they are. */

@@ -8,6 +8,7 @@ import { lstat, unlink } from "node:fs/promises";
 import { RpcError } from "../core/errors.js";
 import type { ClientTlsOptions, ServerTlsOptions } from "../options.js";
 import { formatAddress, type StreamAddress } from "./address.js";
+import type { SocketInput } from "./socket-input.js";
 
 /**
  * Connections the kernel may hold before we accept them. Node's default (511) drops
@@ -118,18 +119,22 @@ async function removeStaleSocket(path: string): Promise<boolean> {
   }
 }
 
-/** Opens a socket to `address`; rejects with UNAVAILABLE (a refused or unreachable server). */
-export function dialStream(address: StreamAddress, tls: ClientTlsOptions | undefined, timeoutMs: number): Promise<Socket> {
+/**
+ * Opens a socket to `address`; rejects with UNAVAILABLE (a refused or unreachable server).
+ * With `input`, a tcp:// or unix:// socket is read through it instead of 'data' events
+ * (a tls:// one always emits 'data': TLS has its own reads).
+ */
+export function dialStream(address: StreamAddress, tls: ClientTlsOptions | undefined, timeoutMs: number, input?: SocketInput): Promise<Socket> {
   return new Promise((resolve, reject) => {
     let socket: Socket;
     const readyEvent = address.scheme === "tls" ? "secureConnect" : "connect";
     if (address.scheme === "unix") {
-      socket = netConnect({ path: address.path! });
+      socket = netConnect({ path: address.path!, ...(input ? { onread: input.onread } : {}) });
     } else if (address.scheme === "tls") {
       const servername = tls?.servername ?? serverName(address.host!);
       socket = tlsConnect({ ...tls, host: address.host!, port: address.port!, ...(servername ? { servername } : {}) });
     } else {
-      socket = netConnect({ host: address.host!, port: address.port! });
+      socket = netConnect({ host: address.host!, port: address.port!, ...(input ? { onread: input.onread } : {}) });
     }
     const timer = setTimeout(() => {
       socket.destroy();

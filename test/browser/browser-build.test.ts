@@ -9,12 +9,13 @@ import { bundleBrowserBuild } from "../helpers/browser-bundle.js";
 
 /**
  * Bounds on the build's size in bytes, minified and gzipped (README, "In a browser"). They
- * sit about 60 B over the figures measured when they were set (36,939 and 39,398, with the
- * server-only defaults out of the build and transfer() of views and ports in it): a change
+ * sit about 80 B over the figures measured when they were set (37,062 and 39,521, with the
+ * server-only defaults out of the build, transfer() of views and ports, and core's IdMap,
+ * about 110 B, in it): a change
  * that grows the build past them updates them here and in the README, on purpose.
  */
-const INITIAL_GZIPPED_BOUND = 37_000;
-const TOTAL_GZIPPED_BOUND = 39_450;
+const INITIAL_GZIPPED_BOUND = 37_150;
+const TOTAL_GZIPPED_BOUND = 39_600;
 
 describe("the browser build", () => {
   it("bundles for the browser platform with no node: module anywhere in its graph", async () => {

@@ -342,6 +342,22 @@ test("a second CALL under an id still in flight is refused INVALID_REQUEST", asy
   assert.equal(p.frames.fromServer.ofType(RESULT).length, 0, "the second call never ran");
 });
 
+test("calls in flight under ids that share a slot of the call table (256 apart, and 2^32 - 1) are each refused as duplicates and answered under their own id", async (t) => {
+  const { pair: p, probe } = pair(t);
+  const ids = [7, 7 + 256, 7 + 2048, 7 + 256 * 1000, 0xffffffff, 0xffffffff - 256];
+  for (const id of ids) p.server.receive(codec.encode([CALL, id, "hold", []]));
+  await probe.running(ids.length);
+  p.server.receive(codec.encode([CALL, 7 + 2048, "add", [1, 2]]));
+  const refused = await p.frames.fromServer.waitFor((m) => m[0] === ERROR && m[1] === 7 + 2048, WAIT_MS, "ERROR for the duplicate");
+  assert.equal((refused.message![2] as { code: string }).code, "INVALID_REQUEST");
+  probe.open();
+  for (const id of ids) {
+    const frame = await p.frames.fromServer.waitFor((m) => m[0] === RESULT && m[1] === id, WAIT_MS, `RESULT for call ${id}`);
+    assert.equal(frame.message![2], "released");
+  }
+  assert.equal(p.frames.fromServer.ofType(RESULT).length, ids.length, "one answer per call, none for the duplicate");
+});
+
 test("an answer to an id nobody waits for is ignored", async (t) => {
   const { pair: p } = pair(t);
   p.client.receive(codec.encode([RESULT, 999, "stray"]));

@@ -108,6 +108,27 @@ function parseAll(bytes: Buffer): Buffer[] {
   return frames;
 }
 
+/**
+ * Feeds seeded streams of frames with the bodies `sizes` draws to a reader through `feed`;
+ * every frame must arrive intact and in order, and `check` holds for each.
+ */
+function checkStreams(streams: number, sizes: (rng: Prng) => number[], feed: (reader: FrameReader, rng: Prng, stream: Buffer) => void, check?: (frame: Buffer) => void): void {
+  for (let seed = 1; seed <= streams; seed++) {
+    const rng = new Prng(seed);
+    const bodies = sizes(rng).map((n) => rng.bytes(n));
+    const stream = Buffer.concat(bodies.map(framed));
+    const { reader, frames, errors } = recordingReader(1024 * 1024);
+    feed(reader, rng, stream);
+    assert.deepEqual(errors, [], `seed ${seed}`);
+    assert.equal(frames.length, bodies.length, `seed ${seed}: frame count`);
+    for (let i = 0; i < bodies.length; i++) {
+      assert.ok(frames[i].equals(bodies[i]), `seed ${seed}: frame ${i}`);
+      check?.(frames[i]);
+    }
+    assert.equal(reader.bufferedBytes, 0, `seed ${seed}: nothing left buffered`);
+  }
+}
+
 describe("FrameReader", () => {
   it("frames split at random points arrive intact and in order (seeded, 500 streams)", () => {
     for (let seed = 1; seed <= 500; seed++) {
@@ -214,6 +235,79 @@ describe("FrameReader", () => {
     reader.push(Buffer.concat([header(64 * 1024 * 1024), Buffer.alloc(10)]));
     assert.equal(reader.bufferedBytes, 14);
     assert.equal(frames.length, 0);
+  });
+
+  it("large frames split at random points among small ones arrive intact and in order (seeded, 40 streams)", () => {
+    checkStreams(
+      40,
+      (rng) => Array.from({ length: rng.int(2, 6) }, () => (rng.next() < 0.5 ? rng.int(0, 300) : rng.int(64 * 1024, 300 * 1024))),
+      (reader, rng, stream) => {
+        for (let pos = 0; pos < stream.length; ) {
+          // Socket-sized reads, sometimes tiny ones, so frames start and end anywhere in a chunk.
+          const size = rng.next() < 0.2 ? rng.int(1, 8) : rng.int(1, 80 * 1024);
+          reader.push(stream.subarray(pos, pos + size));
+          pos += size;
+        }
+      },
+    );
+  });
+
+  it("a large frame's own buffer is taken once an eighth of its body has arrived, not at its header", () => {
+    const size = 1024 * 1024;
+    const bytes = framed(Buffer.alloc(size, 3));
+    const { reader, frames } = recordingReader(size);
+    reader.push(bytes.subarray(0, 100 * 1024));
+    reader.push(bytes.subarray(100 * 1024, 120 * 1024));
+    assert.equal(reader.bufferedBytes, 120 * 1024, "only what arrived is held while under an eighth");
+    reader.push(bytes.subarray(120 * 1024, 140 * 1024));
+    assert.equal(reader.bufferedBytes, size, "past an eighth the frame's own buffer holds it");
+    reader.push(bytes.subarray(140 * 1024));
+    assert.equal(frames.length, 1);
+    assert.ok(frames[0].equals(Buffer.alloc(size, 3)));
+    assert.equal(frames[0].buffer.byteLength, size, "the frame pins its own bytes, no chunk and no neighbour");
+    assert.equal(reader.bufferedBytes, 0);
+  });
+
+  it("stop() while a large frame is being filled drops its buffer and emits nothing", () => {
+    const bytes = framed(Buffer.alloc(256 * 1024, 1));
+    const { reader, frames } = recordingReader(1024 * 1024);
+    reader.push(bytes.subarray(0, 200 * 1024));
+    reader.stop();
+    assert.equal(reader.bufferedBytes, 0);
+    reader.push(bytes.subarray(200 * 1024));
+    assert.equal(frames.length, 0);
+  });
+
+  it("chunks pushed as reused (a socket's one read buffer, overwritten after each push) yield frames that stay intact (seeded, 200 streams)", () => {
+    const readBuffer = Buffer.alloc(64 * 1024);
+    checkStreams(
+      200,
+      (rng) =>
+        Array.from({ length: rng.int(1, 12) }, () => {
+          const r = rng.next();
+          return r < 0.1 ? 0 : r < 0.7 ? rng.int(1, 300) : r < 0.9 ? rng.int(4000, 9000) : rng.int(64 * 1024, 200 * 1024);
+        }),
+      (reader, rng, stream) => {
+        for (let pos = 0; pos < stream.length; ) {
+          const size = Math.min(rng.next() < 0.3 ? rng.int(1, 16) : rng.int(1, readBuffer.length), stream.length - pos);
+          stream.copy(readBuffer, 0, pos, pos + size);
+          reader.push(readBuffer.subarray(0, size), true);
+          readBuffer.fill(0xee); // the next read lands here
+          pos += size;
+        }
+      },
+      (frame) => assert.notEqual(frame.buffer, readBuffer.buffer, "a frame is not a view of the read buffer"),
+    );
+  });
+
+  it("reused chunks still meet maxFrameBytes: whole frames before a header over the limit are emitted as copies, then the refusal", () => {
+    const { reader, frames, errors } = recordingReader(100);
+    const chunk = Buffer.concat([framed(Buffer.from("ok")), framed(Buffer.from("fine")), header(101), Buffer.alloc(101)]);
+    reader.push(chunk, true);
+    chunk.fill(0);
+    assert.deepEqual(frames.map(String), ["ok", "fine"]);
+    assert.equal(errors.length, 1);
+    assert.match(errors[0].message, /frame of 101 B exceeds maxFrameBytes 100/);
   });
 
   it("stop() drops a partial frame and nothing is emitted afterwards", () => {
