@@ -6,7 +6,7 @@
 import { fileURLToPath } from "node:url";
 import { isStreamWorkload, type WorkloadName } from "./jobs.js";
 
-export type FrameworkName = "floor" | "farcall" | "farcall-ws" | "farcall-resume" | "capnweb" | "grpc" | "jsonrpc-ws" | "http-floor" | "farcall-http" | "jayson-http" | "python-manager" | "python-farcall";
+export type FrameworkName = "floor" | "farcall" | "farcall-ws" | "farcall-resume" | "capnweb" | "grpc" | "jsonrpc-ws" | "http-floor" | "farcall-http" | "jayson-http" | "python-manager" | "python-farcall" | "python-farcall-warm";
 
 export interface Framework {
   name: FrameworkName;
@@ -24,6 +24,8 @@ export interface Framework {
   only?: readonly WorkloadName[];
   /** Runs only when named in --frameworks, not by default. @default false */
   optIn?: boolean;
+  /** Environment its server process gets on top of the bench's. */
+  serverEnv?: Readonly<Record<string, string>>;
 }
 
 function file(path: string): string {
@@ -48,6 +50,9 @@ export const FRAMEWORKS: readonly Framework[] = [
   { name: "python-manager", label: "Python BaseManager (proxy)", server: file("./python-manager/server.py"), client: file("./python-manager/client.py"), peer: true, only: ["w4"] },
   // The same Python clients against farcall's server on pymanager://: the seed programs' own side by side.
   { name: "python-farcall", label: "farcall pymanager:// (Python clients)", server: file("./python-manager/farcall-server.ts"), client: file("./python-manager/client.py"), peer: false, only: ["w4"] },
+  // The same after one Python client made 5,000 get+inc pairs on a key of its own: the server's
+  // code compiled by V8 before the clock starts, as W1-W3 measure after a warm-up.
+  { name: "python-farcall-warm", label: "farcall pymanager://, warmed (Python clients)", server: file("./python-manager/farcall-server.ts"), client: file("./python-manager/client.py"), peer: false, only: ["w4"], serverEnv: { BENCH_WARM_PAIRS: "5000" } },
 ];
 
 /** The contender whose figures `name`'s ratios are against. */

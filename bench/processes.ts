@@ -52,8 +52,9 @@ export class ChildRun {
     readonly name: string,
     file: string,
     job?: Job,
+    extraEnv?: Readonly<Record<string, string>>,
   ) {
-    const env = { ...ALLOCATOR_ENV, ...process.env, BENCH_JOB: job ? JSON.stringify(job) : "" };
+    const env = { ...ALLOCATOR_ENV, ...process.env, ...extraEnv, BENCH_JOB: job ? JSON.stringify(job) : "" };
     const [command, args] = file.endsWith(".py") ? ["python3", [file]] : [process.execPath, [...EXTRA_NODE_ARGS, "--import", "tsx", file]];
     this.proc = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"], env });
     live.add(this.proc);

@@ -19,7 +19,7 @@ export interface RunningServer {
 }
 
 export async function startServer(framework: Framework): Promise<RunningServer> {
-  const child = new ChildRun(`${framework.name} server`, framework.server);
+  const child = new ChildRun(`${framework.name} server`, framework.server, undefined, framework.serverEnv);
   try {
     return { child, port: await child.expect<number>(TAG.port, START_TIMEOUT_MS) };
   } catch (error) {
