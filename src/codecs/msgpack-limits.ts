@@ -37,6 +37,12 @@ export interface ScanFailure {
   limit: boolean;
 }
 
+/**
+ * Whether the document scanMsgpack last accepted holds a plain bin value: msgpackr decodes
+ * those as views of the bytes it read, so such a document must be decoded where it lies.
+ */
+export let scannedBin = false;
+
 // Remaining element counts per open container. Scanning is synchronous, so one array serves
 // every call; it grows to the deepest limit ever asked for and no further.
 let remaining = new Float64Array(65);
@@ -54,6 +60,7 @@ export function scanMsgpack(buf: Uint8Array, maxDepth: number, start = 0, end = 
   let pos = start;
   let depth = 0;
   remaining[0] = 1;
+  scannedBin = false;
   for (;;) {
     while (remaining[depth] === 0) {
       if (depth === 0) {
@@ -79,14 +86,17 @@ export function scanMsgpack(buf: Uint8Array, maxDepth: number, start = 0, end = 
         case 0xc0: case 0xc2: case 0xc3:
           continue;
         case 0xc4: case 0xd9:
+          if (b <= 0xc6) scannedBin = true; // bin, not str
           if (pos + 1 > end) return fail("document is truncated");
           skip = buf[pos]; pos += 1;
           break;
         case 0xc5: case 0xda:
+          if (b <= 0xc6) scannedBin = true; // bin, not str
           if (pos + 2 > end) return fail("document is truncated");
           skip = (buf[pos] << 8) | buf[pos + 1]; pos += 2;
           break;
         case 0xc6: case 0xdb:
+          if (b <= 0xc6) scannedBin = true; // bin, not str
           if (pos + 4 > end) return fail("document is truncated");
           skip = readU32(buf, pos); pos += 4;
           break;
