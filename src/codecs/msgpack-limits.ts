@@ -82,21 +82,19 @@ export function scanMsgpack(buf: Uint8Array, maxDepth: number, start = 0, end = 
     } else if (b <= 0xbf) {
       skip = b & 0x1f;
     } else {
+      if (b >= 0xc4 && b <= 0xc6) scannedBin = true;
       switch (b) {
         case 0xc0: case 0xc2: case 0xc3:
           continue;
         case 0xc4: case 0xd9:
-          if (b <= 0xc6) scannedBin = true; // bin, not str
           if (pos + 1 > end) return fail("document is truncated");
           skip = buf[pos]; pos += 1;
           break;
         case 0xc5: case 0xda:
-          if (b <= 0xc6) scannedBin = true; // bin, not str
           if (pos + 2 > end) return fail("document is truncated");
           skip = (buf[pos] << 8) | buf[pos + 1]; pos += 2;
           break;
         case 0xc6: case 0xdb:
-          if (b <= 0xc6) scannedBin = true; // bin, not str
           if (pos + 4 > end) return fail("document is truncated");
           skip = readU32(buf, pos); pos += 4;
           break;
