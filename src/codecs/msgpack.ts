@@ -14,7 +14,7 @@
  *   reference   tag ext 7 + [kind, id, methodNames?]: a function, a ref() object or a stream
  *               (async iterable) passed by reference, valid only within its farcall/1 session
  */
-import { Packr, addExtension } from "msgpackr";
+import { Packr, addExtension, isNativeAccelerationEnabled } from "msgpackr";
 import type { Codec, DecodeLimits } from "../core/codec.js";
 import { RpcError } from "../core/errors.js";
 import { errorFromWire, errorToWire, type WireError } from "./wire-error.js";
@@ -266,7 +266,8 @@ const SMALL_PACK_BUFFER = 8192;
  * msgpackr reads short strings in JavaScript only while the end of its source lies below
  * this offset; past it, each document's first string costs a call into its native string
  * extractor, which costs far more than copying a small frame (bench W2). A small frame that
- * sits deep in a socket read is therefore decoded from a copy at offset 0.
+ * sits deep in a socket read is therefore decoded from a copy at offset 0 (where msgpackr
+ * has no extractor, as in a browser, it reads in place: the copy would buy nothing).
  */
 const SMALL_SOURCE = 140;
 /** Holds that copy; msgpackr caches its DataView on it, so it costs nothing per frame. */
@@ -364,7 +365,7 @@ export function createMsgpackCodec(limits: Partial<DecodeLimits> = {}): Codec {
       if (failure) throw new RpcError(failure.limit ? "RESOURCE_EXHAUSTED" : "PARSE_ERROR", failure.message);
       const outer = decodingRefs;
       decodingRefs = refs;
-      const small = end - start < SMALL_SOURCE && !scannedBin && !smallBusy;
+      const small = end - start < SMALL_SOURCE && isNativeAccelerationEnabled && !scannedBin && !smallBusy;
       try {
         if (small) {
           smallBusy = true;
