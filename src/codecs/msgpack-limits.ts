@@ -37,6 +37,12 @@ export interface ScanFailure {
   limit: boolean;
 }
 
+/**
+ * Whether the document scanMsgpack last accepted holds a plain bin value: msgpackr decodes
+ * those as views of the bytes it read, so such a document must be decoded where it lies.
+ */
+export let scannedBin = false;
+
 // Remaining element counts per open container. Scanning is synchronous, so one array serves
 // every call; it grows to the deepest limit ever asked for and no further.
 let remaining = new Float64Array(65);
@@ -54,6 +60,7 @@ export function scanMsgpack(buf: Uint8Array, maxDepth: number, start = 0, end = 
   let pos = start;
   let depth = 0;
   remaining[0] = 1;
+  scannedBin = false;
   for (;;) {
     while (remaining[depth] === 0) {
       if (depth === 0) {
@@ -75,6 +82,7 @@ export function scanMsgpack(buf: Uint8Array, maxDepth: number, start = 0, end = 
     } else if (b <= 0xbf) {
       skip = b & 0x1f;
     } else {
+      if (b >= 0xc4 && b <= 0xc6) scannedBin = true;
       switch (b) {
         case 0xc0: case 0xc2: case 0xc3:
           continue;

@@ -14,14 +14,14 @@
  *   reference   tag ext 7 + [kind, id, methodNames?]: a function, a ref() object or a stream
  *               (async iterable) passed by reference, valid only within its farcall/1 session
  */
-import { Packr, addExtension } from "msgpackr";
+import { Packr, addExtension, isNativeAccelerationEnabled } from "msgpackr";
 import type { Codec, DecodeLimits } from "../core/codec.js";
 import { RpcError } from "../core/errors.js";
 import { errorFromWire, errorToWire, type WireError } from "./wire-error.js";
 import { decodeRegistered, registeredTypeOf } from "../core/type-registry.js";
 import { WireRef, type RefContext } from "../core/ref-wire.js";
 import { isMarkedRef } from "../core/ref.js";
-import { EXT_BUFFER, EXT_ERROR, EXT_MAP, EXT_NEG_ZERO, EXT_REF, EXT_REGISTERED, EXT_SET, EXT_TRANSFER, EXT_UINT8ARRAY, scanMsgpack } from "./msgpack-limits.js";
+import { EXT_BUFFER, EXT_ERROR, EXT_MAP, EXT_NEG_ZERO, EXT_REF, EXT_REGISTERED, EXT_SET, EXT_TRANSFER, EXT_UINT8ARRAY, scanMsgpack, scannedBin } from "./msgpack-limits.js";
 import { isMessagePort, takeTransferMark } from "../core/transfer.js";
 import type { Frame } from "../core/split-frame.js";
 import { LARGE_BYTES, packBytes, packSplit, type AllocateForWrite } from "./msgpack-split.js";
@@ -262,6 +262,19 @@ const SPLIT_HEAD_BYTES = 4096;
 /** msgpackr's own starting size for its pack buffer. */
 const SMALL_PACK_BUFFER = 8192;
 
+/**
+ * msgpackr reads short strings in JavaScript only while the end of its source lies below
+ * this offset; past it, each document's first string costs a call into its native string
+ * extractor, which costs far more than copying a small frame (bench W2). A small frame that
+ * sits deep in a socket read is therefore decoded from a copy at offset 0 (where msgpackr
+ * has no extractor, as in a browser, it reads in place: the copy would buy nothing).
+ */
+const SMALL_SOURCE = 140;
+/** Holds that copy; msgpackr caches its DataView on it, so it costs nothing per frame. */
+const smallSource = new Uint8Array(SMALL_SOURCE);
+/** Set while a document is decoded from smallSource: a decode inside it reads in place. */
+let smallBusy = false;
+
 /** Defaults for {@link createMsgpackCodec}. */
 export const MSGPACK_DEFAULTS: Readonly<DecodeLimits> = Object.freeze({ maxDepth: 64 });
 
@@ -352,13 +365,21 @@ export function createMsgpackCodec(limits: Partial<DecodeLimits> = {}): Codec {
       if (failure) throw new RpcError(failure.limit ? "RESOURCE_EXHAUSTED" : "PARSE_ERROR", failure.message);
       const outer = decodingRefs;
       decodingRefs = refs;
+      const small = end - start < SMALL_SOURCE && isNativeAccelerationEnabled && !scannedBin && !smallBusy;
       try {
+        if (small) {
+          smallBusy = true;
+          const n = end - start;
+          for (let i = 0; i < n; i++) smallSource[i] = bytes[start + i]!;
+          return packr.unpack(smallSource, n);
+        }
         return start === 0 && end === bytes.length ? packr.unpack(bytes) : packr.unpack(bytes, { start, end });
       } catch (err) {
         if (RpcError.is(err)) throw err; // a reference refused (limit, released, no session)
         throw new RpcError("PARSE_ERROR", `malformed MessagePack: ${(err as Error).message}`);
       } finally {
         decodingRefs = outer;
+        if (small) smallBusy = false;
       }
     },
   };

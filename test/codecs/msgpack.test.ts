@@ -109,3 +109,39 @@ test("a document holding a large byte array is packed into a buffer of about its
   assert.deepStrictEqual(codec.decode(large), [1, 5, payload]);
   assert.deepStrictEqual(codec.decode(small), [1, 6, 3]);
 });
+
+test("small documents deep in a large buffer decode exactly as alone, and a plain bin among them keeps its bytes after the next decode", () => {
+  const docs = [
+    [0, 7, "add", [1, 2]],
+    [1, 2 ** 31, "a string of thirty-three bytes!!!", { k: "é€😀", n: -1.5 }],
+    [2, 3, new Map([["x", new Set([1n])]]), new Date(5), undefined],
+  ];
+  const frames = docs.map((d) => codec.encode(d));
+  const padding = new Uint8Array(1000).fill(0xc0);
+  const parts = [padding, ...frames, padding];
+  const all = Buffer.concat(parts);
+  let at = padding.length;
+  for (let i = 0; i < docs.length; i++) {
+    assert.deepStrictEqual(codec.decode(all, at, at + frames[i]!.length), docs[i]);
+    at += frames[i]!.length;
+  }
+  // [bin 1 2 3, "x"] and [bin 9 9 9, "y"], each far past the start of its buffer
+  const binDoc = (b: number, s: string): Buffer => Buffer.concat([padding, Buffer.from([0x92, 0xc4, 3, b, b + 1, b + 2, 0xa1, s.charCodeAt(0)])]);
+  const first = codec.decode(binDoc(1, "x"), padding.length) as [Uint8Array, string];
+  const second = codec.decode(binDoc(9, "y"), padding.length) as [Uint8Array, string];
+  assert.deepStrictEqual([...first[0]], [1, 2, 3]);
+  assert.deepStrictEqual([...second[0]], [9, 10, 11]);
+  assert.deepStrictEqual([first[1], second[1]], ["x", "y"]);
+});
+
+test("a small document decoded inside the decode of another small one leaves the outer one's remaining bytes intact", () => {
+  const outerRefs = fakeRefs("outer");
+  const innerRefs = fakeRefs("inner");
+  const inner = codec.encode([() => {}, 98765, "inner's own text"], innerRefs);
+  const outer = codec.encode([() => {}, "the outer document's tail", [1, 2, 3]], outerRefs);
+  let nested: unknown;
+  const reentrant = { ...outerRefs, importValue: (kind: unknown, id: unknown) => ((nested ??= codec.decode(inner, 0, inner.length, innerRefs)), outerRefs.importValue(kind, id)) };
+  const deep = Buffer.concat([new Uint8Array(500), outer]);
+  assert.deepEqual(codec.decode(deep, 500, deep.length, reentrant), [{ from: "outer", kind: REF_FUNCTION, id: 1 }, "the outer document's tail", [1, 2, 3]]);
+  assert.deepEqual(nested, [{ from: "inner", kind: REF_FUNCTION, id: 1 }, 98765, "inner's own text"]);
+});
