@@ -136,6 +136,25 @@ export function strRepr(s: string): string {
   return out + quote;
 }
 
+/**
+ * Python 2.7's repr of a `unicode`: `u'...'`, every character past ASCII escaped, so a 2.7
+ * client's `str()` of it (which encodes as ASCII) cannot fail.
+ */
+export function unicodeRepr2(s: string): string {
+  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
+  let out = `u${quote}`;
+  for (const ch of s) {
+    const code = ch.codePointAt(0)!;
+    if (ch === quote || ch === "\\") out += `\\${ch}`;
+    else if (ch === "\t") out += "\\t";
+    else if (ch === "\n") out += "\\n";
+    else if (ch === "\r") out += "\\r";
+    else if (code < 0x20 || code >= 0x7f) out += escapeCode(code);
+    else out += ch;
+  }
+  return out + quote;
+}
+
 function escapeCode(code: number): string {
   if (code < 0x100) return `\\x${code.toString(16).padStart(2, "0")}`;
   if (code < 0x10000) return `\\u${code.toString(16).padStart(4, "0")}`;
