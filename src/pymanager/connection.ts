@@ -47,6 +47,8 @@ const REQUEST_GLOBALS = {
 
 /** One options object for every request, not one made per frame. */
 const REQUEST_OPTIONS = { globals: REQUEST_GLOBALS };
+/** A bare HMAC-MD5 handshake answer; 3.12+ answer `{sha256}` and a longer digest. */
+const MD5_RESPONSE_BYTES = 16;
 const NATIVE_STR_OPTIONS = { globals: REQUEST_GLOBALS, nativeStrAsBytes: true };
 
 /**
@@ -96,6 +98,8 @@ export class PyManagerSocket implements PyManagerConnection {
   private busy = false;
   /** Replies use the client's pickle protocol, capped at 4: Python 2.7 reads only 0-2. */
   replyProtocol: 2 | 3 | 4 = 4;
+  /** The client answered the handshake with a bare HMAC-MD5, as Python before 3.12 does. */
+  before312 = false;
   /** The request being answered, decoded again only where Python 2.7's str and unicode differ. */
   private current: Buffer | undefined;
 
@@ -177,6 +181,7 @@ export class PyManagerSocket implements PyManagerConnection {
           this.close();
           return;
         }
+        this.before312 = body.length === MD5_RESPONSE_BYTES;
         this.socket.write(pyFrame(WELCOME));
         this.state = State.AwaitChallenge;
         return;

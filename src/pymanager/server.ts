@@ -27,6 +27,7 @@ import { errorReply, tracebackReply } from "./errors.js";
 import { ReferentTable, REFERENT_DEFAULTS, type Referent } from "./referents.js";
 import { pyRepr, pyStr } from "./repr.js";
 import { arrayArgsOf, checkArrayItem } from "./native-str.js";
+import { checkArrayTypecode } from "./client-era.js";
 import { SharedArray } from "./shared/array.js";
 import { callValueMethod, valueExposed } from "./values.js";
 import { ReplySink } from "./reply-sink.js";
@@ -53,6 +54,8 @@ export interface PyManagerConnection {
   readonly signal?: AbortSignal;
   /** The pickle protocol of the client's last request (2 from Python 2.7, which has no other). */
   readonly replyProtocol?: 2 | 3 | 4;
+  /** The client answered the handshake as Python before 3.12 does (see client-era.ts). */
+  readonly before312?: boolean;
   /** The current request's arguments with 2.7's native strs as Uint8Array (see native-str.ts). */
   nativeStrArgs?(): unknown[] | undefined;
 }
@@ -154,6 +157,7 @@ export class PyManagerService {
     const typeid = args[0];
     const type = typeof typeid === "string" ? this.types.get(typeid) : undefined;
     if (typeid === LIST_METHODS) return this.listing();
+    if (type === undefined) checkArrayTypecode(conn, args);
     const made = type === undefined && typeof typeid === "string" ? createSyncObject(typeid, arrayArgsOf(conn, args).slice(1), kwargs, (v) => this.proxied(v)) : undefined;
     if (made !== undefined) {
       const referent = this.hold(made);
