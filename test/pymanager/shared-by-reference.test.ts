@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { close, connect, serve, SharedDict, SharedEvent, SharedList, SharedLock, SharedNamespace, SharedQueue, SharedSemaphore, SharedValue, type Server } from "../../src/index.js";
+import { close, connect, serve, SharedDict, SharedEvent, SharedList, SharedLock, SharedNamespace, SharedQueue, SharedSemaphore, SharedValue, type Ref, type Server } from "../../src/index.js";
 
 const queue = new SharedQueue<number>();
 const dict = new SharedDict<string, number>();
@@ -30,7 +30,7 @@ async function serving(t: { after(fn: () => unknown): void }): Promise<Server> {
 describe("a shared object returned by a method", () => {
   test("crosses farcall/1 as a reference: the caller's put and the server's get meet on the same queue", async (t) => {
     const server = await serving(t);
-    const remote = await connect<{ SharedQueue(): SharedQueue<number>; SharedDict(): SharedDict<string, number>; nested(): { jobs: SharedQueue<number>[] } }>(server.addresses[0]!);
+    const remote = await connect<{ SharedQueue(): Ref<SharedQueue<number>>; SharedDict(): Ref<SharedDict<string, number>>; nested(): { jobs: Ref<SharedQueue<number>>[] } }>(server.addresses[0]!);
     t.after(() => close(remote));
     const q = await remote.SharedQueue();
     await q.put(41);
