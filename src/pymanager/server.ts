@@ -268,7 +268,7 @@ export class PyManagerService {
     }
     // Python's fallbacks for names the object does not expose.
     if (method === "#GETVALUE") return pickleTuple("#RETURN", referent.value);
-    if (method === "__repr__") return pickleTuple("#RETURN", referent.methods ? objectRepr(referent) : pyRepr(referent.value));
+    if (method === "__repr__") return pickleTuple("#RETURN", referent.methods ? objectRepr(referent) : pyRepr(referent.value, 0, conn.replyProtocol === 2));
     if (method === "__str__") return pickleTuple("#RETURN", referent.methods ? objectRepr(referent) : pyStr(referent.value));
     if (referent.methods !== undefined) {
       return this.pipeline.refusal(this.callOf(conn, name, callArgs), new RpcError("METHOD_NOT_FOUND", `no method ${JSON.stringify(name)}`)).then(
