@@ -94,8 +94,8 @@ export function createDemoService(state: DemoState = memoryState()) {
     },
     get_queue(): SharedQueue | ExternalQueue {
       const protocol = currentCall()?.protocol;
-      // Only the manager protocol turns the queue into a proxy; anywhere else it would go out
-      // as a copy of its fields (or not at all), which no caller can use.
+      // One answer for every store: the JetStream-backed queue has no reference form, and a
+      // caller of any other protocol has queue.* for the same queue.
       if (protocol !== undefined && protocol !== "pymanager") {
         throw new RpcError("INVALID_REQUEST", `get_queue() answers a queue proxy, which only Python's manager clients can hold; over ${protocol} use queue.put(item), queue.get(timeoutMs) and queue.size()`);
       }

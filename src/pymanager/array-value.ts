@@ -98,6 +98,23 @@ function itemsOf(code: number, bytes: Uint8Array): (number | bigint | string)[] 
   return raw;
 }
 
+/**
+ * Python 2.7's `array.array(typecode, s)` given a native `str`: its bytes read as native
+ * items, as 2.7's own server reads them. @throws RpcError ValueError, as 2.7 does, for bytes
+ * that are not whole items.
+ */
+export function itemsOfNativeStr(typecode: string, bytes: Uint8Array): (number | bigint | string)[] {
+  const code = Object.prototype.hasOwnProperty.call(NATIVE_FORMATS, typecode) ? NATIVE_FORMATS[typecode]! : undefined;
+  if (code === undefined) throw new RpcError("ValueError", `bad typecode ${JSON.stringify(typecode)}`);
+  if (bytes.length % MACHINE_FORMATS[code]![0] !== 0) throw new RpcError("ValueError", "string length not a multiple of item size");
+  try {
+    return itemsOf(code, bytes);
+  } catch (error) {
+    // 2.7 would store the bytes as they are; a code point past U+10FFFF is refused instead.
+    throw new RpcError("ValueError", (error as Error).message.replace(/^pickle refused: /, ""));
+  }
+}
+
 /** `array._array_reconstructor(array.array, typecode, machine_format, bytes)`, Python 3's form. */
 function reconstruct(args: unknown[]): PyArray {
   const [cls, typecode, code, bytes] = args;

@@ -47,6 +47,9 @@ const REQUEST_GLOBALS = {
 
 /** One options object for every request, not one made per frame. */
 const REQUEST_OPTIONS = { globals: REQUEST_GLOBALS };
+/** A bare HMAC-MD5 handshake answer; 3.12+ answer `{sha256}` and a longer digest. */
+const MD5_RESPONSE_BYTES = 16;
+const NATIVE_STR_OPTIONS = { globals: REQUEST_GLOBALS, nativeStrAsBytes: true };
 
 /**
  * Reply encodings by protocol, made once: room for the frame header, and Python 2.7's plain
@@ -94,7 +97,11 @@ export class PyManagerSocket implements PyManagerConnection {
   private queueHead = 0;
   private busy = false;
   /** Replies use the client's pickle protocol, capped at 4: Python 2.7 reads only 0-2. */
-  private replyProtocol: 2 | 3 | 4 = 4;
+  replyProtocol: 2 | 3 | 4 = 4;
+  /** The client answered the handshake with a bare HMAC-MD5, as Python before 3.12 does. */
+  before312 = false;
+  /** The request being answered, decoded again only where Python 2.7's str and unicode differ. */
+  private current: Buffer | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -121,6 +128,17 @@ export class PyManagerSocket implements PyManagerConnection {
     this.armIdle(limits.idleTimeoutMs);
     // The manager protocol's server speaks first.
     socket.write(pyFrame(this.challenge.frame));
+  }
+
+  nativeStrArgs(): unknown[] | undefined {
+    if (this.current === undefined) return undefined;
+    try {
+      const request = decodePickle(this.current, NATIVE_STR_OPTIONS);
+      return Array.isArray(request) && Array.isArray(request[2]) ? request[2] : undefined;
+    } catch {
+      // What the first decode accepted may still name a global refusing bytes (array.array's typecode): no second opinion then.
+      return undefined;
+    }
   }
 
   /** Closes the connection now. */
@@ -163,6 +181,7 @@ export class PyManagerSocket implements PyManagerConnection {
           this.close();
           return;
         }
+        this.before312 = body.length === MD5_RESPONSE_BYTES;
         this.socket.write(pyFrame(WELCOME));
         this.state = State.AwaitChallenge;
         return;
@@ -196,6 +215,7 @@ export class PyManagerSocket implements PyManagerConnection {
   private run(body: Buffer): void {
     let request: unknown;
     this.replyProtocol = protocolOf(body);
+    this.current = body;
     try {
       request = decodePickle(body, REQUEST_OPTIONS);
     } catch (error) {

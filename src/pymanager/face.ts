@@ -18,8 +18,11 @@ export interface PyFace<S = never> {
   /** What the proxy calls, in Python's order. */
   readonly exposed: readonly string[];
   readonly methods: Readonly<Record<string, PyMethod<S>>>;
-  /** `repr()` on the server, for the proxy's `__str__`/`__repr__`. */
-  repr(self: S): string;
+  /**
+   * `repr()` on the server, for the proxy's `__str__`/`__repr__`; `py2` when the client is
+   * Python 2.7, whose `str()` of a proxy fails on any text past ASCII.
+   */
+  repr(self: S, py2: boolean): string;
   /** What `#GETVALUE` (the proxy's `_getvalue()`) copies; absent where Python cannot pickle the object either. */
   value?(self: S): unknown;
 }

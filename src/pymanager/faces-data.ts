@@ -107,7 +107,7 @@ export const DICT_FACE: PyFace<SharedDict> = {
     },
     values: (d) => d.values(),
   },
-  repr: (d) => pyRepr(dictCopy(d)),
+  repr: (d, py2) => pyRepr(dictCopy(d), 0, py2),
   value: dictCopy,
 };
 
@@ -174,7 +174,7 @@ export const LIST_FACE: PyFace<SharedList> = {
     },
     __imul__: (l, [n]) => void l.splice(0, l.length(), ...repeat(l.toArray(), n)),
   },
-  repr: (l) => pyRepr(l.toArray()),
+  repr: (l, py2) => pyRepr(l.toArray(), 0, py2),
   value: (l) => l.toArray(),
 };
 
@@ -237,7 +237,7 @@ export const NAMESPACE_FACE: PyFace<SharedNamespace> = {
     __setattr__: (ns, [name, value]) => ns.set(attributeName(name), value),
     __delattr__: (ns, [name]) => ns.delete(attributeName(name)),
   },
-  repr: (ns) => `Namespace(${Object.entries(ns.toObject()).filter(([k]) => !k.startsWith("_")).map(([k, v]) => `${k}=${pyRepr(v)}`).sort().join(", ")})`,
+  repr: (ns, py2) => `Namespace(${Object.entries(ns.toObject()).filter(([k]) => !k.startsWith("_")).map(([k, v]) => `${k}=${pyRepr(v, 0, py2)}`).sort().join(", ")})`,
 };
 
 export const VALUE_FACE: PyFace<SharedValue> = {
@@ -247,6 +247,6 @@ export const VALUE_FACE: PyFace<SharedValue> = {
     get: (v) => v.get(),
     set: (v, [value]) => v.set(value),
   },
-  repr: (v) => `Value(${pyRepr(v.typecode)}, ${pyRepr(v.get())})`,
+  repr: (v, py2) => `Value(${pyRepr(v.typecode)}, ${pyRepr(v.get(), 0, py2)})`,
   value: (v) => v.get(),
 };

@@ -6,7 +6,7 @@
 import { RpcError } from "../core/errors.js";
 import { PickleGlobal } from "./pickle/pickle.js";
 import { PySlice } from "./pickle/slice.js";
-import { floatRepr, pyRepr, pyTypeOf, strRepr } from "./repr.js";
+import { floatRepr, pyRepr, pyTypeOf, strRepr, unicodeRepr2 } from "./repr.js";
 import { PyArray, unicodeText } from "./array-value.js";
 import { SharedArray, type ArrayItem } from "./shared/array.js";
 import { SharedBarrier } from "./shared/barrier.js";
@@ -49,10 +49,10 @@ export const ARRAY_FACE: PyFace<SharedArray> = {
     __getslice__: (a, [i, j]) => sliceOf(a, py2Slice(i, j)),
     __setslice__: (a, [i, j, v]) => assignArraySlice(a, py2Slice(i, j), v),
   },
-  repr: (a) => {
+  repr: (a, py2) => {
     const items = a.toArray();
     if (items.length === 0) return `array(${pyRepr(a.typecode)})`;
-    return `array(${pyRepr(a.typecode)}, ${a.isText ? strRepr(items.join("")) : `[${items.map((v) => itemRepr(a, v)).join(", ")}]`})`;
+    return `array(${pyRepr(a.typecode)}, ${a.isText ? (py2 ? unicodeRepr2 : strRepr)(items.join("")) : `[${items.map((v) => itemRepr(a, v)).join(", ")}]`})`;
   },
   value: (a) => new PyArray(a.typecode, a.toArray()),
 };

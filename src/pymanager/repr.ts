@@ -9,14 +9,19 @@ import { FixedOffset, pythonTypeOf, Timedelta } from "./pickle/python-types.js";
 /** Containers nested deeper than this print as `[...]`, as Python does for recursion. */
 const MAX_REPR_DEPTH = 32;
 
-/** Python's `repr(value)`. JavaScript integers print as Python ints, other numbers as floats. */
-export function pyRepr(value: unknown, depth = 0): string {
+/**
+ * Python's `repr(value)`. JavaScript integers print as Python ints, other numbers as floats.
+ * `py2`: as Python 2.7 prints the text it is answered (all-ASCII text as a `str`, other text
+ * as an escaped `unicode`), so that a 2.7 client's `str()` of the proxy, which encodes as
+ * ASCII, cannot fail.
+ */
+export function pyRepr(value: unknown, depth = 0, py2 = false): string {
   if (value === null || value === undefined) return "None";
   switch (typeof value) {
     case "boolean": return value ? "True" : "False";
     case "bigint": return value.toString();
     case "number": return Number.isSafeInteger(value) && !Object.is(value, -0) ? String(value) : floatRepr(value);
-    case "string": return strRepr(value);
+    case "string": return py2 ? textRepr2(value) : strRepr(value);
     case "function": return `<function ${value.name || "<lambda>"}>`;
     case "symbol": return value.toString();
     default: break;
@@ -26,13 +31,13 @@ export function pyRepr(value: unknown, depth = 0): string {
   const mark = pythonTypeOf(value);
   if (value instanceof Uint8Array) return mark === "bytearray" ? `bytearray(${bytesRepr(value)})` : bytesRepr(value);
   if (Array.isArray(value)) {
-    const items = value.map((v) => pyRepr(v, d));
+    const items = value.map((v) => pyRepr(v, d, py2));
     if (mark !== "tuple") return `[${items.join(", ")}]`;
     return items.length === 1 ? `(${items[0]},)` : `(${items.join(", ")})`;
   }
-  if (value instanceof Map) return `{${[...value].map(([k, v]) => `${pyRepr(k, d)}: ${pyRepr(v, d)}`).join(", ")}}`;
+  if (value instanceof Map) return `{${[...value].map(([k, v]) => `${pyRepr(k, d, py2)}: ${pyRepr(v, d, py2)}`).join(", ")}}`;
   if (value instanceof Set) {
-    const items = `{${[...value].map((v) => pyRepr(v, d)).join(", ")}}`;
+    const items = `{${[...value].map((v) => pyRepr(v, d, py2)).join(", ")}}`;
     if (mark === "frozenset") return value.size === 0 ? "frozenset()" : `frozenset(${items})`;
     return value.size === 0 ? "set()" : items;
   }
@@ -41,7 +46,7 @@ export function pyRepr(value: unknown, depth = 0): string {
   if (value instanceof FixedOffset) return timezoneRepr(value);
   const proto = Object.getPrototypeOf(value);
   if (proto === Object.prototype || proto === null) {
-    return `{${Object.entries(value).map(([k, v]) => `${strRepr(k)}: ${pyRepr(v, d)}`).join(", ")}}`;
+    return `{${Object.entries(value).map(([k, v]) => `${py2 ? textRepr2(k) : strRepr(k)}: ${pyRepr(v, d, py2)}`).join(", ")}}`;
   }
   return `<${(value as object).constructor?.name ?? "object"} object>`;
 }
@@ -134,6 +139,31 @@ export function strRepr(s: string): string {
     else out += ch;
   }
   return out + quote;
+}
+
+/**
+ * Python 2.7's repr of a `unicode`: `u'...'`, every character past ASCII escaped, so a 2.7
+ * client's `str()` of it (which encodes as ASCII) cannot fail.
+ */
+export function unicodeRepr2(s: string): string {
+  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
+  let out = `u${quote}`;
+  for (const ch of s) {
+    const code = ch.codePointAt(0)!;
+    if (ch === quote || ch === "\\") out += `\\${ch}`;
+    else if (ch === "\t") out += "\\t";
+    else if (ch === "\n") out += "\\n";
+    else if (ch === "\r") out += "\\r";
+    else if (code < 0x20 || code >= 0x7f) out += escapeCode(code);
+    else out += ch;
+  }
+  return out + quote;
+}
+
+/** Text answered to Python 2.7, as it prints there: all-ASCII as a `str`, other text as a `unicode`. */
+function textRepr2(s: string): string {
+  const repr = unicodeRepr2(s);
+  return /[^\x00-\x7f]/.test(s) ? repr : repr.slice(1);
 }
 
 function escapeCode(code: number): string {

@@ -26,6 +26,9 @@ import { isMarkedRef } from "../core/ref.js";
 import { errorReply, tracebackReply } from "./errors.js";
 import { ReferentTable, REFERENT_DEFAULTS, type Referent } from "./referents.js";
 import { pyRepr, pyStr } from "./repr.js";
+import { arrayArgsOf, checkArrayItem } from "./native-str.js";
+import { checkArrayTypecode } from "./client-era.js";
+import { SharedArray } from "./shared/array.js";
 import { callValueMethod, valueExposed } from "./values.js";
 import { ReplySink } from "./reply-sink.js";
 import type { Kwargs, PyFace } from "./face.js";
@@ -49,6 +52,12 @@ export interface PyManagerConnection {
   readonly address: PickleTuple | string;
   /** Aborts when the connection closes: calls still waiting (a Queue.get) end then. */
   readonly signal?: AbortSignal;
+  /** The pickle protocol of the client's last request (2 from Python 2.7, which has no other). */
+  readonly replyProtocol?: 2 | 3 | 4;
+  /** The client answered the handshake as Python before 3.12 does (see client-era.ts). */
+  readonly before312?: boolean;
+  /** The current request's arguments with 2.7's native strs as Uint8Array (see native-str.ts). */
+  nativeStrArgs?(): unknown[] | undefined;
 }
 
 /** A typeid clients may `create`: an exposed function, or an exposed namespace object. */
@@ -148,7 +157,8 @@ export class PyManagerService {
     const typeid = args[0];
     const type = typeof typeid === "string" ? this.types.get(typeid) : undefined;
     if (typeid === LIST_METHODS) return this.listing();
-    const made = type === undefined && typeof typeid === "string" ? createSyncObject(typeid, args.slice(1), kwargs, (v) => this.proxied(v)) : undefined;
+    if (type === undefined) checkArrayTypecode(conn, args);
+    const made = type === undefined && typeof typeid === "string" ? createSyncObject(typeid, arrayArgsOf(conn, args).slice(1), kwargs, (v) => this.proxied(v)) : undefined;
     if (made !== undefined) {
       const referent = this.hold(made);
       return pickleTuple("#RETURN", pickleTuple(referent.ident, pickleTuple(...referent.exposed)));
@@ -258,7 +268,7 @@ export class PyManagerService {
     }
     // Python's fallbacks for names the object does not expose.
     if (method === "#GETVALUE") return pickleTuple("#RETURN", referent.value);
-    if (method === "__repr__") return pickleTuple("#RETURN", referent.methods ? objectRepr(referent) : pyRepr(referent.value));
+    if (method === "__repr__") return pickleTuple("#RETURN", referent.methods ? objectRepr(referent) : pyRepr(referent.value, 0, conn.replyProtocol === 2));
     if (method === "__str__") return pickleTuple("#RETURN", referent.methods ? objectRepr(referent) : pyStr(referent.value));
     if (referent.methods !== undefined) {
       return this.pipeline.refusal(this.callOf(conn, name, callArgs), new RpcError("METHOD_NOT_FOUND", `no method ${JSON.stringify(name)}`)).then(
@@ -285,6 +295,7 @@ export class PyManagerService {
     const fn = Object.prototype.hasOwnProperty.call(face.methods, method) ? face.methods[method] : undefined;
     const value = referent.value as object;
     if (fn !== undefined) {
+      if (value instanceof SharedArray) checkArrayItem(conn, value, method, args);
       const name = `${face.typeid}.${method}`;
       // A waiting call (Queue.get, Lock.acquire) is handed the connection's signal: it ends when its client leaves.
       const entry: MethodEntry = { name, fn: () => fn(value, args, kwargs, conn.signal), self: value, arity: 0 };
@@ -294,7 +305,7 @@ export class PyManagerService {
       return result instanceof Promise ? result.then((r: unknown) => this.sharedResult(conn, r)) : this.sharedResult(conn, result);
     }
     if (method === "#GETVALUE" && face.value !== undefined) return pickleTuple("#RETURN", face.value(value));
-    if (method === "__repr__" || method === "__str__") return pickleTuple("#RETURN", face.repr(value));
+    if (method === "__repr__" || method === "__str__") return pickleTuple("#RETURN", face.repr(value, conn.replyProtocol === 2));
     throw new RpcError("AttributeError", `method ${JSON.stringify(method)} of ${face.typeid} is not exposed`);
   }
 

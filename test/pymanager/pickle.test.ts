@@ -624,3 +624,14 @@ describe("decodePickle: fuzzing", () => {
     }
   });
 });
+
+describe("Python 2's native str with nativeStrAsBytes", () => {
+  it("decodes SHORT_BINSTRING, BINSTRING and STRING as their bytes, and BINUNICODE still as text", () => {
+    // (str 'ab', str 'cd', str 'e', unicode 'f') as Python 2.7 pickles them
+    const doc = p("\x80\x02(U\x02abT\x02\x00\x00\x00cdS'e'\nX\x01\x00\x00\x00ft.");
+    assert.deepEqual(decodePickle(doc), ["ab", "cd", "e", "f"]);
+    const raw = decodePickle(doc, { nativeStrAsBytes: true }) as unknown[];
+    assert.deepEqual(raw.slice(0, 3).map((b) => (b instanceof Uint8Array ? [...b] : b)), [[0x61, 0x62], [0x63, 0x64], [0x65]]);
+    assert.equal(raw[3], "f");
+  });
+});

@@ -36,6 +36,11 @@ export interface PickleDecodeOptions {
   maxMemo?: number;
   /** Most values on the unpickling stack at once (a MARKed tuple of n items needs n). @default 1000000 */
   maxStack?: number;
+  /**
+   * Python 2's native `str` as its bytes (a Uint8Array), not as text, to tell it from a
+   * `unicode` where Python itself does (an `array('u')` item). @default false
+   */
+  nativeStrAsBytes?: boolean;
 }
 
 /** Defaults of {@link PickleDecodeOptions}. */
@@ -52,6 +57,7 @@ interface Limits {
   readonly maxMemo: number;
   readonly maxStack: number;
   readonly allow: AllowList;
+  readonly nativeStrAsBytes?: boolean;
 }
 
 const DEFAULT_LIMITS: Limits = { ...PICKLE_DECODE_DEFAULTS, allow: allowListFor(undefined) };
@@ -74,6 +80,7 @@ function resolve(options: PickleDecodeOptions | undefined): Limits {
     maxMemo: positiveInteger(options.maxMemo, "maxMemo"),
     maxStack: positiveInteger(options.maxStack, "maxStack"),
     allow: allowListFor(options.globals),
+    nativeStrAsBytes: options.nativeStrAsBytes === true,
   };
 }
 
@@ -173,11 +180,11 @@ function run(r: PickleReader, s: UnpicklingStack, limits: Limits): unknown {
       case op.BINBYTES: s.push(r.bytes(r.u32()), 0); break;
       case op.BINBYTES8: s.push(r.bytes(r.u64()), 0); break;
       case op.BYTEARRAY8: s.push(markPython(r.bytes(r.u64()), "bytearray"), 0); break;
-      case op.SHORT_BINSTRING: s.push(r.legacyString(r.u8()), 0); break;
+      case op.SHORT_BINSTRING: s.push(limits.nativeStrAsBytes ? r.bytes(r.u8()) : r.legacyString(r.u8()), 0); break;
       case op.BINSTRING: {
         const n = r.u32() | 0;
         if (n < 0) throw r.fail("BINSTRING has a negative byte count");
-        s.push(r.legacyString(n), 0);
+        s.push(limits.nativeStrAsBytes ? r.bytes(n) : r.legacyString(n), 0);
         break;
       }
       case op.STRING: {
@@ -185,7 +192,8 @@ function run(r: PickleReader, s: UnpicklingStack, limits: Limits): unknown {
         if (e - a < 2 || buf[a] !== buf[e - 1] || (buf[a] !== 0x27 && buf[a] !== 0x22)) {
           throw r.fail("STRING argument is not quoted");
         }
-        s.push(legacyText(decodeEscapedString(buf, a + 1, e - 1)), 0);
+        const raw = decodeEscapedString(buf, a + 1, e - 1);
+        s.push(limits.nativeStrAsBytes ? raw : legacyText(raw), 0);
         break;
       }
 

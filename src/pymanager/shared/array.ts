@@ -9,6 +9,7 @@ import { RpcError } from "../../core/errors.js";
 import { isCharacter, isTextTypecode } from "../array-value.js";
 import { pyTypeOf } from "../repr.js";
 import { MAX_SHARED_ITEMS, tooManyItems } from "./waiters.js";
+import { SharedObject } from "./shared-object.js";
 
 /** An item: an int (bigint past 2^53), a float, or a one-character string. */
 export type ArrayItem = number | bigint | string;
@@ -30,10 +31,11 @@ const INT_TYPES: ReadonlyMap<string, readonly [string, bigint, bigint]> = new Ma
 /** The typecodes served, in Python 3.13's order (`w` is new in 3.13; 2.7's `c` is not served). */
 export const ARRAY_TYPECODES = ["b", "B", "u", "w", "h", "H", "i", "I", "l", "L", "q", "Q", "f", "d"];
 
-export class SharedArray {
+export class SharedArray extends SharedObject {
   readonly #items: ArrayItem[];
 
   constructor(readonly typecode: string, items: readonly unknown[]) {
+    super();
     if (!ARRAY_TYPECODES.includes(typecode)) {
       throw new RpcError("ValueError", `bad typecode (must be ${ARRAY_TYPECODES.slice(0, -1).join(", ")} or d)`);
     }

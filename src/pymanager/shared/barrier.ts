@@ -9,6 +9,7 @@
  */
 import { RpcError } from "../../core/errors.js";
 import { signalOf, TIMED_OUT, timeoutOf, Waiters, type BlockingOptions } from "./waiters.js";
+import { SharedObject } from "./shared-object.js";
 
 /** What a waiter is handed when the barrier breaks instead of filling. */
 const BROKEN = -1;
@@ -21,7 +22,7 @@ export interface SharedBarrierOptions {
   timeoutMs?: number;
 }
 
-export class SharedBarrier {
+export class SharedBarrier extends SharedObject {
   readonly parties: number;
   readonly #timeoutMs: number | undefined;
   #arrived = 0;
@@ -29,6 +30,7 @@ export class SharedBarrier {
   readonly #waiters = new Waiters<number, number>();
 
   constructor(options: SharedBarrierOptions) {
+    super();
     const { parties } = options;
     if (!Number.isSafeInteger(parties) || parties < 1) throw new RpcError("ValueError", `parties must be an integer >= 1, got ${String(parties)}`);
     this.parties = parties;

@@ -8,12 +8,14 @@
 import { RpcError } from "../../core/errors.js";
 import { hashKey } from "./py-equality.js";
 import { MAX_SHARED_ITEMS, tooManyItems } from "./waiters.js";
+import { SharedObject } from "./shared-object.js";
 
 /** A dict shared by every client: a JavaScript Map behind Python's `dict` proxy. */
-export class SharedDict<K = unknown, V = unknown> {
+export class SharedDict<K = unknown, V = unknown> extends SharedObject {
   readonly #entries = new Map<unknown, [K, V]>();
 
   constructor(entries?: Iterable<readonly [K, V]>) {
+    super();
     if (entries) for (const [k, v] of entries) this.set(k, v);
   }
 
@@ -72,10 +74,11 @@ export class SharedDict<K = unknown, V = unknown> {
 }
 
 /** A list shared by every client, behind Python's `list` proxy. */
-export class SharedList<T = unknown> {
+export class SharedList<T = unknown> extends SharedObject {
   #items: T[];
 
   constructor(items: Iterable<T> = []) {
+    super();
     this.#items = [...items];
     if (this.#items.length > MAX_SHARED_ITEMS) throw tooManyItems("the list", this.#items.length);
   }
@@ -120,10 +123,11 @@ export class SharedList<T = unknown> {
 }
 
 /** Named attributes shared by every client (Python's `Namespace`). */
-export class SharedNamespace {
+export class SharedNamespace extends SharedObject {
   readonly #attributes = new Map<string, unknown>();
 
   constructor(attributes: Record<string, unknown> = {}) {
+    super();
     for (const [k, v] of Object.entries(attributes)) this.set(k, v);
   }
 
@@ -151,10 +155,11 @@ export class SharedNamespace {
 }
 
 /** One value shared by every client (Python's `Value(typecode, value)`; the typecode is kept, not enforced, as Python's manager does). */
-export class SharedValue<T = unknown> {
+export class SharedValue<T = unknown> extends SharedObject {
   #value: T;
 
   constructor(value: T, readonly typecode = "") {
+    super();
     this.#value = value;
   }
 

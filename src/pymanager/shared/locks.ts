@@ -12,6 +12,7 @@
 import { currentCall } from "../../core/context.js";
 import { RpcError } from "../../core/errors.js";
 import { signalOf, TIMED_OUT, timeoutOf, Waiters, type BlockingOptions } from "./waiters.js";
+import { SharedObject } from "./shared-object.js";
 
 /** The owner a call acquires for: its connection, or the process itself for a local call. */
 const LOCAL = Object.freeze({});
@@ -25,13 +26,14 @@ export interface SharedLockOptions {
   reentrant?: boolean;
 }
 
-export class SharedLock {
+export class SharedLock extends SharedObject {
   readonly reentrant: boolean;
   #owner: object | undefined;
   #count = 0;
   readonly #waiters = new Waiters<object, true>();
 
   constructor(options: SharedLockOptions = {}) {
+    super();
     this.reentrant = options.reentrant ?? false;
   }
 
@@ -106,13 +108,14 @@ export interface SharedSemaphoreOptions {
 }
 
 /** A counting semaphore (Python's Semaphore and BoundedSemaphore). */
-export class SharedSemaphore {
+export class SharedSemaphore extends SharedObject {
   readonly #initial: number;
   readonly #bounded: boolean;
   #value: number;
   readonly #waiters = new Waiters<undefined, true>();
 
   constructor(options: SharedSemaphoreOptions = {}) {
+    super();
     const value = options.value ?? 1;
     if (!Number.isSafeInteger(value) || value < 0) throw new RpcError("ValueError", `semaphore initial value must be >= 0, got ${String(value)}`);
     this.#value = this.#initial = value;
@@ -139,7 +142,7 @@ export class SharedSemaphore {
 }
 
 /** Python's threading.Event: a flag that callers wait to see set. */
-export class SharedEvent {
+export class SharedEvent extends SharedObject {
   #set = false;
   readonly #waiters = new Waiters<undefined, true>();
 
@@ -166,10 +169,12 @@ export class SharedEvent {
 }
 
 /** Python's threading.Condition over a lock (a new reentrant one by default); reached from Python clients only. */
-export class SharedCondition {
+export class SharedCondition extends SharedObject {
   readonly #waiters = new Waiters<undefined, true>();
 
-  constructor(readonly lock: SharedLock = new SharedLock({ reentrant: true })) {}
+  constructor(readonly lock: SharedLock = new SharedLock({ reentrant: true })) {
+    super();
+  }
 
   /** Releases the lock, waits for a notify (or timeoutMs), takes the lock back; false on timeout. */
   async wait(options: Omit<BlockingOptions, "block"> = {}): Promise<boolean> {

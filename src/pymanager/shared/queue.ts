@@ -12,6 +12,7 @@
  */
 import { RpcError } from "../../core/errors.js";
 import { MAX_SHARED_ITEMS, signalOf, TIMED_OUT, timeoutOf, tooManyItems, Waiters, type BlockingOptions } from "./waiters.js";
+import { SharedObject } from "./shared-object.js";
 
 /** Options of a {@link SharedQueue}. */
 export interface SharedQueueOptions {
@@ -19,7 +20,7 @@ export interface SharedQueueOptions {
   maxsize?: number;
 }
 
-export class SharedQueue<T = unknown> {
+export class SharedQueue<T = unknown> extends SharedObject {
   readonly maxsize: number;
   // Items leave from `#head` (no Array.shift); the array is
   // compacted once half of it is gone, so get stays O(1) amortised without Array.shift.
@@ -32,6 +33,7 @@ export class SharedQueue<T = unknown> {
   readonly #joiners = new Waiters<undefined, true>();
 
   constructor(options: SharedQueueOptions = {}) {
+    super();
     const maxsize = options.maxsize ?? 0;
     if (!Number.isSafeInteger(maxsize)) throw new RangeError(`SharedQueueOptions.maxsize must be an integer, got ${String(maxsize)}`);
     this.maxsize = maxsize > 0 ? Math.min(maxsize, MAX_SHARED_ITEMS) : 0;
