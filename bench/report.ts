@@ -80,7 +80,7 @@ export function targets(results: Results, frameworks: readonly Framework[]): Tar
     const value = score(farcallW2) / bestPeer;
     out.push({ workload: "w2", what: "farcall / best peer", value, target: 3, met: value >= 3 });
   }
-  vsFloor("w3", 0.7);
+  vsFloor("w3", 0.8);
   const ratio = (what: string, a: FrameworkName, b: FrameworkName, target: number): void => {
     const x = best(results, a, "w2");
     const y = best(results, b, "w2");
