@@ -4,7 +4,9 @@
  * - SyncManager `dict` and `Queue`: 4 Python processes share one object made by a SyncManager
  *   client and run 100,000 operations in all (dict: set then read a key; Queue: put then get),
  *   against Python's own SyncManager server and against farcall's pymanager:// listener,
- *   with the server's CPU per operation.
+ *   with the server's CPU per operation. Python's server swings up to 2.5x in wall time
+ *   between runs on this machine, so each pair runs several rounds, alternating which server
+ *   goes first, and the verdict is the medians' ratio beside each round's own.
  * - The wait for the manager's challenge: from a connection's connect to its first byte,
  *   on Python's server, farcall's pymanager:// port and a tcp:// port with
  *   `pymanager: { silenceMs }`, whose difference is the added latency per Python connection.
@@ -25,6 +27,8 @@ const SYNC_SERVER_PY = fileURLToPath(new URL("../../test/fixtures/pymanager/sync
 
 export interface SyncRun {
   kind: "dict" | "queue";
+  /** Which round of the alternated pairs (0-based). */
+  round: number;
   server: "python" | "farcall";
   ops: number;
   wallMs?: number;
@@ -45,6 +49,7 @@ export interface ChallengeWait {
 export interface SyncResults {
   ops: number;
   procs: number;
+  rounds: number;
   silenceMs: number;
   runs: SyncRun[];
   challenge: ChallengeWait[];
@@ -67,8 +72,8 @@ async function startPythonSync(deps: SyncDeps): Promise<{ pid: number; port: num
   return { pid: child.pid ?? 0, port, stop: () => void child.kill("SIGKILL") };
 }
 
-async function syncRun(deps: SyncDeps, kind: SyncRun["kind"], server: SyncRun["server"], ops: number): Promise<SyncRun> {
-  const run: SyncRun = { kind, server, ops };
+async function syncRun(deps: SyncDeps, kind: SyncRun["kind"], server: SyncRun["server"], ops: number, round: number): Promise<SyncRun> {
+  const run: SyncRun = { kind, round, server, ops };
   const started = server === "python" ? await startPythonSync(deps) : await deps.startFarcall();
   const port = "port" in started ? started.port : started.ports.pymanager;
   try {
@@ -106,14 +111,19 @@ async function challengeWait(port: number): Promise<{ medianMs: number; meanMs: 
   return { medianMs: waits[waits.length >> 1]!, meanMs: waits.reduce((a, b) => a + b, 0) / waits.length };
 }
 
-/** Runs the dict and Queue workloads on both servers, then the challenge waits. */
-export async function runSyncWorkloads(deps: SyncDeps, ops: number, log: (message: string) => void): Promise<SyncResults> {
-  const results: SyncResults = { ops, procs: PROCS, silenceMs: SILENCE_MS, runs: [], challenge: [] };
+/**
+ * Runs the dict and Queue workloads on both servers `rounds` times, a fresh server each time,
+ * Python's first in even rounds and farcall's first in odd ones; then the challenge waits.
+ */
+export async function runSyncWorkloads(deps: SyncDeps, ops: number, rounds: number, log: (message: string) => void): Promise<SyncResults> {
+  const results: SyncResults = { ops, procs: PROCS, rounds, silenceMs: SILENCE_MS, runs: [], challenge: [] };
   for (const kind of ["dict", "queue"] as const) {
-    for (const server of ["python", "farcall"] as const) {
-      const run = await syncRun(deps, kind, server, ops);
-      results.runs.push(run);
-      log(`pymanager sync ${kind} on ${server}: ${run.wallMs === undefined ? run.error : `${Math.round(run.wallMs)} ms, ${run.serverCpuUs?.toFixed(1) ?? "-"} µs server CPU/op, ${run.ok ? "ok" : "FAIL"}`}`);
+    for (let round = 0; round < rounds; round++) {
+      for (const server of round % 2 === 0 ? (["python", "farcall"] as const) : (["farcall", "python"] as const)) {
+        const run = await syncRun(deps, kind, server, ops, round);
+        results.runs.push(run);
+        log(`pymanager sync ${kind} round ${round + 1} on ${server}: ${run.wallMs === undefined ? run.error : `${Math.round(run.wallMs)} ms, ${run.serverCpuUs?.toFixed(1) ?? "-"} µs server CPU/op, ${run.ok ? "ok" : "FAIL"}`}`);
+      }
     }
   }
   const py = await startPythonSync(deps);
@@ -138,29 +148,62 @@ export function syncFailures(results: SyncResults): string[] {
   return results.runs.filter((r) => r.error !== undefined || r.ok !== true).map((r) => `pymanager sync ${r.kind} on ${r.server}: ${r.error ?? "the shared object did not end as it must"}`);
 }
 
+function median(values: number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Median wall time and server CPU of one kind on one server, over the rounds that finished. */
+export function syncSummary(results: SyncResults, kind: SyncRun["kind"], server: SyncRun["server"]): { wallMs?: number; serverCpuUs?: number; walls: number[] } {
+  const runs = results.runs.filter((r) => r.kind === kind && r.server === server && r.wallMs !== undefined);
+  const walls = runs.map((r) => r.wallMs!);
+  const cpu = runs.flatMap((r) => (r.serverCpuUs === undefined ? [] : [r.serverCpuUs]));
+  const wallMs = median(walls);
+  const serverCpuUs = median(cpu);
+  return { walls, ...(wallMs === undefined ? {} : { wallMs }), ...(serverCpuUs === undefined ? {} : { serverCpuUs }) };
+}
+
 /** The printed tables. */
 export function renderSync(results: SyncResults): string {
-  const rows = [[`SyncManager workload (${results.procs} Python processes)`, `${results.ops.toLocaleString("en-US")} ops wall ms`, "x Python", "server CPU µs/op", "check"]];
-  for (const r of results.runs) {
-    const base = results.runs.find((x) => x.kind === r.kind && x.server === "python")?.wallMs;
-    rows.push([
-      `${r.kind} on ${r.server === "python" ? "Python's SyncManager server" : "farcall pymanager://"}`,
-      r.wallMs === undefined ? "error" : Math.round(r.wallMs).toLocaleString("en-US"),
-      r.wallMs !== undefined && base !== undefined ? `${(base / r.wallMs).toFixed(2)}x` : "-",
-      r.serverCpuUs === undefined ? "-" : r.serverCpuUs.toFixed(1),
-      r.error !== undefined ? "error" : r.ok ? "ok" : "FAIL",
-    ]);
+  const rows = [[`SyncManager workload (${results.procs} Python processes, ${results.rounds} alternated rounds)`, `${results.ops.toLocaleString("en-US")} ops median wall ms`, "x Python", "farcall ahead", "server CPU µs/op", "every round's wall ms", "check"]];
+  for (const kind of ["dict", "queue"] as const) {
+    const python = syncSummary(results, kind, "python");
+    for (const server of ["python", "farcall"] as const) {
+      const mine = syncSummary(results, kind, server);
+      const runs = results.runs.filter((r) => r.kind === kind && r.server === server);
+      // A round's own pair, run one right after the other, is the fairest single comparison.
+      let ahead = 0;
+      let pairs = 0;
+      for (const run of runs) {
+        const other = results.runs.find((r) => r.kind === kind && r.server === "python" && r.round === run.round)?.wallMs;
+        if (server === "farcall" && run.wallMs !== undefined && other !== undefined) {
+          pairs++;
+          if (run.wallMs < other) ahead++;
+        }
+      }
+      rows.push([
+        `${kind} on ${server === "python" ? "Python's SyncManager server" : "farcall pymanager://"}`,
+        mine.wallMs === undefined ? "error" : Math.round(mine.wallMs).toLocaleString("en-US"),
+        mine.wallMs !== undefined && python.wallMs !== undefined ? `${(python.wallMs / mine.wallMs).toFixed(2)}x` : "-",
+        server === "farcall" ? `${ahead} of ${pairs}` : "",
+        mine.serverCpuUs === undefined ? "-" : mine.serverCpuUs.toFixed(1),
+        runs.map((r) => (r.wallMs === undefined ? "error" : Math.round(r.wallMs).toLocaleString("en-US"))).join(" "),
+        runs.some((r) => r.error !== undefined) ? "error" : runs.every((r) => r.ok) ? "ok" : "FAIL",
+      ]);
+    }
   }
-  rows.push(["", "", "", "", ""], [`challenge wait (${CHALLENGES} connections)`, "median ms", "mean ms", "", ""]);
+  rows.push(["", "", "", "", "", "", ""], [`challenge wait (${CHALLENGES} connections)`, "median ms", "mean ms", "", "", "", ""]);
   for (const c of results.challenge) {
     const label = c.port === "python" ? "Python's server" : c.port === "pymanager" ? "farcall pymanager://" : `farcall tcp:// one-port (silenceMs ${results.silenceMs})`;
-    rows.push([label, c.medianMs?.toFixed(2) ?? "error", c.meanMs?.toFixed(2) ?? "-", "", ""]);
+    rows.push([label, c.medianMs?.toFixed(2) ?? "error", c.meanMs?.toFixed(2) ?? "-", "", "", "", ""]);
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
   const lines = rows.map((row) => row.map((t, c) => (c === 0 ? t.padEnd(widths[c]!) : t.padStart(widths[c]!))).join("  ").trimEnd());
   lines.push(
     "",
-    "x Python: Python's server wall time / this wall time; higher is faster. Wall: first process start to last exit.",
+    "x Python: Python's server's median wall time / this median; higher is faster. farcall ahead: rounds whose farcall run took less wall time than that round's Python run. Wall: first process start to last exit.",
     "challenge wait: connect to the first byte of the server's challenge; one-port minus pymanager:// is what the opt-in adds per Python connection.",
   );
   return lines.join("\n");
