@@ -21,6 +21,7 @@ const EXPECTED: Readonly<Record<string, RegExp>> = {
   "xmlrpc-express.ts": /^express \/api says: Hello, farcall!\nwoca\(""\) is fault 7: nobody to greet$/m,
   "typed-errors.ts": /^withdraw 500 -> INSUFFICIENT_FUNDS: balance 70, needed 500\ndeclared: INSUFFICIENT_FUNDS \(amount exceeds the balance\)$/m,
   "tracing.ts": /^  name: 'double',[\s\S]*^  name: 'quadruple',[\s\S]*^quadruple\(3\) = 12 in trace [0-9a-f]{32}$/m,
+  "worker-transfer.ts": /^moved 8294400 bytes there and back; the sent array now holds 0; first value 55\nover the handed port: pong from the worker$/m,
   "references.ts": /^progress 100%\nconverted: report.pdf\nviews 1\nviews 2\nalice has 15\napp: line 1\napp: line 2\napp: line 3\nserver: tail stopped\nuploaded big.bin: 65536 bytes$/m,
 };
 
