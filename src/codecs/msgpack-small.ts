@@ -32,7 +32,10 @@ let at = 0;
 export function packSmall(value: unknown, maxDepth: number): Uint8Array | undefined {
   if (!Array.isArray(value)) return undefined;
   at = 0;
-  return writeArray(value, 1, maxDepth) ? out.slice(0, at) : undefined;
+  if (!writeArray(value, 1, maxDepth)) return undefined;
+  const bytes = new Uint8Array(at);
+  for (let i = 0; i < at; i++) bytes[i] = out[i]!;
+  return bytes;
 }
 
 function writeArray(value: unknown[], depth: number, maxDepth: number): boolean {
