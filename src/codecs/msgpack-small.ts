@@ -236,18 +236,37 @@ function readValue(depth: number, maxDepth: number): unknown {
   }
 }
 
+/**
+ * The strings read lately, by a hash of their bytes: method names and keys come again and
+ * again, and a string seen before costs a comparison instead of a new string (whose hash a
+ * method table's lookup would then compute again).
+ */
+const recent: string[] = new Array<string>(256).fill("");
+
 /** An ASCII string of `n` bytes after a `header`-byte header; anything else is left to msgpackr. */
 function readString(n: number, header: number): unknown {
   const first = pos + header;
-  if (n > MAX_STRING || first + n > end) return fail();
-  let s = "";
-  for (let i = first; i < first + n; i++) {
+  const stop = first + n;
+  if (n > MAX_STRING || stop > end) return fail();
+  let hash = n;
+  for (let i = first; i < stop; i++) {
     const c = src[i]!;
     if (c >= 0x80) return fail();
-    s += String.fromCharCode(c);
+    hash = (hash * 31 + c) | 0;
   }
-  pos = first + n;
+  pos = stop;
+  const slot = (hash ^ (hash >>> 8)) & 0xff;
+  const known = recent[slot]!;
+  if (known.length === n && sameBytes(known, first)) return known;
+  let s = "";
+  for (let i = first; i < stop; i++) s += String.fromCharCode(src[i]!);
+  recent[slot] = s;
   return s;
+}
+
+function sameBytes(s: string, first: number): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) !== src[first + i]) return false;
+  return true;
 }
 
 function fail(): undefined {

@@ -87,3 +87,17 @@ test("the codec still refuses what it refused: a truncated plain document, trail
   const deep = msgpackr.pack([0, 1, "add", [[1]]]);
   assert.throws(() => codec.decode(deep), (e: unknown) => RpcError.is(e) && e.code === "RESOURCE_EXHAUSTED" && /maxDepth 2/.test(e.message));
 });
+
+test("strings read again are the ones in the bytes, also when thousands of names share the 256 slots of the recent-string table", () => {
+  const names = Array.from({ length: 3000 }, (_, i) => `m${i.toString(36)}.${"x".repeat(i % 20)}`);
+  for (let round = 0; round < 2; round++) {
+    for (const name of names) {
+      const bytes = msgpackr.pack([0, 1, name, []]);
+      assert.deepStrictEqual(unpackSmall(bytes, 0, bytes.length, 64), [0, 1, name, []]);
+    }
+  }
+  // Same length, same slot is likely among 3,000; a one-byte difference must still show.
+  const a = msgpackr.pack(["abc"]);
+  const b = msgpackr.pack(["abd"]);
+  assert.deepStrictEqual([unpackSmall(a, 0, a.length, 64), unpackSmall(b, 0, b.length, 64), unpackSmall(a, 0, a.length, 64)], [["abc"], ["abd"], ["abc"]]);
+});
