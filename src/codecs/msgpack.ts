@@ -25,6 +25,7 @@ import { EXT_BUFFER, EXT_ERROR, EXT_MAP, EXT_NEG_ZERO, EXT_REF, EXT_REGISTERED, 
 import { isMessagePort, takeTransferMark } from "../core/transfer.js";
 import type { Frame } from "../core/split-frame.js";
 import { LARGE_BYTES, packBytes, packSplit, type AllocateForWrite } from "./msgpack-split.js";
+import { NOT_SMALL, packSmall, unpackSmall } from "./msgpack-small.js";
 
 /** Holds a Map's entries on the way out: msgpackr writes every real Map as a plain map. */
 class WireMap {
@@ -348,10 +349,11 @@ export function createMsgpackCodec(limits: Partial<DecodeLimits> = {}): Codec {
     name: "msgpack",
     syntax: "msgpack",
     encode(value: unknown, refs?: RefContext): Uint8Array {
-      const lowered = lower(value, refs);
-      return packWhole(lowered, large);
+      return packSmall(value, maxDepth) ?? packWhole(lower(value, refs), large);
     },
     encodeSplit(value: unknown, refs?: RefContext): Frame {
+      const small = packSmall(value, maxDepth);
+      if (small) return small;
       const lowered = lower(value, refs);
       const largeHere = large;
       if (split === 0) return packWhole(lowered, largeHere);
@@ -361,6 +363,8 @@ export function createMsgpackCodec(limits: Partial<DecodeLimits> = {}): Codec {
       return packSplit(() => checked(pack(splitPackr, lowered))) ?? packWhole(lowered, largeHere);
     },
     decode(bytes: Uint8Array, start = 0, end = bytes.length, refs?: RefContext): unknown {
+      const plain = unpackSmall(bytes, start, end, maxDepth);
+      if (plain !== NOT_SMALL) return plain;
       const failure = scanMsgpack(bytes, maxDepth, start, end);
       if (failure) throw new RpcError(failure.limit ? "RESOURCE_EXHAUSTED" : "PARSE_ERROR", failure.message);
       const outer = decodingRefs;

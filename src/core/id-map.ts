@@ -16,7 +16,8 @@ export class IdMap<T extends { readonly id: number }> {
 
   get(id: number): T | undefined {
     const value = this.ring[id & 255];
-    return value?.id === id ? value : this.spill.get(id);
+    // Asked for every new id (is it free?); the spill is nearly always empty.
+    return value?.id === id ? value : this.spill.size === 0 ? undefined : this.spill.get(id);
   }
 
   /** Adds `value` under its id, which must not be in the map. */

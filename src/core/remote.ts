@@ -162,6 +162,9 @@ const handler: ProxyHandler<ProxyTarget> = {
   get(target, prop) {
     const state = target[STATE];
     if (prop === STATE) return state;
+    // Only names that became remotes are in children: a plain call's method is found first.
+    let child = state.children.get(prop as string);
+    if (child !== undefined) return child;
     if (typeof prop === "symbol") {
       if (prop === Symbol.toPrimitive || prop === INSPECT) return () => printed(state);
       if (prop === Symbol.toStringTag) return printed(state);
@@ -170,11 +173,8 @@ const handler: ProxyHandler<ProxyTarget> = {
     }
     if (prop === "toString") return () => printed(state);
     if (NOT_REMOTE.has(prop)) return undefined;
-    let child = state.children.get(prop);
-    if (child === undefined) {
-      child = makeRemote(state.caller, state.path === "" ? prop : `${state.path}.${prop}`, state.options, state.ref, state.anchor);
-      state.children.set(prop, child);
-    }
+    child = makeRemote(state.caller, state.path === "" ? prop : `${state.path}.${prop}`, state.options, state.ref, state.anchor);
+    state.children.set(prop, child);
     return child;
   },
   apply(target, _thisArg, args: unknown[]) {

@@ -1,0 +1,28 @@
+/** What the probe's two processes share: which build they load, and V8's profiler around a window. */
+import type { Session } from "node:inspector/promises";
+import { pathToFileURL } from "node:url";
+
+/** This tree's dist/index.js, or PROBE_DIST's (another tree's dist/, for A/B pairs). */
+export function distEntry(): string {
+  const dir = process.env.PROBE_DIST;
+  return dir ? pathToFileURL(`${dir.replace(/\/$/, "")}/index.js`).href : new URL("../../dist/index.js", import.meta.url).href;
+}
+
+export interface Profiler {
+  stop(): Promise<object>;
+}
+
+/** Samples every 100 µs until stop(), which returns the .cpuprofile document. */
+export async function startProfile(session: Session): Promise<Profiler> {
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.setSamplingInterval", { interval: 100 });
+  await session.post("Profiler.start");
+  return {
+    async stop() {
+      const { profile } = await session.post("Profiler.stop");
+      session.disconnect();
+      return profile;
+    },
+  };
+}
