@@ -36,13 +36,13 @@ function isConflict(err: unknown): boolean {
 /**
  * Writes what `step` computes from the entry under `key`, on condition that no other writer
  * changed the entry in between; retries a lost round, at most MAX_CAS_ROUNDS times.
- * `step` answers the result and the bytes to store, or throws to give up.
+ * `step` answers (now or later) the result and the bytes to store, or throws to give up.
  */
-export async function compareAndSet<T>(kv: KV, key: string, what: string, step: (entry: KvEntry | null) => [T, Uint8Array]): Promise<T> {
+export async function compareAndSet<T>(kv: KV, key: string, what: string, step: (entry: KvEntry | null) => [T, Uint8Array] | Promise<[T, Uint8Array]>): Promise<T> {
   for (let round = 1; round <= MAX_CAS_ROUNDS; round++) {
     try {
       const entry = await kv.get(key);
-      const [result, bytes] = step(entry);
+      const [result, bytes] = await step(entry);
       // create() succeeds only where no live entry exists; update() only at the revision read.
       if (live(entry)) await kv.update(key, bytes, entry.revision);
       else await kv.create(key, bytes);

@@ -19,7 +19,7 @@ import { openNats } from "../nats/connection.js";
 import { loadNatsKv } from "../nats/loader.js";
 import type { NatsOptions } from "../nats/options.js";
 import { MAX_ENTRIES } from "./limits.js";
-import { openNatsQueue, type NatsQueue } from "./queue-nats.js";
+import { openNatsQueue, type NatsQueue, type NatsQueueOptions } from "./queue-nats.js";
 import { decodeStored, encodeStored } from "./stored-value.js";
 import type { CountersBackend, DemoState, KeyValueBackend } from "./store-backend.js";
 
@@ -124,11 +124,11 @@ class NatsCounters implements CountersBackend {
 
 /**
  * Opens (creating if needed) the bucket named by `url` (`nats://host:4222/bucket`, default
- * bucket "farcall") and its queue's stream as the demo's state.
+ * bucket "farcall") and its queue's stream as the demo's state; `queue` gives the queue's maxsize.
  * @throws RpcError UNAVAILABLE when NATS cannot be reached, JetStream is not enabled or the
  *   optional packages are missing; UNAUTHENTICATED when NATS refuses the credentials.
  */
-export async function openNatsState(url: string, options: NatsOptions = {}, timeoutMs = 10_000): Promise<DemoState> {
+export async function openNatsState(url: string, options: NatsOptions = {}, timeoutMs = 10_000, queue: NatsQueueOptions = {}): Promise<DemoState> {
   const address = parseNatsUrl(url);
   const bucket = address.name === "" ? DEFAULT_BUCKET : address.name.replaceAll(".", "_");
   const { Kvm } = await loadNatsKv();
@@ -140,9 +140,9 @@ export async function openNatsState(url: string, options: NatsOptions = {}, time
     await nc.close();
     throw new RpcError("UNAVAILABLE", `cannot open the JetStream bucket ${JSON.stringify(bucket)} at ${formatNatsUrl(address)} (is JetStream enabled, nats-server -js?): ${(err as Error).message}`, undefined, { cause: err });
   }
-  let queue: NatsQueue;
+  let shared: NatsQueue;
   try {
-    queue = await openNatsQueue(nc, bucket);
+    shared = await openNatsQueue(nc, kv, bucket, queue);
   } catch (err) {
     await nc.close();
     throw err;
@@ -150,7 +150,7 @@ export async function openNatsState(url: string, options: NatsOptions = {}, time
   return {
     store: new NatsKeyValueStore(kv),
     counters: new NatsCounters(kv),
-    queue,
+    queue: shared,
     close: () => nc.drain(),
   };
 }
