@@ -50,6 +50,10 @@ describe("the demo's queue shared through NATS, as Python's queue.Queue", { skip
     assert.equal(run.code, 0, run.stderr);
     const [, seconds] = run.stdout.match(/^put a\nput b\nfull True 2\nfull\nwaiting\nfull after (\S+) s\ndone\n$/) ?? [];
     assert.ok(Number(seconds) >= 0.3, run.stdout);
+    if (py27 !== undefined) {
+      const old = await queueOps(py27, d, "full", "put_nowait=c", "put_wait=c:0.2");
+      assert.match(old.stdout, /^full True 2\nfull\nwaiting\nfull after \S+ s\ndone\n$/, old.stderr);
+    }
     const onD = await connect<DemoApi>(d.tcp, { logger: false });
     try {
       const q = await onD.get_queue();
