@@ -15,6 +15,7 @@ import { connect as natsConnect } from "@nats-io/transport-node";
 import { natsServerMissing, startNatsServer, type NatsServer } from "../helpers/nats.js";
 import { findPyenv, findPython3, startPython } from "../fixtures/pymanager/python-run.js";
 import { QUEUE_OPS, queueOps, startInstance, WAIT_MS, type Instance } from "../helpers/demo-queue.js";
+import { spawnNode } from "../helpers/processes.js";
 
 const skip = natsServerMissing("NATS-shared demo queue tests");
 const python = findPython3("NATS-shared demo queue tests");
@@ -185,6 +186,24 @@ describe("the demo's queue shared through NATS, as Python's queue.Queue", { skip
       assert.equal(await qe.qsize(), 40, "task_done takes no item");
     } finally {
       await Promise.all([close(onE), close(onF)]);
+    }
+  });
+
+  it("over a nats:// service, get_queue() answers a reference in a session: its taskDone and join count with a Python client's on a manager port", async () => {
+    const [e] = await pair("tasks_nats");
+    const onNats = spawnNode(["dist/cli/main.js", "serve", "--listen", `${nats.url}/queue_svc`, "--store", `${nats.url}/tasks_nats`]);
+    started.push({ process: onNats, tcp: "", port: "" });
+    await onNats.nextLine(/^listening on nats:/, WAIT_MS);
+    const remote = await connect<DemoApi>(`${nats.url}/queue_svc`, { logger: false });
+    try {
+      const q = await remote.get_queue();
+      await q.put("over nats");
+      const got = await queueOps(python!, e, "get=10", "task_done", "join");
+      assert.match(got.stdout, /^waiting\ngot over nats\ntask_done\njoining\njoined after \S+ s\n/, got.stderr);
+      await q.join();
+      await assert.rejects(q.taskDone(), { code: "ValueError" });
+    } finally {
+      await close(remote);
     }
   });
 
