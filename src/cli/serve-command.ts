@@ -44,6 +44,9 @@ Options:
                    nats://HOST:PORT/BUCKET for a NATS JetStream key-value bucket (and
                    the work-queue stream BUCKET_queue) shared by every instance
                    (default: process memory)
+  --queue-maxsize N  the demo queue's bound, as Python's Queue(maxsize): a put waits
+                   for room beyond N items (default 0, no bound; every instance of
+                   one --store must give the same)
   --demo-ports T,P the demo's two ports when no --listen is given (default 4343,4344;
                    0 picks a free port)
   --authkey KEY    shared secret clients must prove they hold (default: $FARCALL_AUTHKEY)
@@ -67,6 +70,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     export: { type: "string" },
     log: { type: "string" },
     store: { type: "string" },
+    "queue-maxsize": { type: "string" },
     "demo-ports": { type: "string" },
     ...TLS_OPTIONS,
   });
@@ -77,12 +81,12 @@ export async function serveCommand(argv: string[]): Promise<void> {
   if (positionals.length > 1) throw new CliError(`serve takes one module, got ${positionals.length}\nRun "farcall serve --help" for usage.`);
   const file = positionals[0];
   if (file === undefined && values.export !== undefined) throw new CliError("--export needs a module to pick the export from");
-  if (file !== undefined && values.store !== undefined) throw new CliError("--store is for the demo service; a module keeps its own state");
+  if (file !== undefined && (values.store !== undefined || values["queue-maxsize"] !== undefined)) throw new CliError("--store and --queue-maxsize are for the demo service; a module keeps its own state");
   if (values["demo-ports"] !== undefined && (file !== undefined || values.listen !== undefined)) {
     throw new CliError("--demo-ports is for the demo service's default listeners; with --listen or a module, give the addresses with --listen");
   }
 
-  const state = await openStore(values.store);
+  const state = await openStore(values.store, parseQueueMaxsize(values["queue-maxsize"]));
   const api = file === undefined ? createDemoService(state) : pickExport(await loadModule(file), file, values.export);
   const authkey = resolveAuthkey(values.authkey);
   const demoLayout = file === undefined && values.listen === undefined;
@@ -138,12 +142,20 @@ function stopOnSignals(server: Server, callLog: CallLogFile | undefined, state: 
   process.on("SIGTERM", stop);
 }
 
+/** `--queue-maxsize`: a whole number of items, 0 for no bound. */
+function parseQueueMaxsize(text: string | undefined): number {
+  if (text === undefined) return 0;
+  const n = /^\d{1,9}$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n)) throw new CliError(`--queue-maxsize takes a whole number of items (0: no bound), got ${JSON.stringify(text)}`);
+  return n;
+}
+
 /** The demo's state: in memory, or the JetStream bucket `--store` names. */
-async function openStore(url: string | undefined): Promise<DemoState> {
-  if (url === undefined) return memoryState();
+async function openStore(url: string | undefined, queueMaxsize: number): Promise<DemoState> {
+  if (url === undefined) return memoryState({ queueMaxsize });
   if (!isNatsUrl(url)) throw new CliError(`--store takes a nats://HOST:PORT/BUCKET URL, got ${JSON.stringify(url)}`);
   try {
-    return await openNatsState(url);
+    return await openNatsState(url, {}, undefined, { maxsize: queueMaxsize });
   } catch (err) {
     throw new CliError(`cannot open the store ${url}: ${err instanceof Error ? err.message : String(err)}`);
   }

@@ -2,27 +2,38 @@
  * The demo's shared queue (`get_queue()`, `queue.put`/`get`/`size`) in a JetStream
  * work-queue stream when the demo's state is in NATS (`--store nats://host:4222/bucket`), so
  * every instance serves the same queue: an item put through one is taken, once, through any.
+ * It is Python's `queue.Queue` across instances: Python's clients hold it as a Queue proxy,
+ * farcall/1 callers as a reference (its methods run on the instance that answered them).
  *
- * `put` publishes and waits for JetStream's acknowledgement. `get` pulls from one durable
- * consumer that every instance shares, so each item goes to one getter; a waiting `get` is a
- * pending pull, parking only its own call. JetStream's shortest pull lasts 1 s, so a getter
- * that gives up earlier (its timeout, its caller gone) leaves its pull behind, and an item
- * that pull receives is handed back (`nak`) at once, for the next getter: none is lost to a
- * caller that left. `task_done()`/`join()` are refused: no instance sees every item's end.
+ * `put` publishes and waits for JetStream's acknowledgement. With a maxsize the stream
+ * holds at most that many items and JetStream refuses the one past it, so the bound holds
+ * across instances; a blocking put then waits for room: a get that confirms an item taken
+ * from a full queue sends a notice every instance's waiting putters hear, and a putter also
+ * tries again every second in case a notice was lost (core NATS delivers at most once). Putters on
+ * different instances are not served in arrival order.
+ *
+ * `get` pulls from one durable consumer that every instance shares, so each item goes to one
+ * getter; a waiting `get` is a pending pull, parking only its own call. JetStream's shortest
+ * pull lasts 1 s, so a getter that gives up earlier (its timeout, its caller gone) leaves its
+ * pull behind, and an item that pull receives is handed back (`nak`) at once, for the next
+ * getter: none is lost to a caller that left. `task_done()`/`join()`: queue-nats-tasks.ts.
  * Items are stored as the demo's keys are (stored-value.ts), so each side gets back the
  * types it put.
  */
 import type { Consumer, JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
+import type { KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { RpcError } from "../core/errors.js";
 import { loadNatsJetStream } from "../nats/loader.js";
 import { EXTERNAL_QUEUE, type ExternalQueue } from "../pymanager/shared/queue.js";
-import { signalOf, timeoutOf, type BlockingOptions } from "../pymanager/shared/waiters.js";
+import { SharedObject } from "../pymanager/shared/shared-object.js";
+import { signalOf, timeoutOf, Waiters, type BlockingOptions } from "../pymanager/shared/waiters.js";
+import { NatsTaskCount } from "./queue-nats-tasks.js";
 import { decodeStored, encodeStored } from "./stored-value.js";
 
 /** Limits of the stream this queue creates (an existing stream keeps its own). */
 export const NATS_QUEUE_LIMITS = Object.freeze({
-  /** Items held; a put past it fails RESOURCE_EXHAUSTED. */
+  /** Items held when no maxsize is given, and the largest maxsize; a put past it fails RESOURCE_EXHAUSTED. */
   maxItems: 100_000,
   /** Bytes held, all items together. */
   maxBytes: 64 * 1024 * 1024,
@@ -30,13 +41,29 @@ export const NATS_QUEUE_LIMITS = Object.freeze({
   maxItemBytes: 1024 * 1024,
 });
 
+/** Options of the shared queue. */
+export interface NatsQueueOptions {
+  /**
+   * Most items held, as Python's `Queue(maxsize)`: a put waits for room beyond it. 0: no
+   * bound but {@link NATS_QUEUE_LIMITS}.maxItems, where a put fails RESOURCE_EXHAUSTED.
+   * Every instance of one store must give the same. @default 0
+   */
+  maxsize?: number;
+}
+
 /** The shortest pull JetStream's client allows, and the longest one pull waits before the next. */
 const MIN_PULL_MS = 1_000;
 const MAX_PULL_MS = 30_000;
 /** The pause before pulling again after a pull that ended long before its time. */
 const EARLY_RETRY_MS = 100;
+/** How long a putter waiting for room waits for a notice before it tries again anyway. */
+const ROOM_RETRY_MS = 1_000;
+/** Items other getters may hold unacknowledged while a get still counts the queue as full. */
+const NOTICE_SLACK = 32;
 /** The durable consumer every instance's getters share. */
 const CONSUMER = "getters";
+/** JetStream's "maximum messages exceeded": the stream holds its max_msgs. */
+const STREAM_FULL = 10077;
 
 const GAVE_UP: unique symbol = Symbol("gave up");
 
@@ -49,6 +76,11 @@ function unavailable(err: unknown, what: string): RpcError {
   const message = err instanceof Error ? err.message : String(err);
   const code = /maximum messages|maximum bytes|message size exceeds/i.test(message) ? "RESOURCE_EXHAUSTED" : "UNAVAILABLE";
   return new RpcError(code, `${what}: the JetStream queue failed: ${message}`, undefined, { cause: err });
+}
+
+function isStreamFull(err: unknown): boolean {
+  const e = err as { code?: unknown; cause?: unknown } | undefined;
+  return e?.code === STREAM_FULL || (e?.cause !== undefined && isStreamFull(e.cause));
 }
 
 /** Resolves with `pull`'s outcome, or GAVE_UP once `ms` (Infinity: never) pass or `signal` aborts, whichever comes first. */
@@ -75,25 +107,77 @@ function race(pull: Promise<JsMsg | null>, ms: number, signal: AbortSignal | und
   });
 }
 
-export class NatsQueue implements ExternalQueue {
+/** Where one queue lives in NATS. */
+interface QueueParts {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  consumer: Consumer;
+  stream: string;
+  subject: string;
+  tasks: NatsTaskCount;
+  maxsize: number;
+}
+
+/**
+ * The queue every instance of one store serves. Passed by reference over farcall/1 (its
+ * methods below run on the instance), as a Queue proxy to Python's manager clients.
+ */
+export class NatsQueue extends SharedObject implements ExternalQueue {
   readonly [EXTERNAL_QUEUE] = true as const;
+  readonly #parts: QueueParts;
+  /** Items this instance's getters hold between JetStream's delivery and their confirmation. */
+  #inHand = 0;
+  /** Putters waiting for room, woken by every notice that a get made some. */
+  readonly #room = new Waiters<undefined, true>();
+  /** Notices of room heard so far: a put refused while one arrived tries again at once. */
+  #roomNotices = 0;
 
-  constructor(
-    private readonly js: JetStreamClient,
-    private readonly jsm: JetStreamManager,
-    private readonly consumer: Consumer,
-    private readonly stream: string,
-    private readonly subject: string,
-  ) {}
+  constructor(parts: QueueParts) {
+    super();
+    this.#parts = parts;
+    if (parts.maxsize > 0) {
+      parts.nc.subscribe(roomSubject(parts.subject), {
+        callback: () => {
+          this.#roomNotices++;
+          this.#room.handAll(true);
+        },
+      });
+    }
+  }
 
-  /** Publishes `item` (a stream's bound is not a wait: a full stream fails at once, RESOURCE_EXHAUSTED). */
-  async put(item: unknown, _options?: BlockingOptions): Promise<void> {
+  /** Most items held (0: no bound but the stream's own). */
+  get maxsize(): number {
+    return this.#parts.maxsize;
+  }
+
+  /**
+   * Adds `item` at the end, waiting up to `timeoutMs` (for ever when left out) for room
+   * while the queue holds maxsize items.
+   * @throws RpcError QUEUE_FULL when there is still no room after timeoutMs (at once with
+   *   block: false); RESOURCE_EXHAUSTED when a queue without maxsize reaches its stream's bound.
+   */
+  async put(item: unknown, options: BlockingOptions = {}): Promise<void> {
+    const timeoutMs = timeoutOf(options, "put");
     const bytes = encodeStored(item);
     if (bytes.length > NATS_QUEUE_LIMITS.maxItemBytes) throw new RpcError("RESOURCE_EXHAUSTED", `an item of ${bytes.length} B exceeds the queue's ${NATS_QUEUE_LIMITS.maxItemBytes} B`);
-    try {
-      await this.js.publish(this.subject, bytes);
-    } catch (err) {
-      throw unavailable(err, "put");
+    const { js, subject, maxsize } = this.#parts;
+    const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
+    const signal = signalOf(options);
+    for (;;) {
+      const notices = this.#roomNotices;
+      try {
+        await js.publish(subject, bytes);
+        return;
+      } catch (err) {
+        if (!isStreamFull(err) || maxsize === 0) throw unavailable(err, "put");
+      }
+      if (options.block === false) throw queueFull(maxsize);
+      if (notices !== this.#roomNotices) continue;
+      const left = deadline - Date.now();
+      if (left <= 0) throw queueFull(maxsize);
+      // Woken by a notice, or after ROOM_RETRY_MS, to try again; rejects when the caller leaves.
+      await this.#room.wait(undefined, Math.min(left, ROOM_RETRY_MS), signal);
     }
   }
 
@@ -106,7 +190,7 @@ export class NatsQueue implements ExternalQueue {
     const signal = signalOf(options);
     let deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
     if (options.block === false || timeoutMs === 0) {
-      if ((await this.pending()) === 0) throw queueEmpty();
+      if ((await this.qsize()) === 0) throw queueEmpty();
       // An item is there: give its delivery a moment (another getter may still take it first).
       deadline = Date.now() + MIN_PULL_MS;
     }
@@ -115,7 +199,7 @@ export class NatsQueue implements ExternalQueue {
       const left = deadline - Date.now();
       if (left <= 0) throw queueEmpty();
       const pulled = Date.now();
-      const pull = this.consumer.next({ expires: Math.min(Math.max(left, MIN_PULL_MS), MAX_PULL_MS) });
+      const pull = this.#parts.consumer.next({ expires: Math.min(Math.max(left, MIN_PULL_MS), MAX_PULL_MS) });
       let outcome: JsMsg | null | typeof GAVE_UP;
       try {
         outcome = await race(pull, left, signal);
@@ -133,80 +217,132 @@ export class NatsQueue implements ExternalQueue {
         if (Date.now() - pulled < MIN_PULL_MS / 2) await new Promise((resolve) => setTimeout(resolve, Math.min(EARLY_RETRY_MS, Math.max(0, deadline - Date.now()))));
         continue;
       }
-      try {
-        // Confirmed, so no other getter is handed it again.
-        await outcome.ackAck();
-      } catch (err) {
-        throw unavailable(err, "get");
-      }
-      return decodeStored(outcome.data);
+      return this.#confirm(outcome);
     }
   }
 
-  /** Items held, taken ones not yet acknowledged included. */
+  /** put(item, { block: false }): Python's `put_nowait`. */
+  putNowait(item: unknown): Promise<void> {
+    return this.put(item, { block: false });
+  }
+
+  /** get({ block: false }): Python's `get_nowait`. */
+  getNowait(): Promise<unknown> {
+    return this.get({ block: false });
+  }
+
+  /**
+   * Items waiting to be got: held by the stream and not in the hands of one of this
+   * instance's getters. A snapshot, as Python's own is; exact but for items another
+   * instance's getter holds at that moment (each for one JetStream round trip, until its
+   * confirmation), which it counts as waiting.
+   */
   async qsize(): Promise<number> {
-    try {
-      return (await this.jsm.streams.info(this.stream)).state.messages;
-    } catch (err) {
-      throw unavailable(err, "qsize");
-    }
+    return Math.max(0, (await this.#held("qsize")) - this.#inHand);
   }
 
   async empty(): Promise<boolean> {
     return (await this.qsize()) === 0;
   }
 
+  /** True when a put would wait now (fail at once with block: false): the stream holds maxsize items. */
   async full(): Promise<boolean> {
-    return (await this.qsize()) >= NATS_QUEUE_LIMITS.maxItems;
+    const held = await this.#held("full");
+    return held >= (this.#parts.maxsize > 0 ? this.#parts.maxsize : NATS_QUEUE_LIMITS.maxItems);
   }
 
+  /**
+   * Marks one item taken by get as done, on any instance.
+   * @throws RpcError ValueError when called more times than items were put.
+   */
   taskDone(): Promise<void> {
-    return Promise.reject(notServed("task_done()"));
+    return this.#parts.tasks.taskDone();
   }
 
-  join(): Promise<void> {
-    return Promise.reject(notServed("join()"));
+  /** Waits until every item put, through any instance, has been marked done with taskDone(). */
+  join(options: Pick<BlockingOptions, "signal"> = {}): Promise<void> {
+    return this.#parts.tasks.join(options);
   }
 
-  /** Items not yet delivered to any getter. */
-  private async pending(): Promise<number> {
+  /** Items the stream holds, those in getters' hands included. */
+  async #held(what: string): Promise<number> {
     try {
-      return (await this.consumer.info()).num_pending;
+      return (await this.#parts.jsm.streams.info(this.#parts.stream)).state.messages;
+    } catch (err) {
+      throw unavailable(err, what);
+    }
+  }
+
+  /** Confirms a delivered item (so no other getter is handed it again) and tells waiting putters there is room. */
+  async #confirm(msg: JsMsg): Promise<unknown> {
+    this.#inHand++;
+    try {
+      await msg.ackAck();
     } catch (err) {
       throw unavailable(err, "get");
+    } finally {
+      this.#inHand--;
     }
+    const { nc, subject, maxsize } = this.#parts;
+    // Only a get from a queue that was (about) full can free a waiting putter: a notice costs
+    // every instance a message (about 0.1 ms of CPU per get, measured), so a queue far from
+    // full sends none. An item in other getters' hands is not pending; NOTICE_SLACK of them
+    // are allowed for, and a putter missed beyond that still tries again within ROOM_RETRY_MS.
+    if (maxsize > 0 && msg.info.pending + 1 + NOTICE_SLACK >= maxsize) {
+      try {
+        nc.publish(roomSubject(subject));
+      } catch {
+        // A closed connection: putters elsewhere still try again every ROOM_RETRY_MS.
+      }
+    }
+    return decodeStored(msg.data);
   }
 }
 
-function notServed(what: string): RpcError {
-  return new RpcError("NotImplementedError", `${what} is not served on a queue shared through NATS: no one instance sees every item's end`);
+function queueFull(maxsize: number): RpcError {
+  return new RpcError("QUEUE_FULL", `the queue is full (maxsize ${maxsize})`);
+}
+
+/** Not a subject of the stream, so notices are never stored as items. */
+function roomSubject(subject: string): string {
+  return `${subject}.room`;
 }
 
 /**
  * The shared queue of the store `bucket`: stream `<bucket>_queue` on subject
- * `farcall.<bucket>.queue`, created on first use, with its shared consumer.
- * @throws RpcError UNAVAILABLE when JetStream refuses or the package is missing.
+ * `farcall.<bucket>.queue`, created on first use, with its shared consumer; its task count
+ * lives in `kv`, the store's bucket.
+ * @throws RpcError UNAVAILABLE when JetStream refuses (an existing stream with another
+ *   maxsize included) or the package is missing; INVALID_PARAMS for a bad maxsize.
  */
-export async function openNatsQueue(nc: NatsConnection, bucket: string): Promise<NatsQueue> {
+export async function openNatsQueue(nc: NatsConnection, kv: KV, bucket: string, options: NatsQueueOptions = {}): Promise<NatsQueue> {
+  const maxsize = options.maxsize ?? 0;
+  if (!Number.isSafeInteger(maxsize) || maxsize < 0 || maxsize > NATS_QUEUE_LIMITS.maxItems) {
+    throw new RpcError("INVALID_PARAMS", `the queue's maxsize must be an integer from 0 to ${NATS_QUEUE_LIMITS.maxItems}, got ${String(maxsize)}`);
+  }
   const { jetstream, jetstreamManager, AckPolicy, DiscardPolicy, RetentionPolicy } = await loadNatsJetStream();
   const stream = `${bucket}_queue`;
   const subject = `farcall.${bucket}.queue`;
   try {
     const jsm = await jetstreamManager(nc);
-    // Adding a stream or consumer that exists with the same settings changes nothing: every instance may.
+    // Adding a stream or consumer that exists with the same settings changes nothing: every
+    // instance may. One with another bound is refused, so instances never disagree on maxsize.
     await jsm.streams.add({
       name: stream,
       subjects: [subject],
       retention: RetentionPolicy.Workqueue,
       discard: DiscardPolicy.New,
-      max_msgs: NATS_QUEUE_LIMITS.maxItems,
+      max_msgs: maxsize > 0 ? maxsize : NATS_QUEUE_LIMITS.maxItems,
       max_bytes: NATS_QUEUE_LIMITS.maxBytes,
       max_msg_size: NATS_QUEUE_LIMITS.maxItemBytes,
     });
     await jsm.consumers.add(stream, { durable_name: CONSUMER, ack_policy: AckPolicy.Explicit });
     const js = jetstream(nc);
-    return new NatsQueue(js, jsm, await js.consumers.get(stream, CONSUMER), stream, subject);
+    const consumer = await js.consumers.get(stream, CONSUMER);
+    return new NatsQueue({ nc, js, jsm, consumer, stream, subject, maxsize, tasks: new NatsTaskCount(kv, jsm, stream) });
   } catch (err) {
-    throw new RpcError("UNAVAILABLE", `cannot open the JetStream queue ${JSON.stringify(stream)}: ${(err as Error).message}`, undefined, { cause: err });
+    const message = (err as Error).message;
+    const hint = /already in use/i.test(message) ? ` (every instance of one store needs the same queue maxsize; this one asked ${maxsize})` : "";
+    throw new RpcError("UNAVAILABLE", `cannot open the JetStream queue ${JSON.stringify(stream)}: ${message}${hint}`, undefined, { cause: err });
   }
 }

@@ -11,7 +11,25 @@ import { describeMethod } from "../core/method-doc.js";
 import { currentCall } from "../core/context.js";
 import { RpcError } from "../core/errors.js";
 import { add, divide, get_uname, multiply, search, subtract } from "./seed-functions.js";
-import { SharedQueue, type ExternalQueue } from "../pymanager/shared/queue.js";
+import { SharedQueue } from "../pymanager/shared/queue.js";
+import type { BlockingOptions } from "../pymanager/shared/waiters.js";
+import { ref, type Ref } from "../core/ref.js";
+
+/**
+ * The demo's queue as `get_queue()` hands it to a farcall/1 caller (a reference: every call
+ * runs on the instance), whichever store keeps it: Python's `queue.Queue` methods.
+ */
+export interface DemoQueue {
+  put(item: unknown, options?: BlockingOptions): Promise<void>;
+  get(options?: BlockingOptions): Promise<unknown>;
+  putNowait(item: unknown): Maybe<void>;
+  getNowait(): Maybe<unknown>;
+  qsize(): Maybe<number>;
+  empty(): Maybe<boolean>;
+  full(): Maybe<boolean>;
+  taskDone(): Maybe<void>;
+  join(options?: Pick<BlockingOptions, "signal">): Promise<void>;
+}
 
 /**
  * A fresh demo service with its own empty state:
@@ -28,9 +46,9 @@ import { SharedQueue, type ExternalQueue } from "../pymanager/shared/queue.js";
  *   seed; division by zero is INVALID_PARAMS), and `search(number?, last_name?, first_name?)`
  *   over a small table, by position or by name (JSON-RPC seed);
  * - one shared queue: `get_queue()` answers it to Python's manager clients as a proxy, so the
- *   remote-queue example of Python's documentation runs against the demo, and
- *   `queue.put(item)`, `queue.get(timeoutMs?)`, `queue.size()` reach the same queue from any
- *   protocol.
+ *   remote-queue example of Python's documentation runs against the demo, and to farcall/1
+ *   callers as a reference ({@link DemoQueue}); `queue.put(item)`, `queue.get(timeoutMs?)`,
+ *   `queue.size()` reach the same queue from any protocol.
  *
  * The keys, counters and queue live in `state`: process memory by default, or a store shared
  * by every instance (`farcall serve --store nats://...`), where the methods answer Promises.
@@ -92,14 +110,14 @@ export function createDemoService(state: DemoState = memoryState()) {
         return jobs.qsize();
       },
     },
-    get_queue(): SharedQueue | ExternalQueue {
+    get_queue(): Ref<DemoQueue> {
       const protocol = currentCall()?.protocol;
-      // One answer for every store: the JetStream-backed queue has no reference form, and a
-      // caller of any other protocol has queue.* for the same queue.
-      if (protocol !== undefined && protocol !== "pymanager") {
-        throw new RpcError("INVALID_REQUEST", `get_queue() answers a queue proxy, which only Python's manager clients can hold; over ${protocol} use queue.put(item), queue.get(timeoutMs) and queue.size()`);
+      // JSON-RPC and XML-RPC carry no references; their callers have queue.* for the same queue.
+      if (protocol === "jsonrpc" || protocol === "xmlrpc") {
+        throw new RpcError("INVALID_REQUEST", `get_queue() answers the queue by reference, which only farcall/1 and Python's manager clients can hold; over ${protocol} use queue.put(item), queue.get(timeoutMs) and queue.size()`);
       }
-      return jobs;
+      // Both kinds of queue are shared objects, already marked to travel by reference.
+      return ref<DemoQueue>(jobs);
     },
   };
   describeAll(service);
@@ -143,7 +161,7 @@ function describeAll(s: DemoApi): void {
     params: [{ name: "timeoutMs", type: "double", optional: true }],
   });
   describeMethod(s.queue.size, { description: "How many items the shared queue holds.", params: [], returns: "int", idempotent: true });
-  describeMethod(s.get_queue, { description: "The demo's shared queue (a proxy to Python's manager clients, as in Python's remote-queue example).", params: [] });
+  describeMethod(s.get_queue, { description: "The demo's shared queue, by reference: a Queue proxy to Python's manager clients (as in Python's remote-queue example), a reference over farcall/1.", params: [] });
   describeMethod(s.search, {
     description: "The people matching every criterion given (by position or by name); none lists them all.",
     // Every criterion may be left out, as the seed's Python defaults say (and one object of

@@ -7,7 +7,8 @@
  */
 import { MemoryCounters } from "./counters.js";
 import { MemoryKeyValueStore } from "./kv-store.js";
-import type { ExternalQueue } from "../pymanager/shared/queue.js";
+import { SharedQueue } from "../pymanager/shared/queue.js";
+import type { NatsQueue } from "./queue-nats.js";
 
 /** A value now or later. */
 export type Maybe<T> = T | Promise<T>;
@@ -37,13 +38,20 @@ export interface CountersBackend {
 export interface DemoState {
   readonly store: KeyValueBackend;
   readonly counters: CountersBackend;
-  /** The shared queue every instance serves; absent: one in process memory. */
-  readonly queue?: ExternalQueue;
+  /** The shared queue: in process memory, or one every instance serves; absent: a fresh one in memory. */
+  readonly queue?: SharedQueue | NatsQueue;
   /** Releases connections the state holds. */
   close(): Promise<void>;
 }
 
+/** Options of the demo's state. */
+export interface DemoStateOptions {
+  /** The queue's bound, as Python's `Queue(maxsize)`: a put waits for room beyond it; 0, none. @default 0 */
+  queueMaxsize?: number;
+}
+
 /** Fresh state in process memory: each service has its own. */
-export function memoryState(): DemoState {
-  return { store: new MemoryKeyValueStore(), counters: new MemoryCounters(), close: async () => {} };
+export function memoryState(options: DemoStateOptions = {}): DemoState {
+  const queue = new SharedQueue({ maxsize: options.queueMaxsize ?? 0 });
+  return { store: new MemoryKeyValueStore(), counters: new MemoryCounters(), queue, close: async () => {} };
 }

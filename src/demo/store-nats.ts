@@ -9,16 +9,17 @@
  * A key or counter name is stored base64url-encoded (JetStream keys allow only
  * `[-/_=.A-Za-z0-9]`), under `k.` for the key-value store and `c.` for counters.
  */
-import type { KV, KvEntry } from "@nats-io/kv";
+import type { KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { nextCount } from "./kv-store.js";
+import { compareAndSet, live, storeError } from "./kv-cas.js";
 import { RpcError } from "../core/errors.js";
 import { parseNatsUrl, formatNatsUrl } from "../nats/address.js";
 import { openNats } from "../nats/connection.js";
 import { loadNatsKv } from "../nats/loader.js";
 import type { NatsOptions } from "../nats/options.js";
 import { MAX_ENTRIES } from "./limits.js";
-import { openNatsQueue, type NatsQueue } from "./queue-nats.js";
+import { openNatsQueue, type NatsQueue, type NatsQueueOptions } from "./queue-nats.js";
 import { decodeStored, encodeStored } from "./stored-value.js";
 import type { CountersBackend, DemoState, KeyValueBackend } from "./store-backend.js";
 
@@ -33,16 +34,6 @@ export const NATS_STORE_LIMITS = Object.freeze({
   maxValueSize: 1024 * 1024,
 });
 
-/**
- * Compare-and-set rounds one add may take before it gives up UNAVAILABLE. Each lost round
- * means another writer's add succeeded, so this bounds the wait under a storm of writers,
- * never correctness.
- */
-export const MAX_CAS_ROUNDS = 200;
-
-/** JetStream's "wrong last sequence" API error: the entry changed since it was read. */
-const WRONG_LAST_SEQUENCE = 10071;
-
 const encoder = new TextEncoder();
 
 function keyOf(prefix: string, name: string): string {
@@ -51,23 +42,6 @@ function keyOf(prefix: string, name: string): string {
 
 function nameOf(key: string): string {
   return Buffer.from(key.slice(2), "base64url").toString("utf8");
-}
-
-function live(entry: KvEntry | null): entry is KvEntry {
-  return entry !== null && entry.operation === "PUT";
-}
-
-/** A JetStream failure as an RpcError: a full bucket is RESOURCE_EXHAUSTED, anything else UNAVAILABLE. */
-function storeError(err: unknown, what: string): RpcError {
-  if (RpcError.is(err)) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  const code = /maximum bytes|message size exceeds|insufficient resources/i.test(message) ? "RESOURCE_EXHAUSTED" : "UNAVAILABLE";
-  return new RpcError(code, `${what}: the JetStream store failed: ${message}`, undefined, { cause: err });
-}
-
-function isConflict(err: unknown): boolean {
-  const e = err as { code?: unknown; cause?: unknown };
-  return e?.code === WRONG_LAST_SEQUENCE || (e?.cause !== undefined && isConflict(e.cause));
 }
 
 class NatsKeyValueStore implements KeyValueBackend {
@@ -149,36 +123,12 @@ class NatsCounters implements CountersBackend {
 }
 
 /**
- * Writes what `step` computes from the entry under `key`, on condition that no other writer
- * changed the entry in between; retries a lost round, at most MAX_CAS_ROUNDS times.
- * `step` answers the result and the bytes to store, or throws to give up.
- */
-async function compareAndSet<T>(kv: KV, key: string, what: string, step: (entry: KvEntry | null) => [T, Uint8Array]): Promise<T> {
-  for (let round = 1; round <= MAX_CAS_ROUNDS; round++) {
-    try {
-      const entry = await kv.get(key);
-      const [result, bytes] = step(entry);
-      // create() succeeds only where no live entry exists; update() only at the revision read.
-      if (live(entry)) await kv.update(key, bytes, entry.revision);
-      else await kv.create(key, bytes);
-      return result;
-    } catch (err) {
-      if (!isConflict(err)) throw storeError(err, what);
-    }
-    // Another writer won this round. Losing twice in a row means writers collide in step: a
-    // little jitter (at most a few ms, timers are coarse) spreads them out.
-    if (round > 1) await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(round, 4)));
-  }
-  throw new RpcError("UNAVAILABLE", `${what}: still contended after ${MAX_CAS_ROUNDS} compare-and-set rounds`);
-}
-
-/**
  * Opens (creating if needed) the bucket named by `url` (`nats://host:4222/bucket`, default
- * bucket "farcall") and its queue's stream as the demo's state.
+ * bucket "farcall") and its queue's stream as the demo's state; `queue` gives the queue's maxsize.
  * @throws RpcError UNAVAILABLE when NATS cannot be reached, JetStream is not enabled or the
  *   optional packages are missing; UNAUTHENTICATED when NATS refuses the credentials.
  */
-export async function openNatsState(url: string, options: NatsOptions = {}, timeoutMs = 10_000): Promise<DemoState> {
+export async function openNatsState(url: string, options: NatsOptions = {}, timeoutMs = 10_000, queue: NatsQueueOptions = {}): Promise<DemoState> {
   const address = parseNatsUrl(url);
   const bucket = address.name === "" ? DEFAULT_BUCKET : address.name.replaceAll(".", "_");
   const { Kvm } = await loadNatsKv();
@@ -190,9 +140,9 @@ export async function openNatsState(url: string, options: NatsOptions = {}, time
     await nc.close();
     throw new RpcError("UNAVAILABLE", `cannot open the JetStream bucket ${JSON.stringify(bucket)} at ${formatNatsUrl(address)} (is JetStream enabled, nats-server -js?): ${(err as Error).message}`, undefined, { cause: err });
   }
-  let queue: NatsQueue;
+  let shared: NatsQueue;
   try {
-    queue = await openNatsQueue(nc, bucket);
+    shared = await openNatsQueue(nc, kv, bucket, queue);
   } catch (err) {
     await nc.close();
     throw err;
@@ -200,7 +150,7 @@ export async function openNatsState(url: string, options: NatsOptions = {}, time
   return {
     store: new NatsKeyValueStore(kv),
     counters: new NatsCounters(kv),
-    queue,
+    queue: shared,
     close: () => nc.drain(),
   };
 }

@@ -22,7 +22,7 @@ describe("farcall list", () => {
       "divide(x, y)  x / y; division by zero is INVALID_PARAMS.",
       "echo(value)  Its argument, unchanged.",
       "get(key)  The value stored under key, or null.",
-      "get_queue()  The demo's shared queue (a proxy to Python's manager clients, as in Python's remote-queue example).",
+      "get_queue()  The demo's shared queue, by reference: a Queue proxy to Python's manager clients (as in Python's remote-queue example), a reference over farcall/1.",
       "get_uname()  str(os.uname()) as Python prints it on the server.",
       "inc(key)  Adds 1 to the integer under key (a missing key counts from 0), atomically; returns the new value.",
       "keys()  Every key, sorted.",

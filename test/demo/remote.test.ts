@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it, type TestContext } from "node:test";
 import { close, connect, RpcError, serve, withOptions, type Remote } from "../../src/index.js";
 import { createDemoService, type DemoApi } from "../../src/demo/service.js";
+import { memoryState } from "../../src/demo/store-backend.js";
 
 async function demo(t: TestContext): Promise<{ remote: Remote<DemoApi>; url: string; close(): Promise<void> }> {
   const server = await serve(createDemoService(), { listen: "tcp://127.0.0.1:0", logger: false });
@@ -73,5 +74,23 @@ describe("the demo service over a connection", () => {
   it("a sleep past its deadline stops with DEADLINE_EXCEEDED for the caller", async (t) => {
     const { remote } = await demo(t);
     await assert.rejects(withOptions(remote, { timeout: 50 }).sleep(60_000), isCode("DEADLINE_EXCEEDED"));
+  });
+
+  it("get_queue() over farcall/1 answers a reference to the queue in memory, bounded by queueMaxsize; JSON-RPC is refused naming queue.*", async (t) => {
+    const server = await serve(createDemoService(memoryState({ queueMaxsize: 1 })), { listen: ["tcp://127.0.0.1:0", "http://127.0.0.1:0"], logger: false });
+    t.after(() => server.close({ drainMs: 0 }));
+    const remote = await connect<DemoApi>(server.addresses[0]!, { logger: false });
+    t.after(() => close(remote));
+    const q = await remote.get_queue();
+    await q.put("one");
+    assert.equal(await remote.queue.size(), 1);
+    await assert.rejects(q.putNowait("two"), isCode("QUEUE_FULL"));
+    assert.equal(await remote.queue.get(1000), "one");
+    await q.taskDone();
+    await q.join();
+    await assert.rejects(q.taskDone(), isCode("ValueError"));
+    const json = await connect<DemoApi>(server.addresses[1]!, { logger: false });
+    t.after(() => close(json));
+    await assert.rejects(Promise.resolve(json.get_queue()), { code: "INVALID_REQUEST", message: /over jsonrpc use queue\.put\(item\)/ });
   });
 });

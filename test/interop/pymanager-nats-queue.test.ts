@@ -9,39 +9,19 @@ import { after, before, describe, it } from "node:test";
 import { close, connect } from "../../src/index.js";
 import { within } from "../helpers/bounded.js";
 import { natsServerMissing, startNatsServer, type NatsServer } from "../helpers/nats.js";
-import { spawnNode, type TestProcess } from "../helpers/processes.js";
-import { findPyenv, findPython3, runPython, startPython } from "../fixtures/pymanager/python-run.js";
-import { fileURLToPath } from "node:url";
+import { findPyenv, findPython3, startPython } from "../fixtures/pymanager/python-run.js";
+import { QUEUE_OPS, queueOps, startInstance, WAIT_MS, type Instance } from "../helpers/demo-queue.js";
 import { connect as natsConnect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
+import type { DemoApi } from "../../src/demo/service.js";
 
 const skip = natsServerMissing("NATS-shared demo queue tests");
 const python = findPython3("NATS-shared demo queue tests");
 const PYTHONS = [["2.7", findPyenv("2.7", "NATS-shared demo queue tests")], ["3.13", findPyenv("3.13", "NATS-shared demo queue tests")]] as const;
-const QUEUE_OPS = fileURLToPath(new URL("../fixtures/pymanager/queue_ops.py", import.meta.url));
-const WAIT_MS = 60_000;
-
-type Demo = { get_queue(): unknown; queue: { put(item: unknown): void; get(timeoutMs?: number): unknown; size(): number } };
-
-interface Instance {
-  process: TestProcess;
-  tcp: string;
-  port: string;
-}
-
-async function startInstance(store: string): Promise<Instance> {
-  const process = spawnNode(["dist/cli/main.js", "serve", "--demo-ports", "0,0", "--store", store]);
-  const tcp = (await process.nextLine(/^listening on (tcp:\S+)/, WAIT_MS))[1]!;
-  const manager = (await process.nextLine(/^listening on pymanager:\S+:(\d+)/, WAIT_MS))[1]!;
-  return { process, tcp, port: manager };
-}
+type Demo = DemoApi;
 
 function ops(instance: Instance, ...operations: string[]) {
-  return opsWith(python!, instance, ...operations);
-}
-
-function opsWith(exe: string, instance: Instance, ...operations: string[]) {
-  return runPython(exe, [QUEUE_OPS, "127.0.0.1", instance.port, ...operations], WAIT_MS);
+  return queueOps(python!, instance, ...operations);
 }
 
 describe("the demo's queue shared through NATS by two instances", { skip: skip !== undefined || python === undefined }, () => {
@@ -79,8 +59,6 @@ describe("the demo's queue shared through NATS by two instances", { skip: skip !
       assert.equal(await within(Promise.resolve(onA.queue.size()), WAIT_MS, "size() while a get waits"), 0);
       const other = await ops(a, "qsize");
       assert.equal(other.stdout, "qsize 0 True\ndone\n");
-      // get_queue() is for Python's proxies; the other protocols reach the queue through queue.*.
-      await assert.rejects(Promise.resolve(onB.get_queue()), { code: "INVALID_REQUEST", message: /only Python's manager clients can hold; over farcall\/1 use queue\.put/ });
       await onB.queue.put({ from: "typescript" });
       assert.equal(await getter.line(), "got {'from': 'typescript'}");
     } finally {
@@ -166,19 +144,77 @@ describe("the demo's queue shared through NATS by two instances", { skip: skip !
     assert.deepEqual([...taken].sort(), [...items].sort());
   });
 
-  it("Python 2.7 and 3.13 clients on the two instances pass items both ways", { skip: PYTHONS.some(([, exe]) => exe === undefined) }, async () => {
-    const [[, py27], [, py313]] = PYTHONS;
-    const fromOld = await opsWith(py27!, a, "put=from-2.7");
-    assert.equal(fromOld.code, 0, fromOld.stderr);
-    const toNew = await opsWith(py313!, b, "get=10", "put=from-3.13");
-    assert.equal(toNew.stdout, "waiting\ngot from-2.7\nput from-3.13\ndone\n", toNew.stderr);
-    const toOld = await opsWith(py27!, a, "get=10");
-    assert.equal(toOld.stdout, "waiting\ngot from-3.13\ndone\n", toOld.stderr);
+  it("get_queue() over farcall/1 answers a reference to the one queue: its put reaches a Python getter on the other instance, its get takes what Python put", async () => {
+    const onB = await connect<Demo>(b.tcp, { logger: false });
+    try {
+      const q = await onB.get_queue();
+      await q.put((1n << 70n));
+      const got = await ops(a, "get=10", "put=from-python", "qsize");
+      assert.equal(got.stdout, "waiting\ngot 1180591620717411303424\nput from-python\nqsize 1 False\ndone\n", got.stderr);
+      assert.equal(await q.qsize(), 1);
+      assert.equal(await q.full(), false);
+      assert.equal(await q.get({ timeoutMs: 10_000 }), "from-python");
+      assert.equal(await q.empty(), true);
+      await q.putNowait("now");
+      assert.equal(await q.getNowait(), "now");
+      await assert.rejects(q.getNowait(), { code: "QUEUE_EMPTY" });
+      await assert.rejects(q.get({ timeoutMs: 200 }), { code: "QUEUE_EMPTY" });
+    } finally {
+      await close(onB);
+    }
   });
 
-  it("task_done() is refused with a NotImplementedError naming why, and the queue goes on answering", async () => {
-    const run = await ops(a, "task_done", "qsize");
-    assert.equal(run.code, 0, run.stderr);
-    assert.equal(run.stdout, "task_done NotImplementedError task_done() is not served on a queue shared through NATS: no one instance sees every item's end\nqsize 0 True\ndone\n");
+  it("get_queue() over JSON-RPC and XML-RPC fails naming queue.put/get/size, which reach the same queue", async () => {
+    const http = b.tcp.replace("tcp://", "http://");
+    for (const url of [http, http.replace("http://", "xmlrpc+http://")]) {
+      const remote = await connect<Demo>(url, { logger: false });
+      try {
+        await assert.rejects(Promise.resolve(remote.get_queue()), { code: "INVALID_REQUEST", message: /get_queue\(\) answers the queue by reference, which only farcall\/1 and Python's manager clients can hold; over (jsonrpc|xmlrpc) use queue\.put\(item\), queue\.get\(timeoutMs\) and queue\.size\(\)/ }, url);
+        await remote.queue.put("over " + url.split(":")[0]);
+        assert.equal(await remote.queue.size(), 1);
+        assert.equal(await remote.queue.get(10_000), "over " + url.split(":")[0]);
+      } finally {
+        await close(remote);
+      }
+    }
+  });
+
+  it("an item handed back by a getter that gave up is counted by qsize and taken by get_nowait", async () => {
+    const onA = await connect<Demo>(a.tcp, { logger: false });
+    const nc = await natsConnect({ servers: nats.url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const q = await onA.get_queue();
+      // This get gives up after 50 ms; its pull waits at JetStream for the rest of its second.
+      await assert.rejects(q.get({ timeoutMs: 50 }), { code: "QUEUE_EMPTY" });
+      await q.put("handed back");
+      // Delivered to the abandoned pull (no longer pending delivery), which hands it back by nak.
+      const deadline = Date.now() + WAIT_MS;
+      while ((await jsm.consumers.info("shared_queue", "getters")).num_pending !== 0) {
+        assert.ok(Date.now() < deadline, "the item never went to the abandoned pull");
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      while ((await q.qsize()) !== 1) {
+        assert.ok(Date.now() < deadline, "qsize never counted the item");
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const python = await ops(a, "qsize");
+      assert.equal(python.stdout, "qsize 1 False\ndone\n");
+      assert.equal(await q.getNowait(), "handed back");
+      assert.equal(await q.qsize(), 0);
+    } finally {
+      await nc.close();
+      await close(onA);
+    }
+  });
+
+  it("Python 2.7 and 3.13 clients on the two instances pass items both ways", { skip: PYTHONS.some(([, exe]) => exe === undefined) }, async () => {
+    const [[, py27], [, py313]] = PYTHONS;
+    const fromOld = await queueOps(py27!, a, "put=from-2.7");
+    assert.equal(fromOld.code, 0, fromOld.stderr);
+    const toNew = await queueOps(py313!, b, "get=10", "put=from-3.13");
+    assert.equal(toNew.stdout, "waiting\ngot from-2.7\nput from-3.13\ndone\n", toNew.stderr);
+    const toOld = await queueOps(py27!, a, "get=10");
+    assert.equal(toOld.stdout, "waiting\ngot from-3.13\ndone\n", toOld.stderr);
   });
 });

@@ -1,0 +1,32 @@
+/**
+ * The demo's queue shared through NATS, as its tests drive it: `farcall serve` instances on a
+ * JetStream store, and the Python manager client of their queue (test/fixtures/pymanager/queue_ops.py).
+ */
+import { fileURLToPath } from "node:url";
+import { spawnNode, type TestProcess } from "./processes.js";
+import { runPython, type PythonRun } from "../fixtures/pymanager/python-run.js";
+
+export const QUEUE_OPS = fileURLToPath(new URL("../fixtures/pymanager/queue_ops.py", import.meta.url));
+/** How long an instance may take to start, or a Python client to finish, on a busy machine. */
+export const WAIT_MS = 60_000;
+
+export interface Instance {
+  process: TestProcess;
+  /** Its tcp:// address (farcall/1, JSON-RPC and XML-RPC over HTTP). */
+  tcp: string;
+  /** Its pymanager:// port. */
+  port: string;
+}
+
+/** A demo instance keeping its state in `store` (nats://HOST:PORT/BUCKET), with `extra` options. */
+export async function startInstance(store: string, ...extra: string[]): Promise<Instance> {
+  const process = spawnNode(["dist/cli/main.js", "serve", "--demo-ports", "0,0", "--store", store, ...extra]);
+  const tcp = (await process.nextLine(/^listening on (tcp:\S+)/, WAIT_MS))[1]!;
+  const manager = (await process.nextLine(/^listening on pymanager:\S+:(\d+)/, WAIT_MS))[1]!;
+  return { process, tcp, port: manager };
+}
+
+/** Runs queue_ops.py with Python `exe` against `instance`, doing `operations` in turn. */
+export function queueOps(exe: string, instance: Instance, ...operations: string[]): Promise<PythonRun> {
+  return runPython(exe, [QUEUE_OPS, "127.0.0.1", instance.port, ...operations], WAIT_MS);
+}
