@@ -71,8 +71,9 @@ class StreamLink implements FrameSink {
     const push = (chunk: Buffer, reused: boolean): void => {
       if (!this.stalled()) this.reader.push(chunk, reused);
     };
-    if (input) input.read((chunk) => push(chunk, true));
-    else if (accepted) readAccepted(socket, push);
+    const room = (): Buffer | undefined => this.reader.room();
+    if (input) input.read(push, room);
+    else if (accepted) readAccepted(socket, push, room);
     else socket.on("data", (chunk: Buffer) => push(chunk, false));
     // A reset or broken pipe is followed by 'close', which ends the session with the reason
     // that matters to callers (UNAVAILABLE); without a listener it would crash the process.

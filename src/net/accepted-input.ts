@@ -11,6 +11,9 @@
  * and hands each read to JavaScript before the next, and every reader copies out what it
  * keeps before it returns, so a thousand idle connections hold no 64 KiB each.
  *
+ * With `room`, a read goes where it says instead (a large frame's own buffer, filled in
+ * place); such a read is not the shared buffer and is handed on as not reused.
+ *
  * Anything missing (another Node, a TLS socket, bytes already queued in the stream) and the
  * socket is read through 'data' exactly as before.
  */
@@ -66,10 +69,10 @@ function switchable(socket: Socket, s: Slots): boolean {
 
 /**
  * Hands every later read of the accepted `socket` to `target`: from the process's shared read
- * buffer where this Node allows it, else from 'data' events. Returns whether the buffer is
+ * buffer (or `room`'s) where this Node allows it, else from 'data' events. Returns whether the buffer is
  * used. Call it once per socket, before the event loop delivers its next read.
  */
-export function readAccepted(socket: Socket, target: ReadTarget): boolean {
+export function readAccepted(socket: Socket, target: ReadTarget, room?: () => Buffer | undefined): boolean {
   if (slots === undefined) slots = findSlots(socket);
   if (slots === null || !switchable(socket, slots)) {
     socket.on("data", (chunk: Buffer) => target(chunk, false));
@@ -78,10 +81,12 @@ export function readAccepted(socket: Socket, target: ReadTarget): boolean {
   const buffer = (shared ??= Buffer.allocUnsafeSlow(READ_BYTES));
   const fields = socket as unknown as Record<symbol, unknown>;
   fields[slots.buffer] = buffer;
-  fields[slots.callback] = (bytes: number): boolean => {
-    target(buffer.subarray(0, bytes), true);
+  fields[slots.callback] = (bytes: number, into: Buffer): boolean => {
+    target(into.subarray(0, bytes), into === buffer);
     return true;
   };
+  // Asked after every read where the next one goes (what onread's buffer function does).
+  if (room) fields[slots.generator] = () => room() ?? buffer;
   (socket as unknown as { _handle: Required<UserBufferHandle> })._handle.useUserBuffer(buffer);
   // Flowing, as a 'data' listener would make it: the handle reads until someone pauses it.
   socket.resume();

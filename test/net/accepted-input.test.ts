@@ -205,3 +205,43 @@ test("a socket reset by its peer closes with an error, read through the shared b
     server.close();
   }
 });
+
+test("a large frame being filled is read straight into its own buffer, every frame intact", async () => {
+  const { FrameReader } = await import("../../src/net/framing.js");
+  const frames: Buffer[] = [];
+  const memories = new Set<ArrayBufferLike>();
+  let inPlace = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  const sizes = [1024 * 1024, 3, 200 * 1024, 70_000, 100, 1024 * 1024 + 5];
+  const server = createServer((socket) => {
+    const reader = new FrameReader(4 * 1024 * 1024, (buf, start, end) => {
+      frames.push(Buffer.from(buf.subarray(start, end)));
+      memories.add(buf.buffer);
+      if (frames.length === sizes.length) done();
+    }, (e) => assert.fail(e.message));
+    readAccepted(socket, (chunk, reused) => {
+      if (!reused) inPlace += chunk.length;
+      reader.push(chunk, reused);
+    }, () => reader.room());
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  try {
+    const client = dial((server.address() as AddressInfo).port);
+    await once(client, "connect");
+    const stream = Buffer.concat(sizes.flatMap((size, i) => {
+      const header = Buffer.alloc(4);
+      header.writeUInt32BE(size);
+      return [header, pattern(size, i)];
+    }));
+    await send(client, stream);
+    await finished;
+    sizes.forEach((size, i) => assert.ok(frames[i]!.equals(pattern(size, i)), `frame ${i} of ${size} B intact`));
+    // The two 1 MiB frames are taken once an eighth has arrived; most of the rest lands in place.
+    assert.ok(inPlace > 1024 * 1024, `${inPlace} B were read into a frame's own buffer`);
+    client.destroy();
+  } finally {
+    server.close();
+  }
+});
