@@ -65,19 +65,23 @@ async function send(socket: Socket, data: Buffer): Promise<void> {
   socket.end();
 }
 
+/** Dials, sends `data` and ends; resolves once the server side has read it all and seen 'end'. */
+async function sendAll(target: string | number, accepted: Promise<Reading>, data: Buffer): Promise<Reading> {
+  const client = dial(target);
+  await once(client, "connect");
+  const reading = await accepted;
+  const ended = once(reading.socket, "end");
+  await send(client, data);
+  await ended;
+  assert.ok(Buffer.concat(reading.chunks).equals(data), "every byte arrives, in order");
+  client.destroy();
+  return reading;
+}
+
 async function bytesInOrder(path: string | undefined): Promise<Reading> {
   const { server, target, accepted } = await listen(path);
   try {
-    const data = pattern(3 * 1024 * 1024 + 17, 5);
-    const client = dial(target);
-    await once(client, "connect");
-    const reading = await accepted;
-    const ended = once(reading.socket, "end");
-    await send(client, data);
-    await ended;
-    assert.ok(Buffer.concat(reading.chunks).equals(data), "every byte arrives, in order");
-    client.destroy();
-    return reading;
+    return await sendAll(target, accepted, pattern(3 * 1024 * 1024 + 17, 5));
   } finally {
     server.close();
   }
@@ -112,18 +116,10 @@ test("without the handle's useUserBuffer the socket is read through 'data', byte
     Object.defineProperty((socket as unknown as { _handle: object })._handle, "useUserBuffer", { value: undefined });
   });
   try {
-    const data = pattern(1024 * 1024 + 3, 9);
-    const client = dial(target);
-    await once(client, "connect");
-    const reading = await accepted;
-    const ended = once(reading.socket, "end");
-    await send(client, data);
-    await ended;
+    const reading = await sendAll(target, accepted, pattern(1024 * 1024 + 3, 9));
     assert.equal(reading.usedBuffer, false);
     assert.deepEqual([...reading.reusedFlags], [false]);
-    assert.ok(Buffer.concat(reading.chunks).equals(data));
     assert.ok(reading.memory.size > 1, "each read has memory of its own");
-    client.destroy();
   } finally {
     server.close();
   }
