@@ -22,6 +22,7 @@ import { PREAMBLE } from "../core/farcall-protocol.js";
 import { sessionPeerOptions, type SessionHooks } from "./message-session.js";
 import { FrameReader, FrameWriter, type WriteBudget } from "../net/framing.js";
 import type { SocketInput } from "../net/socket-input.js";
+import { readAccepted } from "../net/accepted-input.js";
 
 /** Largest handshake document; the real ones are about 100 bytes. */
 const MAX_HANDSHAKE_FRAME = 4096;
@@ -58,20 +59,22 @@ class StreamLink implements FrameSink {
   stalled: () => boolean = () => false;
   private closing = false;
 
-  constructor(readonly socket: Socket, cfg: StreamSessionConfig, input?: SocketInput) {
+  /**
+   * @param input how a dialed socket reads into a buffer of its own
+   * @param accepted a listener's socket: read through the process's shared read buffer
+   */
+  constructor(readonly socket: Socket, cfg: StreamSessionConfig, input?: SocketInput, accepted = false) {
     // Until the handshake is done only handshake-sized frames are accepted, so a peer that
     // has proved nothing cannot make us hold maxFrameBytes per connection.
     this.reader = new FrameReader(MAX_HANDSHAKE_FRAME, (buf, start, end) => this.onFrame(buf, start, end), (e) => this.onFailure(e), "the handshake frame limit");
     this.writer = new FrameWriter(socket, cfg.maxWriteBufferBytes, (e) => this.onFailure(e), cfg.writeBudget);
-    if (input) {
-      input.read((chunk) => {
-        if (!this.stalled()) this.reader.push(chunk, true);
-      });
-    } else {
-      socket.on("data", (chunk: Buffer) => {
-        if (!this.stalled()) this.reader.push(chunk);
-      });
-    }
+    const push = (chunk: Buffer, reused: boolean): void => {
+      if (!this.stalled()) this.reader.push(chunk, reused);
+    };
+    const room = (): Buffer | undefined => this.reader.room();
+    if (input) input.read(push, room);
+    else if (accepted) readAccepted(socket, push, room);
+    else socket.on("data", (chunk: Buffer) => push(chunk, false));
     // A reset or broken pipe is followed by 'close', which ends the session with the reason
     // that matters to callers (UNAVAILABLE); without a listener it would crash the process.
     socket.on("error", noop);
@@ -172,7 +175,7 @@ export function acceptFarcall(
   const hs = createHandshakeCodec();
   const codecs = [cfg.codec.name];
   const { hello, challenge } = listenerHello(cfg.key, codecs, cfg.resume?.settings.windowMs);
-  const link = new StreamLink(socket, cfg);
+  const link = new StreamLink(socket, cfg, undefined, true);
   const refuse = (reason: string): void => {
     link.close();
     onRefused(reason);

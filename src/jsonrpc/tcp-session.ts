@@ -13,6 +13,7 @@ import { CallLimit, type CallPipeline } from "../core/pipeline.js";
 import { encodeResponse, errorResponse, handleJsonRpc, jsonRpcInvoker, type JsonRpcInvoke } from "./protocol.js";
 import type { JsonRpcResponse } from "./document.js";
 import { JsonValueSplitter } from "./json-stream.js";
+import { readAccepted } from "../net/accepted-input.js";
 import type { WriteBudget } from "../net/framing.js";
 
 const NEWLINE = Buffer.from("\n");
@@ -65,7 +66,8 @@ export class JsonStreamSession {
     const signal = this.controller.signal;
     // Calls of this connection share its in-flight limit: a batch's calls count one by one.
     this.invoke = jsonRpcInvoker(cfg.pipeline, { peer, signal }, new CallLimit(cfg.maxInFlight, "this connection"));
-    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    // The splitter keeps views of a value's pieces across reads: a reused read is copied.
+    readAccepted(socket, (chunk, reused) => this.onData(reused ? Buffer.from(chunk) : chunk));
     socket.once("close", () => {
       clearTimeout(this.lateTimer);
       this.controller.abort();

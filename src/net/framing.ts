@@ -110,11 +110,20 @@ export class FrameReader {
     this.filled = filled;
   }
 
-  /** Copies what `chunk` holds of the frame being filled; emits it when whole and parses the rest. */
+  /**
+   * Where the socket may read next, when a large frame is being filled: the rest of its own
+   * buffer, so the kernel's bytes land in place and no read can run past the frame.
+   */
+  room(): Buffer | undefined {
+    return this.body?.subarray(this.filled);
+  }
+
+  /** Copies what `chunk` holds of the frame being filled (unless it was read in place); emits it when whole and parses the rest. */
   private fill(chunk: Buffer, reused: boolean): void {
     const body = this.body!;
     const take = Math.min(chunk.length, body.length - this.filled);
-    body.set(take === chunk.length ? chunk : chunk.subarray(0, take), this.filled);
+    const inPlace = chunk.buffer === body.buffer && chunk.byteOffset === body.byteOffset + this.filled;
+    if (!inPlace) body.set(take === chunk.length ? chunk : chunk.subarray(0, take), this.filled);
     this.filled += take;
     if (this.filled < body.length) return;
     this.body = undefined;

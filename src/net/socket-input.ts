@@ -10,17 +10,19 @@ const READ_BYTES = 64 * 1024;
 
 export class SocketInput {
   readonly onread: OnReadOpts;
-  private target: ((chunk: Buffer) => void) | undefined;
+  private target: ((chunk: Buffer, reused: boolean) => void) | undefined;
+  private room: (() => Buffer | undefined) | undefined;
   /** Bytes that arrived before anyone read them, copied out of the reused buffer. */
   private early: Buffer[] = [];
 
   constructor() {
     const buffer = Buffer.allocUnsafeSlow(READ_BYTES);
     this.onread = {
-      buffer,
-      callback: (bytes: number): boolean => {
-        const chunk = buffer.subarray(0, bytes);
-        if (this.target) this.target(chunk);
+      // Asked after every read: a large frame being filled is read into its own buffer.
+      buffer: () => this.room?.() ?? buffer,
+      callback: (bytes: number, into: Uint8Array): boolean => {
+        const chunk = (into as Buffer).subarray(0, bytes);
+        if (this.target) this.target(chunk, into === buffer);
         else this.early.push(Buffer.from(chunk));
         return true;
       },
@@ -28,13 +30,15 @@ export class SocketInput {
   }
 
   /**
-   * Hands every later read to `target`, as a view of the reused buffer valid until it returns;
-   * bytes that came before are handed over first (as buffers of their own).
+   * Hands every later read to `target`, with `reused` when it is a view of the reused buffer
+   * (valid until it returns) rather than of `room`'s; bytes that came before are handed
+   * over first (as buffers of their own).
    */
-  read(target: (chunk: Buffer) => void): void {
+  read(target: (chunk: Buffer, reused: boolean) => void, room?: () => Buffer | undefined): void {
     this.target = target;
+    this.room = room;
     const early = this.early;
     this.early = [];
-    for (const chunk of early) target(chunk);
+    for (const chunk of early) target(chunk, false);
   }
 }

@@ -19,6 +19,7 @@ import { FRAME_HEADROOM, framed, PyFrameReader, pyFrame } from "./framing.js";
 import { rebuildProxy } from "./proxy-argument.js";
 import { ARRAY_GLOBALS } from "./array-value.js";
 import type { QuickAck } from "./quickack.js";
+import { readAccepted } from "../net/accepted-input.js";
 
 /** Limits of one connection (documented with their defaults on PyManagerListenOptions). */
 export interface PyConnectionLimits {
@@ -117,11 +118,13 @@ export class PyManagerSocket implements PyManagerConnection {
     this.reader = new PyFrameReader(HANDSHAKE_FRAME_BYTES, "the handshake frame limit", (body) => this.onFrame(body), (error) => this.fail(error));
     this.handshakeTimer = setTimeout(() => this.abandon(`no handshake within handshakeTimeoutMs ${limits.handshakeTimeoutMs}`), limits.handshakeTimeoutMs);
     const { quickAck } = limits;
-    socket.on("data", quickAck === undefined ? (chunk: Buffer) => this.read(chunk) : (chunk: Buffer) => {
+    // The frame reader keeps views of what it is given (a frame's start, a body handed on): a
+    // reused read is copied, one allocation of the read's size as Node's own reads make.
+    readAccepted(socket, quickAck === undefined ? (chunk, reused) => this.read(reused ? Buffer.from(chunk) : chunk) : (chunk, reused) => {
       // The stall is the client's handshake and one-shot request written in two pieces; on
       // a stream each request is one write, so the syscall per read is no longer needed.
       if (!this.stream) quickAck(socket);
-      this.read(chunk);
+      this.read(reused ? Buffer.from(chunk) : chunk);
     });
     socket.on("error", () => this.socket.destroy()); // 'close' follows and does the cleanup
     socket.on("close", () => this.cleanup());
