@@ -23,7 +23,6 @@ const MAX_STRING = 64;
 
 const out = new Uint8Array(SMALL_DOCUMENT_BYTES);
 const outView = new DataView(out.buffer);
-let at = 0;
 
 /**
  * The bytes of `value` when it is a small plain array within `maxDepth` levels, else
@@ -31,107 +30,119 @@ let at = 0;
  */
 export function packSmall(value: unknown, maxDepth: number): Uint8Array | undefined {
   if (!Array.isArray(value)) return undefined;
-  at = 0;
-  if (!writeArray(value, 1, maxDepth)) return undefined;
-  const bytes = new Uint8Array(at);
-  for (let i = 0; i < at; i++) bytes[i] = out[i]!;
+  const n = writeArray(value, 0, 1, maxDepth);
+  if (n < 0) return undefined;
+  const bytes = new Uint8Array(n);
+  for (let i = 0; i < n; i++) bytes[i] = out[i]!;
   return bytes;
 }
 
-function writeArray(value: unknown[], depth: number, maxDepth: number): boolean {
+// The writers take the position and return the next one, or -1 to give up: a position kept
+// in a module variable cost a load and a store per byte written.
+
+function writeArray(value: unknown[], p: number, depth: number, maxDepth: number): number {
   const n = value.length;
   // A subclass, or nesting past the limit, goes the general way (which refuses the latter).
-  if (n > MAX_ELEMENTS || depth > maxDepth || value.constructor !== Array || at + 1 > SMALL_DOCUMENT_BYTES) return false;
-  out[at++] = 0x90 | n;
-  for (let i = 0; i < n; i++) {
-    if (!writeValue(value[i], depth, maxDepth)) return false;
-  }
-  return true;
+  if (n > MAX_ELEMENTS || depth > maxDepth || value.constructor !== Array || p + 1 > SMALL_DOCUMENT_BYTES) return -1;
+  out[p++] = 0x90 | n;
+  for (let i = 0; i < n && p >= 0; i++) p = writeValue(value[i], p, depth, maxDepth);
+  return p;
 }
 
-function writeValue(v: unknown, depth: number, maxDepth: number): boolean {
+function writeValue(v: unknown, p: number, depth: number, maxDepth: number): number {
   // Every scalar below takes at most 9 bytes; strings check their own room.
-  if (at + 9 > SMALL_DOCUMENT_BYTES) return false;
+  if (p + 9 > SMALL_DOCUMENT_BYTES) return -1;
   switch (typeof v) {
     case "number":
-      return writeNumber(v);
+      return writeNumber(v, p);
     case "string":
-      return writeString(v);
+      return writeString(v, p);
     case "boolean":
-      out[at++] = v ? 0xc3 : 0xc2;
-      return true;
+      out[p] = v ? 0xc3 : 0xc2;
+      return p + 1;
     case "undefined":
       // msgpackr's undefined: fixext 1, type 0, data 0.
-      out[at++] = 0xd4;
-      out[at++] = 0;
-      out[at++] = 0;
-      return true;
+      out[p] = 0xd4;
+      out[p + 1] = 0;
+      out[p + 2] = 0;
+      return p + 3;
     case "object":
       if (v === null) {
-        out[at++] = 0xc0;
-        return true;
+        out[p] = 0xc0;
+        return p + 1;
       }
-      return Array.isArray(v) && writeArray(v, depth + 1, maxDepth);
+      return Array.isArray(v) ? writeArray(v, p, depth + 1, maxDepth) : -1;
     default:
-      return false;
+      return -1;
   }
 }
 
 /** msgpackr's choice of form for a number (useRecords false, no float32). */
-function writeNumber(v: number): boolean {
+function writeNumber(v: number, p: number): number {
   if (v >>> 0 === v) {
-    if (v === 0 && 1 / v < 0) return false; // -0 travels as its own extension
-    if (v < 0x80) out[at++] = v;
-    else if (v < 0x100) {
-      out[at++] = 0xcc;
-      out[at++] = v;
-    } else if (v < 0x10000) {
-      out[at++] = 0xcd;
-      out[at++] = v >> 8;
-      out[at++] = v & 0xff;
-    } else {
-      out[at++] = 0xce;
-      outView.setUint32(at, v);
-      at += 4;
+    if (v === 0 && 1 / v < 0) return -1; // -0 travels as its own extension
+    if (v < 0x80) {
+      out[p] = v;
+      return p + 1;
     }
-  } else if (v >> 0 === v) {
-    if (v >= -0x20) out[at++] = 0x100 + v;
-    else if (v >= -0x80) {
-      out[at++] = 0xd0;
-      out[at++] = v + 0x100;
-    } else if (v >= -0x8000) {
-      out[at++] = 0xd1;
-      outView.setInt16(at, v);
-      at += 2;
-    } else {
-      out[at++] = 0xd2;
-      outView.setInt32(at, v);
-      at += 4;
+    if (v < 0x100) {
+      out[p] = 0xcc;
+      out[p + 1] = v;
+      return p + 2;
     }
-  } else {
-    out[at++] = 0xcb;
-    outView.setFloat64(at, v);
-    at += 8;
+    if (v < 0x10000) {
+      out[p] = 0xcd;
+      out[p + 1] = v >> 8;
+      out[p + 2] = v & 0xff;
+      return p + 3;
+    }
+    // Call ids live here: byte stores beat a DataView call.
+    out[p] = 0xce;
+    out[p + 1] = v >>> 24;
+    out[p + 2] = (v >>> 16) & 0xff;
+    out[p + 3] = (v >>> 8) & 0xff;
+    out[p + 4] = v & 0xff;
+    return p + 5;
   }
-  return true;
+  if (v >> 0 === v) {
+    if (v >= -0x20) {
+      out[p] = 0x100 + v;
+      return p + 1;
+    }
+    if (v >= -0x80) {
+      out[p] = 0xd0;
+      out[p + 1] = v + 0x100;
+      return p + 2;
+    }
+    if (v >= -0x8000) {
+      out[p] = 0xd1;
+      outView.setInt16(p + 1, v);
+      return p + 3;
+    }
+    out[p] = 0xd2;
+    outView.setInt32(p + 1, v);
+    return p + 5;
+  }
+  out[p] = 0xcb;
+  outView.setFloat64(p + 1, v);
+  return p + 9;
 }
 
-function writeString(s: string): boolean {
+function writeString(s: string, p: number): number {
   const n = s.length;
-  if (n > MAX_STRING || at + 2 + n > SMALL_DOCUMENT_BYTES) return false;
-  let p = at + (n < 0x20 ? 1 : 2);
+  if (n > MAX_STRING || p + 2 + n > SMALL_DOCUMENT_BYTES) return -1;
+  let q = p + (n < 0x20 ? 1 : 2);
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
-    if (c >= 0x80) return false;
-    out[p++] = c;
+    if (c >= 0x80) return -1;
+    out[q++] = c;
   }
-  if (n < 0x20) out[at] = 0xa0 | n;
+  if (n < 0x20) out[p] = 0xa0 | n;
   else {
-    out[at] = 0xd9;
-    out[at + 1] = n;
+    out[p] = 0xd9;
+    out[p + 1] = n;
   }
-  at = p;
-  return true;
+  return q;
 }
 
 // ---- reading ------------------------------------------------------------------------------

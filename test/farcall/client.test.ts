@@ -20,9 +20,18 @@ describe("a call while the server is down", () => {
       assert.equal(await remote.ping(), "pong");
       await first.close({ drainMs: 0 });
 
-      // The first call after the drop waits for one attempt only: the port refuses it.
-      await rejectsWith(remote.ping(), "UNAVAILABLE", 5000, "the first call after the server went down");
-      // The next ones do not wait at all: they fail before a connection attempt could finish.
+      // A call may still go out on the dropping connection before the client has read its end
+      // (a loaded machine delays that read) and fail with the connection's error. Once the
+      // client knows, the first call waits for one attempt only (the port refuses it): so at
+      // most two calls fail otherwise before one fails with "not connected".
+      const before: string[] = [];
+      for (;;) {
+        const error = await rejectsWith(remote.ping(), "UNAVAILABLE", 5000, `call ${before.length + 1} after the server went down`);
+        if (error.message.includes("(waitForReady: false)")) break;
+        before.push(error.message);
+        assert.ok(before.length <= 2, `calls after the drop that did not fail fast: ${before.join("; ")}`);
+      }
+      // From then on calls do not wait at all: they fail before a connection attempt could finish.
       const error = await rejectsWith(remote.ping(), "UNAVAILABLE", 1000, "a call while disconnected");
       assert.match(error.message, new RegExp(`^ping: not connected to ${scheme}://127\\.0\\.0\\.1:\\d+/? \\(waitForReady: false\\): `));
 
