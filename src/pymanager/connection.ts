@@ -11,7 +11,7 @@ import type { Socket } from "node:net";
 import { decodePickle, encodePickle, pickleTuple, recordGlobals, type PickleTuple } from "./pickle/pickle.js";
 import { RpcError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
-import { errorReply, tracebackReply } from "./errors.js";
+import { serverTraceback, tracebackReply } from "./errors.js";
 import { pyRepr } from "./repr.js";
 import type { PyManagerConnection, PyManagerReply, PyManagerService } from "./server.js";
 import { answerChallenge, FAILURE, HANDSHAKE_FRAME_BYTES, isWelcome, makeChallenge, verifyResponse, WELCOME } from "./auth.js";
@@ -224,12 +224,13 @@ export class PyManagerSocket implements PyManagerConnection {
       if (REFUSED_GLOBAL.test(message)) {
         // A call naming a Python function (sort's key=len, Barrier(action=f) on create's
         // one-shot connection): the frame was read whole, so a stream is still in step and
-        // only this call fails, as a TypeError the client can catch.
-        this.send(errorReply(new RpcError("TypeError", `${message}: this server runs no Python code, so a Python callable cannot be sent to it`)));
+        // only this call fails. A request Python's server cannot read is answered with a
+        // traceback (the client raises RemoteError), and so is this one.
+        this.send(serverTraceback(this.stream ? "serve_client" : "handle_request", [`TypeError: ${message}: this server runs no Python code, so a Python callable cannot be sent to it`], this.replyProtocol));
         if (this.stream) return;
       } else {
         // Any other refused pickle ends the connection: after it the peer's intent is unknown.
-        this.send(tracebackReply(message));
+        this.send(tracebackReply(message, this.replyProtocol));
       }
       this.socket.end();
       this.close();

@@ -7,7 +7,7 @@
 import { RpcError } from "../core/errors.js";
 import { tuple } from "./pickle/python-types.js";
 import { PySlice, sliceBound } from "./pickle/slice.js";
-import { pyRepr } from "./repr.js";
+import { pyRepr, pyTypeOf } from "./repr.js";
 import { SharedDict, SharedList, SharedNamespace, SharedValue } from "./shared/containers.js";
 import { pyCompare, pyEquals } from "./shared/py-equality.js";
 import { arg, pyInt, truthy, type Kwargs, type PyFace } from "./face.js";
@@ -45,7 +45,7 @@ function pairsOf(source: unknown): [unknown, unknown][] {
     });
   }
   if (typeof source === "object" && !(source instanceof Uint8Array) && !(source instanceof Date) && !(source instanceof Set)) return Object.entries(source);
-  throw new RpcError("TypeError", "dict update needs a dict or an iterable of pairs");
+  throw notIterable(source);
 }
 
 /** The keyword arguments as pairs. */
@@ -57,8 +57,9 @@ function dictCopy(d: SharedDict): Map<unknown, unknown> {
   return d.toMap();
 }
 
+/** Python's KeyError carries the key itself: the client's `str(e)` is its repr, once. */
 function missing(key: unknown): RpcError {
-  return new RpcError("KeyError", pyRepr(key));
+  return new RpcError("KeyError", pyRepr(key), { args: [key] });
 }
 
 export const DICT_FACE: PyFace<SharedDict> = {
@@ -93,7 +94,7 @@ export const DICT_FACE: PyFace<SharedDict> = {
     },
     popitem: (d) => {
       const entries = d.entries();
-      if (entries.length === 0) throw new RpcError("KeyError", "'popitem(): dictionary is empty'");
+      if (entries.length === 0) throw new RpcError("KeyError", "'popitem(): dictionary is empty'", { args: ["popitem(): dictionary is empty"] });
       const [k, v] = entries[entries.length - 1];
       d.delete(k);
       return tuple(k, v);
@@ -111,13 +112,19 @@ export const DICT_FACE: PyFace<SharedDict> = {
   value: dictCopy,
 };
 
-/** The items of a Python iterable as it arrives: a list or tuple, a set, a str's characters, a dict's keys. */
+/** The items of a Python iterable as it arrives: a list or tuple, a set, a str's characters, bytes' ints, a dict's keys. */
 export function iterableOf(value: unknown): unknown[] {
   if (Array.isArray(value)) return value;
+  if (value instanceof Uint8Array) return [...value];
   if (value instanceof Set) return [...value];
   if (typeof value === "string") return [...value];
   if (value instanceof Map) return [...value.keys()];
-  throw new RpcError("TypeError", "the argument is not iterable");
+  throw notIterable(value);
+}
+
+/** Python's words for a value that is no iterable. */
+function notIterable(value: unknown): RpcError {
+  return new RpcError("TypeError", `'${pyTypeOf(value)}' object is not iterable`);
 }
 
 function indexOf(l: SharedList, value: unknown, start = 0, stop = Number.MAX_SAFE_INTEGER): number {
