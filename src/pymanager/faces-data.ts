@@ -8,6 +8,7 @@ import { RpcError } from "../core/errors.js";
 import { tuple } from "./pickle/python-types.js";
 import { PySlice, sliceBound } from "./pickle/slice.js";
 import { pyRepr, pyTypeOf } from "./repr.js";
+import { PyRange } from "./range-value.js";
 import { SharedDict, SharedList, SharedNamespace, SharedValue } from "./shared/containers.js";
 import { pyCompare, pyEquals } from "./shared/py-equality.js";
 import { arg, pyInt, truthy, type Kwargs, type PyFace } from "./face.js";
@@ -116,6 +117,7 @@ export const DICT_FACE: PyFace<SharedDict> = {
 export function iterableOf(value: unknown): unknown[] {
   if (Array.isArray(value)) return value;
   if (value instanceof Uint8Array) return [...value];
+  if (value instanceof PyRange) return value.items();
   if (value instanceof Set) return [...value];
   if (typeof value === "string") return [...value];
   if (value instanceof Map) return [...value.keys()];

@@ -286,7 +286,7 @@ describe("pymanager server with Python clients", { skip: python === undefined },
         const run = await runPython(py, [PEER, scenario, "127.0.0.1", portOf(kv), marker], RUN_MS);
         // Refused as any Python callable is: a request the server cannot read answers a traceback
         // ending in the TypeError (RemoteError in the client), then the one-shot connection closes.
-        assert.match(run.stdout, new RegExp(`^reply \\('#TRACEBACK', 'Traceback \\(most recent call last\\):\\\\n.*\\\\nTypeError: pickle refused: global ${global} is not allowed: this server runs no Python code, so a Python callable cannot be sent to it\\\\n'\\)\n$`), run.stderr);
+        assert.match(run.stdout, new RegExp(`^reply \\('#TRACEBACK', 'Traceback \\(most recent call last\\):\\\\n.*\\\\nTypeError: pickle refused: global ${global} is not allowed: this server runs no Python code, so it cannot call a Python callable or rebuild an object of a class it does not know\\\\n'\\)\n$`), run.stderr);
         assert.equal(existsSync(marker), false);
       });
     }

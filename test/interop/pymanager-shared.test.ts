@@ -70,10 +70,10 @@ describe("SyncManager's shared objects served by farcall", { skip: python === un
       assert.equal(run.code, 0, run.stderr);
       const builtins = version === "2.7" ? "__builtin__" : "builtins";
       assert.equal(run.stdout, [
-        `sort RemoteError TypeError: pickle refused: global ${builtins}.len is not allowed: this server runs no Python code, so a Python callable cannot be sent to it`,
+        `sort RemoteError TypeError: pickle refused: global ${builtins}.len is not allowed: this server runs no Python code, so it cannot call a Python callable or rebuild an object of a class it does not know`,
         "list still served ['a', 'bb', 'ccc']",
         "pool RemoteError TypeError: Pool is not served: a pool runs Python callables, and this server runs no Python code",
-        ...(version === "2.7" ? [] : ["barrier action RemoteError TypeError: pickle refused: global __main__.arrived is not allowed: this server runs no Python code, so a Python callable cannot be sent to it"]),
+        ...(version === "2.7" ? [] : ["barrier action RemoteError TypeError: pickle refused: global __main__.arrived is not allowed: this server runs no Python code, so it cannot call a Python callable or rebuild an object of a class it does not know"]),
         "done",
         "",
       ].join("\n"));
