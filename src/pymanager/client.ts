@@ -144,12 +144,15 @@ class ManagerClient implements PyManagerClient {
     return this.valueOf(ident);
   }
 
-  /** `create`; Python's server answers an unknown typeid with a KeyError traceback: METHOD_NOT_FOUND. */
+  /**
+   * `create`; Python's server answers an unknown typeid with a traceback ending in
+   * `KeyError: 'typeid'`: METHOD_NOT_FOUND. A function typeid's own KeyError stays a KeyError.
+   */
   private async create(typeid: string, args: readonly unknown[], kwargs: Record<string, unknown> | undefined): Promise<unknown> {
     try {
       return await this.serverCall("create", [typeid, ...args], kwargs);
     } catch (err) {
-      if (RpcError.is(err) && err.code === "KeyError" && (err.data as { traceback?: unknown } | undefined)?.traceback !== undefined) {
+      if (RpcError.is(err) && err.code === "KeyError" && err.message === `'${typeid}'` && (err.data as { traceback?: unknown } | undefined)?.traceback !== undefined) {
         throw new RpcError("METHOD_NOT_FOUND", `no typeid ${JSON.stringify(typeid)} on the manager server`, err.data, { cause: err });
       }
       throw err;

@@ -58,14 +58,18 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The reply for a failed call: `#ERROR` with a Python exception, or `#TRACEBACK` text. */
-export function errorReply(error: unknown): PickleTuple {
+/**
+ * The reply for a failed call: `#ERROR` with a Python exception, or, for an error Python has no
+ * exception for, a traceback (see {@link serverTraceback}) whose last line is `CODE: message`,
+ * so that farcall's own client reads the code back.
+ */
+export function errorReply(error: unknown, protocol?: number): PickleTuple {
   const code = RpcError.is(error) ? error.code : undefined;
   const qualified = typeof code === "string" && Object.prototype.hasOwnProperty.call(MODULE_EXCEPTIONS, code) ? MODULE_EXCEPTIONS[code] : undefined;
   if (qualified !== undefined) return pickleTuple("#ERROR", new PickleGlobal(qualified[0], qualified[1], { args: [] }));
   const name = pythonExceptionName(error);
   if (name !== undefined) return pickleTuple("#ERROR", new PickleGlobal("builtins", name, { args: pythonArgsOf(error) }));
-  return tracebackReply(`${RpcError.from(error).code}: ${messageOf(error)}`);
+  return serverTraceback("serve_client", [exceptionLine(error)], protocol);
 }
 
 /**

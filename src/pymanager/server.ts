@@ -120,9 +120,9 @@ export class PyManagerService {
     try {
       // A shared object's call that answers at once is answered in the same turn, with no Promise made.
       const reply = this.callReferent(conn, ident, method, args, kwargs);
-      return reply instanceof Promise ? reply.then(asReply, failedReply) : { reply };
+      return reply instanceof Promise ? reply.then(asReply, (error: unknown) => failedReply(conn, error)) : { reply };
     } catch (error) {
-      return failedReply(error);
+      return failedReply(conn, error);
     }
   }
 
@@ -321,8 +321,8 @@ function asReply(reply: PickleTuple): PyManagerReply {
   return { reply };
 }
 
-function failedReply(error: unknown): PyManagerReply {
-  return { reply: errorReply(error) };
+function failedReply(conn: PyManagerConnection, error: unknown): PyManagerReply {
+  return { reply: errorReply(error, conn.replyProtocol) };
 }
 
 /**
