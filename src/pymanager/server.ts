@@ -31,7 +31,7 @@ import { checkArrayTypecode } from "./client-era.js";
 import { SharedArray } from "./shared/array.js";
 import { callValueMethod, valueExposed } from "./values.js";
 import { ReplySink } from "./reply-sink.js";
-import type { Kwargs, PyFace } from "./face.js";
+import { checkArity, type Kwargs, type PyFace } from "./face.js";
 import { createSyncObject, faceOf, syncListing } from "./sync-manager.js";
 import { ProxyArgument, tokenIdent } from "./proxy-argument.js";
 
@@ -297,6 +297,7 @@ export class PyManagerService {
     const fn = Object.prototype.hasOwnProperty.call(face.methods, method) ? face.methods[method] : undefined;
     const value = referent.value as object;
     if (fn !== undefined) {
+      checkArity(face, method, args.length);
       if (value instanceof SharedArray) args = arrayItemArgs(conn, value, method, args);
       const name = `${face.typeid}.${method}`;
       // A waiting call (Queue.get, Lock.acquire) is handed the connection's signal: it ends when its client leaves.

@@ -2,8 +2,9 @@
  * Failures as Python's own manager server answers them, checked against it byte for byte under
  * Python 2.7 and 3.8-3.13: a failed `create` (and any failed server request, an unknown object,
  * an unexposed method) is a traceback the client raises as RemoteError, ending in Python's own
- * exception line; a shared object's own method raises the exception itself. And 2.7's `c`
- * array, served to 2.7 and refused to Python 3 as each one's own server does.
+ * exception line; a shared object's own method raises the exception itself, also when called
+ * with arguments it does not take. And 2.7's `c` array, served to 2.7 and refused to Python 3
+ * as each one's own server does.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -15,6 +16,7 @@ const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/pymanager/$
 const SYNC_SERVER = fixture("sync_server.py");
 const SERVER_FAILURES = fixture("server_failures.py");
 const ARRAY_C = fixture("array_c.py");
+const METHOD_ARGUMENTS = fixture("method_arguments.py");
 const RUN_MS = 60_000;
 
 const python = findPython3("pymanager failure tests");
@@ -29,7 +31,7 @@ describe("failures answered as Python's own manager server answers them", { skip
       const server = await serve({}, { listen: "pymanager://127.0.0.1:0", authkey: "password", logger: false });
       t.after(() => server.close());
       const port = server.addresses[0]!.split(":").pop()!;
-      for (const script of [SERVER_FAILURES, ARRAY_C]) {
+      for (const script of [SERVER_FAILURES, ARRAY_C, METHOD_ARGUMENTS]) {
         const theirs = await runPython(exe!, [script, "127.0.0.1", ownPort], RUN_MS);
         assert.equal(theirs.code, 0, theirs.stderr);
         const ours = await runPython(exe!, [script, "127.0.0.1", port], RUN_MS);
@@ -39,6 +41,8 @@ describe("failures answered as Python's own manager server answers them", { skip
         if (script === SERVER_FAILURES) {
           assert.match(ours.stdout, /^unknown typeid RemoteError str True "KeyError: 'NoSuch'"$/m);
           assert.match(ours.stdout, /^own method KeyError "'k'" KeyError "\(1, 'y'\)"/m);
+        } else if (script === METHOD_ARGUMENTS) {
+          assert.match(ours.stdout, /^dict unchanged \[\('a', 1\)\]$/m, "no call ran on a missing argument");
         } else if (version === "2.7") {
           assert.match(ours.stdout, /^read 3 'a' str 'c' array\('c', 'abc'\)/m);
         } else {
