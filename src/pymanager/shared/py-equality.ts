@@ -5,7 +5,7 @@
  * Python keys are.
  */
 import { RpcError } from "../../core/errors.js";
-import { pyTypeOf } from "../repr.js";
+import { pyTypeOf } from "./py-type.js";
 import { isTuple } from "../pickle/python-types.js";
 
 /** The Map key standing for Python key `key`. @throws RpcError TypeError for an unhashable key. */
