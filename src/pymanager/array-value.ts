@@ -34,12 +34,29 @@ export function isCharacter(value: unknown): value is string {
   return typeof value === "string" && value.length > 0 && value.length <= 2 && [...value].length === 1;
 }
 
+/** A `c` array's items (each a one-character string for a byte) as the bytes they stand for. */
+export function byteCharsAsBytes(items: readonly string[]): Uint8Array {
+  return Uint8Array.from(items, (c) => c.charCodeAt(0));
+}
+
+/** Bytes as a `c` array's items. */
+export function bytesAsByteChars(bytes: Uint8Array): string[] {
+  return Array.from(bytes, (b) => String.fromCharCode(b));
+}
+
+/** True for a one-character string standing for one byte, what a `c` array holds. */
+export function isByteChar(value: unknown): value is string {
+  return typeof value === "string" && value.length === 1 && value.charCodeAt(0) < 0x100;
+}
+
 /** An `array.array`: its typecode and items (ints, floats, or one-character strings). */
 export class PyArray extends PickleGlobal {
   constructor(readonly typecode: string, readonly items: readonly (number | bigint | string)[]) {
     const text = isTextTypecode(typecode);
     if (text && !items.every(isCharacter)) throw new RpcError("TypeError", "array item must be unicode character");
-    const init = text ? unicodeText(items.join("")) : items;
+    if (typecode === "c" && !items.every(isByteChar)) throw new RpcError("TypeError", "array item must be char");
+    // 2.7's `c` array is built from a native str, which bytes are at protocol 2.
+    const init = text ? unicodeText(items.join("")) : typecode === "c" ? byteCharsAsBytes(items as string[]) : items;
     // Python 2.7 takes a typecode only as its native str.
     super("array", "array", { args: [new PickleNativeStr(typecode), init] });
   }
@@ -104,6 +121,7 @@ function itemsOf(code: number, bytes: Uint8Array): (number | bigint | string)[] 
  * that are not whole items.
  */
 export function itemsOfNativeStr(typecode: string, bytes: Uint8Array): (number | bigint | string)[] {
+  if (typecode === "c") return bytesAsByteChars(bytes);
   const code = Object.prototype.hasOwnProperty.call(NATIVE_FORMATS, typecode) ? NATIVE_FORMATS[typecode]! : undefined;
   if (code === undefined) throw new RpcError("ValueError", `bad typecode ${JSON.stringify(typecode)}`);
   if (bytes.length % MACHINE_FORMATS[code]![0] !== 0) throw new RpcError("ValueError", "string length not a multiple of item size");
@@ -137,11 +155,12 @@ function construct(args: unknown[]): PyArray {
     return new PyArray(typecode, init as (number | bigint | string)[]);
   }
   const code = Object.prototype.hasOwnProperty.call(NATIVE_FORMATS, typecode) ? NATIVE_FORMATS[typecode] : undefined;
-  if (code === undefined) throw refuse(`array.array typecode ${JSON.stringify(typecode)} is not served`);
+  if (code === undefined && typecode !== "c") throw refuse(`array.array typecode ${JSON.stringify(typecode)} is not served`);
   // A 2.7 str arrives as text when its bytes are UTF-8; encoding it again gives those bytes back.
   const bytes = typeof init === "string" ? new TextEncoder().encode(init) : init;
   if (!(bytes instanceof Uint8Array)) throw refuse("array.array is allowed only with a list or bytes");
-  return new PyArray(typecode, itemsOf(code, bytes));
+  if (bytes.length > MAX_SHARED_ITEMS) throw refuse(`array of ${bytes.length} items exceeds the ${MAX_SHARED_ITEMS} a shared object holds`);
+  return new PyArray(typecode, code === undefined ? bytesAsByteChars(bytes) : itemsOf(code, bytes));
 }
 
 /** The `array` module's globals a request may name. */

@@ -4,6 +4,7 @@
  * with a bare HMAC-MD5 (3.12 and later name their digest). Nothing tells 3.12 from 3.13.
  */
 import { RpcError } from "../core/errors.js";
+import { pyTypeOf } from "./repr.js";
 import { ARRAY_TYPECODES } from "./shared/array.js";
 
 /** The connection facts the checks read. */
@@ -13,13 +14,36 @@ export interface ClientEra {
   readonly before312?: boolean;
 }
 
+/** Python 2.7's typecodes, in the order its "bad typecode" message lists them: `c`, and no `q`, `Q` or `w`. */
+const TYPECODES_27 = ["c", "b", "B", "u", "h", "H", "i", "I", "l", "L", "f", "d"];
+/** Python 3's, as its message lists them: no `c`; no `w` either (3.13's message does not list it). */
+const TYPECODES_3 = ARRAY_TYPECODES.filter((c) => c !== "w");
+
+function badTypecode(codes: readonly string[]): RpcError {
+  return new RpcError("ValueError", `bad typecode (must be ${codes.slice(0, -1).join(", ")} or ${codes.at(-1)})`);
+}
+
 /**
- * Refuses `create('Array', 'w', ...)` from a client that is known to predate 3.13, whose
- * `array` module has no `w`: it could store items but never read the array back whole. The
- * message is the one Python's own server of that version raises.
+ * Refuses `create('Array', typecode, sequence)` as the client's own Python refuses
+ * `array.array(typecode, sequence)`, in the order its array module checks, with its words:
+ * a typecode that is not one character, then (Python 3) a str initializer for a typecode whose
+ * items are not characters, then a typecode that Python has not (`c` on 3; `q`, `Q` and `w` on
+ * 2.7; `w` before 3.12, which could store items but never read the array back whole). A 3.12
+ * client is served `w` as 3.13 is: the handshake cannot tell them apart.
  */
 export function checkArrayTypecode(conn: ClientEra, args: readonly unknown[]): void {
-  if (args[0] !== "Array" || args[1] !== "w" || !(conn.replyProtocol === 2 || conn.before312 === true)) return;
-  const codes = ARRAY_TYPECODES.filter((c) => c !== "w");
-  throw new RpcError("ValueError", `bad typecode (must be ${codes.slice(0, -1).join(", ")} or ${codes.at(-1)})`);
+  if (args[0] !== "Array") return;
+  const [, typecode, sequence] = args;
+  const py2 = conn.replyProtocol === 2;
+  if (typeof typecode !== "string" || [...typecode].length !== 1) {
+    const got = pyTypeOf(typecode);
+    throw new RpcError("TypeError", py2 ? `array() argument 1 or typecode must be char (string or ascii-unicode with length 1), not ${got}` : `array() argument 1 must be a unicode character, not ${got}`);
+  }
+  if (py2) {
+    if (!TYPECODES_27.includes(typecode)) throw badTypecode(TYPECODES_27);
+    return;
+  }
+  const w = conn.before312 !== true;
+  if (typeof sequence === "string" && !(typecode === "u" || (typecode === "w" && w))) throw new RpcError("TypeError", `cannot use a str to initialize an array with typecode '${typecode}'`);
+  if (!(TYPECODES_3.includes(typecode) || (typecode === "w" && w))) throw badTypecode(TYPECODES_3);
 }

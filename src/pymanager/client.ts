@@ -144,12 +144,15 @@ class ManagerClient implements PyManagerClient {
     return this.valueOf(ident);
   }
 
-  /** `create`; Python's server answers an unknown typeid with a KeyError traceback: METHOD_NOT_FOUND. */
+  /**
+   * `create`; Python's server answers an unknown typeid with a traceback ending in
+   * `KeyError: 'typeid'`: METHOD_NOT_FOUND. A function typeid's own KeyError stays a KeyError.
+   */
   private async create(typeid: string, args: readonly unknown[], kwargs: Record<string, unknown> | undefined): Promise<unknown> {
     try {
       return await this.serverCall("create", [typeid, ...args], kwargs);
     } catch (err) {
-      if (RpcError.is(err) && err.code === "KeyError" && (err.data as { traceback?: unknown } | undefined)?.traceback !== undefined) {
+      if (RpcError.is(err) && err.code === "KeyError" && err.message === `'${typeid}'` && (err.data as { traceback?: unknown } | undefined)?.traceback !== undefined) {
         throw new RpcError("METHOD_NOT_FOUND", `no typeid ${JSON.stringify(typeid)} on the manager server`, err.data, { cause: err });
       }
       throw err;
@@ -195,7 +198,7 @@ class ManagerClient implements PyManagerClient {
       throw error;
     }
     this.giveBack(stream);
-    const value = decodeReply(reply);
+    const value = unexposedAsNotFound(method, () => decodeReply(reply));
     return value instanceof SharedResult ? this.valueOf(value.ident) : value;
   }
 
@@ -253,5 +256,21 @@ class ManagerClient implements PyManagerClient {
       const waiter = this.waiters[this.waitHead++];
       this.acquire().then(waiter, (error: unknown) => waiter(RpcError.from(error)));
     }
+  }
+}
+
+/**
+ * Python's server answers a method the object does not expose with a traceback whose last
+ * line is the KeyError of its fallback lookup; the AttributeError before it says what happened.
+ */
+function unexposedAsNotFound(method: string, decode: () => unknown): unknown {
+  try {
+    return decode();
+  } catch (err) {
+    const traceback = RpcError.is(err) ? (err.data as { traceback?: unknown } | undefined)?.traceback : undefined;
+    if (typeof traceback === "string" && traceback.includes(" object is not in exposed=")) {
+      throw new RpcError("METHOD_NOT_FOUND", `the shared object does not expose ${JSON.stringify(method)}`, err instanceof RpcError ? err.data : undefined, { cause: err });
+    }
+    throw err;
   }
 }

@@ -11,13 +11,14 @@ import type { Socket } from "node:net";
 import { decodePickle, encodePickle, pickleTuple, recordGlobals, type PickleTuple } from "./pickle/pickle.js";
 import { RpcError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
-import { errorReply, tracebackReply } from "./errors.js";
+import { serverTraceback, tracebackReply } from "./errors.js";
 import { pyRepr } from "./repr.js";
 import type { PyManagerConnection, PyManagerReply, PyManagerService } from "./server.js";
 import { answerChallenge, FAILURE, HANDSHAKE_FRAME_BYTES, isWelcome, makeChallenge, verifyResponse, WELCOME } from "./auth.js";
 import { FRAME_HEADROOM, framed, PyFrameReader, pyFrame } from "./framing.js";
 import { rebuildProxy } from "./proxy-argument.js";
 import { ARRAY_GLOBALS } from "./array-value.js";
+import { rangeGlobal } from "./range-value.js";
 import type { QuickAck } from "./quickack.js";
 import { readAccepted } from "../net/accepted-input.js";
 
@@ -36,13 +37,13 @@ const MAX_QUEUED_REQUESTS = 16;
 /**
  * Globals a request may name: a Token (get_methods' argument), RemoteError and the proxy
  * classes as inert records, a proxy passed as an argument (`m.Condition(lock)`) as the
- * object it names, `range`, which `manager.list(range(10))` sends, as the list it stands for,
- * and `array.array` (a shared Array's slice assignment) as a PyArray.
+ * object it names, `range` (and 2.7's `xrange`) as a PyRange, and `array.array` (a shared
+ * Array's slice assignment) as a PyArray.
  */
 const MANAGER_RECORDS = recordGlobals(["Token", "RemoteError", "AutoProxy", "AcquirerProxy"].map((name) => `multiprocessing.managers.${name}`));
 const REQUEST_GLOBALS = {
   "multiprocessing.managers": { ...MANAGER_RECORDS["multiprocessing.managers"], RebuildProxy: rebuildProxy },
-  builtins: { range: rangeList },
+  builtins: { range: rangeGlobal("range"), xrange: rangeGlobal("xrange") },
   array: ARRAY_GLOBALS,
 };
 
@@ -65,19 +66,12 @@ const REPLY_OPTIONS = {
 /** How the decoder refuses a global outside the allow-list. */
 const REFUSED_GLOBAL = /^pickle refused: global \S+ is not allowed$/;
 
-/** Most items a `range` argument may stand for, checked before any is made. */
-const MAX_RANGE_ITEMS = 1_000_000;
-
-/** `range(start, stop, step)` as the list of its ints. */
-function rangeList(args: unknown[]): number[] {
-  const [start, stop, step = 1] = args.length === 1 ? [0, args[0]] : args;
-  if (![start, stop, step].every((n) => typeof n === "number" && Number.isSafeInteger(n)) || step === 0) {
-    throw new RpcError("PARSE_ERROR", "range() needs integer arguments and a step other than 0");
+/** Why a global was refused, in the words its kind needs. */
+function whyRefused(message: string): string {
+  if (/ multiprocessing\.managers\.\w+Proxy /.test(message)) {
+    return "a proxy inside a value (a shared object stored in another) is not served; store its data, or pass it where a manager takes one (Condition(lock))";
   }
-  const [a, b, s] = [start, stop, step] as number[];
-  const count = Math.max(0, Math.ceil((b - a) / s));
-  if (count > MAX_RANGE_ITEMS) throw new RpcError("RESOURCE_EXHAUSTED", `range of ${count} items exceeds the ${MAX_RANGE_ITEMS} a request may carry`);
-  return Array.from({ length: count }, (_, i) => a + i * s);
+  return "this server runs no Python code, so it cannot call a Python callable or rebuild an object of a class it does not know";
 }
 
 const enum State { AwaitResponse, AwaitChallenge, AwaitVerdict, Ready, Closed }
@@ -227,12 +221,13 @@ export class PyManagerSocket implements PyManagerConnection {
       if (REFUSED_GLOBAL.test(message)) {
         // A call naming a Python function (sort's key=len, Barrier(action=f) on create's
         // one-shot connection): the frame was read whole, so a stream is still in step and
-        // only this call fails, as a TypeError the client can catch.
-        this.send(errorReply(new RpcError("TypeError", `${message}: this server runs no Python code, so a Python callable cannot be sent to it`)));
+        // only this call fails. A request Python's server cannot read is answered with a
+        // traceback (the client raises RemoteError), and so is this one.
+        this.send(serverTraceback(this.stream ? "serve_client" : "handle_request", [`TypeError: ${message}: ${whyRefused(message)}`], this.replyProtocol));
         if (this.stream) return;
       } else {
         // Any other refused pickle ends the connection: after it the peer's intent is unknown.
-        this.send(tracebackReply(message));
+        this.send(tracebackReply(message, this.replyProtocol));
       }
       this.socket.end();
       this.close();

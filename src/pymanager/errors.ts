@@ -5,7 +5,7 @@
  * as that exception, so `except KeyError:` works. Anything else travels as
  * `('#TRACEBACK', text)`, which the client raises as `multiprocessing.managers.RemoteError`.
  */
-import { PickleGlobal, pickleTuple, type PickleTuple } from "./pickle/pickle.js";
+import { PickleGlobal, PickleNativeStr, pickleTuple, type PickleTuple } from "./pickle/pickle.js";
 import { RpcError } from "../core/errors.js";
 
 /**
@@ -58,17 +58,62 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The reply for a failed call: `#ERROR` with a Python exception, or `#TRACEBACK` text. */
-export function errorReply(error: unknown): PickleTuple {
+/**
+ * The reply for a failed call: `#ERROR` with a Python exception, or, for an error Python has no
+ * exception for, a traceback (see {@link serverTraceback}) whose last line is `CODE: message`,
+ * so that farcall's own client reads the code back.
+ */
+export function errorReply(error: unknown, protocol?: number): PickleTuple {
   const code = RpcError.is(error) ? error.code : undefined;
   const qualified = typeof code === "string" && Object.prototype.hasOwnProperty.call(MODULE_EXCEPTIONS, code) ? MODULE_EXCEPTIONS[code] : undefined;
   if (qualified !== undefined) return pickleTuple("#ERROR", new PickleGlobal(qualified[0], qualified[1], { args: [] }));
   const name = pythonExceptionName(error);
-  if (name !== undefined) return pickleTuple("#ERROR", new PickleGlobal("builtins", name, { args: [messageOf(error)] }));
-  return tracebackReply(`${RpcError.from(error).code}: ${messageOf(error)}`);
+  if (name !== undefined) return pickleTuple("#ERROR", new PickleGlobal("builtins", name, { args: pythonArgsOf(error) }));
+  return serverTraceback("serve_client", [exceptionLine(error)], protocol);
 }
 
-/** A `#TRACEBACK` reply; the text ends with a newline as Python's tracebacks do. */
-export function tracebackReply(text: string): PickleTuple {
-  return pickleTuple("#TRACEBACK", text.endsWith("\n") ? text : `${text}\n`);
+/**
+ * The exception's arguments: an RpcError may carry Python's own in `data.args` (a KeyError's
+ * key itself, so `str(e)` is `'k'` as Python prints it, not the repr of a repr); else the message.
+ */
+function pythonArgsOf(error: unknown): unknown[] {
+  const data = RpcError.is(error) ? (error.data as { args?: unknown } | undefined) : undefined;
+  return Array.isArray(data?.args) ? data.args : [messageOf(error)];
+}
+
+/** A `#TRACEBACK` reply; the text ends with a newline as Python's tracebacks do. See {@link serverTraceback} for `protocol`. */
+export function tracebackReply(text: string, protocol?: number): PickleTuple {
+  const ended = text.endsWith("\n") ? text : `${text}\n`;
+  return pickleTuple("#TRACEBACK", protocol === 2 ? new PickleNativeStr(asciiEscaped(ended)) : ended);
+}
+
+/** `Type: message`, the last line of a Python traceback, for `error`. */
+export function exceptionLine(error: unknown): string {
+  return `${pythonExceptionName(error) ?? RpcError.from(error).code}: ${messageOf(error)}`;
+}
+
+/** What Python 3's format_exc writes between an exception and one raised while handling it. */
+const CHAINED = "\nDuring handling of the above exception, another exception occurred:\n\n";
+
+/**
+ * The reply Python's server sends for a failure outside a referent's own method (a server
+ * request such as `create`, an unknown object, an unexposed method): `#TRACEBACK`, which the
+ * client raises as `RemoteError`; the exception is the text's last line (farcall's client reads
+ * it back as the code). No Python frame ran here, so each traceback's frame line names the
+ * request. `lines` are the exceptions in the order raised (Python chains an unexposed method's
+ * AttributeError to the KeyError of its fallback lookup). Python 2.7's client asserts that the
+ * text is a native str: for protocol 2 it is one, with anything past ASCII escaped.
+ */
+export function serverTraceback(request: string, lines: readonly string[], protocol?: number): PickleTuple {
+  const frame = `Traceback (most recent call last):\n  farcall manager server, in ${request}\n`;
+  return tracebackReply(lines.map((line) => frame + line).join(CHAINED), protocol);
+}
+
+/** Text past ASCII as Python's repr escapes it, for a 2.7 native str. */
+function asciiEscaped(text: string): string {
+  return text.replace(/[^\x00-\x7f]/gu, (ch) => {
+    const c = ch.codePointAt(0)!;
+    const [prefix, width] = c < 0x100 ? ["\\x", 2] : c < 0x10000 ? ["\\u", 4] : ["\\U", 8];
+    return prefix + c.toString(16).padStart(width, "0");
+  });
 }

@@ -25,6 +25,31 @@ export interface PyFace<S = never> {
   repr(self: S, py2: boolean): string;
   /** What `#GETVALUE` (the proxy's `_getvalue()`) copies; absent where Python cannot pickle the object either. */
   value?(self: S): unknown;
+  /**
+   * How many positional arguments a method takes, `[min, max]`, for the methods a program
+   * calls by name (the proxy's own dunder calls are always right): one called with others
+   * fails as Python's does, instead of running on a missing argument.
+   */
+  readonly arity?: Readonly<Record<string, readonly [min: number, max: number]>>;
+}
+
+/**
+ * Refuses a call with a number of positional arguments `method` does not take, in Python 3's
+ * words (`get expected at least 1 argument, got 0`, `list.append() takes exactly one argument
+ * (0 given)`).
+ */
+export function checkArity(face: PyFace<object>, method: string, given: number): void {
+  const arity = face.arity !== undefined && Object.prototype.hasOwnProperty.call(face.arity, method) ? face.arity[method] : undefined;
+  if (arity === undefined) return;
+  const [min, max] = arity;
+  if (given >= min && given <= max) return;
+  const plural = (n: number) => `${n} argument${n === 1 ? "" : "s"}`;
+  let message: string;
+  if (max === 0) message = `${face.typeid}.${method}() takes no arguments (${given} given)`;
+  else if (min === 1 && max === 1) message = `${face.typeid}.${method}() takes exactly one argument (${given} given)`;
+  else if (min === max) message = `${method} expected ${plural(min)}, got ${given}`;
+  else message = given < min ? `${method} expected at least ${plural(min)}, got ${given}` : `${method} expected at most ${plural(max)}, got ${given}`;
+  throw new RpcError("TypeError", message);
 }
 
 /** Argument `name` (position `index`): a keyword, else the positional one, else `fallback`. */

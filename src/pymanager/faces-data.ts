@@ -5,9 +5,10 @@
  * manager sends them.
  */
 import { RpcError } from "../core/errors.js";
-import { tuple } from "./pickle/python-types.js";
+import { isTuple, tuple } from "./pickle/python-types.js";
 import { PySlice, sliceBound } from "./pickle/slice.js";
-import { pyRepr } from "./repr.js";
+import { pyRepr, pyTypeOf } from "./repr.js";
+import { PyRange } from "./range-value.js";
 import { SharedDict, SharedList, SharedNamespace, SharedValue } from "./shared/containers.js";
 import { pyCompare, pyEquals } from "./shared/py-equality.js";
 import { arg, pyInt, truthy, type Kwargs, type PyFace } from "./face.js";
@@ -45,7 +46,7 @@ function pairsOf(source: unknown): [unknown, unknown][] {
     });
   }
   if (typeof source === "object" && !(source instanceof Uint8Array) && !(source instanceof Date) && !(source instanceof Set)) return Object.entries(source);
-  throw new RpcError("TypeError", "dict update needs a dict or an iterable of pairs");
+  throw notIterable(source);
 }
 
 /** The keyword arguments as pairs. */
@@ -57,8 +58,9 @@ function dictCopy(d: SharedDict): Map<unknown, unknown> {
   return d.toMap();
 }
 
+/** Python's KeyError carries the key itself: the client's `str(e)` is its repr, once. */
 function missing(key: unknown): RpcError {
-  return new RpcError("KeyError", pyRepr(key));
+  return new RpcError("KeyError", pyRepr(key), { args: [key] });
 }
 
 export const DICT_FACE: PyFace<SharedDict> = {
@@ -79,6 +81,8 @@ export const DICT_FACE: PyFace<SharedDict> = {
     clear: (d) => d.clear(),
     copy: dictCopy,
     get: (d, [k, fallback]) => (d.has(k) ? d.get(k) : fallback ?? null),
+    // Python 2.7's dict (and its DictProxy) has has_key.
+    has_key: (d, [k]) => d.has(k),
     items: (d) => d.entries().map(([k, v]) => tuple(k, v)),
     keys: (d) => d.keys(),
     pop: (d, args) => {
@@ -93,7 +97,7 @@ export const DICT_FACE: PyFace<SharedDict> = {
     },
     popitem: (d) => {
       const entries = d.entries();
-      if (entries.length === 0) throw new RpcError("KeyError", "'popitem(): dictionary is empty'");
+      if (entries.length === 0) throw new RpcError("KeyError", "'popitem(): dictionary is empty'", { args: ["popitem(): dictionary is empty"] });
       const [k, v] = entries[entries.length - 1];
       d.delete(k);
       return tuple(k, v);
@@ -109,15 +113,26 @@ export const DICT_FACE: PyFace<SharedDict> = {
   },
   repr: (d, py2) => pyRepr(dictCopy(d), 0, py2),
   value: dictCopy,
+  arity: {
+    clear: [0, 0], copy: [0, 0], get: [1, 2], has_key: [1, 1], items: [0, 0], keys: [0, 0], pop: [1, 2], popitem: [0, 0],
+    setdefault: [1, 2], update: [0, 1], values: [0, 0],
+  },
 };
 
-/** The items of a Python iterable as it arrives: a list or tuple, a set, a str's characters, a dict's keys. */
+/** The items of a Python iterable as it arrives: a list or tuple, a set, a str's characters, bytes' ints, a dict's keys. */
 export function iterableOf(value: unknown): unknown[] {
   if (Array.isArray(value)) return value;
+  if (value instanceof Uint8Array) return [...value];
+  if (value instanceof PyRange) return value.items();
   if (value instanceof Set) return [...value];
   if (typeof value === "string") return [...value];
   if (value instanceof Map) return [...value.keys()];
-  throw new RpcError("TypeError", "the argument is not iterable");
+  throw notIterable(value);
+}
+
+/** Python's words for a value that is no iterable. */
+function notIterable(value: unknown): RpcError {
+  return new RpcError("TypeError", `'${pyTypeOf(value)}' object is not iterable`);
 }
 
 function indexOf(l: SharedList, value: unknown, start = 0, stop = Number.MAX_SAFE_INTEGER): number {
@@ -126,8 +141,27 @@ function indexOf(l: SharedList, value: unknown, start = 0, stop = Number.MAX_SAF
   throw new RpcError("ValueError", `${pyRepr(value)} is not in list`);
 }
 
+/** Python's words for a value that is no integer where one is needed. */
+function notAnInt(value: unknown): RpcError {
+  return new RpcError("TypeError", `'${pyTypeOf(value)}' object cannot be interpreted as an integer`);
+}
+
+/** An int argument (`pop(i)`, `insert(i, v)`), else Python's TypeError naming the type. */
+function intArg(value: unknown): number {
+  if (typeof value !== "number" && typeof value !== "bigint" && typeof value !== "boolean") throw notAnInt(value);
+  return pyInt(value, "the index");
+}
+
+/** A list index: an int, else Python's TypeError naming the type. */
+function listIndex(i: unknown): number {
+  if (typeof i === "number" && Number.isSafeInteger(i)) return i;
+  if (typeof i === "bigint" || typeof i === "boolean") return pyInt(i, "list indices");
+  throw new RpcError("TypeError", `list indices must be integers or slices, not ${pyTypeOf(i)}`);
+}
+
+/** `l * n` as the proxy calls it (`list.__mul__(n)`), with Python's words for an `n` that is no int. */
 function repeat(items: unknown[], times: unknown): unknown[] {
-  const n = pyInt(times, "can't multiply sequence by non-int");
+  const n = intArg(times);
   const out: unknown[] = [];
   for (let i = 0; i < n; i++) out.push(...items);
   return out;
@@ -137,15 +171,18 @@ export const LIST_FACE: PyFace<SharedList> = {
   typeid: "list",
   exposed: ["__add__", "__contains__", "__delitem__", "__delslice__", "__getitem__", "__getslice__", "__len__", "__mul__", "__reversed__", "__rmul__", "__setitem__", "__setslice__", "append", "count", "extend", "index", "insert", "pop", "remove", "reverse", "sort", "__imul__"],
   methods: {
-    __add__: (l, [other]) => [...l.toArray(), ...iterableOf(other)],
+    __add__: (l, [other]) => {
+      if (!Array.isArray(other) || isTuple(other)) throw new RpcError("TypeError", `can only concatenate list (not "${pyTypeOf(other)}") to list`);
+      return [...l.toArray(), ...other];
+    },
     __contains__: (l, [v]) => l.toArray().some((x) => pyEquals(x, v)),
     __delitem__: (l, [i]) => (i instanceof PySlice ? deleteSlice(l, i) : void l.splice(indexIn(l, i), 1)),
-    __getitem__: (l, [i]) => (i instanceof PySlice ? i.positions(l.length()).map((k) => l.at(k)) : l.at(pyInt(i, "list indices"))),
+    __getitem__: (l, [i]) => (i instanceof PySlice ? i.positions(l.length()).map((k) => l.at(k)) : l.at(listIndex(i))),
     __len__: (l) => l.length(),
     __mul__: (l, [n]) => repeat(l.toArray(), n),
     __reversed__: (l) => l.toArray().reverse(),
     __rmul__: (l, [n]) => repeat(l.toArray(), n),
-    __setitem__: (l, [i, v]) => (i instanceof PySlice ? assignSlice(l, i, iterableOf(v)) : l.set(pyInt(i, "list indices"), v)),
+    __setitem__: (l, [i, v]) => (i instanceof PySlice ? assignSlice(l, i, iterableOf(v)) : l.set(listIndex(i), v)),
     // Python 2.7's list proxies slice through these, with omitted ends as sys.maxint.
     __getslice__: (l, [i, j]) => py2Slice(i, j).positions(l.length()).map((k) => l.at(k)),
     __setslice__: (l, [i, j, v]) => assignSlice(l, py2Slice(i, j), iterableOf(v)),
@@ -156,7 +193,7 @@ export const LIST_FACE: PyFace<SharedList> = {
     index: (l, [v, start, stop]) => indexOf(l, v, start === undefined ? 0 : pyInt(start, "start"), stop === undefined ? undefined : pyInt(stop, "stop")),
     insert: (l, [i, v]) => {
       const n = l.length();
-      const at = pyInt(i, "index");
+      const at = intArg(i);
       void l.splice(Math.min(n, Math.max(0, at < 0 ? at + n : at)), 0, v);
     },
     pop: (l, args) => {
@@ -176,6 +213,7 @@ export const LIST_FACE: PyFace<SharedList> = {
   },
   repr: (l, py2) => pyRepr(l.toArray(), 0, py2),
   value: (l) => l.toArray(),
+  arity: { append: [1, 1], count: [1, 1], extend: [1, 1], index: [1, 3], insert: [2, 2], pop: [0, 1], remove: [1, 1], reverse: [0, 0] },
 };
 
 /**
@@ -218,7 +256,7 @@ export function assignSlice(l: Sliceable, slice: PySlice, items: unknown[], what
 
 function indexIn(l: SharedList, i: unknown, message = "list index out of range"): number {
   const n = l.length();
-  const at = pyInt(i, "list indices");
+  const at = intArg(i);
   const k = at < 0 ? at + n : at;
   if (k < 0 || k >= n) throw new RpcError("IndexError", message);
   return k;

@@ -7,7 +7,7 @@ import { RpcError } from "../core/errors.js";
 import { PickleGlobal } from "./pickle/pickle.js";
 import { PySlice } from "./pickle/slice.js";
 import { floatRepr, pyRepr, pyTypeOf, strRepr, unicodeRepr2 } from "./repr.js";
-import { PyArray, unicodeText } from "./array-value.js";
+import { byteCharsAsBytes, PyArray, unicodeText } from "./array-value.js";
 import { SharedArray, type ArrayItem } from "./shared/array.js";
 import { SharedBarrier } from "./shared/barrier.js";
 import { arg, pyInt, pySeconds, type PyFace } from "./face.js";
@@ -15,10 +15,11 @@ import { assignSlice, py2Slice } from "./faces-data.js";
 
 /**
  * An item as Python reads it: a float array's integral item still a float (`float(2)`, not
- * the int 2), a text array's character a `unicode` on 2.7 too.
+ * the int 2), a text array's character a `unicode` on 2.7 too, a `c` array's byte a native
+ * str (bytes, which protocol 2 writes as 2.7's str).
  */
 function item(a: SharedArray, value: ArrayItem): unknown {
-  if (typeof value === "string") return unicodeText(value);
+  if (typeof value === "string") return a.typecode === "c" ? byteCharsAsBytes([value]) : unicodeText(value);
   return a.isFloat && Number.isSafeInteger(value) && !Object.is(value, -0) ? new PickleGlobal("builtins", "float", { args: [value] }) : value;
 }
 
@@ -52,6 +53,8 @@ export const ARRAY_FACE: PyFace<SharedArray> = {
   repr: (a, py2) => {
     const items = a.toArray();
     if (items.length === 0) return `array(${pyRepr(a.typecode)})`;
+    // 2.7 writes a `c` array as its str, whose repr is Python 3's bytes repr without the b.
+    if (a.typecode === "c") return `array('c', ${pyRepr(byteCharsAsBytes(items as string[])).slice(1)})`;
     return `array(${pyRepr(a.typecode)}, ${a.isText ? (py2 ? unicodeRepr2 : strRepr)(items.join("")) : `[${items.map((v) => itemRepr(a, v)).join(", ")}]`})`;
   },
   value: (a) => new PyArray(a.typecode, a.toArray()),

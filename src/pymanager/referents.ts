@@ -56,10 +56,15 @@ export class ReferentTable {
     return referent;
   }
 
-  /** The referent `ident` names; throws KeyError (as Python's server does) for an unknown one. */
+  /** The referent `ident` names, or undefined. */
+  find(ident: unknown): Referent | undefined {
+    return typeof ident === "string" ? this.byIdent.get(ident) : undefined;
+  }
+
+  /** The referent `ident` names; throws KeyError with the ident's repr, as Python's server does, for an unknown one. */
   get(ident: unknown): Referent {
-    const referent = typeof ident === "string" ? this.byIdent.get(ident) : undefined;
-    if (referent === undefined) throw new RpcError("KeyError", `no object with ident ${JSON.stringify(String(ident))}`);
+    const referent = this.find(ident);
+    if (referent === undefined) throw new RpcError("KeyError", typeof ident === "string" ? `'${ident}'` : String(ident));
     return referent;
   }
 

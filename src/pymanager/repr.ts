@@ -6,6 +6,8 @@
 
 import { FixedOffset, pythonTypeOf, Timedelta } from "./pickle/python-types.js";
 
+export { pyTypeOf } from "./shared/py-type.js";
+
 /** Containers nested deeper than this print as `[...]`, as Python does for recursion. */
 const MAX_REPR_DEPTH = 32;
 
@@ -44,6 +46,8 @@ export function pyRepr(value: unknown, depth = 0, py2 = false): string {
   if (value instanceof Date) return dateRepr(value);
   if (value instanceof Timedelta) return timedeltaRepr(value);
   if (value instanceof FixedOffset) return timezoneRepr(value);
+  // A value that knows its Python repr (a range).
+  if (typeof (value as { reprPython?: unknown }).reprPython === "function") return (value as { reprPython(): string }).reprPython();
   const proto = Object.getPrototypeOf(value);
   if (proto === Object.prototype || proto === null) {
     return `{${Object.entries(value).map(([k, v]) => `${py2 ? textRepr2(k) : strRepr(k)}: ${pyRepr(v, d, py2)}`).join(", ")}}`;
@@ -191,18 +195,4 @@ export function bytesRepr(b: Uint8Array): string {
     else out += String.fromCharCode(c);
   }
   return out + String.fromCharCode(quote);
-}
-
-/** The name of `type(value)` in Python, as error messages say it (`not "list"`, `not str`). */
-export function pyTypeOf(value: unknown): string {
-  if (Array.isArray(value)) return pythonTypeOf(value) === "tuple" ? "tuple" : "list";
-  if (typeof value === "string") return "str";
-  if (value instanceof Uint8Array) return pythonTypeOf(value) === "bytearray" ? "bytearray" : "bytes";
-  if (value === null || value === undefined) return "NoneType";
-  if (typeof value === "number") return Number.isInteger(value) ? "int" : "float";
-  if (typeof value === "bigint") return "int";
-  if (typeof value === "boolean") return "bool";
-  if (value instanceof Map) return "dict";
-  if (value instanceof Set) return pythonTypeOf(value) === "frozenset" ? "frozenset" : "set";
-  return "object";
 }

@@ -23,15 +23,15 @@ import { LIST_METHODS } from "../core/messages.js";
 import { callFrom, IncomingCall } from "../core/incoming-call.js";
 import type { CallPipeline } from "../core/pipeline.js";
 import { isMarkedRef } from "../core/ref.js";
-import { errorReply, tracebackReply } from "./errors.js";
+import { errorReply, exceptionLine, serverTraceback } from "./errors.js";
 import { ReferentTable, REFERENT_DEFAULTS, type Referent } from "./referents.js";
 import { pyRepr, pyStr } from "./repr.js";
-import { arrayArgsOf, checkArrayItem } from "./native-str.js";
+import { arrayArgsOf, arrayItemArgs } from "./native-str.js";
 import { checkArrayTypecode } from "./client-era.js";
 import { SharedArray } from "./shared/array.js";
 import { callValueMethod, valueExposed } from "./values.js";
 import { ReplySink } from "./reply-sink.js";
-import type { Kwargs, PyFace } from "./face.js";
+import { checkArity, type Kwargs, type PyFace } from "./face.js";
 import { createSyncObject, faceOf, syncListing } from "./sync-manager.js";
 import { ProxyArgument, tokenIdent } from "./proxy-argument.js";
 
@@ -109,18 +109,20 @@ export class PyManagerService {
   /** Answers one decoded request. Never rejects: every failure becomes a reply. */
   handle(conn: PyManagerConnection, request: unknown): PyManagerReply | Promise<PyManagerReply> {
     if (!Array.isArray(request) || request.length !== 4 || typeof request[1] !== "string" || !Array.isArray(request[2])) {
-      return { reply: tracebackReply("ValueError: a request is (ident, methodname, args, kwds)") };
+      return { reply: serverTraceback("serve_client", ["ValueError: a request is (ident, methodname, args, kwds)"], conn.replyProtocol) };
     }
     const [ident, method, args, kwds] = request as [unknown, string, unknown[], unknown];
     const kwargs = kwargsOf(kwds);
-    if (kwargs === undefined) return { reply: tracebackReply("TypeError: kwds must be a dict with str keys") };
+    if (kwargs === undefined) return { reply: serverTraceback("serve_client", ["TypeError: kwds must be a dict with str keys"], conn.replyProtocol) };
+    // Python's server answers any failure of a server request with a traceback (the client raises
+    // RemoteError), never with the exception itself, which only a referent's own method gets.
+    if (!conn.stream) return this.serverMethod(conn, method, args, kwargs).catch((error: unknown) => ({ reply: serverTraceback(method, [exceptionLine(error)], conn.replyProtocol) }));
     try {
-      if (!conn.stream) return this.serverMethod(conn, method, args, kwargs).catch(failedReply);
       // A shared object's call that answers at once is answered in the same turn, with no Promise made.
       const reply = this.callReferent(conn, ident, method, args, kwargs);
-      return reply instanceof Promise ? reply.then(asReply, failedReply) : { reply };
+      return reply instanceof Promise ? reply.then(asReply, (error: unknown) => failedReply(conn, error)) : { reply };
     } catch (error) {
-      return failedReply(error);
+      return failedReply(conn, error);
     }
   }
 
@@ -146,10 +148,10 @@ export class PyManagerService {
       case "debug_info":
         return { reply: pickleTuple("#RETURN", this.referents.describe()) };
       case "shutdown":
-        if (!this.allowShutdown) return { reply: tracebackReply("PermissionError: shutdown is disabled on this server") };
+        if (!this.allowShutdown) throw new RpcError("PermissionError", "shutdown is disabled on this server");
         return { reply: RETURN_NONE, shutdown: true };
       default:
-        return { reply: tracebackReply(`AttributeError: no server method ${JSON.stringify(method)}`) };
+        throw new RpcError("AssertionError", `${pyRepr(method)} unrecognized`);
     }
   }
 
@@ -164,10 +166,10 @@ export class PyManagerService {
       return pickleTuple("#RETURN", pickleTuple(referent.ident, pickleTuple(...referent.exposed)));
     }
     if (type === undefined) {
-      // Python's server answers KeyError; the call log hears of it as any unknown method.
+      // Python's server answers KeyError (the typeid's repr); the call log hears of it as any unknown method.
       const name = String(typeid);
       await this.pipeline.refusal(this.callOf(conn, name, []), new RpcError("METHOD_NOT_FOUND", `no method ${JSON.stringify(name)}`)).catch(() => {});
-      throw new RpcError("KeyError", `no typeid ${JSON.stringify(name)} is exposed`);
+      throw new RpcError("KeyError", pyRepr(typeid));
     }
     let referent: Referent;
     if (type.kind === "namespace") {
@@ -250,8 +252,9 @@ export class PyManagerService {
   }
 
   private callReferent(conn: PyManagerConnection, ident: unknown, method: string, args: unknown[], kwargs: Record<string, unknown> | null): PickleTuple | Promise<PickleTuple> {
-    if (ident === null) return tracebackReply("a server method needs its own connection, not an accepted stream");
-    const referent = this.referents.get(ident);
+    if (ident === null) return serverTraceback("serve_client", ["ValueError: a server method needs its own connection, not an accepted stream"], conn.replyProtocol);
+    const referent = this.referents.find(ident);
+    if (referent === undefined) return serverTraceback("serve_client", [`KeyError: ${pyRepr(ident)}`], conn.replyProtocol);
     if (referent.face !== undefined) return this.callShared(conn, referent, referent.face, method, args, kwargs);
     return this.callObject(conn, referent, method, args, kwargs);
   }
@@ -271,11 +274,10 @@ export class PyManagerService {
     if (method === "__repr__") return pickleTuple("#RETURN", referent.methods ? objectRepr(referent) : pyRepr(referent.value, 0, conn.replyProtocol === 2));
     if (method === "__str__") return pickleTuple("#RETURN", referent.methods ? objectRepr(referent) : pyStr(referent.value));
     if (referent.methods !== undefined) {
+      const unexposed = notExposed(conn, method, objectRepr(referent).slice(1, -8), referent.exposed);
       return this.pipeline.refusal(this.callOf(conn, name, callArgs), new RpcError("METHOD_NOT_FOUND", `no method ${JSON.stringify(name)}`)).then(
-        () => undefined as never,
-        () => {
-          throw new RpcError("AttributeError", `method ${JSON.stringify(method)} is not exposed`);
-        },
+        () => unexposed,
+        () => unexposed,
       );
     }
     return pickleTuple("#RETURN", callValueMethod(referent.value, method, callArgs));
@@ -295,7 +297,8 @@ export class PyManagerService {
     const fn = Object.prototype.hasOwnProperty.call(face.methods, method) ? face.methods[method] : undefined;
     const value = referent.value as object;
     if (fn !== undefined) {
-      if (value instanceof SharedArray) checkArrayItem(conn, value, method, args);
+      checkArity(face, method, args.length);
+      if (value instanceof SharedArray) args = arrayItemArgs(conn, value, method, args);
       const name = `${face.typeid}.${method}`;
       // A waiting call (Queue.get, Lock.acquire) is handed the connection's signal: it ends when its client leaves.
       const entry: MethodEntry = { name, fn: () => fn(value, args, kwargs, conn.signal), self: value, arity: 0 };
@@ -306,7 +309,7 @@ export class PyManagerService {
     }
     if (method === "#GETVALUE" && face.value !== undefined) return pickleTuple("#RETURN", face.value(value));
     if (method === "__repr__" || method === "__str__") return pickleTuple("#RETURN", face.repr(value, conn.replyProtocol === 2));
-    throw new RpcError("AttributeError", `method ${JSON.stringify(method)} of ${face.typeid} is not exposed`);
+    return notExposed(conn, method, face.typeid, referent.exposed);
   }
 
   /** A shared object's answer; one that is itself a shared object (a dict's iterator) goes back as a proxy. */
@@ -319,8 +322,18 @@ function asReply(reply: PickleTuple): PyManagerReply {
   return { reply };
 }
 
-function failedReply(error: unknown): PyManagerReply {
-  return { reply: errorReply(error) };
+function failedReply(conn: PyManagerConnection, error: unknown): PyManagerReply {
+  return { reply: errorReply(error, conn.replyProtocol) };
+}
+
+/**
+ * Python's answer to a method the object does not expose and no fallback serves: the
+ * AttributeError, chained to the KeyError of the fallback lookup, the exception the client reads.
+ */
+function notExposed(conn: PyManagerConnection, method: string, className: string, exposed: readonly string[]): PickleTuple {
+  const names = exposed.map((n) => pyRepr(n));
+  const tuple = `(${names.join(", ")}${names.length === 1 ? "," : ""})`;
+  return serverTraceback("serve_client", [`AttributeError: method ${pyRepr(method)} of <class ${pyRepr(className)}> object is not in exposed=${tuple}`, `KeyError: ${pyRepr(method)}`], conn.replyProtocol);
 }
 
 /** `<kv object>` for a namespace, `<Account object>` for a class instance. */

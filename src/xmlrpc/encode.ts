@@ -19,6 +19,7 @@
  * stops cycles.
  */
 import { RpcError } from "../core/errors.js";
+import { isMarkedRef } from "../core/ref.js";
 import { toBase64 } from "../codecs/json-tags.js";
 import { formatDateTime, formatDouble, isInt32, isInt64 } from "./scalars.js";
 
@@ -95,9 +96,9 @@ class Writer {
       return;
     }
     const proto = Object.getPrototypeOf(v);
-    if (proto !== Object.prototype && proto !== null) {
-      throw this.refuse(`a ${(proto as { constructor?: { name?: string } }).constructor?.name || "class instance"}`);
-    }
+    const kind = (proto as { constructor?: { name?: string } } | null)?.constructor?.name || "class instance";
+    if (isMarkedRef(v)) throw this.byReferenceOnly(kind);
+    if (proto !== Object.prototype && proto !== null) throw this.refuse(`a ${kind}`);
     this.out += "<struct>";
     for (const key of Object.keys(v)) {
       const member = (v as Record<string, unknown>)[key];
@@ -127,8 +128,20 @@ class Writer {
   }
 
   private refuse(what: string): RpcError {
-    const where = this.path.map((p) => (typeof p === "number" ? `[${p}]` : /^[A-Za-z_$][\w$]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`)).join("");
-    return new RpcError("INVALID_PARAMS", `XML-RPC cannot carry ${what} (at ${this.root}${where})`);
+    return new RpcError("INVALID_PARAMS", `XML-RPC cannot carry ${what} (at ${this.where()})`);
+  }
+
+  /**
+   * An object marked with ref() (every shared object, such as a SharedQueue) is one instance
+   * whose state all callers share: a copy of its fields would be no use to anyone. Refused as
+   * JSON-RPC refuses it, with the same code, saying what to do instead.
+   */
+  private byReferenceOnly(kind: string): RpcError {
+    return new RpcError("INVALID_REQUEST", `XML-RPC cannot carry a ${kind} (at ${this.where()}): it travels only by reference (over farcall/1); serve it under a name, as in serve({ shared: new ${kind}() }), and call shared.<method>(...) instead of returning it`);
+  }
+
+  private where(): string {
+    return this.root + this.path.map((p) => (typeof p === "number" ? `[${p}]` : /^[A-Za-z_$][\w$]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`)).join("");
   }
 }
 

@@ -14,7 +14,8 @@ export interface Capabilities {
   notifications: "native" | "emulated";
   /**
    * "exact": an RpcError arrives with its code, message and data; "python": errors travel
-   * as Python exceptions (src/pymanager/errors.ts), so only what Python can name survives.
+   * as Python exceptions (src/pymanager/errors.ts) or a traceback's last line, so the code and
+   * message survive, data does not.
    */
   errors: "exact" | "python";
   /** The handler's context().signal aborts when the caller's deadline passes. */

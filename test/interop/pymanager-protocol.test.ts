@@ -124,8 +124,10 @@ describe("errors as Python exceptions", () => {
     assert.deepEqual(sent(new RpcError("METHOD_NOT_FOUND", "m")), ["#ERROR", { __class__: "builtins.AttributeError", args: ["m"] }]);
   });
 
-  it("any other error is a #TRACEBACK (RemoteError in Python) with its code and message", () => {
-    assert.deepEqual(sent(new Error("boom")), ["#TRACEBACK", "INTERNAL: boom\n"]);
+  it("any other error is a #TRACEBACK (RemoteError in Python) ending in its code and message, which farcall's client reads back", () => {
+    const reply = sent(new Error("boom"));
+    assert.deepEqual(reply, ["#TRACEBACK", "Traceback (most recent call last):\n  farcall manager server, in serve_client\nINTERNAL: boom\n"]);
+    assert.throws(() => decodeReply(encodePickle(new PickleTuple(reply as unknown[]))), (e: unknown) => RpcError.is(e) && e.code === "INTERNAL" && e.message === "boom");
   });
 
   it("the client side turns #ERROR back into an RpcError named for the exception", () => {
@@ -167,8 +169,9 @@ describe("pymanager server semantics", () => {
     assert.equal(service.referents.size, 1);
     await service.handle(conn(), request(null, "decref", [ident]));
     assert.equal(service.referents.size, 0);
+    // As Python's server answers a failed server request: a traceback ending in the KeyError, never the exception itself.
     const again = roundTrip((await service.handle(conn(), request(null, "decref", [ident]))).reply) as [string, unknown];
-    assert.equal(again[0], "#ERROR");
+    assert.deepEqual(again, ["#TRACEBACK", `Traceback (most recent call last):\n  farcall manager server, in decref\nKeyError: '${ident}'\n`]);
   });
 
   it("named arguments arrive as a trailing object", async () => {

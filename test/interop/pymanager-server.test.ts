@@ -284,8 +284,9 @@ describe("pymanager server with Python clients", { skip: python === undefined },
       it(`a pickle that would call ${scenario === "system" ? "os.system" : "builtins.eval"} is refused; the command never runs`, async () => {
         const marker = join(dir, `marker-${scenario}`);
         const run = await runPython(py, [PEER, scenario, "127.0.0.1", portOf(kv), marker], RUN_MS);
-        // Refused as any Python callable is, a TypeError the client can catch, then closed (one-shot).
-        assert.match(run.stdout, new RegExp(`^reply \\('#ERROR', TypeError\\('pickle refused: global ${global} is not allowed: this server runs no Python code, so a Python callable cannot be sent to it'\\)\\)\n$`), run.stderr);
+        // Refused as any Python callable is: a request the server cannot read answers a traceback
+        // ending in the TypeError (RemoteError in the client), then the one-shot connection closes.
+        assert.match(run.stdout, new RegExp(`^reply \\('#TRACEBACK', 'Traceback \\(most recent call last\\):\\\\n.*\\\\nTypeError: pickle refused: global ${global} is not allowed: this server runs no Python code, so it cannot call a Python callable or rebuild an object of a class it does not know\\\\n'\\)\n$`), run.stderr);
         assert.equal(existsSync(marker), false);
       });
     }

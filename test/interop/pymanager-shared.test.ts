@@ -63,17 +63,17 @@ describe("SyncManager's shared objects served by farcall", { skip: python === un
   }
 
   for (const [version, exe] of VERSIONS.filter(([v]) => v === "2.7" || v === "3.13")) {
-    it(`sort(key=...), Pool and Barrier(action=...), which need a Python callable, are refused with a TypeError naming why, and the connection goes on (Python ${version})`, { skip: exe === undefined }, async (t) => {
+    it(`sort(key=...), Pool and Barrier(action=...), which need a Python callable, are refused with a RemoteError whose TypeError names why, and the connection goes on (Python ${version})`, { skip: exe === undefined }, async (t) => {
       const { server, port } = await serveBoth({});
       t.after(() => server.close());
       const run = await runPython(exe!, [REFUSALS, "127.0.0.1", port], RUN_MS);
       assert.equal(run.code, 0, run.stderr);
       const builtins = version === "2.7" ? "__builtin__" : "builtins";
       assert.equal(run.stdout, [
-        `sort TypeError pickle refused: global ${builtins}.len is not allowed: this server runs no Python code, so a Python callable cannot be sent to it`,
+        `sort RemoteError TypeError: pickle refused: global ${builtins}.len is not allowed: this server runs no Python code, so it cannot call a Python callable or rebuild an object of a class it does not know`,
         "list still served ['a', 'bb', 'ccc']",
-        "pool TypeError Pool is not served: a pool runs Python callables, and this server runs no Python code",
-        ...(version === "2.7" ? [] : ["barrier action TypeError pickle refused: global __main__.arrived is not allowed: this server runs no Python code, so a Python callable cannot be sent to it"]),
+        "pool RemoteError TypeError: Pool is not served: a pool runs Python callables, and this server runs no Python code",
+        ...(version === "2.7" ? [] : ["barrier action RemoteError TypeError: pickle refused: global __main__.arrived is not allowed: this server runs no Python code, so it cannot call a Python callable or rebuild an object of a class it does not know"]),
         "done",
         "",
       ].join("\n"));

@@ -81,11 +81,12 @@ describe("the manager server's per-operation path", () => {
     });
   });
 
-  it("a method the object does not expose fails that call alone with AttributeError, and the call log hears METHOD_NOT_FOUND", async () => {
+  it("a method the object does not expose fails that call alone with METHOD_NOT_FOUND (Python's traceback in data), and the call log hears METHOD_NOT_FOUND", async () => {
     await withCounter(1, async (counter) => {
       const error = await rejection(counter.call("nope"), 5000, "nope");
-      assert.equal(error.code, "AttributeError");
-      assert.match(error.message, /method "nope" is not exposed/);
+      assert.equal(error.code, "METHOD_NOT_FOUND");
+      assert.match(error.message, /does not expose "nope"/);
+      assert.match(String((error.data as { traceback?: unknown }).traceback), /AttributeError: method 'nope' of <class 'counter'> object is not in exposed=\(.*\n[^]*KeyError: 'nope'\n$/);
       assert.ok(log.some((e) => e.method === "counter.nope" && e.outcome === "METHOD_NOT_FOUND" && e.protocol === "pymanager"), JSON.stringify(log));
       assert.equal(await within(counter.call("who"), 5000, "who after the refusal"), "pymanager counter.who 127.0.0.1");
       assert.ok(log.some((e) => e.method === "counter.who" && e.outcome === "ok"), "a served call is logged ok");

@@ -36,8 +36,8 @@ describe("array.array values in a request", () => {
   it("bytes that are not a whole number of items, an unknown machine format and an unknown typecode are refused, naming them", () => {
     assert.throws(() => read(reconstructed("h", 4, "010002")), /array of 3 bytes is not a whole number of 2-byte items/);
     assert.throws(() => read(reconstructed("h", 30, "0100")), /array machine format 30 is not one CPython writes/);
-    const unknown = encodePickle(new PickleGlobal("array", "array", { args: ["c", new Uint8Array([1])] }));
-    assert.throws(() => decodePickle(unknown, { globals: GLOBALS }), /array.array typecode "c" is not served/);
+    const unknown = encodePickle(new PickleGlobal("array", "array", { args: ["x", new Uint8Array([1])] }));
+    assert.throws(() => decodePickle(unknown, { globals: GLOBALS }), /array.array typecode "x" is not served/);
   });
 
   it("a code point past U+10FFFF in a UCS4 array is refused", () => {
@@ -71,6 +71,27 @@ describe("a shared Array of typecode u or w", () => {
   });
 
   it("an unknown typecode names the ones served", () => {
-    assert.throws(() => new SharedArray("c", []), { code: "ValueError", message: "bad typecode (must be b, B, u, w, h, H, i, I, l, L, q, Q, f or d)" });
+    assert.throws(() => new SharedArray("x", []), { code: "ValueError", message: "bad typecode (must be c, b, B, u, w, h, H, i, I, l, L, q, Q, f or d)" });
+  });
+
+  it("a c array holds bytes, each a one-character string below U+0100; anything else is refused as 2.7 refuses it", () => {
+    const a = new SharedArray("c", ["a", "\xff"]);
+    a.set(0, "\x00");
+    assert.deepEqual(a.toArray(), ["\x00", "\xff"]);
+    for (const bad of ["ab", "\u0100", 1, new Uint8Array([1])]) assert.throws(() => a.set(1, bad), { code: "TypeError", message: "array item must be char" }, String(bad));
+    // 2.7 builds it back from a native str, which is bytes at protocol 2.
+    const back = decodePickle(encodePickle(new PyArray("c", a.toArray()), { protocol: 2 }), { globals: GLOBALS });
+    assert.deepEqual(itemsOf(back), ["\x00", "\xff"]);
+  });
+
+  it("an int item out of its C type's range fails with Python 3's OverflowError words for that conversion", () => {
+    const cases: [string, bigint, string][] = [
+      ["b", 2n ** 40n, "signed short integer is greater than maximum"], ["b", 200n, "signed char is greater than maximum"],
+      ["B", -1n, "unsigned byte integer is less than minimum"], ["H", 2n ** 40n, "signed integer is greater than maximum"],
+      ["H", 70_000n, "unsigned short is greater than maximum"], ["i", -(2n ** 70n), "Python int too large to convert to C long"],
+      ["I", -1n, "can't convert negative value to unsigned int"], ["L", 2n ** 70n, "Python int too large to convert to C unsigned long"],
+      ["q", 2n ** 63n, "int too big to convert"], ["Q", -1n, "can't convert negative int to unsigned"],
+    ];
+    for (const [typecode, n, message] of cases) assert.throws(() => new SharedArray(typecode, [n]), { code: "OverflowError", message }, `${typecode} ${n}`);
   });
 });

@@ -60,6 +60,7 @@ describe("a shared object returned by a method", () => {
     for (const kind of [...Object.keys(makers), "nested"]) {
       const shown = kind === "nested" ? "SharedQueue" : kind;
       await assert.rejects(Promise.resolve(remote[kind]!()), (err: Error & { code?: string }) => {
+        assert.equal(err.code, "INTERNAL", kind);
         assert.match(err.message, new RegExp(`a ${shown} cannot be sent as JSON: a shared object travels only by reference .*serve it under a name`));
         return true;
       }, kind);
@@ -67,11 +68,16 @@ describe("a shared object returned by a method", () => {
     await close(remote);
   });
 
-  test("over XML-RPC fails the call naming the shared object", async (t) => {
+  test("over XML-RPC fails the call as JSON-RPC does: INTERNAL (the server cannot send its result) naming the shared object, where it sits and what to call instead", async (t) => {
     const server = await serving(t);
     const remote = await connect<Record<string, () => unknown>>(server.addresses[1]!.replace("http://", "xmlrpc+http://"));
-    for (const kind of Object.keys(makers)) {
-      await assert.rejects(Promise.resolve(remote[kind]!()), { message: new RegExp(`XML-RPC cannot carry a ${kind} \\(at result\\)`) }, kind);
+    for (const kind of [...Object.keys(makers), "nested"]) {
+      const [shown, at] = kind === "nested" ? ["SharedQueue", "result.jobs\\[0\\]"] : [kind, "result"];
+      await assert.rejects(Promise.resolve(remote[kind]!()), (err: Error & { code?: string }) => {
+        assert.equal(err.code, "INTERNAL", kind);
+        assert.match(err.message, new RegExp(`XML-RPC cannot carry a ${shown} \\(at ${at}\\): it travels only by reference .*serve it under a name, as in serve\\(\\{ shared: new ${shown}\\(\\) \\}\\), and call shared\\.<method>`));
+        return true;
+      }, kind);
     }
     await close(remote);
   });

@@ -117,7 +117,7 @@ export class SharedSemaphore extends SharedObject {
   constructor(options: SharedSemaphoreOptions = {}) {
     super();
     const value = options.value ?? 1;
-    if (!Number.isSafeInteger(value) || value < 0) throw new RpcError("ValueError", `semaphore initial value must be >= 0, got ${String(value)}`);
+    if (!Number.isSafeInteger(value) || value < 0) throw new RpcError("ValueError", Number.isSafeInteger(value) ? "semaphore initial value must be >= 0" : `semaphore initial value must be an integer >= 0, got ${String(value)}`);
     this.#value = this.#initial = value;
     this.#bounded = options.bounded ?? false;
   }

@@ -5,6 +5,7 @@
  * Python keys are.
  */
 import { RpcError } from "../../core/errors.js";
+import { pyTypeOf } from "./py-type.js";
 import { isTuple } from "../pickle/python-types.js";
 
 /** The Map key standing for Python key `key`. @throws RpcError TypeError for an unhashable key. */
@@ -65,5 +66,6 @@ export function pyCompare(a: unknown, b: unknown): number {
     }
     return a.length - b.length;
   }
-  throw new RpcError("TypeError", "'<' not supported between these types");
+  // Python's words; a sort compares the later item with an earlier one, as V8's TimSort does too.
+  throw new RpcError("TypeError", `'<' not supported between instances of '${pyTypeOf(a)}' and '${pyTypeOf(b)}'`);
 }

@@ -5,8 +5,10 @@
  * What the protocol can carry decides the cases:
  * - errors travel as Python exceptions (src/pymanager/errors.ts): an RpcError whose code names
  *   a Python exception (NOT_FOUND, PERMISSION_DENIED...) arrives as that exception's name, any
- *   other as RemoteError with "CODE: message"; data does not survive. An unknown method is a
- *   `create` of an unknown typeid, which Python's own server answers KeyError.
+ *   other in a traceback ending "CODE: message", which the client reads back as that code;
+ *   data does not survive. An unknown method is a `create` of an unknown typeid, whose
+ *   `KeyError: 'name'` traceback (Python's own server answers the same) the client reads as
+ *   METHOD_NOT_FOUND.
  * - no notifications: notify() is a call whose answer the client drops ("emulated").
  * - no deadlines or cancellation on the wire: both are the client's alone (the handler is
  *   not told), but withOptions({ timeout, signal }) must still bound the caller's wait.
@@ -19,7 +21,6 @@ import type { Driver } from "../driver.js";
 
 /** What a framework code raised on the server arrives as, through Python's exceptions. */
 const PYTHON_CODES: Partial<Record<ErrorCode, string>> = {
-  METHOD_NOT_FOUND: "KeyError",
   PERMISSION_DENIED: "PermissionError",
   INVALID_PARAMS: "TypeError",
 };
