@@ -16,9 +16,13 @@ import { spawnTs, type TestProcess } from "./processes.js";
 /** How long an instance may take to join: several compile and start at once on a machine that may be busy. */
 const JOIN_MS = 60_000;
 
-/** Starts `count` processes of test/fixtures/nats/instance.ts serving `serviceUrl`; resolves once each has joined. */
-export function startInstances(serviceUrl: string, count: number): Promise<TestProcess[]> {
-  return joined(Array.from({ length: count }, () => spawnTs("test/fixtures/nats/instance.ts", [serviceUrl])));
+/**
+ * Starts `count` processes of test/fixtures/nats/instance.ts serving `serviceUrl` (with
+ * `nats.heartbeatMs` when given); resolves once each has joined.
+ */
+export function startInstances(serviceUrl: string, count: number, heartbeatMs?: number): Promise<TestProcess[]> {
+  const args = heartbeatMs === undefined ? [serviceUrl] : [serviceUrl, String(heartbeatMs)];
+  return joined(Array.from({ length: count }, () => spawnTs("test/fixtures/nats/instance.ts", args)));
 }
 
 /**
