@@ -31,7 +31,8 @@ base64, Date as ISO 8601, NaN and Infinity as strings, undefined as null.
 Options:
   --authkey KEY    the server's shared secret (default: $FARCALL_AUTHKEY; prefer the
                    variable: command lines are visible to other users in ps)
-  --timeout MS     give up on connecting and on the call after MS milliseconds
+  --timeout MS     give up on the call after MS milliseconds (exit 1, DEADLINE_EXCEEDED);
+                   connecting is bounded on its own (10 s, exit 2)
   --raw            take every ARG as a plain string, not JSON
 ${TLS_USAGE.client}
   -h, --help       show this help

@@ -12,7 +12,12 @@ import { renderJson } from "./render-json.js";
 /** What `call` and `list` read from their command line to connect. */
 export interface ClientFlags {
   authkey: string | undefined;
-  /** Per-call timeout in ms, also the bound on connecting; undefined for the defaults. */
+  /**
+   * The call's timeout in ms; undefined for none. It bounds the call only: connecting keeps
+   * the client's own bound (connectTimeoutMs, 10 s), so a slow start of this process or of
+   * the dial is never reported as the call being too slow, and an endpoint that cannot be
+   * reached stays exit 2 (UNAVAILABLE), a call that ran out of time exit 1 (DEADLINE_EXCEEDED).
+   */
   timeout: number | undefined;
   /** TLS options for tls:// URLs, from the --tls-* files. */
   tls?: ClientTlsOptions | undefined;
@@ -41,7 +46,7 @@ export async function withRemote<R>(url: string, flags: ClientFlags, use: (remot
   try {
     remote = await connect<unknown>(url, {
       ...(flags.authkey !== undefined ? { authkey: flags.authkey } : {}),
-      ...(flags.timeout ? { timeout: flags.timeout, connectTimeoutMs: flags.timeout } : {}),
+      ...(flags.timeout ? { timeout: flags.timeout } : {}),
       ...(flags.tls ? { tls: flags.tls } : {}),
       // One command, one attempt: retrying would only delay the error the user needs to see.
       reconnect: false,

@@ -23,7 +23,8 @@ its id, version, host and process, uptime, calls served, failed and in flight.
 
 Options:
   --authkey KEY    the server's shared secret (default: $FARCALL_AUTHKEY)
-  --timeout MS     give up after MS milliseconds
+  --timeout MS     give up on the listing call after MS milliseconds;
+                   connecting is bounded on its own (10 s, exit 2)
 ${TLS_USAGE.client}
   -h, --help       show this help
 

@@ -69,6 +69,8 @@ class StreamLink implements FrameSink {
     this.reader = new FrameReader(MAX_HANDSHAKE_FRAME, (buf, start, end) => this.onFrame(buf, start, end), (e) => this.onFailure(e), "the handshake frame limit");
     this.writer = new FrameWriter(socket, cfg.maxWriteBufferBytes, (e) => this.onFailure(e), cfg.writeBudget);
     const push = (chunk: Buffer, reused: boolean): void => {
+      // A clock read per chunk (0.15 µs of a W1 call): the input that waited through a stop
+      // is read before any timer runs, so only a check here keeps it from running.
       if (!this.stalled()) this.reader.push(chunk, reused);
     };
     const room = (): Buffer | undefined => this.reader.room();

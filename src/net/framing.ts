@@ -279,6 +279,8 @@ export class FrameWriter {
     }
     if (!this.scheduled) {
       this.scheduled = true;
+      // One tick per turn, paid even with one call in flight: about 0.2 µs of W1's 14-25 µs
+      // per call (README, Performance), against one write per 100 calls at W2.
       process.nextTick(flush, this);
     }
   }
