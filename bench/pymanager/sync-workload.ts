@@ -34,6 +34,8 @@ export interface SyncRun {
   wallMs?: number;
   /** The server process's user + system CPU per operation (10 ms ticks). */
   serverCpuUs?: number;
+  /** The 4 worker processes' user + system CPU per operation, together (getrusage in sync_ops.py). */
+  clientCpuUs?: number;
   ok?: boolean;
   error?: string;
 }
@@ -80,11 +82,12 @@ async function syncRun(deps: SyncDeps, kind: SyncRun["kind"], server: SyncRun["s
     const cpu = new CpuWindow(started.pid);
     const out = await deps.runPython([SYNC_OPS_PY, HOST, String(port), kind, String(ops), String(PROCS)], 600_000);
     const cpuUs = cpu.perCall(ops).serverCpuUs;
-    const result = JSON.parse(out.stdout.trim().split("\n").pop() ?? "{}") as { wallSeconds?: number; ok?: boolean };
+    const result = JSON.parse(out.stdout.trim().split("\n").pop() ?? "{}") as { wallSeconds?: number; ok?: boolean; clientCpuSeconds?: number };
     if (out.code !== 0 || result.wallSeconds === undefined) throw new Error(`sync_ops.py exited ${out.code}: ${out.stderr.trim().split("\n").slice(-3).join(" | ")}`);
     run.wallMs = result.wallSeconds * 1000;
     run.ok = result.ok === true;
     if (cpuUs !== undefined) run.serverCpuUs = cpuUs;
+    if (result.clientCpuSeconds !== undefined) run.clientCpuUs = (result.clientCpuSeconds * 1e6) / ops;
   } catch (error) {
     run.error = error instanceof Error ? error.message : String(error);
   } finally {
@@ -156,18 +159,19 @@ function median(values: number[]): number | undefined {
 }
 
 /** Median wall time and server CPU of one kind on one server, over the rounds that finished. */
-export function syncSummary(results: SyncResults, kind: SyncRun["kind"], server: SyncRun["server"]): { wallMs?: number; serverCpuUs?: number; walls: number[] } {
+export function syncSummary(results: SyncResults, kind: SyncRun["kind"], server: SyncRun["server"]): { wallMs?: number; serverCpuUs?: number; clientCpuUs?: number; walls: number[] } {
   const runs = results.runs.filter((r) => r.kind === kind && r.server === server && r.wallMs !== undefined);
   const walls = runs.map((r) => r.wallMs!);
   const cpu = runs.flatMap((r) => (r.serverCpuUs === undefined ? [] : [r.serverCpuUs]));
   const wallMs = median(walls);
   const serverCpuUs = median(cpu);
-  return { walls, ...(wallMs === undefined ? {} : { wallMs }), ...(serverCpuUs === undefined ? {} : { serverCpuUs }) };
+  const clientCpuUs = median(runs.flatMap((r) => (r.clientCpuUs === undefined ? [] : [r.clientCpuUs])));
+  return { walls, ...(wallMs === undefined ? {} : { wallMs }), ...(serverCpuUs === undefined ? {} : { serverCpuUs }), ...(clientCpuUs === undefined ? {} : { clientCpuUs }) };
 }
 
 /** The printed tables. */
 export function renderSync(results: SyncResults): string {
-  const rows = [[`SyncManager workload (${results.procs} Python processes, ${results.rounds} alternated rounds)`, `${results.ops.toLocaleString("en-US")} ops median wall ms`, "x Python", "farcall ahead", "server CPU µs/op", "every round's wall ms", "check"]];
+  const rows = [[`SyncManager workload (${results.procs} Python processes, ${results.rounds} alternated rounds)`, `${results.ops.toLocaleString("en-US")} ops median wall ms`, "x Python", "farcall ahead", "CPU µs/op clients/server", "every round's wall ms", "check"]];
   for (const kind of ["dict", "queue"] as const) {
     const python = syncSummary(results, kind, "python");
     for (const server of ["python", "farcall"] as const) {
@@ -188,7 +192,7 @@ export function renderSync(results: SyncResults): string {
         mine.wallMs === undefined ? "error" : Math.round(mine.wallMs).toLocaleString("en-US"),
         mine.wallMs !== undefined && python.wallMs !== undefined ? `${(python.wallMs / mine.wallMs).toFixed(2)}x` : "-",
         server === "farcall" ? `${ahead} of ${pairs}` : "",
-        mine.serverCpuUs === undefined ? "-" : mine.serverCpuUs.toFixed(1),
+        `${mine.clientCpuUs?.toFixed(1) ?? "-"}/${mine.serverCpuUs?.toFixed(1) ?? "-"}`,
         runs.map((r) => (r.wallMs === undefined ? "error" : Math.round(r.wallMs).toLocaleString("en-US"))).join(" "),
         runs.some((r) => r.error !== undefined) ? "error" : runs.every((r) => r.ok) ? "ok" : "FAIL",
       ]);
@@ -204,6 +208,7 @@ export function renderSync(results: SyncResults): string {
   lines.push(
     "",
     "x Python: Python's server's median wall time / this median; higher is faster. farcall ahead: rounds whose farcall run took less wall time than that round's Python run. Wall: first process start to last exit.",
+    "CPU µs/op: user + system CPU per operation of the 4 client processes together / of the server process (medians).",
     "challenge wait: connect to the first byte of the server's challenge; one-port minus pymanager:// is what the opt-in adds per Python connection.",
   );
   return lines.join("\n");
