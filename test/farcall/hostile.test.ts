@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { close, connect, serve, type Remote, type Server } from "../../src/index.js";
 import { until, within } from "../helpers/bounded.js";
+import { watchLateness } from "../helpers/lateness.js";
 import { LogCapture } from "../fixtures/hostile/log-capture.js";
 import { Prng } from "../fixtures/hostile/prng.js";
 import { CALL, ERROR, PREAMBLE, RESULT, RawPeer, frame, lengthPrefix, pack, unpack } from "../fixtures/hostile/raw-peer.js";
@@ -355,8 +356,8 @@ describe("2,000 idle connections opened at once", () => {
     // process, which cannot accept while it is busy connecting, would overflow the kernel's queue.
     const BURST = 250;
     // Long enough for all of them to be open together, so the server really holds 2,000 at once,
-    // even on a loaded machine.
-    const timeoutMs = 5000;
+    // even on a loaded machine: opening them took 5.5 s in a full test run at load 30.
+    const timeoutMs = 8000;
     const log = new LogCapture();
     const server = await serve(makeApi().api, {
       listen: "tcp://127.0.0.1:0",
@@ -374,6 +375,8 @@ describe("2,000 idle connections opened at once", () => {
     const remote = await connect<Api>(server.addresses[0], { authkey: KEY, logger: false });
     t.after(() => close(remote));
 
+    const lateness = watchLateness();
+    t.after(() => lateness.stop());
     const rssBefore = rssBytes();
     let rssPeak = rssBefore;
     const started = Date.now();
@@ -383,7 +386,9 @@ describe("2,000 idle connections opened at once", () => {
       await until(5000, `the server to accept ${peers.length} idle connections`, () => server.connections >= 1 + peers.length);
     }
     const openedIn = Date.now() - started;
-    assert.ok(openedIn < timeoutMs, `all opened within the handshake timeout (took ${openedIn} ms)`);
+    // What matters is that all of them were held together, not how fast a loaded machine opened them.
+    const closedEarly = peers.filter((p) => p.isClosed).length;
+    assert.equal(closedEarly, 0, `${closedEarly} idle connections were closed before all ${COUNT} were open (opening took ${openedIn} ms, timers up to ${lateness.maxMs()} ms late)`);
     assert.equal(server.connections, 1 + COUNT, "the server holds every idle connection and the client at once");
     rssPeak = Math.max(rssPeak, rssBytes());
 
@@ -400,7 +405,7 @@ describe("2,000 idle connections opened at once", () => {
     for (const p of peers) {
       const lived = p.closedAt - p.connectedAt;
       assert.ok(lived >= timeoutMs - 3 * EARLY_MS, `port ${p.port} closed after ${lived} ms, before handshakeTimeoutMs`);
-      assert.ok(lived <= timeoutMs + SLACK_MS + openedIn, `port ${p.port} closed after ${lived} ms, long after handshakeTimeoutMs`);
+      assert.ok(lived <= timeoutMs + SLACK_MS + openedIn + lateness.maxMs(), `port ${p.port} closed after ${lived} ms, long after handshakeTimeoutMs (timers up to ${lateness.maxMs()} ms late)`);
     }
     const timedOut = new RegExp(`^warn: tcp 127\\.0\\.0\\.1:(\\d+): closing: no handshake within ${timeoutMs} ms \\(handshakeTimeoutMs\\)$`);
     const loggedPorts = new Set(log.lines.map((l) => timedOut.exec(l)?.[1]).filter((p) => p !== undefined).map(Number));
