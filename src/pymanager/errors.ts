@@ -7,6 +7,7 @@
  */
 import { PickleGlobal, PickleNativeStr, pickleTuple, type PickleTuple } from "./pickle/pickle.js";
 import { RpcError } from "../core/errors.js";
+import { escapeCode } from "./repr.js";
 
 /**
  * The builtins exceptions a reply may name. The client's unpickler imports and calls the
@@ -111,9 +112,5 @@ export function serverTraceback(request: string, lines: readonly string[], proto
 
 /** Text past ASCII as Python's repr escapes it, for a 2.7 native str. */
 function asciiEscaped(text: string): string {
-  return text.replace(/[^\x00-\x7f]/gu, (ch) => {
-    const c = ch.codePointAt(0)!;
-    const [prefix, width] = c < 0x100 ? ["\\x", 2] : c < 0x10000 ? ["\\u", 4] : ["\\U", 8];
-    return prefix + c.toString(16).padStart(width, "0");
-  });
+  return text.replace(/[^\x00-\x7f]/gu, (ch) => escapeCode(ch.codePointAt(0)!));
 }

@@ -170,7 +170,8 @@ function textRepr2(s: string): string {
   return /[^\x00-\x7f]/.test(s) ? repr : repr.slice(1);
 }
 
-function escapeCode(code: number): string {
+/** One character as Python's repr escapes it: `\\xNN`, `\\uNNNN` or `\\UNNNNNNNN`. */
+export function escapeCode(code: number): string {
   if (code < 0x100) return `\\x${code.toString(16).padStart(2, "0")}`;
   if (code < 0x10000) return `\\u${code.toString(16).padStart(4, "0")}`;
   return `\\U${code.toString(16).padStart(8, "0")}`;
