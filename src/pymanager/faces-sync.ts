@@ -10,31 +10,46 @@ import { SharedQueue, type ExternalQueue } from "./shared/queue.js";
 import type { BlockingOptions } from "./shared/waiters.js";
 import { arg, pyInt, pySeconds, truthy, type Kwargs, type PyFace } from "./face.js";
 
+/** queue.Queue's `block=True` argument, at position `at`. */
+function blockArg(args: unknown[], kwargs: Kwargs, at: number): boolean {
+  return truthy(arg(args, kwargs, at, "block", true));
+}
+
+/** queue.Queue's `timeout=None` argument, at position `at`, in ms (undefined: none). */
+function timeoutArg(args: unknown[], kwargs: Kwargs, at: number): number | undefined {
+  return pySeconds(arg(args, kwargs, at, "timeout", null), "timeout");
+}
+
+/** `put`'s required `item`. */
+function putItem(args: unknown[], kwargs: Kwargs): unknown {
+  const item = arg(args, kwargs, 0, "item", undefined);
+  if (item === undefined) throw new RpcError("TypeError", "put() missing 1 required positional argument: 'item'");
+  return item;
+}
+
 /** `get(block=True, timeout=None)` as queue.Queue binds it. */
 function getOptions(args: unknown[], kwargs: Kwargs, signal: AbortSignal | undefined): BlockingOptions {
-  return { block: truthy(arg(args, kwargs, 0, "block", true)), timeoutMs: pySeconds(arg(args, kwargs, 1, "timeout", null), "timeout"), signal };
+  return { block: blockArg(args, kwargs, 0), timeoutMs: timeoutArg(args, kwargs, 1), signal };
 }
 
 /** `put(item, block=True, timeout=None)` as queue.Queue binds it. */
 function putArguments(args: unknown[], kwargs: Kwargs, signal: AbortSignal | undefined): [unknown, BlockingOptions] {
-  const item = arg(args, kwargs, 0, "item", undefined);
-  if (item === undefined) throw new RpcError("TypeError", "put() missing 1 required positional argument: 'item'");
-  return [item, { block: truthy(arg(args, kwargs, 1, "block", true)), timeoutMs: pySeconds(arg(args, kwargs, 2, "timeout", null), "timeout"), signal }];
+  const item = putItem(args, kwargs);
+  return [item, { block: blockArg(args, kwargs, 1), timeoutMs: timeoutArg(args, kwargs, 2), signal }];
 }
 
 // A get or put that need not wait is answered in the same turn: no Promise, no extra tick,
 // and no options object (each costs a few ns of the hot path's CPU per operation).
 function queueGet(q: SharedQueue, args: unknown[], kwargs: Kwargs, signal: AbortSignal | undefined): unknown {
-  const block = truthy(arg(args, kwargs, 0, "block", true));
-  const timeoutMs = pySeconds(arg(args, kwargs, 1, "timeout", null), "timeout");
+  const block = blockArg(args, kwargs, 0);
+  const timeoutMs = timeoutArg(args, kwargs, 1);
   return q.qsize() > 0 || !block ? q.getNowait() : q.get({ block, timeoutMs, signal });
 }
 
 function queuePut(q: SharedQueue, args: unknown[], kwargs: Kwargs, signal: AbortSignal | undefined): Promise<void> | void {
-  const item = arg(args, kwargs, 0, "item", undefined);
-  if (item === undefined) throw new RpcError("TypeError", "put() missing 1 required positional argument: 'item'");
-  const block = truthy(arg(args, kwargs, 1, "block", true));
-  const timeoutMs = pySeconds(arg(args, kwargs, 2, "timeout", null), "timeout");
+  const item = putItem(args, kwargs);
+  const block = blockArg(args, kwargs, 1);
+  const timeoutMs = timeoutArg(args, kwargs, 2);
   return !q.full() || !block ? q.putNowait(item) : q.put(item, { block, timeoutMs, signal });
 }
 
