@@ -7,9 +7,8 @@
  * read into that buffer. `pause()`/`resume()` stop and restart the handle's reads in that mode,
  * and end of stream, errors and socket timeouts take their usual path.
  *
- * All accepted sockets of the process share the one buffer: libuv reads one socket at a time
- * and hands each read to JavaScript before the next, and every reader copies out what it
- * keeps before it returns, so a thousand idle connections hold no 64 KiB each.
+ * All sockets of the process share the one buffer (`sharedReadBuffer`), dialed ones too, so a
+ * thousand idle connections hold no 64 KiB each.
  *
  * With `room`, a read goes where it says instead (a large frame's own buffer, filled in
  * place); such a read is not the shared buffer and is handed on as not reused.
@@ -18,12 +17,10 @@
  * socket is read through 'data' exactly as before.
  */
 import type { Socket } from "node:net";
+import { sharedReadBuffer } from "./socket-input.js";
 
 /** Receives a read; with `reused`, `chunk` is overwritten once this returns. */
 export type ReadTarget = (chunk: Buffer, reused: boolean) => void;
-
-/** The size of each read, as Node's own reads. */
-const READ_BYTES = 64 * 1024;
 
 interface Slots {
   buffer: symbol;
@@ -33,7 +30,6 @@ interface Slots {
 
 /** The socket's private symbols, found on the first socket; null when this Node lacks them. */
 let slots: Slots | null | undefined;
-let shared: Buffer | undefined;
 
 function findSlots(socket: Socket): Slots | null {
   const own = Object.getOwnPropertySymbols(socket);
@@ -78,7 +74,7 @@ export function readAccepted(socket: Socket, target: ReadTarget, room?: () => Bu
     socket.on("data", (chunk: Buffer) => target(chunk, false));
     return false;
   }
-  const buffer = (shared ??= Buffer.allocUnsafeSlow(READ_BYTES));
+  const buffer = sharedReadBuffer();
   const fields = socket as unknown as Record<symbol, unknown>;
   fields[slots.buffer] = buffer;
   fields[slots.callback] = (bytes: number, into: Buffer): boolean => {

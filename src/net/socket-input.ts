@@ -1,12 +1,22 @@
 /**
- * A dialed socket read into one buffer of its own (net's `onread`): no fresh buffer per read
- * and none of the stream machinery between the kernel's bytes and the frame reader. The
- * reader is told the buffer is reused and copies out what it keeps.
+ * A dialed socket read into the process's one read buffer (net's `onread`): no fresh buffer
+ * per read and none of the stream machinery between the kernel's bytes and the frame reader.
+ * The reader is told the buffer is reused and copies out what it keeps.
  */
 import type { OnReadOpts } from "node:net";
 
 /** The size of each read, as Node's own reads. */
 const READ_BYTES = 64 * 1024;
+let shared: Buffer | undefined;
+
+/**
+ * The one read buffer of the process, for dialed and accepted sockets alike: libuv reads one
+ * socket at a time and hands each read to JavaScript before the next, and every reader copies
+ * out what it keeps before it returns, so no connection needs 64 KiB of its own.
+ */
+export function sharedReadBuffer(): Buffer {
+  return (shared ??= Buffer.allocUnsafeSlow(READ_BYTES));
+}
 
 export class SocketInput {
   readonly onread: OnReadOpts;
@@ -16,7 +26,7 @@ export class SocketInput {
   private early: Buffer[] = [];
 
   constructor() {
-    const buffer = Buffer.allocUnsafeSlow(READ_BYTES);
+    const buffer = sharedReadBuffer();
     this.onread = {
       // Asked after every read: a large frame being filled is read into its own buffer.
       buffer: () => this.room?.() ?? buffer,
