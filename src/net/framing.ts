@@ -75,7 +75,7 @@ export class FrameReader {
       return;
     }
     if (this.buffered < HEADER + this.need) {
-      if (this.need >= FILL_FROM && (this.buffered - HEADER) * FILL_SHARE >= this.need) this.startFill();
+      this.startFillIfDue();
       return;
     }
     this.parseFrom(this.join(), false);
@@ -90,8 +90,9 @@ export class FrameReader {
     return all;
   }
 
-  /** Moves the held start of a large frame (header included) into the frame's own buffer. */
-  private startFill(): void {
+  /** Once enough of a large frame is held, moves its start (header included) into the frame's own buffer. */
+  private startFillIfDue(): void {
+    if (this.need < FILL_FROM || (this.buffered - HEADER) * FILL_SHARE < this.need) return;
     const body = Buffer.allocUnsafeSlow(this.need);
     let skip = HEADER;
     let filled = 0;
@@ -167,7 +168,7 @@ export class FrameReader {
       const rest = Buffer.from(buf.subarray(pos));
       this.chunks = [rest];
       this.buffered = rest.length;
-      if (this.need >= FILL_FROM && (rest.length - HEADER) * FILL_SHARE >= this.need) this.startFill();
+      this.startFillIfDue();
     }
   }
 
