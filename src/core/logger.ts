@@ -68,6 +68,11 @@ export function rateLimited(logger: Logger, limit: LogLimit = LOG_LIMIT_DEFAULTS
   const admit = (): boolean => {
     const now = Date.now();
     if (now - windowStart >= limit.intervalMs) {
+      // A late summary timer (a busy event loop) must not count the next window's drops as this one's.
+      if (summary !== undefined) {
+        clearTimeout(summary);
+        flush();
+      }
       windowStart = now;
       written = 0;
     }

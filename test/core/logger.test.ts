@@ -23,6 +23,26 @@ test("past its budget a rate-limited logger counts lines instead of writing them
   assert.equal(out.lines.at(-1), "info next window");
 });
 
+test("a window's summary counts that window only, even when its timer runs late", (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout", "Date"], now: 1_000_000 });
+  const out = recording();
+  const log = rateLimited(out, { lines: 2, intervalMs: 50 });
+  for (let i = 0; i < 10; i++) log.warn(`first ${i}`);
+  // The clock passes the window's end without the timer having run (a blocked event loop).
+  t.mock.timers.setTime(1_000_060);
+  for (let i = 0; i < 7; i++) log.warn(`second ${i}`);
+  assert.deepEqual(out.lines, [
+    "warn first 0",
+    "warn first 1",
+    "warn 8 more log lines dropped in 50 ms (at most 2 per interval)",
+    "warn second 0",
+    "warn second 1",
+  ]);
+  t.mock.timers.tick(50);
+  assert.equal(out.lines.at(-1), "warn 5 more log lines dropped in 50 ms (at most 2 per interval)");
+  assert.equal(out.lines.length, 6);
+});
+
 test("errors are never dropped, and the silent logger stays silent", () => {
   const out = recording();
   const log = rateLimited(out, { lines: 1, intervalMs: 60_000 });
