@@ -21,13 +21,13 @@
  * types it put.
  */
 import type { Consumer, JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
-import type { KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { RpcError } from "../core/errors.js";
 import { loadNatsJetStream } from "../nats/loader.js";
 import { EXTERNAL_QUEUE, type ExternalQueue } from "../pymanager/shared/queue.js";
 import { SharedObject } from "../pymanager/shared/shared-object.js";
 import { signalOf, timeoutOf, Waiters, type BlockingOptions } from "../pymanager/shared/waiters.js";
+import type { CasBucket } from "./kv-cas.js";
 import { NatsTaskCount } from "./queue-nats-tasks.js";
 import { decodeStored, encodeStored } from "./stored-value.js";
 
@@ -311,11 +311,11 @@ function roomSubject(subject: string): string {
 /**
  * The shared queue of the store `bucket`: stream `<bucket>_queue` on subject
  * `farcall.<bucket>.queue`, created on first use, with its shared consumer; its task count
- * lives in `kv`, the store's bucket.
+ * lives in `kv`, the store's bucket (written exactly once per call, kv-cas.ts).
  * @throws RpcError UNAVAILABLE when JetStream refuses (an existing stream with another
  *   maxsize included) or the package is missing; INVALID_PARAMS for a bad maxsize.
  */
-export async function openNatsQueue(nc: NatsConnection, kv: KV, bucket: string, options: NatsQueueOptions = {}): Promise<NatsQueue> {
+export async function openNatsQueue(nc: NatsConnection, kv: CasBucket, bucket: string, options: NatsQueueOptions = {}): Promise<NatsQueue> {
   const maxsize = options.maxsize ?? 0;
   if (!Number.isSafeInteger(maxsize) || maxsize < 0 || maxsize > NATS_QUEUE_LIMITS.maxItems) {
     throw new RpcError("INVALID_PARAMS", `the queue's maxsize must be an integer from 0 to ${NATS_QUEUE_LIMITS.maxItems}, got ${String(maxsize)}`);

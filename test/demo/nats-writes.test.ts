@@ -1,0 +1,93 @@
+/**
+ * The demo's counted writes in a NATS store (`task_done()`, `counter.inc`) are applied exactly
+ * once whatever the network loses and however many instances race: a write whose answer
+ * was lost is not counted twice, and a storm of racing writers all land within the time
+ * bound instead of failing after a fixed number of rounds. Real nats-server, two instances.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { close, connect } from "../../src/index.js";
+import type { DemoApi } from "../../src/demo/service.js";
+import { startInstance, WAIT_MS, type Instance } from "../helpers/demo-queue.js";
+import { natsServerMissing, startNatsServer, type NatsServer } from "../helpers/nats.js";
+import { startNatsRelay, type NatsRelay } from "../helpers/nats-relay.js";
+import { within } from "../helpers/bounded.js";
+
+/** Racing task_done calls: enough that the last of them loses far more than 200 rounds. */
+const STORM = 800;
+const skip = natsServerMissing("NATS store exactly-once tests");
+
+describe("counted writes to the demo's NATS store, exactly once", { skip }, () => {
+  let nats: NatsServer;
+  let relay: NatsRelay;
+  const started: Instance[] = [];
+
+  before(async () => {
+    nats = await startNatsServer();
+    relay = await startNatsRelay(nats.url);
+  });
+
+  after(async () => {
+    await Promise.all(started.map((i) => i.process.stop()));
+    await relay?.close();
+    await nats?.stop();
+  });
+
+  /** One instance reaching NATS through the relay (whose answers the test can lose), one directly. */
+  async function pair(bucket: string): Promise<[Instance, Instance]> {
+    const both = await Promise.all([startInstance(`${relay.url}/${bucket}`), startInstance(`${nats.url}/${bucket}`)]);
+    started.push(...both);
+    return both;
+  }
+
+  it("a task_done() whose write's answer is lost is counted once: it succeeds, one more task_done finishes the two items, a third raises ValueError", async () => {
+    const [a, b] = await pair("lost_done");
+    const onA = await connect<DemoApi>(a.tcp, { logger: false });
+    const onB = await connect<DemoApi>(b.tcp, { logger: false });
+    try {
+      const [qa, qb] = await Promise.all([onA.get_queue(), onB.get_queue()]);
+      await qb.put("x");
+      await qb.put("y");
+      const dropped = relay.dropAnswerTo("$KV.lost_done.q.done");
+      await within(Promise.resolve(qa.taskDone()), WAIT_MS, "task_done whose answer was lost");
+      await within(dropped, 1_000, "the relay dropping the write's answer");
+      const joining = qa.join();
+      await qb.taskDone();
+      await within(Promise.resolve(joining), WAIT_MS, "join after the second task_done");
+      await assert.rejects(qb.taskDone(), { code: "ValueError", message: "task_done() called too many times" });
+    } finally {
+      await Promise.all([close(onA), close(onB)]);
+    }
+  });
+
+  it("a counter.inc whose write's answer is lost adds 1, not 2", async () => {
+    const [a, b] = await pair("lost_inc");
+    const onA = await connect<DemoApi>(a.tcp, { logger: false });
+    const onB = await connect<DemoApi>(b.tcp, { logger: false });
+    try {
+      assert.equal(await onB.counter.inc("n"), 1);
+      const dropped = relay.dropAnswerTo("$KV.lost_inc.c.bg");
+      assert.equal(await within(Promise.resolve(onA.counter.inc("n")), WAIT_MS, "inc whose answer was lost"), 2);
+      await within(dropped, 1_000, "the relay dropping the write's answer");
+      assert.equal(await onB.counter.get("n"), 2);
+    } finally {
+      await Promise.all([close(onA), close(onB)]);
+    }
+  });
+
+  it(`${STORM} task_done() calls racing through both instances after as many puts all count, and one more raises ValueError`, async () => {
+    const [a, b] = await pair("storm");
+    const onA = await connect<DemoApi>(a.tcp, { logger: false });
+    const onB = await connect<DemoApi>(b.tcp, { logger: false });
+    try {
+      const [qa, qb] = await Promise.all([onA.get_queue(), onB.get_queue()]);
+      for (let i = 0; i < STORM; i++) await (i % 2 === 0 ? qa : qb).put(i);
+      const outcomes = await Promise.allSettled(Array.from({ length: STORM }, (_, i) => (i % 2 === 0 ? qa : qb).taskDone()));
+      assert.deepEqual(outcomes.filter((o) => o.status === "rejected"), []);
+      await within(Promise.resolve(qa.join()), WAIT_MS, "join after the storm");
+      await assert.rejects(qb.taskDone(), { code: "ValueError" });
+    } finally {
+      await Promise.all([close(onA), close(onB)]);
+    }
+  });
+});

@@ -1,0 +1,82 @@
+/**
+ * A loopback relay in front of a real nats-server that reads the NATS protocol it carries,
+ * so a test can lose one answer on purpose: `dropAnswerTo(subject)` swallows the next reply
+ * to a publish on `subject` after the server has applied the publish, which is what a
+ * client sees when a connection fails between the server's work and its answer.
+ */
+import { connect, createServer, type Server, type Socket } from "node:net";
+
+export interface NatsRelay {
+  /** `nats://127.0.0.1:PORT` of the relay. */
+  readonly url: string;
+  /** Swallows the answer to the next publish on `subject`; resolves once one was swallowed. */
+  dropAnswerTo(subject: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+const CRLF = Buffer.from("\r\n");
+
+/**
+ * Splits a NATS protocol byte stream into whole operations (a control line, with its
+ * payload for PUB/HPUB/MSG/HMSG), handing each to `each`, which answers whether to pass it on.
+ */
+function operations(each: (line: string, whole: Buffer) => boolean, forward: (bytes: Buffer) => void): (chunk: Buffer) => void {
+  let pending = Buffer.alloc(0);
+  return (chunk) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    for (;;) {
+      const end = pending.indexOf(CRLF);
+      if (end < 0) return;
+      const line = pending.subarray(0, end).toString("latin1");
+      const op = line.split(" ", 1)[0]!.toUpperCase();
+      let size = end + 2;
+      if (op === "PUB" || op === "HPUB" || op === "MSG" || op === "HMSG") size += Number(line.trim().split(/\s+/).at(-1)) + 2;
+      if (pending.length < size) return;
+      const whole = pending.subarray(0, size);
+      pending = pending.subarray(size);
+      if (each(line, whole)) forward(Buffer.from(whole));
+    }
+  };
+}
+
+/** Starts a relay to the nats-server at `target` (nats://host:port). */
+export async function startNatsRelay(target: string): Promise<NatsRelay> {
+  const { hostname, port } = new URL(target);
+  const sockets = new Set<Socket>();
+  const drops: { subject: string; reply?: string; done: () => void }[] = [];
+  const server: Server = createServer((client) => {
+    const upstream = connect(Number(port), hostname);
+    sockets.add(client).add(upstream);
+    const closeBoth = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on("error", closeBoth).on("close", closeBoth);
+    upstream.on("error", closeBoth).on("close", closeBoth);
+    client.on("data", operations((line) => {
+      const [op, subject, reply] = line.split(" ");
+      const drop = drops.find((d) => d.reply === undefined && d.subject === subject);
+      if (drop !== undefined && (op === "PUB" || op === "HPUB")) drop.reply = reply;
+      return true;
+    }, (bytes) => upstream.write(bytes)));
+    upstream.on("data", operations((line) => {
+      const [op, subject] = line.split(" ");
+      if (op !== "MSG" && op !== "HMSG") return true;
+      const at = drops.findIndex((d) => d.reply === subject);
+      if (at < 0) return true;
+      drops.splice(at, 1)[0]!.done();
+      return false;
+    }, (bytes) => client.write(bytes)));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("the relay has no port");
+  return {
+    url: `nats://127.0.0.1:${address.port}`,
+    dropAnswerTo: (subject) => new Promise<void>((done) => drops.push({ subject, done })),
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
