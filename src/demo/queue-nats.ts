@@ -51,6 +51,14 @@ export interface NatsQueueOptions {
   maxsize?: number;
 }
 
+/**
+ * How long an item delivered to a getter stays its own before JetStream hands it to another.
+ * A getter holds an item only from its delivery to its acknowledgement, sent at once (one
+ * round trip), so this bounds how long an item delivered to an instance that died stays out
+ * of reach. A live instance that stands still longer than this between the two would see its
+ * item handed again (twice got); 5 s is far past any round trip and any stall measured here.
+ */
+export const ACK_WAIT_MS = 5_000;
 /** The shortest pull JetStream's client allows, and the longest one pull waits before the next. */
 const MIN_PULL_MS = 1_000;
 const MAX_PULL_MS = 30_000;
@@ -189,17 +197,19 @@ export class NatsQueue extends SharedObject implements ExternalQueue {
     const timeoutMs = timeoutOf(options, "get");
     const signal = signalOf(options);
     let deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
-    if (options.block === false || timeoutMs === 0) {
+    // Without waiting, Empty only when qsize reads 0: an item it counts is waited for, up to
+    // the time one held by a getter whose instance died takes to come back (ACK_WAIT_MS).
+    const nowait = options.block === false || timeoutMs === 0;
+    if (nowait) {
       if ((await this.qsize()) === 0) throw queueEmpty();
-      // An item is there: give its delivery a moment (another getter may still take it first).
-      deadline = Date.now() + MIN_PULL_MS;
+      deadline = Date.now() + ACK_WAIT_MS + MIN_PULL_MS;
     }
     for (;;) {
       if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new RpcError("CANCELLED", "the get was cancelled");
       const left = deadline - Date.now();
       if (left <= 0) throw queueEmpty();
       const pulled = Date.now();
-      const pull = this.#parts.consumer.next({ expires: Math.min(Math.max(left, MIN_PULL_MS), MAX_PULL_MS) });
+      const pull = this.#parts.consumer.next({ expires: nowait ? MIN_PULL_MS : Math.min(Math.max(left, MIN_PULL_MS), MAX_PULL_MS) });
       let outcome: JsMsg | null | typeof GAVE_UP;
       try {
         outcome = await race(pull, left, signal);
@@ -212,6 +222,8 @@ export class NatsQueue extends SharedObject implements ExternalQueue {
         continue;
       }
       if (outcome === null) {
+        // Another getter took what qsize counted.
+        if (nowait && (await this.qsize()) === 0) throw queueEmpty();
         // A pull the server ended early (its line of waiting pulls was full, say) is not
         // retried at once: a loop of instant refusals would spin.
         if (Date.now() - pulled < MIN_PULL_MS / 2) await new Promise((resolve) => setTimeout(resolve, Math.min(EARLY_RETRY_MS, Math.max(0, deadline - Date.now()))));
@@ -233,9 +245,10 @@ export class NatsQueue extends SharedObject implements ExternalQueue {
 
   /**
    * Items waiting to be got: held by the stream and not in the hands of one of this
-   * instance's getters. A snapshot, as Python's own is; exact but for items another
-   * instance's getter holds at that moment (each for one JetStream round trip, until its
-   * confirmation), which it counts as waiting.
+   * instance's getters. A snapshot, as Python's own is. An item another instance's getter
+   * holds counts as waiting: it is gone once that getter's confirmation lands (one round
+   * trip), or back within ACK_WAIT_MS when that instance died; get without waiting waits for
+   * it that long rather than disagree.
    */
   async qsize(): Promise<number> {
     return Math.max(0, (await this.#held("qsize")) - this.#inHand);
@@ -336,7 +349,8 @@ export async function openNatsQueue(nc: NatsConnection, kv: CasBucket, bucket: s
       max_bytes: NATS_QUEUE_LIMITS.maxBytes,
       max_msg_size: NATS_QUEUE_LIMITS.maxItemBytes,
     });
-    await jsm.consumers.add(stream, { durable_name: CONSUMER, ack_policy: AckPolicy.Explicit });
+    // A consumer made by an older version (30 s) is updated to the ack wait asked here.
+    await jsm.consumers.add(stream, { durable_name: CONSUMER, ack_policy: AckPolicy.Explicit, ack_wait: ACK_WAIT_MS * 1_000_000 });
     const js = jetstream(nc);
     const consumer = await js.consumers.get(stream, CONSUMER);
     return new NatsQueue({ nc, js, jsm, consumer, stream, subject, maxsize, tasks: new NatsTaskCount(kv, jsm, stream) });

@@ -2,7 +2,10 @@
  * A loopback relay in front of a real nats-server that reads the NATS protocol it carries,
  * so a test can lose one answer on purpose: `dropAnswerTo(subject)` swallows the next reply
  * to a publish on `subject` after the server has applied the publish, which is what a
- * client sees when a connection fails between the server's work and its answer.
+ * client sees when a connection fails between the server's work and its answer;
+ * `muteAfterDelivery(prefix)` lets the next message whose reply starts with `prefix` (a
+ * JetStream delivery, `$JS.ACK.<stream>.`) reach its client and then carries nothing more
+ * from that client, as if its process died holding the message.
  */
 import { connect, createServer, type Server, type Socket } from "node:net";
 
@@ -11,6 +14,8 @@ export interface NatsRelay {
   readonly url: string;
   /** Swallows the answer to the next publish on `subject`; resolves once one was swallowed. */
   dropAnswerTo(subject: string): Promise<void>;
+  /** Mutes the client of the next delivery whose reply starts with `prefix`; resolves once it is delivered. */
+  muteAfterDelivery(prefix: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -44,6 +49,7 @@ export async function startNatsRelay(target: string): Promise<NatsRelay> {
   const { hostname, port } = new URL(target);
   const sockets = new Set<Socket>();
   const drops: { subject: string; reply?: string; done: () => void }[] = [];
+  const mutes: { prefix: string; done: () => void }[] = [];
   const server: Server = createServer((client) => {
     const upstream = connect(Number(port), hostname);
     sockets.add(client).add(upstream);
@@ -53,7 +59,9 @@ export async function startNatsRelay(target: string): Promise<NatsRelay> {
     };
     client.on("error", closeBoth).on("close", closeBoth);
     upstream.on("error", closeBoth).on("close", closeBoth);
+    let muted = false;
     client.on("data", operations((line) => {
+      if (muted) return false;
       const [op, subject, reply] = line.split(" ");
       const drop = drops.find((d) => d.reply === undefined && d.subject === subject);
       if (drop !== undefined && (op === "PUB" || op === "HPUB")) drop.reply = reply;
@@ -62,6 +70,13 @@ export async function startNatsRelay(target: string): Promise<NatsRelay> {
     upstream.on("data", operations((line) => {
       const [op, subject] = line.split(" ");
       if (op !== "MSG" && op !== "HMSG") return true;
+      const reply = line.split(" ")[3];
+      const mute = mutes.findIndex((m) => reply?.startsWith(m.prefix) === true);
+      if (mute >= 0) {
+        muted = true;
+        mutes.splice(mute, 1)[0]!.done();
+        return true;
+      }
       const at = drops.findIndex((d) => d.reply === subject);
       if (at < 0) return true;
       drops.splice(at, 1)[0]!.done();
@@ -74,6 +89,7 @@ export async function startNatsRelay(target: string): Promise<NatsRelay> {
   return {
     url: `nats://127.0.0.1:${address.port}`,
     dropAnswerTo: (subject) => new Promise<void>((done) => drops.push({ subject, done })),
+    muteAfterDelivery: (prefix) => new Promise<void>((done) => mutes.push({ prefix, done })),
     close: () => {
       for (const s of sockets) s.destroy();
       return new Promise<void>((resolve) => server.close(() => resolve()));
