@@ -7,10 +7,12 @@
  *
  * `put` publishes and waits for JetStream's acknowledgement. With a maxsize the stream
  * holds at most that many items and JetStream refuses the one past it, so the bound holds
- * across instances; a blocking put then waits for room: a get that confirms an item taken
- * from a full queue sends a notice every instance's waiting putters hear, and a putter also
- * tries again every second in case a notice was lost (core NATS delivers at most once). Putters on
- * different instances are not served in arrival order.
+ * across instances; a blocking put then waits for room. What makes room is a getter's
+ * confirmation, and JetStream itself announces each one (the consumer's acknowledgement
+ * metric, sampled at 100%), so no getter has to remember to: an instance with waiting puts
+ * listens to those announcements and tries again at each, and every ROOM_RETRY_MS besides
+ * (an announcement is a core NATS message, lost across a reconnect). The waiting puts of one
+ * instance try in their arrival order; those of different instances race.
  *
  * `get` pulls from one durable consumer that every instance shares, so each item goes to one
  * getter; a waiting `get` is a pending pull, parking only its own call. JetStream's shortest
@@ -21,7 +23,7 @@
  * types it put.
  */
 import type { Consumer, JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { RpcError } from "../core/errors.js";
 import { loadNatsJetStream } from "../nats/loader.js";
 import { EXTERNAL_QUEUE, type ExternalQueue } from "../pymanager/shared/queue.js";
@@ -64,10 +66,8 @@ const MIN_PULL_MS = 1_000;
 const MAX_PULL_MS = 30_000;
 /** The pause before pulling again after a pull that ended long before its time. */
 const EARLY_RETRY_MS = 100;
-/** How long a putter waiting for room waits for a notice before it tries again anyway. */
-const ROOM_RETRY_MS = 1_000;
-/** Items other getters may hold unacknowledged while a get still counts the queue as full. */
-const NOTICE_SLACK = 32;
+/** How long a putter waiting for room waits for an announcement before it tries again anyway. */
+const ROOM_RETRY_MS = 5_000;
 /** The durable consumer every instance's getters share. */
 const CONSUMER = "getters";
 /** JetStream's "maximum messages exceeded": the stream holds its max_msgs. */
@@ -136,22 +136,19 @@ export class NatsQueue extends SharedObject implements ExternalQueue {
   readonly #parts: QueueParts;
   /** Items this instance's getters hold between JetStream's delivery and their confirmation. */
   #inHand = 0;
-  /** Putters waiting for room, woken by every notice that a get made some. */
+  /** Putters waiting for room, woken by every announcement that a get made some. */
   readonly #room = new Waiters<undefined, true>();
-  /** Notices of room heard so far: a put refused while one arrived tries again at once. */
+  /** Announcements of room heard so far: a put refused while one arrived tries again at once. */
   #roomNotices = 0;
+  /** Puts of this instance that found the queue full and still wait; the announcements are heard only while there are any. */
+  #putting = 0;
+  #announcements: Subscription | undefined;
+  /** Settles once the server knows this instance listens. */
+  #listening: Promise<void> | undefined;
 
   constructor(parts: QueueParts) {
     super();
     this.#parts = parts;
-    if (parts.maxsize > 0) {
-      parts.nc.subscribe(roomSubject(parts.subject), {
-        callback: () => {
-          this.#roomNotices++;
-          this.#room.handAll(true);
-        },
-      });
-    }
   }
 
   /** Most items held (0: no bound but the stream's own). */
@@ -172,21 +169,56 @@ export class NatsQueue extends SharedObject implements ExternalQueue {
     const { js, subject, maxsize } = this.#parts;
     const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
     const signal = signalOf(options);
-    for (;;) {
-      const notices = this.#roomNotices;
-      try {
-        await js.publish(subject, bytes);
-        return;
-      } catch (err) {
-        if (!isStreamFull(err) || maxsize === 0) throw unavailable(err, "put");
+    let waiting = false;
+    try {
+      for (;;) {
+        const notices = this.#roomNotices;
+        try {
+          await js.publish(subject, bytes);
+          return;
+        } catch (err) {
+          if (!isStreamFull(err) || maxsize === 0) throw unavailable(err, "put");
+        }
+        if (options.block === false) throw queueFull(maxsize);
+        if (!waiting) {
+          waiting = true;
+          this.#putting++;
+          // Room made before the server knew this instance listens would go unheard: try again once it does.
+          await this.#listen();
+          continue;
+        }
+        if (notices !== this.#roomNotices) continue;
+        const left = deadline - Date.now();
+        if (left <= 0) throw queueFull(maxsize);
+        // Woken by an announcement, or after ROOM_RETRY_MS, to try again; rejects when the caller leaves.
+        await this.#room.wait(undefined, Math.min(left, ROOM_RETRY_MS), signal);
       }
-      if (options.block === false) throw queueFull(maxsize);
-      if (notices !== this.#roomNotices) continue;
-      const left = deadline - Date.now();
-      if (left <= 0) throw queueFull(maxsize);
-      // Woken by a notice, or after ROOM_RETRY_MS, to try again; rejects when the caller leaves.
-      await this.#room.wait(undefined, Math.min(left, ROOM_RETRY_MS), signal);
+    } finally {
+      if (waiting && --this.#putting === 0) {
+        this.#announcements?.unsubscribe();
+        this.#announcements = undefined;
+        this.#listening = undefined;
+      }
     }
+  }
+
+  /** Hears JetStream's announcements of confirmed gets from now on; settles once the server knows. */
+  #listen(): Promise<void> {
+    if (this.#listening !== undefined) return this.#listening;
+    const { nc, stream } = this.#parts;
+    try {
+      this.#announcements = nc.subscribe(`$JS.EVENT.METRIC.CONSUMER.ACK.${stream}.${CONSUMER}`, {
+        callback: () => {
+          this.#roomNotices++;
+          this.#room.handAll(true);
+        },
+      });
+      this.#listening = nc.flush().catch(() => undefined);
+    } catch {
+      // The connection is closing: ROOM_RETRY_MS still wakes each put.
+      this.#listening = Promise.resolve();
+    }
+    return this.#listening;
   }
 
   /**
@@ -286,7 +318,7 @@ export class NatsQueue extends SharedObject implements ExternalQueue {
     }
   }
 
-  /** Confirms a delivered item (so no other getter is handed it again) and tells waiting putters there is room. */
+  /** Confirms a delivered item, so no other getter is handed it again (and JetStream announces the room it made). */
   async #confirm(msg: JsMsg): Promise<unknown> {
     this.#inHand++;
     try {
@@ -296,29 +328,12 @@ export class NatsQueue extends SharedObject implements ExternalQueue {
     } finally {
       this.#inHand--;
     }
-    const { nc, subject, maxsize } = this.#parts;
-    // Only a get from a queue that was (about) full can free a waiting putter: a notice costs
-    // every instance a message (about 0.1 ms of CPU per get, measured), so a queue far from
-    // full sends none. An item in other getters' hands is not pending; NOTICE_SLACK of them
-    // are allowed for, and a putter missed beyond that still tries again within ROOM_RETRY_MS.
-    if (maxsize > 0 && msg.info.pending + 1 + NOTICE_SLACK >= maxsize) {
-      try {
-        nc.publish(roomSubject(subject));
-      } catch {
-        // A closed connection: putters elsewhere still try again every ROOM_RETRY_MS.
-      }
-    }
     return decodeStored(msg.data);
   }
 }
 
 function queueFull(maxsize: number): RpcError {
   return new RpcError("QUEUE_FULL", `the queue is full (maxsize ${maxsize})`);
-}
-
-/** Not a subject of the stream, so notices are never stored as items. */
-function roomSubject(subject: string): string {
-  return `${subject}.room`;
 }
 
 /**
@@ -350,7 +365,7 @@ export async function openNatsQueue(nc: NatsConnection, kv: CasBucket, bucket: s
       max_msg_size: NATS_QUEUE_LIMITS.maxItemBytes,
     });
     // A consumer made by an older version (30 s) is updated to the ack wait asked here.
-    await jsm.consumers.add(stream, { durable_name: CONSUMER, ack_policy: AckPolicy.Explicit, ack_wait: ACK_WAIT_MS * 1_000_000 });
+    await jsm.consumers.add(stream, { durable_name: CONSUMER, ack_policy: AckPolicy.Explicit, ack_wait: ACK_WAIT_MS * 1_000_000, sample_freq: "100%" });
     const js = jetstream(nc);
     const consumer = await js.consumers.get(stream, CONSUMER);
     return new NatsQueue({ nc, js, jsm, consumer, stream, subject, maxsize, tasks: new NatsTaskCount(kv, jsm, stream) });

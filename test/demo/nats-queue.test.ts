@@ -12,6 +12,10 @@ import { startInstance, WAIT_MS, type Instance } from "../helpers/demo-queue.js"
 import { natsServerMissing, startNatsServer, type NatsServer } from "../helpers/nats.js";
 import { startNatsRelay, type NatsRelay } from "../helpers/nats-relay.js";
 import { within } from "../helpers/bounded.js";
+import { watchLateness } from "../helpers/lateness.js";
+
+/** How soon after a get's confirmation a put waiting on another instance must be in (plus this process's measured lateness). */
+const PROMPT_MS = 400;
 
 const skip = natsServerMissing("NATS-shared demo queue tests");
 
@@ -58,6 +62,46 @@ describe("the demo's queue shared through NATS, across instances", { skip }, () 
       await assert.rejects(qb.getNowait(), { code: "QUEUE_EMPTY" });
     } finally {
       await Promise.all([close(onA).catch(() => undefined), close(onB)]);
+    }
+  });
+
+  it("a put waiting on a full queue goes in promptly when a get on another instance confirms, even when that instance is cut off right after its confirmation", async () => {
+    const rounds = 3;
+    const putter = await startInstance(`${nats.url}/room`, "--queue-maxsize", "1");
+    started.push(putter);
+    const getters = await Promise.all(Array.from({ length: rounds }, () => startInstance(`${relay.url}/room`, "--queue-maxsize", "1")));
+    started.push(...getters);
+    const onPutter = await connect<DemoApi>(putter.tcp, { logger: false });
+    const lateness = watchLateness();
+    try {
+      const q = await onPutter.get_queue();
+      await q.put(0);
+      const lags: number[] = [];
+      for (let round = 0; round < rounds; round++) {
+        let inAt = 0;
+        const waiting = Promise.resolve(q.put(round + 1, { timeoutMs: WAIT_MS })).then(() => {
+          inAt = Date.now();
+        });
+        const onGetter = await connect<DemoApi>(getters[round]!.tcp, { logger: false });
+        try {
+          const qg = await onGetter.get_queue();
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          assert.equal(inAt, 0, "the put waited while the queue was full");
+          const confirmed = relay.muteAfterPublish("$JS.ACK.room_queue.");
+          assert.equal(await qg.get({ timeoutMs: WAIT_MS }), round);
+          const confirmedAt = await confirmed;
+          await within(waiting, WAIT_MS, "the waiting put");
+          lags.push(inAt - confirmedAt);
+        } finally {
+          await close(onGetter).catch(() => undefined);
+        }
+      }
+      const bound = PROMPT_MS + lateness.maxMs();
+      assert.ok(lags.every((lag) => lag < bound), `puts went in ${lags.join(", ")} ms after the confirmations (bound ${bound} ms)`);
+      assert.equal(await q.get({ timeoutMs: WAIT_MS }), rounds);
+    } finally {
+      lateness.stop();
+      await close(onPutter);
     }
   });
 });

@@ -5,7 +5,9 @@
  * client sees when a connection fails between the server's work and its answer;
  * `muteAfterDelivery(prefix)` lets the next message whose reply starts with `prefix` (a
  * JetStream delivery, `$JS.ACK.<stream>.`) reach its client and then carries nothing more
- * from that client, as if its process died holding the message.
+ * from that client, as if its process died holding the message; `muteAfterPublish(prefix)`
+ * passes the next publish on a subject starting with `prefix` (an acknowledgement,
+ * `$JS.ACK.<stream>.`) and then carries nothing more from its client, as if it died right after.
  */
 import { connect, createServer, type Server, type Socket } from "node:net";
 
@@ -16,6 +18,8 @@ export interface NatsRelay {
   dropAnswerTo(subject: string): Promise<void>;
   /** Mutes the client of the next delivery whose reply starts with `prefix`; resolves once it is delivered. */
   muteAfterDelivery(prefix: string): Promise<void>;
+  /** Mutes the client of the next publish on a subject starting with `prefix`; resolves with the time it was passed on. */
+  muteAfterPublish(prefix: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -50,6 +54,7 @@ export async function startNatsRelay(target: string): Promise<NatsRelay> {
   const sockets = new Set<Socket>();
   const drops: { subject: string; reply?: string; done: () => void }[] = [];
   const mutes: { prefix: string; done: () => void }[] = [];
+  const publishMutes: { prefix: string; done: (at: number) => void }[] = [];
   const server: Server = createServer((client) => {
     const upstream = connect(Number(port), hostname);
     sockets.add(client).add(upstream);
@@ -63,6 +68,13 @@ export async function startNatsRelay(target: string): Promise<NatsRelay> {
     client.on("data", operations((line) => {
       if (muted) return false;
       const [op, subject, reply] = line.split(" ");
+      const publishMute = op === "PUB" || op === "HPUB" ? publishMutes.findIndex((m) => subject?.startsWith(m.prefix) === true) : -1;
+      if (publishMute >= 0) {
+        muted = true;
+        const { done } = publishMutes.splice(publishMute, 1)[0]!;
+        setImmediate(() => done(Date.now()));
+        return true;
+      }
       const drop = drops.find((d) => d.reply === undefined && d.subject === subject);
       if (drop !== undefined && (op === "PUB" || op === "HPUB")) drop.reply = reply;
       return true;
@@ -90,6 +102,7 @@ export async function startNatsRelay(target: string): Promise<NatsRelay> {
     url: `nats://127.0.0.1:${address.port}`,
     dropAnswerTo: (subject) => new Promise<void>((done) => drops.push({ subject, done })),
     muteAfterDelivery: (prefix) => new Promise<void>((done) => mutes.push({ prefix, done })),
+    muteAfterPublish: (prefix) => new Promise<number>((done) => publishMutes.push({ prefix, done })),
     close: () => {
       for (const s of sockets) s.destroy();
       return new Promise<void>((resolve) => server.close(() => resolve()));
