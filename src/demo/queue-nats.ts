@@ -68,6 +68,12 @@ const MAX_PULL_MS = 30_000;
 const EARLY_RETRY_MS = 100;
 /** How long a putter waiting for room waits for an announcement before it tries again anyway. */
 const ROOM_RETRY_MS = 5_000;
+/**
+ * How long an instance keeps hearing announcements after its last waiting put went in: a
+ * queue kept full has puts waiting again soon, and subscribing anew each time cost the
+ * putter's instance about 0.5 ms of CPU per put (measured).
+ */
+const LISTEN_LINGER_MS = 2_000;
 /** The durable consumer every instance's getters share. */
 const CONSUMER = "getters";
 /** JetStream's "maximum messages exceeded": the stream holds its max_msgs. */
@@ -145,6 +151,7 @@ export class NatsQueue extends SharedObject implements ExternalQueue {
   #announcements: Subscription | undefined;
   /** Settles once the server knows this instance listens. */
   #listening: Promise<void> | undefined;
+  #lingering: ReturnType<typeof setTimeout> | undefined;
 
   constructor(parts: QueueParts) {
     super();
@@ -195,15 +202,19 @@ export class NatsQueue extends SharedObject implements ExternalQueue {
       }
     } finally {
       if (waiting && --this.#putting === 0) {
-        this.#announcements?.unsubscribe();
-        this.#announcements = undefined;
-        this.#listening = undefined;
+        this.#lingering = setTimeout(() => {
+          this.#announcements?.unsubscribe();
+          this.#announcements = undefined;
+          this.#listening = undefined;
+        }, LISTEN_LINGER_MS);
+        this.#lingering.unref();
       }
     }
   }
 
   /** Hears JetStream's announcements of confirmed gets from now on; settles once the server knows. */
   #listen(): Promise<void> {
+    clearTimeout(this.#lingering);
     if (this.#listening !== undefined) return this.#listening;
     const { nc, stream } = this.#parts;
     try {
