@@ -140,8 +140,6 @@ interface QueueParts {
 export class NatsQueue extends SharedObject implements ExternalQueue {
   readonly [EXTERNAL_QUEUE] = true as const;
   readonly #parts: QueueParts;
-  /** Items this instance's getters hold between JetStream's delivery and their confirmation. */
-  #inHand = 0;
   /** Putters waiting for room, woken by every announcement that a get made some. */
   readonly #room = new Waiters<undefined, true>();
   /** Announcements of room heard so far: a put refused while one arrived tries again at once. */
@@ -287,14 +285,14 @@ export class NatsQueue extends SharedObject implements ExternalQueue {
   }
 
   /**
-   * Items waiting to be got: held by the stream and not in the hands of one of this
-   * instance's getters. A snapshot, as Python's own is. An item another instance's getter
-   * holds counts as waiting: it is gone once that getter's confirmation lands (one round
-   * trip), or back within ACK_WAIT_MS when that instance died; get without waiting waits for
-   * it that long rather than disagree.
+   * Items the stream holds: a snapshot, as Python's own is, and the count maxsize bounds.
+   * A get takes effect when its confirmation lands, before it answers (as Python's takes its
+   * item under the lock), so an item a getter holds still counts until then: one round trip,
+   * or until it comes back within ACK_WAIT_MS when that getter's instance died. get without
+   * waiting waits for such an item rather than disagree with this count.
    */
   async qsize(): Promise<number> {
-    return Math.max(0, (await this.#held("qsize")) - this.#inHand);
+    return this.#held("qsize");
   }
 
   async empty(): Promise<boolean> {
@@ -331,13 +329,10 @@ export class NatsQueue extends SharedObject implements ExternalQueue {
 
   /** Confirms a delivered item, so no other getter is handed it again (and JetStream announces the room it made). */
   async #confirm(msg: JsMsg): Promise<unknown> {
-    this.#inHand++;
     try {
       await msg.ackAck();
     } catch (err) {
       throw unavailable(err, "get");
-    } finally {
-      this.#inHand--;
     }
     return decodeStored(msg.data);
   }
