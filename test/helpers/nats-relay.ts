@@ -58,6 +58,8 @@ export async function startNatsRelay(target: string): Promise<NatsRelay> {
   const server: Server = createServer((client) => {
     const upstream = connect(Number(port), hostname);
     sockets.add(client).add(upstream);
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
     const closeBoth = (): void => {
       client.destroy();
       upstream.destroy();
