@@ -4,13 +4,12 @@
  * after a get on another. Real nats-server, two instances.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { close, connect } from "../../src/index.js";
 import { ACK_WAIT_MS } from "../../src/demo/queue-nats.js";
 import type { DemoApi } from "../../src/demo/service.js";
-import { startInstance, WAIT_MS, type Instance } from "../helpers/demo-queue.js";
-import { natsServerMissing, startNatsServer, type NatsServer } from "../helpers/nats.js";
-import { startNatsRelay, type NatsRelay } from "../helpers/nats-relay.js";
+import { relayedNats, WAIT_MS, type Instance } from "../helpers/demo-queue.js";
+import { natsServerMissing } from "../helpers/nats.js";
 import { within } from "../helpers/bounded.js";
 import { watchLateness } from "../helpers/lateness.js";
 
@@ -20,26 +19,11 @@ const PROMPT_MS = 400;
 const skip = natsServerMissing("NATS-shared demo queue tests");
 
 describe("the demo's queue shared through NATS, across instances", { skip }, () => {
-  let nats: NatsServer;
-  let relay: NatsRelay;
-  const started: Instance[] = [];
-
-  before(async () => {
-    nats = await startNatsServer();
-    relay = await startNatsRelay(nats.url);
-  });
-
-  after(async () => {
-    await Promise.all(started.map((i) => i.process.stop()));
-    await relay?.close();
-    await nats?.stop();
-  });
+  const nats = relayedNats();
 
   /** One instance reaching NATS through the relay (which the test can cut), one directly. */
-  async function pair(bucket: string, ...extra: string[]): Promise<[Instance, Instance]> {
-    const both = await Promise.all([startInstance(`${relay.url}/${bucket}`, ...extra), startInstance(`${nats.url}/${bucket}`, ...extra)]);
-    started.push(...both);
-    return both;
+  function pair(bucket: string, ...extra: string[]): Promise<[Instance, Instance]> {
+    return Promise.all([nats.instance(true, bucket, ...extra), nats.instance(false, bucket, ...extra)]);
   }
 
   it("an item delivered to an instance that died before confirming it: qsize counts it, and get_nowait on the other instance waits for it (within the ack wait) instead of raising Empty", async () => {
@@ -48,7 +32,7 @@ describe("the demo's queue shared through NATS, across instances", { skip }, () 
     const onB = await connect<DemoApi>(b.tcp, { logger: false });
     try {
       const [qa, qb] = await Promise.all([onA.get_queue(), onB.get_queue()]);
-      const delivered = relay.muteAfterDelivery("$JS.ACK.held_queue.");
+      const delivered = nats.relay.muteAfterDelivery("$JS.ACK.held_queue.");
       void Promise.resolve(qa.get({ timeoutMs: WAIT_MS })).catch(() => undefined);
       await qb.put("x");
       await within(delivered, WAIT_MS, "the item's delivery to the first instance");
@@ -67,10 +51,8 @@ describe("the demo's queue shared through NATS, across instances", { skip }, () 
 
   it("a put waiting on a full queue goes in promptly when a get on another instance confirms, even when that instance is cut off right after its confirmation", async () => {
     const rounds = 3;
-    const putter = await startInstance(`${nats.url}/room`, "--queue-maxsize", "1");
-    started.push(putter);
-    const getters = await Promise.all(Array.from({ length: rounds }, () => startInstance(`${relay.url}/room`, "--queue-maxsize", "1")));
-    started.push(...getters);
+    const putter = await nats.instance(false, "room", "--queue-maxsize", "1");
+    const getters = await Promise.all(Array.from({ length: rounds }, () => nats.instance(true, "room", "--queue-maxsize", "1")));
     const onPutter = await connect<DemoApi>(putter.tcp, { logger: false });
     const lateness = watchLateness();
     try {
@@ -87,7 +69,7 @@ describe("the demo's queue shared through NATS, across instances", { skip }, () 
           const qg = await onGetter.get_queue();
           await new Promise((resolve) => setTimeout(resolve, 200));
           assert.equal(inAt, 0, "the put waited while the queue was full");
-          const confirmed = relay.muteAfterPublish("$JS.ACK.room_queue.");
+          const confirmed = nats.relay.muteAfterPublish("$JS.ACK.room_queue.");
           assert.equal(await qg.get({ timeoutMs: WAIT_MS }), round);
           const confirmedAt = await confirmed;
           await within(waiting, WAIT_MS, "the waiting put");

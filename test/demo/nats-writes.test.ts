@@ -5,12 +5,11 @@
  * bound instead of failing after a fixed number of rounds. Real nats-server, two instances.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { close, connect } from "../../src/index.js";
 import type { DemoApi } from "../../src/demo/service.js";
-import { startInstance, WAIT_MS, type Instance } from "../helpers/demo-queue.js";
-import { natsServerMissing, startNatsServer, type NatsServer } from "../helpers/nats.js";
-import { startNatsRelay, type NatsRelay } from "../helpers/nats-relay.js";
+import { relayedNats, WAIT_MS, type Instance } from "../helpers/demo-queue.js";
+import { natsServerMissing } from "../helpers/nats.js";
 import { within } from "../helpers/bounded.js";
 
 /** Racing task_done calls: enough that the last of them loses far more than 200 rounds. */
@@ -18,26 +17,11 @@ const STORM = 800;
 const skip = natsServerMissing("NATS store exactly-once tests");
 
 describe("counted writes to the demo's NATS store, exactly once", { skip }, () => {
-  let nats: NatsServer;
-  let relay: NatsRelay;
-  const started: Instance[] = [];
-
-  before(async () => {
-    nats = await startNatsServer();
-    relay = await startNatsRelay(nats.url);
-  });
-
-  after(async () => {
-    await Promise.all(started.map((i) => i.process.stop()));
-    await relay?.close();
-    await nats?.stop();
-  });
+  const nats = relayedNats();
 
   /** One instance reaching NATS through the relay (whose answers the test can lose), one directly. */
-  async function pair(bucket: string): Promise<[Instance, Instance]> {
-    const both = await Promise.all([startInstance(`${relay.url}/${bucket}`), startInstance(`${nats.url}/${bucket}`)]);
-    started.push(...both);
-    return both;
+  function pair(bucket: string): Promise<[Instance, Instance]> {
+    return Promise.all([nats.instance(true, bucket), nats.instance(false, bucket)]);
   }
 
   it("a task_done() whose write's answer is lost is counted once: it succeeds, one more task_done finishes the two items, a third raises ValueError", async () => {
@@ -48,7 +32,7 @@ describe("counted writes to the demo's NATS store, exactly once", { skip }, () =
       const [qa, qb] = await Promise.all([onA.get_queue(), onB.get_queue()]);
       await qb.put("x");
       await qb.put("y");
-      const dropped = relay.dropAnswerTo("$KV.lost_done.q.done");
+      const dropped = nats.relay.dropAnswerTo("$KV.lost_done.q.done");
       await within(Promise.resolve(qa.taskDone()), WAIT_MS, "task_done whose answer was lost");
       await within(dropped, 1_000, "the relay dropping the write's answer");
       const joining = qa.join();
@@ -66,7 +50,7 @@ describe("counted writes to the demo's NATS store, exactly once", { skip }, () =
     const onB = await connect<DemoApi>(b.tcp, { logger: false });
     try {
       assert.equal(await onB.counter.inc("n"), 1);
-      const dropped = relay.dropAnswerTo("$KV.lost_inc.c.bg");
+      const dropped = nats.relay.dropAnswerTo("$KV.lost_inc.c.bg");
       assert.equal(await within(Promise.resolve(onA.counter.inc("n")), WAIT_MS, "inc whose answer was lost"), 2);
       await within(dropped, 1_000, "the relay dropping the write's answer");
       assert.equal(await onB.counter.get("n"), 2);

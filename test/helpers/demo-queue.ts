@@ -3,6 +3,9 @@
  * JetStream store, and the Python manager client of their queue (test/fixtures/pymanager/queue_ops.py).
  */
 import { fileURLToPath } from "node:url";
+import { after, before } from "node:test";
+import { startNatsServer, type NatsServer } from "./nats.js";
+import { startNatsRelay, type NatsRelay } from "./nats-relay.js";
 import { spawnNode, type TestProcess } from "./processes.js";
 import { runPython, type PythonRun } from "../fixtures/pymanager/python-run.js";
 
@@ -29,4 +32,42 @@ export async function startInstance(store: string, ...extra: string[]): Promise<
 /** Runs queue_ops.py with Python `exe` against `instance`, doing `operations` in turn. */
 export function queueOps(exe: string, instance: Instance, ...operations: string[]): Promise<PythonRun> {
   return runPython(exe, [QUEUE_OPS, "127.0.0.1", instance.port, ...operations], WAIT_MS);
+}
+
+/** A suite's nats-server with a relay in front (see nats-relay.ts), and the instances it started. */
+export interface RelayedNats {
+  /** The server's own `nats://` URL. */
+  readonly url: string;
+  readonly relay: NatsRelay;
+  /** An instance on `bucket` reaching NATS through the relay (`relayed`) or directly; stopped after the suite. */
+  instance(relayed: boolean, bucket: string, ...extra: string[]): Promise<Instance>;
+}
+
+/** Starts a nats-server and its relay before the suite's tests, stops them and every instance after. */
+export function relayedNats(): RelayedNats {
+  let nats: NatsServer | undefined;
+  let relay: NatsRelay | undefined;
+  const started: Instance[] = [];
+  before(async () => {
+    nats = await startNatsServer();
+    relay = await startNatsRelay(nats.url);
+  });
+  after(async () => {
+    await Promise.all(started.map((i) => i.process.stop()));
+    await relay?.close();
+    await nats?.stop();
+  });
+  return {
+    get url() {
+      return nats!.url;
+    },
+    get relay() {
+      return relay!;
+    },
+    async instance(relayed, bucket, ...extra) {
+      const instance = await startInstance(`${relayed ? relay!.url : nats!.url}/${bucket}`, ...extra);
+      started.push(instance);
+      return instance;
+    },
+  };
 }

@@ -30,7 +30,7 @@ const CRLF = Buffer.from("\r\n");
  * payload for PUB/HPUB/MSG/HMSG), handing each to `each`, which answers whether to pass it on.
  */
 function operations(each: (line: string, whole: Buffer) => boolean, forward: (bytes: Buffer) => void): (chunk: Buffer) => void {
-  let pending = Buffer.alloc(0);
+  let pending: Buffer = Buffer.alloc(0);
   return (chunk) => {
     pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
     for (;;) {
