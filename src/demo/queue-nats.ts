@@ -30,8 +30,11 @@ import { EXTERNAL_QUEUE, type ExternalQueue } from "../pymanager/shared/queue.js
 import { SharedObject } from "../pymanager/shared/shared-object.js";
 import { signalOf, timeoutOf, Waiters, type BlockingOptions } from "../pymanager/shared/waiters.js";
 import type { CasBucket } from "./kv-cas.js";
+import { ACK_WAIT_MS, confirmTaken } from "./queue-nats-ack.js";
 import { NatsTaskCount } from "./queue-nats-tasks.js";
 import { decodeStored, encodeStored } from "./stored-value.js";
+
+export { ACK_WAIT_MS };
 
 /** Limits of the stream this queue creates (an existing stream keeps its own). */
 export const NATS_QUEUE_LIMITS = Object.freeze({
@@ -53,14 +56,6 @@ export interface NatsQueueOptions {
   maxsize?: number;
 }
 
-/**
- * How long an item delivered to a getter stays its own before JetStream hands it to another.
- * A getter holds an item only from its delivery to its acknowledgement, sent at once (one
- * round trip), so this bounds how long an item delivered to an instance that died stays out
- * of reach. A live instance that stands still longer than this between the two would see its
- * item handed again (twice got); 5 s is far past any round trip and any stall measured here.
- */
-export const ACK_WAIT_MS = 5_000;
 /** The shortest pull JetStream's client allows, and the longest one pull waits before the next. */
 const MIN_PULL_MS = 1_000;
 const MAX_PULL_MS = 30_000;
@@ -270,7 +265,12 @@ export class NatsQueue extends SharedObject implements ExternalQueue {
         if (Date.now() - pulled < MIN_PULL_MS / 2) await new Promise((resolve) => setTimeout(resolve, Math.min(EARLY_RETRY_MS, Math.max(0, deadline - Date.now()))));
         continue;
       }
-      return this.#confirm(outcome);
+      try {
+        await confirmTaken(this.#parts.nc, outcome);
+      } catch (err) {
+        throw unavailable(err, "get");
+      }
+      return decodeStored(outcome.data);
     }
   }
 
@@ -325,16 +325,6 @@ export class NatsQueue extends SharedObject implements ExternalQueue {
     } catch (err) {
       throw unavailable(err, what);
     }
-  }
-
-  /** Confirms a delivered item, so no other getter is handed it again (and JetStream announces the room it made). */
-  async #confirm(msg: JsMsg): Promise<unknown> {
-    try {
-      await msg.ackAck();
-    } catch (err) {
-      throw unavailable(err, "get");
-    }
-    return decodeStored(msg.data);
   }
 }
 

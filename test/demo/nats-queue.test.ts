@@ -86,4 +86,24 @@ describe("the demo's queue shared through NATS, across instances", { skip }, () 
       await close(onPutter);
     }
   });
+
+  it("a get whose acknowledgement's answer is lost still answers its item, and the item is got once", async () => {
+    const [a, b] = await pair("lost_ack");
+    const onA = await connect<DemoApi>(a.tcp, { logger: false });
+    const onB = await connect<DemoApi>(b.tcp, { logger: false });
+    try {
+      const [qa, qb] = await Promise.all([onA.get_queue(), onB.get_queue()]);
+      await qb.put("x");
+      await qb.put("y");
+      const dropped = nats.relay.dropAnswerTo("$JS.ACK.lost_ack_queue.");
+      assert.equal(await within(Promise.resolve(qa.get({ timeoutMs: WAIT_MS })), WAIT_MS, "the get whose answer was lost"), "x");
+      await within(dropped, 1_000, "the relay dropping the acknowledgement's answer");
+      assert.equal(await qb.get({ timeoutMs: WAIT_MS }), "y");
+      await new Promise((resolve) => setTimeout(resolve, ACK_WAIT_MS + 1_000));
+      assert.equal(await qb.qsize(), 0, "the item came back after the ack wait");
+      await assert.rejects(qb.getNowait(), { code: "QUEUE_EMPTY" });
+    } finally {
+      await Promise.all([close(onA), close(onB)]);
+    }
+  });
 });

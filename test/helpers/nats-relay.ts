@@ -1,7 +1,7 @@
 /**
  * A loopback relay in front of a real nats-server that reads the NATS protocol it carries,
- * so a test can lose one answer on purpose: `dropAnswerTo(subject)` swallows the next reply
- * to a publish on `subject` after the server has applied the publish, which is what a
+ * so a test can lose one answer on purpose: `dropAnswerTo(prefix)` swallows the next reply
+ * to a publish on a subject starting with `prefix` after the server has applied the publish, which is what a
  * client sees when a connection fails between the server's work and its answer;
  * `muteAfterDelivery(prefix)` lets the next message whose reply starts with `prefix` (a
  * JetStream delivery, `$JS.ACK.<stream>.`) reach its client and then carries nothing more
@@ -14,8 +14,8 @@ import { connect, createServer, type Server, type Socket } from "node:net";
 export interface NatsRelay {
   /** `nats://127.0.0.1:PORT` of the relay. */
   readonly url: string;
-  /** Swallows the answer to the next publish on `subject`; resolves once one was swallowed. */
-  dropAnswerTo(subject: string): Promise<void>;
+  /** Swallows the answer to the next publish on a subject starting with `prefix`; resolves once one was swallowed. */
+  dropAnswerTo(prefix: string): Promise<void>;
   /** Mutes the client of the next delivery whose reply starts with `prefix`; resolves once it is delivered. */
   muteAfterDelivery(prefix: string): Promise<void>;
   /** Mutes the client of the next publish on a subject starting with `prefix`; resolves with the time it was passed on. */
@@ -52,7 +52,7 @@ function operations(each: (line: string, whole: Buffer) => boolean, forward: (by
 export async function startNatsRelay(target: string): Promise<NatsRelay> {
   const { hostname, port } = new URL(target);
   const sockets = new Set<Socket>();
-  const drops: { subject: string; reply?: string; done: () => void }[] = [];
+  const drops: { prefix: string; reply?: string; done: () => void }[] = [];
   const mutes: { prefix: string; done: () => void }[] = [];
   const publishMutes: { prefix: string; done: (at: number) => void }[] = [];
   const server: Server = createServer((client) => {
@@ -77,7 +77,7 @@ export async function startNatsRelay(target: string): Promise<NatsRelay> {
         setImmediate(() => done(Date.now()));
         return true;
       }
-      const drop = drops.find((d) => d.reply === undefined && d.subject === subject);
+      const drop = drops.find((d) => d.reply === undefined && subject?.startsWith(d.prefix) === true);
       if (drop !== undefined && (op === "PUB" || op === "HPUB")) drop.reply = reply;
       return true;
     }, (bytes) => upstream.write(bytes)));
@@ -102,7 +102,7 @@ export async function startNatsRelay(target: string): Promise<NatsRelay> {
   if (address === null || typeof address === "string") throw new Error("the relay has no port");
   return {
     url: `nats://127.0.0.1:${address.port}`,
-    dropAnswerTo: (subject) => new Promise<void>((done) => drops.push({ subject, done })),
+    dropAnswerTo: (prefix) => new Promise<void>((done) => drops.push({ prefix, done })),
     muteAfterDelivery: (prefix) => new Promise<void>((done) => mutes.push({ prefix, done })),
     muteAfterPublish: (prefix) => new Promise<number>((done) => publishMutes.push({ prefix, done })),
     close: () => {
