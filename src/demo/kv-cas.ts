@@ -125,8 +125,14 @@ async function rounds<T>(bucket: CasBucket, key: string, what: string, step: (en
     } catch (err) {
       throw storeError(err, what);
     }
-    // A deleted entry is written over at its own revision; a key never written expects 0.
-    if (await publishOnce(bucket, key, bytes, `${id}.${round}`, entry?.revision ?? 0, deadline, what)) return result;
+    let landed: boolean;
+    try {
+      // A deleted entry is written over at its own revision; a key never written expects 0.
+      landed = await publishOnce(bucket.js, `$KV.${bucket.name}.${key}`, bytes, `${id}.${round}`, deadline, what, entry?.revision ?? 0);
+    } catch (err) {
+      throw storeError(err, what);
+    }
+    if (landed) return result;
     const left = deadline - Date.now();
     if (left <= 0) throw new RpcError("UNAVAILABLE", `${what}: still contended after ${round} compare-and-set rounds in ${CAS_LIMIT_MS} ms; nothing was written`);
     // Another writer won this round. Full jitter over a window doubling per loss spreads
@@ -136,17 +142,22 @@ async function rounds<T>(bucket: CasBucket, key: string, what: string, step: (en
 }
 
 /**
- * Publishes one compare-and-set write until JetStream answers it: true when it landed (now
- * or by an earlier send), false when another writer changed the entry first.
+ * Publishes `bytes` with message id `msgID` (and, when given, on condition that the subject's
+ * last message is `revision`) until JetStream answers, for at most until `deadline`: true when
+ * it landed (now or by an earlier send of the same id), false when the subject moved past
+ * `revision` first.
+ * @throws JetStream's refusal as it came (the caller names it); RpcError UNAVAILABLE saying
+ *   the message may have landed when no answer came by `deadline` or the connection closed.
  */
-async function publishOnce(bucket: CasBucket, key: string, bytes: Uint8Array, msgID: string, revision: number, deadline: number, what: string): Promise<boolean> {
+export async function publishOnce(js: JetStreamClient, subject: string, bytes: Uint8Array, msgID: string, deadline: number, what: string, revision?: number): Promise<boolean> {
+  const options = { msgID, timeout: ATTEMPT_MS, ...(revision === undefined ? {} : { expect: { lastSubjectSequence: revision } }) };
   for (;;) {
     try {
-      await bucket.js.publish(`$KV.${bucket.name}.${key}`, bytes, { msgID, expect: { lastSubjectSequence: revision }, timeout: ATTEMPT_MS });
+      await js.publish(subject, bytes, options);
       return true;
     } catch (err) {
-      if (codeOf(err) === WRONG_LAST_SEQUENCE) return false;
-      if (isApiAnswer(err)) throw storeError(err, what);
+      if (revision !== undefined && codeOf(err) === WRONG_LAST_SEQUENCE) return false;
+      if (isApiAnswer(err)) throw err;
       if (isClosed(err) || Date.now() >= deadline) {
         const message = err instanceof Error ? err.message : String(err);
         throw new RpcError("UNAVAILABLE", `${what}: JetStream never answered the write (${message}); it may have landed`, undefined, { cause: err });

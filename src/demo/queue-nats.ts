@@ -29,7 +29,7 @@ import { loadNatsJetStream } from "../nats/loader.js";
 import { EXTERNAL_QUEUE, type ExternalQueue } from "../pymanager/shared/queue.js";
 import { SharedObject } from "../pymanager/shared/shared-object.js";
 import { signalOf, timeoutOf, Waiters, type BlockingOptions } from "../pymanager/shared/waiters.js";
-import type { CasBucket } from "./kv-cas.js";
+import { publishOnce, type CasBucket } from "./kv-cas.js";
 import { ACK_WAIT_MS, confirmTaken } from "./queue-nats-ack.js";
 import { NatsTaskCount } from "./queue-nats-tasks.js";
 import { decodeStored, encodeStored } from "./stored-value.js";
@@ -61,6 +61,8 @@ const MIN_PULL_MS = 1_000;
 const MAX_PULL_MS = 30_000;
 /** The pause before pulling again after a pull that ended long before its time. */
 const EARLY_RETRY_MS = 100;
+/** How long a put sends its item again while JetStream does not answer (within its 2-minute duplicate window). */
+const PUT_ANSWER_MS = 30_000;
 /** How long a putter waiting for room waits for an announcement before it tries again anyway. */
 const ROOM_RETRY_MS = 5_000;
 /**
@@ -170,11 +172,14 @@ export class NatsQueue extends SharedObject implements ExternalQueue {
     const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
     const signal = signalOf(options);
     let waiting = false;
+    // One id for every send of this item: a send whose answer was lost and the one after it
+    // store it once (JetStream's duplicate window), so a lost answer never puts it twice.
+    const id = `${Date.now().toString(36)}.${Math.random().toString(36).slice(2)}`;
     try {
       for (;;) {
         const notices = this.#roomNotices;
         try {
-          await js.publish(subject, bytes);
+          await publishOnce(js, subject, bytes, id, Date.now() + PUT_ANSWER_MS, "put");
           return;
         } catch (err) {
           if (!isStreamFull(err) || maxsize === 0) throw unavailable(err, "put");

@@ -1,6 +1,6 @@
 /**
- * The demo's counted writes in a NATS store (`task_done()`, `counter.inc`) are applied exactly
- * once whatever the network loses and however many instances race: a write whose answer
+ * The demo's writes to a NATS store (`task_done()`, `counter.inc`, a queue's put) are applied
+ * exactly once whatever the network loses and however many instances race: a write whose answer
  * was lost is not counted twice, and a storm of racing writers all land within the time
  * bound instead of failing after a fixed number of rounds. Real nats-server, two instances.
  */
@@ -39,6 +39,23 @@ describe("counted writes to the demo's NATS store, exactly once", { skip }, () =
       await qb.taskDone();
       await within(Promise.resolve(joining), WAIT_MS, "join after the second task_done");
       await assert.rejects(qb.taskDone(), { code: "ValueError", message: "task_done() called too many times" });
+    } finally {
+      await Promise.all([close(onA), close(onB)]);
+    }
+  });
+
+  it("a queue put whose answer is lost stores its item once", async () => {
+    const [a, b] = await pair("lost_put");
+    const onA = await connect<DemoApi>(a.tcp, { logger: false });
+    const onB = await connect<DemoApi>(b.tcp, { logger: false });
+    try {
+      const [qa, qb] = await Promise.all([onA.get_queue(), onB.get_queue()]);
+      const dropped = nats.relay.dropAnswerTo("farcall.lost_put.queue");
+      await within(Promise.resolve(qa.put("once")), WAIT_MS, "put whose answer was lost");
+      await within(dropped, 1_000, "the relay dropping the put's answer");
+      assert.equal(await qb.qsize(), 1);
+      assert.equal(await qb.get({ timeoutMs: WAIT_MS }), "once");
+      await assert.rejects(qb.getNowait(), { code: "QUEUE_EMPTY" });
     } finally {
       await Promise.all([close(onA), close(onB)]);
     }
