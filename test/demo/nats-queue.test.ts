@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 import { close, connect } from "../../src/index.js";
 import { ACK_WAIT_MS } from "../../src/demo/queue-nats.js";
 import type { DemoApi } from "../../src/demo/service.js";
-import { relayedNats, WAIT_MS, type Instance } from "../helpers/demo-queue.js";
+import { relayedNats, WAIT_MS } from "../helpers/demo-queue.js";
 import { natsServerMissing } from "../helpers/nats.js";
 import { within } from "../helpers/bounded.js";
 import { watchLateness } from "../helpers/lateness.js";
@@ -21,32 +21,20 @@ const skip = natsServerMissing("NATS-shared demo queue tests");
 describe("the demo's queue shared through NATS, across instances", { skip }, () => {
   const nats = relayedNats();
 
-  /** One instance reaching NATS through the relay (which the test can cut), one directly. */
-  function pair(bucket: string, ...extra: string[]): Promise<[Instance, Instance]> {
-    return Promise.all([nats.instance(true, bucket, ...extra), nats.instance(false, bucket, ...extra)]);
-  }
-
-  it("an item delivered to an instance that died before confirming it: qsize counts it, and get_nowait on the other instance waits for it (within the ack wait) instead of raising Empty", async () => {
-    const [a, b] = await pair("held");
-    const onA = await connect<DemoApi>(a.tcp, { logger: false });
-    const onB = await connect<DemoApi>(b.tcp, { logger: false });
-    try {
-      const [qa, qb] = await Promise.all([onA.get_queue(), onB.get_queue()]);
-      const delivered = nats.relay.muteAfterDelivery("$JS.ACK.held_queue.");
-      void Promise.resolve(qa.get({ timeoutMs: WAIT_MS })).catch(() => undefined);
-      await qb.put("x");
-      await within(delivered, WAIT_MS, "the item's delivery to the first instance");
-      await a.process.kill();
-      const died = Date.now();
-      assert.equal(await qb.qsize(), 1, "the item the dead instance held still counts");
-      assert.equal(await qb.getNowait(), "x");
-      const waited = Date.now() - died;
-      assert.ok(waited < ACK_WAIT_MS + 5_000, `get_nowait took ${waited} ms`);
-      assert.equal(await qb.qsize(), 0);
-      await assert.rejects(qb.getNowait(), { code: "QUEUE_EMPTY" });
-    } finally {
-      await Promise.all([close(onA).catch(() => undefined), close(onB)]);
-    }
+  it("an item delivered to an instance that died before confirming it: qsize counts it, and get_nowait on the other instance waits for it (within the ack wait) instead of raising Empty", async (t) => {
+    const { a, qa, qb } = await nats.pair(t, "held");
+    const delivered = nats.relay.muteAfterDelivery("$JS.ACK.held_queue.");
+    void Promise.resolve(qa.get({ timeoutMs: WAIT_MS })).catch(() => undefined);
+    await qb.put("x");
+    await within(delivered, WAIT_MS, "the item's delivery to the first instance");
+    await a.process.kill();
+    const died = Date.now();
+    assert.equal(await qb.qsize(), 1, "the item the dead instance held still counts");
+    assert.equal(await qb.getNowait(), "x");
+    const waited = Date.now() - died;
+    assert.ok(waited < ACK_WAIT_MS + 5_000, `get_nowait took ${waited} ms`);
+    assert.equal(await qb.qsize(), 0);
+    await assert.rejects(qb.getNowait(), { code: "QUEUE_EMPTY" });
   });
 
   it("a put waiting on a full queue goes in promptly when a get on another instance confirms, even when that instance is cut off right after its confirmation", async () => {
@@ -87,23 +75,16 @@ describe("the demo's queue shared through NATS, across instances", { skip }, () 
     }
   });
 
-  it("a get whose acknowledgement's answer is lost still answers its item, and the item is got once", async () => {
-    const [a, b] = await pair("lost_ack");
-    const onA = await connect<DemoApi>(a.tcp, { logger: false });
-    const onB = await connect<DemoApi>(b.tcp, { logger: false });
-    try {
-      const [qa, qb] = await Promise.all([onA.get_queue(), onB.get_queue()]);
-      await qb.put("x");
-      await qb.put("y");
-      const dropped = nats.relay.dropAnswerTo("$JS.ACK.lost_ack_queue.");
-      assert.equal(await within(Promise.resolve(qa.get({ timeoutMs: WAIT_MS })), WAIT_MS, "the get whose answer was lost"), "x");
-      await within(dropped, 1_000, "the relay dropping the acknowledgement's answer");
-      assert.equal(await qb.get({ timeoutMs: WAIT_MS }), "y");
-      await new Promise((resolve) => setTimeout(resolve, ACK_WAIT_MS + 1_000));
-      assert.equal(await qb.qsize(), 0, "the item came back after the ack wait");
-      await assert.rejects(qb.getNowait(), { code: "QUEUE_EMPTY" });
-    } finally {
-      await Promise.all([close(onA), close(onB)]);
-    }
+  it("a get whose acknowledgement's answer is lost still answers its item, and the item is got once", async (t) => {
+    const { qa, qb } = await nats.pair(t, "lost_ack");
+    await qb.put("x");
+    await qb.put("y");
+    const dropped = nats.relay.dropAnswerTo("$JS.ACK.lost_ack_queue.");
+    assert.equal(await within(Promise.resolve(qa.get({ timeoutMs: WAIT_MS })), WAIT_MS, "the get whose answer was lost"), "x");
+    await within(dropped, 1_000, "the relay dropping the acknowledgement's answer");
+    assert.equal(await qb.get({ timeoutMs: WAIT_MS }), "y");
+    await new Promise((resolve) => setTimeout(resolve, ACK_WAIT_MS + 1_000));
+    assert.equal(await qb.qsize(), 0, "the item came back after the ack wait");
+    await assert.rejects(qb.getNowait(), { code: "QUEUE_EMPTY" });
   });
 });

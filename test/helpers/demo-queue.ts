@@ -3,7 +3,9 @@
  * JetStream store, and the Python manager client of their queue (test/fixtures/pymanager/queue_ops.py).
  */
 import { fileURLToPath } from "node:url";
-import { after, before } from "node:test";
+import { after, before, type TestContext } from "node:test";
+import { close, connect, type Remote } from "../../src/index.js";
+import type { DemoApi } from "../../src/demo/service.js";
 import { startNatsServer, type NatsServer } from "./nats.js";
 import { startNatsRelay, type NatsRelay } from "./nats-relay.js";
 import { spawnNode, type TestProcess } from "./processes.js";
@@ -41,6 +43,19 @@ export interface RelayedNats {
   readonly relay: NatsRelay;
   /** An instance on `bucket` reaching NATS through the relay (`relayed`) or directly; stopped after the suite. */
   instance(relayed: boolean, bucket: string, ...extra: string[]): Promise<Instance>;
+  /** Instance `a` through the relay and `b` directly, on `bucket`, each with a farcall/1 client and its queue; the clients are closed after `t`. */
+  pair(t: TestContext, bucket: string, ...extra: string[]): Promise<RelayedPair>;
+}
+
+type RemoteQueue = Awaited<ReturnType<Remote<DemoApi>["get_queue"]>>;
+
+export interface RelayedPair {
+  a: Instance;
+  b: Instance;
+  onA: Remote<DemoApi>;
+  onB: Remote<DemoApi>;
+  qa: RemoteQueue;
+  qb: RemoteQueue;
 }
 
 /** Starts a nats-server and its relay before the suite's tests, stops them and every instance after. */
@@ -57,6 +72,11 @@ export function relayedNats(): RelayedNats {
     await relay?.close();
     await nats?.stop();
   });
+  async function instance(relayed: boolean, bucket: string, ...extra: string[]): Promise<Instance> {
+    const one = await startInstance(`${relayed ? relay!.url : nats!.url}/${bucket}`, ...extra);
+    started.push(one);
+    return one;
+  }
   return {
     get url() {
       return nats!.url;
@@ -64,10 +84,15 @@ export function relayedNats(): RelayedNats {
     get relay() {
       return relay!;
     },
-    async instance(relayed, bucket, ...extra) {
-      const instance = await startInstance(`${relayed ? relay!.url : nats!.url}/${bucket}`, ...extra);
-      started.push(instance);
-      return instance;
+    instance,
+    async pair(t, bucket, ...extra) {
+      const [a, b] = await Promise.all([instance(true, bucket, ...extra), instance(false, bucket, ...extra)]);
+      const onA = await connect<DemoApi>(a.tcp, { logger: false });
+      const onB = await connect<DemoApi>(b.tcp, { logger: false });
+      // A client of an instance the test killed fails to close cleanly, which is no failure.
+      t.after(() => Promise.all([close(onA).catch(() => undefined), close(onB).catch(() => undefined)]));
+      const [qa, qb] = await Promise.all([onA.get_queue(), onB.get_queue()]);
+      return { a, b, onA, onB, qa, qb };
     },
   };
 }
