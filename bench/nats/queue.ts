@@ -2,7 +2,7 @@
  * The demo's shared queue in process memory against in JetStream (`farcall serve --store
  * nats://...`), in one run: a farcall/1 client does `queue.put(i)` then `queue.get()`, one
  * pair at a time, against each, the setups alternating round by round; two more JetStream
- * setups: with `--queue-maxsize` (each get also sends the room notice), and the pair plus
+ * setups: with `--queue-maxsize 1000` (a stream with a message bound), and the pair plus
  * `taskDone()` through the reference `get_queue()` answers. Reports pairs/s,
  * the median pair's wall time and the CPU time per pair of each process (client, instance,
  * nats-server), the figure that holds still on a shared machine.

@@ -22,7 +22,7 @@ import type { JetStreamManager } from "@nats-io/jetstream";
 import type { KV, KvEntry } from "@nats-io/kv";
 import { RpcError } from "../core/errors.js";
 import { signalOf, Waiters, type BlockingOptions } from "../pymanager/shared/waiters.js";
-import { compareAndSet, live, storeError } from "./kv-cas.js";
+import { compareAndSet, live, storeError, type CasBucket } from "./kv-cas.js";
 
 /** The entry counting task_done() calls; `q.` is apart from the keys' `k.` and counters' `c.`. */
 export const DONE_KEY = "q.done";
@@ -38,14 +38,16 @@ interface DoneCount {
 }
 
 export class NatsTaskCount {
+  readonly #bucket: CasBucket;
   readonly #kv: KV;
   readonly #jsm: JetStreamManager;
   readonly #stream: string;
   readonly #joiners = new Waiters<undefined, true>();
   #watching = false;
 
-  constructor(kv: KV, jsm: JetStreamManager, stream: string) {
-    this.#kv = kv;
+  constructor(bucket: CasBucket, jsm: JetStreamManager, stream: string) {
+    this.#bucket = bucket;
+    this.#kv = bucket.kv;
     this.#jsm = jsm;
     this.#stream = stream;
   }
@@ -55,7 +57,7 @@ export class NatsTaskCount {
    * @throws RpcError ValueError when every item put is already done, as Python raises it.
    */
   taskDone(): Promise<void> {
-    return compareAndSet(this.#kv, DONE_KEY, "task_done()", async (entry) => {
+    return compareAndSet(this.#bucket, DONE_KEY, "task_done()", async (entry) => {
       // The entry was read before the puts: see the module's comment.
       const { created, puts } = await this.#puts();
       const done = this.#doneOf(entry, created);

@@ -7,10 +7,12 @@
  *
  * `put` publishes and waits for JetStream's acknowledgement. With a maxsize the stream
  * holds at most that many items and JetStream refuses the one past it, so the bound holds
- * across instances; a blocking put then waits for room: a get that confirms an item taken
- * from a full queue sends a notice every instance's waiting putters hear, and a putter also
- * tries again every second in case a notice was lost (core NATS delivers at most once). Putters on
- * different instances are not served in arrival order.
+ * across instances; a blocking put then waits for room. What makes room is a getter's
+ * confirmation, and JetStream itself announces each one (the consumer's acknowledgement
+ * metric, sampled at 100%), so no getter has to remember to: an instance with waiting puts
+ * listens to those announcements and tries again at each, and every ROOM_RETRY_MS besides
+ * (an announcement is a core NATS message, lost across a reconnect). The waiting puts of one
+ * instance try in their arrival order; those of different instances race.
  *
  * `get` pulls from one durable consumer that every instance shares, so each item goes to one
  * getter; a waiting `get` is a pending pull, parking only its own call. JetStream's shortest
@@ -21,15 +23,18 @@
  * types it put.
  */
 import type { Consumer, JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
-import type { KV } from "@nats-io/kv";
-import type { NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { RpcError } from "../core/errors.js";
 import { loadNatsJetStream } from "../nats/loader.js";
 import { EXTERNAL_QUEUE, type ExternalQueue } from "../pymanager/shared/queue.js";
 import { SharedObject } from "../pymanager/shared/shared-object.js";
 import { signalOf, timeoutOf, Waiters, type BlockingOptions } from "../pymanager/shared/waiters.js";
+import { publishOnce, type CasBucket } from "./kv-cas.js";
+import { ACK_WAIT_MS, confirmTaken } from "./queue-nats-ack.js";
 import { NatsTaskCount } from "./queue-nats-tasks.js";
 import { decodeStored, encodeStored } from "./stored-value.js";
+
+export { ACK_WAIT_MS };
 
 /** Limits of the stream this queue creates (an existing stream keeps its own). */
 export const NATS_QUEUE_LIMITS = Object.freeze({
@@ -56,10 +61,16 @@ const MIN_PULL_MS = 1_000;
 const MAX_PULL_MS = 30_000;
 /** The pause before pulling again after a pull that ended long before its time. */
 const EARLY_RETRY_MS = 100;
-/** How long a putter waiting for room waits for a notice before it tries again anyway. */
-const ROOM_RETRY_MS = 1_000;
-/** Items other getters may hold unacknowledged while a get still counts the queue as full. */
-const NOTICE_SLACK = 32;
+/** How long a put sends its item again while JetStream does not answer (within its 2-minute duplicate window). */
+const PUT_ANSWER_MS = 30_000;
+/** How long a putter waiting for room waits for an announcement before it tries again anyway. */
+const ROOM_RETRY_MS = 5_000;
+/**
+ * How long an instance keeps hearing announcements after its last waiting put went in: a
+ * queue kept full has puts waiting again soon, and subscribing anew each time cost the
+ * putter's instance about 0.5 ms of CPU per put (measured).
+ */
+const LISTEN_LINGER_MS = 2_000;
 /** The durable consumer every instance's getters share. */
 const CONSUMER = "getters";
 /** JetStream's "maximum messages exceeded": the stream holds its max_msgs. */
@@ -126,24 +137,20 @@ interface QueueParts {
 export class NatsQueue extends SharedObject implements ExternalQueue {
   readonly [EXTERNAL_QUEUE] = true as const;
   readonly #parts: QueueParts;
-  /** Items this instance's getters hold between JetStream's delivery and their confirmation. */
-  #inHand = 0;
-  /** Putters waiting for room, woken by every notice that a get made some. */
+  /** Putters waiting for room, woken by every announcement that a get made some. */
   readonly #room = new Waiters<undefined, true>();
-  /** Notices of room heard so far: a put refused while one arrived tries again at once. */
+  /** Announcements of room heard so far: a put refused while one arrived tries again at once. */
   #roomNotices = 0;
+  /** Puts of this instance that found the queue full and still wait; the announcements are heard only while there are any. */
+  #putting = 0;
+  #announcements: Subscription | undefined;
+  /** Settles once the server knows this instance listens. */
+  #listening: Promise<void> | undefined;
+  #lingering: ReturnType<typeof setTimeout> | undefined;
 
   constructor(parts: QueueParts) {
     super();
     this.#parts = parts;
-    if (parts.maxsize > 0) {
-      parts.nc.subscribe(roomSubject(parts.subject), {
-        callback: () => {
-          this.#roomNotices++;
-          this.#room.handAll(true);
-        },
-      });
-    }
   }
 
   /** Most items held (0: no bound but the stream's own). */
@@ -164,21 +171,63 @@ export class NatsQueue extends SharedObject implements ExternalQueue {
     const { js, subject, maxsize } = this.#parts;
     const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
     const signal = signalOf(options);
-    for (;;) {
-      const notices = this.#roomNotices;
-      try {
-        await js.publish(subject, bytes);
-        return;
-      } catch (err) {
-        if (!isStreamFull(err) || maxsize === 0) throw unavailable(err, "put");
+    let waiting = false;
+    // One id for every send of this item: a send whose answer was lost and the one after it
+    // store it once (JetStream's duplicate window), so a lost answer never puts it twice.
+    const id = `${Date.now().toString(36)}.${Math.random().toString(36).slice(2)}`;
+    try {
+      for (;;) {
+        const notices = this.#roomNotices;
+        try {
+          await publishOnce(js, subject, bytes, id, Date.now() + PUT_ANSWER_MS, "put");
+          return;
+        } catch (err) {
+          if (!isStreamFull(err) || maxsize === 0) throw unavailable(err, "put");
+        }
+        if (options.block === false) throw queueFull(maxsize);
+        if (!waiting) {
+          waiting = true;
+          this.#putting++;
+          // Room made before the server knew this instance listens would go unheard: try again once it does.
+          await this.#listen();
+          continue;
+        }
+        if (notices !== this.#roomNotices) continue;
+        const left = deadline - Date.now();
+        if (left <= 0) throw queueFull(maxsize);
+        // Woken by an announcement, or after ROOM_RETRY_MS, to try again; rejects when the caller leaves.
+        await this.#room.wait(undefined, Math.min(left, ROOM_RETRY_MS), signal);
       }
-      if (options.block === false) throw queueFull(maxsize);
-      if (notices !== this.#roomNotices) continue;
-      const left = deadline - Date.now();
-      if (left <= 0) throw queueFull(maxsize);
-      // Woken by a notice, or after ROOM_RETRY_MS, to try again; rejects when the caller leaves.
-      await this.#room.wait(undefined, Math.min(left, ROOM_RETRY_MS), signal);
+    } finally {
+      if (waiting && --this.#putting === 0) {
+        this.#lingering = setTimeout(() => {
+          this.#announcements?.unsubscribe();
+          this.#announcements = undefined;
+          this.#listening = undefined;
+        }, LISTEN_LINGER_MS);
+        this.#lingering.unref();
+      }
     }
+  }
+
+  /** Hears JetStream's announcements of confirmed gets from now on; settles once the server knows. */
+  #listen(): Promise<void> {
+    clearTimeout(this.#lingering);
+    if (this.#listening !== undefined) return this.#listening;
+    const { nc, stream } = this.#parts;
+    try {
+      this.#announcements = nc.subscribe(`$JS.EVENT.METRIC.CONSUMER.ACK.${stream}.${CONSUMER}`, {
+        callback: () => {
+          this.#roomNotices++;
+          this.#room.handAll(true);
+        },
+      });
+      this.#listening = nc.flush().catch(() => undefined);
+    } catch {
+      // The connection is closing: ROOM_RETRY_MS still wakes each put.
+      this.#listening = Promise.resolve();
+    }
+    return this.#listening;
   }
 
   /**
@@ -189,17 +238,19 @@ export class NatsQueue extends SharedObject implements ExternalQueue {
     const timeoutMs = timeoutOf(options, "get");
     const signal = signalOf(options);
     let deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
-    if (options.block === false || timeoutMs === 0) {
+    // Without waiting, Empty only when qsize reads 0: an item it counts is waited for, up to
+    // the time one held by a getter whose instance died takes to come back (ACK_WAIT_MS).
+    const nowait = options.block === false || timeoutMs === 0;
+    if (nowait) {
       if ((await this.qsize()) === 0) throw queueEmpty();
-      // An item is there: give its delivery a moment (another getter may still take it first).
-      deadline = Date.now() + MIN_PULL_MS;
+      deadline = Date.now() + ACK_WAIT_MS + MIN_PULL_MS;
     }
     for (;;) {
       if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new RpcError("CANCELLED", "the get was cancelled");
       const left = deadline - Date.now();
       if (left <= 0) throw queueEmpty();
       const pulled = Date.now();
-      const pull = this.#parts.consumer.next({ expires: Math.min(Math.max(left, MIN_PULL_MS), MAX_PULL_MS) });
+      const pull = this.#parts.consumer.next({ expires: nowait ? MIN_PULL_MS : Math.min(Math.max(left, MIN_PULL_MS), MAX_PULL_MS) });
       let outcome: JsMsg | null | typeof GAVE_UP;
       try {
         outcome = await race(pull, left, signal);
@@ -212,12 +263,19 @@ export class NatsQueue extends SharedObject implements ExternalQueue {
         continue;
       }
       if (outcome === null) {
+        // Another getter took what qsize counted.
+        if (nowait && (await this.qsize()) === 0) throw queueEmpty();
         // A pull the server ended early (its line of waiting pulls was full, say) is not
         // retried at once: a loop of instant refusals would spin.
         if (Date.now() - pulled < MIN_PULL_MS / 2) await new Promise((resolve) => setTimeout(resolve, Math.min(EARLY_RETRY_MS, Math.max(0, deadline - Date.now()))));
         continue;
       }
-      return this.#confirm(outcome);
+      try {
+        await confirmTaken(this.#parts.nc, outcome);
+      } catch (err) {
+        throw unavailable(err, "get");
+      }
+      return decodeStored(outcome.data);
     }
   }
 
@@ -232,13 +290,14 @@ export class NatsQueue extends SharedObject implements ExternalQueue {
   }
 
   /**
-   * Items waiting to be got: held by the stream and not in the hands of one of this
-   * instance's getters. A snapshot, as Python's own is; exact but for items another
-   * instance's getter holds at that moment (each for one JetStream round trip, until its
-   * confirmation), which it counts as waiting.
+   * Items the stream holds: a snapshot, as Python's own is, and the count maxsize bounds.
+   * A get takes effect when its confirmation lands, before it answers (as Python's takes its
+   * item under the lock), so an item a getter holds still counts until then: one round trip,
+   * or until it comes back within ACK_WAIT_MS when that getter's instance died. get without
+   * waiting waits for such an item rather than disagree with this count.
    */
   async qsize(): Promise<number> {
-    return Math.max(0, (await this.#held("qsize")) - this.#inHand);
+    return this.#held("qsize");
   }
 
   async empty(): Promise<boolean> {
@@ -272,50 +331,20 @@ export class NatsQueue extends SharedObject implements ExternalQueue {
       throw unavailable(err, what);
     }
   }
-
-  /** Confirms a delivered item (so no other getter is handed it again) and tells waiting putters there is room. */
-  async #confirm(msg: JsMsg): Promise<unknown> {
-    this.#inHand++;
-    try {
-      await msg.ackAck();
-    } catch (err) {
-      throw unavailable(err, "get");
-    } finally {
-      this.#inHand--;
-    }
-    const { nc, subject, maxsize } = this.#parts;
-    // Only a get from a queue that was (about) full can free a waiting putter: a notice costs
-    // every instance a message (about 0.1 ms of CPU per get, measured), so a queue far from
-    // full sends none. An item in other getters' hands is not pending; NOTICE_SLACK of them
-    // are allowed for, and a putter missed beyond that still tries again within ROOM_RETRY_MS.
-    if (maxsize > 0 && msg.info.pending + 1 + NOTICE_SLACK >= maxsize) {
-      try {
-        nc.publish(roomSubject(subject));
-      } catch {
-        // A closed connection: putters elsewhere still try again every ROOM_RETRY_MS.
-      }
-    }
-    return decodeStored(msg.data);
-  }
 }
 
 function queueFull(maxsize: number): RpcError {
   return new RpcError("QUEUE_FULL", `the queue is full (maxsize ${maxsize})`);
 }
 
-/** Not a subject of the stream, so notices are never stored as items. */
-function roomSubject(subject: string): string {
-  return `${subject}.room`;
-}
-
 /**
  * The shared queue of the store `bucket`: stream `<bucket>_queue` on subject
  * `farcall.<bucket>.queue`, created on first use, with its shared consumer; its task count
- * lives in `kv`, the store's bucket.
+ * lives in `kv`, the store's bucket (written exactly once per call, kv-cas.ts).
  * @throws RpcError UNAVAILABLE when JetStream refuses (an existing stream with another
  *   maxsize included) or the package is missing; INVALID_PARAMS for a bad maxsize.
  */
-export async function openNatsQueue(nc: NatsConnection, kv: KV, bucket: string, options: NatsQueueOptions = {}): Promise<NatsQueue> {
+export async function openNatsQueue(nc: NatsConnection, kv: CasBucket, bucket: string, options: NatsQueueOptions = {}): Promise<NatsQueue> {
   const maxsize = options.maxsize ?? 0;
   if (!Number.isSafeInteger(maxsize) || maxsize < 0 || maxsize > NATS_QUEUE_LIMITS.maxItems) {
     throw new RpcError("INVALID_PARAMS", `the queue's maxsize must be an integer from 0 to ${NATS_QUEUE_LIMITS.maxItems}, got ${String(maxsize)}`);
@@ -336,7 +365,8 @@ export async function openNatsQueue(nc: NatsConnection, kv: KV, bucket: string, 
       max_bytes: NATS_QUEUE_LIMITS.maxBytes,
       max_msg_size: NATS_QUEUE_LIMITS.maxItemBytes,
     });
-    await jsm.consumers.add(stream, { durable_name: CONSUMER, ack_policy: AckPolicy.Explicit });
+    // A consumer made by an older version (30 s) is updated to the ack wait asked here.
+    await jsm.consumers.add(stream, { durable_name: CONSUMER, ack_policy: AckPolicy.Explicit, ack_wait: ACK_WAIT_MS * 1_000_000, sample_freq: "100%" });
     const js = jetstream(nc);
     const consumer = await js.consumers.get(stream, CONSUMER);
     return new NatsQueue({ nc, js, jsm, consumer, stream, subject, maxsize, tasks: new NatsTaskCount(kv, jsm, stream) });

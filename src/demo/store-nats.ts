@@ -12,11 +12,11 @@
 import type { KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { nextCount } from "./kv-store.js";
-import { compareAndSet, live, storeError } from "./kv-cas.js";
+import { casBucket, compareAndSet, live, storeError, type CasBucket } from "./kv-cas.js";
 import { RpcError } from "../core/errors.js";
 import { parseNatsUrl, formatNatsUrl } from "../nats/address.js";
 import { openNats } from "../nats/connection.js";
-import { loadNatsKv } from "../nats/loader.js";
+import { loadNatsJetStream, loadNatsKv } from "../nats/loader.js";
 import type { NatsOptions } from "../nats/options.js";
 import { MAX_ENTRIES } from "./limits.js";
 import { openNatsQueue, type NatsQueue, type NatsQueueOptions } from "./queue-nats.js";
@@ -45,7 +45,10 @@ function nameOf(key: string): string {
 }
 
 class NatsKeyValueStore implements KeyValueBackend {
-  constructor(private readonly kv: KV) {}
+  private readonly kv: KV;
+  constructor(private readonly bucket: CasBucket) {
+    this.kv = bucket.kv;
+  }
 
   async get(key: string): Promise<unknown> {
     try {
@@ -67,7 +70,7 @@ class NatsKeyValueStore implements KeyValueBackend {
   }
 
   increment(key: string): Promise<number> {
-    return compareAndSet(this.kv, keyOf("k.", key), `inc(${JSON.stringify(key)})`, (entry) => {
+    return compareAndSet(this.bucket, keyOf("k.", key), `inc(${JSON.stringify(key)})`, (entry) => {
       const next = nextCount(key, live(entry) ? decodeStored(entry.value) : undefined);
       return [next, encodeStored(next)];
     });
@@ -99,7 +102,10 @@ class NatsKeyValueStore implements KeyValueBackend {
 }
 
 class NatsCounters implements CountersBackend {
-  constructor(private readonly kv: KV) {}
+  private readonly kv: KV;
+  constructor(private readonly bucket: CasBucket) {
+    this.kv = bucket.kv;
+  }
 
   async get(name: string): Promise<number> {
     try {
@@ -111,7 +117,7 @@ class NatsCounters implements CountersBackend {
   }
 
   async add(name: string, n: number): Promise<number> {
-    return compareAndSet(this.kv, keyOf("c.", name), `counter.add(${JSON.stringify(name)})`, (entry) => {
+    return compareAndSet(this.bucket, keyOf("c.", name), `counter.add(${JSON.stringify(name)})`, (entry) => {
       const current = live(entry) ? Number(entry.string()) : 0;
       const next = current + n;
       if (!Number.isSafeInteger(next)) {
@@ -131,7 +137,7 @@ class NatsCounters implements CountersBackend {
 export async function openNatsState(url: string, options: NatsOptions = {}, timeoutMs = 10_000, queue: NatsQueueOptions = {}): Promise<DemoState> {
   const address = parseNatsUrl(url);
   const bucket = address.name === "" ? DEFAULT_BUCKET : address.name.replaceAll(".", "_");
-  const { Kvm } = await loadNatsKv();
+  const [{ Kvm }, { jetstream }] = await Promise.all([loadNatsKv(), loadNatsJetStream()]);
   const nc: NatsConnection = await openNats(address, options, { name: `farcall store ${bucket}`, timeoutMs, reconnect: true });
   let kv: KV;
   try {
@@ -140,16 +146,17 @@ export async function openNatsState(url: string, options: NatsOptions = {}, time
     await nc.close();
     throw new RpcError("UNAVAILABLE", `cannot open the JetStream bucket ${JSON.stringify(bucket)} at ${formatNatsUrl(address)} (is JetStream enabled, nats-server -js?): ${(err as Error).message}`, undefined, { cause: err });
   }
+  const cas = casBucket(kv, jetstream(nc), bucket);
   let shared: NatsQueue;
   try {
-    shared = await openNatsQueue(nc, kv, bucket, queue);
+    shared = await openNatsQueue(nc, cas, bucket, queue);
   } catch (err) {
     await nc.close();
     throw err;
   }
   return {
-    store: new NatsKeyValueStore(kv),
-    counters: new NatsCounters(kv),
+    store: new NatsKeyValueStore(cas),
+    counters: new NatsCounters(cas),
     queue: shared,
     close: () => nc.drain(),
   };

@@ -3,6 +3,11 @@
  * JetStream store, and the Python manager client of their queue (test/fixtures/pymanager/queue_ops.py).
  */
 import { fileURLToPath } from "node:url";
+import { after, before, type TestContext } from "node:test";
+import { close, connect, type Remote } from "../../src/index.js";
+import type { DemoApi } from "../../src/demo/service.js";
+import { startNatsServer, type NatsServer } from "./nats.js";
+import { startNatsRelay, type NatsRelay } from "./nats-relay.js";
 import { spawnNode, type TestProcess } from "./processes.js";
 import { runPython, type PythonRun } from "../fixtures/pymanager/python-run.js";
 
@@ -29,4 +34,65 @@ export async function startInstance(store: string, ...extra: string[]): Promise<
 /** Runs queue_ops.py with Python `exe` against `instance`, doing `operations` in turn. */
 export function queueOps(exe: string, instance: Instance, ...operations: string[]): Promise<PythonRun> {
   return runPython(exe, [QUEUE_OPS, "127.0.0.1", instance.port, ...operations], WAIT_MS);
+}
+
+/** A suite's nats-server with a relay in front (see nats-relay.ts), and the instances it started. */
+export interface RelayedNats {
+  /** The server's own `nats://` URL. */
+  readonly url: string;
+  readonly relay: NatsRelay;
+  /** An instance on `bucket` reaching NATS through the relay (`relayed`) or directly; stopped after the suite. */
+  instance(relayed: boolean, bucket: string, ...extra: string[]): Promise<Instance>;
+  /** Instance `a` through the relay and `b` directly, on `bucket`, each with a farcall/1 client and its queue; the clients are closed after `t`. */
+  pair(t: TestContext, bucket: string, ...extra: string[]): Promise<RelayedPair>;
+}
+
+type RemoteQueue = Awaited<ReturnType<Remote<DemoApi>["get_queue"]>>;
+
+export interface RelayedPair {
+  a: Instance;
+  b: Instance;
+  onA: Remote<DemoApi>;
+  onB: Remote<DemoApi>;
+  qa: RemoteQueue;
+  qb: RemoteQueue;
+}
+
+/** Starts a nats-server and its relay before the suite's tests, stops them and every instance after. */
+export function relayedNats(): RelayedNats {
+  let nats: NatsServer | undefined;
+  let relay: NatsRelay | undefined;
+  const started: Instance[] = [];
+  before(async () => {
+    nats = await startNatsServer();
+    relay = await startNatsRelay(nats.url);
+  });
+  after(async () => {
+    await Promise.all(started.map((i) => i.process.stop()));
+    await relay?.close();
+    await nats?.stop();
+  });
+  async function instance(relayed: boolean, bucket: string, ...extra: string[]): Promise<Instance> {
+    const one = await startInstance(`${relayed ? relay!.url : nats!.url}/${bucket}`, ...extra);
+    started.push(one);
+    return one;
+  }
+  return {
+    get url() {
+      return nats!.url;
+    },
+    get relay() {
+      return relay!;
+    },
+    instance,
+    async pair(t, bucket, ...extra) {
+      const [a, b] = await Promise.all([instance(true, bucket, ...extra), instance(false, bucket, ...extra)]);
+      const onA = await connect<DemoApi>(a.tcp, { logger: false });
+      const onB = await connect<DemoApi>(b.tcp, { logger: false });
+      // A client of an instance the test killed fails to close cleanly, which is no failure.
+      t.after(() => Promise.all([close(onA).catch(() => undefined), close(onB).catch(() => undefined)]));
+      const [qa, qb] = await Promise.all([onA.get_queue(), onB.get_queue()]);
+      return { a, b, onA, onB, qa, qb };
+    },
+  };
 }

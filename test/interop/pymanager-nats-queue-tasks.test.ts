@@ -11,7 +11,6 @@ import { after, before, describe, it } from "node:test";
 import { close, connect } from "../../src/index.js";
 import type { DemoApi } from "../../src/demo/service.js";
 import { within } from "../helpers/bounded.js";
-import { connect as natsConnect } from "@nats-io/transport-node";
 import { natsServerMissing, startNatsServer, type NatsServer } from "../helpers/nats.js";
 import { findPyenv, findPython3, startPython } from "../fixtures/pymanager/python-run.js";
 import { QUEUE_OPS, queueOps, startInstance, WAIT_MS, type Instance } from "../helpers/demo-queue.js";
@@ -108,39 +107,6 @@ describe("the demo's queue shared through NATS, as Python's queue.Queue", { skip
       assert.equal(await q.qsize(), 0);
     } finally {
       await close(onC);
-    }
-  });
-
-  it("a get from a full queue announces room to waiting putters on every instance; a get from a queue far from full sends no notice", async () => {
-    const [c] = await pair("bounded_notice", "--queue-maxsize", "40");
-    const nc = await natsConnect({ servers: nats.url });
-    const onC = await connect<DemoApi>(c.tcp, { logger: false });
-    try {
-      let notices = 0;
-      nc.subscribe("farcall.bounded_notice.queue.room", {
-        callback: () => {
-          notices++;
-        },
-      });
-      await nc.flush();
-      const q = await onC.get_queue();
-      for (let i = 0; i < 40; i++) await q.put(i);
-      assert.equal(await q.full(), true);
-      assert.equal(await q.get(), 0);
-      const deadline = Date.now() + WAIT_MS;
-      while (notices === 0) {
-        assert.ok(Date.now() < deadline, "no notice after a get from the full queue");
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-      for (let i = 1; i < 36; i++) assert.equal(await q.get(), i);
-      const seen = notices;
-      // Four items left of forty: far from full.
-      assert.equal(await q.get(), 36);
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      assert.equal(notices, seen, "a get from a queue far from full sent a notice");
-    } finally {
-      await close(onC);
-      await nc.close();
     }
   });
 
