@@ -1,5 +1,6 @@
 /** What the probe's two processes share: which build they load, and V8's profiler around a window. */
 import type { Session } from "node:inspector/promises";
+import { constants, PerformanceObserver } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 
 /** This tree's dist/index.js, or PROBE_DIST's (another tree's dist/, for A/B pairs). */
@@ -25,4 +26,25 @@ export async function startProfile(session: Session): Promise<Profiler> {
       return profile;
     },
   };
+}
+
+export interface GcCounts {
+  minor: number;
+  major: number;
+  /** Milliseconds spent in collections. */
+  ms: number;
+}
+
+/** Starts counting this process's collections; the returned function reads the counts so far. */
+export function gcCounter(): () => GcCounts {
+  const counts: GcCounts = { minor: 0, major: 0, ms: 0 };
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = (entry.detail as { kind?: number } | undefined)?.kind;
+      if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) counts.major++;
+      else if (kind === constants.NODE_PERFORMANCE_GC_MINOR) counts.minor++;
+      counts.ms += entry.duration;
+    }
+  }).observe({ entryTypes: ["gc"] });
+  return () => ({ ...counts, ms: Math.round(counts.ms) });
 }
