@@ -16,7 +16,7 @@ import { Session } from "node:inspector/promises";
 import { createInterface } from "node:readline";
 import { AUTHKEY } from "../farcall/api.js";
 import { TAG } from "../jobs.js";
-import { distEntry, gcCounter, startProfile } from "./profile.js";
+import { distEntry, gcCounter, startProfile, type GcCounts } from "./profile.js";
 import type { ProbeApi } from "./server.js";
 
 type Remote = import("../../dist/index.js").Remote<ProbeApi>;
@@ -119,7 +119,7 @@ const [io0, serverIo0, serverCpu0, cpu0, t0] = [syscalls(ownIo()), syscalls(awai
 const calls = await run(seconds * 1000);
 const [t1, cpu1, serverCpu1, io1, serverIo1] = [performance.now(), process.cpuUsage(cpu0), await remote.cpu(), syscalls(ownIo()), syscalls(await remote.io())];
 const [gc1, serverGc1] = [ownGc(), await remote.gc()];
-const gcDelta = (a: { major: number; minor: number; ms: number }, b: typeof a): typeof a => ({ major: b.major - a.major, minor: b.minor - a.minor, ms: b.ms - a.ms });
+const gcDelta = (a: GcCounts, b: GcCounts): GcCounts => ({ major: b.major - a.major, minor: b.minor - a.minor, ms: b.ms - a.ms, oldMB: b.oldMB });
 if (profile && clientProfile) {
   writeFileSync(`${profile}.client.cpuprofile`, JSON.stringify(await clientProfile.stop()));
   await remote.profileStop(`${profile}.server.cpuprofile`);
