@@ -6,6 +6,7 @@
  * system share), full collections, minor page faults, the old generation's size.
  * Usage: node bench/probe/w3-dist.mjs [echoes] [distDir ...]   (dirs alternate run by run; each
  * run is a fresh client process and a fresh server process, so no build's code weighs on another)
+ * W3_BYTES=N echoes N bytes instead of 1 MiB (what the collections follow: fresh ArrayBuffer bytes).
  */
 import { spawn } from "node:child_process";
 import { constants, PerformanceObserver } from "node:perf_hooks";
@@ -13,6 +14,7 @@ import { pathToFileURL } from "node:url";
 import { getHeapSpaceStatistics } from "node:v8";
 
 const MiB = 1024 * 1024;
+const BYTES = Math.min(Math.max(Number(process.env.W3_BYTES) || MiB, 1), 64 * MiB);
 const [role, ...rest] = process.argv.slice(2);
 
 let majors = 0;
@@ -65,17 +67,17 @@ async function run(dir, echoes) {
     });
     const farcall = await load(dir);
     const remote = await farcall.connect(`tcp://127.0.0.1:${port}`, { authkey: "w3" });
-    const payload = new Uint8Array(MiB).map((_, i) => i & 0xff);
+    const payload = new Uint8Array(BYTES).map((_, i) => i & 0xff);
     const echo = async () => {
       const back = await remote.echo(payload);
-      if (back.length !== MiB || back[1] !== 1 || back[MiB - 1] !== 0xff) throw new Error("the echo changed the bytes");
+      if (back.length !== BYTES || back[BYTES - 1] !== ((BYTES - 1) & 0xff)) throw new Error("the echo changed the bytes");
     };
     for (let i = 0; i < 300; i++) await echo();
     const [server0, client0, t0] = [await remote.usage(), usage(), performance.now()];
     for (let i = 0; i < echoes; i++) await echo();
     const [t1, client1, server1] = [performance.now(), usage(), await remote.usage()];
     await farcall.close(remote);
-    return { echoes, MBps: Math.round((2 * echoes * MiB) / 1e6 / ((t1 - t0) / 1000)), client: per(client0, client1, echoes), server: per(server0, server1, echoes) };
+    return { echoes, bytes: BYTES, MBps: Math.round((2 * echoes * BYTES) / 1e6 / ((t1 - t0) / 1000)), client: per(client0, client1, echoes), server: per(server0, server1, echoes) };
   } finally {
     child.stdin.end();
   }
