@@ -18,8 +18,7 @@ import { HttpRpcCore } from "./http/rpc-core.js";
 import { explorerPage } from "./http/explorer.js";
 import { httpProtocols } from "./http-handlers.js";
 import { farcallEntry } from "./farcall/listen.js";
-import { isWsUrl } from "./ws/dial.js";
-import { listenWs, parseWsListenAddress } from "./ws/listen.js";
+import { isWsUrl, listenWs, parseWsListenAddress } from "./ws/listen.js";
 import { jsonRpcEntry } from "./jsonrpc/listen.js";
 // The manager and NATS listeners are imported when a URL or option asks for them: about 1 MB
 // of old generation that a tcp:// server otherwise carries, enough to keep a small server
