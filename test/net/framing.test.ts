@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import type { Socket } from "node:net";
 import { describe, it } from "node:test";
 import { RpcError } from "../../src/core/errors.js";
-import { FrameReader, FrameWriter, WriteBudget } from "../../src/net/framing.js";
+import { FrameReader } from "../../src/net/frame-reader.js";
+import { FrameWriter, WriteBudget } from "../../src/net/framing.js";
 import { SplitFrame } from "../../src/core/split-frame.js";
 import { Prng } from "../fixtures/hostile/prng.js";
 
