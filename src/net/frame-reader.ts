@@ -10,9 +10,10 @@ const HEADER = 4;
 /** Frames from this size up are assembled in a buffer of their own as their bytes arrive. */
 const FILL_FROM = 64 * 1024;
 /**
- * A large frame's buffer is taken once this share of its body has arrived: a peer that
- * announces a frame and sends nothing more makes us hold at most this many times what it
- * sent, never maxFrameBytes for four bytes.
+ * A large frame's buffer is taken once this share of its body has arrived (a buffer for that
+ * share, once it is at most this many times what arrived): a peer that announces a frame and
+ * sends nothing more makes us hold at most this many times what it sent, never
+ * maxFrameBytes for four bytes.
  */
 const FILL_SHARE = 8;
 
@@ -23,8 +24,9 @@ export class FrameReader {
   /** Body length of the frame being read, or -1 while its header is incomplete. */
   private need = -1;
   /**
-   * A large frame's own buffer, filled as chunks arrive: each chunk is copied once and let go
-   * at once, instead of every chunk of the frame being held until its last byte and joined.
+   * A large frame's own buffer (or, until an eighth has arrived, one for its first eighth),
+   * filled as chunks arrive: each chunk is copied once and let go at once, instead of every
+   * chunk of the frame being held until its last byte and joined.
    */
   private body: Buffer | undefined;
   private filled = 0;
@@ -64,17 +66,16 @@ export class FrameReader {
       this.parseFrom(chunk, reused);
       return;
     }
-    this.chunks.push(reused ? Buffer.from(chunk) : chunk);
     this.buffered += chunk.length;
-    if (this.need < 0) {
-      if (this.buffered < HEADER) return;
-      this.parseFrom(this.join(), false);
-      return;
-    }
-    if (this.buffered < HEADER + this.need) {
+    if (this.need >= 0 && this.buffered < HEADER + this.need) {
+      // Held as it is only until startFillIfDue has copied it into the frame's buffer.
+      this.chunks.push(chunk);
       this.startFillIfDue();
+      if (!this.body && reused) this.chunks[this.chunks.length - 1] = Buffer.from(chunk);
       return;
     }
+    this.chunks.push(reused ? Buffer.from(chunk) : chunk);
+    if (this.need < 0 && this.buffered < HEADER) return;
     this.parseFrom(this.join(), false);
   }
 
@@ -87,10 +88,18 @@ export class FrameReader {
     return all;
   }
 
-  /** Once enough of a large frame is held, moves its start (header included) into the frame's own buffer. */
+  /**
+   * Once enough of a large frame is held, moves what arrived of its body into a buffer of its
+   * own: the frame's whole buffer from an eighth on; before that, one for the first eighth
+   * (never more than FILL_SHARE times what arrived), so that the next reads land there in
+   * place instead of being copied out of the read buffer and again into the frame's.
+   */
   private startFillIfDue(): void {
-    if (this.need < FILL_FROM || (this.buffered - HEADER) * FILL_SHARE < this.need) return;
-    const body = Buffer.allocUnsafeSlow(this.need);
+    const have = this.buffered - HEADER;
+    if (this.need < FILL_FROM) return;
+    const size = have * FILL_SHARE >= this.need ? this.need : Math.ceil(this.need / FILL_SHARE);
+    if (have * FILL_SHARE < size) return;
+    const body = Buffer.allocUnsafeSlow(size);
     let skip = HEADER;
     let filled = 0;
     for (const chunk of this.chunks) {
@@ -116,19 +125,32 @@ export class FrameReader {
     return this.body?.subarray(this.filled);
   }
 
-  /** Copies what `chunk` holds of the frame being filled (unless it was read in place); emits it when whole and parses the rest. */
+  /**
+   * Copies what `chunk` holds of the frame being filled (unless it was read in place), moves
+   * a full first eighth into the frame's whole buffer, emits the frame when whole and parses
+   * the rest.
+   */
   private fill(chunk: Buffer, reused: boolean): void {
-    const body = this.body!;
-    const take = Math.min(chunk.length, body.length - this.filled);
-    const inPlace = chunk.buffer === body.buffer && chunk.byteOffset === body.byteOffset + this.filled;
-    if (!inPlace) body.set(take === chunk.length ? chunk : chunk.subarray(0, take), this.filled);
-    this.filled += take;
-    if (this.filled < body.length) return;
+    let at = 0;
+    let body = this.body!;
+    for (;;) {
+      const take = Math.min(chunk.length - at, body.length - this.filled);
+      const inPlace = chunk.buffer === body.buffer && chunk.byteOffset + at === body.byteOffset + this.filled;
+      if (!inPlace) body.set(at === 0 && take === chunk.length ? chunk : chunk.subarray(at, at + take), this.filled);
+      this.filled += take;
+      at += take;
+      if (this.filled < body.length) return;
+      if (body.length === this.need) break;
+      const whole = Buffer.allocUnsafeSlow(this.need);
+      whole.set(body);
+      this.body = body = whole;
+      if (at === chunk.length) return;
+    }
     this.body = undefined;
     this.filled = 0;
     this.need = -1;
     this.onFrame(body, 0, body.length);
-    if (!this.failed && take < chunk.length) this.parseFrom(chunk.subarray(take), reused);
+    if (!this.failed && at < chunk.length) this.parseFrom(chunk.subarray(at), reused);
   }
 
   /** Emits every whole frame of `buf` (as ranges of it, not copies) and keeps the remainder. */
@@ -161,11 +183,13 @@ export class FrameReader {
       if (this.failed) return;
     }
     if (pos < end) {
-      // Copy the tail: the caller's chunk may be large and we only need its end.
-      const rest = Buffer.from(buf.subarray(pos));
-      this.chunks = [rest];
-      this.buffered = rest.length;
+      const tail = buf.subarray(pos);
+      this.chunks = [tail];
+      this.buffered = tail.length;
       this.startFillIfDue();
+      // Not taken into a frame's buffer: a copy of the tail is kept, as the caller's chunk may
+      // be large (or the reused read buffer) and only its end is needed.
+      if (!this.body) this.chunks = [Buffer.from(tail)];
     }
   }
 
