@@ -18,15 +18,15 @@ import { HttpRpcCore } from "./http/rpc-core.js";
 import { explorerPage } from "./http/explorer.js";
 import { httpProtocols } from "./http-handlers.js";
 import { farcallEntry } from "./farcall/listen.js";
-import { isWsUrl } from "./ws/dial.js";
-import { listenWs, parseWsListenAddress } from "./ws/listen.js";
+import { isWsUrl, listenWs, parseWsListenAddress } from "./ws/listen.js";
 import { jsonRpcEntry } from "./jsonrpc/listen.js";
-import { listenPyManager } from "./pymanager/listener.js";
-import { pyManagerEntry, type PyManagerEntrySettings } from "./pymanager/one-port-entry.js";
+// The manager and NATS listeners are imported when a URL or option asks for them: about 1 MB
+// of old generation that a tcp:// server otherwise carries, enough to keep a small server
+// over V8's 8 MB threshold for incremental marking (README, Performance, W3).
+import type { PyManagerEntrySettings } from "./pymanager/one-port-entry.js";
 import type { PyManagerOnPort } from "./pymanager/one-port-option.js";
 import { isPyManagerUrl, parsePyManagerUrl } from "./pymanager/remote.js";
 import { isNatsUrl, natsService } from "./nats/address.js";
-import { listenNats } from "./nats/listener.js";
 import { HTTP_DEFAULTS, type ServeOptions } from "./options.js";
 import type { ServerStats } from "./core/server-stats.js";
 import { resolveServeOptions, type ListenerPolicy, type ListenOption, type ResolvedServe } from "./serve-options.js";
@@ -83,7 +83,7 @@ const onePort: ListenRow = (policy, shared) => {
     const json = jsonRpcEntry(jsonSettings(pipeline, shared), jsonAccess(policy), shared.json);
     const config = { tls: policy.tls, handshakeTimeoutMs: o.handshakeTimeoutMs, allow: policy.allow, connections, logger: o.logger, busy: shared.busy };
     const entries = [farcall, http.entry, json];
-    if (policy.pymanager) entries.push(await pyManagerEntry(pipeline, pyManagerSettings(policy, policy.pymanager, o, address.scheme, address.path)));
+    if (policy.pymanager) entries.push(await (await import("./pymanager/one-port-entry.js")).pyManagerEntry(pipeline, pyManagerSettings(policy, policy.pymanager, o, address.scheme, address.path)));
     return listenOnePort(address, config, entries);
   };
 };
@@ -151,8 +151,9 @@ function pyManagerSettings(policy: ListenerPolicy, on: PyManagerOnPort, o: Resol
 const pymanager: ListenRow = (policy, shared) => {
   const address = parsePyManagerUrl(policy.url);
   only(policy, ["authkey", "allow", "use"], "a pymanager:// listener");
-  return () => {
+  return async () => {
     const { options: o } = shared;
+    const { listenPyManager } = await import("./pymanager/listener.js");
     return listenPyManager(address, shared.pipelineFor(policy), {
       ...(policy.key ? { authkey: policy.key } : {}),
       ...(policy.allow ? { allow: policy.allow } : {}),
@@ -168,8 +169,9 @@ const pymanager: ListenRow = (policy, shared) => {
 const nats: ListenRow = (policy, shared) => {
   natsService(policy.url);
   only(policy, ["use"], "a nats:// listener (NATS authenticates with the nats option and authorizes with subject permissions)");
-  return () => {
+  return async () => {
     const { options: o } = shared;
+    const { listenNats } = await import("./nats/listener.js");
     // NATS authenticates (the nats option) and its subject permissions authorize; authkey is farcall/1's own.
     if (policy.key) o.logger.info(`${policy.url}: authkey does not apply to NATS; use NATS credentials (the nats option) and subject permissions`);
     return listenNats(policy.url, {

@@ -7,13 +7,16 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { announcePort, die, watchParent } from "../child.js";
 import { AUTHKEY } from "../farcall/api.js";
-import { distEntry, startProfile, type Profiler } from "./profile.js";
+import { distEntry, gcCounter, startProfile, type Profiler } from "./profile.js";
 
 const counts = new Map<string, number>();
 let profiler: Profiler | undefined;
 
 export const probeApi = {
   add: (a: number, b: number): number => a + b,
+  echo: (bytes: Uint8Array): Uint8Array => bytes,
+  /** Garbage collections of this process so far, by kind. */
+  gc: gcCounter(),
   counter: {
     get: (key: string): number => counts.get(key) ?? 0,
     inc(key: string): void {

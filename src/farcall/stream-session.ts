@@ -20,7 +20,8 @@ import type { ResumableLink } from "./resume-link.js";
 import type { ResumeRegistry } from "./resume-registry.js";
 import { PREAMBLE } from "../core/farcall-protocol.js";
 import { sessionPeerOptions, type SessionHooks } from "./message-session.js";
-import { FrameReader, FrameWriter, type WriteBudget } from "../net/framing.js";
+import { FrameReader } from "../net/frame-reader.js";
+import { FrameWriter, type WriteBudget } from "../net/framing.js";
 import type { SocketInput } from "../net/socket-input.js";
 import { readAccepted } from "../net/accepted-input.js";
 

@@ -17,11 +17,6 @@ export interface WsDialOptions {
   tls: ClientTlsOptions | undefined;
 }
 
-/** True for ws:// and wss:// URLs. */
-export function isWsUrl(url: string): boolean {
-  return /^wss?:\/\//i.test(url);
-}
-
 /** An open WebSocket to `url` speaking `protocol`, as a link (so no early message is lost). */
 export function openWebSocket(url: string, protocol: string, options: WsDialOptions): Promise<WsLink> {
   return openWebSocketAs(url, protocol, options, (socket) => new WsLink(socket, url));

@@ -21,6 +21,14 @@ export interface WsListenConfig {
   busy: BusyRefusals;
 }
 
+/**
+ * True for ws:// and wss:// URLs. Here, not beside the dialer: serve() asks it of every URL,
+ * and the dialer's module loads the `ws` package (about 0.6 MB of heap) with it.
+ */
+export function isWsUrl(url: string): boolean {
+  return /^wss?:\/\//i.test(url);
+}
+
 /** A ws:// or wss:// listen URL as the HTTP address it binds (https for wss). */
 export function parseWsListenAddress(url: string): HttpAddress {
   if (!/^wss?:\/\//i.test(url)) throw new TypeError(`invalid address ${JSON.stringify(url)}: expected ws://host:port or wss://host:port`);

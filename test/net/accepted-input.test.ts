@@ -203,7 +203,7 @@ test("a socket reset by its peer closes with an error, read through the shared b
 });
 
 test("a large frame being filled is read straight into its own buffer, every frame intact", async () => {
-  const { FrameReader } = await import("../../src/net/framing.js");
+  const { FrameReader } = await import("../../src/net/frame-reader.js");
   const frames: Buffer[] = [];
   const memories = new Set<ArrayBufferLike>();
   let inPlace = 0;

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import type { Socket } from "node:net";
 import { describe, it } from "node:test";
 import { RpcError } from "../../src/core/errors.js";
-import { FrameReader, FrameWriter, WriteBudget } from "../../src/net/framing.js";
+import { FrameReader } from "../../src/net/frame-reader.js";
+import { FrameWriter, WriteBudget } from "../../src/net/framing.js";
 import { SplitFrame } from "../../src/core/split-frame.js";
 import { Prng } from "../fixtures/hostile/prng.js";
 
@@ -256,9 +257,11 @@ describe("FrameReader", () => {
     const size = 1024 * 1024;
     const bytes = framed(Buffer.alloc(size, 3));
     const { reader, frames } = recordingReader(size);
-    reader.push(bytes.subarray(0, 100 * 1024));
+    reader.push(bytes.subarray(0, 4 * 1024));
+    assert.equal(reader.bufferedBytes, 4 * 1024, "only what arrived is held while under a 64th");
+    reader.push(bytes.subarray(4 * 1024, 100 * 1024));
     reader.push(bytes.subarray(100 * 1024, 120 * 1024));
-    assert.equal(reader.bufferedBytes, 120 * 1024, "only what arrived is held while under an eighth");
+    assert.equal(reader.bufferedBytes, size / 8, "under an eighth, a buffer for the first eighth (8x what arrived at most)");
     reader.push(bytes.subarray(120 * 1024, 140 * 1024));
     assert.equal(reader.bufferedBytes, size, "past an eighth the frame's own buffer holds it");
     reader.push(bytes.subarray(140 * 1024));
@@ -266,6 +269,42 @@ describe("FrameReader", () => {
     assert.ok(frames[0].equals(Buffer.alloc(size, 3)));
     assert.equal(frames[0].buffer.byteLength, size, "the frame pins its own bytes, no chunk and no neighbour");
     assert.equal(reader.bufferedBytes, 0);
+  });
+
+  it("a peer that announces a large frame holds at most eight times what it sent", () => {
+    const size = 8 * 1024 * 1024;
+    // The header announces 8 MiB; only 64 KiB of the body ever comes.
+    const bytes = framed(Buffer.alloc(size, 5)).subarray(0, 4 + 64 * 1024);
+    const { reader, frames } = recordingReader(size);
+    for (let sent = 0; sent < bytes.length; ) {
+      const step = Math.min(1000, bytes.length - sent);
+      reader.push(bytes.subarray(sent, sent + step));
+      sent += step;
+      assert.ok(reader.bufferedBytes <= 8 * sent, `${reader.bufferedBytes} B held after ${sent} B sent`);
+    }
+    assert.equal(frames.length, 0);
+  });
+
+  it("once a large frame's first bytes are held, the next read has room in the frame's own buffer", () => {
+    const size = 1024 * 1024;
+    const bytes = framed(Buffer.alloc(size, 9));
+    const { reader, frames } = recordingReader(size);
+    const readBuffer = Buffer.alloc(64 * 1024);
+    bytes.copy(readBuffer, 0, 0, readBuffer.length);
+    reader.push(readBuffer, true);
+    readBuffer.fill(0xee);
+    let sent = readBuffer.length;
+    while (sent < bytes.length) {
+      const room = reader.room();
+      assert.ok(room && room.length > 0, `room in the frame's buffer after ${sent} B`);
+      const n = Math.min(room.length, 64 * 1024, bytes.length - sent);
+      bytes.copy(room, 0, sent, sent + n);
+      reader.push(room.subarray(0, n));
+      sent += n;
+    }
+    assert.equal(frames.length, 1);
+    assert.ok(frames[0].equals(Buffer.alloc(size, 9)), "the frame is intact");
+    assert.equal(frames[0].buffer.byteLength, size, "the frame pins its own bytes only");
   });
 
   it("stop() while a large frame is being filled drops its buffer and emits nothing", () => {

@@ -11,7 +11,10 @@ import { TestProcess } from "../helpers/processes.js";
 
 const api = { add: (a: number, b: number) => a + b };
 
-/** The child: imports farcall, connects to TARGET_URL, calls add(2, 3), closes, prints what was loaded. */
+/**
+ * The child: imports farcall, connects to TARGET_URL (or to its own server on SERVE_URL),
+ * calls add(2, 3), closes, prints what was loaded.
+ */
 const CHILD = `
 import { register } from "node:module";
 import { createRequire } from "node:module";
@@ -26,19 +29,24 @@ const loaded = [];
 register("data:text/javascript," + encodeURIComponent(hook), import.meta.url, { data: { port: port2 }, transferList: [port2] });
 port1.on("message", (url) => { if (url === null) flushed(); else loaded.push(url); });
 let flushed;
-const { connect, close } = await import(new URL("./src/index.ts", "file://" + process.cwd() + "/").href);
-const remote = await connect(process.env.TARGET_URL);
+const { connect, close, serve } = await import(new URL("./src/index.ts", "file://" + process.cwd() + "/").href);
+const server = process.env.SERVE_URL ? await serve({ add: (a, b) => a + b }, { listen: process.env.SERVE_URL, logger: false }) : undefined;
+const remote = await connect(server ? server.addresses[0] : process.env.TARGET_URL);
 const sum = await remote.add(2, 3);
 await close(remote);
+await server?.close();
 await new Promise((resolve) => { flushed = resolve; port1.postMessage("flush"); });
 port1.close();
 const cjs = Object.keys(createRequire(import.meta.url).cache);
 console.log(JSON.stringify({ sum, modules: [...loaded, ...cjs] }));
 `;
 
-/** The modules a fresh process loads to import farcall and call add over `url`, as paths from the repository root. */
-async function loadedFor(url: string): Promise<string[]> {
-  const child = new TestProcess(["--import", "tsx", "--input-type=module", "-e", CHILD], { TARGET_URL: url });
+/**
+ * The modules a fresh process loads to import farcall and call add over `url`, as paths from
+ * the repository root; with `serve`, over its own server listening on `url`.
+ */
+async function loadedFor(url: string, serve = false): Promise<string[]> {
+  const child = new TestProcess(["--import", "tsx", "--input-type=module", "-e", CHILD], serve ? { SERVE_URL: url } : { TARGET_URL: url });
   const [line] = await child.nextLine(/^\{.*\}$/, 30_000);
   await child.exited;
   const { sum, modules } = JSON.parse(line!) as { sum: number; modules: string[] };
@@ -77,6 +85,16 @@ describe("families load by URL scheme", () => {
     assert.ok(modules.includes("src/farcall/ws-dial.ts"), "the ws:// dialer was loaded");
     assert.ok(modules.some((m) => m.startsWith("node_modules/ws/")), "the ws package was loaded");
     assert.ok(!modules.some((m) => m.startsWith("node_modules/sax/")), "sax was not");
+  });
+
+  it("a tcp:// server loads neither Python's manager listener, NATS nor the ws package until asked; a pymanager:// one loads its listener", async () => {
+    // About 1.5 MB of old generation a tcp:// server does not carry (README, Performance, W3).
+    const listeners = /^(src\/(pymanager\/(listener|one-port-entry)|nats\/listener)\.ts|node_modules\/ws\/.*)$/;
+    const tcp = await loadedFor("tcp://127.0.0.1:0", true);
+    assert.ok(tcp.includes("src/farcall/listen.ts"), "the farcall/1 listener was loaded");
+    assert.deepEqual(tcp.filter((m) => listeners.test(m)), [], "a tcp:// server loaded another family's listener");
+    const pymanager = await loadedFor("pymanager://127.0.0.1:0", true);
+    assert.ok(pymanager.includes("src/pymanager/listener.ts"), "the pymanager:// server loaded its listener");
   });
 
   it("every scheme of one server reaches its family, whatever the scheme's case", async (t) => {
