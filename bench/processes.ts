@@ -1,10 +1,11 @@
 /**
  * The orchestrator side of the child protocol: start a server or client file in its own
- * process (Node with tsx, or python3 for a .py file), read its tagged stdout lines, talk to it on stdin, and make sure
+ * process (plain Node over the file bundled by child-entry.ts, or python3 for a .py file), read its tagged stdout lines, talk to it on stdin, and make sure
  * none outlives the run, whether it ends normally, throws, or is interrupted.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
+import { nodeEntryArgs } from "./child-entry.js";
 import type { Job } from "./jobs.js";
 
 /** Every child still running; killed on exit. */
@@ -55,7 +56,7 @@ export class ChildRun {
     extraEnv?: Readonly<Record<string, string>>,
   ) {
     const env = { ...ALLOCATOR_ENV, ...process.env, ...extraEnv, BENCH_JOB: job ? JSON.stringify(job) : "" };
-    const [command, args] = file.endsWith(".py") ? ["python3", [file]] : [process.execPath, [...EXTRA_NODE_ARGS, "--import", "tsx", file]];
+    const [command, args] = file.endsWith(".py") ? ["python3", [file]] : [process.execPath, [...EXTRA_NODE_ARGS, ...nodeEntryArgs(file)]];
     this.proc = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"], env });
     live.add(this.proc);
     createInterface({ input: this.proc.stdout! }).on("line", (line) => this.onLine(line));
