@@ -34,6 +34,7 @@ import { ReplySink } from "./reply-sink.js";
 import { checkArity, type Kwargs, type PyFace } from "./face.js";
 import { createSyncObject, faceOf, syncListing } from "./sync-manager.js";
 import { ProxyArgument, tokenIdent } from "./proxy-argument.js";
+import { bindProxies } from "./proxy-binding.js";
 
 /** Options of a {@link PyManagerService}. */
 export interface PyManagerServiceOptions {
@@ -58,6 +59,8 @@ export interface PyManagerConnection {
   readonly before312?: boolean;
   /** The current request's arguments with 2.7's native strs as Uint8Array (see native-str.ts). */
   nativeStrArgs?(): unknown[] | undefined;
+  /** The proxies the current request carries (RebuildProxy), bound to referents before it runs. */
+  proxies?: ProxyArgument[];
 }
 
 /** A typeid clients may `create`: an exposed function, or an exposed namespace object. */
@@ -114,6 +117,8 @@ export class PyManagerService {
     const [ident, method, args, kwds] = request as [unknown, string, unknown[], unknown];
     const kwargs = kwargsOf(kwds);
     if (kwargs === undefined) return { reply: serverTraceback("serve_client", ["TypeError: kwds must be a dict with str keys"], conn.replyProtocol) };
+    const unbound = conn.proxies === undefined ? undefined : bindProxies(this.referents, conn);
+    if (unbound !== undefined) return { reply: serverTraceback(conn.stream ? "serve_client" : "handle_request", [unbound], conn.replyProtocol) };
     // Python's server answers any failure of a server request with a traceback (the client raises
     // RemoteError), never with the exception itself, which only a referent's own method gets.
     if (!conn.stream) return this.serverMethod(conn, method, args, kwargs).catch((error: unknown) => ({ reply: serverTraceback(method, [exceptionLine(error)], conn.replyProtocol) }));
@@ -186,7 +191,7 @@ export class PyManagerService {
 
   /** The shared object a proxy argument names, or undefined for any other argument. */
   private proxied(value: unknown): object | undefined {
-    return value instanceof ProxyArgument ? (this.referents.get(value.ident).value as object | undefined) : undefined;
+    return value instanceof ProxyArgument ? (value.referent?.value as object | undefined) : undefined;
   }
 
   /** What `farcall list pymanager://` reads: the methods, as farcall/1's `$methods` answers them, and the SyncManager typeids. */

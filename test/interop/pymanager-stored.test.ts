@@ -41,12 +41,13 @@ describe("values stored in shared objects by Python clients", { skip: python ===
   }
 
   for (const [version, exe] of VERSIONS.filter(([v]) => v === "2.7" || v === "3.13")) {
-    it(`an object of a class farcall does not know and a proxy inside a value are refused saying why, and the dict is still served (Python ${version})`, { skip: exe === undefined }, async (t) => {
+    it(`an object of a class farcall does not know, a function and a proxy of the client's own class are refused saying why, and the dict is still served (Python ${version})`, { skip: exe === undefined }, async (t) => {
       const run = await runPython(exe!, [STORED, "127.0.0.1", await farcallPort(t), "refusals"], RUN_MS);
       assert.equal(run.code, 0, run.stderr);
       assert.equal(run.stdout, [
         "decimal RemoteError TypeError: pickle refused: global decimal.Decimal is not allowed: this server runs no Python code, so it cannot call a Python callable or rebuild an object of a class it does not know",
-        "nested proxy RemoteError TypeError: pickle refused: global multiprocessing.managers.ListProxy is not allowed: a proxy inside a value (a shared object stored in another) is not served; store its data, or pass it where a manager takes one (Condition(lock))",
+        "function RemoteError TypeError: pickle refused: global posix.system is not allowed: this server runs no Python code, so it cannot call a Python callable or rebuild an object of a class it does not know",
+        "own proxy class RemoteError TypeError: pickle refused: global __main__.OwnProxy is not allowed: a stored proxy must be one of multiprocessing.managers' own classes (AutoProxy, ListProxy, DictProxy, NamespaceProxy, ValueProxy, ArrayProxy, AcquirerProxy, ConditionProxy, EventProxy, BarrierProxy, IteratorProxy, PoolProxy)",
         "still served 0",
         "done",
         "",

@@ -18,7 +18,7 @@
 import { RpcError } from "../../core/errors.js";
 import { MAX_DEPTH_LIMIT } from "./graph.js";
 import * as op from "./opcodes.js";
-import { PickleGlobal, PickleNativeStr, PickleTuple } from "./values.js";
+import { PickleGlobal, PickleGlobalRef, PickleNativeStr, PickleTuple } from "./values.js";
 import { dateGlobal, timedeltaGlobal, timezoneGlobal } from "./datetime.js";
 import { FixedOffset, isTuple, pythonTypeOf, Timedelta } from "./python-types.js";
 import { latin1Utf8Length, PickleWriter, utf8Length } from "./writer.js";
@@ -135,6 +135,7 @@ function save(e: Encoder, value: unknown, depth: number): void {
   else if (value instanceof PickleTuple) saveTuple(e, value.items, depth + 1);
   else if (value instanceof PickleGlobal) saveGlobalCall(e, value, depth + 1);
   else if (value instanceof PickleNativeStr) saveNativeStr(e, value.text);
+  else if (value instanceof PickleGlobalRef) saveGlobalRef(e, value);
   else if (value instanceof Map) saveDict(e, [...value], depth + 1);
   else if (value instanceof Set) {
     if (pythonTypeOf(value) === "frozenset") saveFrozenSet(e, [...value], depth + 1);
@@ -368,6 +369,12 @@ function saveGlobalCall(e: Encoder, value: PickleGlobal, depth: number): void {
     save(e, value.state, depth);
     e.w.byte(op.BUILD);
   }
+}
+
+/** A global named, not called: a proxy class in RebuildProxy's arguments. */
+function saveGlobalRef(e: Encoder, value: PickleGlobalRef): void {
+  const dot = value.name.lastIndexOf(".");
+  saveGlobal(e, value.name.slice(0, dot), value.name.slice(dot + 1));
 }
 
 /** Python 3 modules under their Python 2 names; Python 3 maps them back when it reads protocol 2. */

@@ -7,6 +7,7 @@
 import { RpcError } from "../../core/errors.js";
 import { pyTypeOf } from "./py-type.js";
 import { isTuple } from "../pickle/python-types.js";
+import { ProxyArgument } from "../proxy-argument.js";
 
 /** The Map key standing for Python key `key`. @throws RpcError TypeError for an unhashable key. */
 export function hashKey(key: unknown): unknown {
@@ -24,6 +25,8 @@ export function hashKey(key: unknown): unknown {
       if (isTuple(key)) return `\0t${key.map((k) => encodeKey(hashKey(k))).join(",")}`;
       if (key instanceof Uint8Array) return `\0b${Buffer.from(key).toString("hex")}`;
       if (key instanceof Date) return `\0d${key.getTime()}`;
+      // A stored proxy hashes and compares by identity, as Python's proxy objects do.
+      if (key instanceof ProxyArgument) return key;
       throw new RpcError("TypeError", `unhashable type: '${Array.isArray(key) ? "list" : key instanceof Map ? "dict" : key instanceof Set ? "set" : "object"}'`);
   }
 }

@@ -4,6 +4,7 @@
  * manager protocol's printing code.
  */
 import { pythonTypeOf } from "../pickle/python-types.js";
+import { ProxyArgument } from "../proxy-argument.js";
 
 /** The name of `type(value)` in Python, as error messages say it (`not "list"`, `not str`). */
 export function pyTypeOf(value: unknown): string {
@@ -16,5 +17,6 @@ export function pyTypeOf(value: unknown): string {
   if (typeof value === "boolean") return "bool";
   if (value instanceof Map) return "dict";
   if (value instanceof Set) return pythonTypeOf(value) === "frozenset" ? "frozenset" : "set";
+  if (value instanceof ProxyArgument) return value.pythonType;
   return "object";
 }
