@@ -26,6 +26,7 @@ import { isMarkedRef } from "../core/ref.js";
 import { errorReply, exceptionLine, serverTraceback } from "./errors.js";
 import { ReferentTable, REFERENT_DEFAULTS, type Referent } from "./referents.js";
 import { pyRepr, pyStr } from "./repr.js";
+import { inReprEra } from "./stdlib-repr.js";
 import { arrayArgsOf, arrayItemArgs } from "./native-str.js";
 import { checkArrayTypecode } from "./client-era.js";
 import { SharedArray } from "./shared/array.js";
@@ -276,7 +277,7 @@ export class PyManagerService {
     }
     // Python's fallbacks for names the object does not expose.
     if (method === "#GETVALUE") return pickleTuple("#RETURN", referent.value);
-    if (method === "__repr__") return pickleTuple("#RETURN", referent.methods ? objectRepr(referent) : pyRepr(referent.value, 0, conn.replyProtocol === 2));
+    if (method === "__repr__") return pickleTuple("#RETURN", referent.methods ? objectRepr(referent) : inEra(conn, () => pyRepr(referent.value, 0, conn.replyProtocol === 2)));
     if (method === "__str__") return pickleTuple("#RETURN", referent.methods ? objectRepr(referent) : pyStr(referent.value));
     if (referent.methods !== undefined) {
       const unexposed = notExposed(conn, method, objectRepr(referent).slice(1, -8), referent.exposed);
@@ -313,7 +314,7 @@ export class PyManagerService {
       return result instanceof Promise ? result.then((r: unknown) => this.sharedResult(conn, r)) : this.sharedResult(conn, result);
     }
     if (method === "#GETVALUE" && face.value !== undefined) return pickleTuple("#RETURN", face.value(value));
-    if (method === "__repr__" || method === "__str__") return pickleTuple("#RETURN", face.repr(value, conn.replyProtocol === 2));
+    if (method === "__repr__" || method === "__str__") return pickleTuple("#RETURN", inEra(conn, () => face.repr(value, conn.replyProtocol === 2)));
     return notExposed(conn, method, face.typeid, referent.exposed);
   }
 
@@ -321,6 +322,11 @@ export class PyManagerService {
   private sharedResult(conn: PyManagerConnection, result: unknown): PickleTuple {
     return faceOf(result) !== undefined ? this.proxyReply(conn, result as object) : pickleTuple("#RETURN", result);
   }
+}
+
+/** Prints for the client's Python: 2.7 and 3.8-3.11 (a bare HMAC-MD5 answer) print OrderedDict as a list of pairs. */
+function inEra<T>(conn: PyManagerConnection, print: () => T): T {
+  return inReprEra(conn.replyProtocol === 2 || conn.before312 === true, print);
 }
 
 function asReply(reply: PickleTuple): PyManagerReply {

@@ -45,7 +45,7 @@ describe("values stored in shared objects by Python clients", { skip: python ===
       const run = await runPython(exe!, [STORED, "127.0.0.1", await farcallPort(t), "refusals"], RUN_MS);
       assert.equal(run.code, 0, run.stderr);
       assert.equal(run.stdout, [
-        "decimal RemoteError TypeError: pickle refused: global decimal.Decimal is not allowed: this server runs no Python code, so it cannot call a Python callable or rebuild an object of a class it does not know",
+        "own class RemoteError TypeError: pickle refused: global __main__.Point is not allowed: this server runs no Python code, so it cannot call a Python callable or rebuild an object of a class it does not know",
         "function RemoteError TypeError: pickle refused: global posix.system is not allowed: this server runs no Python code, so it cannot call a Python callable or rebuild an object of a class it does not know",
         "own proxy class RemoteError TypeError: pickle refused: global __main__.OwnProxy is not allowed: a stored proxy must be one of multiprocessing.managers' own classes (AutoProxy, ListProxy, DictProxy, NamespaceProxy, ValueProxy, ArrayProxy, AcquirerProxy, ConditionProxy, EventProxy, BarrierProxy, IteratorProxy, PoolProxy)",
         "still served 0",
