@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { close, connect, serve, SharedDict } from "../../src/index.js";
-import { findPyenv, findPython3, runPython, startPython } from "../fixtures/pymanager/python-run.js";
+import { farcallManagerPort, findPyenv, findPython3, runPython, startPython } from "../fixtures/pymanager/python-run.js";
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/pymanager/${name}`, import.meta.url));
 const SYNC_SERVER = fixture("sync_server.py");
@@ -20,19 +20,13 @@ const RUN_MS = 60_000;
 const python = findPython3("pymanager nested-proxy tests");
 const VERSIONS = ["2.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13"].map((v) => [v, findPyenv(v, "nested proxies against Python's own server")] as const);
 
-async function farcallPort(t: { after(fn: () => unknown): void }): Promise<string> {
-  const server = await serve({}, { listen: "pymanager://127.0.0.1:0", authkey: "password", logger: false });
-  t.after(() => server.close());
-  return server.addresses[0]!.split(":").pop()!;
-}
-
 describe("proxies stored inside shared objects", { skip: python === undefined }, () => {
   for (const [version, exe] of VERSIONS.filter(([v]) => v !== "2.7")) {
     it(`a.append(b), a dict in a dict and a queue of proxies read back as working proxies of their class, printed, compared and kept as Python's own server does (Python ${version})`, { skip: exe === undefined }, async (t) => {
       const own = startPython(exe!, [SYNC_SERVER], RUN_MS);
       t.after(() => own.child.kill());
       const ownPort = (await own.line()).split(" ")[1]!;
-      const port = await farcallPort(t);
+      const port = await farcallManagerPort(t);
       for (const mode of [[], ["noauthkey"]]) {
         const theirs = await runPython(exe!, [NESTED, "127.0.0.1", ownPort, ...mode], RUN_MS);
         assert.equal(theirs.code, 0, theirs.stderr);
@@ -50,7 +44,7 @@ describe("proxies stored inside shared objects", { skip: python === undefined },
 
   const py27 = VERSIONS.find(([v]) => v === "2.7")![1];
   it("a Python 2.7 client stores proxies and reads them back as working proxies (2.7's own server stores the object itself and reads back copies)", { skip: py27 === undefined }, async (t) => {
-    const port = await farcallPort(t);
+    const port = await farcallManagerPort(t);
     const run = await runPython(py27!, [NESTED, "127.0.0.1", port], RUN_MS);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^\[<ListProxy object, typeid 'list' at 0x\?>\] \[\]\n\['hello'\] \['hello'\]$/m);
@@ -62,7 +56,7 @@ describe("proxies stored inside shared objects", { skip: python === undefined },
 
   for (const [version, exe] of VERSIONS.filter(([v]) => v === "2.7" || v === "3.13")) {
     it(`a token naming another server or an object the server does not hold is refused with RemoteError, nothing stored (Python ${version})`, { skip: exe === undefined }, async (t) => {
-      const port = await farcallPort(t);
+      const port = await farcallManagerPort(t);
       const run = await runPython(exe!, [NESTED, "127.0.0.1", port, "refusals", String(Number(port) === 65535 ? 1 : Number(port) + 1)], RUN_MS);
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stdout, /^foreign token RemoteError ValueError: the ListProxy token names another server, at \('127\.0\.0\.1', \d+\); this server stores proxies of its own objects only$/m);

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { close, connect, PyComplex, PyDecimal, PyFraction, PyTime, PyUUID, serve, SharedDict } from "../../src/index.js";
-import { findPyenv, findPython3, runPython, startPython } from "../fixtures/pymanager/python-run.js";
+import { farcallManagerPort, findPyenv, findPython3, runPython, startPython } from "../fixtures/pymanager/python-run.js";
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/pymanager/${name}`, import.meta.url));
 const SYNC_SERVER = fixture("sync_server.py");
@@ -29,11 +29,10 @@ describe("standard library values in shared objects", { skip: python === undefin
       const own = startPython(exe!, [SYNC_SERVER], RUN_MS);
       t.after(() => own.child.kill());
       const ownPort = (await own.line()).split(" ")[1]!;
-      const server = await serve({}, { listen: "pymanager://127.0.0.1:0", authkey: "password", logger: false });
-      t.after(() => server.close());
+      const port = await farcallManagerPort(t);
       const theirs = await runPython(exe!, [STDLIB, "127.0.0.1", ownPort], RUN_MS);
       assert.equal(theirs.code, 0, theirs.stderr);
-      const ours = await runPython(exe!, [STDLIB, "127.0.0.1", server.addresses[0]!.split(":").pop()!], RUN_MS);
+      const ours = await runPython(exe!, [STDLIB, "127.0.0.1", port], RUN_MS);
       assert.equal(ours.code, 0, ours.stderr);
       assert.match(ours.stdout, /^done$/m, "the script ran to its end");
       assert.doesNotMatch(ours.stdout, /DIFFERENT/);

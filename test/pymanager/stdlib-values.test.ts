@@ -12,7 +12,6 @@ import { hashKey, pyCompare, pyEquals } from "../../src/pymanager/shared/py-equa
 import { pyRepr } from "../../src/pymanager/repr.js";
 import { inReprEra } from "../../src/pymanager/stdlib-repr.js";
 
-const hex = (h: string) => Buffer.from(h.replace(/\s+/g, ""), "hex");
 /** `p(...)`: a protocol-4 pickle from latin1 text pieces. */
 const p = (...parts: string[]) => Buffer.from(`\x80\x04${parts.join("")}.`, "latin1");
 const str = (s: string) => `\x8c${String.fromCharCode(s.length)}${s}`;

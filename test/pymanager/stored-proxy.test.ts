@@ -25,7 +25,7 @@ async function collectUntil(done: () => boolean): Promise<void> {
   }
 }
 
-function storedProxy(table: ReferentTable, referent: Referent): ProxyArgument {
+function storedProxy(referent: Referent): ProxyArgument {
   const proxy = new ProxyArgument("ListProxy", "list", ["127.0.0.1", 5000], referent.ident, undefined);
   proxy.referent = referent;
   referent.stored = true;
@@ -36,7 +36,7 @@ describe("a referent stored as a proxy", () => {
   it("outlives its last client reference while a stored proxy of it lives, and is tracked again when a client increfs it", () => {
     const table = new ReferentTable({ maxReferents: 10 });
     const inner = table.add(["hello"], undefined, "", []);
-    const holder = [storedProxy(table, inner)];
+    const holder = [storedProxy(inner)];
     table.decref(inner.ident);
     assert.equal(table.size, 0, "no client holds it: number_of_objects leaves it out, as Python's does");
     assert.equal(table.keptSize, 1);
@@ -55,7 +55,7 @@ describe("a referent stored as a proxy", () => {
     (() => {
       const inner = table.add(["hello"], undefined, "", []);
       ident = inner.ident;
-      storedProxy(table, inner); // stored in a value that is then dropped (the containing list freed)
+      storedProxy(inner); // stored in a value that is then dropped (the containing list freed)
       table.decref(ident);
     })();
     await collectUntil(() => table.keptSize === 0);
@@ -69,7 +69,7 @@ describe("a referent stored as a proxy", () => {
     const held: ProxyArgument[] = [];
     for (let i = 0; i < 2; i++) {
       const r = table.add([i], undefined, "", []);
-      held.push(storedProxy(table, r));
+      held.push(storedProxy(r));
       table.decref(r.ident);
     }
     assert.equal(table.size, 0);
@@ -80,8 +80,8 @@ describe("a referent stored as a proxy", () => {
   it("hashes and compares by identity, prints as Python's proxy, and pickles back as RebuildProxy of its class", () => {
     const table = new ReferentTable();
     const r = table.add([], undefined, "", []);
-    const a = storedProxy(table, r);
-    const b = storedProxy(table, r);
+    const a = storedProxy(r);
+    const b = storedProxy(r);
     assert.equal(hashKey(a), a);
     assert.notEqual(hashKey(a), hashKey(b));
     assert.ok(pyEquals(a, a));
