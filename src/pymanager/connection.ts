@@ -16,7 +16,8 @@ import { pyRepr } from "./repr.js";
 import type { PyManagerConnection, PyManagerReply, PyManagerService } from "./server.js";
 import { answerChallenge, FAILURE, HANDSHAKE_FRAME_BYTES, isWelcome, makeChallenge, verifyResponse, WELCOME } from "./auth.js";
 import { FRAME_HEADROOM, framed, PyFrameReader, pyFrame } from "./framing.js";
-import { collectingProxies, PROXY_CLASSES, rebuildProxy, type ProxyArgument } from "./proxy-argument.js";
+import { collectingProxies, PROXY_CLASSES, rebuildProxy } from "./proxy-argument.js";
+import type { StoredProxy } from "./shared/py-values.js";
 import { ARRAY_GLOBALS } from "./array-value.js";
 import { rangeGlobal } from "./range-value.js";
 import type { QuickAck } from "./quickack.js";
@@ -96,7 +97,7 @@ export class PyManagerSocket implements PyManagerConnection {
   /** The client answered the handshake with a bare HMAC-MD5, as Python before 3.12 does. */
   before312 = false;
   /** The proxies of the request about to run (see proxy-binding.ts). */
-  proxies: ProxyArgument[] | undefined;
+  proxies: StoredProxy[] | undefined;
   /** The request being answered, decoded again only where Python 2.7's str and unicode differ. */
   private current: Buffer | undefined;
 

@@ -34,7 +34,8 @@ import { callValueMethod, valueExposed } from "./values.js";
 import { ReplySink } from "./reply-sink.js";
 import { checkArity, type Kwargs, type PyFace } from "./face.js";
 import { createSyncObject, faceOf, syncListing } from "./sync-manager.js";
-import { ProxyArgument, tokenIdent } from "./proxy-argument.js";
+import { tokenIdent } from "./proxy-argument.js";
+import { StoredProxy } from "./shared/py-values.js";
 import { bindProxies } from "./proxy-binding.js";
 
 /** Options of a {@link PyManagerService}. */
@@ -61,7 +62,7 @@ export interface PyManagerConnection {
   /** The current request's arguments with 2.7's native strs as Uint8Array (see native-str.ts). */
   nativeStrArgs?(): unknown[] | undefined;
   /** The proxies the current request carries (RebuildProxy), bound to referents before it runs. */
-  proxies?: ProxyArgument[];
+  proxies?: StoredProxy[];
 }
 
 /** A typeid clients may `create`: an exposed function, or an exposed namespace object. */
@@ -192,7 +193,7 @@ export class PyManagerService {
 
   /** The shared object a proxy argument names, or undefined for any other argument. */
   private proxied(value: unknown): object | undefined {
-    return value instanceof ProxyArgument ? (value.referent?.value as object | undefined) : undefined;
+    return value instanceof StoredProxy ? (value.referent?.value as object | undefined) : undefined;
   }
 
   /** What `farcall list pymanager://` reads: the methods, as farcall/1's `$methods` answers them, and the SyncManager typeids. */

@@ -6,7 +6,7 @@
  * Called by repr.ts with its own printers, so this module imports none of it.
  */
 import { dequeOf, type FixedOffset, pythonTypeOf } from "./pickle/python-types.js";
-import { PyComplex, PyDecimal, PyFraction, PyTime, PyUUID } from "./pickle/stdlib-values.js";
+import { PyComplex, PyDecimal, PyFraction, PyTime, PyUUID } from "./shared/py-values.js";
 
 /** repr.ts's printers. */
 export interface Printers {

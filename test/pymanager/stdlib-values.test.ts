@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { decodePickle, encodePickle } from "../../src/pymanager/pickle/pickle.js";
-import { PyComplex, PyDecimal, PyFraction, PyTime, PyUUID } from "../../src/pymanager/pickle/stdlib-values.js";
+import { PyComplex, PyDecimal, PyFraction, PyTime, PyUUID } from "../../src/pymanager/shared/py-values.js";
 import { dequeOf, pythonTypeOf } from "../../src/pymanager/pickle/python-types.js";
 import { hashKey, pyCompare, pyEquals } from "../../src/pymanager/shared/py-equality.js";
 import { pyRepr } from "../../src/pymanager/repr.js";

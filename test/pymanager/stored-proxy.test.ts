@@ -9,7 +9,7 @@ import { describe, it } from "node:test";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { ReferentTable, type Referent } from "../../src/pymanager/referents.js";
-import { ProxyArgument } from "../../src/pymanager/proxy-argument.js";
+import { StoredProxy } from "../../src/pymanager/shared/py-values.js";
 import { hashKey, pyEquals } from "../../src/pymanager/shared/py-equality.js";
 import { pyRepr } from "../../src/pymanager/repr.js";
 import { encodePickle } from "../../src/pymanager/pickle/pickle.js";
@@ -25,8 +25,8 @@ async function collectUntil(done: () => boolean): Promise<void> {
   }
 }
 
-function storedProxy(referent: Referent): ProxyArgument {
-  const proxy = new ProxyArgument("ListProxy", "list", ["127.0.0.1", 5000], referent.ident, undefined);
+function storedProxy(referent: Referent): StoredProxy {
+  const proxy = new StoredProxy("ListProxy", "list", ["127.0.0.1", 5000], referent.ident, undefined);
   proxy.referent = referent;
   referent.stored = true;
   return proxy;
@@ -66,7 +66,7 @@ describe("a referent stored as a proxy", () => {
 
   it("counts against maxReferents", () => {
     const table = new ReferentTable({ maxReferents: 2 });
-    const held: ProxyArgument[] = [];
+    const held: StoredProxy[] = [];
     for (let i = 0; i < 2; i++) {
       const r = table.add([i], undefined, "", []);
       held.push(storedProxy(r));
@@ -87,7 +87,7 @@ describe("a referent stored as a proxy", () => {
     assert.ok(pyEquals(a, a));
     assert.ok(!pyEquals(a, b), "two proxies of one object are not equal, as in Python");
     assert.match(pyRepr([a]), /^\[<ListProxy object, typeid 'list' at 0x[0-9a-f]+>\]$/);
-    const auto = new ProxyArgument("AutoProxy", "Queue", ["127.0.0.1", 5000], r.ident, ["get", "put"]);
+    const auto = new StoredProxy("AutoProxy", "Queue", ["127.0.0.1", 5000], r.ident, ["get", "put"]);
     assert.match(pyRepr(auto), /^<AutoProxy\[Queue\] object, typeid 'Queue' at 0x[0-9a-f]+>$/);
     const bytes = Buffer.from(encodePickle(auto)).toString("latin1");
     for (const part of ["RebuildProxy", "AutoProxy", "Token", "exposed", "pickle", "Queue", r.ident]) assert.ok(bytes.includes(part), part);

@@ -9,7 +9,7 @@
  */
 import { RpcError } from "../../core/errors.js";
 import { FixedOffset, markPython } from "./python-types.js";
-import { PyComplex, PyDecimal, PyFraction, PyTime, PyUUID } from "./stdlib-values.js";
+import { PyComplex, PyDecimal, PyFraction, PyTime, PyUUID } from "../shared/py-values.js";
 
 function refuse(message: string): RpcError {
   return new RpcError("PARSE_ERROR", `pickle refused: ${message}`);

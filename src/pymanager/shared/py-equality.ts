@@ -7,9 +7,8 @@
 import { RpcError } from "../../core/errors.js";
 import { pyTypeOf } from "./py-type.js";
 import { dequeOf, isTuple, Timedelta } from "../pickle/python-types.js";
-import { PyComplex, PyDecimal, PyFraction, PyTime, PyUUID } from "../pickle/stdlib-values.js";
+import { PyComplex, PyDecimal, PyFraction, PyTime, PyUUID, StoredProxy } from "./py-values.js";
 import { compareReal, numberKey } from "./py-numbers.js";
-import { ProxyArgument } from "../proxy-argument.js";
 
 /** The Map key standing for Python key `key`. @throws RpcError TypeError for an unhashable key. */
 export function hashKey(key: unknown): unknown {
@@ -34,7 +33,7 @@ export function hashKey(key: unknown): unknown {
       if (key instanceof PyTime) return `\0T${key.tzinfo === null ? "n" : "a"}${key.comparable}`;
       if (key instanceof Timedelta) return `\0D${key.totalMicroseconds()}`;
       // A stored proxy hashes and compares by identity, as Python's proxy objects do.
-      if (key instanceof ProxyArgument) return key;
+      if (key instanceof StoredProxy) return key;
       throw new RpcError("TypeError", `unhashable type: '${Array.isArray(key) ? "list" : key instanceof Map ? "dict" : key instanceof Set ? "set" : "object"}'`);
   }
 }

@@ -6,7 +6,7 @@
  * key of the int or float it equals, else a text naming the fraction in lowest terms.
  */
 import { RpcError } from "../../core/errors.js";
-import { gcd, PyComplex, PyDecimal, PyFraction } from "../pickle/stdlib-values.js";
+import { gcd, PyComplex, PyDecimal, PyFraction } from "./py-values.js";
 
 /** An exact fraction n/d, d > 0, in lowest terms. */
 export type Rational = readonly [bigint, bigint];

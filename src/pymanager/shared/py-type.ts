@@ -4,8 +4,7 @@
  * manager protocol's printing code.
  */
 import { pythonTypeOf, Timedelta } from "../pickle/python-types.js";
-import { PyComplex, PyDecimal, PyFraction, PyTime, PyUUID } from "../pickle/stdlib-values.js";
-import { ProxyArgument } from "../proxy-argument.js";
+import { PyComplex, PyDecimal, PyFraction, PyTime, PyUUID, StoredProxy } from "./py-values.js";
 
 /** The name of `type(value)` in Python, as error messages say it (`not "list"`, `not str`). */
 export function pyTypeOf(value: unknown): string {
@@ -20,7 +19,7 @@ export function pyTypeOf(value: unknown): string {
   if (typeof value === "boolean") return "bool";
   if (value instanceof Map) return "dict";
   if (value instanceof Set) return pythonTypeOf(value) === "frozenset" ? "frozenset" : "set";
-  if (value instanceof ProxyArgument) return value.pythonType;
+  if (value instanceof StoredProxy) return value.pythonType;
   return "object";
 }
 
