@@ -125,23 +125,23 @@ function save(e: Encoder, value: unknown, depth: number): void {
     return;
   }
   if (depth >= e.maxDepth) throw invalid(`it nests deeper than maxDepth ${e.maxDepth} (or is cyclic)`);
+  // Plain lists and dicts first: most of what a manager reply carries, with no class to look for.
+  if (Array.isArray(value)) {
+    const mark = pythonTypeOf(value);
+    const deque = mark === undefined || mark === "tuple" ? undefined : pythonGlobal(value, e.protocol);
+    if (deque !== undefined) saveGlobalCall(e, deque, depth + 1);
+    else (mark === "tuple" ? saveTuple : saveList)(e, value, depth + 1);
+    return;
+  }
+  if (isPlainObject(value)) return saveDict(e, Object.entries(value), depth + 1);
   const call = value instanceof PickleGlobal ? value : pythonGlobal(value, e.protocol);
   if (call !== undefined) saveGlobalCall(e, call, depth + 1);
-  else if (value instanceof Uint8Array) {
-    if (pythonTypeOf(value) === "bytearray") saveByteArray(e, value);
-    else saveBytes(e, value);
-  } else if (Array.isArray(value)) {
-    if (isTuple(value)) saveTuple(e, value, depth + 1);
-    else saveList(e, value, depth + 1);
-  }
+  else if (value instanceof Uint8Array) (pythonTypeOf(value) === "bytearray" ? saveByteArray : saveBytes)(e, value);
   else if (value instanceof PickleTuple) saveTuple(e, value.items, depth + 1);
   else if (value instanceof PickleNativeStr) saveNativeStr(e, value.text);
   else if (value instanceof PickleGlobalRef) saveGlobalRef(e, value);
   else if (value instanceof Map) saveDict(e, [...value], depth + 1);
-  else if (value instanceof Set) {
-    if (pythonTypeOf(value) === "frozenset") saveFrozenSet(e, [...value], depth + 1);
-    else saveSet(e, [...value], depth + 1);
-  } else if (isPlainObject(value)) saveDict(e, Object.entries(value), depth + 1);
+  else if (value instanceof Set) (pythonTypeOf(value) === "frozenset" ? saveFrozenSet : saveSet)(e, [...value], depth + 1);
   else throw invalid(`an instance of ${value.constructor?.name ?? "a class"} has no Python form (use a plain object or PickleGlobal)`);
 }
 
