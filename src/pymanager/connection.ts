@@ -16,7 +16,7 @@ import { pyRepr } from "./repr.js";
 import type { PyManagerConnection, PyManagerReply, PyManagerService } from "./server.js";
 import { answerChallenge, FAILURE, HANDSHAKE_FRAME_BYTES, isWelcome, makeChallenge, verifyResponse, WELCOME } from "./auth.js";
 import { FRAME_HEADROOM, framed, PyFrameReader, pyFrame } from "./framing.js";
-import { collectingProxies, PROXY_CLASSES, rebuildProxy } from "./proxy-argument.js";
+import { PROXY_CLASSES, rebuildProxy, takeProxies } from "./proxy-argument.js";
 import type { StoredProxy } from "./shared/py-values.js";
 import { ARRAY_GLOBALS } from "./array-value.js";
 import { rangeGlobal } from "./range-value.js";
@@ -217,7 +217,9 @@ export class PyManagerSocket implements PyManagerConnection {
     this.replyProtocol = protocolOf(body);
     this.current = body;
     try {
-      ({ value: request, proxies: this.proxies } = collectingProxies(() => decodePickle(body, REQUEST_OPTIONS)));
+      takeProxies();
+      request = decodePickle(body, REQUEST_OPTIONS);
+      this.proxies = takeProxies();
     } catch (error) {
       const message = (error as Error).message;
       this.logger.warn(`${this.where()}: ${message}`);

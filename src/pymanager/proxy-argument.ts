@@ -35,15 +35,15 @@ function tokenState(token: unknown): unknown[] | undefined {
 /** The proxies of the request being decoded; decoding is synchronous, so one list serves. */
 let collected: StoredProxy[] | undefined;
 
-/** Decodes with `decode`, returning what it gave and the proxies it rebuilt. */
-export function collectingProxies<T>(decode: () => T): { value: T; proxies: StoredProxy[] | undefined } {
+/**
+ * The proxies rebuilt since the last call, and a fresh start: called before a request is
+ * decoded (dropping what a failed decode left) and after it. No closure or result object per
+ * request, as most carry no proxy.
+ */
+export function takeProxies(): StoredProxy[] | undefined {
+  const proxies = collected;
   collected = undefined;
-  try {
-    const value = decode();
-    return { value, proxies: collected };
-  } finally {
-    collected = undefined;
-  }
+  return proxies;
 }
 
 /** The `RebuildProxy` global of a request's allow-list. */
