@@ -80,6 +80,7 @@ export type { BlockingOptions } from "./pymanager/shared/waiters.js";
  * Python's manager clients get back what they stored.
  */
 export { tuple, isTuple, pythonTypeOf } from "./pymanager/pickle/python-types.js";
+export { PyComplex, PyDecimal, PyFraction, PyTime, PyUUID } from "./pymanager/shared/py-values.js";
 export type { PythonTypeMark } from "./pymanager/pickle/python-types.js";
 export type { Logger, LogLimit } from "./core/logger.js";
 /**

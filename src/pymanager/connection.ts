@@ -16,7 +16,8 @@ import { pyRepr } from "./repr.js";
 import type { PyManagerConnection, PyManagerReply, PyManagerService } from "./server.js";
 import { answerChallenge, FAILURE, HANDSHAKE_FRAME_BYTES, isWelcome, makeChallenge, verifyResponse, WELCOME } from "./auth.js";
 import { FRAME_HEADROOM, framed, PyFrameReader, pyFrame } from "./framing.js";
-import { rebuildProxy } from "./proxy-argument.js";
+import { PROXY_CLASSES, rebuildProxy, takeProxies } from "./proxy-argument.js";
+import type { StoredProxy } from "./shared/py-values.js";
 import { ARRAY_GLOBALS } from "./array-value.js";
 import { rangeGlobal } from "./range-value.js";
 import type { QuickAck } from "./quickack.js";
@@ -40,7 +41,7 @@ const MAX_QUEUED_REQUESTS = 16;
  * object it names, `range` (and 2.7's `xrange`) as a PyRange, and `array.array` (a shared
  * Array's slice assignment) as a PyArray.
  */
-const MANAGER_RECORDS = recordGlobals(["Token", "RemoteError", "AutoProxy", "AcquirerProxy"].map((name) => `multiprocessing.managers.${name}`));
+const MANAGER_RECORDS = recordGlobals(["Token", "RemoteError", ...PROXY_CLASSES].map((name) => `multiprocessing.managers.${name}`));
 const REQUEST_GLOBALS = {
   "multiprocessing.managers": { ...MANAGER_RECORDS["multiprocessing.managers"], RebuildProxy: rebuildProxy },
   builtins: { range: rangeGlobal("range"), xrange: rangeGlobal("xrange") },
@@ -68,8 +69,8 @@ const REFUSED_GLOBAL = /^pickle refused: global \S+ is not allowed$/;
 
 /** Why a global was refused, in the words its kind needs. */
 function whyRefused(message: string): string {
-  if (/ multiprocessing\.managers\.\w+Proxy /.test(message)) {
-    return "a proxy inside a value (a shared object stored in another) is not served; store its data, or pass it where a manager takes one (Condition(lock))";
+  if (/\.\w+Proxy is not allowed$/.test(message)) {
+    return `a stored proxy must be one of multiprocessing.managers' own classes (${PROXY_CLASSES.join(", ")})`;
   }
   return "this server runs no Python code, so it cannot call a Python callable or rebuild an object of a class it does not know";
 }
@@ -95,6 +96,8 @@ export class PyManagerSocket implements PyManagerConnection {
   replyProtocol: 2 | 3 | 4 = 4;
   /** The client answered the handshake with a bare HMAC-MD5, as Python before 3.12 does. */
   before312 = false;
+  /** The proxies of the request about to run (see proxy-binding.ts). */
+  proxies: StoredProxy[] | undefined;
   /** The request being answered, decoded again only where Python 2.7's str and unicode differ. */
   private current: Buffer | undefined;
 
@@ -214,7 +217,9 @@ export class PyManagerSocket implements PyManagerConnection {
     this.replyProtocol = protocolOf(body);
     this.current = body;
     try {
+      takeProxies();
       request = decodePickle(body, REQUEST_OPTIONS);
+      this.proxies = takeProxies();
     } catch (error) {
       const message = (error as Error).message;
       this.logger.warn(`${this.where()}: ${message}`);

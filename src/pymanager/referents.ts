@@ -5,6 +5,14 @@
  * reference belongs to a connection: a proxy passes from a parent process to a child (which
  * increfs it, uses it on its own streams, decrefs it and exits) and stays the parent's; a
  * killed client leaks the references it held, bounded by maxReferents.
+ *
+ * A referent stored as a proxy inside another value (`a.append(b)`) outlives its last client
+ * reference, as in Python's server (`id_to_local_proxy_obj`): when its count falls to zero it
+ * leaves the table but stays findable by ident for as long as any stored proxy of it is
+ * reachable, and a client reading that proxy back increfs it into the table again. Python's
+ * server keeps such a referent until it stops; here it is released once no value the server
+ * holds contains a proxy of it (and no client holds a reference), when the garbage collector
+ * reclaims the stored proxy. Both kinds count against maxReferents.
  */
 import type { Dispatcher } from "../core/dispatcher.js";
 import type { PyFace } from "./face.js";
@@ -24,6 +32,8 @@ export interface Referent {
   /** Names the client's proxy offers. */
   readonly exposed: readonly string[];
   refcount: number;
+  /** A proxy of it was stored inside a value: at refcount 0 it is kept while that proxy lives. */
+  stored?: boolean;
 }
 
 /** Bounds of a {@link ReferentTable}. */
@@ -36,18 +46,30 @@ export const REFERENT_DEFAULTS: Readonly<ReferentLimits> = Object.freeze({ maxRe
 
 export class ReferentTable {
   private readonly byIdent = new Map<string, Referent>();
+  /** Referents at refcount 0 that only stored proxies hold, by ident. */
+  private readonly kept = new Map<string, WeakRef<Referent>>();
+  private readonly forget = new FinalizationRegistry<string>((ident) => {
+    if (this.kept.get(ident)?.deref() === undefined) this.kept.delete(ident);
+  });
   private nextIdent = 1;
 
   constructor(private readonly limits: ReferentLimits = REFERENT_DEFAULTS) {}
 
+  /** Referents clients hold references to. */
   get size(): number {
     return this.byIdent.size;
   }
 
+  /** Referents only stored proxies still hold (released by the garbage collector). */
+  get keptSize(): number {
+    return this.kept.size;
+  }
+
   /** Holds a new referent with a reference count of 1 and returns it. */
   add(value: unknown, methods: Dispatcher | undefined, prefix: string, exposed: readonly string[], face?: PyFace<object>): Referent {
-    if (this.byIdent.size >= this.limits.maxReferents) {
-      throw new RpcError("RESOURCE_EXHAUSTED", `the server holds ${this.byIdent.size} objects, maxReferents ${this.limits.maxReferents}`);
+    const held = this.byIdent.size + this.kept.size;
+    if (held >= this.limits.maxReferents) {
+      throw new RpcError("RESOURCE_EXHAUSTED", `the server holds ${held} objects, maxReferents ${this.limits.maxReferents}`);
     }
     // Fresh hex idents, never "0" (Python reserves it) and never reused while the server runs.
     const ident = (this.nextIdent++).toString(16).padStart(8, "0");
@@ -58,7 +80,8 @@ export class ReferentTable {
 
   /** The referent `ident` names, or undefined. */
   find(ident: unknown): Referent | undefined {
-    return typeof ident === "string" ? this.byIdent.get(ident) : undefined;
+    if (typeof ident !== "string") return undefined;
+    return this.byIdent.get(ident) ?? (this.kept.size === 0 ? undefined : this.kept.get(ident)?.deref());
   }
 
   /** The referent `ident` names; throws KeyError with the ident's repr, as Python's server does, for an unknown one. */
@@ -69,11 +92,18 @@ export class ReferentTable {
   }
 
   incref(ident: unknown): void {
-    this.get(ident).refcount++;
+    const referent = this.get(ident);
+    if (referent.refcount++ === 0) {
+      // A client read a stored proxy back: tracked again, as Python's server re-enables it.
+      this.kept.delete(referent.ident);
+      this.byIdent.set(referent.ident, referent);
+    }
   }
 
   decref(ident: unknown): void {
     const referent = this.get(ident);
+    // Python's server skips a decref of an object only a stored proxy holds.
+    if (referent.refcount === 0) return;
     if (--referent.refcount <= 0) this.free(referent);
   }
 
@@ -86,5 +116,8 @@ export class ReferentTable {
 
   private free(referent: Referent): void {
     this.byIdent.delete(referent.ident);
+    if (referent.stored !== true) return;
+    this.kept.set(referent.ident, new WeakRef(referent));
+    this.forget.register(referent, referent.ident);
   }
 }

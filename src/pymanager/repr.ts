@@ -5,6 +5,7 @@
  */
 
 import { FixedOffset, pythonTypeOf, Timedelta } from "./pickle/python-types.js";
+import { stdlibRepr } from "./stdlib-repr.js";
 
 export { pyTypeOf } from "./shared/py-type.js";
 
@@ -30,6 +31,8 @@ export function pyRepr(value: unknown, depth = 0, py2 = false): string {
   }
   if (depth >= MAX_REPR_DEPTH) return "[...]";
   const d = depth + 1;
+  const stdlib = stdlibRepr(value as object, { item: (v) => pyRepr(v, d, py2), float: floatRepr, timezone: timezoneRepr });
+  if (stdlib !== undefined) return stdlib;
   const mark = pythonTypeOf(value);
   if (value instanceof Uint8Array) return mark === "bytearray" ? `bytearray(${bytesRepr(value)})` : bytesRepr(value);
   if (Array.isArray(value)) {
@@ -44,7 +47,7 @@ export function pyRepr(value: unknown, depth = 0, py2 = false): string {
     return value.size === 0 ? "set()" : items;
   }
   if (value instanceof Date) return dateRepr(value);
-  if (value instanceof Timedelta) return timedeltaRepr(value);
+  if (value instanceof Timedelta) return py2 ? timedeltaRepr2(value) : timedeltaRepr(value);
   if (value instanceof FixedOffset) return timezoneRepr(value);
   // A value that knows its Python repr (a range).
   if (typeof (value as { reprPython?: unknown }).reprPython === "function") return (value as { reprPython(): string }).reprPython();
@@ -59,7 +62,7 @@ export function pyRepr(value: unknown, depth = 0, py2 = false): string {
 function dateRepr(d: Date): string {
   const mark = pythonTypeOf(d);
   if (mark === "date") return `datetime.date(${d.getUTCFullYear()}, ${d.getUTCMonth() + 1}, ${d.getUTCDate()})`;
-  const details = typeof mark === "object" ? mark : undefined;
+  const details = typeof mark === "object" && mark.kind === "datetime" ? mark : undefined;
   const tz = details === undefined ? UTC_REPR : details.utcOffset;
   const wall = tz === null || tz === UTC_REPR ? d : new Date(d.getTime() + Number((tz as FixedOffset).offset.totalMicroseconds() / 1000n));
   const ms = wall.getUTCMilliseconds();
@@ -77,6 +80,12 @@ const UTC_REPR = Symbol("utc");
 function timedeltaRepr(t: Timedelta): string {
   const parts = [t.days ? `days=${t.days}` : "", t.seconds ? `seconds=${t.seconds}` : "", t.microseconds ? `microseconds=${t.microseconds}` : ""].filter(Boolean);
   return `datetime.timedelta(${parts.length === 0 ? "0" : parts.join(", ")})`;
+}
+
+/** Python 2.7 (and before 3.7) prints `datetime.timedelta(1, 2, 3)`, trailing zeros left out. */
+function timedeltaRepr2(t: Timedelta): string {
+  const fields = t.microseconds ? [t.days, t.seconds, t.microseconds] : t.seconds ? [t.days, t.seconds] : [t.days];
+  return `datetime.timedelta(${fields.join(", ")})`;
 }
 
 function timezoneRepr(tz: FixedOffset): string {

@@ -26,6 +26,7 @@ import { isMarkedRef } from "../core/ref.js";
 import { errorReply, exceptionLine, serverTraceback } from "./errors.js";
 import { ReferentTable, REFERENT_DEFAULTS, type Referent } from "./referents.js";
 import { pyRepr, pyStr } from "./repr.js";
+import { inReprEra } from "./stdlib-repr.js";
 import { arrayArgsOf, arrayItemArgs } from "./native-str.js";
 import { checkArrayTypecode } from "./client-era.js";
 import { SharedArray } from "./shared/array.js";
@@ -33,7 +34,9 @@ import { callValueMethod, valueExposed } from "./values.js";
 import { ReplySink } from "./reply-sink.js";
 import { checkArity, type Kwargs, type PyFace } from "./face.js";
 import { createSyncObject, faceOf, syncListing } from "./sync-manager.js";
-import { ProxyArgument, tokenIdent } from "./proxy-argument.js";
+import { tokenIdent } from "./proxy-argument.js";
+import { StoredProxy } from "./shared/py-values.js";
+import { bindProxies } from "./proxy-binding.js";
 
 /** Options of a {@link PyManagerService}. */
 export interface PyManagerServiceOptions {
@@ -58,6 +61,8 @@ export interface PyManagerConnection {
   readonly before312?: boolean;
   /** The current request's arguments with 2.7's native strs as Uint8Array (see native-str.ts). */
   nativeStrArgs?(): unknown[] | undefined;
+  /** The proxies the current request carries (RebuildProxy), bound to referents before it runs. */
+  proxies?: StoredProxy[];
 }
 
 /** A typeid clients may `create`: an exposed function, or an exposed namespace object. */
@@ -114,6 +119,8 @@ export class PyManagerService {
     const [ident, method, args, kwds] = request as [unknown, string, unknown[], unknown];
     const kwargs = kwargsOf(kwds);
     if (kwargs === undefined) return { reply: serverTraceback("serve_client", ["TypeError: kwds must be a dict with str keys"], conn.replyProtocol) };
+    const unbound = conn.proxies === undefined ? undefined : bindProxies(this.referents, conn);
+    if (unbound !== undefined) return { reply: serverTraceback(conn.stream ? "serve_client" : "handle_request", [unbound], conn.replyProtocol) };
     // Python's server answers any failure of a server request with a traceback (the client raises
     // RemoteError), never with the exception itself, which only a referent's own method gets.
     if (!conn.stream) return this.serverMethod(conn, method, args, kwargs).catch((error: unknown) => ({ reply: serverTraceback(method, [exceptionLine(error)], conn.replyProtocol) }));
@@ -186,7 +193,7 @@ export class PyManagerService {
 
   /** The shared object a proxy argument names, or undefined for any other argument. */
   private proxied(value: unknown): object | undefined {
-    return value instanceof ProxyArgument ? (this.referents.get(value.ident).value as object | undefined) : undefined;
+    return value instanceof StoredProxy ? (value.referent?.value as object | undefined) : undefined;
   }
 
   /** What `farcall list pymanager://` reads: the methods, as farcall/1's `$methods` answers them, and the SyncManager typeids. */
@@ -271,7 +278,7 @@ export class PyManagerService {
     }
     // Python's fallbacks for names the object does not expose.
     if (method === "#GETVALUE") return pickleTuple("#RETURN", referent.value);
-    if (method === "__repr__") return pickleTuple("#RETURN", referent.methods ? objectRepr(referent) : pyRepr(referent.value, 0, conn.replyProtocol === 2));
+    if (method === "__repr__") return pickleTuple("#RETURN", referent.methods ? objectRepr(referent) : inEra(conn, () => pyRepr(referent.value, 0, conn.replyProtocol === 2)));
     if (method === "__str__") return pickleTuple("#RETURN", referent.methods ? objectRepr(referent) : pyStr(referent.value));
     if (referent.methods !== undefined) {
       const unexposed = notExposed(conn, method, objectRepr(referent).slice(1, -8), referent.exposed);
@@ -308,7 +315,7 @@ export class PyManagerService {
       return result instanceof Promise ? result.then((r: unknown) => this.sharedResult(conn, r)) : this.sharedResult(conn, result);
     }
     if (method === "#GETVALUE" && face.value !== undefined) return pickleTuple("#RETURN", face.value(value));
-    if (method === "__repr__" || method === "__str__") return pickleTuple("#RETURN", face.repr(value, conn.replyProtocol === 2));
+    if (method === "__repr__" || method === "__str__") return pickleTuple("#RETURN", inEra(conn, () => face.repr(value, conn.replyProtocol === 2)));
     return notExposed(conn, method, face.typeid, referent.exposed);
   }
 
@@ -316,6 +323,11 @@ export class PyManagerService {
   private sharedResult(conn: PyManagerConnection, result: unknown): PickleTuple {
     return faceOf(result) !== undefined ? this.proxyReply(conn, result as object) : pickleTuple("#RETURN", result);
   }
+}
+
+/** Prints for the client's Python: 2.7 and 3.8-3.11 (a bare HMAC-MD5 answer) print OrderedDict as a list of pairs. */
+function inEra<T>(conn: PyManagerConnection, print: () => T): T {
+  return inReprEra(conn.replyProtocol === 2 || conn.before312 === true, print);
 }
 
 function asReply(reply: PickleTuple): PyManagerReply {

@@ -8,8 +8,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { serve } from "../../src/index.js";
-import { findPyenv, findPython3, runPython, startPython } from "../fixtures/pymanager/python-run.js";
+import { farcallManagerPort, findPyenv, findPython3, runPython, startPython } from "../fixtures/pymanager/python-run.js";
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/pymanager/${name}`, import.meta.url));
 const SYNC_SERVER = fixture("sync_server.py");
@@ -19,12 +18,6 @@ const RUN_MS = 60_000;
 const python = findPython3("pymanager stored-value tests");
 const VERSIONS = ["2.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13"].map((v) => [v, findPyenv(v, "stored values against Python's own server")] as const);
 
-async function farcallPort(t: { after(fn: () => unknown): void }): Promise<string> {
-  const server = await serve({}, { listen: "pymanager://127.0.0.1:0", authkey: "password", logger: false });
-  t.after(() => server.close());
-  return server.addresses[0]!.split(":").pop()!;
-}
-
 describe("values stored in shared objects by Python clients", { skip: python === undefined }, () => {
   for (const [version, exe] of VERSIONS) {
     it(`a range stays a range, read back and nested, and iterates to its ints where Python iterates it (Python ${version}, as Python's own server)`, { skip: exe === undefined }, async (t) => {
@@ -32,7 +25,7 @@ describe("values stored in shared objects by Python clients", { skip: python ===
       t.after(() => own.child.kill());
       const theirs = await runPython(exe!, [STORED, "127.0.0.1", (await own.line()).split(" ")[1]!], RUN_MS);
       assert.equal(theirs.code, 0, theirs.stderr);
-      const ours = await runPython(exe!, [STORED, "127.0.0.1", await farcallPort(t)], RUN_MS);
+      const ours = await runPython(exe!, [STORED, "127.0.0.1", await farcallManagerPort(t)], RUN_MS);
       assert.equal(ours.code, 0, ours.stderr);
       assert.match(ours.stdout, /^done$/m, "the script ran to its end");
       assert.equal(ours.stdout, theirs.stdout);
@@ -41,12 +34,13 @@ describe("values stored in shared objects by Python clients", { skip: python ===
   }
 
   for (const [version, exe] of VERSIONS.filter(([v]) => v === "2.7" || v === "3.13")) {
-    it(`an object of a class farcall does not know and a proxy inside a value are refused saying why, and the dict is still served (Python ${version})`, { skip: exe === undefined }, async (t) => {
-      const run = await runPython(exe!, [STORED, "127.0.0.1", await farcallPort(t), "refusals"], RUN_MS);
+    it(`an object of a class farcall does not know, a function and a proxy of the client's own class are refused saying why, and the dict is still served (Python ${version})`, { skip: exe === undefined }, async (t) => {
+      const run = await runPython(exe!, [STORED, "127.0.0.1", await farcallManagerPort(t), "refusals"], RUN_MS);
       assert.equal(run.code, 0, run.stderr);
       assert.equal(run.stdout, [
-        "decimal RemoteError TypeError: pickle refused: global decimal.Decimal is not allowed: this server runs no Python code, so it cannot call a Python callable or rebuild an object of a class it does not know",
-        "nested proxy RemoteError TypeError: pickle refused: global multiprocessing.managers.ListProxy is not allowed: a proxy inside a value (a shared object stored in another) is not served; store its data, or pass it where a manager takes one (Condition(lock))",
+        "own class RemoteError TypeError: pickle refused: global __main__.Point is not allowed: this server runs no Python code, so it cannot call a Python callable or rebuild an object of a class it does not know",
+        "function RemoteError TypeError: pickle refused: global posix.system is not allowed: this server runs no Python code, so it cannot call a Python callable or rebuild an object of a class it does not know",
+        "own proxy class RemoteError TypeError: pickle refused: global __main__.OwnProxy is not allowed: a stored proxy must be one of multiprocessing.managers' own classes (AutoProxy, ListProxy, DictProxy, NamespaceProxy, ValueProxy, ArrayProxy, AcquirerProxy, ConditionProxy, EventProxy, BarrierProxy, IteratorProxy, PoolProxy)",
         "still served 0",
         "done",
         "",

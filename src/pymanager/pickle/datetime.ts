@@ -110,7 +110,7 @@ export function dateGlobal(d: Date, protocol: number): PickleGlobal {
     checkYear(year);
     return new PickleGlobal("datetime", "date", { args: [Uint8Array.of(year >> 8, year & 0xff, d.getUTCMonth() + 1, d.getUTCDate())] });
   }
-  const details = typeof mark === "object" ? mark : undefined;
+  const details = typeof mark === "object" && mark.kind === "datetime" ? mark : undefined;
   const tz = protocol === 2 ? null : details === undefined ? UTC : details.utcOffset;
   const offset = details?.utcOffset;
   // A naive datetime's Date holds its wall time; at protocol 2 an aware one is written at UTC.

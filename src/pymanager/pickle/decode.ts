@@ -25,6 +25,7 @@ import { decodeEscapedString, decodeRawUnicodeEscape, parseDecimal, parseFloatTe
 import { DICT, LIST, OTHER, RECORD, SET, TUPLE, UnpicklingStack } from "./stack.js";
 import type { PickleGlobals } from "./values.js";
 import { markPython, tuple } from "./python-types.js";
+import { UuidUnderConstruction } from "./stdlib-globals.js";
 
 /** Options of {@link decodePickle}. */
 export interface PickleDecodeOptions {
@@ -320,6 +321,11 @@ function run(r: PickleReader, s: UnpicklingStack, limits: Limits): unknown {
         const depth = s.topDepth();
         const state = s.pop();
         const target = s.target(RECORD, "BUILD");
+        if (target instanceof UuidUnderConstruction) {
+          s.replaceTop(target.withState(state));
+          s.deepen(depth);
+          break;
+        }
         try {
           Object.defineProperty(target, "state", { value: state, writable: true, enumerable: true, configurable: true });
         } catch {
@@ -356,6 +362,10 @@ function apply(s: UnpicklingStack, limits: Limits, callable: unknown, args: unkn
     // set(list) holds the list's items: one level less than the argument tuple.
     depth = Math.max(argsDepth - 1, 1);
     if (entry.kind === GlobalKind.Set) kind = SET;
+  } else if (entry.kind === GlobalKind.Dict || entry.kind === GlobalKind.List || entry.kind === GlobalKind.Stateful) {
+    // An OrderedDict or a deque whose items follow (SETITEMS, APPENDS), a UUID whose state follows (BUILD).
+    depth = Math.max(s.nested(argsDepth), 1);
+    kind = entry.kind === GlobalKind.Dict ? DICT : entry.kind === GlobalKind.List ? LIST : RECORD;
   } else if (entry.kind === GlobalKind.Factory && typeof value === "object" && value !== null) {
     depth = s.nested(argsDepth);
     const proto = Object.getPrototypeOf(value);

@@ -18,9 +18,9 @@
 import { RpcError } from "../../core/errors.js";
 import { MAX_DEPTH_LIMIT } from "./graph.js";
 import * as op from "./opcodes.js";
-import { PickleGlobal, PickleNativeStr, PickleTuple } from "./values.js";
-import { dateGlobal, timedeltaGlobal, timezoneGlobal } from "./datetime.js";
-import { FixedOffset, isTuple, pythonTypeOf, Timedelta } from "./python-types.js";
+import { PickleGlobal, PickleGlobalRef, PickleNativeStr, PickleTuple } from "./values.js";
+import { isTuple, pythonTypeOf } from "./python-types.js";
+import { isHashableClass, pythonGlobal } from "./stdlib-values.js";
 import { latin1Utf8Length, PickleWriter, utf8Length } from "./writer.js";
 
 /** Options of {@link encodePickle}. */
@@ -125,24 +125,23 @@ function save(e: Encoder, value: unknown, depth: number): void {
     return;
   }
   if (depth >= e.maxDepth) throw invalid(`it nests deeper than maxDepth ${e.maxDepth} (or is cyclic)`);
-  if (value instanceof Uint8Array) {
-    if (pythonTypeOf(value) === "bytearray") saveByteArray(e, value);
-    else saveBytes(e, value);
-  } else if (Array.isArray(value)) {
-    if (isTuple(value)) saveTuple(e, value, depth + 1);
-    else saveList(e, value, depth + 1);
+  // Plain lists and dicts first: most of what a manager reply carries, with no class to look for.
+  if (Array.isArray(value)) {
+    const mark = pythonTypeOf(value);
+    const deque = mark === undefined || mark === "tuple" ? undefined : pythonGlobal(value, e.protocol);
+    if (deque !== undefined) saveGlobalCall(e, deque, depth + 1);
+    else (mark === "tuple" ? saveTuple : saveList)(e, value, depth + 1);
+    return;
   }
+  if (isPlainObject(value)) return saveDict(e, Object.entries(value), depth + 1);
+  const call = value instanceof PickleGlobal ? value : pythonGlobal(value, e.protocol);
+  if (call !== undefined) saveGlobalCall(e, call, depth + 1);
+  else if (value instanceof Uint8Array) (pythonTypeOf(value) === "bytearray" ? saveByteArray : saveBytes)(e, value);
   else if (value instanceof PickleTuple) saveTuple(e, value.items, depth + 1);
-  else if (value instanceof PickleGlobal) saveGlobalCall(e, value, depth + 1);
   else if (value instanceof PickleNativeStr) saveNativeStr(e, value.text);
+  else if (value instanceof PickleGlobalRef) saveGlobalRef(e, value);
   else if (value instanceof Map) saveDict(e, [...value], depth + 1);
-  else if (value instanceof Set) {
-    if (pythonTypeOf(value) === "frozenset") saveFrozenSet(e, [...value], depth + 1);
-    else saveSet(e, [...value], depth + 1);
-  } else if (value instanceof Date) saveGlobalCall(e, dateGlobal(value, e.protocol), depth + 1);
-  else if (value instanceof Timedelta) saveGlobalCall(e, timedeltaGlobal(value), depth + 1);
-  else if (value instanceof FixedOffset) saveGlobalCall(e, timezoneGlobal(value), depth + 1);
-  else if (isPlainObject(value)) saveDict(e, Object.entries(value), depth + 1);
+  else if (value instanceof Set) (pythonTypeOf(value) === "frozenset" ? saveFrozenSet : saveSet)(e, [...value], depth + 1);
   else throw invalid(`an instance of ${value.constructor?.name ?? "a class"} has no Python form (use a plain object or PickleGlobal)`);
 }
 
@@ -355,7 +354,7 @@ function checkHashable(value: unknown, what: string, maxDepth: number, depth = 0
     return;
   }
   if (value instanceof Uint8Array && pythonTypeOf(value) !== "bytearray") return;
-  if (value instanceof Date || value instanceof Timedelta || value instanceof FixedOffset || value instanceof PickleGlobal || value instanceof PickleNativeStr) return;
+  if (value instanceof PickleGlobal || value instanceof PickleNativeStr || isHashableClass(value)) return;
   const kind = value instanceof Uint8Array ? "a bytearray" : Array.isArray(value) ? "an array (a list)" : value instanceof Set ? "a Set" : "an object or Map (a dict)";
   throw invalid(`${what} must be hashable in Python, not ${kind}; use tuple() for a tuple`);
 }
@@ -368,6 +367,12 @@ function saveGlobalCall(e: Encoder, value: PickleGlobal, depth: number): void {
     save(e, value.state, depth);
     e.w.byte(op.BUILD);
   }
+}
+
+/** A global named, not called: a proxy class in RebuildProxy's arguments. */
+function saveGlobalRef(e: Encoder, value: PickleGlobalRef): void {
+  const dot = value.name.lastIndexOf(".");
+  saveGlobal(e, value.name.slice(0, dot), value.name.slice(dot + 1));
 }
 
 /** Python 3 modules under their Python 2 names; Python 3 maps them back when it reads protocol 2. */

@@ -3,14 +3,15 @@
  * decode time: a GLOBAL, STACK_GLOBAL or INST naming a pair not in this table is refused on
  * the spot, before any object is built. Besides the caller's entries, the table always holds
  * the few globals CPython's protocols 0 to 3 use to spell plain data (bytes, bytearray, set,
- * frozenset), `slice` (a list proxy's `l[1:3]`) and the datetime module's value types (datetime, date, timedelta, timezone),
- * each accepting only the argument shapes CPython writes.
+ * frozenset), `slice` (a list proxy's `l[1:3]`), the datetime module's value types (datetime, date, time, timedelta, timezone)
+ * and the standard library's value classes of stdlib-globals.ts, each accepting only the argument shapes CPython writes.
  */
 import { RpcError } from "../../core/errors.js";
 import { PickleGlobalRef, type PickleFactory, type PickleGlobals } from "./values.js";
 import { decodeDate, decodeDatetime, decodeTimedelta, decodeTimezone } from "./datetime.js";
 import { markPython } from "./python-types.js";
 import { decodeSlice } from "./slice.js";
+import { decodeComplex, decodeCounter, decodeDecimal, decodeDeque, decodeFraction, decodeOrderedDict, decodeTime, decodeUuid } from "./stdlib-globals.js";
 
 /** What applying a global yields, which decides how the decoder treats the result. */
 export const GlobalKind = {
@@ -22,6 +23,12 @@ export const GlobalKind = {
   FrozenSet: 2,
   /** A caller's factory: its result may receive BUILD. */
   Factory: 3,
+  /** An OrderedDict: SETITEMS may follow. */
+  Dict: 4,
+  /** A deque: APPENDS may follow. */
+  List: 5,
+  /** A UUID: BUILD gives its state. */
+  Stateful: 6,
 } as const;
 export type GlobalKind = (typeof GlobalKind)[keyof typeof GlobalKind];
 
@@ -107,6 +114,14 @@ const DATA_GLOBALS: ReadonlyArray<[string, string, GlobalKind, PickleFactory]> =
   ["datetime", "date", GlobalKind.Bytes, decodeDate],
   ["datetime", "timedelta", GlobalKind.Bytes, decodeTimedelta],
   ["datetime", "timezone", GlobalKind.Bytes, decodeTimezone],
+  ["datetime", "time", GlobalKind.Bytes, decodeTime],
+  ["decimal", "Decimal", GlobalKind.Bytes, decodeDecimal],
+  ["fractions", "Fraction", GlobalKind.Bytes, decodeFraction],
+  ["builtins", "complex", GlobalKind.Bytes, decodeComplex],
+  ["collections", "OrderedDict", GlobalKind.Dict, decodeOrderedDict],
+  ["collections", "deque", GlobalKind.List, decodeDeque],
+  ["collections", "Counter", GlobalKind.Bytes, decodeCounter],
+  ["uuid", "UUID", GlobalKind.Stateful, decodeUuid],
 ];
 
 function compile(globals: PickleGlobals | undefined): AllowList {

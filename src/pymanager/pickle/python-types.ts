@@ -2,7 +2,8 @@
  * Python types that JavaScript values cannot tell apart on their own, kept as a mark on the
  * natural JavaScript value so that a value read from a pickle is written back with the type
  * it came with: a tuple is an array marked "tuple" (a list is a plain array), a frozenset a
- * Set marked "frozenset", a bytearray a Uint8Array marked "bytearray", a `datetime.date` a
+ * Set marked "frozenset", a bytearray a Uint8Array marked "bytearray", an `OrderedDict` or
+ * `Counter` a Map so marked, a `deque` an array marked with its maxlen, a `datetime.date` a
  * Date (UTC midnight) marked "date", a `datetime.datetime` a Date marked with its
  * microseconds and its UTC offset (or none, for a naive one, whose wall time the Date holds
  * as UTC).
@@ -21,7 +22,10 @@ export type PythonTypeMark =
   | "frozenset"
   | "bytearray"
   | "date"
-  | { readonly kind: "datetime"; readonly microsecond: number; readonly utcOffset: FixedOffset | null };
+  | "OrderedDict"
+  | "Counter"
+  | { readonly kind: "datetime"; readonly microsecond: number; readonly utcOffset: FixedOffset | null }
+  | { readonly kind: "deque"; readonly maxlen: number | null };
 
 /** Marks `value` as the Python type `mark` and returns it. */
 export function markPython<T extends object>(value: T, mark: PythonTypeMark): T {
@@ -59,4 +63,10 @@ export class Timedelta {
 /** `datetime.timezone(offset, name?)`: a fixed UTC offset, the only tzinfo a pickle may carry here. */
 export class FixedOffset {
   constructor(readonly offset: Timedelta, readonly name?: string) {}
+}
+
+/** The deque mark of `value`, if it is a marked array. */
+export function dequeOf(value: unknown): { readonly kind: "deque"; readonly maxlen: number | null } | undefined {
+  const mark = Array.isArray(value) ? pythonTypeOf(value) : undefined;
+  return typeof mark === "object" && mark.kind === "deque" ? mark : undefined;
 }

@@ -39,7 +39,7 @@ export class UnpicklingStack {
   /** Stack lengths at each open MARK; the last one is the fence pops may not cross. */
   readonly marks: number[] = [];
   /** Dicts that met a key other than a str, and the Maps that replaced them. */
-  replacements: Map<object, Map<unknown, unknown>> | undefined;
+  replacements: Map<object, unknown> | undefined;
   /** Set once a container may be referenced twice: depths must then be measured at the end. */
   shared = false;
   /** Depth of the items the last popMark or popN returned. */
@@ -139,13 +139,20 @@ export class UnpicklingStack {
     return this.values[i];
   }
 
+  /** Replaces the value on top of the stack by `value`, here and wherever it was shared (memo, containers) once decoding ends. */
+  replaceTop(value: unknown): void {
+    const slot = this.top();
+    (this.replacements ??= new Map()).set(this.values[slot] as object, value);
+    this.values[slot] = value;
+  }
+
   /** Sets key-value pairs from `items` (of depth `depth`) in the dict on top of the stack. */
   setItems(items: unknown[], depth: number, opcode: string): void {
     if (items.length % 2 !== 0) throw this.reader.fail(`${opcode} with an odd number of values`);
     const slot = this.top();
     let dict = this.values[slot];
     if ((this.meta[slot] & KIND_MASK) !== DICT) throw this.reader.fail(`${opcode} on a ${describe(dict)}`);
-    dict = this.replacements?.get(dict as object) ?? dict;
+    dict = (this.replacements?.get(dict as object) as Map<unknown, unknown> | undefined) ?? dict;
     for (let k = 0; k < items.length; k += 2) {
       const key = items[k];
       if (dict instanceof Map) {

@@ -3,10 +3,13 @@
  * that the shared objects, which every program importing farcall loads, need none of the
  * manager protocol's printing code.
  */
-import { pythonTypeOf } from "../pickle/python-types.js";
+import { pythonTypeOf, Timedelta } from "../pickle/python-types.js";
+import { PyComplex, PyDecimal, PyFraction, PyTime, PyUUID, StoredProxy } from "./py-values.js";
 
 /** The name of `type(value)` in Python, as error messages say it (`not "list"`, `not str`). */
 export function pyTypeOf(value: unknown): string {
+  const stdlib = typeof value === "object" && value !== null ? stdlibTypeOf(value) : undefined;
+  if (stdlib !== undefined) return stdlib;
   if (Array.isArray(value)) return pythonTypeOf(value) === "tuple" ? "tuple" : "list";
   if (typeof value === "string") return "str";
   if (value instanceof Uint8Array) return pythonTypeOf(value) === "bytearray" ? "bytearray" : "bytes";
@@ -16,5 +19,21 @@ export function pyTypeOf(value: unknown): string {
   if (typeof value === "boolean") return "bool";
   if (value instanceof Map) return "dict";
   if (value instanceof Set) return pythonTypeOf(value) === "frozenset" ? "frozenset" : "set";
+  if (value instanceof StoredProxy) return value.pythonType;
   return "object";
+}
+
+/** The standard library classes of pickle/stdlib-values.ts, and the marked Maps and arrays. */
+function stdlibTypeOf(value: unknown): string | undefined {
+  // Python's messages name a C type by its tp_name (`decimal.Decimal`), a Python class by its name.
+  if (value instanceof PyDecimal) return "decimal.Decimal";
+  if (value instanceof PyFraction) return "Fraction";
+  if (value instanceof PyComplex) return "complex";
+  if (value instanceof PyTime) return "datetime.time";
+  if (value instanceof PyUUID) return "UUID";
+  if (value instanceof Timedelta) return "datetime.timedelta";
+  const mark = pythonTypeOf(value);
+  if (mark === "OrderedDict") return "collections.OrderedDict";
+  if (mark === "Counter") return "Counter";
+  return typeof mark === "object" && mark.kind === "deque" ? "collections.deque" : undefined;
 }
