@@ -1,0 +1,480 @@
+// FrameReader read by a hostile peer: seeded streams of frames at the sizes where its buffers
+// change (64 KiB, the 64th and the eighth of a frame, maxFrameBytes and one more) cut at random
+// and at exactly those offsets, fed straight to it and over real tcp:// and unix:// sockets on
+// both the accepted (readAccepted) and the dialed (SocketInput) path. Every frame must come out
+// byte-exact and in order, no view handed out may change afterwards, and no allocation made
+// while reading may exceed eight times what arrived of a frame (or the bytes that arrived).
+// FRAME_FUZZ_SEED=<n> replays a run; every failure names its seed.
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { mkdtemp, rm } from "node:fs/promises";
+import type { Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import type { RpcError } from "../../src/core/errors.js";
+import { readAccepted } from "../../src/net/accepted-input.js";
+import { parseAddress } from "../../src/net/address.js";
+import { FrameReader } from "../../src/net/frame-reader.js";
+import { SocketInput } from "../../src/net/socket-input.js";
+import { dialStream, listenStream, type StreamListener } from "../../src/net/tcp.js";
+import { Prng } from "../fixtures/hostile/prng.js";
+import { until, within } from "../helpers/bounded.js";
+
+const MAX = 2 * 1024 * 1024;
+const K64 = 64 * 1024;
+const BASE_SEED = Number(process.env.FRAME_FUZZ_SEED ?? 2311);
+/** Time cap for each seeded loop; the loop counts are the other bound. */
+const LOOP_MS = 15_000;
+
+// Every allocation the reader makes through Buffer's allocators while a push runs.
+const allocations: number[] = [];
+let recording = false;
+const originals = { alloc: Buffer.alloc, allocUnsafe: Buffer.allocUnsafe, allocUnsafeSlow: Buffer.allocUnsafeSlow };
+before(() => {
+  for (const name of ["alloc", "allocUnsafe", "allocUnsafeSlow"] as const) {
+    const original = originals[name] as (size: number, ...rest: unknown[]) => Buffer;
+    (Buffer as unknown as Record<string, unknown>)[name] = (size: number, ...rest: unknown[]) => {
+      if (recording) allocations.push(size);
+      return original.call(Buffer, size, ...rest);
+    };
+  }
+});
+after(() => Object.assign(Buffer, originals));
+
+interface Frame {
+  headerStart: number;
+  bodyStart: number;
+  bodyEnd: number;
+  body: Buffer;
+  /** Over maxFrameBytes: must be refused at its header. */
+  over: boolean;
+}
+
+/** Distinct, quickly made bytes for frame `i` of stream `seed`. */
+function body(length: number, seed: number, i: number): Buffer {
+  const out = originals.allocUnsafe(length);
+  let x = (seed * 7919 + i * 104729) | 0;
+  for (let j = 0; j < length; j++) {
+    if ((j & 3) === 0) x = (Math.imul(x, 1664525) + 1013904223) | 0;
+    out[j] = x >>> ((j & 3) * 8);
+  }
+  return out;
+}
+
+/** A stream of `sizes` (a size over MAX ends it: its header and part of its body). */
+function stream(sizes: number[], seed: number): { bytes: Buffer; frames: Frame[] } {
+  const parts: Buffer[] = [];
+  const frames: Frame[] = [];
+  let pos = 0;
+  sizes.forEach((size, i) => {
+    const header = originals.alloc(4);
+    header.writeUInt32BE(size);
+    const over = size > MAX;
+    const b = body(over ? 1000 : size, seed, i);
+    frames.push({ headerStart: pos, bodyStart: pos + 4, bodyEnd: pos + 4 + size, body: b, over });
+    parts.push(header, b);
+    pos += 4 + b.length;
+  });
+  return { bytes: Buffer.concat(parts), frames };
+}
+
+/** Frame sizes drawn around the reader's thresholds. */
+function sizes(rng: Prng): number[] {
+  const out: number[] = [];
+  let total = 0;
+  for (let n = rng.int(1, 12); n > 0 && total < 6 * 1024 * 1024; n--) {
+    const r = rng.next();
+    const size =
+      r < 0.25 ? rng.int(0, 300) : r < 0.5 ? K64 + rng.int(-8, 8) : r < 0.6 ? MAX - rng.int(0, 1) : r < 0.85 ? rng.int(K64, MAX) : rng.int(300, K64);
+    out.push(size);
+    total += size;
+  }
+  if (rng.next() < 0.2) out.push(MAX + 1);
+  return out;
+}
+
+/** Offsets where the reader changes its buffers: inside the header, the 64th, the eighth, the end. */
+function edges(frames: Frame[]): number[] {
+  const out: number[] = [];
+  for (const f of frames) {
+    const len = f.bodyEnd - f.bodyStart;
+    const eighth = Math.ceil(len / 8);
+    out.push(f.headerStart + 1, f.headerStart + 2, f.headerStart + 3, f.bodyStart);
+    for (const at of [Math.ceil(eighth / 8), eighth, len]) out.push(f.bodyStart + at - 1, f.bodyStart + at, f.bodyStart + at + 1);
+  }
+  return out.sort((a, b) => a - b);
+}
+
+/** Read sizes: 1 byte to 256 KiB, a third of the time ending exactly at an edge. */
+function cutter(rng: Prng, frames: Frame[]): (pos: number) => number {
+  const points = edges(frames);
+  return (pos) => {
+    const edge = points.find((p) => p > pos);
+    if (edge !== undefined && edge - pos <= 256 * 1024 && rng.next() < 0.33) return edge - pos;
+    return rng.next() < 0.3 ? rng.int(1, 16) : rng.int(1, 256 * 1024);
+  };
+}
+
+/** A FrameReader whose every push is checked against the stream it is reading. */
+class Watched {
+  readonly reader: FrameReader;
+  readonly views: Buffer[] = [];
+  readonly errors: RpcError[] = [];
+  arrived = 0;
+  pushes = 0;
+  inPlace = 0;
+  constructor(readonly frames: Frame[], readonly seed: number) {
+    this.reader = new FrameReader(MAX, (buf, start, end) => this.views.push(buf.subarray(start, end)), (e) => this.errors.push(e));
+  }
+
+  push(chunk: Buffer, reused: boolean): void {
+    const start = this.arrived;
+    const room = this.reader.room();
+    if (room && chunk.buffer === room.buffer) this.inPlace += chunk.length;
+    allocations.length = 0;
+    recording = true;
+    try {
+      this.reader.push(chunk, reused);
+    } finally {
+      recording = false;
+    }
+    this.arrived += chunk.length;
+    this.pushes++;
+    this.check(start);
+  }
+
+  /** Allocations within 8x what arrived of a frame (or the bytes arrived); held bytes too; room within the frame. */
+  private check(start: number): void {
+    const end = this.arrived;
+    const open = this.frames.find((f) => f.headerStart <= start && start < f.bodyStart + f.body.length);
+    let bound = end - (open?.headerStart ?? start);
+    for (const f of this.frames) {
+      if (f.over || f.headerStart >= end || f.bodyEnd < start) continue;
+      bound = Math.max(bound, 8 * (Math.min(end, f.bodyEnd) - f.bodyStart));
+    }
+    for (const size of allocations) assert.ok(size <= bound, `seed ${this.seed}: ${size} B allocated with ${end} B arrived (bound ${bound})`);
+    const now = this.frames.find((f) => f.headerStart <= end && end < f.bodyEnd);
+    if (!now || this.errors.length > 0) return;
+    const have = Math.max(0, end - now.bodyStart);
+    const held = this.reader.bufferedBytes;
+    assert.ok(held <= Math.max(8 * have, end - now.headerStart), `seed ${this.seed}: ${held} B held with ${have} B of a ${now.body.length} B frame`);
+    const room = this.reader.room();
+    if (room) assert.ok(room.length > 0 && room.length <= now.bodyEnd - end, `seed ${this.seed}: room of ${room.length} B with ${now.bodyEnd - end} B of the frame to come`);
+  }
+
+  /** Every frame byte-exact and in order, the refusal if the stream ends over the limit. */
+  verify(): void {
+    const whole = this.frames.filter((f) => !f.over);
+    assert.equal(this.views.length, whole.length, `seed ${this.seed}: frame count`);
+    whole.forEach((f, i) => assert.ok(this.views[i]!.equals(f.body), `seed ${this.seed}: frame ${i} of ${f.body.length} B byte-exact`));
+    if (this.frames.some((f) => f.over)) {
+      assert.equal(this.errors.length, 1, `seed ${this.seed}: one refusal`);
+      assert.equal(this.errors[0]!.code, "RESOURCE_EXHAUSTED");
+      assert.match(this.errors[0]!.message, new RegExp(`frame of ${MAX + 1} B exceeds maxFrameBytes ${MAX}`));
+    } else {
+      assert.deepEqual(this.errors, [], `seed ${this.seed}: no error`);
+      assert.equal(this.reader.bufferedBytes, 0, `seed ${this.seed}: nothing left held`);
+    }
+  }
+
+  /** Whether everything the stream should produce has come out. */
+  complete(): boolean {
+    return this.errors.length > 0 || this.views.length === this.frames.filter((f) => !f.over).length;
+  }
+}
+
+type Mode = "chunks" | "reused" | "socket-like";
+
+/** Feeds `bytes` as a socket would in `mode`: read buffer overwritten after each push, room filled in place. */
+function feed(w: Watched, bytes: Buffer, mode: Mode, next: (pos: number) => number, readBuffer: Buffer): void {
+  for (let pos = 0; pos < bytes.length; ) {
+    let n = Math.min(next(pos), bytes.length - pos);
+    const room = mode === "socket-like" ? w.reader.room() : undefined;
+    if (room) {
+      n = Math.min(n, room.length);
+      bytes.copy(room, 0, pos, pos + n);
+      w.push(room.subarray(0, n), false);
+    } else if (mode === "chunks") {
+      w.push(bytes.subarray(pos, pos + n), false);
+    } else {
+      n = Math.min(n, readBuffer.length);
+      bytes.copy(readBuffer, 0, pos, pos + n);
+      w.push(readBuffer.subarray(0, n), true);
+      readBuffer.fill(0xee, 0, n);
+    }
+    pos += n;
+  }
+}
+
+/** Runs `body` for seeds from BASE_SEED on, at most `count` of them and LOOP_MS of time. */
+async function seeded(count: number, run: (seed: number) => void | Promise<void>): Promise<number> {
+  const deadline = Date.now() + LOOP_MS;
+  let done = 0;
+  for (let seed = BASE_SEED; done < count && (done < 3 || Date.now() < deadline); seed++, done++) await run(seed);
+  return done;
+}
+
+for (const mode of ["chunks", "reused", "socket-like"] as const) {
+  test(`seeded streams of 0 B to 2 MiB frames cut at random and at the reader's edges come out byte-exact, pushed as ${mode}`, async (t) => {
+    const readBuffer = originals.allocUnsafe(256 * 1024);
+    let bytes = 0;
+    let pushes = 0;
+    const ran = await seeded(40, (seed) => {
+      const rng = new Prng(seed);
+      const s = stream(sizes(rng), seed);
+      const w = new Watched(s.frames, seed);
+      feed(w, s.bytes, mode, cutter(rng, s.frames), readBuffer);
+      w.verify();
+      bytes += w.arrived;
+      pushes += w.pushes;
+    });
+    t.diagnostic(`seeds ${BASE_SEED}..${BASE_SEED + ran - 1}: ${bytes} B in ${pushes} pushes`);
+  });
+}
+
+test("a length header split at every offset and every combination of offsets is read the same, up to maxFrameBytes+1", () => {
+  const readBuffer = originals.allocUnsafe(256 * 1024);
+  for (const size of [0, 7, K64 - 1, K64, K64 + 1, 8 * K64, MAX, MAX + 1]) {
+    for (let cuts = 0; cuts < 8; cuts++) {
+      for (const mode of ["chunks", "reused", "socket-like"] as const) {
+        const s = stream([5, size], cuts);
+        const at = [1, 2, 3].filter((_, i) => cuts & (1 << i)).map((k) => s.frames[1]!.headerStart + k);
+        const w = new Watched(s.frames, cuts);
+        // The header starts inside a read that carries the frame before it.
+        feed(w, s.bytes, mode, (pos) => (at.find((p) => p > pos) ?? s.bytes.length) - pos, readBuffer);
+        w.verify();
+      }
+    }
+  }
+});
+
+test("a header over maxFrameBytes is refused before any buffer is taken, however much follows it", () => {
+  for (const following of [0, 1, 64 * 1024, 256 * 1024]) {
+    const s = stream([MAX + 1], following);
+    const bytes = Buffer.concat([s.bytes.subarray(0, 4), originals.alloc(following, 1)]);
+    const w = new Watched(s.frames, following);
+    w.push(bytes, true);
+    assert.equal(w.errors.length, 1);
+    assert.ok(allocations.every((size) => size < 4 + following + 1), `allocations ${allocations.join(",")} after ${following} B`);
+    assert.equal(w.reader.bufferedBytes, 0);
+    w.push(originals.alloc(100), false);
+    assert.equal(w.errors.length, 1, "refused once");
+  }
+});
+
+interface Accepted {
+  watched: Watched;
+  socket: Socket;
+  usedBuffer: boolean;
+}
+
+/** A tcp:// or unix:// listener whose sockets read into Watched readers of `frames` as a server's do. */
+async function acceptor(scheme: "tcp" | "unix", dir: string, frames: () => { frames: Frame[]; seed: number }): Promise<{ listener: StreamListener; accepted: Accepted[] }> {
+  const accepted: Accepted[] = [];
+  const url = scheme === "tcp" ? "tcp://127.0.0.1:0" : `unix://${join(dir, `r${accepted.length}-${Date.now()}.sock`)}`;
+  const listener = await listenStream(parseAddress(url), undefined, 5000, {
+    admit: () => true,
+    onError: (e) => assert.fail(e),
+    onSocket: (socket) => {
+      const { frames: f, seed } = frames();
+      const watched = new Watched(f, seed);
+      socket.on("error", () => {});
+      socket.on("close", () => watched.reader.stop());
+      const push = (chunk: Buffer, reused: boolean): void => {
+        watched.push(chunk, reused);
+        if (watched.errors.length > 0) socket.destroy();
+      };
+      accepted.push({ watched, socket, usedBuffer: readAccepted(socket, push, () => watched.reader.room()) });
+    },
+  });
+  return { listener, accepted };
+}
+
+/** Writes `bytes` in the cutter's pieces, now and then letting a turn pass so reads split. */
+async function writeInPieces(socket: Socket, bytes: Buffer, rng: Prng, next: (pos: number) => number): Promise<void> {
+  for (let pos = 0; pos < bytes.length && !socket.destroyed; ) {
+    const n = Math.min(next(pos), bytes.length - pos);
+    if (!socket.write(bytes.subarray(pos, pos + n))) await drainedOrClosed(socket);
+    if (rng.next() < 0.2) await new Promise((r) => setImmediate(r));
+    pos += n;
+  }
+}
+
+function drainedOrClosed(socket: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      socket.off("drain", done).off("close", done);
+      resolve();
+    };
+    socket.on("drain", done).on("close", done);
+  });
+}
+
+/** Resolves on 'close' (an 'error' before it, such as ECONNRESET, is expected). */
+function closed(socket: Socket): Promise<unknown> {
+  return new Promise((resolve) => socket.once("close", resolve));
+}
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "farcall-hostile-"));
+  after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+for (const scheme of ["tcp", "unix"] as const) {
+  test(`seeded streams sent to a ${scheme}:// listener are read through the shared buffer and in place, byte-exact`, async (t) => {
+    const dir = await tempDir();
+    let current = { frames: [] as Frame[], seed: 0 };
+    const { listener, accepted } = await acceptor(scheme, dir, () => current);
+    let inPlace = 0;
+    try {
+      const ran = await seeded(8, async (seed) => {
+        const rng = new Prng(seed);
+        const s = stream(sizes(rng), seed);
+        current = { frames: s.frames, seed };
+        const client = await dialStream(listener.address, undefined, 5000);
+        client.on("error", () => {});
+        await until(5000, `seed ${seed}: accepted`, () => accepted.length > 0 && accepted.at(-1)!.watched.seed === seed);
+        const { watched, usedBuffer } = accepted.at(-1)!;
+        assert.ok(usedBuffer, "the accepted socket reads through the shared buffer");
+        await writeInPieces(client, s.bytes, rng, cutter(rng, s.frames));
+        await until(20_000, `seed ${seed}: every frame read`, () => watched.complete());
+        client.destroy();
+        watched.verify();
+        inPlace += watched.inPlace;
+      });
+      assert.ok(inPlace > 0, "some reads landed in a frame's own buffer");
+      t.diagnostic(`seeds ${BASE_SEED}..${BASE_SEED + ran - 1}, ${inPlace} B read in place`);
+    } finally {
+      await listener.close();
+    }
+  });
+
+  test(`seeded streams written by a ${scheme}:// server are read by the dialed socket's onread path, byte-exact`, async (t) => {
+    const dir = await tempDir();
+    let send: (socket: Socket) => void = () => {};
+    const url = scheme === "tcp" ? "tcp://127.0.0.1:0" : `unix://${join(dir, "w.sock")}`;
+    const listener = await listenStream(parseAddress(url), undefined, 5000, { admit: () => true, onError: (e) => assert.fail(e), onSocket: (socket) => send(socket) });
+    let inPlace = 0;
+    try {
+      const ran = await seeded(8, async (seed) => {
+        const rng = new Prng(seed);
+        const s = stream(sizes(rng), seed);
+        send = (socket) => {
+          socket.on("error", () => {});
+          void writeInPieces(socket, s.bytes, rng, cutter(rng, s.frames));
+        };
+        const input = new SocketInput();
+        const watched = new Watched(s.frames, seed);
+        const client = await dialStream(listener.address, undefined, 5000, input);
+        client.on("error", () => {});
+        input.read((chunk, reused) => {
+          watched.push(chunk, reused);
+          if (watched.errors.length > 0) client.destroy();
+        }, () => watched.reader.room());
+        await until(20_000, `seed ${seed}: every frame read`, () => watched.complete());
+        client.destroy();
+        watched.verify();
+        inPlace += watched.inPlace;
+      });
+      assert.ok(inPlace > 0, "some reads landed in a frame's own buffer");
+      t.diagnostic(`seeds ${BASE_SEED}..${BASE_SEED + ran - 1}, ${inPlace} B read in place`);
+    } finally {
+      await listener.close();
+    }
+  });
+}
+
+/** A tcp:// listener and one connected client whose socket the server reads into a Watched reader. */
+async function oneConnection(frames: Frame[], seed: number): Promise<{ client: Socket; server: Accepted; listener: StreamListener }> {
+  const { listener, accepted } = await acceptor("tcp", "", () => ({ frames, seed }));
+  const client = await dialStream(listener.address, undefined, 5000);
+  client.on("error", () => {});
+  await until(5000, "accepted", () => accepted.length === 1);
+  return { client, server: accepted[0]!, listener };
+}
+
+/** Writes bytes [from, to) one byte per write, waiting for each to be read. */
+async function trickle(client: Socket, w: Watched, bytes: Buffer, from: number, to: number): Promise<void> {
+  for (let pos = from; pos < to; pos++) {
+    client.write(bytes.subarray(pos, pos + 1));
+    await until(5000, `byte ${pos} read`, () => w.arrived > pos);
+  }
+}
+
+for (const ending of ["the rest", "end", "reset"] as const) {
+  test(`a peer that trickles single bytes across a large frame's 64th and eighth holds at most 8x what it sent, then sends ${ending}`, async () => {
+    const size = 100_000;
+    const eighth = Math.ceil(size / 8);
+    const s = stream([3, size, 4], 77);
+    const { client, server, listener } = await oneConnection(s.frames, 77);
+    const w = server.watched;
+    try {
+      const f = s.frames[1]!;
+      await trickle(client, w, s.bytes, 0, f.bodyStart + 2);
+      client.write(s.bytes.subarray(f.bodyStart + 2, f.bodyStart + Math.ceil(eighth / 8) - 3));
+      await trickle(client, w, s.bytes, f.bodyStart + Math.ceil(eighth / 8) - 3, f.bodyStart + Math.ceil(eighth / 8) + 3);
+      assert.equal(w.reader.bufferedBytes, eighth, "a buffer for the first eighth, once that is 8x what arrived");
+      client.write(s.bytes.subarray(f.bodyStart + Math.ceil(eighth / 8) + 3, f.bodyStart + eighth - 3));
+      await trickle(client, w, s.bytes, f.bodyStart + eighth - 3, f.bodyStart + eighth + 3);
+      assert.equal(w.reader.bufferedBytes, size, "the frame's own buffer from the eighth on");
+      assert.ok(w.inPlace > 0, "single bytes landed in the frame's buffer in place");
+      // The peer stops: nothing is emitted and nothing more is taken.
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(w.views.length, 1);
+      assert.equal(w.reader.bufferedBytes, size);
+      if (ending === "the rest") {
+        client.write(s.bytes.subarray(f.bodyStart + eighth + 3));
+        await until(5000, "the rest read", () => w.complete());
+        w.verify();
+        return;
+      }
+      const gone = closed(server.socket);
+      if (ending === "end") client.end();
+      else client.resetAndDestroy();
+      await within(gone, 5000, "the server's socket closes");
+      assert.equal(w.views.length, 1, "the partial frame is never emitted");
+      assert.equal(w.reader.bufferedBytes, 0, "its buffer is let go");
+      assert.ok(w.views[0]!.equals(s.frames[0]!.body), "the frame before it is untouched");
+    } finally {
+      client.destroy();
+      await listener.close();
+    }
+  });
+}
+
+test("a reset in the middle of a frame read in place leaves earlier frames intact, and the next connection reads byte-exact", async () => {
+  const first = stream([70_000, 9, 1024 * 1024], 5);
+  let current = { frames: first.frames, seed: 5 };
+  const { listener, accepted } = await acceptor("tcp", "", () => current);
+  const client = await dialStream(listener.address, undefined, 5000);
+  client.on("error", () => {});
+  try {
+    await until(5000, "accepted", () => accepted.length === 1);
+    const server = accepted[0]!;
+    const half = first.frames[2]!.bodyStart + 600 * 1024;
+    client.write(first.bytes.subarray(0, half));
+    await until(5000, "half the last frame read", () => server.watched.arrived === half);
+    assert.ok(server.watched.inPlace > 0, "the large frame was being read in place");
+    const gone = closed(server.socket);
+    client.resetAndDestroy();
+    await within(gone, 5000, "the server's socket closes on the reset");
+    assert.equal(server.watched.views.length, 2, "the partial frame is never emitted");
+    // A second peer on the same listener: the shared buffer is read again, the old room is dropped.
+    const rng = new Prng(6);
+    const second = stream([K64, 300 * 1024, 1, MAX], 6);
+    current = { frames: second.frames, seed: 6 };
+    const next = await dialStream(listener.address, undefined, 5000);
+    next.on("error", () => {});
+    await until(5000, "second accepted", () => accepted.length === 2);
+    await writeInPieces(next, second.bytes, rng, cutter(rng, second.frames));
+    await until(20_000, "the second stream read", () => accepted[1]!.watched.complete());
+    next.destroy();
+    accepted[1]!.watched.verify();
+    first.frames.slice(0, 2).forEach((f, i) => assert.ok(server.watched.views[i]!.equals(f.body), `first connection's frame ${i} untouched`));
+  } finally {
+    client.destroy();
+    await listener.close();
+  }
+});
