@@ -6,7 +6,6 @@
 // while reading may exceed eight times what arrived of a frame (or the bytes that arrived).
 // FRAME_FUZZ_SEED=<n> replays a run; every failure names its seed.
 import assert from "node:assert/strict";
-import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
 import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -42,14 +41,8 @@ before(() => {
 });
 after(() => Object.assign(Buffer, originals));
 
-interface Frame {
-  headerStart: number;
-  bodyStart: number;
-  bodyEnd: number;
-  body: Buffer;
-  /** Over maxFrameBytes: must be refused at its header. */
-  over: boolean;
-}
+/** Where a frame sits in its stream; `over` maxFrameBytes, it must be refused at its header. */
+type Frame = { headerStart: number; bodyStart: number; bodyEnd: number; body: Buffer; over: boolean };
 
 /** Distinct, quickly made bytes for frame `i` of stream `seed`. */
 function body(length: number, seed: number, i: number): Buffer {
@@ -63,7 +56,7 @@ function body(length: number, seed: number, i: number): Buffer {
 }
 
 /** A stream of `sizes` (a size over MAX ends it: its header and part of its body). */
-function stream(sizes: number[], seed: number): { bytes: Buffer; frames: Frame[] } {
+function stream(sizes: number[], seed: number): { bytes: Buffer; frames: Frame[]; seed: number } {
   const parts: Buffer[] = [];
   const frames: Frame[] = [];
   let pos = 0;
@@ -76,7 +69,7 @@ function stream(sizes: number[], seed: number): { bytes: Buffer; frames: Frame[]
     parts.push(header, b);
     pos += 4 + b.length;
   });
-  return { bytes: Buffer.concat(parts), frames };
+  return { bytes: Buffer.concat(parts), frames, seed };
 }
 
 /** Frame sizes drawn around the reader's thresholds. */
@@ -184,10 +177,8 @@ class Watched {
   }
 }
 
-type Mode = "chunks" | "reused" | "socket-like";
-
 /** Feeds `bytes` as a socket would in `mode`: read buffer overwritten after each push, room filled in place. */
-function feed(w: Watched, bytes: Buffer, mode: Mode, next: (pos: number) => number, readBuffer: Buffer): void {
+function feed(w: Watched, bytes: Buffer, mode: "chunks" | "reused" | "socket-like", next: (pos: number) => number, readBuffer: Buffer): void {
   for (let pos = 0; pos < bytes.length; ) {
     let n = Math.min(next(pos), bytes.length - pos);
     const room = mode === "socket-like" ? w.reader.room() : undefined;
@@ -263,52 +254,47 @@ test("a header over maxFrameBytes is refused before any buffer is taken, however
   }
 });
 
-interface Accepted {
-  watched: Watched;
-  socket: Socket;
-  usedBuffer: boolean;
-}
-
-/** A tcp:// or unix:// listener whose sockets read into Watched readers of `frames` as a server's do. */
-async function acceptor(scheme: "tcp" | "unix", dir: string, frames: () => { frames: Frame[]; seed: number }): Promise<{ listener: StreamListener; accepted: Accepted[] }> {
-  const accepted: Accepted[] = [];
-  const url = scheme === "tcp" ? "tcp://127.0.0.1:0" : `unix://${join(dir, `r${accepted.length}-${Date.now()}.sock`)}`;
-  const listener = await listenStream(parseAddress(url), undefined, 5000, {
+/** A tcp:// or unix:// listener on loopback that hands each accepted socket to `onSocket`. */
+async function listen(scheme: "tcp" | "unix", onSocket: (socket: Socket) => void): Promise<StreamListener> {
+  let url = "tcp://127.0.0.1:0";
+  if (scheme === "unix") {
+    const dir = await mkdtemp(join(tmpdir(), "farcall-hostile-"));
+    after(() => rm(dir, { recursive: true, force: true }));
+    url = `unix://${join(dir, "s.sock")}`;
+  }
+  return listenStream(parseAddress(url), undefined, 5000, {
     admit: () => true,
     onError: (e) => assert.fail(e),
-    onSocket: (socket) => {
-      const { frames: f, seed } = frames();
-      const watched = new Watched(f, seed);
-      socket.on("error", () => {});
-      socket.on("close", () => watched.reader.stop());
-      const push = (chunk: Buffer, reused: boolean): void => {
-        watched.push(chunk, reused);
-        if (watched.errors.length > 0) socket.destroy();
-      };
-      accepted.push({ watched, socket, usedBuffer: readAccepted(socket, push, () => watched.reader.room()) });
-    },
+    onSocket: (socket) => onSocket(socket.on("error", () => {})),
   });
-  return { listener, accepted };
+}
+
+/** What a session gives a socket's reads: the watched reader, dropped at close, the socket destroyed on a refusal. */
+function reading(w: Watched, socket: Socket): [(chunk: Buffer, reused: boolean) => void, () => Buffer | undefined] {
+  socket.on("close", () => w.reader.stop());
+  const push = (chunk: Buffer, reused: boolean): void => {
+    w.push(chunk, reused);
+    if (w.errors.length > 0) socket.destroy();
+  };
+  return [push, () => w.reader.room()];
 }
 
 /** Writes `bytes` in the cutter's pieces, now and then letting a turn pass so reads split. */
 async function writeInPieces(socket: Socket, bytes: Buffer, rng: Prng, next: (pos: number) => number): Promise<void> {
   for (let pos = 0; pos < bytes.length && !socket.destroyed; ) {
     const n = Math.min(next(pos), bytes.length - pos);
-    if (!socket.write(bytes.subarray(pos, pos + n))) await drainedOrClosed(socket);
+    if (!socket.write(bytes.subarray(pos, pos + n))) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          socket.off("drain", done).off("close", done);
+          resolve();
+        };
+        socket.on("drain", done).on("close", done);
+      });
+    }
     if (rng.next() < 0.2) await new Promise((r) => setImmediate(r));
     pos += n;
   }
-}
-
-function drainedOrClosed(socket: Socket): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      socket.off("drain", done).off("close", done);
-      resolve();
-    };
-    socket.on("drain", done).on("close", done);
-  });
 }
 
 /** Resolves on 'close' (an 'error' before it, such as ECONNRESET, is expected). */
@@ -316,83 +302,53 @@ function closed(socket: Socket): Promise<unknown> {
   return new Promise((resolve) => socket.once("close", resolve));
 }
 
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "farcall-hostile-"));
-  after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
 for (const scheme of ["tcp", "unix"] as const) {
-  test(`seeded streams sent to a ${scheme}:// listener are read through the shared buffer and in place, byte-exact`, async (t) => {
-    const dir = await tempDir();
-    let current = { frames: [] as Frame[], seed: 0 };
-    const { listener, accepted } = await acceptor(scheme, dir, () => current);
-    let inPlace = 0;
-    try {
-      const ran = await seeded(8, async (seed) => {
-        const rng = new Prng(seed);
-        const s = stream(sizes(rng), seed);
-        current = { frames: s.frames, seed };
-        const client = await dialStream(listener.address, undefined, 5000);
-        client.on("error", () => {});
-        await until(5000, `seed ${seed}: accepted`, () => accepted.length > 0 && accepted.at(-1)!.watched.seed === seed);
-        const { watched, usedBuffer } = accepted.at(-1)!;
-        assert.ok(usedBuffer, "the accepted socket reads through the shared buffer");
-        await writeInPieces(client, s.bytes, rng, cutter(rng, s.frames));
-        await until(20_000, `seed ${seed}: every frame read`, () => watched.complete());
-        client.destroy();
-        watched.verify();
-        inPlace += watched.inPlace;
-      });
-      assert.ok(inPlace > 0, "some reads landed in a frame's own buffer");
-      t.diagnostic(`seeds ${BASE_SEED}..${BASE_SEED + ran - 1}, ${inPlace} B read in place`);
-    } finally {
-      await listener.close();
-    }
-  });
-
-  test(`seeded streams written by a ${scheme}:// server are read by the dialed socket's onread path, byte-exact`, async (t) => {
-    const dir = await tempDir();
-    let send: (socket: Socket) => void = () => {};
-    const url = scheme === "tcp" ? "tcp://127.0.0.1:0" : `unix://${join(dir, "w.sock")}`;
-    const listener = await listenStream(parseAddress(url), undefined, 5000, { admit: () => true, onError: (e) => assert.fail(e), onSocket: (socket) => send(socket) });
-    let inPlace = 0;
-    try {
-      const ran = await seeded(8, async (seed) => {
-        const rng = new Prng(seed);
-        const s = stream(sizes(rng), seed);
-        send = (socket) => {
-          socket.on("error", () => {});
-          void writeInPieces(socket, s.bytes, rng, cutter(rng, s.frames));
-        };
-        const input = new SocketInput();
-        const watched = new Watched(s.frames, seed);
-        const client = await dialStream(listener.address, undefined, 5000, input);
-        client.on("error", () => {});
-        input.read((chunk, reused) => {
-          watched.push(chunk, reused);
-          if (watched.errors.length > 0) client.destroy();
-        }, () => watched.reader.room());
-        await until(20_000, `seed ${seed}: every frame read`, () => watched.complete());
-        client.destroy();
-        watched.verify();
-        inPlace += watched.inPlace;
-      });
-      assert.ok(inPlace > 0, "some reads landed in a frame's own buffer");
-      t.diagnostic(`seeds ${BASE_SEED}..${BASE_SEED + ran - 1}, ${inPlace} B read in place`);
-    } finally {
-      await listener.close();
-    }
-  });
+  for (const side of ["accepted", "dialed"] as const) {
+    const how = side === "accepted" ? "the listener's socket through readAccepted" : "the dialed socket through onread";
+    test(`seeded streams over ${scheme}:// are read by ${how}, in place where a frame is large, byte-exact`, async (t) => {
+      let serve: (socket: Socket) => void = () => {};
+      const listener = await listen(scheme, (socket) => serve(socket));
+      const usedBuffer: boolean[] = [];
+      let inPlace = 0;
+      try {
+        const ran = await seeded(8, async (seed) => {
+          const rng = new Prng(seed);
+          const s = stream(sizes(rng), seed);
+          const w = new Watched(s.frames, seed);
+          const send = (socket: Socket): Promise<void> => writeInPieces(socket, s.bytes, rng, cutter(rng, s.frames));
+          serve = (socket) => (side === "accepted" ? usedBuffer.push(readAccepted(socket, ...reading(w, socket))) : void send(socket));
+          const input = side === "dialed" ? new SocketInput() : undefined;
+          const client = await dialStream(listener.address, undefined, 5000, input);
+          client.on("error", () => {});
+          if (input) input.read(...reading(w, client));
+          else await until(5000, `seed ${seed}: accepted`, () => usedBuffer.length === seed - BASE_SEED + 1).then(() => send(client));
+          await until(20_000, `seed ${seed}: every frame read`, () => w.complete());
+          client.destroy();
+          w.verify();
+          inPlace += w.inPlace;
+        });
+        assert.ok(usedBuffer.every(Boolean), "accepted sockets read through the shared buffer");
+        assert.ok(inPlace > 0, "some reads landed in a frame's own buffer");
+        t.diagnostic(`seeds ${BASE_SEED}..${BASE_SEED + ran - 1}, ${inPlace} B read in place`);
+      } finally {
+        await listener.close();
+      }
+    });
+  }
 }
 
-/** A tcp:// listener and one connected client whose socket the server reads into a Watched reader. */
-async function oneConnection(frames: Frame[], seed: number): Promise<{ client: Socket; server: Accepted; listener: StreamListener }> {
-  const { listener, accepted } = await acceptor("tcp", "", () => ({ frames, seed }));
+/** A tcp:// listener reading its sockets into Watched readers of `current()`, and one client. */
+async function connection(current: () => { frames: Frame[]; seed: number }): Promise<{ listener: StreamListener; client: Socket; servers: { w: Watched; socket: Socket }[] }> {
+  const servers: { w: Watched; socket: Socket }[] = [];
+  const listener = await listen("tcp", (socket) => {
+    const w = new Watched(current().frames, current().seed);
+    assert.ok(readAccepted(socket, ...reading(w, socket)));
+    servers.push({ w, socket });
+  });
   const client = await dialStream(listener.address, undefined, 5000);
   client.on("error", () => {});
-  await until(5000, "accepted", () => accepted.length === 1);
-  return { client, server: accepted[0]!, listener };
+  await until(5000, "accepted", () => servers.length === 1);
+  return { listener, client, servers };
 }
 
 /** Writes bytes [from, to) one byte per write, waiting for each to be read. */
@@ -403,78 +359,52 @@ async function trickle(client: Socket, w: Watched, bytes: Buffer, from: number, 
   }
 }
 
-for (const ending of ["the rest", "end", "reset"] as const) {
-  test(`a peer that trickles single bytes across a large frame's 64th and eighth holds at most 8x what it sent, then sends ${ending}`, async () => {
-    const size = 100_000;
+for (const [size, ending] of [[100_000, "the rest"], [MAX, "end"], [K64, "reset"]] as const) {
+  test(`a peer that announces ${size} B and trickles single bytes across its 64th and eighth holds at most 8x what it sent, then sends ${ending}`, async () => {
     const eighth = Math.ceil(size / 8);
-    const s = stream([3, size, 4], 77);
-    const { client, server, listener } = await oneConnection(s.frames, 77);
-    const w = server.watched;
+    let s = stream([3, size, 4], 77);
+    const { client, servers, listener } = await connection(() => s);
+    const { w, socket } = servers[0]!;
     try {
-      const f = s.frames[1]!;
-      await trickle(client, w, s.bytes, 0, f.bodyStart + 2);
-      client.write(s.bytes.subarray(f.bodyStart + 2, f.bodyStart + Math.ceil(eighth / 8) - 3));
-      await trickle(client, w, s.bytes, f.bodyStart + Math.ceil(eighth / 8) - 3, f.bodyStart + Math.ceil(eighth / 8) + 3);
-      assert.equal(w.reader.bufferedBytes, eighth, "a buffer for the first eighth, once that is 8x what arrived");
-      client.write(s.bytes.subarray(f.bodyStart + Math.ceil(eighth / 8) + 3, f.bodyStart + eighth - 3));
-      await trickle(client, w, s.bytes, f.bodyStart + eighth - 3, f.bodyStart + eighth + 3);
-      assert.equal(w.reader.bufferedBytes, size, "the frame's own buffer from the eighth on");
+      const at = s.frames[1]!.bodyStart;
+      await trickle(client, w, s.bytes, 0, at + 2);
+      assert.equal(w.reader.bufferedBytes, 6, "only the header and what arrived are held");
+      // Past the 64th: a buffer for the first eighth (8x what arrived); past the eighth: the frame's own.
+      for (const [edge, held] of [[Math.ceil(eighth / 8), eighth], [eighth, size]] as const) {
+        client.write(s.bytes.subarray(w.arrived, at + edge - 3));
+        await trickle(client, w, s.bytes, at + edge - 3, at + edge + 3);
+        assert.equal(w.reader.bufferedBytes, held, `${held} B held with ${edge + 3} B of the body arrived`);
+      }
       assert.ok(w.inPlace > 0, "single bytes landed in the frame's buffer in place");
       // The peer stops: nothing is emitted and nothing more is taken.
       await new Promise((r) => setTimeout(r, 100));
       assert.equal(w.views.length, 1);
       assert.equal(w.reader.bufferedBytes, size);
       if (ending === "the rest") {
-        client.write(s.bytes.subarray(f.bodyStart + eighth + 3));
+        client.write(s.bytes.subarray(w.arrived));
         await until(5000, "the rest read", () => w.complete());
-        w.verify();
-        return;
+        return w.verify();
       }
-      const gone = closed(server.socket);
+      const gone = closed(socket);
       if (ending === "end") client.end();
       else client.resetAndDestroy();
       await within(gone, 5000, "the server's socket closes");
       assert.equal(w.views.length, 1, "the partial frame is never emitted");
       assert.equal(w.reader.bufferedBytes, 0, "its buffer is let go");
-      assert.ok(w.views[0]!.equals(s.frames[0]!.body), "the frame before it is untouched");
+      // The next peer on the same listener reads byte-exact; the frame kept from the first is untouched.
+      const first = s.frames[0]!.body;
+      s = stream([K64, 300 * 1024, 1, MAX], 6);
+      const next = await dialStream(listener.address, undefined, 5000);
+      next.on("error", () => {});
+      await until(5000, "second accepted", () => servers.length === 2);
+      await writeInPieces(next, s.bytes, new Prng(6), cutter(new Prng(6), s.frames));
+      await until(20_000, "the second stream read", () => servers[1]!.w.complete());
+      next.destroy();
+      servers[1]!.w.verify();
+      assert.ok(w.views[0]!.equals(first), "the first connection's frame is untouched");
     } finally {
       client.destroy();
       await listener.close();
     }
   });
 }
-
-test("a reset in the middle of a frame read in place leaves earlier frames intact, and the next connection reads byte-exact", async () => {
-  const first = stream([70_000, 9, 1024 * 1024], 5);
-  let current = { frames: first.frames, seed: 5 };
-  const { listener, accepted } = await acceptor("tcp", "", () => current);
-  const client = await dialStream(listener.address, undefined, 5000);
-  client.on("error", () => {});
-  try {
-    await until(5000, "accepted", () => accepted.length === 1);
-    const server = accepted[0]!;
-    const half = first.frames[2]!.bodyStart + 600 * 1024;
-    client.write(first.bytes.subarray(0, half));
-    await until(5000, "half the last frame read", () => server.watched.arrived === half);
-    assert.ok(server.watched.inPlace > 0, "the large frame was being read in place");
-    const gone = closed(server.socket);
-    client.resetAndDestroy();
-    await within(gone, 5000, "the server's socket closes on the reset");
-    assert.equal(server.watched.views.length, 2, "the partial frame is never emitted");
-    // A second peer on the same listener: the shared buffer is read again, the old room is dropped.
-    const rng = new Prng(6);
-    const second = stream([K64, 300 * 1024, 1, MAX], 6);
-    current = { frames: second.frames, seed: 6 };
-    const next = await dialStream(listener.address, undefined, 5000);
-    next.on("error", () => {});
-    await until(5000, "second accepted", () => accepted.length === 2);
-    await writeInPieces(next, second.bytes, rng, cutter(rng, second.frames));
-    await until(20_000, "the second stream read", () => accepted[1]!.watched.complete());
-    next.destroy();
-    accepted[1]!.watched.verify();
-    first.frames.slice(0, 2).forEach((f, i) => assert.ok(server.watched.views[i]!.equals(f.body), `first connection's frame ${i} untouched`));
-  } finally {
-    client.destroy();
-    await listener.close();
-  }
-});
