@@ -1,9 +1,8 @@
-// FrameReader read by a hostile peer: seeded streams of frames at the sizes where its buffers
-// change (64 KiB, the 64th and the eighth of a frame, maxFrameBytes and one more) cut at random
-// and at exactly those offsets, fed straight to it and over real tcp:// and unix:// sockets on
-// both the accepted (readAccepted) and the dialed (SocketInput) path. Every frame must come out
-// byte-exact and in order, no view handed out may change afterwards, and no allocation made
-// while reading may exceed eight times what arrived of a frame (or the bytes that arrived).
+// FrameReader read by a hostile peer: seeded streams of frames at the sizes where its buffers change (64 KiB,
+// the 64th and the eighth of a frame, maxFrameBytes and one more) cut at random and at exactly those offsets,
+// fed straight to it and over real tcp:// and unix:// sockets on both the accepted (readAccepted) and the dialed
+// (SocketInput) path. Every frame must come out byte-exact and in order, no view handed out may change later,
+// and no allocation made while reading may exceed 8x what arrived of a frame (or the bytes that arrived).
 // FRAME_FUZZ_SEED=<n> replays a run; every failure names its seed.
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -23,8 +22,7 @@ import { until, within } from "../helpers/bounded.js";
 const MAX = 2 * 1024 * 1024;
 const K64 = 64 * 1024;
 const BASE_SEED = Number(process.env.FRAME_FUZZ_SEED ?? 2311);
-/** Time cap for each seeded loop; the loop counts are the other bound. */
-const LOOP_MS = 15_000;
+const LOOP_MS = 15_000; // time cap of each seeded loop; its count is the other bound
 
 // Every allocation the reader makes through Buffer's allocators while a push runs.
 const allocations: number[] = [];
@@ -78,8 +76,7 @@ function sizes(rng: Prng): number[] {
   let total = 0;
   for (let n = rng.int(1, 12); n > 0 && total < 6 * 1024 * 1024; n--) {
     const r = rng.next();
-    const size =
-      r < 0.25 ? rng.int(0, 300) : r < 0.5 ? K64 + rng.int(-8, 8) : r < 0.6 ? MAX - rng.int(0, 1) : r < 0.85 ? rng.int(K64, MAX) : rng.int(300, K64);
+    const size = r < 0.25 ? rng.int(0, 300) : r < 0.5 ? K64 + rng.int(-8, 8) : r < 0.6 ? MAX - rng.int(0, 1) : r < 0.85 ? rng.int(K64, MAX) : rng.int(300, K64);
     out.push(size);
     total += size;
   }
@@ -91,8 +88,7 @@ function sizes(rng: Prng): number[] {
 function edges(frames: Frame[]): number[] {
   const out: number[] = [];
   for (const f of frames) {
-    const len = f.bodyEnd - f.bodyStart;
-    const eighth = Math.ceil(len / 8);
+    const [len, eighth] = [f.bodyEnd - f.bodyStart, Math.ceil((f.bodyEnd - f.bodyStart) / 8)];
     out.push(f.headerStart + 1, f.headerStart + 2, f.headerStart + 3, f.bodyStart);
     for (const at of [Math.ceil(eighth / 8), eighth, len]) out.push(f.bodyStart + at - 1, f.bodyStart + at, f.bodyStart + at + 1);
   }
@@ -115,10 +111,15 @@ class Watched {
   readonly views: Buffer[] = [];
   readonly errors: RpcError[] = [];
   arrived = 0;
-  pushes = 0;
-  inPlace = 0;
-  constructor(readonly frames: Frame[], readonly seed: number) {
-    this.reader = new FrameReader(MAX, (buf, start, end) => this.views.push(buf.subarray(start, end)), (e) => this.errors.push(e));
+  pushes = 0; // reads pushed
+  inPlace = 0; // bytes read into the reader's room
+  /** @param firstLimit the limit until a frame arrives (a session's handshake limit, raised in its handler) */
+  constructor(readonly frames: Frame[], readonly seed: number, firstLimit = MAX) {
+    const onFrame = (buf: Buffer, start: number, end: number): void => {
+      this.views.push(buf.subarray(start, end));
+      this.reader.setLimit(MAX, "maxFrameBytes");
+    };
+    this.reader = new FrameReader(firstLimit, onFrame, (e) => this.errors.push(e));
   }
 
   push(chunk: Buffer, reused: boolean): void {
@@ -127,11 +128,8 @@ class Watched {
     if (room && chunk.buffer === room.buffer) this.inPlace += chunk.length;
     allocations.length = 0;
     recording = true;
-    try {
-      this.reader.push(chunk, reused);
-    } finally {
-      recording = false;
-    }
+    this.reader.push(chunk, reused);
+    recording = false;
     this.arrived += chunk.length;
     this.pushes++;
     this.check(start);
@@ -209,8 +207,7 @@ async function seeded(count: number, run: (seed: number) => void | Promise<void>
 for (const mode of ["chunks", "reused", "socket-like"] as const) {
   test(`seeded streams of 0 B to 2 MiB frames cut at random and at the reader's edges come out byte-exact, pushed as ${mode}`, async (t) => {
     const readBuffer = originals.allocUnsafe(256 * 1024);
-    let bytes = 0;
-    let pushes = 0;
+    let [bytes, pushes] = [0, 0];
     const ran = await seeded(150, (seed) => {
       const rng = new Prng(seed);
       const s = stream(sizes(rng), seed);
@@ -240,6 +237,20 @@ test("a length header split at every offset and every combination of offsets is 
   }
 });
 
+test("frames behind the first in the same read meet the limit its handler raised (a handshake's 16 B, then maxFrameBytes)", async () => {
+  const readBuffer = originals.allocUnsafe(256 * 1024);
+  await seeded(40, (seed) => {
+    const rng = new Prng(seed);
+    const s = stream([10, ...sizes(rng)], seed);
+    const w = new Watched(s.frames, seed, 16);
+    feed(w, s.bytes, rng.pick(["chunks", "reused", "socket-like"] as const), cutter(rng, s.frames), readBuffer);
+    w.verify();
+  });
+  const w = new Watched(stream([17], 1).frames, 1, 16);
+  w.push(stream([17], 1).bytes, true);
+  assert.match(w.errors[0]!.message, /frame of 17 B exceeds maxFrameBytes 16/, "the first frame still meets the first limit");
+});
+
 test("a header over maxFrameBytes is refused before any buffer is taken, however much follows it", () => {
   for (const following of [0, 1, 64 * 1024, 256 * 1024]) {
     const s = stream([MAX + 1], following);
@@ -262,11 +273,7 @@ async function listen(scheme: "tcp" | "unix", onSocket: (socket: Socket) => void
     after(() => rm(dir, { recursive: true, force: true }));
     url = `unix://${join(dir, "s.sock")}`;
   }
-  return listenStream(parseAddress(url), undefined, 5000, {
-    admit: () => true,
-    onError: (e) => assert.fail(e),
-    onSocket: (socket) => onSocket(socket.on("error", () => {})),
-  });
+  return listenStream(parseAddress(url), undefined, 5000, { admit: () => true, onError: (e) => assert.fail(e), onSocket: (socket) => onSocket(socket.on("error", () => {})) });
 }
 
 /** What a session gives a socket's reads: the watched reader, dropped at close, the socket destroyed on a refusal. */
@@ -296,8 +303,7 @@ async function writeInPieces(socket: Socket, bytes: Buffer, rng: Prng, next: (po
 
 for (const scheme of ["tcp", "unix"] as const) {
   for (const side of ["accepted", "dialed"] as const) {
-    const how = side === "accepted" ? "the listener's socket through readAccepted" : "the dialed socket through onread";
-    test(`seeded streams over ${scheme}:// are read by ${how}, in place where a frame is large, byte-exact`, async (t) => {
+    test(`seeded streams over ${scheme}:// are read by ${side === "accepted" ? "the listener's socket through readAccepted" : "the dialed socket through onread"}, in place where a frame is large, byte-exact`, async (t) => {
       let serve: (socket: Socket) => void = () => {};
       const listener = await listen(scheme, (socket) => serve(socket));
       const usedBuffer: boolean[] = [];
@@ -310,8 +316,7 @@ for (const scheme of ["tcp", "unix"] as const) {
           const send = (socket: Socket): Promise<void> => writeInPieces(socket, s.bytes, rng, cutter(rng, s.frames));
           serve = (socket) => (side === "accepted" ? usedBuffer.push(readAccepted(socket, ...reading(w, socket))) : void send(socket));
           const input = side === "dialed" ? new SocketInput() : undefined;
-          const client = await dialStream(listener.address, undefined, 5000, input);
-          client.on("error", () => {});
+          const client = (await dialStream(listener.address, undefined, 5000, input)).on("error", () => {});
           if (input) input.read(...reading(w, client));
           else await until(5000, `seed ${seed}: accepted`, () => usedBuffer.length === seed - BASE_SEED + 1).then(() => send(client));
           await until(20_000, `seed ${seed}: every frame read`, () => w.complete());
@@ -346,8 +351,7 @@ for (const [size, ending] of [[100_000, "the rest"], [MAX, "end"], [K64, "reset"
       const w = new Watched(s.frames, s.seed);
       servers.push({ w, socket, used: readAccepted(socket, ...reading(w, socket)) });
     });
-    const client = await dialStream(listener.address, undefined, 5000);
-    client.on("error", () => {});
+    const client = (await dialStream(listener.address, undefined, 5000)).on("error", () => {});
     try {
       await until(5000, "accepted", () => servers.length === 1);
       const { w, socket } = servers[0]!;
@@ -380,8 +384,7 @@ for (const [size, ending] of [[100_000, "the rest"], [MAX, "end"], [K64, "reset"
       // The next peer on the same listener reads byte-exact; the frame kept from the first is untouched.
       const first = s.frames[0]!.body;
       s = stream([K64, 300 * 1024, 1, MAX], 6);
-      const next = await dialStream(listener.address, undefined, 5000);
-      next.on("error", () => {});
+      const next = (await dialStream(listener.address, undefined, 5000)).on("error", () => {});
       await until(5000, "second accepted", () => servers.length === 2);
       await writeInPieces(next, s.bytes, new Prng(6), cutter(new Prng(6), s.frames));
       await until(20_000, "the second stream read", () => servers[1]!.w.complete());
