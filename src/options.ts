@@ -202,11 +202,12 @@ export interface ServeOptions extends ConnectionLimits, ResumeBufferLimits {
    */
   maxServerCallsInFlight?: number;
   /**
-   * Answer bytes queued for peers over every farcall/1 and raw JSON-RPC connection of the
-   * server, over TCP and WebSocket: an answer that would pass it fails alone with RESOURCE_EXHAUSTED, as one past a
-   * connection's maxWriteBufferBytes does. @default 268435456 (256 MiB)
+   * Answer bytes queued for peers over every farcall/1 and raw JSON-RPC connection of the server, over TCP and WebSocket:
+   * an answer that would pass it fails alone with RESOURCE_EXHAUSTED, as one past a connection's maxWriteBufferBytes does. @default 268435456 (256 MiB)
    */
   maxServerWriteBufferBytes?: number;
+  /** Bytes held for farcall/1 frames of 64 KiB and more still arriving, over every stream connection of the server (a large frame's buffer, up to 8 times what arrived of it): a connection whose next buffer would pass it is closed with RESOURCE_EXHAUSTED, as a frame over maxFrameBytes is. @default 268435456 (256 MiB) */
+  maxServerReadBufferBytes?: number;
   /** Largest JSON-RPC request (an HTTP body, or one JSON value over raw TCP). @default 16777216 (16 MiB) */
   maxBodyBytes?: number;
   /** Most requests in one JSON-RPC batch or XML-RPC system.multicall. @default 1000 */
@@ -338,9 +339,8 @@ const LIMIT_DEFAULTS = {
  * shared by at least 32 of them.
  */
 const RESUME_DEFAULTS = Object.freeze({ resumeBufferBytes: 8 * 1024 * 1024, resumeBufferFrames: 10_000 });
-
-/** Four connections' worth of maxWriteBufferBytes (a constant: esbuild leaves 256 * 1024 * 1024 unfolded and counts it as a possible side effect, which would keep SERVE_DEFAULTS). */
-const MAX_SERVER_WRITE_BUFFER_BYTES = 256 * 1024 * 1024;
+/** Both server-wide buffer caps: four connections' worth of maxWriteBufferBytes; sixteen maxFrameBytes frames arriving at once, so reads and writes together stay within 512 MiB (a constant: esbuild leaves 256 * 1024 * 1024 unfolded and counts it as a possible side effect, which would keep SERVE_DEFAULTS). */
+const MAX_SERVER_BUFFER_BYTES = 256 * 1024 * 1024;
 
 export const SERVE_DEFAULTS = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Object.assign({}, LIMIT_DEFAULTS, RESUME_DEFAULTS, {
   listen: "tcp://127.0.0.1:4343",
@@ -350,7 +350,8 @@ export const SERVE_DEFAULTS = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ Obje
   maxCallsInFlight: 10_000,
   /** Five connections' worth of maxCallsInFlight: many busy clients, not one per call. */
   maxServerCallsInFlight: 50_000,
-  maxServerWriteBufferBytes: MAX_SERVER_WRITE_BUFFER_BYTES,
+  maxServerWriteBufferBytes: MAX_SERVER_BUFFER_BYTES,
+  maxServerReadBufferBytes: MAX_SERVER_BUFFER_BYTES,
   exposeErrorStacks: false,
   maxBodyBytes: MAX_BODY_BYTES,
   maxBatch: MAX_BATCH,

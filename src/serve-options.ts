@@ -56,6 +56,7 @@ export interface ResolvedServe {
   readonly maxConnections: number;
   readonly maxServerCallsInFlight: number;
   readonly maxServerWriteBufferBytes: number;
+  readonly maxServerReadBufferBytes: number;
   readonly maxBodyBytes: number;
   readonly maxBatch: number;
   readonly maxXmlElements: number;
@@ -96,6 +97,7 @@ export function resolveServeOptions(options: ServeOptions): ResolvedServe {
     maxConnections: checkInteger("maxConnections", options.maxConnections ?? SERVE_DEFAULTS.maxConnections, 1),
     maxServerCallsInFlight: checkInteger("maxServerCallsInFlight", options.maxServerCallsInFlight ?? SERVE_DEFAULTS.maxServerCallsInFlight, 1),
     maxServerWriteBufferBytes: checkInteger("maxServerWriteBufferBytes", options.maxServerWriteBufferBytes ?? SERVE_DEFAULTS.maxServerWriteBufferBytes, 1024),
+    maxServerReadBufferBytes: checkInteger("maxServerReadBufferBytes", options.maxServerReadBufferBytes ?? SERVE_DEFAULTS.maxServerReadBufferBytes, 1024),
     maxBodyBytes: checkInteger("maxBodyBytes", options.maxBodyBytes ?? SERVE_DEFAULTS.maxBodyBytes, 1),
     maxBatch: checkInteger("maxBatch", options.maxBatch ?? SERVE_DEFAULTS.maxBatch, 1),
     maxXmlElements: checkInteger("maxXmlElements", options.maxXmlElements ?? SERVE_DEFAULTS.maxXmlElements, 1),

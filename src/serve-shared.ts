@@ -1,6 +1,6 @@
 /**
  * What the listeners of one server share, before any of them listens (the method table, one
- * call pipeline, the connections, the write budget), and the settings each family's sessions
+ * call pipeline, the connections, the write and read budgets), and the settings each family's sessions
  * take from it. serve() builds its listeners on it; attachWebSocket() takes WebSocket
  * upgrades on an app's server with it, without loading serve()'s other listeners.
  */
@@ -10,6 +10,7 @@ import { Dispatcher } from "./core/dispatcher.js";
 import { CallLimit, CallPipeline } from "./core/pipeline.js";
 import { ServerConnections } from "./net/connections.js";
 import { WriteBudget } from "./net/framing.js";
+import { ReadBudget } from "./net/read-budget.js";
 import { HttpDrain } from "./http/drain.js";
 import { rebindingGuard, type HostCheck } from "./http/host-check.js";
 import { FarcallSessions } from "./farcall/listen.js";
@@ -35,6 +36,8 @@ export interface Shared {
   readonly http: HttpDrain;
   /** Answer bytes queued over all connections (maxServerWriteBufferBytes). */
   readonly writeBudget: WriteBudget;
+  /** Bytes held for large frames still arriving over all connections (maxServerReadBufferBytes). */
+  readonly readBudget: ReadBudget;
   /** farcall/1's codec, with the server's decode limits. */
   readonly msgpack: Codec;
   /** Tells WebSocket and HTTP clients past maxConnections to come back later. */
@@ -56,6 +59,7 @@ export function serverShared(api: object, resolved: ResolvedServe): Shared {
     farcall: new FarcallSessions(resolved.resume && new ResumeRegistry(resolved.resume, resolved.logger, writeBudget)),
     json: new JsonRpcSessions(),
     writeBudget,
+    readBudget: new ReadBudget(resolved.maxServerReadBufferBytes),
     http: new HttpDrain(writeBudget),
     msgpack: createMsgpackCodec({ maxDepth: resolved.limits.maxDepth }),
     busy: new BusyRefusals(() => `${connections.count} connections reach maxConnections ${resolved.maxConnections}`),
@@ -88,6 +92,7 @@ export function farcallConfig(policy: ListenerPolicy, pipeline: CallPipeline, sh
     maxFrameBytes: o.limits.maxFrameBytes,
     maxWriteBufferBytes: o.limits.maxWriteBufferBytes,
     writeBudget: shared.writeBudget,
+    readBudget: shared.readBudget,
     resume: shared.farcall.resume,
     limits: o.peerLimits,
     exposeErrorStacks: o.exposeErrorStacks,

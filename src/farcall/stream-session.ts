@@ -22,6 +22,7 @@ import { PREAMBLE } from "../core/farcall-protocol.js";
 import { sessionPeerOptions, type SessionHooks } from "./message-session.js";
 import { FrameReader } from "../net/frame-reader.js";
 import { FrameWriter, type WriteBudget } from "../net/framing.js";
+import type { ReadBudget } from "../net/read-budget.js";
 import type { SocketInput } from "../net/socket-input.js";
 import { readAccepted } from "../net/accepted-input.js";
 
@@ -39,6 +40,8 @@ export interface StreamSessionConfig {
   maxWriteBufferBytes: number;
   /** The server's cap on bytes queued over all its connections; none on a client. */
   writeBudget?: WriteBudget | undefined;
+  /** The server's cap on bytes held for large frames still arriving over all its connections; none on a client. */
+  readBudget?: ReadBudget | undefined;
   limits: PeerLimits;
   exposeErrorStacks: boolean;
   logger: Logger;
@@ -67,7 +70,9 @@ class StreamLink implements FrameSink {
   constructor(readonly socket: Socket, cfg: StreamSessionConfig, input?: SocketInput, accepted = false) {
     // Until the handshake is done only handshake-sized frames are accepted, so a peer that
     // has proved nothing cannot make us hold maxFrameBytes per connection.
-    this.reader = new FrameReader(MAX_HANDSHAKE_FRAME, (buf, start, end) => this.onFrame(buf, start, end), (e) => this.onFailure(e), "the handshake frame limit");
+    this.reader = new FrameReader(MAX_HANDSHAKE_FRAME, (buf, start, end) => this.onFrame(buf, start, end), (e) => this.onFailure(e), "the handshake frame limit", cfg.readBudget);
+    // A frame cut off by the peer's hang-up gives its buffer's share of the budget back.
+    if (cfg.readBudget) socket.once("close", () => this.reader.stop());
     this.writer = new FrameWriter(socket, cfg.maxWriteBufferBytes, (e) => this.onFailure(e), cfg.writeBudget);
     const push = (chunk: Buffer, reused: boolean): void => {
       // A clock read per chunk (0.15 µs of a W1 call): the input that waited through a stop

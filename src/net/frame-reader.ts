@@ -4,6 +4,7 @@
  * is kept.
  */
 import { RpcError } from "../core/errors.js";
+import type { ReadBudget } from "./read-budget.js";
 
 const HEADER = 4;
 
@@ -31,6 +32,8 @@ export class FrameReader {
   private body: Buffer | undefined;
   private filled = 0;
   private failed = false;
+  /** What `body` holds of the server's read budget. */
+  private charged = 0;
 
   constructor(
     private maxFrameBytes: number,
@@ -38,6 +41,8 @@ export class FrameReader {
     private readonly onFrame: (buf: Buffer, start: number, end: number) => void,
     private readonly onError: (error: RpcError) => void,
     private limitName = "maxFrameBytes",
+    /** The server's cap on bytes held for partial frames; a large frame's buffer is charged to it. */
+    private readonly budget?: ReadBudget,
   ) {}
 
   /** Changes the limit, e.g. from the handshake's small one to the session's. */
@@ -71,7 +76,7 @@ export class FrameReader {
       // Held as it is only until startFillIfDue has copied it into the frame's buffer.
       this.chunks.push(chunk);
       this.startFillIfDue();
-      if (!this.body && reused) this.chunks[this.chunks.length - 1] = Buffer.from(chunk);
+      if (!this.body && reused && !this.failed) this.chunks[this.chunks.length - 1] = Buffer.from(chunk);
       return;
     }
     this.chunks.push(reused ? Buffer.from(chunk) : chunk);
@@ -98,7 +103,7 @@ export class FrameReader {
     const have = this.buffered - HEADER;
     if (this.need < FILL_FROM) return;
     const size = have * FILL_SHARE >= this.need ? this.need : Math.ceil(this.need / FILL_SHARE);
-    if (have * FILL_SHARE < size) return;
+    if (have * FILL_SHARE < size || !this.charge(size)) return;
     const body = Buffer.allocUnsafeSlow(size);
     let skip = HEADER;
     let filled = 0;
@@ -141,6 +146,7 @@ export class FrameReader {
       at += take;
       if (this.filled < body.length) return;
       if (body.length === this.need) break;
+      if (!this.charge(this.need - body.length)) return;
       const whole = Buffer.allocUnsafeSlow(this.need);
       whole.set(body);
       this.body = body = whole;
@@ -149,6 +155,7 @@ export class FrameReader {
     this.body = undefined;
     this.filled = 0;
     this.need = -1;
+    this.credit();
     this.onFrame(body, 0, body.length);
     if (!this.failed && at < chunk.length) this.parseFrom(chunk.subarray(at), reused);
   }
@@ -189,16 +196,42 @@ export class FrameReader {
       this.startFillIfDue();
       // Not taken into a frame's buffer: a copy of the tail is kept, as the caller's chunk may
       // be large (or the reused read buffer) and only its end is needed.
-      if (!this.body) this.chunks = [Buffer.from(tail)];
+      if (!this.body && !this.failed) this.chunks = [Buffer.from(tail)];
     }
   }
 
-  /** Stops emitting frames (after a protocol failure or close). */
+  /**
+   * Takes `bytes` more of the server's read budget for the frame being read; one that would
+   * pass it fails the connection, as a frame over maxFrameBytes does, before the buffer exists.
+   */
+  private charge(bytes: number): boolean {
+    const budget = this.budget;
+    if (!budget) return true;
+    const refusal = budget.refusal(bytes, this.need);
+    if (refusal) {
+      this.stop();
+      this.onError(refusal);
+      return false;
+    }
+    budget.used += bytes;
+    this.charged += bytes;
+    return true;
+  }
+
+  /** Gives back what the frame being read held of the budget: once, as `charged` drops to 0. */
+  private credit(): void {
+    if (this.charged === 0) return;
+    this.budget!.used -= this.charged;
+    this.charged = 0;
+  }
+
+  /** Stops emitting frames (after a protocol failure or close) and lets go of what it held. */
   stop(): void {
     this.failed = true;
     this.chunks = [];
     this.buffered = 0;
     this.body = undefined;
+    this.credit();
   }
 }
 
