@@ -224,7 +224,7 @@ export async function serve(api: object, options: ServeOptions = {}): Promise<Se
     get connections() {
       return connectionCount();
     },
-    stats: () => ({ connections: connectionCount(), ...shared.farcall.load() }),
+    stats: () => ({ connections: connectionCount(), ...shared.farcall.load(), readBufferBytes: shared.readBudget.used }),
     close: ({ drainMs = DEFAULT_DRAIN_MS } = {}) => connections.close(drainMs),
   };
 }

@@ -11,4 +11,6 @@ export interface ServerStats {
   references: number;
   /** Streams open in those sessions, both directions. */
   streams: number;
+  /** Bytes held for large farcall/1 frames still arriving, counted against maxServerReadBufferBytes. */
+  readBufferBytes: number;
 }
