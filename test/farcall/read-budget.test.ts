@@ -94,3 +94,7 @@ describe("a farcall/1 server's read budget (maxServerReadBufferBytes)", () => {
     await until(5000, "the budget emptied", () => held() === 0);
   });
 });
+
+it("maxServerReadBufferBytes is checked at startup", async () => {
+  await assert.rejects(serve(api, { listen: "tcp://127.0.0.1:0", logger: false, maxServerReadBufferBytes: 10 }), /maxServerReadBufferBytes/);
+});
