@@ -1,6 +1,6 @@
 /**
  * What a server holds open, as OpenTelemetry observable gauges: connections, farcall/1
- * sessions, references and streams. Read from `server.stats()` when the SDK collects (the
+ * sessions, references, streams and the bytes of large frames still arriving. Read from `server.stats()` when the SDK collects (the
  * numbers exist already; nothing is counted per call), so observing costs nothing between
  * collections.
  */
@@ -15,11 +15,13 @@ const GAUGES: readonly (readonly [keyof ServerStats, string, string, string])[] 
   ["sessions", "farcall.server.sessions", "farcall/1 sessions open (tcp, tls, unix, WebSocket).", "{session}"],
   ["references", "farcall.server.references", "References alive in farcall/1 sessions, both directions (functions and ref()'d objects).", "{reference}"],
   ["streams", "farcall.server.streams", "Streams open in farcall/1 sessions, both directions.", "{stream}"],
+  ["readBufferBytes", "farcall.server.read_buffer.usage", "Bytes held for large farcall/1 frames still arriving, counted against maxServerReadBufferBytes.", "By"],
 ];
 
 /**
- * Reports `server`'s open connections, sessions, references and streams as observable
- * gauges (`farcall.server.connections`, `.sessions`, `.references`, `.streams`) to the
+ * Reports `server`'s open connections, sessions, references and streams and the bytes held
+ * for frames still arriving as observable gauges (`farcall.server.connections`, `.sessions`,
+ * `.references`, `.streams`, `.read_buffer.usage`) to the
  * meter provider of `options` (the global one by default). Returns a function that stops
  * reporting: call it when the server is closed.
  *

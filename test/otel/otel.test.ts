@@ -254,7 +254,17 @@ describe("metrics", () => {
     assert.deepEqual(server.stats(), { connections: 1, sessions: 1, references: 1, streams: 1, readBufferBytes: 0 });
     await close(remote);
     await until(5000, "the server seeing the client go", () => server.connections === 0);
-    for (const name of ["connections", "sessions", "references", "streams"]) assert.equal(await gauge(`farcall.server.${name}`), 0, name);
+    for (const name of ["connections", "sessions", "references", "streams", "read_buffer.usage"]) assert.equal(await gauge(`farcall.server.${name}`), 0, name);
+  });
+
+  it("observeServer reports the bytes held for large frames still arriving, as server.stats() counts them", async (t) => {
+    const stats = { connections: 2, sessions: 2, references: 0, streams: 0, readBufferBytes: 262_144 };
+    const stop = observeServer({ stats: () => stats }, options);
+    t.after(stop);
+    const gauge = async (name: string) => (await points(name))[0]?.value;
+    assert.equal(await gauge("farcall.server.read_buffer.usage"), 262_144);
+    stats.readBufferBytes = 0;
+    assert.equal(await gauge("farcall.server.read_buffer.usage"), 0, "read again at each collection");
   });
 
   it("calls in flight count a call while its handler runs", async (t) => {
