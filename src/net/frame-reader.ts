@@ -124,7 +124,9 @@ export class FrameReader {
 
   /**
    * Where the socket may read next, when a large frame is being filled: the rest of its own
-   * buffer, so the kernel's bytes land in place and no read can run past the frame.
+   * buffer, so the kernel's bytes land in place and no read can run past the frame. Valid
+   * only until the next push: bytes pushed from anywhere else before the read that fills it
+   * would land where that read writes.
    */
   room(): Buffer | undefined {
     return this.body?.subarray(this.filled);
