@@ -152,8 +152,11 @@ export class PyManagerSocket implements PyManagerConnection {
   }
 
   private armIdle(ms: number): void {
-    // Unref'd, as a socket's own timeout is: an idle client alone keeps no process alive.
-    this.idleTimer = setTimeout(() => this.idleCheck(), ms).unref();
+    // Unref'd, as a socket's own timeout is: an idle client alone keeps no process alive. The
+    // check waits for the check phase: timers run before the event loop reads its sockets, so
+    // a process that stood still past the limit would otherwise close a connection whose
+    // request arrived in time and is waiting, unread, in its socket.
+    this.idleTimer = setTimeout(() => setImmediate(() => this.idleCheck()), ms).unref();
   }
 
   private idleCheck(): void {

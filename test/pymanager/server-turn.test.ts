@@ -146,6 +146,20 @@ describe("the manager server's per-operation path", () => {
     assert.fail(`in ${MAX_ATTEMPTS} runs the machine never kept the calls within idleTimeoutMs ${IDLE_TIMEOUT_MS} of each other (send to next answer, ms): ${JSON.stringify(spans)}`);
   });
 
+  it("a request that arrived while the whole process stood still past idleTimeoutMs is read before the idle limit looks", async () => {
+    await withCounter(1, async (counter) => {
+      assert.equal(await counter.call("who", []), "pymanager counter.who 127.0.0.1");
+      const closesBefore = idleCloses;
+      const answer = counter.call("who", []);
+      // The request leaves now; then the process (server and client alike) stands still, as under
+      // a debugger or an overloaded host, until the idle timer is due with the request unread.
+      const until = Date.now() + 2 * IDLE_TIMEOUT_MS;
+      while (Date.now() < until);
+      assert.equal(await within(answer, 5000, "the call sent before the stall"), "pymanager counter.who 127.0.0.1");
+      assert.equal(idleCloses, closesBefore, "the connection closed as idle with a request waiting in it");
+    });
+  });
+
   it("a call that runs longer than idleTimeoutMs is answered, not cut by the idle limit", async () => {
     await withCounter(1, async (counter) => {
       assert.equal(await within(counter.call("later", [700]), 5000, "a 700 ms call"), "pymanager counter.later");
