@@ -8,19 +8,17 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { serve } from "../../src/index.js";
-import { findPyenv, findPython3, runPython, startPython } from "../fixtures/pymanager/python-run.js";
+import { findPython3, managerFixture, pythonVersions, runPython, startPython } from "../fixtures/pymanager/python-run.js";
 
-const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/pymanager/${name}`, import.meta.url));
-const SYNC_SERVER = fixture("sync_server.py");
-const SERVER_FAILURES = fixture("server_failures.py");
-const ARRAY_C = fixture("array_c.py");
-const METHOD_ARGUMENTS = fixture("method_arguments.py");
+const SYNC_SERVER = managerFixture("sync_server.py");
+const SERVER_FAILURES = managerFixture("server_failures.py");
+const ARRAY_C = managerFixture("array_c.py");
+const METHOD_ARGUMENTS = managerFixture("method_arguments.py");
 const RUN_MS = 60_000;
 
 const python = findPython3("pymanager failure tests");
-const VERSIONS = ["2.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13"].map((v) => [v, findPyenv(v, "manager failures against Python's own server")] as const);
+const VERSIONS = pythonVersions("manager failures against Python's own server");
 
 describe("failures answered as Python's own manager server answers them", { skip: python === undefined }, () => {
   for (const [version, exe] of VERSIONS) {

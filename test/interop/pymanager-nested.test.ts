@@ -9,16 +9,15 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { close, connect, serve, SharedDict } from "../../src/index.js";
-import { farcallManagerPort, findPyenv, findPython3, runPython, startPython } from "../fixtures/pymanager/python-run.js";
+import { farcallManagerPort, findPython3, managerFixture, pythonVersions, runPython, startPython } from "../fixtures/pymanager/python-run.js";
 
-const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/pymanager/${name}`, import.meta.url));
-const SYNC_SERVER = fixture("sync_server.py");
-const NESTED = fixture("nested_proxies.py");
-const WRITER = fixture("nested_writer.py");
+const SYNC_SERVER = managerFixture("sync_server.py");
+const NESTED = managerFixture("nested_proxies.py");
+const WRITER = managerFixture("nested_writer.py");
 const RUN_MS = 60_000;
 
 const python = findPython3("pymanager nested-proxy tests");
-const VERSIONS = ["2.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13"].map((v) => [v, findPyenv(v, "nested proxies against Python's own server")] as const);
+const VERSIONS = pythonVersions("nested proxies against Python's own server");
 
 describe("proxies stored inside shared objects", { skip: python === undefined }, () => {
   for (const [version, exe] of VERSIONS.filter(([v]) => v !== "2.7")) {

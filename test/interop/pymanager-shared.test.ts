@@ -6,23 +6,21 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { close, connect, serve, SharedLock, SharedQueue, type Interceptor, type Server } from "../../src/index.js";
 import { until, within } from "../helpers/bounded.js";
-import { findPyenv, findPython3, runPython, startPython } from "../fixtures/pymanager/python-run.js";
+import { findPython3, managerFixture, pythonVersions, runPython, startPython } from "../fixtures/pymanager/python-run.js";
 
-const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/pymanager/${name}`, import.meta.url));
-const SYNC_TYPES = fixture("sync_types.py");
-const SYNC_SERVER = fixture("sync_server.py");
-const DOC_PUT = fixture("docs/queue_client_put.py");
-const DOC_GET = fixture("docs/queue_client_get.py");
-const LOCK_CLIENT = fixture("lock_client.py");
-const REFUSALS = fixture("refusals.py");
-const DOC_DICT_LIST = fixture("docs/manager_dict_list.py");
+const SYNC_TYPES = managerFixture("sync_types.py");
+const SYNC_SERVER = managerFixture("sync_server.py");
+const DOC_PUT = managerFixture("docs/queue_client_put.py");
+const DOC_GET = managerFixture("docs/queue_client_get.py");
+const LOCK_CLIENT = managerFixture("lock_client.py");
+const REFUSALS = managerFixture("refusals.py");
+const DOC_DICT_LIST = managerFixture("docs/manager_dict_list.py");
 const RUN_MS = 60_000;
 
 const python = findPython3("pymanager shared-object tests");
-const VERSIONS = ["2.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13"].map((v) => [v, findPyenv(v, "SyncManager shared-object tests")] as const);
+const VERSIONS = pythonVersions("SyncManager shared-object tests");
 
 /** An interceptor counting the calls of each method that started, and a way to await one. */
 function watchCalls(): { use: Interceptor[]; started(method: string): number } {

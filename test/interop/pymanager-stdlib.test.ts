@@ -8,17 +8,15 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { close, connect, PyComplex, PyDecimal, PyFraction, PyTime, PyUUID, serve, SharedDict } from "../../src/index.js";
-import { farcallManagerPort, findPyenv, findPython3, runPython, startPython } from "../fixtures/pymanager/python-run.js";
+import { farcallManagerPort, findPython3, managerFixture, pythonVersions, runPython, startPython } from "../fixtures/pymanager/python-run.js";
 
-const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/pymanager/${name}`, import.meta.url));
-const SYNC_SERVER = fixture("sync_server.py");
-const STDLIB = fixture("stdlib_values.py");
+const SYNC_SERVER = managerFixture("sync_server.py");
+const STDLIB = managerFixture("stdlib_values.py");
 const RUN_MS = 60_000;
 
 const python = findPython3("pymanager stdlib-value tests");
-const VERSIONS = ["2.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13"].map((v) => [v, findPyenv(v, "stdlib values against Python's own server")] as const);
+const VERSIONS = pythonVersions("stdlib values against Python's own server");
 
 /** Lines where Python 2.7's own server answers by 2.7's numeric rules, which this server does not follow. */
 const PY2_OWN_RULES = /^(keys|sort mixed) /;

@@ -7,16 +7,14 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
-import { farcallManagerPort, findPyenv, findPython3, runPython, startPython } from "../fixtures/pymanager/python-run.js";
+import { farcallManagerPort, findPython3, managerFixture, pythonVersions, runPython, startPython } from "../fixtures/pymanager/python-run.js";
 
-const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/pymanager/${name}`, import.meta.url));
-const SYNC_SERVER = fixture("sync_server.py");
-const STORED = fixture("stored_values.py");
+const SYNC_SERVER = managerFixture("sync_server.py");
+const STORED = managerFixture("stored_values.py");
 const RUN_MS = 60_000;
 
 const python = findPython3("pymanager stored-value tests");
-const VERSIONS = ["2.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13"].map((v) => [v, findPyenv(v, "stored values against Python's own server")] as const);
+const VERSIONS = pythonVersions("stored values against Python's own server");
 
 describe("values stored in shared objects by Python clients", { skip: python === undefined }, () => {
   for (const [version, exe] of VERSIONS) {
