@@ -67,7 +67,7 @@ function isApiAnswer(err: unknown): boolean {
 }
 
 /** The connection is gone for good: a resend cannot be answered. */
-function isClosed(err: unknown): boolean {
+export function isClosed(err: unknown): boolean {
   const name = (err as { name?: unknown } | undefined)?.name;
   return name === "ClosedConnectionError" || name === "DrainingConnectionError";
 }

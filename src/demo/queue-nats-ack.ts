@@ -5,6 +5,7 @@
  */
 import type { JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { isClosed } from "./kv-cas.js";
 
 /**
  * How long an item delivered to a getter stays its own before JetStream hands it to another.
@@ -41,8 +42,7 @@ export async function confirmTaken(nc: NatsConnection, msg: JsMsg): Promise<void
       await nc.request(reply, ACK, { timeout: Math.max(1, Math.min(ACK_TRY_MS, until - Date.now())) });
       return;
     } catch (err) {
-      const name = (err as Error).name;
-      if (Date.now() >= until || name === "ClosedConnectionError" || name === "DrainingConnectionError") {
+      if (Date.now() >= until || isClosed(err)) {
         try {
           msg.nak();
         } catch {
