@@ -8,7 +8,7 @@ import { RpcError } from "../../core/errors.js";
 import { pyTypeOf } from "./py-type.js";
 import { dequeOf, isTuple, Timedelta } from "../pickle/python-types.js";
 import { PyComplex, PyDecimal, PyFraction, PyTime, PyUUID, StoredProxy } from "./py-values.js";
-import { compareReal, numberKey } from "./py-numbers.js";
+import { compareReal, floatKey, intKey, numberKey } from "./py-numbers.js";
 
 /** The Map key standing for Python key `key`. @throws RpcError TypeError for an unhashable key. */
 export function hashKey(key: unknown): unknown {
@@ -19,9 +19,9 @@ export function hashKey(key: unknown): unknown {
       return key ? 1 : 0;
     case "number":
       // NaN != NaN: each float NaN a key of its own, as Python finds one only by identity.
-      return key !== key ? Symbol("nan") : Object.is(key, -0) ? 0 : key;
+      return key !== key ? Symbol("nan") : floatKey(key);
     case "bigint":
-      return Number.isSafeInteger(Number(key)) ? Number(key) : `\0i${key}`;
+      return intKey(key);
     default:
       if (key === null || key === undefined) return null;
       if (isTuple(key)) return `\0t${key.map((k) => encodeKey(hashKey(k))).join(",")}`;

@@ -65,8 +65,8 @@ export function realValue(v: unknown): Rational | number | undefined {
 /** The Map key of a Decimal, a Fraction or a complex, equal to the key of every Python number it equals. */
 export function numberKey(v: PyDecimal | PyFraction | PyComplex): unknown {
   if (v instanceof PyComplex) {
-    if (v.imag === 0) return realKey(v.real);
-    return `\0c${String(realKey(v.real))},${String(realKey(v.imag))}`;
+    if (v.imag === 0) return floatKey(v.real);
+    return `\0c${String(floatKey(v.real))},${String(floatKey(v.imag))}`;
   }
   const value = realValue(v)!;
   if (typeof value === "number") {
@@ -77,13 +77,18 @@ export function numberKey(v: PyDecimal | PyFraction | PyComplex): unknown {
   return rationalKey(value);
 }
 
-/** The key of a plain number as py-equality.ts makes it (an int or float key). */
-function realKey(x: number): unknown {
+/** The Map key of a Python int: the number itself while exact, else a text (py-equality.ts's hashKey uses it too). */
+export function intKey(n: bigint): unknown {
+  return Number.isSafeInteger(Number(n)) ? Number(n) : `\0i${n}`;
+}
+
+/** The Map key of a float other than NaN: -0.0 and 0.0 are one key, as in Python. */
+export function floatKey(x: number): unknown {
   return Object.is(x, -0) ? 0 : x;
 }
 
 function rationalKey([n, d]: Rational): unknown {
-  if (d === 1n) return Number.isSafeInteger(Number(n)) ? Number(n) : `\0i${n}`;
+  if (d === 1n) return intKey(n);
   const x = Number(n) / Number(d);
   if (Number.isFinite(x) && x !== 0) {
     const [fn, fd] = floatValue(x);
