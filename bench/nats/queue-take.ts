@@ -36,6 +36,7 @@ try {
   const demos = await Promise.all(trees.map((t, i) => startDemo(t.dir, `nats://127.0.0.1:${port}/take${i}`)));
   const remotes = await Promise.all(demos.map((d) => connect<DemoApi>(d.url, { logger: false })));
   console.log(`| round | tree | pairs | pairs/s | CPU per pair µs: instance | nats-server |\n|---|---|---|---|---|---|`);
+  const seen = trees.map(() => ({ instance: [] as number[], server: [] as number[] }));
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 === 0 ? [0, 1] : [1, 0];
     for (const i of order) {
@@ -57,9 +58,13 @@ try {
       }
       const wall = (performance.now() - t0) / 1000;
       const [instance, server] = watched.map((pid, k) => ((cpuMsOf(pid) - before[k]!) * 1000) / done);
+      seen[i]!.instance.push(instance!);
+      seen[i]!.server.push(server!);
       console.log(`| ${round + 1} | ${trees[i]!.name} | ${done} | ${Math.round(done / wall)} | ${instance!.toFixed(0)} | ${server!.toFixed(0)} |`);
     }
   }
+  const median = (xs: number[]): string => [...xs].sort((a, b) => a - b)[xs.length >> 1]!.toFixed(0);
+  for (const [i, t] of trees.entries()) console.log(`| median | ${t.name} | | | ${median(seen[i]!.instance)} | ${median(seen[i]!.server)} |`);
   await Promise.all(remotes.map((r) => close(r)));
 } finally {
   for (const child of children) child.kill();

@@ -26,6 +26,7 @@ const TRY_MS = 1_000;
 const MARGIN_MS = 1_500;
 /** JetStream's "no message found": the sequence was deleted (taken) already. */
 const NO_MESSAGE = 10057;
+const ENCODER = new TextEncoder();
 
 /** The subject a getter's delete is sent on: an instance with waiting puts listens to it, as each delete makes room. */
 export function takeSubject(stream: string): string {
@@ -47,7 +48,7 @@ interface DeleteAnswer {
  */
 export async function takeDelivered(nc: NatsConnection, stream: string, msg: JsMsg): Promise<boolean> {
   const until = Date.now() + ACK_WAIT_MS - MARGIN_MS;
-  const body = new TextEncoder().encode(JSON.stringify({ seq: msg.info.streamSequence, no_erase: true }));
+  const body = ENCODER.encode(JSON.stringify({ seq: msg.info.streamSequence, no_erase: true }));
   let resent = false;
   for (;;) {
     let answer: DeleteAnswer;
