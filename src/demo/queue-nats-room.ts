@@ -2,13 +2,13 @@
  * How a put waiting on the demo's full JetStream queue hears that a getter made room: every
  * getter takes its item by a delete request to JetStream (queue-nats-take.ts), and core NATS
  * hands a copy of that request to any subscriber of its subject, so an instance with waiting
- * puts subscribes there. The copy comes from the server, not from the getter, so room made
+ * puts subscribes there (and to the deletes of the line's tickets, which move the next
+ * waiting put to the front: queue-nats-line.ts). The copy comes from the server, not from the getter, so room made
  * by an instance cut off right after its delete is still heard. A copy is a core NATS message
  * (lost across a reconnect), so each waiting put also tries again every ROOM_RETRY_MS.
  */
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { TIMED_OUT, Waiters } from "../pymanager/shared/waiters.js";
-import { takeSubject } from "./queue-nats-take.js";
 
 /** How long a putter waiting for room waits for a notice before it tries again anyway. */
 export const ROOM_RETRY_MS = 5_000;
@@ -27,20 +27,21 @@ export const SETTLE_MS = 20;
 /** The waiting puts of one instance and the notices of room they wait for. */
 export class RoomNotices {
   readonly #nc: NatsConnection;
-  readonly #subject: string;
+  readonly #subjects: readonly string[];
   readonly #room = new Waiters<undefined, true>();
   /** Notices heard so far: a put refused while one arrived tries again at once. */
   #heard = 0;
   /** Puts waiting; notices are heard only while there are any. */
   #waiting = 0;
-  #subscription: Subscription | undefined;
+  #subscriptions: Subscription[] = [];
   /** Settles once the server knows this instance listens. */
   #listening: Promise<void> | undefined;
   #lingering: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(nc: NatsConnection, stream: string) {
+  /** `subjects`: the delete requests to hear. */
+  constructor(nc: NatsConnection, subjects: readonly string[]) {
     this.#nc = nc;
-    this.#subject = takeSubject(stream);
+    this.#subjects = subjects;
   }
 
   /** Notices heard so far. */
@@ -54,12 +55,11 @@ export class RoomNotices {
     clearTimeout(this.#lingering);
     if (this.#listening !== undefined) return this.#listening;
     try {
-      this.#subscription = this.#nc.subscribe(this.#subject, {
-        callback: () => {
-          this.#heard++;
-          this.#room.handAll(true);
-        },
-      });
+      const callback = (): void => {
+        this.#heard++;
+        this.#room.handAll(true);
+      };
+      this.#subscriptions = this.#subjects.map((subject) => this.#nc.subscribe(subject, { callback }));
       this.#listening = this.#nc.flush().catch(() => undefined);
     } catch {
       // The connection is closing: ROOM_RETRY_MS still wakes each put.
@@ -72,8 +72,8 @@ export class RoomNotices {
   end(): void {
     if (--this.#waiting > 0) return;
     this.#lingering = setTimeout(() => {
-      this.#subscription?.unsubscribe();
-      this.#subscription = undefined;
+      for (const subscription of this.#subscriptions) subscription.unsubscribe();
+      this.#subscriptions = [];
       this.#listening = undefined;
     }, LISTEN_LINGER_MS);
     this.#lingering.unref();

@@ -29,8 +29,9 @@ import { EXTERNAL_QUEUE, type ExternalQueue } from "../pymanager/shared/queue.js
 import { SharedObject } from "../pymanager/shared/shared-object.js";
 import { signalOf, timeoutOf, type BlockingOptions } from "../pymanager/shared/waiters.js";
 import { publishOnce, type CasBucket } from "./kv-cas.js";
+import { LINE_MAX, PutLine } from "./queue-nats-line.js";
 import { RoomNotices, ROOM_RETRY_MS, SETTLE_MS } from "./queue-nats-room.js";
-import { ACK_WAIT_MS, takeDelivered } from "./queue-nats-take.js";
+import { ACK_WAIT_MS, takeDelivered, takeSubject } from "./queue-nats-take.js";
 import { NatsTaskCount } from "./queue-nats-tasks.js";
 import { decodeStored, encodeStored } from "./stored-value.js";
 
@@ -120,6 +121,8 @@ interface QueueParts {
   subject: string;
   tasks: NatsTaskCount;
   maxsize: number;
+  /** The line of waiting puts (a bounded queue only). */
+  line: PutLine | undefined;
 }
 
 /**
@@ -134,7 +137,7 @@ export class NatsQueue extends SharedObject implements ExternalQueue {
   constructor(parts: QueueParts) {
     super();
     this.#parts = parts;
-    this.#room = new RoomNotices(parts.nc, parts.stream);
+    this.#room = new RoomNotices(parts.nc, [takeSubject(parts.stream), ...(parts.line === undefined ? [] : [takeSubject(parts.line.stream)])]);
   }
 
   /** Most items held (0: no bound but the stream's own). */
@@ -157,26 +160,34 @@ export class NatsQueue extends SharedObject implements ExternalQueue {
     const signal = signalOf(options);
     let waiting = false;
     let noticed = false;
+    /** This put's place in the line of waiting puts, once it waits. */
+    let ticket: number | undefined;
     // One id for every send of this item: a send whose answer was lost and the one after it
     // store it once (JetStream's duplicate window), so a lost answer never puts it twice.
     const id = `${Date.now().toString(36)}.${Math.random().toString(36).slice(2)}`;
     try {
       for (;;) {
         const heard = this.#room.heard;
-        try {
-          await publishOnce(js, subject, bytes, id, Date.now() + PUT_ANSWER_MS, "put");
-          return;
-        } catch (err) {
-          if (!isStreamFull(err) || maxsize === 0) throw unavailable(err, "put");
+        // A put that waits tries only when it is first in line: waiting puts go in in order.
+        const tries = ticket === undefined || (await this.#first(ticket));
+        if (tries) {
+          try {
+            await publishOnce(js, subject, bytes, id, Date.now() + PUT_ANSWER_MS, "put");
+            return;
+          } catch (err) {
+            if (!isStreamFull(err) || maxsize === 0) throw unavailable(err, "put");
+          }
+          if (options.block === false) throw queueFull(maxsize);
         }
-        if (options.block === false) throw queueFull(maxsize);
         if (!waiting) {
           waiting = true;
+          // Listening first: room made once the ticket is taken is heard.
           await this.#room.begin();
+          ticket = await this.#parts.line?.join();
           continue;
         }
         if (heard !== this.#room.heard) continue;
-        if (noticed) {
+        if (noticed && tries) {
           // Refused right after a notice: once more when its delete has surely landed.
           noticed = false;
           await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
@@ -189,6 +200,16 @@ export class NatsQueue extends SharedObject implements ExternalQueue {
       }
     } finally {
       if (waiting) this.#room.end();
+      if (ticket !== undefined) this.#parts.line?.leave(ticket);
+    }
+  }
+
+  /** Whether the put holding `ticket` is first in line; true when the line cannot be read (the put then races, as without a line). */
+  async #first(ticket: number): Promise<boolean> {
+    try {
+      return (await this.#parts.line?.first(ticket)) ?? true;
+    } catch {
+      return true;
     }
   }
 
@@ -333,7 +354,13 @@ export async function openNatsQueue(nc: NatsConnection, kv: CasBucket, bucket: s
     await jsm.consumers.add(stream, { durable_name: CONSUMER, ack_policy: AckPolicy.Explicit, ack_wait: ACK_WAIT_MS * 1_000_000 });
     const js = jetstream(nc);
     const consumer = await js.consumers.get(stream, CONSUMER);
-    return new NatsQueue({ nc, js, jsm, consumer, stream, subject, maxsize, tasks: new NatsTaskCount(kv, jsm, stream) });
+    let line: PutLine | undefined;
+    if (maxsize > 0) {
+      // Only a bounded queue has waiting puts to line up.
+      await jsm.streams.add({ name: `${stream}_line`, subjects: [`${subject}.line`], discard: DiscardPolicy.New, max_msgs: LINE_MAX });
+      line = new PutLine(nc, js, jsm, `${stream}_line`, `${subject}.line`);
+    }
+    return new NatsQueue({ nc, js, jsm, consumer, stream, subject, maxsize, tasks: new NatsTaskCount(kv, jsm, stream), line });
   } catch (err) {
     const message = (err as Error).message;
     const hint = /already in use/i.test(message) ? ` (every instance of one store needs the same queue maxsize; this one asked ${maxsize})` : "";

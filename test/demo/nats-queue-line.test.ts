@@ -1,0 +1,68 @@
+/**
+ * Puts waiting on the demo's full queue shared through NATS go in first come, first served
+ * across instances (as Python's Queue serves waiting puts in order), and a waiting put whose
+ * instance died holds nobody back. Real nats-server, two instances, maxsize 1.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect as natsConnect } from "@nats-io/transport-node";
+import { relayedNats, WAIT_MS } from "../helpers/demo-queue.js";
+import { natsServerMissing } from "../helpers/nats.js";
+import { within } from "../helpers/bounded.js";
+
+const skip = natsServerMissing("NATS-shared demo queue line tests");
+
+describe("the demo's queue shared through NATS, puts waiting on a full queue across instances", { skip }, () => {
+  const nats = relayedNats();
+
+  /** Resolves once `count` puts wait in the line of `bucket`'s queue. */
+  async function lineHolds(bucket: string, count: number): Promise<void> {
+    const nc = await natsConnect({ servers: nats.url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const deadline = Date.now() + WAIT_MS;
+      while ((await jsm.streams.info(`${bucket}_queue_line`)).state.messages !== count) {
+        assert.ok(Date.now() < deadline, `the line never held ${count} puts`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    } finally {
+      await nc.close();
+    }
+  }
+
+  it("six puts waiting in turn on two instances go in in the order they began waiting, whichever instance gets", async (t) => {
+    const { qa, qb } = await nats.pair(t, "fcfs", "--queue-maxsize", "1");
+    await qa.put(0);
+    const puts: Promise<unknown>[] = [];
+    for (let i = 1; i <= 6; i++) {
+      const put = Promise.resolve((i % 2 === 1 ? qa : qb).put(i, { timeoutMs: WAIT_MS }));
+      put.catch(() => undefined);
+      puts.push(put);
+      await lineHolds("fcfs", i);
+    }
+    const got: unknown[] = [];
+    for (let i = 0; i <= 6; i++) got.push(await (i % 2 === 0 ? qb : qa).get({ timeoutMs: WAIT_MS }));
+    assert.deepEqual(got, [0, 1, 2, 3, 4, 5, 6]);
+    await within(Promise.all(puts), WAIT_MS, "the waiting puts");
+    await lineHolds("fcfs", 0);
+  });
+
+  it("a put first in line whose instance died holds nobody back: the next waiting put goes in at the next get", async (t) => {
+    const { a, qa, qb } = await nats.pair(t, "dead_head", "--queue-maxsize", "1");
+    await qb.put(0);
+    void Promise.resolve(qa.put("lost with its instance", { timeoutMs: WAIT_MS })).catch(() => undefined);
+    await lineHolds("dead_head", 1);
+    const waiting = Promise.resolve(qb.put("next", { timeoutMs: WAIT_MS }));
+    waiting.catch(() => undefined);
+    await lineHolds("dead_head", 2);
+    await a.process.kill();
+    assert.equal(await qb.get({ timeoutMs: WAIT_MS }), 0);
+    const gotAt = Date.now();
+    await within(waiting, WAIT_MS, "the put behind the dead instance's");
+    const lag = Date.now() - gotAt;
+    assert.ok(lag < 3_000, `the put went in ${lag} ms after the get`);
+    assert.equal(await qb.get({ timeoutMs: WAIT_MS }), "next");
+    await lineHolds("dead_head", 0);
+  });
+});
