@@ -42,6 +42,11 @@ export class PutLine {
   readonly #self = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 10)}`;
   /** Tickets of this instance's waiting puts. */
   readonly #mine = new Set<number>();
+  /**
+   * Those of them known first: tickets are only added behind, and a first ticket is removed
+   * only by its put or when this instance does not answer for it, so one found first stays first.
+   */
+  readonly #front = new Set<number>();
   /** Tickets being taken: a ping about a ticket not yet known may be about one of them. */
   #joining = 0;
   #answering: Subscription | undefined;
@@ -81,6 +86,7 @@ export class PutLine {
   /** Leaves the line. A delete that does not land leaves a ticket the next put's ping removes. */
   leave(ticket: number): void {
     this.#mine.delete(ticket);
+    this.#front.delete(ticket);
     this.#jsm.streams.deleteMessage(this.stream, ticket, false).catch(() => undefined);
   }
 
@@ -89,9 +95,13 @@ export class PutLine {
    * whose puts no longer wait.
    */
   async first(ticket: number): Promise<boolean> {
+    if (this.#front.has(ticket)) return true;
     for (;;) {
       const { first_seq: head, messages } = (await this.#jsm.streams.info(this.stream)).state;
-      if (messages === 0 || head >= ticket) return true;
+      if (messages === 0 || head >= ticket) {
+        if (this.#mine.has(ticket)) this.#front.add(ticket);
+        return true;
+      }
       if (this.#mine.has(head) || (await this.#waits(head))) return false;
       await this.#jsm.streams.deleteMessage(this.stream, head, false).catch(() => undefined);
       this.#owners.delete(head);

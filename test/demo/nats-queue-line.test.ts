@@ -65,4 +65,29 @@ describe("the demo's queue shared through NATS, puts waiting on a full queue acr
     assert.equal(await qb.get({ timeoutMs: WAIT_MS }), "next");
     await lineHolds("dead_head", 0);
   });
+
+  it("a put first in line whose instance stands still (SIGSTOP) holds the next waiting put back at most about a second, and goes in itself once its instance moves again", async (t) => {
+    const { a, qa, qb } = await nats.pair(t, "stalled_head", "--queue-maxsize", "1");
+    await qb.put(0);
+    const stalled = Promise.resolve(qa.put("stalled", { timeoutMs: WAIT_MS }));
+    stalled.catch(() => undefined);
+    await lineHolds("stalled_head", 1);
+    const waiting = Promise.resolve(qb.put("next", { timeoutMs: WAIT_MS }));
+    waiting.catch(() => undefined);
+    await lineHolds("stalled_head", 2);
+    process.kill(a.process.pid, "SIGSTOP");
+    try {
+      assert.equal(await qb.get({ timeoutMs: WAIT_MS }), 0);
+      const gotAt = Date.now();
+      await within(waiting, WAIT_MS, "the put behind the stalled instance's");
+      const lag = Date.now() - gotAt;
+      assert.ok(lag < 4_000, `the put went in ${lag} ms after the get`);
+    } finally {
+      process.kill(a.process.pid, "SIGCONT");
+    }
+    assert.equal(await qb.get({ timeoutMs: WAIT_MS }), "next");
+    assert.equal(await qb.get({ timeoutMs: WAIT_MS }), "stalled");
+    await within(stalled, WAIT_MS, "the stalled instance's put");
+    await lineHolds("stalled_head", 0);
+  });
 });
