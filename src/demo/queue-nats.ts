@@ -8,8 +8,9 @@
  * `put` publishes and waits for JetStream's acknowledgement. With a maxsize the stream
  * holds at most that many items and JetStream refuses the one past it, so the bound holds
  * across instances; a blocking put then waits for room, trying again at each notice that a
- * getter took an item (queue-nats-room.ts). The waiting puts of one instance try in their
- * arrival order; those of different instances race.
+ * getter took an item (queue-nats-room.ts). Waiting puts go in first come, first served
+ * across instances: each takes a place in a shared line and tries only when first
+ * (queue-nats-line.ts).
  *
  * `get` pulls from one durable consumer that every instance shares; a getter hands an item
  * out only once it took it (deleted its stream sequence, queue-nats-take.ts), which one
