@@ -15,24 +15,36 @@ const skip = natsServerMissing("JetStream redelivery experiments");
 /** A short ack wait keeps the experiments quick; the demo's is 5 s. */
 const ACK_WAIT_MS = 1_000;
 
-async function workQueue(nc: NatsConnection, name: string): Promise<{ jsm: JetStreamManager; next: () => Promise<JsMsg> }> {
+interface Redelivered {
+  jsm: JetStreamManager;
+  /** The item's first delivery, outlived by the ack wait, and its second. */
+  first: JsMsg;
+  second: JsMsg;
+  /** The next delivery. */
+  next: () => Promise<JsMsg>;
+}
+
+/** A work-queue stream `name` holding one item "x", delivered, left past the ack wait, and delivered again. */
+async function redelivered(nc: NatsConnection, name: string): Promise<Redelivered> {
   const jsm = await jetstreamManager(nc);
   await jsm.streams.add({ name, subjects: [name], retention: RetentionPolicy.Workqueue, discard: DiscardPolicy.New });
   await jsm.consumers.add(name, { durable_name: "getters", ack_policy: AckPolicy.Explicit, ack_wait: ACK_WAIT_MS * 1_000_000 });
   const js = jetstream(nc);
   await js.publish(name, "x");
   const consumer = await js.consumers.get(name, "getters");
-  return {
-    jsm,
-    next: async () => {
-      const msg = await consumer.next({ expires: ACK_WAIT_MS * 5 });
-      assert.ok(msg !== null, "a delivery came");
-      return msg;
-    },
+  const next = async (): Promise<JsMsg> => {
+    const msg = await consumer.next({ expires: ACK_WAIT_MS * 5 });
+    assert.ok(msg !== null, "a delivery came");
+    return msg;
   };
+  const first = await next();
+  await pause(ACK_WAIT_MS + 200);
+  return { jsm, first, second: await next(), next };
 }
 
-const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 describe("JetStream work-queue redelivery, on a real nats-server", { skip }, () => {
   const nats = natsForSuite({});
@@ -40,10 +52,7 @@ describe("JetStream work-queue redelivery, on a real nats-server", { skip }, () 
   it("an acknowledgement of a delivery that outlived the ack wait is answered as the live one's is, so both getters of a redelivered item would believe it theirs", async () => {
     const nc = await connect({ servers: nats.url });
     try {
-      const { jsm, next } = await workQueue(nc, "stale_ack");
-      const first = await next();
-      await pause(ACK_WAIT_MS + 200);
-      const second = await next();
+      const { jsm, first, second } = await redelivered(nc, "stale_ack");
       assert.equal(second.info.streamSequence, first.info.streamSequence);
       assert.equal(second.info.deliveryCount, 2);
       // nats-server 2.9 answers both: the stale one removes the item the second getter holds.
@@ -58,10 +67,7 @@ describe("JetStream work-queue redelivery, on a real nats-server", { skip }, () 
   it("deleting a delivered item's stream sequence succeeds for one getter only, and counts as the consumer's acknowledgement: no redelivery after the ack wait", async () => {
     const nc = await connect({ servers: nats.url });
     try {
-      const { jsm, next } = await workQueue(nc, "delete_once");
-      const first = await next();
-      await pause(ACK_WAIT_MS + 200);
-      const second = await next();
+      const { jsm, first, second, next } = await redelivered(nc, "delete_once");
       const seq = second.info.streamSequence;
       assert.equal(await jsm.streams.deleteMessage("delete_once", seq, false), true, "the first delete takes the item");
       await assert.rejects(jsm.streams.deleteMessage("delete_once", first.info.streamSequence, false), /no message found/i, "a second delete is refused");
