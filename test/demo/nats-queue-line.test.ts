@@ -5,9 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { jetstreamManager } from "@nats-io/jetstream";
-import { connect as natsConnect } from "@nats-io/transport-node";
-import { relayedNats, WAIT_MS } from "../helpers/demo-queue.js";
+import { lineHolds as holds, relayedNats, WAIT_MS } from "../helpers/demo-queue.js";
 import { natsServerMissing } from "../helpers/nats.js";
 import { within } from "../helpers/bounded.js";
 
@@ -16,20 +14,7 @@ const skip = natsServerMissing("NATS-shared demo queue line tests");
 describe("the demo's queue shared through NATS, puts waiting on a full queue across instances", { skip }, () => {
   const nats = relayedNats();
 
-  /** Resolves once `count` puts wait in the line of `bucket`'s queue. */
-  async function lineHolds(bucket: string, count: number): Promise<void> {
-    const nc = await natsConnect({ servers: nats.url });
-    try {
-      const jsm = await jetstreamManager(nc);
-      const deadline = Date.now() + WAIT_MS;
-      while ((await jsm.streams.info(`${bucket}_queue_line`)).state.messages !== count) {
-        assert.ok(Date.now() < deadline, `the line never held ${count} puts`);
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-    } finally {
-      await nc.close();
-    }
-  }
+  const lineHolds = (bucket: string, count: number): Promise<void> => holds(nats.url, bucket, count);
 
   it("six puts waiting in turn on two instances go in in the order they began waiting, whichever instance gets", async (t) => {
     const { qa, qb } = await nats.pair(t, "fcfs", "--queue-maxsize", "1");
