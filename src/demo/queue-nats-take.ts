@@ -42,7 +42,7 @@ interface DeleteAnswer {
  * Takes the item `msg` delivered: true when it is this getter's, false when another getter
  * took it (this delivery outlived the ack wait). A delete whose answer does not come is sent
  * again; a refusal of a resend proves the first landed only while no other getter can have
- * been handed the item (the ack wait less MARGIN_MS from the delivery), so past that the
+ * been handed the item (the ack wait less MARGIN_MS from its receipt), so past that the
  * getter hands the item back (`nak`, nothing if a delete landed) and fails.
  * @throws the last failure when no answer that decides came in time.
  */
