@@ -62,7 +62,7 @@ function codeOf(err: unknown): unknown {
 }
 
 /** JetStream answered with an API error: the write surely did not land. */
-function isApiAnswer(err: unknown): boolean {
+export function isApiAnswer(err: unknown): boolean {
   return typeof codeOf(err) === "number" && (codeOf(err) as number) >= 10_000;
 }
 

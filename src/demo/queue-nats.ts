@@ -7,15 +7,15 @@
  *
  * `put` publishes and waits for JetStream's acknowledgement. With a maxsize the stream
  * holds at most that many items and JetStream refuses the one past it, so the bound holds
- * across instances; a blocking put then waits for room. What makes room is a getter's
- * confirmation, and JetStream itself announces each one (the consumer's acknowledgement
- * metric, sampled at 100%), so no getter has to remember to: an instance with waiting puts
- * listens to those announcements and tries again at each, and every ROOM_RETRY_MS besides
- * (an announcement is a core NATS message, lost across a reconnect). The waiting puts of one
- * instance try in their arrival order; those of different instances race.
+ * across instances; a blocking put then waits for room, trying again at each notice that a
+ * getter took an item (queue-nats-room.ts). Waiting puts go in first come, first served
+ * across instances: each takes a place in a shared line and tries only when first
+ * (queue-nats-line.ts).
  *
- * `get` pulls from one durable consumer that every instance shares, so each item goes to one
- * getter; a waiting `get` is a pending pull, parking only its own call. JetStream's shortest
+ * `get` pulls from one durable consumer that every instance shares; a getter hands an item
+ * out only once it took it (deleted its stream sequence, queue-nats-take.ts), which one
+ * getter alone can, however long it stood still between delivery and delete. A waiting
+ * `get` is a pending pull, parking only its own call. JetStream's shortest
  * pull lasts 1 s, so a getter that gives up earlier (its timeout, its caller gone) leaves its
  * pull behind, and an item that pull receives is handed back (`nak`) at once, for the next
  * getter: none is lost to a caller that left. `task_done()`/`join()`: queue-nats-tasks.ts.
@@ -23,14 +23,16 @@
  * types it put.
  */
 import type { Consumer, JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
-import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { RpcError } from "../core/errors.js";
 import { loadNatsJetStream } from "../nats/loader.js";
 import { EXTERNAL_QUEUE, type ExternalQueue } from "../pymanager/shared/queue.js";
 import { SharedObject } from "../pymanager/shared/shared-object.js";
-import { signalOf, timeoutOf, Waiters, type BlockingOptions } from "../pymanager/shared/waiters.js";
+import { signalOf, timeoutOf, type BlockingOptions } from "../pymanager/shared/waiters.js";
 import { publishOnce, type CasBucket } from "./kv-cas.js";
-import { ACK_WAIT_MS, confirmTaken } from "./queue-nats-ack.js";
+import { LINE_MAX, PutLine } from "./queue-nats-line.js";
+import { RoomNotices, ROOM_RETRY_MS, SETTLE_MS } from "./queue-nats-room.js";
+import { ACK_WAIT_MS, takeDelivered, takeSubject } from "./queue-nats-take.js";
 import { NatsTaskCount } from "./queue-nats-tasks.js";
 import { decodeStored, encodeStored } from "./stored-value.js";
 
@@ -63,14 +65,6 @@ const MAX_PULL_MS = 30_000;
 const EARLY_RETRY_MS = 100;
 /** How long a put sends its item again while JetStream does not answer (within its 2-minute duplicate window). */
 const PUT_ANSWER_MS = 30_000;
-/** How long a putter waiting for room waits for an announcement before it tries again anyway. */
-const ROOM_RETRY_MS = 5_000;
-/**
- * How long an instance keeps hearing announcements after its last waiting put went in: a
- * queue kept full has puts waiting again soon, and subscribing anew each time cost the
- * putter's instance about 0.5 ms of CPU per put (measured).
- */
-const LISTEN_LINGER_MS = 2_000;
 /** The durable consumer every instance's getters share. */
 const CONSUMER = "getters";
 /** JetStream's "maximum messages exceeded": the stream holds its max_msgs. */
@@ -128,6 +122,8 @@ interface QueueParts {
   subject: string;
   tasks: NatsTaskCount;
   maxsize: number;
+  /** The line of waiting puts (a bounded queue only). */
+  line: PutLine | undefined;
 }
 
 /**
@@ -137,20 +133,12 @@ interface QueueParts {
 export class NatsQueue extends SharedObject implements ExternalQueue {
   readonly [EXTERNAL_QUEUE] = true as const;
   readonly #parts: QueueParts;
-  /** Putters waiting for room, woken by every announcement that a get made some. */
-  readonly #room = new Waiters<undefined, true>();
-  /** Announcements of room heard so far: a put refused while one arrived tries again at once. */
-  #roomNotices = 0;
-  /** Puts of this instance that found the queue full and still wait; the announcements are heard only while there are any. */
-  #putting = 0;
-  #announcements: Subscription | undefined;
-  /** Settles once the server knows this instance listens. */
-  #listening: Promise<void> | undefined;
-  #lingering: ReturnType<typeof setTimeout> | undefined;
+  readonly #room: RoomNotices;
 
   constructor(parts: QueueParts) {
     super();
     this.#parts = parts;
+    this.#room = new RoomNotices(parts.nc, [takeSubject(parts.stream), ...(parts.line === undefined ? [] : [takeSubject(parts.line.stream)])]);
   }
 
   /** Most items held (0: no bound but the stream's own). */
@@ -172,62 +160,58 @@ export class NatsQueue extends SharedObject implements ExternalQueue {
     const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
     const signal = signalOf(options);
     let waiting = false;
+    let noticed = false;
+    /** This put's place in the line of waiting puts, once it waits. */
+    let ticket: number | undefined;
     // One id for every send of this item: a send whose answer was lost and the one after it
     // store it once (JetStream's duplicate window), so a lost answer never puts it twice.
     const id = `${Date.now().toString(36)}.${Math.random().toString(36).slice(2)}`;
     try {
       for (;;) {
-        const notices = this.#roomNotices;
-        try {
-          await publishOnce(js, subject, bytes, id, Date.now() + PUT_ANSWER_MS, "put");
-          return;
-        } catch (err) {
-          if (!isStreamFull(err) || maxsize === 0) throw unavailable(err, "put");
+        const heard = this.#room.heard;
+        // A put that waits tries only when it is first in line: waiting puts go in in order.
+        const tries = ticket === undefined || (await this.#first(ticket));
+        if (tries) {
+          try {
+            await publishOnce(js, subject, bytes, id, Date.now() + PUT_ANSWER_MS, "put");
+            return;
+          } catch (err) {
+            if (!isStreamFull(err) || maxsize === 0) throw unavailable(err, "put");
+          }
+          if (options.block === false) throw queueFull(maxsize);
         }
-        if (options.block === false) throw queueFull(maxsize);
         if (!waiting) {
           waiting = true;
-          this.#putting++;
-          // Room made before the server knew this instance listens would go unheard: try again once it does.
-          await this.#listen();
+          // Listening first: room made once the ticket is taken is heard.
+          await this.#room.begin();
+          ticket = await this.#parts.line?.join();
           continue;
         }
-        if (notices !== this.#roomNotices) continue;
+        if (heard !== this.#room.heard) continue;
+        if (noticed && tries) {
+          // Refused right after a notice: once more when its delete has surely landed.
+          noticed = false;
+          await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+          continue;
+        }
         const left = deadline - Date.now();
         if (left <= 0) throw queueFull(maxsize);
-        // Woken by an announcement, or after ROOM_RETRY_MS, to try again; rejects when the caller leaves.
-        await this.#room.wait(undefined, Math.min(left, ROOM_RETRY_MS), signal);
+        // Woken by a notice, or after ROOM_RETRY_MS, to try again; rejects when the caller leaves.
+        noticed = await this.#room.next(Math.min(left, ROOM_RETRY_MS), signal);
       }
     } finally {
-      if (waiting && --this.#putting === 0) {
-        this.#lingering = setTimeout(() => {
-          this.#announcements?.unsubscribe();
-          this.#announcements = undefined;
-          this.#listening = undefined;
-        }, LISTEN_LINGER_MS);
-        this.#lingering.unref();
-      }
+      if (waiting) this.#room.end();
+      if (ticket !== undefined) this.#parts.line?.leave(ticket);
     }
   }
 
-  /** Hears JetStream's announcements of confirmed gets from now on; settles once the server knows. */
-  #listen(): Promise<void> {
-    clearTimeout(this.#lingering);
-    if (this.#listening !== undefined) return this.#listening;
-    const { nc, stream } = this.#parts;
+  /** Whether the put holding `ticket` is first in line; true when the line cannot be read (the put then races, as without a line). */
+  async #first(ticket: number): Promise<boolean> {
     try {
-      this.#announcements = nc.subscribe(`$JS.EVENT.METRIC.CONSUMER.ACK.${stream}.${CONSUMER}`, {
-        callback: () => {
-          this.#roomNotices++;
-          this.#room.handAll(true);
-        },
-      });
-      this.#listening = nc.flush().catch(() => undefined);
+      return (await this.#parts.line?.first(ticket)) ?? true;
     } catch {
-      // The connection is closing: ROOM_RETRY_MS still wakes each put.
-      this.#listening = Promise.resolve();
+      return true;
     }
-    return this.#listening;
   }
 
   /**
@@ -270,12 +254,14 @@ export class NatsQueue extends SharedObject implements ExternalQueue {
         if (Date.now() - pulled < MIN_PULL_MS / 2) await new Promise((resolve) => setTimeout(resolve, Math.min(EARLY_RETRY_MS, Math.max(0, deadline - Date.now()))));
         continue;
       }
+      let mine: boolean;
       try {
-        await confirmTaken(this.#parts.nc, outcome);
+        mine = await takeDelivered(this.#parts.nc, this.#parts.stream, outcome);
       } catch (err) {
         throw unavailable(err, "get");
       }
-      return decodeStored(outcome.data);
+      // Not mine: this delivery outlived the ack wait and another getter took the item.
+      if (mine) return decodeStored(outcome.data);
     }
   }
 
@@ -291,7 +277,7 @@ export class NatsQueue extends SharedObject implements ExternalQueue {
 
   /**
    * Items the stream holds: a snapshot, as Python's own is, and the count maxsize bounds.
-   * A get takes effect when its confirmation lands, before it answers (as Python's takes its
+   * A get takes effect when its delete lands, before it answers (as Python's takes its
    * item under the lock), so an item a getter holds still counts until then: one round trip,
    * or until it comes back within ACK_WAIT_MS when that getter's instance died. get without
    * waiting waits for such an item rather than disagree with this count.
@@ -366,10 +352,16 @@ export async function openNatsQueue(nc: NatsConnection, kv: CasBucket, bucket: s
       max_msg_size: NATS_QUEUE_LIMITS.maxItemBytes,
     });
     // A consumer made by an older version (30 s) is updated to the ack wait asked here.
-    await jsm.consumers.add(stream, { durable_name: CONSUMER, ack_policy: AckPolicy.Explicit, ack_wait: ACK_WAIT_MS * 1_000_000, sample_freq: "100%" });
+    await jsm.consumers.add(stream, { durable_name: CONSUMER, ack_policy: AckPolicy.Explicit, ack_wait: ACK_WAIT_MS * 1_000_000 });
     const js = jetstream(nc);
     const consumer = await js.consumers.get(stream, CONSUMER);
-    return new NatsQueue({ nc, js, jsm, consumer, stream, subject, maxsize, tasks: new NatsTaskCount(kv, jsm, stream) });
+    let line: PutLine | undefined;
+    if (maxsize > 0) {
+      // Only a bounded queue has waiting puts to line up.
+      await jsm.streams.add({ name: `${stream}_line`, subjects: [`${subject}.line`], discard: DiscardPolicy.New, max_msgs: LINE_MAX });
+      line = new PutLine(nc, js, jsm, `${stream}_line`, `${subject}.line`);
+    }
+    return new NatsQueue({ nc, js, jsm, consumer, stream, subject, maxsize, tasks: new NatsTaskCount(kv, jsm, stream), line });
   } catch (err) {
     const message = (err as Error).message;
     const hint = /already in use/i.test(message) ? ` (every instance of one store needs the same queue maxsize; this one asked ${maxsize})` : "";

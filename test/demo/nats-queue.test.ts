@@ -57,7 +57,7 @@ describe("the demo's queue shared through NATS, across instances", { skip }, () 
           const qg = await onGetter.get_queue();
           await new Promise((resolve) => setTimeout(resolve, 200));
           assert.equal(inAt, 0, "the put waited while the queue was full");
-          const confirmed = nats.relay.muteAfterPublish("$JS.ACK.room_queue.");
+          const confirmed = nats.relay.muteAfterPublish("$JS.API.STREAM.MSG.DELETE.room_queue");
           assert.equal(await qg.get({ timeoutMs: WAIT_MS }), round);
           const confirmedAt = await confirmed;
           await within(waiting, WAIT_MS, "the waiting put");
@@ -75,13 +75,13 @@ describe("the demo's queue shared through NATS, across instances", { skip }, () 
     }
   });
 
-  it("a get whose acknowledgement's answer is lost still answers its item, and the item is got once", async (t) => {
+  it("a get whose take (the delete of its item) has its answer lost still answers its item, and the item is got once", async (t) => {
     const { qa, qb } = await nats.pair(t, "lost_ack");
     await qb.put("x");
     await qb.put("y");
-    const dropped = nats.relay.dropAnswerTo("$JS.ACK.lost_ack_queue.");
+    const dropped = nats.relay.dropAnswerTo("$JS.API.STREAM.MSG.DELETE.lost_ack_queue");
     assert.equal(await within(Promise.resolve(qa.get({ timeoutMs: WAIT_MS })), WAIT_MS, "the get whose answer was lost"), "x");
-    await within(dropped, 1_000, "the relay dropping the acknowledgement's answer");
+    await within(dropped, 1_000, "the relay dropping the delete's answer");
     assert.equal(await qb.get({ timeoutMs: WAIT_MS }), "y");
     await new Promise((resolve) => setTimeout(resolve, ACK_WAIT_MS + 1_000));
     assert.equal(await qb.qsize(), 0, "the item came back after the ack wait");

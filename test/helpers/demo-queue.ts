@@ -4,6 +4,9 @@
  */
 import { fileURLToPath } from "node:url";
 import { after, before, type TestContext } from "node:test";
+import assert from "node:assert/strict";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect as natsConnect } from "@nats-io/transport-node";
 import { close, connect, type Remote } from "../../src/index.js";
 import type { DemoApi } from "../../src/demo/service.js";
 import { startNatsServer, type NatsServer } from "./nats.js";
@@ -34,6 +37,21 @@ export async function startInstance(store: string, ...extra: string[]): Promise<
 /** Runs queue_ops.py with Python `exe` against `instance`, doing `operations` in turn. */
 export function queueOps(exe: string, instance: Instance, ...operations: string[]): Promise<PythonRun> {
   return runPython(exe, [QUEUE_OPS, "127.0.0.1", instance.port, ...operations], WAIT_MS);
+}
+
+/** Resolves once `count` puts wait in the line of the queue of `bucket` on the nats-server at `url` (src/demo/queue-nats-line.ts). */
+export async function lineHolds(url: string, bucket: string, count: number): Promise<void> {
+  const nc = await natsConnect({ servers: url });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const deadline = Date.now() + WAIT_MS;
+    while ((await jsm.streams.info(`${bucket}_queue_line`)).state.messages !== count) {
+      assert.ok(Date.now() < deadline, `the line never held ${count} puts`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  } finally {
+    await nc.close();
+  }
 }
 
 /** A suite's nats-server with a relay in front (see nats-relay.ts), and the instances it started. */

@@ -7,7 +7,10 @@
  * JetStream delivery, `$JS.ACK.<stream>.`) reach its client and then carries nothing more
  * from that client, as if its process died holding the message; `muteAfterPublish(prefix)`
  * passes the next publish on a subject starting with `prefix` (an acknowledgement,
- * `$JS.ACK.<stream>.`) and then carries nothing more from its client, as if it died right after.
+ * a getter's take, `$JS.API.STREAM.MSG.DELETE.<stream>`) and then carries nothing more from
+ * its client, as if it died right after; `holdDelivery(prefix)` keeps the next such delivery,
+ * and all that follows it to that client, until released, as if the client stood still
+ * between JetStream's delivery and its own answer.
  */
 import { connect, createServer, type Server, type Socket } from "node:net";
 
@@ -20,7 +23,16 @@ export interface NatsRelay {
   muteAfterDelivery(prefix: string): Promise<void>;
   /** Mutes the client of the next publish on a subject starting with `prefix`; resolves with the time it was passed on. */
   muteAfterPublish(prefix: string): Promise<number>;
+  /** Holds the next delivery whose reply starts with `prefix`, and what follows it to that client, until `release()`. */
+  holdDelivery(prefix: string): HeldDelivery;
   close(): Promise<void>;
+}
+
+export interface HeldDelivery {
+  /** Resolves once a delivery is held (JetStream's ack wait runs from then). */
+  readonly held: Promise<void>;
+  /** Passes on what was held, and carries that client's traffic on as before. */
+  release(): void;
 }
 
 const CRLF = Buffer.from("\r\n");
@@ -55,6 +67,7 @@ export async function startNatsRelay(target: string): Promise<NatsRelay> {
   const drops: { prefix: string; reply?: string; done: () => void }[] = [];
   const mutes: { prefix: string; done: () => void }[] = [];
   const publishMutes: { prefix: string; done: (at: number) => void }[] = [];
+  const holds: { prefix: string; done: () => void; hold: (release: () => void) => void }[] = [];
   const server: Server = createServer((client) => {
     const upstream = connect(Number(port), hostname);
     sockets.add(client).add(upstream);
@@ -67,6 +80,8 @@ export async function startNatsRelay(target: string): Promise<NatsRelay> {
     client.on("error", closeBoth).on("close", closeBoth);
     upstream.on("error", closeBoth).on("close", closeBoth);
     let muted = false;
+    /** Operations to the client kept back while a delivery is held. */
+    let heldBack: Buffer[] | undefined;
     client.on("data", operations((line) => {
       if (muted) return false;
       const [op, subject, reply] = line.split(" ");
@@ -81,10 +96,26 @@ export async function startNatsRelay(target: string): Promise<NatsRelay> {
       if (drop !== undefined && (op === "PUB" || op === "HPUB")) drop.reply = reply;
       return true;
     }, (bytes) => upstream.write(bytes)));
-    upstream.on("data", operations((line) => {
+    upstream.on("data", operations((line, whole) => {
+      if (heldBack !== undefined) {
+        heldBack.push(Buffer.from(whole));
+        return false;
+      }
       const [op, subject] = line.split(" ");
       if (op !== "MSG" && op !== "HMSG") return true;
       const reply = line.split(" ")[3];
+      const hold = holds.findIndex((h) => reply?.startsWith(h.prefix) === true);
+      if (hold >= 0) {
+        const kept: Buffer[] = [Buffer.from(whole)];
+        heldBack = kept;
+        const { done, hold: keep } = holds.splice(hold, 1)[0]!;
+        keep(() => {
+          heldBack = undefined;
+          for (const bytes of kept) client.write(bytes);
+        });
+        done();
+        return false;
+      }
       const mute = mutes.findIndex((m) => reply?.startsWith(m.prefix) === true);
       if (mute >= 0) {
         muted = true;
@@ -105,6 +136,18 @@ export async function startNatsRelay(target: string): Promise<NatsRelay> {
     dropAnswerTo: (prefix) => new Promise<void>((done) => drops.push({ prefix, done })),
     muteAfterDelivery: (prefix) => new Promise<void>((done) => mutes.push({ prefix, done })),
     muteAfterPublish: (prefix) => new Promise<number>((done) => publishMutes.push({ prefix, done })),
+    holdDelivery: (prefix) => {
+      let release: (() => void) | undefined;
+      let released = false;
+      const held = new Promise<void>((done) => holds.push({ prefix, done, hold: (r) => (released ? r() : (release = r)) }));
+      return {
+        held,
+        release: () => {
+          released = true;
+          release?.();
+        },
+      };
+    },
     close: () => {
       for (const s of sockets) s.destroy();
       return new Promise<void>((resolve) => server.close(() => resolve()));

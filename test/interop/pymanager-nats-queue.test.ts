@@ -10,7 +10,7 @@ import { close, connect } from "../../src/index.js";
 import { within } from "../helpers/bounded.js";
 import { natsServerMissing, startNatsServer, type NatsServer } from "../helpers/nats.js";
 import { findPyenv, findPython3, startPython } from "../fixtures/pymanager/python-run.js";
-import { QUEUE_OPS, queueOps, startInstance, WAIT_MS, type Instance } from "../helpers/demo-queue.js";
+import { lineHolds, QUEUE_OPS, queueOps, relayedNats, startInstance, WAIT_MS, type Instance } from "../helpers/demo-queue.js";
 import { connect as natsConnect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { DemoApi } from "../../src/demo/service.js";
@@ -216,5 +216,46 @@ describe("the demo's queue shared through NATS by two instances", { skip: skip !
     assert.equal(toNew.stdout, "waiting\ngot from-2.7\nput from-3.13\ndone\n", toNew.stderr);
     const toOld = await queueOps(py27!, a, "get=10");
     assert.equal(toOld.stdout, "waiting\ngot from-3.13\ndone\n", toOld.stderr);
+  });
+});
+
+describe("the demo's queue shared through NATS, a Python getter's instance stopped past the ack wait", { skip: skip !== undefined || python === undefined }, () => {
+  const nats = relayedNats();
+
+  it("two Python getters on two instances, the first one's instance stopped (SIGSTOP) holding the item past the ack wait: the second gets it, the first gets the next item, not the same one", async (t) => {
+    const [a, b] = await Promise.all([nats.instance(true, "py_stopped"), nats.instance(false, "py_stopped")]);
+    const hold = nats.relay.holdDelivery("$JS.ACK.py_stopped_queue.");
+    const first = startPython(python!, [QUEUE_OPS, "127.0.0.1", a.port, "get=60"], WAIT_MS);
+    t.after(() => first.child.kill());
+    assert.equal(await first.line(), "waiting");
+    assert.equal((await ops(b, "put=x")).stdout, "put x\ndone\n");
+    await within(hold.held, WAIT_MS, "the item's delivery to the first instance");
+    process.kill(a.process.pid, "SIGSTOP");
+    try {
+      hold.release();
+      const second = await ops(b, "get=30");
+      assert.equal(second.stdout, "waiting\ngot x\ndone\n", second.stderr);
+    } finally {
+      process.kill(a.process.pid, "SIGCONT");
+    }
+    assert.equal((await ops(b, "put=y")).stdout, "put y\ndone\n");
+    assert.equal(await first.line(), "got y", "the first getter does not get the item the second got");
+    assert.equal((await ops(b, "qsize")).stdout, "qsize 0 True\ndone\n");
+  });
+
+  it("Python puts waiting on a full queue (maxsize 1) through two instances go in in the order they began waiting", async (t) => {
+    const [a, b] = await Promise.all([nats.instance(false, "py_line", "--queue-maxsize", "1"), nats.instance(false, "py_line", "--queue-maxsize", "1")]);
+    assert.equal((await ops(a, "put=0")).stdout, "put 0\ndone\n");
+    const putters = [];
+    for (let i = 1; i <= 4; i++) {
+      const putter = startPython(python!, [QUEUE_OPS, "127.0.0.1", (i % 2 === 1 ? a : b).port, `put_wait=${i}:60`], WAIT_MS);
+      t.after(() => putter.child.kill());
+      assert.equal(await putter.line(), "waiting");
+      putters.push(putter);
+      await lineHolds(nats.url, "py_line", i);
+    }
+    const got = await ops(b, "get=30", "get=30", "get=30", "get=30", "get=30");
+    assert.equal(got.stdout, "waiting\ngot 0\nwaiting\ngot 1\nwaiting\ngot 2\nwaiting\ngot 3\nwaiting\ngot 4\ndone\n", got.stderr);
+    for (const [i, putter] of putters.entries()) assert.equal(await putter.line(), `put ${i + 1}`);
   });
 });
