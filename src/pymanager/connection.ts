@@ -22,6 +22,7 @@ import { ARRAY_GLOBALS } from "./array-value.js";
 import { rangeGlobal } from "./range-value.js";
 import type { QuickAck } from "./quickack.js";
 import { readAccepted } from "../net/accepted-input.js";
+import { decodeSmallRequest, NOT_SMALL_REQUEST } from "./pickle/request-small.js";
 
 /** Limits of one connection (documented with their defaults on PyManagerListenOptions). */
 export interface PyConnectionLimits {
@@ -63,6 +64,9 @@ const REPLY_OPTIONS = {
   3: { protocol: 3, asciiAsNativeStr: true, headroom: FRAME_HEADROOM },
   4: { protocol: 4, asciiAsNativeStr: true, headroom: FRAME_HEADROOM },
 } as const;
+
+/** What decode() returns for a request it refused (and answered). */
+const REFUSED: unique symbol = Symbol("refused");
 
 /** How the decoder refuses a global outside the allow-list. */
 const REFUSED_GLOBAL = /^pickle refused: global \S+ is not allowed$/;
@@ -216,13 +220,28 @@ export class PyManagerSocket implements PyManagerConnection {
   }
 
   private run(body: Buffer): void {
-    let request: unknown;
     this.replyProtocol = protocolOf(body);
     this.current = body;
+    let request: unknown = decodeSmallRequest(body);
+    if (request === NOT_SMALL_REQUEST) {
+      request = this.decode(body);
+      if (request === REFUSED) return;
+    } else {
+      this.proxies = undefined;
+    }
+    this.busy = true;
+    const outcome = this.service.handle(this, request);
+    if (outcome instanceof Promise) void outcome.then((reply) => this.replied(reply));
+    else this.replied(outcome);
+  }
+
+  /** A request the small path left, decoded in full; REFUSED once a refusal is answered. */
+  private decode(body: Buffer): unknown {
     try {
       takeProxies();
-      request = decodePickle(body, REQUEST_OPTIONS);
+      const request = decodePickle(body, REQUEST_OPTIONS);
       this.proxies = takeProxies();
+      return request;
     } catch (error) {
       const message = (error as Error).message;
       this.logger.warn(`${this.where()}: ${message}`);
@@ -232,19 +251,15 @@ export class PyManagerSocket implements PyManagerConnection {
         // only this call fails. A request Python's server cannot read is answered with a
         // traceback (the client raises RemoteError), and so is this one.
         this.send(serverTraceback(this.stream ? "serve_client" : "handle_request", [`TypeError: ${message}: ${whyRefused(message)}`], this.replyProtocol));
-        if (this.stream) return;
+        if (this.stream) return REFUSED;
       } else {
         // Any other refused pickle ends the connection: after it the peer's intent is unknown.
         this.send(tracebackReply(message, this.replyProtocol));
       }
       this.socket.end();
       this.close();
-      return;
+      return REFUSED;
     }
-    this.busy = true;
-    const outcome = this.service.handle(this, request);
-    if (outcome instanceof Promise) void outcome.then((reply) => this.replied(reply));
-    else this.replied(outcome);
   }
 
   private replied({ reply, shutdown }: PyManagerReply): void {
