@@ -8,7 +8,7 @@
  * own inactivity timer would be moved on every read and every write, twice per operation.
  */
 import type { Socket } from "node:net";
-import { decodePickle, encodePickle, pickleTuple, recordGlobals, type PickleTuple } from "./pickle/pickle.js";
+import { decodePickle, encodePickle, pickleTuple, type PickleTuple } from "./pickle/pickle.js";
 import { RpcError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { serverTraceback, tracebackReply } from "./errors.js";
@@ -16,10 +16,9 @@ import { pyRepr } from "./repr.js";
 import type { PyManagerConnection, PyManagerReply, PyManagerService } from "./server.js";
 import { answerChallenge, FAILURE, HANDSHAKE_FRAME_BYTES, isWelcome, makeChallenge, verifyResponse, WELCOME } from "./auth.js";
 import { FRAME_HEADROOM, framed, PyFrameReader, pyFrame } from "./framing.js";
-import { PROXY_CLASSES, rebuildProxy, takeProxies } from "./proxy-argument.js";
+import { PROXY_CLASSES, takeProxies } from "./proxy-argument.js";
 import type { StoredProxy } from "./shared/py-values.js";
-import { ARRAY_GLOBALS } from "./array-value.js";
-import { rangeGlobal } from "./range-value.js";
+import type { RequestDecoding } from "./request-globals.js";
 import type { QuickAck } from "./quickack.js";
 import { readAccepted } from "../net/accepted-input.js";
 import { decodeSmallRequest, NOT_SMALL_REQUEST } from "./pickle/request-small.js";
@@ -31,29 +30,15 @@ export interface PyConnectionLimits {
   idleTimeoutMs: number;
   /** Acknowledges each read at once (see pymanager-quickack.ts); absent where unavailable. */
   quickAck: QuickAck | undefined;
+  /** The globals requests may name, with the listener's own classes. */
+  decoding: RequestDecoding;
 }
 
 /** Python clients never send a request before the reply to the previous one; this bounds a peer that does. */
 const MAX_QUEUED_REQUESTS = 16;
 
-/**
- * Globals a request may name: a Token (get_methods' argument), RemoteError and the proxy
- * classes as inert records, a proxy passed as an argument (`m.Condition(lock)`) as the
- * object it names, `range` (and 2.7's `xrange`) as a PyRange, and `array.array` (a shared
- * Array's slice assignment) as a PyArray.
- */
-const MANAGER_RECORDS = recordGlobals(["Token", "RemoteError", ...PROXY_CLASSES].map((name) => `multiprocessing.managers.${name}`));
-const REQUEST_GLOBALS = {
-  "multiprocessing.managers": { ...MANAGER_RECORDS["multiprocessing.managers"], RebuildProxy: rebuildProxy },
-  builtins: { range: rangeGlobal("range"), xrange: rangeGlobal("xrange") },
-  array: ARRAY_GLOBALS,
-};
-
-/** One options object for every request, not one made per frame. */
-const REQUEST_OPTIONS = { globals: REQUEST_GLOBALS };
 /** A bare HMAC-MD5 handshake answer; 3.12+ answer `{sha256}` and a longer digest. */
 const MD5_RESPONSE_BYTES = 16;
-const NATIVE_STR_OPTIONS = { globals: REQUEST_GLOBALS, nativeStrAsBytes: true };
 
 /**
  * Reply encodings by protocol, made once: room for the frame header, and Python 2.7's plain
@@ -137,7 +122,7 @@ export class PyManagerSocket implements PyManagerConnection {
   nativeStrArgs(): unknown[] | undefined {
     if (this.current === undefined) return undefined;
     try {
-      const request = decodePickle(this.current, NATIVE_STR_OPTIONS);
+      const request = decodePickle(this.current, this.limits.decoding.nativeStr);
       return Array.isArray(request) && Array.isArray(request[2]) ? request[2] : undefined;
     } catch {
       // What the first decode accepted may still name a global refusing bytes (array.array's typecode): no second opinion then.
@@ -239,7 +224,7 @@ export class PyManagerSocket implements PyManagerConnection {
   private decode(body: Buffer): unknown {
     try {
       takeProxies();
-      const request = decodePickle(body, REQUEST_OPTIONS);
+      const request = decodePickle(body, this.limits.decoding.request);
       this.proxies = takeProxies();
       return request;
     } catch (error) {
