@@ -81,6 +81,7 @@ export type { BlockingOptions } from "./pymanager/shared/waiters.js";
  */
 export { tuple, isTuple, pythonTypeOf } from "./pymanager/pickle/python-types.js";
 export { PyComplex, PyDecimal, PyFraction, PyTime, PyUUID } from "./pymanager/shared/py-values.js";
+export { PyObject, type PyObjectBuild } from "./pymanager/shared/py-object.js";
 export type { PythonTypeMark } from "./pymanager/pickle/python-types.js";
 export type { Logger, LogLimit } from "./core/logger.js";
 /**

@@ -160,10 +160,10 @@ export interface ListenEntry {
   /** Whether raw JSON-RPC over TCP (and over WebSocket, subprotocol `jsonrpc-2.0`) is served on this listener. @default the server's `jsonRpcOverTcp` */
   jsonRpcOverTcp?: JsonRpcOverTcp;
   /**
-   * tcp:// and unix:// only: also answer Python's manager clients, taking a connection that
-   * sends nothing for `silenceMs` for one (it gets the manager's challenge). Every Python
-   * connection waits that long first, and any client that connects and waits (a browser's
-   * preconnect) is taken for a Python client. @default off
+   * On tcp:// and unix://, `{ silenceMs }` also answers Python's manager clients, taking a
+   * connection that sends nothing for `silenceMs` for one (every Python connection waits that
+   * long first, and a client that connects and waits is taken for one). On those and on
+   * pymanager://, `classes` names a program's own Python classes clients may store. @default off
    */
   pymanager?: PyManagerOnPort;
 }

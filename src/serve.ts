@@ -70,6 +70,9 @@ const onePort: ListenRow = (policy, shared) => {
   // Python's manager protocol has no TLS, so only plain listeners can answer it.
   else takes.push("pymanager");
   only(policy, takes, `a ${address.scheme}:// listener`);
+  if (policy.pymanager !== undefined && policy.pymanager.silenceMs === undefined) {
+    throw new TypeError(`${policy.name}: pymanager on a ${address.scheme}:// listener needs silenceMs (how long a connection stays silent before it is taken for a Python manager client)`);
+  }
   return async () => {
     const { options: o, connections } = shared;
     const pipeline = shared.pipelineFor(policy);
@@ -136,7 +139,8 @@ const ws: ListenRow = (policy, shared) => {
 /** What a one-port listener's manager entry takes from its policy. */
 function pyManagerSettings(policy: ListenerPolicy, on: PyManagerOnPort, o: ResolvedServe, transport: string, unixPath: string | undefined): PyManagerEntrySettings {
   return {
-    silenceMs: on.silenceMs,
+    silenceMs: on.silenceMs!,
+    classes: on.classes,
     authkey: policy.key,
     logger: o.logger,
     maxFrameBytes: o.limits.maxFrameBytes,
@@ -150,13 +154,15 @@ function pyManagerSettings(policy: ListenerPolicy, on: PyManagerOnPort, o: Resol
 /** pymanager://: Python's manager protocol on a port of its own (a tcp:// listener answers it too with the `pymanager` option). */
 const pymanager: ListenRow = (policy, shared) => {
   const address = parsePyManagerUrl(policy.url);
-  only(policy, ["authkey", "allow", "use"], "a pymanager:// listener");
+  only(policy, ["authkey", "allow", "use", "pymanager"], "a pymanager:// listener");
+  if (policy.pymanager?.silenceMs !== undefined) throw new TypeError(`${policy.name}: pymanager.silenceMs has no meaning on a pymanager:// listener (every client there is a Python manager client); it takes classes`);
   return async () => {
     const { options: o } = shared;
     const { listenPyManager } = await import("./pymanager/listener.js");
     return listenPyManager(address, shared.pipelineFor(policy), {
       ...(policy.key ? { authkey: policy.key } : {}),
       ...(policy.allow ? { allow: policy.allow } : {}),
+      ...(policy.pymanager?.classes ? { classes: policy.pymanager.classes } : {}),
       logger: o.logger,
       maxFrameBytes: o.limits.maxFrameBytes,
       handshakeTimeoutMs: o.handshakeTimeoutMs,

@@ -55,7 +55,7 @@ const CLIENTS = 5;
 /** Operations of the SyncManager dict and Queue workloads, from 4 Python processes. */
 const SYNC_OPS = Number(process.env.BENCH_PYMANAGER_SYNC_OPS ?? 100_000);
 /** Alternated rounds of each SyncManager workload on each server (Python's server swings between runs). */
-const SYNC_ROUNDS = Number(process.env.BENCH_PYMANAGER_SYNC_ROUNDS ?? 3);
+const SYNC_ROUNDS = Number(process.env.BENCH_PYMANAGER_SYNC_ROUNDS ?? 5);
 const HOST = "127.0.0.1";
 const START_TIMEOUT_MS = 30_000;
 const SLACK_MS = 30_000;

@@ -8,7 +8,7 @@
  * own inactivity timer would be moved on every read and every write, twice per operation.
  */
 import type { Socket } from "node:net";
-import { decodePickle, encodePickle, pickleTuple, recordGlobals, type PickleTuple } from "./pickle/pickle.js";
+import { decodePickle, encodePickle, pickleTuple, type PickleTuple } from "./pickle/pickle.js";
 import { RpcError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { serverTraceback, tracebackReply } from "./errors.js";
@@ -16,12 +16,12 @@ import { pyRepr } from "./repr.js";
 import type { PyManagerConnection, PyManagerReply, PyManagerService } from "./server.js";
 import { answerChallenge, FAILURE, HANDSHAKE_FRAME_BYTES, isWelcome, makeChallenge, verifyResponse, WELCOME } from "./auth.js";
 import { FRAME_HEADROOM, framed, PyFrameReader, pyFrame } from "./framing.js";
-import { PROXY_CLASSES, rebuildProxy, takeProxies } from "./proxy-argument.js";
+import { PROXY_CLASSES, takeProxies } from "./proxy-argument.js";
 import type { StoredProxy } from "./shared/py-values.js";
-import { ARRAY_GLOBALS } from "./array-value.js";
-import { rangeGlobal } from "./range-value.js";
+import type { RequestDecoding } from "./request-globals.js";
 import type { QuickAck } from "./quickack.js";
 import { readAccepted } from "../net/accepted-input.js";
+import { decodeSmallRequest, NOT_SMALL_REQUEST } from "./pickle/request-small.js";
 
 /** Limits of one connection (documented with their defaults on PyManagerListenOptions). */
 export interface PyConnectionLimits {
@@ -30,29 +30,15 @@ export interface PyConnectionLimits {
   idleTimeoutMs: number;
   /** Acknowledges each read at once (see pymanager-quickack.ts); absent where unavailable. */
   quickAck: QuickAck | undefined;
+  /** The globals requests may name, with the listener's own classes. */
+  decoding: RequestDecoding;
 }
 
 /** Python clients never send a request before the reply to the previous one; this bounds a peer that does. */
 const MAX_QUEUED_REQUESTS = 16;
 
-/**
- * Globals a request may name: a Token (get_methods' argument), RemoteError and the proxy
- * classes as inert records, a proxy passed as an argument (`m.Condition(lock)`) as the
- * object it names, `range` (and 2.7's `xrange`) as a PyRange, and `array.array` (a shared
- * Array's slice assignment) as a PyArray.
- */
-const MANAGER_RECORDS = recordGlobals(["Token", "RemoteError", ...PROXY_CLASSES].map((name) => `multiprocessing.managers.${name}`));
-const REQUEST_GLOBALS = {
-  "multiprocessing.managers": { ...MANAGER_RECORDS["multiprocessing.managers"], RebuildProxy: rebuildProxy },
-  builtins: { range: rangeGlobal("range"), xrange: rangeGlobal("xrange") },
-  array: ARRAY_GLOBALS,
-};
-
-/** One options object for every request, not one made per frame. */
-const REQUEST_OPTIONS = { globals: REQUEST_GLOBALS };
 /** A bare HMAC-MD5 handshake answer; 3.12+ answer `{sha256}` and a longer digest. */
 const MD5_RESPONSE_BYTES = 16;
-const NATIVE_STR_OPTIONS = { globals: REQUEST_GLOBALS, nativeStrAsBytes: true };
 
 /**
  * Reply encodings by protocol, made once: room for the frame header, and Python 2.7's plain
@@ -63,6 +49,9 @@ const REPLY_OPTIONS = {
   3: { protocol: 3, asciiAsNativeStr: true, headroom: FRAME_HEADROOM },
   4: { protocol: 4, asciiAsNativeStr: true, headroom: FRAME_HEADROOM },
 } as const;
+
+/** What decode() returns for a request it refused (and answered). */
+const REFUSED: unique symbol = Symbol("refused");
 
 /** How the decoder refuses a global outside the allow-list. */
 const REFUSED_GLOBAL = /^pickle refused: global \S+ is not allowed$/;
@@ -133,7 +122,7 @@ export class PyManagerSocket implements PyManagerConnection {
   nativeStrArgs(): unknown[] | undefined {
     if (this.current === undefined) return undefined;
     try {
-      const request = decodePickle(this.current, NATIVE_STR_OPTIONS);
+      const request = decodePickle(this.current, this.limits.decoding.nativeStr);
       return Array.isArray(request) && Array.isArray(request[2]) ? request[2] : undefined;
     } catch {
       // What the first decode accepted may still name a global refusing bytes (array.array's typecode): no second opinion then.
@@ -216,13 +205,28 @@ export class PyManagerSocket implements PyManagerConnection {
   }
 
   private run(body: Buffer): void {
-    let request: unknown;
     this.replyProtocol = protocolOf(body);
     this.current = body;
+    let request: unknown = decodeSmallRequest(body);
+    if (request === NOT_SMALL_REQUEST) {
+      request = this.decode(body);
+      if (request === REFUSED) return;
+    } else {
+      this.proxies = undefined;
+    }
+    this.busy = true;
+    const outcome = this.service.handle(this, request);
+    if (outcome instanceof Promise) void outcome.then((reply) => this.replied(reply));
+    else this.replied(outcome);
+  }
+
+  /** A request the small path left, decoded in full; REFUSED once a refusal is answered. */
+  private decode(body: Buffer): unknown {
     try {
       takeProxies();
-      request = decodePickle(body, REQUEST_OPTIONS);
+      const request = decodePickle(body, this.limits.decoding.request);
       this.proxies = takeProxies();
+      return request;
     } catch (error) {
       const message = (error as Error).message;
       this.logger.warn(`${this.where()}: ${message}`);
@@ -232,19 +236,15 @@ export class PyManagerSocket implements PyManagerConnection {
         // only this call fails. A request Python's server cannot read is answered with a
         // traceback (the client raises RemoteError), and so is this one.
         this.send(serverTraceback(this.stream ? "serve_client" : "handle_request", [`TypeError: ${message}: ${whyRefused(message)}`], this.replyProtocol));
-        if (this.stream) return;
+        if (this.stream) return REFUSED;
       } else {
         // Any other refused pickle ends the connection: after it the peer's intent is unknown.
         this.send(tracebackReply(message, this.replyProtocol));
       }
       this.socket.end();
       this.close();
-      return;
+      return REFUSED;
     }
-    this.busy = true;
-    const outcome = this.service.handle(this, request);
-    if (outcome instanceof Promise) void outcome.then((reply) => this.replied(reply));
-    else this.replied(outcome);
   }
 
   private replied({ reply, shutdown }: PyManagerReply): void {

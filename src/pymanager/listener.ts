@@ -18,6 +18,7 @@ import type { StreamAddress } from "../net/address.js";
 import type { AllowList } from "../net/allow-list.js";
 import { PyManagerSocket, type PyConnectionLimits } from "./connection.js";
 import { loadQuickAck } from "./quickack.js";
+import { requestDecoding } from "./request-globals.js";
 import { listenStream } from "../net/tcp.js";
 
 /** Options of {@link listenPyManager}. */
@@ -42,6 +43,11 @@ export interface PyManagerListenOptions {
    * (Linux), removing a ~40 ms stall per Python client connection. @default true
    */
   quickAck?: boolean;
+  /**
+   * A program's own Python classes whose instances clients may store, as `"module.Name"`
+   * (checked by serve()'s `pymanager: { classes }` option). @default []
+   */
+  classes?: readonly string[];
 }
 
 /** Defaults of {@link PyManagerListenOptions}. */
@@ -123,6 +129,7 @@ export async function connectionLimits(options: PyManagerListenOptions): Promise
     handshakeTimeoutMs: positive(options.handshakeTimeoutMs, PYMANAGER_LISTEN_DEFAULTS.handshakeTimeoutMs, "handshakeTimeoutMs"),
     idleTimeoutMs: positive(options.idleTimeoutMs, PYMANAGER_LISTEN_DEFAULTS.idleTimeoutMs, "idleTimeoutMs"),
     quickAck: undefined,
+    decoding: requestDecoding(options.classes),
   };
   if (options.quickAck !== false) {
     const { quickAck, missing } = await loadQuickAck();

@@ -17,6 +17,8 @@ import { PyManagerService } from "./server.js";
 /** Settings of {@link pyManagerEntry}, from the listener's policy. */
 export interface PyManagerEntrySettings {
   silenceMs: number;
+  /** A program's own classes clients may store (the option's `classes`). */
+  classes: readonly string[] | undefined;
   authkey: Uint8Array | undefined;
   logger: Logger;
   maxFrameBytes: number;
@@ -31,7 +33,7 @@ export interface PyManagerEntrySettings {
 export async function pyManagerEntry(pipeline: CallPipeline, settings: PyManagerEntrySettings): Promise<SniffEntry> {
   const { logger, transport, unixPath } = settings;
   const key = settings.authkey ?? new Uint8Array(0);
-  const limits = await connectionLimits({ logger, maxFrameBytes: settings.maxFrameBytes, handshakeTimeoutMs: settings.handshakeTimeoutMs, idleTimeoutMs: settings.idleTimeoutMs });
+  const limits = await connectionLimits({ logger, maxFrameBytes: settings.maxFrameBytes, handshakeTimeoutMs: settings.handshakeTimeoutMs, idleTimeoutMs: settings.idleTimeoutMs, classes: settings.classes });
   const service = new PyManagerService(pipeline);
   return {
     name: "pymanager",

@@ -5,6 +5,7 @@
  * object it does not hold, fails the request as Python reports an unpickling failure (the
  * client raises RemoteError ending in the line returned here), and nothing is stored.
  */
+import { hostname, networkInterfaces } from "node:os";
 import type { ReferentTable } from "./referents.js";
 import type { PyManagerConnection } from "./server.js";
 import { PickleTuple } from "./pickle/pickle.js";
@@ -26,18 +27,27 @@ export function bindProxies(referents: ReferentTable, conn: PyManagerConnection)
   return undefined;
 }
 
-/** The token's address is the one the client dialled: the same unix path, or the same port on this host. */
-function namesThisServer(address: unknown, dialled: PickleTuple | string): boolean {
+/**
+ * The token's address names this listener: the same unix path, or the port the client dialled
+ * on this machine, under any of its names. A client handed the token by another that dialled
+ * another of the machine's addresses (its LAN address, its host name) names the same server.
+ */
+export function namesThisServer(address: unknown, dialled: PickleTuple | string): boolean {
   if (typeof dialled === "string") return address === dialled;
   if (!Array.isArray(address) || address.length !== 2) return false;
   const [host, port] = address as unknown[];
   const [ownHost, ownPort] = dialled.items as [string, number];
   if (port !== ownPort || typeof host !== "string") return false;
-  return host === ownHost || (isLoopback(host) && isLoopback(ownHost));
+  if (host === ownHost) return true;
+  return isThisMachine(host) && isThisMachine(ownHost);
 }
 
-function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || /^(::ffff:)?127\./.test(host);
+function isThisMachine(host: string): boolean {
+  const name = host.toLowerCase().replace(/^::ffff:(?=\d+\.)/, "");
+  if (name === "localhost" || name === "::1" || name.startsWith("127.") || name === "0.0.0.0" || name === "::" || name === "") return true;
+  if (name === hostname().toLowerCase()) return true;
+  // Read each time: interfaces come and go, and only a token naming another host gets here.
+  return Object.values(networkInterfaces()).some((addresses) => addresses?.some((a) => a.address.toLowerCase() === name));
 }
 
 function addressRepr(address: unknown): string {

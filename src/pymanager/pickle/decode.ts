@@ -26,6 +26,7 @@ import { DICT, LIST, OTHER, RECORD, SET, TUPLE, UnpicklingStack } from "./stack.
 import type { PickleGlobals } from "./values.js";
 import { markPython, tuple } from "./python-types.js";
 import { UuidUnderConstruction } from "./stdlib-globals.js";
+import { PyObject } from "../shared/py-object.js";
 
 /** Options of {@link decodePickle}. */
 export interface PickleDecodeOptions {
@@ -369,7 +370,8 @@ function apply(s: UnpicklingStack, limits: Limits, callable: unknown, args: unkn
   } else if (entry.kind === GlobalKind.Factory && typeof value === "object" && value !== null) {
     depth = s.nested(argsDepth);
     const proto = Object.getPrototypeOf(value);
-    if (proto === Object.prototype || proto === null) kind = RECORD;
+    // A program's own class instance takes its state from BUILD, as a record does.
+    if (proto === Object.prototype || proto === null || value instanceof PyObject) kind = RECORD;
     // A factory may return one object many times: depth is measured at the end.
     s.shared = true;
   }

@@ -179,7 +179,7 @@ export function applyGlobal(list: AllowList, callable: unknown, args: unknown[],
     throw new RpcError("PARSE_ERROR", `malformed pickle: ${opcode} applies a ${describe(callable)}, not an allowed global`);
   }
   try {
-    return { entry, value: entry.apply(args) };
+    return { entry, value: entry.apply(args, opcode) };
   } catch (err) {
     if (RpcError.is(err)) throw err;
     throw refuse(`${entry.ref.name} rejected its arguments: ${err instanceof Error ? err.message : String(err)}`);

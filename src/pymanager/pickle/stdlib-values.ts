@@ -8,6 +8,7 @@ import { FixedOffset, pythonTypeOf, Timedelta } from "./python-types.js";
 import { PickleGlobal, PickleGlobalRef, PickleNativeStr, PickleTuple, pickleTuple } from "./values.js";
 import { dateGlobal, timedeltaGlobal, timezoneGlobal } from "./datetime.js";
 import { PyComplex, PyDecimal, PyFraction, PyTime, PyUUID, StoredProxy } from "../shared/py-values.js";
+import { PyObject } from "../shared/py-object.js";
 
 /** The call that rebuilds `value`, or undefined for a value with a pickle form of its own. */
 export function pythonGlobal(value: object, protocol: number): PickleGlobal | undefined {
@@ -38,6 +39,7 @@ function classGlobal(value: object, protocol: number): PickleGlobal | undefined 
     return new PickleGlobal("uuid", "UUID", { newobj: true, state });
   }
   if (value instanceof StoredProxy) return storedProxyGlobal(value);
+  if (value instanceof PyObject) return new PickleGlobal(value.module, value.name, { args: value.args, state: value.state, newobj: value.build === "newobj" });
   return undefined;
 }
 

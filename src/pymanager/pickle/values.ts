@@ -68,11 +68,11 @@ export class PickleGlobal {
 
 /**
  * Builds the JavaScript value for one allowed global, called with the argument tuple of the
- * REDUCE, NEWOBJ, OBJ or INST that applies it. It must only describe, never act: return
+ * REDUCE, NEWOBJ, OBJ or INST that applies it, and that opcode's name. It must only describe, never act: return
  * plain data (see {@link pickleRecord}). Throwing refuses the pickle (an RpcError keeps its
  * code, anything else becomes PARSE_ERROR).
  */
-export type PickleFactory = (args: unknown[]) => unknown;
+export type PickleFactory = (args: unknown[], opcode?: string) => unknown;
 
 /**
  * The globals a pickle may name, beyond the built-in data forms, as

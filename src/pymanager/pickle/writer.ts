@@ -44,6 +44,12 @@ export function latin1Utf8Length(data: Uint8Array): number {
   return n;
 }
 
+/** The slab small results are carved from, and the largest piece taken from it. */
+const SLAB_BYTES = 16 * 1024;
+const SLAB_PIECE_BYTES = 2 * 1024;
+let slab = new Uint8Array(SLAB_BYTES);
+let slabUsed = 0;
+
 export class PickleWriter {
   private buf = new Uint8Array(INITIAL_BYTES);
   private data = new DataView(this.buf.buffer);
@@ -63,9 +69,22 @@ export class PickleWriter {
     }
   }
 
-  /** A copy of the bytes written since reset(), exactly as long as they are. */
+  /**
+   * A copy of the bytes written since reset(), exactly as long as they are. A small one is
+   * carved from a shared slab, as Node's Buffer pool does: an ArrayBuffer of its own per
+   * reply costs an allocation and a sweep each, more than encoding a small reply.
+   */
   result(): Uint8Array {
-    return this.buf.slice(0, this.len);
+    const n = this.len;
+    if (n > SLAB_PIECE_BYTES) return this.buf.slice(0, n);
+    if (slabUsed + n > SLAB_BYTES) {
+      slab = new Uint8Array(SLAB_BYTES);
+      slabUsed = 0;
+    }
+    const out = slab.subarray(slabUsed, slabUsed + n);
+    out.set(this.buf.subarray(0, n));
+    slabUsed = (slabUsed + n + 7) & ~7;
+    return out;
   }
 
   private ensure(n: number): void {

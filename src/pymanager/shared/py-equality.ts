@@ -9,6 +9,7 @@ import { pyTypeOf } from "./py-type.js";
 import { dequeOf, isTuple, Timedelta } from "../pickle/python-types.js";
 import { PyComplex, PyDecimal, PyFraction, PyTime, PyUUID, StoredProxy } from "./py-values.js";
 import { compareReal, floatKey, intKey, numberKey } from "./py-numbers.js";
+import { PyObject } from "./py-object.js";
 
 /** The Map key standing for Python key `key`. @throws RpcError TypeError for an unhashable key. */
 export function hashKey(key: unknown): unknown {
@@ -34,8 +35,24 @@ export function hashKey(key: unknown): unknown {
       if (key instanceof Timedelta) return `\0D${key.totalMicroseconds()}`;
       // A stored proxy hashes and compares by identity, as Python's proxy objects do.
       if (key instanceof StoredProxy) return key;
+      if (key instanceof PyObject) return `\0o${key.className}\0${key.build}\0${key.args.map((k) => encodeKey(hashKey(k))).join(",")}\0${stateKey(key.state)}`;
       throw new RpcError("TypeError", `unhashable type: '${Array.isArray(key) ? "list" : key instanceof Map ? "dict" : key instanceof Set ? "set" : "object"}'`);
   }
+}
+
+/**
+ * A program's own instance hashes by its class, arguments and state (its `__dict__`, a dict):
+ * Python would ask the class's `__hash__`, which the server cannot run; by value is what a
+ * namedtuple, a frozen dataclass and an Enum do.
+ */
+function stateKey(state: unknown): string {
+  if (state === undefined) return "-";
+  if (state instanceof Map) return `{${[...state].map(([k, v]) => `${encodeKey(hashKey(k))}:${stateKey(v)}`).join(",")}}`;
+  if (typeof state === "object" && state !== null && Object.getPrototypeOf(state) === Object.prototype) {
+    return `{${Object.entries(state).map(([k, v]) => `${JSON.stringify(k)}:${stateKey(v)}`).join(",")}}`;
+  }
+  if (Array.isArray(state) && isTuple(state)) return `(${state.map(stateKey).join(",")})`;
+  return encodeKey(hashKey(state));
 }
 
 /** A hashed key inside a tuple's key string, kept apart by type. */
@@ -58,6 +75,9 @@ export function pyEquals(a: unknown, b: unknown): boolean {
   }
   if (a instanceof Uint8Array && b instanceof Uint8Array) return Buffer.from(a).equals(b);
   if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
+  if (a instanceof PyObject && b instanceof PyObject) {
+    return a.className === b.className && a.build === b.build && a.args.length === b.args.length && a.args.every((x, i) => pyEquals(x, b.args[i])) && pyEquals(a.state, b.state);
+  }
   return false;
 }
 

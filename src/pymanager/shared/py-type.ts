@@ -5,6 +5,7 @@
  */
 import { pythonTypeOf, Timedelta } from "../pickle/python-types.js";
 import { PyComplex, PyDecimal, PyFraction, PyTime, PyUUID, StoredProxy } from "./py-values.js";
+import { PyObject } from "./py-object.js";
 
 /** The name of `type(value)` in Python, as error messages say it (`not "list"`, `not str`). */
 export function pyTypeOf(value: unknown): string {
@@ -20,6 +21,7 @@ export function pyTypeOf(value: unknown): string {
   if (value instanceof Map) return "dict";
   if (value instanceof Set) return pythonTypeOf(value) === "frozenset" ? "frozenset" : "set";
   if (value instanceof StoredProxy) return value.pythonType;
+  if (value instanceof PyObject) return value.name;
   return "object";
 }
 

@@ -1,0 +1,105 @@
+/**
+ * A program's own Python classes (`pymanager: { classes }`): instances stored by a Python
+ * client come back to every Python reader as instances of the same class, equal, usable as
+ * keys and in lists, exactly as with Python's own SyncManager server when that server can
+ * import the class; a class the listener does not name is still refused; TypeScript reads
+ * them as PyObject and writes them back unchanged.
+ */
+import assert from "node:assert/strict";
+import { describe, it, test } from "node:test";
+import { close, connect, PyObject, serve, SharedDict } from "../../src/index.js";
+import { findPython3, managerFixture, pythonVersions, runPython, startPython } from "../fixtures/pymanager/python-run.js";
+
+const SYNC_SERVER = managerFixture("sync_server.py");
+const OWN_CLASSES = managerFixture("own_classes.py");
+const CLASSES_DIR = managerFixture("classes");
+const RUN_MS = 60_000;
+const CLASSES = ["shapes.Box", "shapes.Pair", "shapes.Slot", "shapes.Point", "shapes.Color"];
+
+const python = findPython3("pymanager own-class tests");
+const VERSIONS = pythonVersions("own classes against Python's own server");
+
+async function farcallPort(t: { after(fn: () => unknown): void }, entry: object): Promise<string> {
+  const server = await serve({}, { listen: [entry as never], authkey: "password", logger: false });
+  t.after(() => server.close());
+  return server.addresses[0]!.split(":").pop()!;
+}
+
+describe("a program's own classes in shared objects", { skip: python === undefined }, () => {
+  for (const [version, exe] of VERSIONS) {
+    it(`come back as instances of the same class, equal, as keys and list items, as from Python's own server (Python ${version})`, { skip: exe === undefined }, async (t) => {
+      const own = startPython(exe!, [SYNC_SERVER], RUN_MS, { PYTHONPATH: CLASSES_DIR });
+      t.after(() => own.child.kill());
+      const ownPort = (await own.line()).split(" ")[1]!;
+      const port = await farcallPort(t, { url: "pymanager://127.0.0.1:0", pymanager: { classes: CLASSES } });
+      const theirs = await runPython(exe!, [OWN_CLASSES, "127.0.0.1", ownPort], RUN_MS);
+      assert.equal(theirs.code, 0, theirs.stderr);
+      const ours = await runPython(exe!, [OWN_CLASSES, "127.0.0.1", port], RUN_MS);
+      assert.equal(ours.code, 0, ours.stderr);
+      assert.match(ours.stdout, /^done$/m);
+      // Python's server, which can import shapes, stores the unlisted class too; farcall refuses it.
+      assert.match(theirs.stdout, /^unlisted stored$/m);
+      assert.match(ours.stdout, /^unlisted RemoteError$/m);
+      const same = (text: string) => text.replace(/^unlisted .*$/m, "");
+      assert.equal(same(ours.stdout), same(theirs.stdout));
+      assert.match(ours.stdout, /^value box Box True Box\(1, \[2, 3\]\)$/m);
+      assert.match(ours.stdout, /^value pair Pair True Pair\(left=1, right='a'\)$/m);
+      if (version !== "2.7") assert.match(ours.stdout, /^value point Point True Point\(x=1, y=2\.5, tags=\('x',\)\)$/m);
+      assert.match(ours.stdout, /^key keyed True \d+$/m);
+      assert.match(ours.stdout, /^list True 1 0$/m);
+    });
+  }
+
+  it("a one-port tcp:// listener with silenceMs and classes stores them too", async (t) => {
+    const port = await farcallPort(t, { url: "tcp://127.0.0.1:0", pymanager: { silenceMs: 10, classes: CLASSES } });
+    const run = await runPython(python!, [OWN_CLASSES, "127.0.0.1", port], RUN_MS);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^value nested list True /m);
+    assert.match(run.stdout, /^unlisted RemoteError$/m);
+  });
+
+  it("a farcall/1 client reads a PyObject and writes it back; Python reads its own class", async (t) => {
+    const shared = new SharedDict<string, unknown>();
+    const server = await serve({ shared }, { listen: ["tcp://127.0.0.1:0", { url: "pymanager://127.0.0.1:0", pymanager: { classes: CLASSES } }], authkey: "password", logger: false });
+    const port = server.addresses[1]!.split(":").pop()!;
+    const client = await connect<{ shared: SharedDict<string, unknown> }>(server.addresses[0]!, { authkey: "password" });
+    t.after(async () => {
+      await close(client);
+      await server.close();
+    });
+    const script = (body: string) => `
+import sys
+sys.path.insert(0, ${JSON.stringify(CLASSES_DIR)})
+from multiprocessing.managers import DictProxy, SyncManager
+import shapes
+SyncManager.register('shared', proxytype=DictProxy)
+m = SyncManager(address=('127.0.0.1', ${port}), authkey=b'password'); m.connect()
+d = m.shared()
+${body}`;
+    const put = await runPython(python!, ["-c", script("d['box'] = shapes.Box(1, 'w'); d['pair'] = shapes.Pair(2, None)")], RUN_MS);
+    assert.equal(put.code, 0, put.stderr);
+    const box = (await client.shared.get("box")) as PyObject;
+    assert.ok(box instanceof PyObject);
+    assert.equal(box.className, "shapes.Box");
+    assert.equal(box.build, "newobj");
+    assert.deepEqual(box.state, { w: 1, h: "w" });
+    const pair = (await client.shared.get("pair")) as PyObject;
+    assert.deepEqual([pair.className, [...pair.args], pair.state], ["shapes.Pair", [2, null], undefined]);
+    await client.shared.set("box2", box);
+    await client.shared.set("made", new PyObject("shapes.Box", [], { w: 7, h: 8 }));
+    const read = await runPython(python!, ["-c", script("print(d['box2'], d['box2'] == d['box'], d['made'], type(d['made']).__name__)")], RUN_MS);
+    assert.equal(read.stdout, "Box(1, 'w') True Box(7, 8) Box\n", read.stderr);
+  });
+});
+
+test("the classes option refuses what is not a program's own class name, and silenceMs where it has no meaning", async () => {
+  const listen = (entry: object) => serve({}, { listen: [entry as never], logger: false });
+  await assert.rejects(listen({ url: "pymanager://127.0.0.1:0", pymanager: { classes: ["os.system"] } }), /os\.system is not a program's own class/);
+  await assert.rejects(listen({ url: "pymanager://127.0.0.1:0", pymanager: { classes: ["builtins.eval"] } }), /not a program's own class/);
+  await assert.rejects(listen({ url: "pymanager://127.0.0.1:0", pymanager: { classes: ["Point"] } }), /"Point" is not a "module\.Name" class name/);
+  await assert.rejects(listen({ url: "pymanager://127.0.0.1:0", pymanager: { classes: "shapes.Box" } }), /must be an array/);
+  await assert.rejects(listen({ url: "pymanager://127.0.0.1:0", pymanager: { silenceMs: 10 } }), /silenceMs has no meaning on a pymanager:\/\/ listener/);
+  await assert.rejects(listen({ url: "tcp://127.0.0.1:0", pymanager: { classes: ["shapes.Box"] } }), /needs silenceMs/);
+  await assert.rejects(listen({ url: "pymanager://127.0.0.1:0", pymanager: { classes: [], extra: 1 } }), /not "extra"/);
+  assert.throws(() => new PyObject("Box"), /not a qualified Python class name/);
+});
