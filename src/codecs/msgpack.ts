@@ -21,10 +21,11 @@ import { errorFromWire, errorToWire, type WireError } from "./wire-error.js";
 import { decodeRegistered, registeredTypeOf } from "../core/type-registry.js";
 import { WireRef, type RefContext } from "../core/ref-wire.js";
 import { isMarkedRef } from "../core/ref.js";
-import { EXT_BUFFER, EXT_ERROR, EXT_MAP, EXT_NEG_ZERO, EXT_REF, EXT_REGISTERED, EXT_SET, EXT_TRANSFER, EXT_UINT8ARRAY, scanMsgpack, scannedBin } from "./msgpack-limits.js";
+import { EXT_ERROR, EXT_MAP, EXT_NEG_ZERO, EXT_REF, EXT_REGISTERED, EXT_SET, EXT_TRANSFER, scanMsgpack, scannedBin } from "./msgpack-limits.js";
 import { isMessagePort, takeTransferMark } from "../core/transfer.js";
 import type { Frame } from "../core/split-frame.js";
-import { LARGE_BYTES, packBytes, packSplit, type AllocateForWrite } from "./msgpack-split.js";
+import { LARGE_BYTES, packSplit } from "./msgpack-split.js";
+import "./msgpack-bytes.js";
 import { NOT_SMALL, packSmall, unpackSmall } from "./msgpack-small.js";
 
 /** Holds a Map's entries on the way out: msgpackr writes every real Map as a plain map. */
@@ -46,45 +47,6 @@ addExtension({
   write: (m: WireMap) => m.entries,
   read: (entries: unknown) => new Map(Array.isArray(entries) ? (entries as [unknown, unknown][]) : []),
 });
-/**
- * Byte arrays below this size are copied out of the received frame; larger ones are views of
- * it. A view saves copying megabytes, but a small view would keep a whole socket read
- * buffer alive for as long as the application holds it.
- */
-const COPY_BYTES_BELOW = 4096;
-
-function bytesOf(view: Uint8Array): Uint8Array {
-  return view.byteLength < COPY_BYTES_BELOW ? new Uint8Array(view) : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
-}
-
-/** addExtension's argument: its declared type omits the hook packBytes takes. */
-type Extension = Parameters<typeof addExtension>[0];
-
-// Bytes travel as raw extension payloads: one copy on each side instead of the typed-array
-// extension's two or three. Buffer (Node only) is registered last so it is matched first:
-// it is also a Uint8Array.
-addExtension({
-  Class: Uint8Array,
-  type: EXT_UINT8ARRAY,
-  pack: (bytes: Uint8Array, allocateForWrite?: AllocateForWrite) => packBytes(bytes, EXT_UINT8ARRAY, allocateForWrite),
-  unpack: (view: Uint8Array) => bytesOf(view),
-} as Extension);
-if (typeof Buffer === "function") {
-  addExtension({
-    Class: Buffer,
-    type: EXT_BUFFER,
-    pack: (bytes: Buffer, allocateForWrite?: AllocateForWrite) => packBytes(bytes, EXT_BUFFER, allocateForWrite),
-    unpack: (view: Uint8Array) => {
-      const bytes = bytesOf(view);
-      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    },
-  } as Extension);
-} else {
-  // Where Buffer does not exist (a browser), a Node peer's Buffer arrives as the Uint8Array
-  // it is a subclass of, as in json-ext; without this the handshake's challenge (a Buffer
-  // from the Node server's HMAC module) could not even be read.
-  addExtension({ type: EXT_BUFFER, unpack: (view: Uint8Array) => bytesOf(view) });
-}
 addExtension({
   Class: WireRegistered,
   type: EXT_REGISTERED,
