@@ -44,6 +44,9 @@
  *                                                code and data), never a stack
  *   {"$farcall:type": [name, data]}              an instance of a class given to registerType()
  *                                                (plain mode: the encoded data alone)
+ *   {"$farcall:python": [name, value, ...]}      an array, Map, Set, Uint8Array or Date with a
+ *                                                Python type mark (a tuple, an OrderedDict...;
+ *                                                codecs/python-mark.ts); plain mode: the value alone
  *   {"$farcall:escaped": {"$farcall:x": value}}  a user object whose only member starts with
  *                                                "$farcall:", taken literally (its values are
  *                                                still decoded)
@@ -56,7 +59,9 @@
 import type { Codec } from "../core/codec.js";
 import { RpcError } from "../core/errors.js";
 import { revive } from "./json-revive.js";
-import { HAS_BUFFER, setOwn, T_BIGINT, T_BUFFER, T_BYTES, T_DATE, T_ERROR, T_ESCAPED, T_MAP, T_NUMBER, T_SET, T_TYPE, TAG_PREFIX, toBase64, UNDEFINED_TAG } from "./json-tags.js";
+import { HAS_BUFFER, setOwn, T_BIGINT, T_BUFFER, T_BYTES, T_DATE, T_ERROR, T_ESCAPED, T_MAP, T_NUMBER, T_PYTHON, T_SET, T_TYPE, TAG_PREFIX, toBase64, UNDEFINED_TAG } from "./json-tags.js";
+import { PYTHON_MARKS, pythonTypeOf, type PythonTypeMark } from "../core/python-types.js";
+import { markToWire } from "./python-mark.js";
 import { registeredTypeOf } from "../core/type-registry.js";
 import { errorToWire } from "./wire-error.js";
 import { checkParsedNumbers } from "./json-numbers.js";
@@ -246,7 +251,21 @@ function tag(name: string, payload: unknown, depth: number, max: number): Record
   return { [name]: payload };
 }
 
-function lowerObject(v: object, depth: number, ext: boolean, max: number): unknown {
+/**
+ * A value with a Python type mark, extended mode: the tag, its [name, value, ...details]
+ * array, and the value lowered two levels further down (details nest one level at most).
+ */
+function lowerMarked(v: object, mark: PythonTypeMark, depth: number, max: number): unknown {
+  if (depth + (typeof mark === "object" && mark.kind === "datetime" && mark.utcOffset !== null ? 3 : 2) > max) throw tooDeep(max);
+  return { [T_PYTHON]: markToWire(v, mark, lowerObject(v, depth + 2, true, max, true)) };
+}
+
+/** `unmarked`: `v`'s Python type mark, if any, is already written. */
+function lowerObject(v: object, depth: number, ext: boolean, max: number, unmarked = false): unknown {
+  if (ext && !unmarked && PYTHON_MARKS.made) {
+    const mark = pythonTypeOf(v);
+    if (mark !== undefined) return lowerMarked(v, mark, depth, max);
+  }
   if (ArrayBuffer.isView(v) && !(v instanceof Uint8Array) && !(v instanceof DataView)) {
     return lowerArray(Array.from(v as unknown as ArrayLike<unknown>), depth, ext, max);
   }

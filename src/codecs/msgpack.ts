@@ -13,6 +13,10 @@
  *   other typed arrays: msgpackr's typed-array ext 0x74
  *   reference   tag ext 7 + [kind, id, methodNames?]: a function, a ref() object or a stream
  *               (async iterable) passed by reference, valid only within its farcall/1 session
+ *   transfer    tag ext 8 + index: a value moved beside the frame (MessagePort sessions)
+ *   -0          fixext1 type 9, payload ignored
+ *   Python type tag ext 10 + [name, value, ...details]: an array, Map, Set, Uint8Array or Date
+ *               carrying a Python type mark (a tuple, an OrderedDict...; codecs/python-mark.ts)
  */
 import { Packr, addExtension, isNativeAccelerationEnabled } from "msgpackr";
 import type { Codec, DecodeLimits } from "../core/codec.js";
@@ -21,12 +25,14 @@ import { errorFromWire, errorToWire, type WireError } from "./wire-error.js";
 import { decodeRegistered, registeredTypeOf } from "../core/type-registry.js";
 import { WireRef, type RefContext } from "../core/ref-wire.js";
 import { isMarkedRef } from "../core/ref.js";
-import { EXT_ERROR, EXT_MAP, EXT_NEG_ZERO, EXT_REF, EXT_REGISTERED, EXT_SET, EXT_TRANSFER, scanMsgpack, scannedBin } from "./msgpack-limits.js";
+import { EXT_ERROR, EXT_MAP, EXT_NEG_ZERO, EXT_PYTHON, EXT_REF, EXT_REGISTERED, EXT_SET, EXT_TRANSFER, scanMsgpack, scannedBin } from "./msgpack-limits.js";
 import { isMessagePort, takeTransferMark } from "../core/transfer.js";
 import type { Frame } from "../core/split-frame.js";
 import { LARGE_BYTES, packSplit } from "./msgpack-split.js";
 import "./msgpack-bytes.js";
 import { NOT_SMALL, packSmall, unpackSmall } from "./msgpack-small.js";
+import { PYTHON_MARKS, pythonTypeOf } from "../core/python-types.js";
+import { markFromWire, markToWire } from "./python-mark.js";
 
 /** Holds a Map's entries on the way out: msgpackr writes every real Map as a plain map. */
 class WireMap {
@@ -126,6 +132,25 @@ addExtension({
   read: (o: WireError) => errorFromWire(o),
 })
 
+/** A value carrying a Python type mark on the way out: [name, lowered value, ...details]. */
+class WirePython {
+  constructor(readonly parts: unknown[]) {}
+}
+
+addExtension({
+  Class: WirePython,
+  type: EXT_PYTHON,
+  write: (w: WirePython) => w.parts,
+  read: (parts: unknown) => markFromWire(parts),
+});
+
+/** `lowered` (the codec's form of `value`), wrapped with `value`'s Python type mark when it has one. */
+function keepMark(value: object, lowered: unknown): unknown {
+  if (!PYTHON_MARKS.made) return lowered;
+  const mark = pythonTypeOf(value);
+  return mark === undefined ? lowered : new WirePython(markToWire(value, mark, lowered));
+}
+
 /** Room beside the large byte arrays for the rest of such a document (ids, names, headers). */
 const LARGE_DOCUMENT_SLACK = 16 * 1024;
 /** Bytes in large byte arrays seen by lowerMaps, counted while it walks a document anyway. */
@@ -154,7 +179,7 @@ function lowerMaps(value: unknown, depth: number, maxDepth: number, refs: RefCon
   if (value instanceof Map) {
     const entries: unknown[][] = [];
     for (const [k, v] of value) entries.push([lowerMaps(k, depth + 1, maxDepth, refs), lowerMaps(v, depth + 1, maxDepth, refs)]);
-    return new WireMap(entries);
+    return keepMark(value, new WireMap(entries));
   }
   if (Array.isArray(value)) {
     let copy: unknown[] | undefined;
@@ -166,7 +191,7 @@ function lowerMaps(value: unknown, depth: number, maxDepth: number, refs: RefCon
         copy[i] = lowered;
       }
     }
-    return copy ?? value;
+    return keepMark(value, copy ?? value);
   }
   if (ArrayBuffer.isView(value)) {
     if (refs?.transferOut && takeTransferMark(value)) return refs.transferOut(value);
@@ -174,9 +199,9 @@ function lowerMaps(value: unknown, depth: number, maxDepth: number, refs: RefCon
       largeBytes += value.byteLength;
       if (value instanceof Uint8Array) splitBytes += value.byteLength;
     }
-    return value;
+    return keepMark(value, value);
   }
-  if (value instanceof Date) return value;
+  if (value instanceof Date) return keepMark(value, value);
   if (value instanceof ArrayBuffer) return refs?.transferOut && takeTransferMark(value) ? refs.transferOut(value) : value;
   if (value instanceof Set) {
     let changed = false;
@@ -186,7 +211,7 @@ function lowerMaps(value: unknown, depth: number, maxDepth: number, refs: RefCon
       if (lowered !== v) changed = true;
       out.push(lowered);
     }
-    return changed ? new Set(out) : value;
+    return keepMark(value, changed ? new Set(out) : value);
   }
   if (value instanceof Error) {
     if (!RpcError.is(value) || value.data === undefined) return value;

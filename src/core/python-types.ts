@@ -27,8 +27,17 @@ export type PythonTypeMark =
   | { readonly kind: "datetime"; readonly microsecond: number; readonly utcOffset: FixedOffset | null }
   | { readonly kind: "deque"; readonly maxlen: number | null };
 
+/**
+ * Whether any value in this process was ever marked: until one is, the codecs skip looking
+ * for marks, so a program that never meets a Python type pays nothing for them. Kept under a
+ * `Symbol.for` key on the global object, like the mark itself, so that a value marked by
+ * another copy of farcall in the process is still seen.
+ */
+export const PYTHON_MARKS: { made: boolean } = ((globalThis as { [key: symbol]: { made: boolean } })[Symbol.for("farcall.pythonMarks")] ??= { made: false });
+
 /** Marks `value` as the Python type `mark` and returns it. */
 export function markPython<T extends object>(value: T, mark: PythonTypeMark): T {
+  PYTHON_MARKS.made = true;
   Object.defineProperty(value, PYTHON_TYPE, { value: mark, enumerable: false, configurable: true, writable: true });
   return value;
 }
