@@ -8,7 +8,10 @@
  *
  *   value                        JSON
  *   ---------------------------  ------------------------------------------------------------
- *   Date                         ISO 8601 string ("2023-11-14T22:13:20.123Z"); an invalid Date: null
+ *   Date                         ISO 8601 string ("2023-11-14T22:13:20.123Z"); an invalid Date: null;
+ *                                a Python date or datetime (marked): Python's isoformat() text
+ *                                ("2024-02-29", "2024-02-29T23:59:58.123456+05:30", naive: no offset)
+ *   Python-marked array, Map...  the value alone (a tuple as an array, an OrderedDict as a Map)
  *   BigInt                       a number when it is a safe integer, else its decimal string
  *   Uint8Array, Buffer, DataView base64 string (standard alphabet, padded)
  *   other typed arrays           array of their elements (BigInt64Array elements as BigInt above)
@@ -61,7 +64,7 @@ import { RpcError } from "../core/errors.js";
 import { revive } from "./json-revive.js";
 import { HAS_BUFFER, setOwn, T_BIGINT, T_BUFFER, T_BYTES, T_DATE, T_ERROR, T_ESCAPED, T_MAP, T_NUMBER, T_PYTHON, T_SET, T_TYPE, TAG_PREFIX, toBase64, UNDEFINED_TAG } from "./json-tags.js";
 import { PYTHON_MARKS, pythonTypeOf, type PythonTypeMark } from "../core/python-types.js";
-import { markToWire } from "./python-mark.js";
+import { isoformatOf, markToWire } from "./python-mark.js";
 import { registeredTypeOf } from "../core/type-registry.js";
 import { errorToWire } from "./wire-error.js";
 import { checkParsedNumbers } from "./json-numbers.js";
@@ -275,7 +278,8 @@ function lowerObject(v: object, depth: number, ext: boolean, max: number, unmark
     return ext ? tag(HAS_BUFFER && Buffer.isBuffer(v) ? T_BUFFER : T_BYTES, base64, depth, max) : base64;
   }
   if (v instanceof Date) {
-    if (!ext) return v; // Date.prototype.toJSON: ISO string, or null when invalid
+    // Date.prototype.toJSON: ISO string, or null when invalid; a Python date or datetime as Python writes it.
+    if (!ext) return (PYTHON_MARKS.made && isoformatOf(v, pythonTypeOf(v))) || v;
     return tag(T_DATE, Number.isNaN(v.getTime()) ? null : v.toISOString(), depth, max);
   }
   if (Array.isArray(v)) return lowerArray(v, depth, ext, max);

@@ -124,3 +124,30 @@ export function markFromWire(parts: unknown): object {
   }
   return markPython(target, name as PythonTypeMark);
 }
+
+const pad = (n: number, width = 2) => String(n).padStart(width, "0");
+
+/**
+ * A marked date's or datetime's text as Python's `isoformat()` writes it, for plain JSON,
+ * which has no date type: `2024-02-29` for a date; for a datetime its wall time with the
+ * microseconds (when not zero) and the offset (`+05:30`; none for a naive one), where the ISO
+ * text of the Date alone would call a naive time UTC and drop the microseconds. Undefined for
+ * any other Date.
+ */
+export function isoformatOf(d: Date, mark: PythonTypeMark | undefined): string | undefined {
+  if (mark === undefined || Number.isNaN(d.getTime())) return undefined;
+  const day = (w: Date) => `${pad(w.getUTCFullYear(), 4)}-${pad(w.getUTCMonth() + 1)}-${pad(w.getUTCDate())}`;
+  if (mark === "date") return day(d);
+  if (typeof mark !== "object" || mark.kind !== "datetime") return undefined;
+  const offsetUs = mark.utcOffset === null ? 0 : Number(mark.utcOffset.offset.totalMicroseconds());
+  // As the pickle writer does: the mark's microseconds while the Date's milliseconds agree.
+  const wall = new Date(d.getTime() + Math.trunc(offsetUs / 1000));
+  const ms = wall.getUTCMilliseconds();
+  const us = Math.floor(mark.microsecond / 1000) === ms ? mark.microsecond : ms * 1000;
+  let text = `${day(wall)}T${pad(wall.getUTCHours())}:${pad(wall.getUTCMinutes())}:${pad(wall.getUTCSeconds())}${us === 0 ? "" : `.${pad(us, 6)}`}`;
+  if (mark.utcOffset === null) return text;
+  const abs = Math.abs(offsetUs);
+  const [h, m, s, f] = [Math.floor(abs / 3_600_000_000), Math.floor(abs / 60_000_000) % 60, Math.floor(abs / 1_000_000) % 60, abs % 1_000_000];
+  text += `${offsetUs < 0 ? "-" : "+"}${pad(h)}:${pad(m)}`;
+  return s === 0 && f === 0 ? text : `${text}:${pad(s)}${f === 0 ? "" : `.${pad(f, 6)}`}`;
+}

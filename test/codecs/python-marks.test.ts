@@ -161,4 +161,23 @@ describe("Python type marks on farcall's wire", () => {
     const text = new TextDecoder().decode(plain.encode([tuple(1, 2), markPython(new Map([["a", 1]]), "OrderedDict"), markPython(new Set([1]), "frozenset"), markPython(new Uint8Array([1]), "bytearray")]));
     assert.equal(text, '[[1,2],{"a":1},[1],"AQ=="]');
   });
+
+  it("plain JSON writes a Python date or datetime as Python's isoformat() does: its wall time, microseconds and offset, no Z on a naive one", () => {
+    const plain = createJsonCodec({ extended: false });
+    const minus315 = new FixedOffset(new Timedelta(-1, 74_700, 0));
+    const utc = new FixedOffset(new Timedelta(0, 0, 0));
+    const dates = [
+      markPython(new Date(Date.UTC(2024, 1, 29, 23, 59, 58, 123)), { kind: "datetime", microsecond: 123_456, utcOffset: null }),
+      markPython(new Date(Date.UTC(1999, 11, 31, 18, 29, 59, 999)), { kind: "datetime", microsecond: 999_999, utcOffset: ist }),
+      markPython(new Date(Date.UTC(2001, 2, 4, 8, 21, 7)), { kind: "datetime", microsecond: 1, utcOffset: minus315 }),
+      markPython(new Date(Date.UTC(2024, 1, 29)), "date"),
+      markPython(new Date(Date.UTC(2024, 0, 1)), { kind: "datetime", microsecond: 0, utcOffset: utc }),
+      new Date(Date.UTC(2024, 0, 1)),
+    ];
+    // The strings Python 3.11 prints for the same values' isoformat().
+    assert.equal(
+      new TextDecoder().decode(plain.encode(dates)),
+      '["2024-02-29T23:59:58.123456","1999-12-31T23:59:59.999999+05:30","2001-03-04T05:06:07.000001-03:15","2024-02-29","2024-01-01T00:00:00+00:00","2024-01-01T00:00:00.000Z"]',
+    );
+  });
 });
