@@ -55,4 +55,28 @@ describe("Python's types through a TypeScript client and back", { skip: python3 
       }
     });
   }
+
+  it("a plain JSON-RPC client (Python's urllib and json) sees the natural JSON value, and writing it back stores that: a list, a dict, isoformat() text", async (t) => {
+    const shared = new SharedDict<string, unknown>();
+    const server = await serve({ shared }, { listen: ["pymanager://127.0.0.1:0", "http://127.0.0.1:0/rpc"], authkey: "password", logger: false });
+    t.after(() => server.close());
+    const port = server.addresses[0]!.split(":").pop()!;
+    const stored = await runPython(python3!, [TABLE, "127.0.0.1", port, "store"], RUN_MS);
+    assert.equal(stored.code, 0, stored.stderr);
+    const copied = await runPython(python3!, [TABLE, "127.0.0.1", port, "jsonrpc", server.addresses[1]!], RUN_MS);
+    assert.equal(copied.code, 0, copied.stderr);
+    const checked = await runPython(python3!, [TABLE, "127.0.0.1", port, "check", "jsonrpc"], RUN_MS);
+    const lines = checked.stdout.split("\n");
+    for (const expected of [
+      "FAIL tuple: sent (1, 'a', 2.5), got list [1, 'a', 2.5]",
+      "FAIL ordered_dict: sent OrderedDict([('b', 1), ('a', (2, 3)), (4, 'four')]), got list [['b', 1], ['a', [2, 3]], [4, 'four']]",
+      "FAIL counter: sent Counter({'x': 3, 'y': 1}), got dict {'x': 3, 'y': 1}",
+      "FAIL bytearray: sent bytearray(b'ab\\x00\\xff'), got str 'YWIA/w=='",
+      "FAIL date: sent datetime.date(2024, 2, 29), got str '2024-02-29'",
+      "FAIL datetime_naive: sent datetime.datetime(2024, 2, 29, 23, 59, 58, 123456), got str '2024-02-29T23:59:58.123456'",
+      "FAIL datetime_named_offset: sent datetime.datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=datetime.timezone(datetime.timedelta(seconds=19800), 'IST')), got str '1999-12-31T23:59:59.999999+05:30'",
+    ]) {
+      assert.ok(lines.includes(expected), `${expected}\nnot in:\n${checked.stdout}`);
+    }
+  });
 });
