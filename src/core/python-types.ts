@@ -10,7 +10,8 @@
  *
  * The mark is a non-enumerable property under a `Symbol.for` key: code that does not know
  * of it sees an ordinary array, Set, Uint8Array or Date, and copies (`[...t]`, `new
- * Set(s)`) drop it, as they become the plain type.
+ * Set(s)`) drop it, as they become the plain type. In the core because farcall's own codecs
+ * carry it too (codecs/python-mark.ts), and the pickle reads and writes it.
  */
 
 /** Where the mark lives on a value. */
