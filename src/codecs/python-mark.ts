@@ -23,20 +23,16 @@
 import { RpcError } from "../core/errors.js";
 import { FixedOffset, markPython, type PythonTypeMark, Timedelta } from "../core/python-types.js";
 
-/** What a mark's value must be, by mark name. */
-const KINDS: Readonly<Record<string, (v: unknown) => boolean>> = {
-  tuple: Array.isArray,
-  deque: Array.isArray,
-  frozenset: (v) => v instanceof Set,
-  OrderedDict: (v) => v instanceof Map,
-  Counter: (v) => v instanceof Map,
-  bytearray: (v) => v instanceof Uint8Array,
-  date: (v) => v instanceof Date && !Number.isNaN(v.getTime()),
-  datetime: (v) => v instanceof Date && !Number.isNaN(v.getTime()),
-};
-const KIND_NAMES: Readonly<Record<string, string>> = {
-  tuple: "an array", deque: "an array", frozenset: "a Set", OrderedDict: "a Map", Counter: "a Map",
-  bytearray: "a Uint8Array", date: "a valid Date", datetime: "a valid Date",
+/** What each mark goes on, by mark name: the class, and its name for messages. */
+const KINDS: Readonly<Record<string, readonly [Function, string]>> = {
+  tuple: [Array, "an array"],
+  deque: [Array, "an array"],
+  frozenset: [Set, "a Set"],
+  OrderedDict: [Map, "a Map"],
+  Counter: [Map, "a Map"],
+  bytearray: [Uint8Array, "a Uint8Array"],
+  date: [Date, "a valid Date"],
+  datetime: [Date, "a valid Date"],
 };
 
 /** Python keeps a timezone's offset strictly within a day. */
@@ -69,9 +65,9 @@ function offsetToWire(tz: FixedOffset): unknown[] {
 
 /** Throws `make(...)` naming what is wrong unless `value` and `details` fit mark `name`. */
 function check(name: string, value: unknown, details: readonly unknown[], make: (message: string) => RpcError): void {
-  const fits = Object.prototype.hasOwnProperty.call(KINDS, name) ? KINDS[name] : undefined;
-  if (fits === undefined) throw make(`unknown Python type mark ${describe(name)} (known: ${Object.keys(KINDS).join(", ")})`);
-  if (!fits(value)) throw make(`the Python type mark "${name}" goes on ${KIND_NAMES[name]}, not on ${describe(value)}`);
+  const kind = Object.prototype.hasOwnProperty.call(KINDS, name) ? KINDS[name] : undefined;
+  if (kind === undefined) throw make(`unknown Python type mark ${describe(name)} (known: ${Object.keys(KINDS).join(", ")})`);
+  if (!(value instanceof kind[0]) || (value instanceof Date && Number.isNaN(value.getTime()))) throw make(`the Python type mark "${name}" goes on ${kind[1]}, not on ${describe(value)}`);
   const expected = name === "deque" ? 1 : name === "datetime" ? 2 : 0;
   if (details.length !== expected) throw make(`the Python type mark "${name}" carries ${expected} detail(s), got ${details.length}`);
   if (name === "deque") {
