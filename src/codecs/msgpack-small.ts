@@ -7,9 +7,9 @@
  *
  * Both functions give up, having changed nothing, on anything else (maps, bytes, arrays
  * marked with a Python type, non-ASCII or long strings, big or negative-zero numbers, deep
- * nesting, any malformed or truncated input), and the caller then takes msgpackr's path, limits scan and all. What they accept
- * is written byte for byte as msgpackr writes it and read as msgpackr reads it
- * (test/codecs/msgpack-small.test.ts holds them to that).
+ * nesting, any malformed or truncated input), and the caller then takes msgpackr's path,
+ * limits scan and all. What they accept is written byte for byte as msgpackr writes it and
+ * read as msgpackr reads it (test/codecs/msgpack-small.test.ts holds them to that).
  */
 import { PYTHON_MARKS, PYTHON_TYPE } from "../core/python-types.js";
 
@@ -24,7 +24,10 @@ const MAX_STRING = 64;
 
 const out = new Uint8Array(SMALL_DOCUMENT_BYTES);
 const outView = new DataView(out.buffer);
-/** Whether a value was ever marked with a Python type, read once per document. */
+/**
+ * Whether a value was ever marked with a Python type, read once per document: until one is,
+ * arrays are not looked at for a mark.
+ */
 let lookForMarks = false;
 const MARK: symbol = PYTHON_TYPE;
 

@@ -11,6 +11,7 @@ import { createJsonCodec } from "../../src/codecs/json-ext.js";
 import { FixedOffset, markPython, pythonTypeOf, Timedelta, tuple, type PythonTypeMark } from "../../src/core/python-types.js";
 import type { Codec } from "../../src/core/codec.js";
 import { RpcError } from "../../src/core/errors.js";
+import { SplitFrame } from "../../src/core/split-frame.js";
 
 const msgpack = createMsgpackCodec();
 const json = createJsonCodec({ extended: true });
@@ -132,6 +133,16 @@ describe("Python type marks on farcall's wire", () => {
       assert.throws(() => small.encode(thrice), (err: unknown) => RpcError.is(err) && err.code === "INVALID_PARAMS" && /6/.test(err.message));
       assert.throws(() => small.decode(large.encode(thrice)), (err: unknown) => RpcError.is(err) && err.code === "RESOURCE_EXHAUSTED" && /maxDepth 6/.test(err.message));
     }
+  });
+
+  it("a large marked bytearray travels beside its frame like any large byte array, and arrives marked", () => {
+    const bytes = markPython(new Uint8Array(200_000).map((_, i) => i & 0xff), "bytearray");
+    const frame = msgpack.encodeSplit!([1, 7, bytes]);
+    assert.ok(frame instanceof SplitFrame && frame.parts.includes(bytes), "the bytes are a piece of the frame as given");
+    assert.deepEqual(frame.join(), new Uint8Array(msgpack.encode([1, 7, bytes])));
+    const back = msgpack.decode(frame.join()) as [number, number, Uint8Array];
+    assert.deepStrictEqual(back[2], bytes);
+    assert.equal(pythonTypeOf(back[2]), "bytearray");
   });
 
   it("unmarked values are written byte for byte as before marks were carried", () => {
