@@ -8,7 +8,10 @@
  *
  *   value                        JSON
  *   ---------------------------  ------------------------------------------------------------
- *   Date                         ISO 8601 string ("2023-11-14T22:13:20.123Z"); an invalid Date: null
+ *   Date                         ISO 8601 string ("2023-11-14T22:13:20.123Z"); an invalid Date: null;
+ *                                a Python date or datetime (marked): Python's isoformat() text
+ *                                ("2024-02-29", "2024-02-29T23:59:58.123456+05:30", naive: no offset)
+ *   Python-marked array, Map...  the value alone (a tuple as an array, an OrderedDict as a Map)
  *   BigInt                       a number when it is a safe integer, else its decimal string
  *   Uint8Array, Buffer, DataView base64 string (standard alphabet, padded)
  *   other typed arrays           array of their elements (BigInt64Array elements as BigInt above)
@@ -44,6 +47,9 @@
  *                                                code and data), never a stack
  *   {"$farcall:type": [name, data]}              an instance of a class given to registerType()
  *                                                (plain mode: the encoded data alone)
+ *   {"$farcall:python": [name, value, ...]}      an array, Map, Set, Uint8Array or Date with a
+ *                                                Python type mark (a tuple, an OrderedDict...;
+ *                                                codecs/python-mark.ts); plain mode: the value alone
  *   {"$farcall:escaped": {"$farcall:x": value}}  a user object whose only member starts with
  *                                                "$farcall:", taken literally (its values are
  *                                                still decoded)
@@ -56,7 +62,9 @@
 import type { Codec } from "../core/codec.js";
 import { RpcError } from "../core/errors.js";
 import { revive } from "./json-revive.js";
-import { HAS_BUFFER, setOwn, T_BIGINT, T_BUFFER, T_BYTES, T_DATE, T_ERROR, T_ESCAPED, T_MAP, T_NUMBER, T_SET, T_TYPE, TAG_PREFIX, toBase64, UNDEFINED_TAG } from "./json-tags.js";
+import { HAS_BUFFER, setOwn, T_BIGINT, T_BUFFER, T_BYTES, T_DATE, T_ERROR, T_ESCAPED, T_MAP, T_NUMBER, T_PYTHON, T_SET, T_TYPE, TAG_PREFIX, toBase64, UNDEFINED_TAG } from "./json-tags.js";
+import { PYTHON_MARKS, pythonTypeOf, type PythonTypeMark } from "../core/python-types.js";
+import { isoformatOf, markToWire } from "./python-mark.js";
 import { registeredTypeOf } from "../core/type-registry.js";
 import { errorToWire } from "./wire-error.js";
 import { checkParsedNumbers } from "./json-numbers.js";
@@ -246,7 +254,21 @@ function tag(name: string, payload: unknown, depth: number, max: number): Record
   return { [name]: payload };
 }
 
-function lowerObject(v: object, depth: number, ext: boolean, max: number): unknown {
+/**
+ * A value with a Python type mark, extended mode: the tag, its [name, value, ...details]
+ * array, and the value lowered two levels further down (details nest one level at most).
+ */
+function lowerMarked(v: object, mark: PythonTypeMark, depth: number, max: number): unknown {
+  if (depth + (typeof mark === "object" && mark.kind === "datetime" && mark.utcOffset !== null ? 3 : 2) > max) throw tooDeep(max);
+  return { [T_PYTHON]: markToWire(v, mark, lowerObject(v, depth + 2, true, max, true)) };
+}
+
+/** `unmarked`: `v`'s Python type mark, if any, is already written. */
+function lowerObject(v: object, depth: number, ext: boolean, max: number, unmarked = false): unknown {
+  if (ext && !unmarked && PYTHON_MARKS.made) {
+    const mark = pythonTypeOf(v);
+    if (mark !== undefined) return lowerMarked(v, mark, depth, max);
+  }
   if (ArrayBuffer.isView(v) && !(v instanceof Uint8Array) && !(v instanceof DataView)) {
     return lowerArray(Array.from(v as unknown as ArrayLike<unknown>), depth, ext, max);
   }
@@ -256,7 +278,8 @@ function lowerObject(v: object, depth: number, ext: boolean, max: number): unkno
     return ext ? tag(HAS_BUFFER && Buffer.isBuffer(v) ? T_BUFFER : T_BYTES, base64, depth, max) : base64;
   }
   if (v instanceof Date) {
-    if (!ext) return v; // Date.prototype.toJSON: ISO string, or null when invalid
+    // Date.prototype.toJSON: ISO string, or null when invalid; a Python date or datetime as Python writes it.
+    if (!ext) return (PYTHON_MARKS.made && isoformatOf(v, pythonTypeOf(v))) || v;
     return tag(T_DATE, Number.isNaN(v.getTime()) ? null : v.toISOString(), depth, max);
   }
   if (Array.isArray(v)) return lowerArray(v, depth, ext, max);

@@ -4,7 +4,8 @@
  */
 import { RpcError } from "../core/errors.js";
 import { errorFromWire, type WireError } from "./wire-error.js";
-import { fromBase64, isBase64, MAX_BIGINT_CHARS, setOwn, T_BIGINT, T_BUFFER, T_BYTES, T_DATE, T_ERROR, T_ESCAPED, T_MAP, T_NUMBER, T_SET, T_TYPE, T_UNDEFINED, TAG_PREFIX } from "./json-tags.js";
+import { fromBase64, isBase64, MAX_BIGINT_CHARS, setOwn, T_BIGINT, T_BUFFER, T_BYTES, T_DATE, T_ERROR, T_ESCAPED, T_MAP, T_NUMBER, T_PYTHON, T_SET, T_TYPE, T_UNDEFINED, TAG_PREFIX } from "./json-tags.js";
+import { markFromWire } from "./python-mark.js";
 import { decodeRegistered } from "../core/type-registry.js";
 
 function malformed(message: string): RpcError {
@@ -88,6 +89,9 @@ function fromTag(name: string, p: unknown): unknown {
     case T_TYPE:
       if (!Array.isArray(p) || p.length !== 2 || typeof p[0] !== "string") throw malformed("type carries [name, data]");
       return decodeRegistered(p[0], revive(p[1]));
+    case T_PYTHON:
+      if (!Array.isArray(p)) throw malformed("python carries [name, value, ...details]");
+      return markFromWire(revive(p));
     case T_ESCAPED:
       if (typeof p !== "object" || p === null || Array.isArray(p)) throw malformed("escaped carries an object");
       reviveMembers(p as Record<string, unknown>);

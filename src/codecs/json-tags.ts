@@ -20,6 +20,7 @@ export const T_SET = "$farcall:set";
 export const T_ERROR = "$farcall:error";
 export const T_ESCAPED = "$farcall:escaped";
 export const T_TYPE = "$farcall:type";
+export const T_PYTHON = "$farcall:python";
 
 export const UNDEFINED_TAG = Object.freeze({ [T_UNDEFINED]: null });
 

@@ -22,6 +22,8 @@ export const EXT_UINT8ARRAY = 5;
 export const EXT_BUFFER = 6;
 /** Negative zero, which msgpackr would write as the integer 0: fixext1, payload ignored. */
 export const EXT_NEG_ZERO = 9;
+/** A Python type mark (codecs/python-mark.ts): tag ext 10 followed by [name, value, ...details]. */
+export const EXT_PYTHON = 10;
 /** msgpackr's own extension types that farcall accepts. */
 const EXT_UNDEFINED = 0;
 const EXT_TIMESTAMP = -1;
@@ -125,7 +127,7 @@ export function scanMsgpack(buf: Uint8Array, maxDepth: number, start = 0, end = 
           const type = (buf[pos] << 24) >> 24;
           const size = 1 << (b - 0xd4);
           pos += 1;
-          if (b === 0xd4 && (type === EXT_MAP || type === EXT_SET || type === EXT_ERROR || type === EXT_REGISTERED || type === EXT_REF || type === EXT_TRANSFER)) {
+          if (b === 0xd4 && (type === EXT_MAP || type === EXT_SET || type === EXT_ERROR || type === EXT_REGISTERED || type === EXT_REF || type === EXT_TRANSFER || type === EXT_PYTHON)) {
             count = 1; // a tag: the tagged value follows as the next document element
           } else if (!extensionAllowed(type, size)) {
             return fail(`extension type ${type} of ${size} bytes is not accepted`);

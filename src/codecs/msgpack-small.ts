@@ -5,12 +5,13 @@
  * and msgpackr's setup per document (its buffer, limits scan, string extractor, the Buffer
  * view it returns) costs several times the bytes themselves (bench W2 profile).
  *
- * Both functions give up, having changed nothing, on anything else (maps, bytes, non-ASCII
- * or long strings, big or negative-zero numbers, deep nesting, any malformed or truncated
- * input), and the caller then takes msgpackr's path, limits scan and all. What they accept
- * is written byte for byte as msgpackr writes it and read as msgpackr reads it
- * (test/codecs/msgpack-small.test.ts holds them to that).
+ * Both functions give up, having changed nothing, on anything else (maps, bytes, arrays
+ * marked with a Python type, non-ASCII or long strings, big or negative-zero numbers, deep
+ * nesting, any malformed or truncated input), and the caller then takes msgpackr's path,
+ * limits scan and all. What they accept is written byte for byte as msgpackr writes it and
+ * read as msgpackr reads it (test/codecs/msgpack-small.test.ts holds them to that).
  */
+import { PYTHON_MARKS, PYTHON_TYPE } from "../core/python-types.js";
 
 /** Documents above this size are left to msgpackr. */
 export const SMALL_DOCUMENT_BYTES = 128;
@@ -23,6 +24,12 @@ const MAX_STRING = 64;
 
 const out = new Uint8Array(SMALL_DOCUMENT_BYTES);
 const outView = new DataView(out.buffer);
+/**
+ * Whether a value was ever marked with a Python type, read once per document: until one is,
+ * arrays are not looked at for a mark.
+ */
+let lookForMarks = false;
+const MARK: symbol = PYTHON_TYPE;
 
 /**
  * The bytes of `value` when it is a small plain array within `maxDepth` levels, else
@@ -30,6 +37,7 @@ const outView = new DataView(out.buffer);
  */
 export function packSmall(value: unknown, maxDepth: number): Uint8Array | undefined {
   if (!Array.isArray(value)) return undefined;
+  lookForMarks = PYTHON_MARKS.made;
   const n = writeArray(value, 0, 1, maxDepth);
   if (n < 0) return undefined;
   const bytes = new Uint8Array(n);
@@ -42,8 +50,10 @@ export function packSmall(value: unknown, maxDepth: number): Uint8Array | undefi
 
 function writeArray(value: unknown[], p: number, depth: number, maxDepth: number): number {
   const n = value.length;
-  // A subclass, or nesting past the limit, goes the general way (which refuses the latter).
+  // A subclass, an array marked with a Python type (a tuple), or nesting past the limit goes
+  // the general way (which refuses the latter).
   if (n > MAX_ELEMENTS || depth > maxDepth || value.constructor !== Array || p + 1 > SMALL_DOCUMENT_BYTES) return -1;
+  if (lookForMarks && (value as unknown as Record<symbol, unknown>)[MARK] !== undefined) return -1;
   out[p++] = 0x90 | n;
   for (let i = 0; i < n && p >= 0; i++) p = writeValue(value[i], p, depth, maxDepth);
   return p;

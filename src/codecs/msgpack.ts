@@ -13,6 +13,10 @@
  *   other typed arrays: msgpackr's typed-array ext 0x74
  *   reference   tag ext 7 + [kind, id, methodNames?]: a function, a ref() object or a stream
  *               (async iterable) passed by reference, valid only within its farcall/1 session
+ *   transfer    tag ext 8 + index: a value moved beside the frame (MessagePort sessions)
+ *   -0          fixext1 type 9, payload ignored
+ *   Python type tag ext 10 + [name, value, ...details]: an array, Map, Set, Uint8Array or Date
+ *               carrying a Python type mark (a tuple, an OrderedDict...; codecs/python-mark.ts)
  */
 import { Packr, addExtension, isNativeAccelerationEnabled } from "msgpackr";
 import type { Codec, DecodeLimits } from "../core/codec.js";
@@ -21,11 +25,14 @@ import { errorFromWire, errorToWire, type WireError } from "./wire-error.js";
 import { decodeRegistered, registeredTypeOf } from "../core/type-registry.js";
 import { WireRef, type RefContext } from "../core/ref-wire.js";
 import { isMarkedRef } from "../core/ref.js";
-import { EXT_BUFFER, EXT_ERROR, EXT_MAP, EXT_NEG_ZERO, EXT_REF, EXT_REGISTERED, EXT_SET, EXT_TRANSFER, EXT_UINT8ARRAY, scanMsgpack, scannedBin } from "./msgpack-limits.js";
+import { EXT_ERROR, EXT_MAP, EXT_NEG_ZERO, EXT_PYTHON, EXT_REF, EXT_REGISTERED, EXT_SET, EXT_TRANSFER, scanMsgpack, scannedBin } from "./msgpack-limits.js";
 import { isMessagePort, takeTransferMark } from "../core/transfer.js";
 import type { Frame } from "../core/split-frame.js";
-import { LARGE_BYTES, packBytes, packSplit, type AllocateForWrite } from "./msgpack-split.js";
+import { LARGE_BYTES, packSplit } from "./msgpack-split.js";
+import "./msgpack-bytes.js";
 import { NOT_SMALL, packSmall, unpackSmall } from "./msgpack-small.js";
+import { PYTHON_MARKS, pythonTypeOf } from "../core/python-types.js";
+import { markFromWire, markToWire } from "./python-mark.js";
 
 /** Holds a Map's entries on the way out: msgpackr writes every real Map as a plain map. */
 class WireMap {
@@ -46,45 +53,6 @@ addExtension({
   write: (m: WireMap) => m.entries,
   read: (entries: unknown) => new Map(Array.isArray(entries) ? (entries as [unknown, unknown][]) : []),
 });
-/**
- * Byte arrays below this size are copied out of the received frame; larger ones are views of
- * it. A view saves copying megabytes, but a small view would keep a whole socket read
- * buffer alive for as long as the application holds it.
- */
-const COPY_BYTES_BELOW = 4096;
-
-function bytesOf(view: Uint8Array): Uint8Array {
-  return view.byteLength < COPY_BYTES_BELOW ? new Uint8Array(view) : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
-}
-
-/** addExtension's argument: its declared type omits the hook packBytes takes. */
-type Extension = Parameters<typeof addExtension>[0];
-
-// Bytes travel as raw extension payloads: one copy on each side instead of the typed-array
-// extension's two or three. Buffer (Node only) is registered last so it is matched first:
-// it is also a Uint8Array.
-addExtension({
-  Class: Uint8Array,
-  type: EXT_UINT8ARRAY,
-  pack: (bytes: Uint8Array, allocateForWrite?: AllocateForWrite) => packBytes(bytes, EXT_UINT8ARRAY, allocateForWrite),
-  unpack: (view: Uint8Array) => bytesOf(view),
-} as Extension);
-if (typeof Buffer === "function") {
-  addExtension({
-    Class: Buffer,
-    type: EXT_BUFFER,
-    pack: (bytes: Buffer, allocateForWrite?: AllocateForWrite) => packBytes(bytes, EXT_BUFFER, allocateForWrite),
-    unpack: (view: Uint8Array) => {
-      const bytes = bytesOf(view);
-      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    },
-  } as Extension);
-} else {
-  // Where Buffer does not exist (a browser), a Node peer's Buffer arrives as the Uint8Array
-  // it is a subclass of, as in json-ext; without this the handshake's challenge (a Buffer
-  // from the Node server's HMAC module) could not even be read.
-  addExtension({ type: EXT_BUFFER, unpack: (view: Uint8Array) => bytesOf(view) });
-}
 addExtension({
   Class: WireRegistered,
   type: EXT_REGISTERED,
@@ -164,6 +132,25 @@ addExtension({
   read: (o: WireError) => errorFromWire(o),
 })
 
+/** A value carrying a Python type mark on the way out: [name, lowered value, ...details]. */
+class WirePython {
+  constructor(readonly parts: unknown[]) {}
+}
+
+addExtension({
+  Class: WirePython,
+  type: EXT_PYTHON,
+  write: (w: WirePython) => w.parts,
+  read: (parts: unknown) => markFromWire(parts),
+});
+
+/** `lowered` (the codec's form of `value`), wrapped with `value`'s Python type mark when it has one. */
+function keepMark(value: object, lowered: unknown): unknown {
+  if (!PYTHON_MARKS.made) return lowered;
+  const mark = pythonTypeOf(value);
+  return mark === undefined ? lowered : new WirePython(markToWire(value, mark, lowered));
+}
+
 /** Room beside the large byte arrays for the rest of such a document (ids, names, headers). */
 const LARGE_DOCUMENT_SLACK = 16 * 1024;
 /** Bytes in large byte arrays seen by lowerMaps, counted while it walks a document anyway. */
@@ -192,7 +179,7 @@ function lowerMaps(value: unknown, depth: number, maxDepth: number, refs: RefCon
   if (value instanceof Map) {
     const entries: unknown[][] = [];
     for (const [k, v] of value) entries.push([lowerMaps(k, depth + 1, maxDepth, refs), lowerMaps(v, depth + 1, maxDepth, refs)]);
-    return new WireMap(entries);
+    return keepMark(value, new WireMap(entries));
   }
   if (Array.isArray(value)) {
     let copy: unknown[] | undefined;
@@ -204,7 +191,7 @@ function lowerMaps(value: unknown, depth: number, maxDepth: number, refs: RefCon
         copy[i] = lowered;
       }
     }
-    return copy ?? value;
+    return keepMark(value, copy ?? value);
   }
   if (ArrayBuffer.isView(value)) {
     if (refs?.transferOut && takeTransferMark(value)) return refs.transferOut(value);
@@ -212,9 +199,9 @@ function lowerMaps(value: unknown, depth: number, maxDepth: number, refs: RefCon
       largeBytes += value.byteLength;
       if (value instanceof Uint8Array) splitBytes += value.byteLength;
     }
-    return value;
+    return keepMark(value, value);
   }
-  if (value instanceof Date) return value;
+  if (value instanceof Date) return keepMark(value, value);
   if (value instanceof ArrayBuffer) return refs?.transferOut && takeTransferMark(value) ? refs.transferOut(value) : value;
   if (value instanceof Set) {
     let changed = false;
@@ -224,7 +211,7 @@ function lowerMaps(value: unknown, depth: number, maxDepth: number, refs: RefCon
       if (lowered !== v) changed = true;
       out.push(lowered);
     }
-    return changed ? new Set(out) : value;
+    return keepMark(value, changed ? new Set(out) : value);
   }
   if (value instanceof Error) {
     if (!RpcError.is(value) || value.data === undefined) return value;

@@ -17,9 +17,15 @@
  * character XML 1.0 cannot carry such as U+0000) is refused with INVALID_PARAMS naming
  * where it sits, before a byte is sent. So is nesting deeper than `maxDepth`, which also
  * stops cycles.
+ *
+ * Values marked with a Python type (core/python-types.ts) go as Python's own xmlrpc.client
+ * sends them: a tuple as an array, a bytearray as base64, a datetime as above; a date,
+ * frozenset, OrderedDict, Counter or deque, which xmlrpc.client refuses to marshal, is
+ * refused naming its Python type (a date is not a dateTime, a deque not a list).
  */
 import { RpcError } from "../core/errors.js";
 import { isMarkedRef } from "../core/ref.js";
+import { PYTHON_MARKS, pythonTypeOf } from "../core/python-types.js";
 import { toBase64 } from "../codecs/json-tags.js";
 import { formatDateTime, formatDouble, isInt32, isInt64 } from "./scalars.js";
 
@@ -76,6 +82,10 @@ class Writer {
   }
 
   private object(v: object, depth: number): void {
+    if (PYTHON_MARKS.made) {
+      const refused = refusedPythonType(v);
+      if (refused !== undefined) throw this.refuse(`a Python ${refused}, which has no XML-RPC type (Python's xmlrpc.client cannot marshal it either)`);
+    }
     if (v instanceof Date) {
       this.out += `<dateTime.iso8601>${this.wrap(() => formatDateTime(v))}</dateTime.iso8601>`;
       return;
@@ -143,6 +153,14 @@ class Writer {
   private where(): string {
     return this.root + this.path.map((p) => (typeof p === "number" ? `[${p}]` : /^[A-Za-z_$][\w$]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`)).join("");
   }
+}
+
+/** The Python type of a marked value XML-RPC has no type for, or undefined. */
+function refusedPythonType(v: object): string | undefined {
+  const mark = pythonTypeOf(v);
+  if (mark === undefined || mark === "tuple" || mark === "bytearray") return undefined;
+  if (typeof mark === "object") return mark.kind === "deque" ? "collections.deque" : undefined;
+  return mark === "date" ? "datetime.date" : mark === "frozenset" ? "frozenset" : `collections.${mark}`;
 }
 
 /** One `<value>` element for `v`; throws INVALID_PARAMS for what XML-RPC cannot carry. `where` names it in errors. */
