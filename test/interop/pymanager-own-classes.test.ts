@@ -76,7 +76,7 @@ SyncManager.register('shared', proxytype=DictProxy)
 m = SyncManager(address=('127.0.0.1', ${port}), authkey=b'password'); m.connect()
 d = m.shared()
 ${body}`;
-    const put = await runPython(python!, ["-c", script("d['box'] = shapes.Box(1, 'w'); d['pair'] = shapes.Pair(2, None)")], RUN_MS);
+    const put = await runPython(python!, ["-c", script("d['box'] = shapes.Box(1, 'w'); d['pair'] = shapes.Pair(2, None); d['marked'] = shapes.Box((1, 2), frozenset([(3,)]))")], RUN_MS);
     assert.equal(put.code, 0, put.stderr);
     const box = (await client.shared.get("box")) as PyObject;
     assert.ok(box instanceof PyObject);
@@ -86,9 +86,11 @@ ${body}`;
     const pair = (await client.shared.get("pair")) as PyObject;
     assert.deepEqual([pair.className, [...pair.args], pair.state], ["shapes.Pair", [2, null], undefined]);
     await client.shared.set("box2", box);
+    // Python's types inside a PyObject's state keep their marks over farcall/1 too.
+    await client.shared.set("marked2", await client.shared.get("marked"));
     await client.shared.set("made", new PyObject("shapes.Box", [], { w: 7, h: 8 }));
-    const read = await runPython(python!, ["-c", script("print(d['box2'], d['box2'] == d['box'], d['made'], type(d['made']).__name__)")], RUN_MS);
-    assert.equal(read.stdout, "Box(1, 'w') True Box(7, 8) Box\n", read.stderr);
+    const read = await runPython(python!, ["-c", script("print(d['box2'], d['box2'] == d['box'], d['made'], type(d['made']).__name__, d['marked2'], d['marked2'] == d['marked'])")], RUN_MS);
+    assert.equal(read.stdout, "Box(1, 'w') True Box(7, 8) Box Box((1, 2), frozenset({(3,)})) True\n", read.stderr);
   });
 });
 
