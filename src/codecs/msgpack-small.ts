@@ -12,6 +12,7 @@
  * read as msgpackr reads it (test/codecs/msgpack-small.test.ts holds them to that).
  */
 import { PYTHON_MARKS, PYTHON_TYPE } from "../core/python-types.js";
+import { RecentStrings } from "./recent-strings.js";
 
 /** Documents above this size are left to msgpackr. */
 export const SMALL_DOCUMENT_BYTES = 128;
@@ -257,37 +258,18 @@ function readValue(depth: number, maxDepth: number): unknown {
   }
 }
 
-/**
- * The strings read lately, by a hash of their bytes: method names and keys come again and
- * again, and a string seen before costs a comparison instead of a new string (whose hash a
- * method table's lookup would then compute again).
- */
-const recent: string[] = new Array<string>(256).fill("");
+/** The strings read lately: a method name or key seen before costs a comparison, not a new string. */
+const recent = new RecentStrings();
 
 /** An ASCII string of `n` bytes after a `header`-byte header; anything else is left to msgpackr. */
 function readString(n: number, header: number): unknown {
   const first = pos + header;
   const stop = first + n;
   if (n > MAX_STRING || stop > end) return fail();
-  let hash = n;
-  for (let i = first; i < stop; i++) {
-    const c = src[i]!;
-    if (c >= 0x80) return fail();
-    hash = (hash * 31 + c) | 0;
-  }
+  const s = recent.read(src, first, stop);
+  if (s === undefined) return fail();
   pos = stop;
-  const slot = (hash ^ (hash >>> 8)) & 0xff;
-  const known = recent[slot]!;
-  if (known.length === n && sameBytes(known, first)) return known;
-  let s = "";
-  for (let i = first; i < stop; i++) s += String.fromCharCode(src[i]!);
-  recent[slot] = s;
   return s;
-}
-
-function sameBytes(s: string, first: number): boolean {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) !== src[first + i]) return false;
-  return true;
 }
 
 function fail(): undefined {
