@@ -135,10 +135,10 @@ function notIterable(value: unknown): RpcError {
   return new RpcError("TypeError", `'${pyTypeOf(value)}' object is not iterable`);
 }
 
-function indexOf(l: SharedList, value: unknown, start = 0, stop = Number.MAX_SAFE_INTEGER): number {
+function indexOf(l: SharedList, value: unknown, start = 0, stop = Number.MAX_SAFE_INTEGER, missing = () => `${pyRepr(value)} is not in list`): number {
   const items = l.toArray();
   for (let i = Math.max(0, start < 0 ? start + items.length : start); i < Math.min(items.length, stop); i++) if (pyEquals(items[i], value)) return i;
-  throw new RpcError("ValueError", `${pyRepr(value)} is not in list`);
+  throw new RpcError("ValueError", missing());
 }
 
 /** Python's words for a value that is no integer where one is needed. */
@@ -201,7 +201,7 @@ export const LIST_FACE: PyFace<SharedList> = {
       const i = indexIn(l, args.length > 0 ? args[0] : -1, "pop index out of range");
       return l.splice(i, 1)[0];
     },
-    remove: (l, [v]) => void l.splice(indexOf(l, v), 1),
+    remove: (l, [v]) => void l.splice(indexOf(l, v, 0, undefined, () => "list.remove(x): x not in list"), 1),
     reverse: (l) => void l.splice(0, l.length(), ...l.toArray().reverse()),
     sort: (l, args, kwargs) => {
       if (arg(args, kwargs, 0, "key", null) !== null) throw new RpcError("TypeError", "sort(key=...) cannot run a Python function on this server");

@@ -42,6 +42,8 @@ export function pyRepr(value: unknown, depth = 0, py2 = false): string {
   }
   if (value instanceof Map) return `{${[...value].map(([k, v]) => `${pyRepr(k, d, py2)}: ${pyRepr(v, d, py2)}`).join(", ")}}`;
   if (value instanceof Set) {
+    // Python 2.7 prints set([1, 2]) and frozenset([1, 2]), empty ones too.
+    if (py2) return `${mark === "frozenset" ? "frozenset" : "set"}([${[...value].map((v) => pyRepr(v, d, py2)).join(", ")}])`;
     const items = `{${[...value].map((v) => pyRepr(v, d, py2)).join(", ")}}`;
     if (mark === "frozenset") return value.size === 0 ? "frozenset()" : `frozenset(${items})`;
     return value.size === 0 ? "set()" : items;

@@ -26,6 +26,7 @@ import { DICT, LIST, OTHER, RECORD, SET, TUPLE, UnpicklingStack } from "./stack.
 import type { PickleGlobals } from "./values.js";
 import { markPython, tuple } from "./python-types.js";
 import { UuidUnderConstruction } from "./stdlib-globals.js";
+import { addMembers, memberKey, pySet } from "../shared/py-equality.js";
 
 /** Options of {@link decodePickle}. */
 export interface PickleDecodeOptions {
@@ -254,13 +255,15 @@ function run(r: PickleReader, s: UnpicklingStack, limits: Limits): unknown {
       case op.ADDITEMS: {
         const items = s.popMark();
         const set = s.target(SET, "ADDITEMS");
-        for (let k = 0; k < items.length; k++) set.add(items[k]);
+        let keys = (s.setKeys ??= new Map()).get(set);
+        if (keys === undefined) s.setKeys.set(set, (keys = new Set([...set].map(memberKey))));
+        addMembers(set, keys, items);
         s.deepen(s.itemsDepth);
         break;
       }
       case op.FROZENSET: {
         const items = s.popMark();
-        s.push(markPython(new Set(items), "frozenset"), s.nested(s.itemsDepth));
+        s.push(markPython(pySet(items), "frozenset"), s.nested(s.itemsDepth));
         break;
       }
 

@@ -6,7 +6,7 @@
  */
 import { RpcError } from "../../core/errors.js";
 import { pyTypeOf } from "./py-type.js";
-import { dequeOf, isTuple, Timedelta } from "../pickle/python-types.js";
+import { dequeOf, isTuple, pythonTypeOf, Timedelta } from "../pickle/python-types.js";
 import { PyComplex, PyDecimal, PyFraction, PyTime, PyUUID, StoredProxy } from "./py-values.js";
 import { compareReal, floatKey, intKey, numberKey } from "./py-numbers.js";
 
@@ -34,13 +34,26 @@ export function hashKey(key: unknown): unknown {
       if (key instanceof Timedelta) return `\0D${key.totalMicroseconds()}`;
       // A stored proxy hashes and compares by identity, as Python's proxy objects do.
       if (key instanceof StoredProxy) return key;
-      throw new RpcError("TypeError", `unhashable type: '${Array.isArray(key) ? "list" : key instanceof Map ? "dict" : key instanceof Set ? "set" : "object"}'`);
+      // A frozenset hashes by its elements in any order; a set is unhashable, as in Python.
+      if (key instanceof Set && pythonTypeOf(key) === "frozenset") return `\0f${[...key].map((k) => encodeKey(hashKey(k))).sort().join(",")}`;
+      throw new RpcError("TypeError", `unhashable type: '${Array.isArray(key) ? "list" : key instanceof Map || dictEntries(key) !== undefined ? "dict" : key instanceof Set ? "set" : "object"}'`);
   }
 }
 
-/** A hashed key inside a tuple's key string, kept apart by type. */
+const identities = new WeakMap<object, string>();
+let identitySerial = 0;
+
+/** A hashed key inside a tuple's or frozenset's key string, kept apart by type. */
 function encodeKey(hashed: unknown): string {
-  return typeof hashed === "string" ? JSON.stringify(hashed) : String(hashed);
+  if (typeof hashed === "string") return JSON.stringify(hashed);
+  // A NaN equals nothing, so its token is new each time; an object (a stored proxy) keeps one token for its identity.
+  if (typeof hashed === "symbol") return `\0n${++identitySerial}`;
+  if (typeof hashed === "object" && hashed !== null) {
+    let token = identities.get(hashed);
+    if (token === undefined) identities.set(hashed, (token = `\0o${++identitySerial}`));
+    return token;
+  }
+  return String(hashed);
 }
 
 /** Python's `a == b` for decoded values. */
@@ -58,7 +71,81 @@ export function pyEquals(a: unknown, b: unknown): boolean {
   }
   if (a instanceof Uint8Array && b instanceof Uint8Array) return Buffer.from(a).equals(b);
   if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
+  // A set equals a set or a frozenset of equal elements.
+  if (a instanceof Set && b instanceof Set) return a.size === b.size && setsEqual(a, b);
+  const da = dictEntries(a);
+  const db = da === undefined ? undefined : dictEntries(b);
+  if (da !== undefined && db !== undefined) return dictsEqual(a, da, b, db);
   return false;
+}
+
+function setsEqual(a: Set<unknown>, b: Set<unknown>): boolean {
+  const keys = new Set<unknown>();
+  for (const item of b) keys.add(memberKey(item));
+  for (const item of a) if (!keys.has(memberKey(item))) return false;
+  return true;
+}
+
+/** A dict's entries (a Map, or the plain object a dict of str keys decodes to), else undefined. */
+function dictEntries(v: unknown): [unknown, unknown][] | undefined {
+  if (v instanceof Map) return [...v];
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return undefined;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null ? Object.entries(v) : undefined;
+}
+
+/** Dicts are equal with equal keys holding equal values; two OrderedDicts in the same order too. */
+function dictsEqual(a: unknown, da: [unknown, unknown][], b: unknown, db: [unknown, unknown][]): boolean {
+  if (da.length !== db.length) return false;
+  if (pythonTypeOf(a) === "OrderedDict" && pythonTypeOf(b) === "OrderedDict") {
+    return da.every(([k, v], i) => pyEquals(k, db[i]![0]) && pyEquals(v, db[i]![1]));
+  }
+  const byKey = new Map<unknown, unknown>();
+  for (const [k, v] of db) byKey.set(hashKey(k), v);
+  return da.every(([k, v]) => {
+    const h = hashKey(k);
+    return byKey.has(h) && pyEquals(v, byKey.get(h));
+  });
+}
+
+/**
+ * The key a set holds `item` under: its hashKey, or the item itself for an object Python
+ * hashes by identity (anything but a list, dict or set).
+ * @throws RpcError TypeError for a list, dict or set, as Python's set refuses them.
+ */
+export function memberKey(item: unknown): unknown {
+  try {
+    return hashKey(item);
+  } catch (err) {
+    if (Array.isArray(item) || item instanceof Map || item instanceof Set || dictEntries(item) !== undefined) throw err;
+    return item;
+  }
+}
+
+/**
+ * Adds `items` to `set` as Python's set does: an item equal to one already there (`1.0` after
+ * `1`, a second `(1, 2)`) is left out, so the first stays. `keys` holds the set's member keys.
+ */
+export function addMembers(set: Set<unknown>, keys: Set<unknown>, items: readonly unknown[]): void {
+  for (let i = 0; i < items.length; i++) {
+    let key: unknown;
+    try {
+      key = memberKey(items[i]);
+    } catch (err) {
+      // Only a crafted pickle holds one: Python cannot build such a set to pickle.
+      throw new RpcError("PARSE_ERROR", `pickle refused: a set element is unhashable (${(err as Error).message})`);
+    }
+    if (keys.has(key)) continue;
+    keys.add(key);
+    set.add(items[i]);
+  }
+}
+
+/** A Set of `items` holding one of each group Python calls equal, as Python's `set(items)` does. */
+export function pySet(items: readonly unknown[]): Set<unknown> {
+  const set = new Set<unknown>();
+  addMembers(set, new Set(), items);
+  return set;
 }
 
 function isValueClass(v: unknown): boolean {

@@ -20,7 +20,9 @@ export function pyTypeOf(value: unknown): string {
   if (value instanceof Map) return "dict";
   if (value instanceof Set) return pythonTypeOf(value) === "frozenset" ? "frozenset" : "set";
   if (value instanceof StoredProxy) return value.pythonType;
-  return "object";
+  // A dict of str keys decodes to a plain object.
+  const proto = typeof value === "object" ? Object.getPrototypeOf(value) : undefined;
+  return proto === Object.prototype || proto === null ? "dict" : "object";
 }
 
 /** The standard library classes of pickle/stdlib-values.ts, and the marked Maps and arrays. */
