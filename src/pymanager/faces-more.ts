@@ -10,6 +10,7 @@ import { floatRepr, pyRepr, pyTypeOf, strRepr, unicodeRepr2 } from "./repr.js";
 import { byteCharsAsBytes, PyArray, unicodeText } from "./array-value.js";
 import { SharedArray, type ArrayItem } from "./shared/array.js";
 import { SharedBarrier } from "./shared/barrier.js";
+import { PythonBarrier } from "./loose-arguments.js";
 import { arg, pyInt, pySeconds, type PyFace } from "./face.js";
 import { assignSlice, py2Slice } from "./faces-data.js";
 
@@ -61,7 +62,7 @@ export const ARRAY_FACE: PyFace<SharedArray> = {
 };
 
 const BARRIER_ATTRIBUTES: Readonly<Record<string, (b: SharedBarrier) => unknown>> = {
-  parties: (b) => b.parties,
+  parties: (b) => (b instanceof PythonBarrier ? b.pythonParties : b.parties),
   n_waiting: (b) => b.nWaiting,
   broken: (b) => b.broken,
 };
@@ -79,5 +80,5 @@ export const BARRIER_FACE: PyFace<SharedBarrier> = {
     abort: (b) => b.abort(),
     reset: (b) => b.reset(),
   },
-  repr: (b) => `<threading.Barrier: waiters=${b.nWaiting}/${b.parties}>`,
+  repr: (b) => `<threading.Barrier: waiters=${b.nWaiting}/${pyRepr(BARRIER_ATTRIBUTES.parties!(b))}>`,
 };

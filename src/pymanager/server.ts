@@ -167,7 +167,7 @@ export class PyManagerService {
     const type = typeof typeid === "string" ? this.types.get(typeid) : undefined;
     if (typeid === LIST_METHODS) return this.listing();
     if (type === undefined) checkArrayTypecode(conn, args);
-    const made = type === undefined && typeof typeid === "string" ? createSyncObject(typeid, arrayArgsOf(conn, args).slice(1), kwargs, (v) => this.proxied(v)) : undefined;
+    const made = type === undefined && typeof typeid === "string" ? createSyncObject(typeid, arrayArgsOf(conn, args).slice(1), kwargs, (v) => this.proxied(v), conn) : undefined;
     if (made !== undefined) {
       const referent = this.hold(made);
       return pickleTuple("#RETURN", pickleTuple(referent.ident, pickleTuple(...referent.exposed)));
