@@ -11,6 +11,7 @@ import { pyRepr, pyTypeOf } from "./repr.js";
 import { PyRange } from "./range-value.js";
 import { SharedDict, SharedList, SharedNamespace, SharedValue } from "./shared/containers.js";
 import { pyCompare, pyEquals } from "./shared/py-equality.js";
+import { py2Compare } from "./shared/py2-order.js";
 import { arg, pyInt, truthy, type Kwargs, type PyFace } from "./face.js";
 
 /** What a dict's `__iter__` hands out: the keys as they were, one at a time. */
@@ -203,11 +204,15 @@ export const LIST_FACE: PyFace<SharedList> = {
     },
     remove: (l, [v]) => void l.splice(indexOf(l, v, 0, undefined, () => "list.remove(x): x not in list"), 1),
     reverse: (l) => void l.splice(0, l.length(), ...l.toArray().reverse()),
-    sort: (l, args, kwargs) => {
+    sort: (l, args, kwargs, _signal, era) => {
       if (arg(args, kwargs, 0, "key", null) !== null) throw new RpcError("TypeError", "sort(key=...) cannot run a Python function on this server");
-      const sorted = l.toArray().sort(pyCompare);
-      if (truthy(arg(args, kwargs, 1, "reverse", false))) sorted.reverse();
-      void l.splice(0, l.length(), ...sorted);
+      // As CPython sorts in reverse: reversed, sorted stably, reversed back, so equal items keep their order.
+      const reverse = truthy(arg(args, kwargs, 1, "reverse", false));
+      const items = l.toArray();
+      if (reverse) items.reverse();
+      items.sort(era?.replyProtocol === 2 ? py2Compare : pyCompare);
+      if (reverse) items.reverse();
+      void l.splice(0, l.length(), ...items);
     },
     __imul__: (l, [n]) => void l.splice(0, l.length(), ...repeat(l.toArray(), n)),
   },

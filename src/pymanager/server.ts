@@ -312,7 +312,7 @@ export class PyManagerService {
       if (value instanceof SharedArray) args = arrayItemArgs(conn, value, method, args);
       const name = `${face.typeid}.${method}`;
       // A waiting call (Queue.get, Lock.acquire) is handed the connection's signal: it ends when its client leaves.
-      const entry: MethodEntry = { name, fn: () => fn(value, args, kwargs, conn.signal), self: value, arity: 0 };
+      const entry: MethodEntry = { name, fn: () => fn(value, args, kwargs, conn.signal, conn), self: value, arity: 0 };
       const call = new IncomingCall("pymanager", 0, name, args, conn.peer, undefined, undefined);
       call.entry = entry;
       const result = this.settle(call);

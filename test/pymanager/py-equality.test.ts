@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { decodePickle } from "../../src/pymanager/pickle/pickle.js";
 import { markPython, pythonTypeOf, tuple } from "../../src/pymanager/pickle/python-types.js";
-import { hashKey, pyEquals } from "../../src/pymanager/shared/py-equality.js";
+import { hashKey, pyCompare, pyEquals } from "../../src/pymanager/shared/py-equality.js";
 import { PyDecimal, StoredProxy } from "../../src/pymanager/shared/py-values.js";
 
 const p = (...parts: string[]) => Buffer.from(`\x80\x04${parts.join("")}.`, "latin1");
@@ -85,5 +85,21 @@ describe("sets decoded from pickles", () => {
   it("refuse a list or dict element, as Python's set does", () => {
     assert.throws(() => decodePickle(p("\x8f(]\x90")), { code: "PARSE_ERROR", message: "pickle refused: a set element is unhashable (unhashable type: 'list')" });
     assert.throws(() => decodePickle(p("(}", str("a"), "K\x01s\x91")), { code: "PARSE_ERROR", message: "pickle refused: a set element is unhashable (unhashable type: 'dict')" });
+  });
+});
+
+describe("dates and datetimes", () => {
+  const naive = (iso: string, microsecond: number) => markPython(new Date(iso), { kind: "datetime", microsecond, utcOffset: null });
+  it("compare to the microsecond, and sort", () => {
+    assert.ok(!pyEquals(naive("2020-01-01T00:00:00.000Z", 5), naive("2020-01-01T00:00:00.000Z", 6)));
+    assert.ok(pyEquals(naive("2020-01-01T00:00:00.000Z", 5), naive("2020-01-01T00:00:00.000Z", 5)));
+    assert.equal(pyCompare(naive("2020-01-01T00:00:00.000Z", 6), naive("2020-01-01T00:00:00.000Z", 5)), 1);
+    assert.equal(pyCompare(new Date(0), new Date(1)), -1);
+  });
+
+  it("refuse to order a naive against an aware datetime, or a datetime against a date, in Python's words", () => {
+    assert.throws(() => pyCompare(naive("2020-01-01T00:00:00.000Z", 0), new Date(0)), { code: "TypeError", message: "can't compare offset-naive and offset-aware datetimes" });
+    assert.throws(() => pyCompare(markPython(new Date(0), "date"), new Date(0)), { code: "TypeError", message: "can't compare datetime.datetime to datetime.date" });
+    assert.ok(!pyEquals(naive("1970-01-01T00:00:00.000Z", 0), new Date(0)), "a naive datetime never equals an aware one");
   });
 });

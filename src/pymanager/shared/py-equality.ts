@@ -70,7 +70,10 @@ export function pyEquals(a: unknown, b: unknown): boolean {
     return a.every((x, i) => pyEquals(x, b[i]));
   }
   if (a instanceof Uint8Array && b instanceof Uint8Array) return Buffer.from(a).equals(b);
-  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
+  if (a instanceof Date && b instanceof Date) {
+    const [ka, kb] = [dateKey(a), dateKey(b)];
+    return ka[0] === kb[0] && ka[1] === kb[1];
+  }
   // A set equals a set or a frozenset of equal elements.
   if (a instanceof Set && b instanceof Set) return a.size === b.size && setsEqual(a, b);
   const da = dictEntries(a);
@@ -187,8 +190,33 @@ export function pyCompare(a: unknown, b: unknown): number {
   throw new RpcError("TypeError", `'<' not supported between instances of '${pyTypeOf(a)}' and '${pyTypeOf(b)}'`);
 }
 
-/** What two UUIDs, two timedeltas, or two times both naive or both aware compare by. */
+/**
+ * What a date or datetime compares by: its kind (a date, a naive or an aware datetime, which
+ * never compare with each other) and its microseconds since the epoch (at UTC when aware; a
+ * naive one's Date holds its wall time as UTC). A Date made in JavaScript is an aware datetime.
+ */
+function dateKey(d: Date): ["date" | "naive" | "aware", bigint] {
+  const mark = pythonTypeOf(d);
+  if (mark === "date") return ["date", BigInt(d.getTime())];
+  const details = typeof mark === "object" && mark.kind === "datetime" ? mark : undefined;
+  const micros = BigInt(d.getTime()) * 1000n + BigInt((details?.microsecond ?? 0) % 1000);
+  return [details !== undefined && details.utcOffset === null ? "naive" : "aware", micros];
+}
+
+/** Python 3's words for two dates or datetimes it cannot order. */
+function unorderedDates(a: Date, b: Date): RpcError {
+  if (dateKey(a)[0] !== "date" && dateKey(b)[0] !== "date") return new RpcError("TypeError", "can't compare offset-naive and offset-aware datetimes");
+  // datetime subclasses date, so its reflected comparison runs first and names it first.
+  return new RpcError("TypeError", "can't compare datetime.datetime to datetime.date");
+}
+
+/** What two UUIDs, two timedeltas, two times both naive or both aware, or two dates or datetimes of one kind compare by. */
 function orderedKeys(a: unknown, b: unknown): [bigint, bigint] | undefined {
+  if (a instanceof Date && b instanceof Date) {
+    const [ka, kb] = [dateKey(a), dateKey(b)];
+    if (ka[0] !== kb[0]) throw unorderedDates(a, b);
+    return [ka[1], kb[1]];
+  }
   if (a instanceof PyUUID && b instanceof PyUUID) return [a.int, b.int];
   if (a instanceof Timedelta && b instanceof Timedelta) return [a.totalMicroseconds(), b.totalMicroseconds()];
   if (a instanceof PyTime && b instanceof PyTime && (a.tzinfo === null) === (b.tzinfo === null)) return [a.comparable, b.comparable];

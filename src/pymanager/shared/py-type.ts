@@ -18,6 +18,7 @@ export function pyTypeOf(value: unknown): string {
   if (typeof value === "bigint") return "int";
   if (typeof value === "boolean") return "bool";
   if (value instanceof Map) return "dict";
+  if (value instanceof Date) return pythonTypeOf(value) === "date" ? "datetime.date" : "datetime.datetime";
   if (value instanceof Set) return pythonTypeOf(value) === "frozenset" ? "frozenset" : "set";
   if (value instanceof StoredProxy) return value.pythonType;
   // A dict of str keys decodes to a plain object.
