@@ -51,8 +51,8 @@ export function pyRepr(value: unknown, depth = 0, py2 = false): string {
   if (value instanceof Date) return dateRepr(value);
   if (value instanceof Timedelta) return py2 ? timedeltaRepr2(value) : timedeltaRepr(value);
   if (value instanceof FixedOffset) return timezoneRepr(value);
-  // A value that knows its Python repr (a range).
-  if (typeof (value as { reprPython?: unknown }).reprPython === "function") return (value as { reprPython(): string }).reprPython();
+  // A value that knows its Python repr (a range, an array).
+  if (typeof (value as { reprPython?: unknown }).reprPython === "function") return (value as { reprPython(py2: boolean): string }).reprPython(py2);
   const proto = Object.getPrototypeOf(value);
   if (proto === Object.prototype || proto === null) {
     return `{${Object.entries(value).map(([k, v]) => `${py2 ? textRepr2(k) : strRepr(k)}: ${pyRepr(v, d, py2)}`).join(", ")}}`;
