@@ -103,3 +103,12 @@ describe("dates and datetimes", () => {
     assert.ok(!pyEquals(naive("1970-01-01T00:00:00.000Z", 0), new Date(0)), "a naive datetime never equals an aware one");
   });
 });
+
+describe("sets decoded in batches", () => {
+  it("merge a later batch with the members of an earlier one, whatever their kinds", () => {
+    // EMPTY_SET, ADDITEMS (1, 'a'), ADDITEMS (True, 1.0, 'a', (1,)), ADDITEMS ((1.0,),)
+    const set = decodePickle(p("\x8f(K\x01", str("a"), "\x90(\x88G?\xf0\x00\x00\x00\x00\x00\x00", str("a"), "K\x01\x85\x90(G?\xf0\x00\x00\x00\x00\x00\x00\x85\x90")) as Set<unknown>;
+    assert.equal(set.size, 3);
+    assert.deepEqual([...set].slice(0, 2), [1, "a"]);
+  });
+});

@@ -255,9 +255,12 @@ function run(r: PickleReader, s: UnpicklingStack, limits: Limits): unknown {
       case op.ADDITEMS: {
         const items = s.popMark();
         const set = s.target(SET, "ADDITEMS");
-        let keys = (s.setKeys ??= new Map()).get(set);
-        if (keys === undefined) s.setKeys.set(set, (keys = new Set([...set].map(memberKey))));
-        addMembers(set, keys, items);
+        let keys = s.setKeys?.get(set);
+        // A set([...]) global's own members, unless it is known to hold only strs and numbers.
+        if (keys === undefined && set.size > 0 && s.plainSets?.has(set) !== true) keys = new Set([...set].map(memberKey));
+        keys = addMembers(set, keys, items);
+        if (keys !== undefined) (s.setKeys ??= new Map()).set(set, keys);
+        else (s.plainSets ??= new Set()).add(set);
         s.deepen(s.itemsDepth);
         break;
       }

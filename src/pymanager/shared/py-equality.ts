@@ -127,9 +127,17 @@ export function memberKey(item: unknown): unknown {
 
 /**
  * Adds `items` to `set` as Python's set does: an item equal to one already there (`1.0` after
- * `1`, a second `(1, 2)`) is left out, so the first stays. `keys` holds the set's member keys.
+ * `1`, a second `(1, 2)`) is left out, so the first stays. `keys` holds the set's member keys,
+ * or is undefined while every member is a str or a number other than NaN, which a JavaScript
+ * Set already merges as Python does; the keys to pass next time are returned.
+ * @throws RpcError PARSE_ERROR for a list, dict or set item.
  */
-export function addMembers(set: Set<unknown>, keys: Set<unknown>, items: readonly unknown[]): void {
+export function addMembers(set: Set<unknown>, keys: Set<unknown> | undefined, items: readonly unknown[]): Set<unknown> | undefined {
+  if (keys === undefined && items.every(isPlainMember)) {
+    for (let i = 0; i < items.length; i++) set.add(items[i]);
+    return undefined;
+  }
+  keys ??= new Set([...set].map(memberKey));
   for (let i = 0; i < items.length; i++) {
     let key: unknown;
     try {
@@ -142,12 +150,17 @@ export function addMembers(set: Set<unknown>, keys: Set<unknown>, items: readonl
     keys.add(key);
     set.add(items[i]);
   }
+  return keys;
+}
+
+function isPlainMember(item: unknown): boolean {
+  return typeof item === "string" || (typeof item === "number" && item === item);
 }
 
 /** A Set of `items` holding one of each group Python calls equal, as Python's `set(items)` does. */
 export function pySet(items: readonly unknown[]): Set<unknown> {
   const set = new Set<unknown>();
-  addMembers(set, new Set(), items);
+  addMembers(set, undefined, items);
   return set;
 }
 
