@@ -6,9 +6,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { PyDecimal, serve, SharedDict } from "../../src/index.js";
-import { farcallManagerPort, findPython3, managerFixture, pythonVersions, runPython, startPython } from "../fixtures/pymanager/python-run.js";
+import { againstOwnServer, findPython3, managerFixture, pythonVersions, runPython } from "../fixtures/pymanager/python-run.js";
 
-const SYNC_SERVER = managerFixture("sync_server.py");
 const DECIMALS = managerFixture("decimals.py");
 const RUN_MS = 60_000;
 
@@ -21,19 +20,11 @@ const PY2_OWN_RULES = /^(sorted|reversed) /;
 describe("Decimals in shared objects", { skip: python === undefined }, () => {
   for (const [version, exe] of VERSIONS) {
     it(`of any exponent key, compare and sort as on Python's own server (Python ${version})`, { skip: exe === undefined }, async (t) => {
-      const own = startPython(exe!, [SYNC_SERVER], RUN_MS);
-      t.after(() => own.child.kill());
-      const ownPort = (await own.line()).split(" ")[1]!;
-      const port = await farcallManagerPort(t);
-      const theirs = await runPython(exe!, [DECIMALS, "127.0.0.1", ownPort], RUN_MS);
-      assert.equal(theirs.code, 0, theirs.stderr);
-      const ours = await runPython(exe!, [DECIMALS, "127.0.0.1", port], RUN_MS);
-      assert.equal(ours.code, 0, ours.stderr);
-      assert.match(ours.stdout, /^done$/m, "the script ran to its end");
+      const { ours, theirs } = await againstOwnServer(t, exe!, DECIMALS);
       const keep = (text: string) => (version === "2.7" ? text.split("\n").filter((line) => !PY2_OWN_RULES.test(line)).join("\n") : text);
-      assert.equal(keep(ours.stdout), keep(theirs.stdout));
-      assert.match(ours.stdout, /^key huge True 'huge'$/m, "Decimal('10e999998') finds the key Decimal('1e999999')");
-      assert.match(ours.stdout, /^key float-exact True 'float-exact'$/m, "2.0 ** 60 finds the key 2 ** 60");
+      assert.equal(keep(ours), keep(theirs));
+      assert.match(ours, /^key huge True 'huge'$/m, "Decimal('10e999998') finds the key Decimal('1e999999')");
+      assert.match(ours, /^key float-exact True 'float-exact'$/m, "2.0 ** 60 finds the key 2 ** 60");
     });
   }
 

@@ -6,11 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { farcallManagerPort, findPython3, managerFixture, pythonVersions, runPython, startPython } from "../fixtures/pymanager/python-run.js";
+import { againstOwnServer, findPython3, managerFixture, pythonVersions } from "../fixtures/pymanager/python-run.js";
 
-const SYNC_SERVER = managerFixture("sync_server.py");
 const EQUALITY = managerFixture("equality.py");
-const RUN_MS = 60_000;
 
 const python = findPython3("pymanager equality tests");
 const VERSIONS = pythonVersions("equality against Python's own server");
@@ -21,21 +19,13 @@ const PY2_REPR_IN_MESSAGE = /^nested other /;
 describe("dicts and sets in shared objects compare as in Python", { skip: python === undefined }, () => {
   for (const [version, exe] of VERSIONS) {
     it(`in, count, index, remove and frozenset keys answer as Python's own server does (Python ${version})`, { skip: exe === undefined }, async (t) => {
-      const own = startPython(exe!, [SYNC_SERVER], RUN_MS);
-      t.after(() => own.child.kill());
-      const ownPort = (await own.line()).split(" ")[1]!;
-      const port = await farcallManagerPort(t);
-      const theirs = await runPython(exe!, [EQUALITY, "127.0.0.1", ownPort], RUN_MS);
-      assert.equal(theirs.code, 0, theirs.stderr);
-      const ours = await runPython(exe!, [EQUALITY, "127.0.0.1", port], RUN_MS);
-      assert.equal(ours.code, 0, ours.stderr);
-      assert.match(ours.stdout, /^done$/m, "the script ran to its end");
+      const { ours, theirs } = await againstOwnServer(t, exe!, EQUALITY);
       const keep = (text: string) => (version === "2.7" ? text.split("\n").filter((line) => !PY2_REPR_IN_MESSAGE.test(line)).join("\n") : text);
-      assert.equal(keep(ours.stdout), keep(theirs.stdout));
-      assert.match(ours.stdout, /^dict 1\.0 True 1 0$/m, "{'a': 1.0} is found as {'a': 1}");
-      assert.match(ours.stdout, /^od reversed True 1 5$/m, "an OrderedDict in another order is not the stored one, but equals the Counter");
-      assert.match(ours.stdout, /^key frozenset True 'fs' 'fs'$/m);
-      assert.match(ours.stdout, /^merged \{1\} frozenset\(\{\(1, 2\)\}\)|^merged set\(\[1\]\) frozenset\(\[\(1, 2\)\]\)/m);
+      assert.equal(keep(ours), keep(theirs));
+      assert.match(ours, /^dict 1\.0 True 1 0$/m, "{'a': 1.0} is found as {'a': 1}");
+      assert.match(ours, /^od reversed True 1 5$/m, "an OrderedDict in another order is not the stored one, but equals the Counter");
+      assert.match(ours, /^key frozenset True 'fs' 'fs'$/m);
+      assert.match(ours, /^merged \{1\} frozenset\(\{\(1, 2\)\}\)|^merged set\(\[1\]\) frozenset\(\[\(1, 2\)\]\)/m);
     });
   }
 });

@@ -6,11 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { farcallManagerPort, findPython3, managerFixture, pythonVersions, runPython, startPython } from "../fixtures/pymanager/python-run.js";
+import { againstOwnServer, findPython3, managerFixture, pythonVersions } from "../fixtures/pymanager/python-run.js";
 
-const SYNC_SERVER = managerFixture("sync_server.py");
 const SORT = managerFixture("py2_sort.py");
-const RUN_MS = 60_000;
 
 const python = findPython3("pymanager sort tests");
 const VERSIONS = pythonVersions("sort against Python's own server");
@@ -21,21 +19,13 @@ const PY313_WORDS = /^datetime and date /;
 describe("sort() of a shared list", { skip: python === undefined }, () => {
   for (const [version, exe] of VERSIONS) {
     it(`orders and refuses as Python's own server does (Python ${version})`, { skip: exe === undefined }, async (t) => {
-      const own = startPython(exe!, [SYNC_SERVER], RUN_MS);
-      t.after(() => own.child.kill());
-      const ownPort = (await own.line()).split(" ")[1]!;
-      const port = await farcallManagerPort(t);
-      const theirs = await runPython(exe!, [SORT, "127.0.0.1", ownPort], RUN_MS);
-      assert.equal(theirs.code, 0, theirs.stderr);
-      const ours = await runPython(exe!, [SORT, "127.0.0.1", port], RUN_MS);
-      assert.equal(ours.code, 0, ours.stderr);
-      assert.match(ours.stdout, /^done$/m, "the script ran to its end");
+      const { ours, theirs } = await againstOwnServer(t, exe!, SORT);
       const keep = (text: string) => (version === "3.13" ? text.split("\n").filter((line) => !PY313_WORDS.test(line)).join("\n") : text);
-      assert.equal(keep(ours.stdout), keep(theirs.stdout));
+      assert.equal(keep(ours), keep(theirs));
       if (version === "2.7") {
-        assert.match(ours.stdout, /^mixed None "\[None, -1, True, 2\.5, 3, bytearray\(b'z'\), \{'a': 1\}, frozenset\(\[1\]\), \[1\], 'a', 'b', \(1,\)\]"$/m);
+        assert.match(ours, /^mixed None "\[None, -1, True, 2\.5, 3, bytearray\(b'z'\), \{'a': 1\}, frozenset\(\[1\]\), \[1\], 'a', 'b', \(1,\)\]"$/m);
       } else {
-        assert.match(ours.stdout, /^none TypeError '<' not supported between instances of 'int' and 'NoneType'/m);
+        assert.match(ours, /^none TypeError '<' not supported between instances of 'int' and 'NoneType'/m);
       }
     });
   }
