@@ -191,7 +191,9 @@ export const LIST_FACE: PyFace<SharedList> = {
     append: (l, [v]) => void l.push(v),
     count: (l, [v]) => l.toArray().filter((x) => pyEquals(x, v)).length,
     extend: (l, [items]) => void l.push(...iterableOf(items)),
-    index: (l, [v, start, stop]) => indexOf(l, v, start === undefined ? 0 : pyInt(start, "start"), stop === undefined ? undefined : pyInt(stop, "stop")),
+    // The value's repr in the message as the client's Python writes it (2.7: frozenset([2])).
+    index: (l, [v, start, stop], _kwargs, _signal, era) =>
+      indexOf(l, v, start === undefined ? 0 : pyInt(start, "start"), stop === undefined ? undefined : pyInt(stop, "stop"), () => `${pyRepr(v, 0, era?.replyProtocol === 2)} is not in list`),
     insert: (l, [i, v]) => {
       const n = l.length();
       const at = intArg(i);
