@@ -32,6 +32,8 @@ describe("PyDecimal", () => {
     assert.equal(hashKey(new PyDecimal("1E-999999999")), hashKey(new PyDecimal("0.1E-999999998")));
     assert.equal(hashKey(new PyDecimal(`${5n ** 4001n}E-4001`)), hashKey(new PyFraction(1n, 2n ** 4001n)));
     assert.equal(hashKey(2n ** 60n), hashKey(2 ** 60), "2**60 and 2.0**60 are one key");
+    assert.equal(hashKey(new PyFraction(1n, 2n ** 1074n)), hashKey(5e-324), "a subnormal float's Fraction is its key");
+    assert.equal(hashKey(new PyDecimal(`${5n ** 1030n}E-1030`)), hashKey(2 ** -1030));
     assert.ok(pyEquals(new PyDecimal("1E+5000"), 10n ** 5000n));
     assert.ok(!pyEquals(new PyDecimal("1E+5000"), 10n ** 5000n + 1n));
   });

@@ -119,12 +119,23 @@ export function floatKey(x: number): unknown {
 
 function rationalKey([n, d]: Rational): unknown {
   if (d === 1n) return intKey(n);
-  const x = Number(n) / Number(d);
+  const x = nearestFloat(n, d);
   if (Number.isFinite(x) && x !== 0) {
     const [fn, fd] = floatValue(x);
     if (fn === n && fd === d) return x; // exactly that float: the float's key
   }
   return `\0q${n}/${d}`;
+}
+
+/**
+ * A float near n/d, exact whenever n/d is a float. A float's denominator is a power of two up
+ * to 2**1074 (a subnormal's), past the double range itself, so it is divided out in two steps.
+ */
+function nearestFloat(n: bigint, d: bigint): number {
+  if ((d & (d - 1n)) !== 0n) return Number(n) / Number(d);
+  const k = d.toString(2).length - 1;
+  const first = Math.min(k, 1000);
+  return Number(n) / 2 ** first / 2 ** (k - first);
 }
 
 /** Python's ordering of two real numbers, or undefined when either is not one (or is NaN). */
