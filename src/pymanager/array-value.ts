@@ -9,6 +9,7 @@
 import { RpcError } from "../core/errors.js";
 import { PickleGlobal, PickleGlobalRef, PickleNativeStr } from "./pickle/pickle.js";
 import { MAX_SHARED_ITEMS } from "./shared/waiters.js";
+import { floatRepr, pyRepr, strRepr, unicodeRepr2 } from "./repr.js";
 
 /** Typecodes whose items are one-character strings: `u` (wchar_t), and `w` (UCS4, Python 3.13). */
 export function isTextTypecode(typecode: string): boolean {
@@ -60,7 +61,22 @@ export class PyArray extends PickleGlobal {
     // Python 2.7 takes a typecode only as its native str.
     super("array", "array", { args: [new PickleNativeStr(typecode), init] });
   }
+  /** Its repr inside a value the server prints (`str(d)` of a dict holding one). */
+  reprPython(py2: boolean): string {
+    return arrayRepr(this.typecode, this.items, py2);
+  }
 }
+
+/** `repr(array.array(typecode, items))` as the client's Python prints it. */
+export function arrayRepr(typecode: string, items: readonly (number | bigint | string)[], py2: boolean): string {
+  if (items.length === 0) return `array(${pyRepr(typecode)})`;
+  // 2.7 writes a `c` array as its str, whose repr is Python 3's bytes repr without the b.
+  if (typecode === "c") return `array('c', ${pyRepr(byteCharsAsBytes(items as string[])).slice(1)})`;
+  if (isTextTypecode(typecode)) return `array(${pyRepr(typecode)}, ${(py2 ? unicodeRepr2 : strRepr)(items.join(""))})`;
+  const float = typecode === "f" || typecode === "d";
+  return `array(${pyRepr(typecode)}, [${items.map((v) => (float ? floatRepr(Number(v)) : pyRepr(v))).join(", ")}])`;
+}
+
 
 function refuse(message: string): RpcError {
   return new RpcError("PARSE_ERROR", `pickle refused: ${message}`);

@@ -94,21 +94,34 @@ export function exceptionLine(error: unknown): string {
 }
 
 /** What Python 3's format_exc writes between an exception and one raised while handling it. */
-const CHAINED = "\nDuring handling of the above exception, another exception occurred:\n\n";
+const CHAINED = "\n\nDuring handling of the above exception, another exception occurred:\n\n";
 
 /**
  * The reply Python's server sends for a failure outside a referent's own method (a server
  * request such as `create`, an unknown object, an unexposed method): `#TRACEBACK`, which the
  * client raises as `RemoteError`; the exception is the text's last line (farcall's client reads
- * it back as the code). No Python frame ran here, so each traceback's frame line names the
- * request. `lines` are the exceptions in the order raised (Python chains an unexposed method's
- * AttributeError to the KeyError of its fallback lookup). Python 2.7's client asserts that the
- * text is a native str: for protocol 2 it is one, with anything past ASCII escaped.
+ * it back as the code). `lines` are the exceptions in the order raised (Python chains an
+ * unexposed method's AttributeError to the KeyError of its fallback lookup). Python 2.7's
+ * client asserts that the text is a native str: for protocol 2 it is one, with anything past
+ * ASCII escaped.
+ *
+ * The text has the shape of Python's own server's: a `File "...", line N, in function` line
+ * for each frame Python's server would list (`_handle_request` then `create` for a server
+ * request; `serve_client` on an accepted stream), so a program or tool that reads a
+ * traceback finds its parts; the file is `<farcall manager server>` and the line 0, since no
+ * Python source ran. `request` is a server request's name, `"handle_request"` for a request
+ * refused before it was read, or `"serve_client"`.
  */
 export function serverTraceback(request: string, lines: readonly string[], protocol?: number): PickleTuple {
-  const frame = `Traceback (most recent call last):\n  farcall manager server, in ${request}\n`;
-  return tracebackReply(lines.map((line) => frame + line).join(CHAINED), protocol);
+  // Python 2.7 to 3.9 name the handler handle_request, 3.10 and later _handle_request; only 2.7 can be told apart.
+  const handler = protocol === 2 ? "handle_request" : "_handle_request";
+  const frames = request === "serve_client" ? [request] : SERVER_REQUESTS.has(request) ? [handler, request] : [handler];
+  const header = `Traceback (most recent call last):\n${frames.map((f) => `  File "<farcall manager server>", line 0, in ${f}\n`).join("")}`;
+  return tracebackReply(lines.map((line) => header + line).join(CHAINED), protocol);
 }
+
+/** Python's server requests (`Server.public`), each a function of its own in Python's tracebacks. */
+const SERVER_REQUESTS: ReadonlySet<string> = new Set(["shutdown", "create", "accept_connection", "get_methods", "debug_info", "number_of_objects", "dummy", "incref", "decref"]);
 
 /** Text past ASCII as Python's repr escapes it, for a 2.7 native str. */
 function asciiEscaped(text: string): string {

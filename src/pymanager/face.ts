@@ -4,12 +4,16 @@
  * signature, positional arguments and keywords bound as Python binds them.
  */
 import { RpcError } from "../core/errors.js";
+import type { ClientEra } from "./client-era.js";
 
 /** Keyword arguments of a request, or null when it sent none. */
 export type Kwargs = Readonly<Record<string, unknown>> | null;
 
-/** One Python method of a shared object; `signal` aborts when the caller's connection closes (for methods that wait). */
-export type PyMethod<S> = (self: S, args: unknown[], kwargs: Kwargs, signal: AbortSignal | undefined) => unknown;
+/**
+ * One Python method of a shared object; `signal` aborts when the caller's connection closes (for
+ * methods that wait); `era` tells what the handshake told of the caller's Python (a 2.7 client's `sort()`).
+ */
+export type PyMethod<S> = (self: S, args: unknown[], kwargs: Kwargs, signal: AbortSignal | undefined, era?: ClientEra) => unknown;
 
 /** The Python side of one shared-object class. */
 export interface PyFace<S = never> {

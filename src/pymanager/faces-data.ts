@@ -11,6 +11,7 @@ import { pyRepr, pyTypeOf } from "./repr.js";
 import { PyRange } from "./range-value.js";
 import { SharedDict, SharedList, SharedNamespace, SharedValue } from "./shared/containers.js";
 import { pyCompare, pyEquals } from "./shared/py-equality.js";
+import { py2Compare } from "./shared/py2-order.js";
 import { arg, pyInt, truthy, type Kwargs, type PyFace } from "./face.js";
 
 /** What a dict's `__iter__` hands out: the keys as they were, one at a time. */
@@ -135,10 +136,10 @@ function notIterable(value: unknown): RpcError {
   return new RpcError("TypeError", `'${pyTypeOf(value)}' object is not iterable`);
 }
 
-function indexOf(l: SharedList, value: unknown, start = 0, stop = Number.MAX_SAFE_INTEGER): number {
+function indexOf(l: SharedList, value: unknown, start = 0, stop = Number.MAX_SAFE_INTEGER, missing = () => `${pyRepr(value)} is not in list`): number {
   const items = l.toArray();
   for (let i = Math.max(0, start < 0 ? start + items.length : start); i < Math.min(items.length, stop); i++) if (pyEquals(items[i], value)) return i;
-  throw new RpcError("ValueError", `${pyRepr(value)} is not in list`);
+  throw new RpcError("ValueError", missing());
 }
 
 /** Python's words for a value that is no integer where one is needed. */
@@ -190,7 +191,9 @@ export const LIST_FACE: PyFace<SharedList> = {
     append: (l, [v]) => void l.push(v),
     count: (l, [v]) => l.toArray().filter((x) => pyEquals(x, v)).length,
     extend: (l, [items]) => void l.push(...iterableOf(items)),
-    index: (l, [v, start, stop]) => indexOf(l, v, start === undefined ? 0 : pyInt(start, "start"), stop === undefined ? undefined : pyInt(stop, "stop")),
+    // The value's repr in the message as the client's Python writes it (2.7: frozenset([2])).
+    index: (l, [v, start, stop], _kwargs, _signal, era) =>
+      indexOf(l, v, start === undefined ? 0 : pyInt(start, "start"), stop === undefined ? undefined : pyInt(stop, "stop"), () => `${pyRepr(v, 0, era?.replyProtocol === 2)} is not in list`),
     insert: (l, [i, v]) => {
       const n = l.length();
       const at = intArg(i);
@@ -201,13 +204,17 @@ export const LIST_FACE: PyFace<SharedList> = {
       const i = indexIn(l, args.length > 0 ? args[0] : -1, "pop index out of range");
       return l.splice(i, 1)[0];
     },
-    remove: (l, [v]) => void l.splice(indexOf(l, v), 1),
+    remove: (l, [v]) => void l.splice(indexOf(l, v, 0, undefined, () => "list.remove(x): x not in list"), 1),
     reverse: (l) => void l.splice(0, l.length(), ...l.toArray().reverse()),
-    sort: (l, args, kwargs) => {
+    sort: (l, args, kwargs, _signal, era) => {
       if (arg(args, kwargs, 0, "key", null) !== null) throw new RpcError("TypeError", "sort(key=...) cannot run a Python function on this server");
-      const sorted = l.toArray().sort(pyCompare);
-      if (truthy(arg(args, kwargs, 1, "reverse", false))) sorted.reverse();
-      void l.splice(0, l.length(), ...sorted);
+      // As CPython sorts in reverse: reversed, sorted stably, reversed back, so equal items keep their order.
+      const reverse = truthy(arg(args, kwargs, 1, "reverse", false));
+      const items = l.toArray();
+      if (reverse) items.reverse();
+      items.sort(era?.replyProtocol === 2 ? py2Compare : pyCompare);
+      if (reverse) items.reverse();
+      void l.splice(0, l.length(), ...items);
     },
     __imul__: (l, [n]) => void l.splice(0, l.length(), ...repeat(l.toArray(), n)),
   },

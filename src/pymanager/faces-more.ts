@@ -6,10 +6,11 @@
 import { RpcError } from "../core/errors.js";
 import { PickleGlobal } from "./pickle/pickle.js";
 import { PySlice } from "./pickle/slice.js";
-import { floatRepr, pyRepr, pyTypeOf, strRepr, unicodeRepr2 } from "./repr.js";
-import { byteCharsAsBytes, PyArray, unicodeText } from "./array-value.js";
+import { pyRepr, pyTypeOf } from "./repr.js";
+import { arrayRepr, byteCharsAsBytes, PyArray, unicodeText } from "./array-value.js";
 import { SharedArray, type ArrayItem } from "./shared/array.js";
 import { SharedBarrier } from "./shared/barrier.js";
+import { PythonBarrier } from "./loose-arguments.js";
 import { arg, pyInt, pySeconds, type PyFace } from "./face.js";
 import { assignSlice, py2Slice } from "./faces-data.js";
 
@@ -23,9 +24,6 @@ function item(a: SharedArray, value: ArrayItem): unknown {
   return a.isFloat && Number.isSafeInteger(value) && !Object.is(value, -0) ? new PickleGlobal("builtins", "float", { args: [value] }) : value;
 }
 
-function itemRepr(a: SharedArray, value: ArrayItem): string {
-  return a.isFloat ? floatRepr(Number(value)) : pyRepr(value);
-}
 
 function sliceOf(a: SharedArray, slice: PySlice): PyArray {
   const items = a.toArray();
@@ -50,18 +48,12 @@ export const ARRAY_FACE: PyFace<SharedArray> = {
     __getslice__: (a, [i, j]) => sliceOf(a, py2Slice(i, j)),
     __setslice__: (a, [i, j, v]) => assignArraySlice(a, py2Slice(i, j), v),
   },
-  repr: (a, py2) => {
-    const items = a.toArray();
-    if (items.length === 0) return `array(${pyRepr(a.typecode)})`;
-    // 2.7 writes a `c` array as its str, whose repr is Python 3's bytes repr without the b.
-    if (a.typecode === "c") return `array('c', ${pyRepr(byteCharsAsBytes(items as string[])).slice(1)})`;
-    return `array(${pyRepr(a.typecode)}, ${a.isText ? (py2 ? unicodeRepr2 : strRepr)(items.join("")) : `[${items.map((v) => itemRepr(a, v)).join(", ")}]`})`;
-  },
+  repr: (a, py2) => arrayRepr(a.typecode, a.toArray(), py2),
   value: (a) => new PyArray(a.typecode, a.toArray()),
 };
 
 const BARRIER_ATTRIBUTES: Readonly<Record<string, (b: SharedBarrier) => unknown>> = {
-  parties: (b) => b.parties,
+  parties: (b) => (b instanceof PythonBarrier ? b.pythonParties : b.parties),
   n_waiting: (b) => b.nWaiting,
   broken: (b) => b.broken,
 };
@@ -79,5 +71,5 @@ export const BARRIER_FACE: PyFace<SharedBarrier> = {
     abort: (b) => b.abort(),
     reset: (b) => b.reset(),
   },
-  repr: (b) => `<threading.Barrier: waiters=${b.nWaiting}/${b.parties}>`,
+  repr: (b) => `<threading.Barrier: waiters=${b.nWaiting}/${pyRepr(BARRIER_ATTRIBUTES.parties!(b))}>`,
 };

@@ -7,6 +7,7 @@
 import { RpcError } from "../core/errors.js";
 import { SharedCondition, SharedEvent, SharedLock, SharedSemaphore } from "./shared/locks.js";
 import { SharedQueue, type ExternalQueue } from "./shared/queue.js";
+import { UnorderedMaxsizeQueue } from "./loose-arguments.js";
 import type { BlockingOptions } from "./shared/waiters.js";
 import { arg, pyInt, pySeconds, truthy, type Kwargs, type PyFace } from "./face.js";
 
@@ -60,7 +61,10 @@ export const QUEUE_FACE: PyFace<SharedQueue> = {
   exposed: QUEUE_EXPOSED,
   methods: {
     empty: (q) => q.empty(),
-    full: (q) => q.full(),
+    full: (q) => {
+      if (q instanceof UnorderedMaxsizeQueue) throw q.fullError();
+      return q.full();
+    },
     get: queueGet,
     get_nowait: (q) => q.getNowait(),
     join: (q, _args, _kwargs, signal) => q.join({ signal }),

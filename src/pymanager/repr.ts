@@ -42,6 +42,8 @@ export function pyRepr(value: unknown, depth = 0, py2 = false): string {
   }
   if (value instanceof Map) return `{${[...value].map(([k, v]) => `${pyRepr(k, d, py2)}: ${pyRepr(v, d, py2)}`).join(", ")}}`;
   if (value instanceof Set) {
+    // Python 2.7 prints set([1, 2]) and frozenset([1, 2]), empty ones too.
+    if (py2) return `${mark === "frozenset" ? "frozenset" : "set"}([${[...value].map((v) => pyRepr(v, d, py2)).join(", ")}])`;
     const items = `{${[...value].map((v) => pyRepr(v, d, py2)).join(", ")}}`;
     if (mark === "frozenset") return value.size === 0 ? "frozenset()" : `frozenset(${items})`;
     return value.size === 0 ? "set()" : items;
@@ -49,8 +51,8 @@ export function pyRepr(value: unknown, depth = 0, py2 = false): string {
   if (value instanceof Date) return dateRepr(value);
   if (value instanceof Timedelta) return py2 ? timedeltaRepr2(value) : timedeltaRepr(value);
   if (value instanceof FixedOffset) return timezoneRepr(value);
-  // A value that knows its Python repr (a range).
-  if (typeof (value as { reprPython?: unknown }).reprPython === "function") return (value as { reprPython(): string }).reprPython();
+  // A value that knows its Python repr (a range, an array).
+  if (typeof (value as { reprPython?: unknown }).reprPython === "function") return (value as { reprPython(py2: boolean): string }).reprPython(py2);
   const proto = Object.getPrototypeOf(value);
   if (proto === Object.prototype || proto === null) {
     return `{${Object.entries(value).map(([k, v]) => `${py2 ? textRepr2(k) : strRepr(k)}: ${pyRepr(v, d, py2)}`).join(", ")}}`;

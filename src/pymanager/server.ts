@@ -167,7 +167,7 @@ export class PyManagerService {
     const type = typeof typeid === "string" ? this.types.get(typeid) : undefined;
     if (typeid === LIST_METHODS) return this.listing();
     if (type === undefined) checkArrayTypecode(conn, args);
-    const made = type === undefined && typeof typeid === "string" ? createSyncObject(typeid, arrayArgsOf(conn, args).slice(1), kwargs, (v) => this.proxied(v)) : undefined;
+    const made = type === undefined && typeof typeid === "string" ? createSyncObject(typeid, arrayArgsOf(conn, args).slice(1), kwargs, (v) => this.proxied(v), conn) : undefined;
     if (made !== undefined) {
       const referent = this.hold(made);
       return pickleTuple("#RETURN", pickleTuple(referent.ident, pickleTuple(...referent.exposed)));
@@ -261,7 +261,11 @@ export class PyManagerService {
   private callReferent(conn: PyManagerConnection, ident: unknown, method: string, args: unknown[], kwargs: Record<string, unknown> | null): PickleTuple | Promise<PickleTuple> {
     if (ident === null) return serverTraceback("serve_client", ["ValueError: a server method needs its own connection, not an accepted stream"], conn.replyProtocol);
     const referent = this.referents.find(ident);
-    if (referent === undefined) return serverTraceback("serve_client", [`KeyError: ${pyRepr(ident)}`], conn.replyProtocol);
+    if (referent === undefined) {
+      // Python 3 looks the ident up twice (its local proxies first), chaining the two KeyErrors.
+      const missing = `KeyError: ${pyRepr(ident)}`;
+      return serverTraceback("serve_client", conn.replyProtocol === 2 ? [missing] : [missing, missing], conn.replyProtocol);
+    }
     if (referent.face !== undefined) return this.callShared(conn, referent, referent.face, method, args, kwargs);
     return this.callObject(conn, referent, method, args, kwargs);
   }
@@ -308,7 +312,7 @@ export class PyManagerService {
       if (value instanceof SharedArray) args = arrayItemArgs(conn, value, method, args);
       const name = `${face.typeid}.${method}`;
       // A waiting call (Queue.get, Lock.acquire) is handed the connection's signal: it ends when its client leaves.
-      const entry: MethodEntry = { name, fn: () => fn(value, args, kwargs, conn.signal), self: value, arity: 0 };
+      const entry: MethodEntry = { name, fn: () => fn(value, args, kwargs, conn.signal, conn), self: value, arity: 0 };
       const call = new IncomingCall("pymanager", 0, name, args, conn.peer, undefined, undefined);
       call.entry = entry;
       const result = this.settle(call);
@@ -343,9 +347,12 @@ function failedReply(conn: PyManagerConnection, error: unknown): PyManagerReply 
  * AttributeError, chained to the KeyError of the fallback lookup, the exception the client reads.
  */
 function notExposed(conn: PyManagerConnection, method: string, className: string, exposed: readonly string[]): PickleTuple {
-  const names = exposed.map((n) => pyRepr(n));
-  const tuple = `(${names.join(", ")}${names.length === 1 ? "," : ""})`;
-  return serverTraceback("serve_client", [`AttributeError: method ${pyRepr(method)} of <class ${pyRepr(className)}> object is not in exposed=${tuple}`, `KeyError: ${pyRepr(method)}`], conn.replyProtocol);
+  // Python's server keeps `exposed` as a set, and prints it so.
+  const set = exposed.length === 0 ? "set()" : `{${exposed.map((n) => pyRepr(n)).join(", ")}}`;
+  const missing = `KeyError: ${pyRepr(method)}`;
+  // Python 2.7 looks up the fallback without raising the AttributeError first.
+  if (conn.replyProtocol === 2) return serverTraceback("serve_client", [missing], conn.replyProtocol);
+  return serverTraceback("serve_client", [`AttributeError: method ${pyRepr(method)} of <class ${pyRepr(className)}> object is not in exposed=${set}`, missing], conn.replyProtocol);
 }
 
 /** `<kv object>` for a namespace, `<Account object>` for a class instance. */

@@ -18,19 +18,21 @@ import { SharedArray } from "./shared/array.js";
 import { isTextTypecode, PyArray } from "./array-value.js";
 import { SharedBarrier } from "./shared/barrier.js";
 import { arg, pyInt, pySeconds, type Kwargs, type PyFace } from "./face.js";
+import type { ClientEra } from "./client-era.js";
+import { looseBarrier, looseQueue } from "./loose-arguments.js";
 import { ARRAY_FACE, BARRIER_FACE } from "./faces-more.js";
 import { DICT_FACE, ITERATOR_FACE, iterableOf, KeyIterator, LIST_FACE, NAMESPACE_FACE, VALUE_FACE } from "./faces-data.js";
 import { CONDITION_FACE, EVENT_FACE, EXTERNAL_QUEUE_FACE, LOCK_FACE, QUEUE_FACE, SEMAPHORE_FACE } from "./faces-sync.js";
 
 /** `proxied` reads a proxy argument (`m.Condition(lock)`) as the shared object it stands for, or undefined. */
-type Factory = (args: unknown[], kwargs: Kwargs, proxied: (value: unknown) => object | undefined) => object;
+type Factory = (args: unknown[], kwargs: Kwargs, proxied: (value: unknown) => object | undefined, era: ClientEra) => object;
 
 function semaphore(bounded: boolean): Factory {
   return (args, kwargs) => new SharedSemaphore({ value: pyInt(arg(args, kwargs, 0, "value", 1), "value"), bounded });
 }
 
-function queue(args: unknown[], kwargs: Kwargs): SharedQueue {
-  return new SharedQueue({ maxsize: pyInt(arg(args, kwargs, 0, "maxsize", 0), "maxsize") });
+function queue(args: unknown[], kwargs: Kwargs, _proxied: unknown, era: ClientEra): SharedQueue {
+  return looseQueue(arg(args, kwargs, 0, "maxsize", 0), era);
 }
 
 const SYNC_TYPES: ReadonlyMap<string, Factory> = new Map<string, Factory>([
@@ -48,9 +50,9 @@ const SYNC_TYPES: ReadonlyMap<string, Factory> = new Map<string, Factory>([
     if (!(lock instanceof SharedLock)) throw new RpcError("TypeError", "Condition(lock) needs a Lock or RLock proxy of this server");
     return new SharedCondition(lock);
   }],
-  ["Barrier", (args, kwargs) => {
+  ["Barrier", (args, kwargs, _proxied, era) => {
     if (arg(args, kwargs, 1, "action", null) !== null) throw new RpcError("TypeError", "Barrier(action=...) cannot run a Python callable on this server");
-    return new SharedBarrier({ parties: pyInt(arg(args, kwargs, 0, "parties", undefined), "parties"), timeoutMs: pySeconds(arg(args, kwargs, 2, "timeout", null), "timeout") });
+    return looseBarrier(arg(args, kwargs, 0, "parties", undefined), pySeconds(arg(args, kwargs, 2, "timeout", null), "timeout"), era);
   }],
   ["Pool", () => {
     throw new RpcError("TypeError", "Pool is not served: a pool runs Python callables, and this server runs no Python code");
@@ -77,9 +79,9 @@ const SYNC_TYPES: ReadonlyMap<string, Factory> = new Map<string, Factory>([
 ]);
 
 /** A new shared object for SyncManager typeid `typeid`, or undefined when it is not one. */
-export function createSyncObject(typeid: string, args: unknown[], kwargs: Kwargs, proxied: (value: unknown) => object | undefined): object | undefined {
+export function createSyncObject(typeid: string, args: unknown[], kwargs: Kwargs, proxied: (value: unknown) => object | undefined, era: ClientEra): object | undefined {
   const factory = SYNC_TYPES.get(typeid);
-  return factory === undefined ? undefined : factory(args, kwargs, proxied);
+  return factory === undefined ? undefined : factory(args, kwargs, proxied, era);
 }
 
 /** Python's parameters of each SyncManager typeid served, for listings. */

@@ -126,7 +126,7 @@ describe("errors as Python exceptions", () => {
 
   it("any other error is a #TRACEBACK (RemoteError in Python) ending in its code and message, which farcall's client reads back", () => {
     const reply = sent(new Error("boom"));
-    assert.deepEqual(reply, ["#TRACEBACK", "Traceback (most recent call last):\n  farcall manager server, in serve_client\nINTERNAL: boom\n"]);
+    assert.deepEqual(reply, ["#TRACEBACK", "Traceback (most recent call last):\n  File \"<farcall manager server>\", line 0, in serve_client\nINTERNAL: boom\n"]);
     assert.throws(() => decodeReply(encodePickle(new PickleTuple(reply as unknown[]))), (e: unknown) => RpcError.is(e) && e.code === "INTERNAL" && e.message === "boom");
   });
 
@@ -171,7 +171,7 @@ describe("pymanager server semantics", () => {
     assert.equal(service.referents.size, 0);
     // As Python's server answers a failed server request: a traceback ending in the KeyError, never the exception itself.
     const again = roundTrip((await service.handle(conn(), request(null, "decref", [ident]))).reply) as [string, unknown];
-    assert.deepEqual(again, ["#TRACEBACK", `Traceback (most recent call last):\n  farcall manager server, in decref\nKeyError: '${ident}'\n`]);
+    assert.deepEqual(again, ["#TRACEBACK", `Traceback (most recent call last):\n  File "<farcall manager server>", line 0, in _handle_request\n  File "<farcall manager server>", line 0, in decref\nKeyError: '${ident}'\n`]);
   });
 
   it("named arguments arrive as a trailing object", async () => {

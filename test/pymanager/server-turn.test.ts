@@ -121,7 +121,7 @@ describe("the manager server's per-operation path", () => {
       const error = await rejection(counter.call("nope"), 5000, "nope");
       assert.equal(error.code, "METHOD_NOT_FOUND");
       assert.match(error.message, /does not expose "nope"/);
-      assert.match(String((error.data as { traceback?: unknown }).traceback), /AttributeError: method 'nope' of <class 'counter'> object is not in exposed=\(.*\n[^]*KeyError: 'nope'\n$/);
+      assert.match(String((error.data as { traceback?: unknown }).traceback), /AttributeError: method 'nope' of <class 'counter'> object is not in exposed=\{.*\n[^]*KeyError: 'nope'\n$/);
       assert.ok(log.some((e) => e.method === "counter.nope" && e.outcome === "METHOD_NOT_FOUND" && e.protocol === "pymanager"), JSON.stringify(log));
       assert.equal(await within(counter.call("who"), 5000, "who after the refusal"), "pymanager counter.who 127.0.0.1");
       assert.ok(log.some((e) => e.method === "counter.who" && e.outcome === "ok"), "a served call is logged ok");

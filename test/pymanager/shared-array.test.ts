@@ -8,6 +8,7 @@ import { describe, it } from "node:test";
 import { ARRAY_GLOBALS, PyArray, unicodeText } from "../../src/pymanager/array-value.js";
 import { decodePickle, encodePickle, PickleGlobal } from "../../src/pymanager/pickle/pickle.js";
 import { SharedArray } from "../../src/pymanager/shared/array.js";
+import { pyRepr } from "../../src/pymanager/repr.js";
 
 const GLOBALS = { array: ARRAY_GLOBALS };
 const read = (hex: string) => decodePickle(Buffer.from(hex, "hex"), { globals: GLOBALS });
@@ -93,5 +94,14 @@ describe("a shared Array of typecode u or w", () => {
       ["q", 2n ** 63n, "int too big to convert"], ["Q", -1n, "can't convert negative int to unsigned"],
     ];
     for (const [typecode, n, message] of cases) assert.throws(() => new SharedArray(typecode, [n]), { code: "OverflowError", message }, `${typecode} ${n}`);
+  });
+});
+
+describe("an array inside a value the server prints", () => {
+  it("prints as Python prints array.array (str(d) of a dict holding one)", () => {
+    const d = new Map<string, unknown>([["u", new PyArray("u", ["h", "é"])], ["i", [new PyArray("i", [1, 2])]], ["d", new PyArray("d", [1, 2.5])], ["e", new PyArray("b", [])]]);
+    assert.equal(pyRepr(d), "{'u': array('u', 'hé'), 'i': [array('i', [1, 2])], 'd': array('d', [1.0, 2.5]), 'e': array('b')}");
+    assert.equal(pyRepr(new PyArray("u", ["h", "é"]), 0, true), "array('u', u'h\\xe9')");
+    assert.equal(pyRepr(new PyArray("c", ["a", "b"]), 0, true), "array('c', 'ab')");
   });
 });

@@ -27,6 +27,7 @@ import type { PickleGlobals } from "./values.js";
 import { markPython, tuple } from "./python-types.js";
 import { UuidUnderConstruction } from "./stdlib-globals.js";
 import { PyObject } from "../shared/py-object.js";
+import { addMembers, memberKey, pySet } from "../shared/py-equality.js";
 
 /** Options of {@link decodePickle}. */
 export interface PickleDecodeOptions {
@@ -255,13 +256,18 @@ function run(r: PickleReader, s: UnpicklingStack, limits: Limits): unknown {
       case op.ADDITEMS: {
         const items = s.popMark();
         const set = s.target(SET, "ADDITEMS");
-        for (let k = 0; k < items.length; k++) set.add(items[k]);
+        let keys = s.setKeys?.get(set);
+        // A set([...]) global's own members, unless it is known to hold only strs and numbers.
+        if (keys === undefined && set.size > 0 && s.plainSets?.has(set) !== true) keys = new Set([...set].map(memberKey));
+        keys = addMembers(set, keys, items);
+        if (keys !== undefined) (s.setKeys ??= new Map()).set(set, keys);
+        else (s.plainSets ??= new Set()).add(set);
         s.deepen(s.itemsDepth);
         break;
       }
       case op.FROZENSET: {
         const items = s.popMark();
-        s.push(markPython(new Set(items), "frozenset"), s.nested(s.itemsDepth));
+        s.push(markPython(pySet(items), "frozenset"), s.nested(s.itemsDepth));
         break;
       }
 

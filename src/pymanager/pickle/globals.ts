@@ -10,6 +10,7 @@ import { RpcError } from "../../core/errors.js";
 import { PickleGlobalRef, type PickleFactory, type PickleGlobals } from "./values.js";
 import { decodeDate, decodeDatetime, decodeTimedelta, decodeTimezone } from "./datetime.js";
 import { markPython } from "./python-types.js";
+import { pySet } from "../shared/py-equality.js";
 import { decodeSlice } from "./slice.js";
 import { decodeComplex, decodeCounter, decodeDecimal, decodeDeque, decodeFraction, decodeOrderedDict, decodeTime, decodeUuid } from "./stdlib-globals.js";
 
@@ -99,7 +100,7 @@ function byteArray(args: unknown[]): Uint8Array {
 
 function setOf(args: unknown[], qualified: string): Set<unknown> {
   if (args.length === 0) return new Set();
-  if (args.length === 1 && Array.isArray(args[0])) return new Set(args[0]);
+  if (args.length === 1 && Array.isArray(args[0])) return pySet(args[0]);
   throw refuse(`${qualified} is allowed only with a list`);
 }
 

@@ -40,6 +40,10 @@ export class UnpicklingStack {
   readonly marks: number[] = [];
   /** Dicts that met a key other than a str, and the Maps that replaced them. */
   replacements: Map<object, unknown> | undefined;
+  /** The member keys of each set ADDITEMS has filled, so a later batch merges with the earlier ones. */
+  setKeys: Map<Set<unknown>, Set<unknown>> | undefined;
+  /** Sets ADDITEMS has filled with strs and numbers only, which need no member keys. */
+  plainSets: Set<Set<unknown>> | undefined;
   /** Set once a container may be referenced twice: depths must then be measured at the end. */
   shared = false;
   /** Depth of the items the last popMark or popN returned. */

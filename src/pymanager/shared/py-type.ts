@@ -19,10 +19,13 @@ export function pyTypeOf(value: unknown): string {
   if (typeof value === "bigint") return "int";
   if (typeof value === "boolean") return "bool";
   if (value instanceof Map) return "dict";
+  if (value instanceof Date) return pythonTypeOf(value) === "date" ? "datetime.date" : "datetime.datetime";
   if (value instanceof Set) return pythonTypeOf(value) === "frozenset" ? "frozenset" : "set";
   if (value instanceof StoredProxy) return value.pythonType;
   if (value instanceof PyObject) return value.name;
-  return "object";
+  // A dict of str keys decodes to a plain object.
+  const proto = typeof value === "object" ? Object.getPrototypeOf(value) : undefined;
+  return proto === Object.prototype || proto === null ? "dict" : "object";
 }
 
 /** The standard library classes of pickle/stdlib-values.ts, and the marked Maps and arrays. */

@@ -9,22 +9,28 @@
 import { RpcError } from "../../core/errors.js";
 import { registerType } from "../../core/type-registry.js";
 import { FixedOffset, Timedelta } from "../pickle/python-types.js";
+import { decimalParts, decimalText } from "./py-decimal.js";
 
 function invalid(message: string): RpcError {
   return new RpcError("INVALID_PARAMS", message);
 }
 
-/** Decimal's string syntax (Python's `Decimal(str)`), with its special values. */
-const DECIMAL = /^[+-]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|inf(?:inity)?|s?nan\d*)$/i;
 /** Longest Decimal text accepted (its digits are kept as text, never expanded). */
 export const MAX_DECIMAL_CHARS = 10_000;
 
-/** `decimal.Decimal`, kept as the text Python pickles (`str(d)`): its digits and exponent exactly. */
+/**
+ * `decimal.Decimal`, kept as the text Python pickles, `str(d)`: its digits and exponent
+ * exactly, spelled as CPython spells them (`new PyDecimal("1e3").text` is `"1E+3"`, what
+ * `str(Decimal('1e3'))` gives; `"1.50"` keeps its trailing zero, as Python does).
+ */
 export class PyDecimal {
-  constructor(readonly text: string) {
-    if (typeof text !== "string" || text.length > MAX_DECIMAL_CHARS || !DECIMAL.test(text)) {
+  readonly text: string;
+  constructor(text: string) {
+    const parts = typeof text === "string" && text.length <= MAX_DECIMAL_CHARS ? decimalParts(text) : undefined;
+    if (parts === undefined) {
       throw invalid(`not a Decimal: ${JSON.stringify(String(text).slice(0, 40))} (a Decimal's text, at most ${MAX_DECIMAL_CHARS} characters)`);
     }
+    this.text = decimalText(parts);
   }
   toString(): string {
     return this.text;
