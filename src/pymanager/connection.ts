@@ -230,12 +230,15 @@ export class PyManagerSocket implements PyManagerConnection {
     } catch (error) {
       const message = (error as Error).message;
       this.logger.warn(`${this.where()}: ${message}`);
-      if (REFUSED_GLOBAL.test(message)) {
+      const overLimit = RpcError.is(error) && error.code === "RESOURCE_EXHAUSTED";
+      if (REFUSED_GLOBAL.test(message) || overLimit) {
         // A call naming a Python function (sort's key=len, Barrier(action=f) on create's
-        // one-shot connection): the frame was read whole, so a stream is still in step and
-        // only this call fails. A request Python's server cannot read is answered with a
-        // traceback (the client raises RemoteError), and so is this one.
-        this.send(serverTraceback(this.stream ? "serve_client" : "handle_request", [`TypeError: ${message}: ${whyRefused(message)}`], this.replyProtocol));
+        // one-shot connection), or a well-formed value past a decode limit (an int of 3,000
+        // digits): the frame was read whole, so a stream is still in step and only this call
+        // fails. A request Python's server cannot read is answered with a traceback (the
+        // client raises RemoteError), and so is this one.
+        const line = overLimit ? `ValueError: ${message}` : `TypeError: ${message}: ${whyRefused(message)}`;
+        this.send(serverTraceback(this.stream ? "serve_client" : "handle_request", [line], this.replyProtocol));
         if (this.stream) return REFUSED;
       } else {
         // Any other refused pickle ends the connection: after it the peer's intent is unknown.

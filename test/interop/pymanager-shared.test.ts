@@ -70,6 +70,8 @@ describe("SyncManager's shared objects served by farcall", { skip: python === un
       assert.equal(run.stdout, [
         `sort RemoteError TypeError: pickle refused: global ${builtins}.len is not allowed: this server runs no Python code, so it cannot call a Python callable or rebuild an object of a class it does not know`,
         "list still served ['a', 'bb', 'ccc']",
+        "big int RemoteError ValueError: pickle LONG4 of 1246 bytes exceeds 1024",
+        "list still served ['a', 'bb', 'ccc']",
         "pool RemoteError TypeError: Pool is not served: a pool runs Python callables, and this server runs no Python code",
         ...(version === "2.7" ? [] : ["barrier action RemoteError TypeError: pickle refused: global __main__.arrived is not allowed: this server runs no Python code, so it cannot call a Python callable or rebuild an object of a class it does not know"]),
         "done",
