@@ -7,8 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it, test } from "node:test";
-import { close, connect, PyObject, serve, SharedDict } from "../../src/index.js";
-import { findPython3, managerFixture, pythonVersions, runPython, startPython } from "../fixtures/pymanager/python-run.js";
+import { PyObject, serve } from "../../src/index.js";
+import { findPython3, managerFixture, pythonVersions, runPython, sharedDictFixture, startPython } from "../fixtures/pymanager/python-run.js";
 
 const SYNC_SERVER = managerFixture("sync_server.py");
 const OWN_CLASSES = managerFixture("own_classes.py");
@@ -59,23 +59,7 @@ describe("a program's own classes in shared objects", { skip: python === undefin
   });
 
   it("a farcall/1 client reads a PyObject and writes it back; Python reads its own class", async (t) => {
-    const shared = new SharedDict<string, unknown>();
-    const server = await serve({ shared }, { listen: ["tcp://127.0.0.1:0", { url: "pymanager://127.0.0.1:0", pymanager: { classes: CLASSES } }], authkey: "password", logger: false });
-    const port = server.addresses[1]!.split(":").pop()!;
-    const client = await connect<{ shared: SharedDict<string, unknown> }>(server.addresses[0]!, { authkey: "password" });
-    t.after(async () => {
-      await close(client);
-      await server.close();
-    });
-    const script = (body: string) => `
-import sys
-sys.path.insert(0, ${JSON.stringify(CLASSES_DIR)})
-from multiprocessing.managers import DictProxy, SyncManager
-import shapes
-SyncManager.register('shared', proxytype=DictProxy)
-m = SyncManager(address=('127.0.0.1', ${port}), authkey=b'password'); m.connect()
-d = m.shared()
-${body}`;
+    const { client, script } = await sharedDictFixture(t, `import sys\nsys.path.insert(0, ${JSON.stringify(CLASSES_DIR)})\nimport shapes`, { classes: CLASSES });
     const put = await runPython(python!, ["-c", script("d['box'] = shapes.Box(1, 'w'); d['pair'] = shapes.Pair(2, None); d['marked'] = shapes.Box((1, 2), frozenset([(3,)]))")], RUN_MS);
     assert.equal(put.code, 0, put.stderr);
     const box = (await client.shared.get("box")) as PyObject;

@@ -8,8 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { close, connect, PyComplex, PyDecimal, PyFraction, PyTime, PyUUID, serve, SharedDict } from "../../src/index.js";
-import { farcallManagerPort, findPython3, managerFixture, pythonVersions, runPython, startPython } from "../fixtures/pymanager/python-run.js";
+import { PyComplex, PyDecimal, PyFraction, PyTime, PyUUID } from "../../src/index.js";
+import { farcallManagerPort, findPython3, managerFixture, pythonVersions, runPython, sharedDictFixture, startPython } from "../fixtures/pymanager/python-run.js";
 
 const SYNC_SERVER = managerFixture("sync_server.py");
 const STDLIB = managerFixture("stdlib_values.py");
@@ -48,21 +48,7 @@ describe("standard library values in shared objects", { skip: python === undefin
   }
 
   it("a farcall/1 client reads the value classes a Python client stored, and a Python client reads those TypeScript stored with their exact type", async (t) => {
-    const shared = new SharedDict<string, unknown>();
-    const server = await serve({ shared }, { listen: ["tcp://127.0.0.1:0", "pymanager://127.0.0.1:0"], authkey: "password", logger: false });
-    const port = server.addresses[1]!.split(":").pop()!;
-    const client = await connect<{ shared: SharedDict<string, unknown> }>(server.addresses[0]!, { authkey: "password" });
-    t.after(async () => {
-      await close(client);
-      await server.close();
-    });
-    const script = (body: string) => `
-from multiprocessing.managers import DictProxy, SyncManager
-import collections, datetime, decimal, fractions, uuid
-SyncManager.register('shared', proxytype=DictProxy)
-m = SyncManager(address=('127.0.0.1', ${port}), authkey=b'password'); m.connect()
-d = m.shared()
-${body}`;
+    const { client, script } = await sharedDictFixture(t, "import collections, datetime, decimal, fractions, uuid");
     const put = await runPython(python!, ["-c", script("d['py'] = [decimal.Decimal('2.50'), fractions.Fraction(2, 6), 3-4j, datetime.time(4, 5, 6), uuid.UUID(int=9)]")], RUN_MS);
     assert.equal(put.code, 0, put.stderr);
     const [dec, frac, cpx, time, id] = (await client.shared.get("py")) as [PyDecimal, PyFraction, PyComplex, PyTime, PyUUID];
