@@ -8,6 +8,7 @@ import { checkInteger } from "./core/option-checks.js";
 import { keyBytes } from "./core/authkey.js";
 import { CONNECT_DEFAULTS, resolveLimits, resolveResumeBuffer, type ClientTlsOptions, type ConnectOptions, type ResolvedLimits } from "./options.js";
 import type { NatsOptions } from "./nats/options.js";
+import type { PyManagerConnectOption } from "./pymanager/one-port-option.js";
 
 /** ConnectOptions with defaults applied and checked. */
 export interface ResolvedConnect {
@@ -29,6 +30,8 @@ export interface ResolvedConnect {
   resume: { bufferBytes: number; bufferFrames: number } | undefined;
   /** Checked by the NATS family, the only one it means anything to. */
   nats: NatsOptions | undefined;
+  /** Checked by the manager family's dialer (pymanager://), so a browser build loads none of it. */
+  pymanager: PyManagerConnectOption | undefined;
 }
 
 /** Applies connect()'s defaults and checks every option; throws TypeError or RangeError naming a bad one. */
@@ -53,6 +56,7 @@ export function resolveConnectOptions(options: ConnectOptions): ResolvedConnect 
     use: checkClientInterceptors(options.use),
     resume: checkBoolean("resume", options.resume ?? false) ? resolveResumeBuffer(options, limits.maxWriteBufferBytes) : undefined,
     nats: options.nats,
+    pymanager: options.pymanager,
   };
 }
 

@@ -2,7 +2,7 @@
  * The options of serve() and connect(), with every default in one frozen place and checks
  * that make misuse fail at startup, naming the option.
  */
-import type { PyManagerOnPort } from "./pymanager/one-port-option.js";
+import type { PyManagerConnectOption, PyManagerOnPort } from "./pymanager/one-port-option.js";
 import type { IncomingMessage } from "node:http";
 import type { SecureContextOptions } from "node:tls";
 import type { CallLog, CallLogEntry } from "./core/call-log.js";
@@ -308,10 +308,7 @@ export interface ConnectOptions extends ConnectionLimits, ResumeBufferLimits {
   resume?: boolean;
   /** Where connection events are logged; false for nowhere. @default stderr */
   logger?: Logger | false;
-  /**
-   * What this side serves to the server over the same connection: the server's handlers
-   * call it through `context().remote()`. @default nothing
-   */
+  /** What this side serves to the server over the same connection (its handlers' `context().remote()`). @default nothing */
   expose?: object;
   /**
    * Interceptors every outgoing call passes through, outermost first: `(call, next) => ...`;
@@ -320,6 +317,8 @@ export interface ConnectOptions extends ConnectionLimits, ResumeBufferLimits {
   use?: ClientInterceptor[];
   /** NATS credentials, TLS and call policy for `nats://` URLs; see {@link NatsOptions}. @default none */
   nats?: NatsOptions;
+  /** For `pymanager://` URLs: `classes`, a program's own Python classes replies may hold. @default none */
+  pymanager?: PyManagerConnectOption;
 }
 
 /** Defaults of {@link ConnectionLimits}, the same on both ends. */

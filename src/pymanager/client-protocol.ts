@@ -5,7 +5,8 @@
  * (`KeyError`) and whose data holds the type and arguments; a server traceback arrives as
  * `RemoteError` with the traceback text.
  */
-import { decodePickle, encodePickle, pickleTuple, recordGlobals, type PickleRecord } from "./pickle/pickle.js";
+import { decodePickle, encodePickle, pickleTuple, recordGlobals, type PickleDecodeOptions, type PickleRecord } from "./pickle/pickle.js";
+import { withClasses } from "./request-globals.js";
 import { RpcError } from "../core/errors.js";
 
 /**
@@ -28,7 +29,12 @@ export const REPLY_GLOBALS = recordGlobals([
 ]);
 
 /** One options object for every reply, not one made per frame. */
-const REPLY_OPTIONS = { globals: REPLY_GLOBALS };
+const REPLY_OPTIONS: PickleDecodeOptions = { globals: REPLY_GLOBALS };
+
+/** How replies are decoded by a client whose replies may hold instances of `classes` ("module.Name"). */
+export function replyDecoding(classes: readonly string[] | undefined): PickleDecodeOptions {
+  return classes === undefined || classes.length === 0 ? REPLY_OPTIONS : { globals: withClasses(REPLY_GLOBALS, classes) };
+}
 
 /** The pickle of one request. Named arguments travel as kwds; Python 2.7 needs `protocol` 2. */
 export function encodeRequest(ident: string | null, method: string, args: readonly unknown[], kwds: Record<string, unknown> = {}, protocol: 2 | 3 | 4 = 4): Uint8Array {
@@ -116,8 +122,8 @@ export function replyValue(reply: unknown): unknown {
 }
 
 /** Decodes a reply frame and returns its value (see {@link replyValue}). */
-export function decodeReply(frame: Uint8Array): unknown {
-  return replyValue(decodePickle(frame, REPLY_OPTIONS));
+export function decodeReply(frame: Uint8Array, decoding: PickleDecodeOptions = REPLY_OPTIONS): unknown {
+  return replyValue(decodePickle(frame, decoding));
 }
 
 /** The `(ident, exposed)` a `create` answers. */

@@ -13,7 +13,8 @@
  * console.log(await py.call("get", ["hikakin"]));   // a number
  */
 import { RpcError } from "../core/errors.js";
-import { createdReferent, decodeReply, encodeRequest, SharedResult } from "./client-protocol.js";
+import { createdReferent, decodeReply, encodeRequest, replyDecoding, SharedResult } from "./client-protocol.js";
+import type { PickleDecodeOptions } from "./pickle/pickle.js";
 import type { StreamAddress } from "../net/address.js";
 import { dialPyManager, type PyClientSocket, type PyDialLimits } from "./client-socket.js";
 
@@ -38,6 +39,8 @@ export interface PyManagerClientOptions {
   maxDials?: number;
   /** Pickle protocol of requests: 2 for a Python 2.7 server. @default 4 */
   protocol?: 2 | 3 | 4;
+  /** A program's own Python classes replies may hold, as `"module.Name"`; each arrives as a PyObject. @default [] */
+  classes?: readonly string[];
 }
 
 export const PYMANAGER_CLIENT_DEFAULTS = Object.freeze({
@@ -85,7 +88,7 @@ export async function connectPyManager(address: StreamAddress, options: PyManage
   };
   const client = new ManagerClient(address, options.authkey ?? new Uint8Array(0), limits,
     positive(options.maxStreams, PYMANAGER_CLIENT_DEFAULTS.maxStreams, "maxStreams"), options.protocol ?? PYMANAGER_CLIENT_DEFAULTS.protocol,
-    positive(options.maxDials, PYMANAGER_CLIENT_DEFAULTS.maxDials, "maxDials"));
+    positive(options.maxDials, PYMANAGER_CLIENT_DEFAULTS.maxDials, "maxDials"), replyDecoding(options.classes));
   await client.serverCall("dummy");
   return client;
 }
@@ -108,6 +111,7 @@ class ManagerClient implements PyManagerClient {
     private readonly maxStreams: number,
     private readonly protocol: 2 | 3 | 4,
     private readonly maxDials: number,
+    private readonly decoding: PickleDecodeOptions,
   ) {}
 
   /**
@@ -127,7 +131,7 @@ class ManagerClient implements PyManagerClient {
     try {
       const socket = await dialPyManager(this.address, this.key, this.limits);
       try {
-        return decodeReply(await socket.request(encodeRequest(null, method, args, kwargs, this.protocol)));
+        return decodeReply(await socket.request(encodeRequest(null, method, args, kwargs, this.protocol)), this.decoding);
       } finally {
         socket.close();
       }
@@ -198,7 +202,7 @@ class ManagerClient implements PyManagerClient {
       throw error;
     }
     this.giveBack(stream);
-    const value = unexposedAsNotFound(method, () => decodeReply(reply));
+    const value = unexposedAsNotFound(method, () => decodeReply(reply, this.decoding));
     return value instanceof SharedResult ? this.valueOf(value.ident) : value;
   }
 

@@ -5,6 +5,7 @@
 import type { Caller } from "../core/remote.js";
 import type { ResolvedConnect } from "../connect-options.js";
 import { connectPyManager } from "./client.js";
+import { checkPyManagerConnect } from "./one-port-option.js";
 import { parsePyManagerUrl, PyManagerCaller } from "./remote.js";
 
 /** A caller of the manager server at `url`; rejects UNAUTHENTICATED for a wrong key. */
@@ -14,6 +15,7 @@ export async function pyManagerCaller(url: string, options: ResolvedConnect): Pr
     maxFrameBytes: options.limits.maxFrameBytes,
     handshakeTimeoutMs: options.connectTimeoutMs,
     ...(options.timeout > 0 ? { callTimeoutMs: options.timeout } : {}),
+    ...(options.pymanager === undefined ? {} : checkPyManagerConnect(options.pymanager)),
   });
   return new PyManagerCaller(client);
 }

@@ -19,6 +19,21 @@ export interface PyManagerOnPort {
   classes?: readonly string[];
 }
 
+/** connect()'s `pymanager` option, for pymanager:// URLs. */
+export interface PyManagerConnectOption {
+  /** A program's own Python classes the server's replies may hold, as `"module.Name"`; each arrives as a PyObject. @default [] */
+  classes?: readonly string[];
+}
+
+/** The checked `pymanager` option of connect(). */
+export function checkPyManagerConnect(value: unknown): PyManagerConnectOption {
+  if (typeof value !== "object" || value === null || Array.isArray(value) || Object.keys(value).some((k) => k !== "classes")) {
+    throw new TypeError(`pymanager must be { classes? }, got ${JSON.stringify(value)}`);
+  }
+  const { classes } = value as { classes?: unknown };
+  return classes === undefined ? {} : { classes: checkClasses(classes, "pymanager.classes") };
+}
+
 /** Most classes one listener may name. */
 export const MAX_PYTHON_CLASSES = 1000;
 

@@ -30,14 +30,19 @@ const BASE: RequestDecoding = { request: { globals: BASE_GLOBALS }, nativeStr: {
 /** The decoding of a listener whose clients may store instances of `classes` ("module.Name"). */
 export function requestDecoding(classes: readonly string[] | undefined): RequestDecoding {
   if (classes === undefined || classes.length === 0) return BASE;
+  const table = withClasses(BASE_GLOBALS, classes);
+  return { request: { globals: table }, nativeStr: { globals: table, nativeStrAsBytes: true } };
+}
+
+/** `globals` plus a PyObject factory for each of `classes`; the entries of `globals` win over a class named like one. */
+export function withClasses(globals: PickleGlobals, classes: readonly string[]): PickleGlobals {
   const table: Record<string, Record<string, PickleFactory>> = Object.create(null);
   for (const className of classes) {
     const dot = className.lastIndexOf(".");
     (table[className.slice(0, dot)] ??= Object.create(null))[className.slice(dot + 1)] = classFactory(className);
   }
-  // The manager's own globals win over a class named like one of them.
-  for (const [module, names] of Object.entries(BASE_GLOBALS)) table[module] = { ...table[module], ...names };
-  return { request: { globals: table }, nativeStr: { globals: table, nativeStrAsBytes: true } };
+  for (const [module, names] of Object.entries(globals)) table[module] = { ...table[module], ...names };
+  return table;
 }
 
 /** Builds a PyObject as the pickle says: NEWOBJ (`cls.__new__(cls, *args)`) or REDUCE (`cls(*args)`); BUILD adds its state. */

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it, test } from "node:test";
-import { PyObject, serve } from "../../src/index.js";
+import { close, connect, PyObject, serve } from "../../src/index.js";
 import { findPython3, managerFixture, pythonVersions, runPython, sharedDictFixture, startPython } from "../fixtures/pymanager/python-run.js";
 
 const SYNC_SERVER = managerFixture("sync_server.py");
@@ -75,6 +75,31 @@ describe("a program's own classes in shared objects", { skip: python === undefin
     await client.shared.set("made", new PyObject("shapes.Box", [], { w: 7, h: 8 }));
     const read = await runPython(python!, ["-c", script("print(d['box2'], d['box2'] == d['box'], d['made'], type(d['made']).__name__, d['marked2'], d['marked2'] == d['marked'])")], RUN_MS);
     assert.equal(read.stdout, "Box(1, 'w') True Box(7, 8) Box Box((1, 2), frozenset({(3,)})) True\n", read.stderr);
+  });
+});
+
+describe("farcall's pymanager:// client with the classes option, against Python's own server", { skip: python === undefined }, () => {
+  it("reads a program's own class instances as PyObject and stores one back; without the option they are refused, naming the class", async (t) => {
+    const own = startPython(python!, [managerFixture("classes_server.py")], RUN_MS);
+    t.after(() => own.child.kill());
+    const url = `pymanager://127.0.0.1:${(await own.line()).split(" ")[1]!}`;
+    type Store = { store: { get(key: string): unknown; setdefault(key: string, value: unknown): unknown } };
+    const client = await connect<Store>(url, { authkey: "password", pymanager: { classes: CLASSES } });
+    t.after(() => close(client));
+    const box = (await client.store.get("box")) as PyObject;
+    assert.ok(box instanceof PyObject);
+    assert.deepEqual([box.className, box.build, box.state], ["shapes.Box", "newobj", { w: 1, h: "w" }]);
+    const pair = (await client.store.get("pair")) as PyObject;
+    assert.deepEqual([pair.className, [...pair.args]], ["shapes.Pair", [2, null]]);
+    // Python's server unpickles what the client sends: the class must be importable there, as it is.
+    await client.store.setdefault("made", new PyObject("shapes.Box", [], { w: 7, h: 8 }));
+    const made = (await client.store.get("made")) as PyObject;
+    assert.deepEqual([made.className, made.state], ["shapes.Box", { w: 7, h: 8 }]);
+    const plain = await connect<Store>(url, { authkey: "password" });
+    t.after(() => close(plain));
+    await assert.rejects(plain.store.get("box"), /global shapes\.Box is not allowed/);
+    await assert.rejects(connect(url, { authkey: "password", pymanager: { classes: ["os.system"] } }), /os\.system is not a program's own class/);
+    await assert.rejects(connect(url, { authkey: "password", pymanager: { silenceMs: 1 } as never }), /pymanager must be \{ classes\? \}/);
   });
 });
 
