@@ -38,10 +38,8 @@ export class PickleReader {
 
   u32(): number {
     this.need(4);
-    const b = this.buf;
-    const p = this.pos;
     this.pos += 4;
-    return (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16)) + b[p + 3] * 0x1000000;
+    return u32At(this.buf, this.pos - 4);
   }
 
   /** An 8-byte length; past 2^53 it is inexact, but then far larger than any input. */
@@ -94,6 +92,11 @@ export class PickleReader {
   legacyString(n: number): string | Uint8Array {
     return legacyText(this.bytes(n));
   }
+}
+
+/** The unsigned little-endian 32-bit integer at `p` of `b` (a pickle's lengths); the caller checks the bounds. */
+export function u32At(b: Uint8Array, p: number): number {
+  return (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16)) + b[p + 3] * 0x1000000;
 }
 
 /** Bytes of a Python 2 str as text when they are UTF-8, else as they are. */

@@ -14,6 +14,7 @@
  */
 import { RecentStrings } from "../../codecs/recent-strings.js";
 import * as op from "./opcodes.js";
+import { u32At } from "./reader.js";
 import { decodeLong, decodeUtf8 } from "./scalars.js";
 
 /** What {@link decodeSmallRequest} returns for a request it leaves to decodePickle. */
@@ -130,7 +131,7 @@ function readScalar(): unknown {
     case op.SHORT_BINBYTES:
       return left < 1 ? NOT_SMALL_REQUEST : readBytes(buf[pos], 1);
     case op.BINBYTES:
-      return left < 4 ? NOT_SMALL_REQUEST : readBytes((buf[pos] | (buf[pos + 1] << 8) | (buf[pos + 2] << 16)) + buf[pos + 3] * 0x1000000, 4);
+      return left < 4 ? NOT_SMALL_REQUEST : readBytes(u32At(buf, pos), 4);
     default:
       return NOT_SMALL_REQUEST;
   }
@@ -156,7 +157,7 @@ function readText(): string | undefined {
     n = buf[pos + 1];
     first = pos + 2;
   } else if (code === op.BINUNICODE && end - pos >= 5) {
-    n = (buf[pos + 1] | (buf[pos + 2] << 8) | (buf[pos + 3] << 16)) + buf[pos + 4] * 0x1000000;
+    n = u32At(buf, pos + 1);
     first = pos + 5;
   } else {
     return undefined;

@@ -12,7 +12,6 @@ import { isQualifiedClassName } from "../one-port-option.js";
 /** How the pickle built the instance: `cls.__new__(cls, *args)` (NEWOBJ) or `cls(*args)` (REDUCE). */
 export type PyObjectBuild = "newobj" | "reduce";
 
-
 /**
  * An instance of a program's own class, as its pickle describes it.
  * @example new PyObject("shapes.Point", [], { x: 1, y: 2 })   // Python reads shapes.Point with x=1, y=2
